@@ -1,0 +1,119 @@
+# flowprof: flow file -> resolve -> attach (BPF) -> collect -> model -> report
+#
+#   make          build build/flowprof
+#   make demo     install what is missing, build, run the demo services, profile, report
+#   make check    install what is missing, build, run every test
+#   make bench    overhead and attach/detach benchmarks (bench/results.json)
+
+ARCH ?= $(shell uname -m)
+BPF_ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(ARCH)))
+BUILD := build
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+
+PKGS := libbpf libelf zlib yaml-0.1 json-c
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) $(PKG_CFLAGS)
+LDLIBS += $(PKG_LIBS) -lm
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+USER_SRCS := $(sort $(wildcard user/*.c))
+LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
+SAN_OBJS := $(patsubst user/%.c,$(BUILD)/san/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+TARGET_SRCS := $(sort $(wildcard tests/targets/*.c))
+TARGET_BINS := $(patsubst tests/targets/%.c,$(BUILD)/targets/%,$(TARGET_SRCS))
+EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
+EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+VMLINUX_DIR := $(BUILD)/vmlinux
+VMLINUX := $(VMLINUX_DIR)/vmlinux.h
+BPF_OBJ := $(BUILD)/flowprof.bpf.o
+SKEL := $(BUILD)/flowprof.skel.h
+
+.PHONY: all deps demo check test unit bench clean install
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/flowprof $(TARGET_BINS) $(EXAMPLE_BINS)
+
+deps:
+	@scripts/install-deps.sh all
+
+# vmlinux.h from the running kernel's BTF when it has one, else the committed copy.
+$(VMLINUX):
+	@mkdir -p $(VMLINUX_DIR)
+	@if [ -r /sys/kernel/btf/vmlinux ] && $(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp 2>/dev/null; then \
+		mv $@.tmp $@; \
+	else \
+		rm -f $@.tmp; echo "vmlinux.h: no kernel BTF, using vmlinux/$(ARCH)/vmlinux.h"; \
+		cp vmlinux/$(ARCH)/vmlinux.h $@; \
+	fi
+
+$(BPF_OBJ): bpf/flowprof.bpf.c include/flowprof.h include/histogram.h $(VMLINUX)
+	$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) $(WARN) -Wno-unused-parameter \
+		-Iinclude -I$(VMLINUX_DIR) -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name flowprof_bpf > $@
+
+$(BUILD)/obj/%.o: user/%.c $(SKEL) $(wildcard user/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/san/%.o: user/%.c $(SKEL) $(wildcard user/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(BUILD)/flowprof: $(USER_OBJS)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Unit tests: cmocka, linked with every stage but main.c, under ASan + UBSan.
+$(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) $(LDLIBS) -lcmocka -o $@
+
+# Test targets keep their frame layout predictable; see tests/targets/README.md.
+$(BUILD)/targets/%: tests/targets/%.c $(wildcard tests/targets/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -Wall -Wextra -Werror -fno-inline -fno-omit-frame-pointer -pthread $< -o $@ -lm
+
+$(BUILD)/examples/%: examples/%.c $(wildcard examples/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -fno-inline -pthread $< -o $@ -lm
+
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -pthread $< -o $@ -lm
+
+unit: $(UNIT_BINS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@examples/run-demo.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all unit
+	@tests/run-tests.sh
+
+test: check
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@bench/run-bench.sh
+
+PREFIX ?= /usr/local
+install: $(BUILD)/flowprof
+	install -D -m 0755 $(BUILD)/flowprof $(DESTDIR)$(PREFIX)/bin/flowprof
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flowprof's in-kernel accounting: one program pair for every handler.
+ *
+ * Each probe point carries a BPF cookie naming its handler (and the flows it
+ * is the entry of). Entry pushes a frame on the thread's stack; return finds
+ * the frame by stack pointer, pops it and folds its duration into per-CPU
+ * aggregates. Nothing is sent to userspace per call.
+ *
+ * Three attach modes share this code (user/attach.c picks the cheapest the
+ * kernel offers): uprobe.session (one program, both directions), and
+ * uprobe_multi or single uprobes (an entry and a return program).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "flowprof.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the loader before load; the verifier prunes what they disable. */
+const volatile __u32 n_handlers = 1;
+const volatile __u32 max_instances = DEFAULT_MAX_INSTANCES;
+const volatile bool use_task_storage = true;
+const volatile bool track_oncpu = true;
+/* Stack pointer after `ret` minus stack pointer at entry (8 on x86-64). */
+const volatile __u64 ret_sp_adjust = 8;
+
+__u64 counters[CNT_MAX] = {};
+__u32 next_instance = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1); /* resized to n_handlers */
+	__type(key, __u32);
+	__type(value, struct handler_stats);
+} handler_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, DEFAULT_MAX_EDGES);
+	__type(key, __u64); /* parent << 32 | child */
+	__type(value, __u64);
+} edges SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1); /* resized to n_flows * n_handlers */
+	__type(key, __u32);
+	__type(value, __u64);
+} flow_visits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DEFAULT_MAX_INSTANCES);
+	__type(key, __u32); /* tgid */
+	__type(value, __u32); /* slot */
+} instances SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DEFAULT_MAX_INSTANCES);
+	__type(key, __u32);
+	__type(value, struct inst_info);
+} instance_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1); /* resized to max_instances * n_handlers */
+	__type(key, __u32);
+	__type(value, struct inst_stats);
+} instance_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_state);
+} task_state SEC(".maps");
+
+/* Fallback for kernels without task storage in tracing programs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DEFAULT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct thread_state);
+} thread_state_hash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct thread_state);
+} zero_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpu_switch);
+} cpu_switch SEC(".maps");
+
+extern bool bpf_session_is_return(void) __ksym __weak;
+extern __u64 *bpf_session_cookie(void) __ksym __weak;
+
+static __always_inline void count(enum fp_counter c)
+{
+	if (c < CNT_MAX)
+		__sync_fetch_and_add(&counters[c], 1);
+}
+
+static __always_inline __u32 instance_slot(__u32 tgid)
+{
+	__u32 *slot, fresh, overflow = max_instances - 1;
+	struct inst_info *info;
+
+	slot = bpf_map_lookup_elem(&instances, &tgid);
+	if (slot)
+		return *slot;
+	fresh = __sync_fetch_and_add(&next_instance, 1);
+	if (fresh >= overflow) {
+		/* The last slot gathers every process past the limit. */
+		count(CNT_INSTANCES_FULL);
+		fresh = overflow;
+	}
+	if (bpf_map_update_elem(&instances, &tgid, &fresh, BPF_NOEXIST)) {
+		/* Another thread of the process won the race. */
+		slot = bpf_map_lookup_elem(&instances, &tgid);
+		return slot ? *slot : overflow;
+	}
+	info = bpf_map_lookup_elem(&instance_info, &fresh);
+	if (info && fresh != overflow)
+		info->tgid = tgid;
+	return fresh;
+}
+
+static __always_inline void init_state(struct thread_state *st, __u64 now)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 slot = instance_slot(tgid);
+	struct inst_info *info;
+
+	st->tgid = tgid;
+	st->inst = slot + 1;
+	st->run_from = now;
+	info = bpf_map_lookup_elem(&instance_info, &slot);
+	if (info)
+		__sync_fetch_and_add(&info->threads, 1);
+}
+
+static __always_inline struct thread_state *lookup_state(bool create, __u64 now)
+{
+	struct thread_state *st;
+
+	if (use_task_storage) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		st = bpf_task_storage_get(&task_state, task, NULL,
+					  create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	} else {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+		st = bpf_map_lookup_elem(&thread_state_hash, &tid);
+		if (!st && create) {
+			__u32 zero = 0;
+			struct thread_state *z = bpf_map_lookup_elem(&zero_state, &zero);
+
+			if (z)
+				bpf_map_update_elem(&thread_state_hash, &tid, z, BPF_NOEXIST);
+			st = bpf_map_lookup_elem(&thread_state_hash, &tid);
+		}
+	}
+	if (!st) {
+		if (create)
+			count(CNT_STATE_FULL);
+		return NULL;
+	}
+	if (!st->inst)
+		init_state(st, now);
+	return st;
+}
+
+/* The thread's on-CPU clock: CPU time accumulated at switch-outs plus the
+ * current slice, which began at the last switch on this CPU (the one that
+ * brought this thread in) or when the state was created, whichever is later. */
+static __always_inline __u64 thread_cpu_ns(struct thread_state *st, __u64 now)
+{
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	struct cpu_switch *cs = bpf_map_lookup_elem(&cpu_switch, &zero);
+	__u64 from = st->run_from;
+
+	if (cs && cs->tid == tid && cs->at > from)
+		from = cs->at;
+	return st->cpu_ns + (now > from ? now - from : 0);
+}
+
+static __always_inline void flow_enter(struct thread_state *st, __u32 mask)
+{
+	for (int f = 0; f < MAX_FLOWS && mask; f++) {
+		if (!(mask & (1U << f)))
+			continue;
+		mask &= ~(1U << f);
+		st->flow_depth[f]++;
+		st->flow_mask |= 1U << f;
+	}
+}
+
+static __always_inline void flow_leave(struct thread_state *st, __u32 mask)
+{
+	for (int f = 0; f < MAX_FLOWS && mask; f++) {
+		if (!(mask & (1U << f)))
+			continue;
+		mask &= ~(1U << f);
+		if (st->flow_depth[f] && --st->flow_depth[f] == 0)
+			st->flow_mask &= ~(1U << f);
+	}
+}
+
+static __always_inline void count_incomplete(__u32 hid)
+{
+	struct handler_stats *hs = bpf_map_lookup_elem(&handler_stats, &hid);
+
+	if (hs)
+		hs->incomplete++;
+}
+
+static __always_inline int on_entry(struct pt_regs *ctx, __u64 cookie)
+{
+	__u32 hid = COOKIE_HANDLER(cookie), d;
+	__u64 now = bpf_ktime_get_ns();
+	struct handler_stats *hs;
+	struct thread_state *st;
+	struct frame *fr;
+
+	if (hid >= n_handlers)
+		return 1;
+	hs = bpf_map_lookup_elem(&handler_stats, &hid);
+	if (!hs)
+		return 1;
+	hs->entries++;
+	st = lookup_state(true, now);
+	if (!st) {
+		hs->incomplete++;
+		return 1;
+	}
+	d = st->depth;
+	if (d >= MAX_DEPTH) {
+		hs->incomplete++;
+		count(CNT_DEPTH_OVERFLOW);
+		return 1; /* session: no return probe for this call */
+	}
+	fr = &st->frames[d & (MAX_DEPTH - 1)];
+	fr->hid = hid;
+	fr->entry_flows = COOKIE_ENTRY_FLOWS(cookie);
+	fr->sp = PT_REGS_SP(ctx);
+	fr->child_ns = 0;
+	fr->cpu_start_ns = track_oncpu ? thread_cpu_ns(st, now) : 0;
+	st->depth = d + 1;
+	if (fr->entry_flows)
+		flow_enter(st, fr->entry_flows);
+	/* Read the clock last so the bookkeeping above is not billed to the call. */
+	fr->start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+/* Adds a*a to the 128-bit sum (lo, hi) using 32-bit halves: BPF has no 128-bit multiply. */
+static __always_inline void add_square(struct handler_stats *hs, __u64 a)
+{
+	__u64 ah = a >> 32, al = a & 0xffffffffULL;
+	__u64 ll = al * al, lh = al * ah, hh = ah * ah;
+	__u64 lo, hi, mid_lo, mid_hi;
+
+	/* a^2 = hh<<64 + 2*lh<<32 + ll */
+	mid_lo = lh << 33;
+	mid_hi = lh >> 31;
+	lo = ll + mid_lo;
+	hi = hh + mid_hi + (lo < ll);
+	hs->sumsq_lo += lo;
+	hs->sumsq_hi += hi + (hs->sumsq_lo < lo);
+}
+
+static __always_inline void count_edge(__u32 parent, __u32 child)
+{
+	__u64 key = ((__u64)parent << 32) | child, one = 1, *v;
+
+	v = bpf_map_lookup_elem(&edges, &key);
+	if (v) {
+		(*v)++;
+		return;
+	}
+	if (bpf_map_update_elem(&edges, &key, &one, BPF_NOEXIST)) {
+		v = bpf_map_lookup_elem(&edges, &key);
+		if (v)
+			(*v)++;
+		else
+			count(CNT_EDGES_FULL);
+	}
+}
+
+static __always_inline void count_visits(__u32 mask, __u32 hid)
+{
+	for (int f = 0; f < MAX_FLOWS && mask; f++) {
+		__u32 key;
+		__u64 *v;
+
+		if (!(mask & (1U << f)))
+			continue;
+		mask &= ~(1U << f);
+		key = f * n_handlers + hid;
+		v = bpf_map_lookup_elem(&flow_visits, &key);
+		if (v)
+			(*v)++;
+	}
+}
+
+static __always_inline int on_return(struct pt_regs *ctx, __u64 cookie)
+{
+	__u32 hid = COOKIE_HANDLER(cookie), d, i, found = MAX_DEPTH;
+	__u64 now = bpf_ktime_get_ns(), sp, dur, cpu, self;
+	struct handler_stats *hs;
+	struct inst_stats *is;
+	struct thread_state *st;
+	struct frame *fr;
+
+	st = lookup_state(false, now);
+	if (!st) {
+		count(CNT_UNMATCHED_RETURN);
+		return 0;
+	}
+	d = st->depth;
+	if (d > MAX_DEPTH)
+		d = MAX_DEPTH;
+	sp = PT_REGS_SP(ctx) - ret_sp_adjust;
+	/* Usually the top frame; deeper when returns were skipped (longjmp,
+	 * exceptions, the kernel's uretprobe depth limit). */
+	for (__u32 k = 0; k < MAX_DEPTH; k++) {
+		if (k >= d)
+			break;
+		i = (d - 1 - k) & (MAX_DEPTH - 1);
+		if (st->frames[i].sp == sp && st->frames[i].hid == hid) {
+			found = i;
+			break;
+		}
+	}
+	if (found >= MAX_DEPTH) {
+		count(CNT_UNMATCHED_RETURN);
+		return 0;
+	}
+	/* Frames above the match will never see their return. */
+	for (__u32 k = 0; k < MAX_DEPTH; k++) {
+		if (d - 1 - k <= found || k >= d)
+			break;
+		i = (d - 1 - k) & (MAX_DEPTH - 1);
+		count_incomplete(st->frames[i].hid);
+		if (st->frames[i].entry_flows)
+			flow_leave(st, st->frames[i].entry_flows);
+		count(CNT_ABANDONED);
+	}
+	fr = &st->frames[found & (MAX_DEPTH - 1)];
+	dur = now > fr->start_ns ? now - fr->start_ns : 0;
+	self = dur > fr->child_ns ? dur - fr->child_ns : 0;
+	cpu = track_oncpu ? thread_cpu_ns(st, now) - fr->cpu_start_ns : 0;
+	if (cpu > dur)
+		cpu = dur;
+	st->depth = found;
+	if (fr->entry_flows)
+		flow_leave(st, fr->entry_flows);
+	if (found > 0) {
+		struct frame *parent = &st->frames[(found - 1) & (MAX_DEPTH - 1)];
+
+		parent->child_ns += dur;
+		count_edge(parent->hid, hid);
+	}
+	if (st->flow_mask)
+		count_visits(st->flow_mask, hid);
+
+	hs = bpf_map_lookup_elem(&handler_stats, &hid);
+	if (hs) {
+		hs->calls++;
+		hs->total_ns += dur;
+		hs->self_ns += self;
+		hs->oncpu_ns += cpu;
+		if (!hs->min_ns || dur < hs->min_ns)
+			hs->min_ns = dur ? dur : 1;
+		if (dur > hs->max_ns)
+			hs->max_ns = dur;
+		add_square(hs, dur);
+		hs->hist[hist_bucket(dur) % HIST_BUCKETS]++;
+	}
+	i = (st->inst - 1) * n_handlers + hid;
+	is = bpf_map_lookup_elem(&instance_stats, &i);
+	if (is) {
+		is->calls++;
+		is->total_ns += dur;
+	}
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(handler_entry)
+{
+	return on_entry(ctx, bpf_get_attach_cookie(ctx));
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(handler_return)
+{
+	return on_return(ctx, bpf_get_attach_cookie(ctx));
+}
+
+/* uprobe.session: libbpf 1.1 does not know the section; the loader sets
+ * the expected attach type and creates the link itself. */
+SEC("uprobe")
+int BPF_KPROBE(handler_session)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+
+	if (bpf_session_is_return())
+		return on_return(ctx, cookie);
+	return on_entry(ctx, cookie);
+}
+
+/* Current is the task being switched out; `next` is who comes in. */
+SEC("raw_tp/sched_switch")
+int on_sched_switch(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *next = (struct task_struct *)ctx->args[2];
+	__u64 now = bpf_ktime_get_ns();
+	struct thread_state *st;
+	struct cpu_switch *cs;
+	__u32 zero = 0;
+
+	cs = bpf_map_lookup_elem(&cpu_switch, &zero);
+	if (!cs)
+		return 0;
+	st = lookup_state(false, now);
+	if (st) {
+		__u64 from = st->run_from;
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+		if (cs->tid == tid && cs->at > from)
+			from = cs->at;
+		if (now > from)
+			st->cpu_ns += now - from;
+		st->run_from = now;
+	}
+	cs->at = now;
+	cs->tid = BPF_CORE_READ(next, pid);
+	return 0;
+}
+
+/* Frames still open when a thread exits or execs never return. */
+static __always_inline void drop_stack(struct thread_state *st)
+{
+	for (__u32 k = 0; k < MAX_DEPTH; k++) {
+		if (k >= st->depth)
+			break;
+		count_incomplete(st->frames[k & (MAX_DEPTH - 1)].hid);
+		count(CNT_EXITED_IN_CALL);
+	}
+	st->depth = 0;
+	st->flow_mask = 0;
+	__builtin_memset(st->flow_depth, 0, sizeof(st->flow_depth));
+}
+
+SEC("raw_tp/sched_process_exit")
+int on_thread_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct thread_state *st = lookup_state(false, 0);
+
+	if (!st)
+		return 0;
+	drop_stack(st);
+	if (!use_task_storage) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+		bpf_map_delete_elem(&thread_state_hash, &tid);
+	}
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int on_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct thread_state *st = lookup_state(false, 0);
+
+	if (st)
+		drop_stack(st);
+	return 0;
+}

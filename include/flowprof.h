@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Data shared by the BPF programs (bpf/flowprof.bpf.c) and the loader
+ * (user/attach.c, user/collect.c). Everything here is aggregated in the
+ * kernel: userspace reads the maps once per interval, never per call.
+ */
+#ifndef FLOWPROF_H
+#define FLOWPROF_H
+
+#include "histogram.h"
+
+/* Nesting depth tracked per thread. The kernel stops installing uretprobes
+ * past 64 active ones per task, so a deeper stack would never see returns. */
+#define MAX_DEPTH 64
+/* Flows whose entry handler is on a thread's stack; one bit each in the
+ * upper half of the BPF cookie. */
+#define MAX_FLOWS 32
+#define MAX_HANDLERS 65536
+#define DEFAULT_MAX_INSTANCES 64
+#define DEFAULT_MAX_EDGES 16384
+#define DEFAULT_MAX_THREADS 32768 /* hash fallback for per-thread state only */
+
+/*
+ * BPF cookie of every probe point: which handler it belongs to, and the flows
+ * this handler is the entry of (so entries need no map lookup).
+ */
+#define COOKIE_HANDLER(c) ((__u32)((c) & 0xffffffffULL))
+#define COOKIE_ENTRY_FLOWS(c) ((__u32)((c) >> 32))
+#define MAKE_COOKIE(hid, flow_mask) (((__u64)(flow_mask) << 32) | (__u32)(hid))
+
+/* Per handler, per CPU. Userspace sums the CPUs. */
+struct handler_stats {
+	__u64 entries;	      /* entry probes hit (in flight = entries - calls - incomplete) */
+	__u64 calls;	      /* calls whose return was seen and matched */
+	__u64 incomplete;     /* calls whose return was never seen (longjmp, depth, exit) */
+	__u64 total_ns;	      /* inclusive time of completed calls */
+	__u64 self_ns;	      /* inclusive minus time in nested declared handlers */
+	__u64 oncpu_ns;	      /* time the thread was on a CPU during the call */
+	__u64 min_ns;	      /* 0 = no call yet (a real call is never 0 ns) */
+	__u64 max_ns;
+	__u64 sumsq_lo;	      /* sum of squared durations, 128-bit (ns^2) */
+	__u64 sumsq_hi;
+	__u64 hist[HIST_BUCKETS]; /* inclusive durations, histogram.h layout */
+};
+
+/* Per instance (process) slot and handler, per CPU. */
+struct inst_stats {
+	__u64 calls;
+	__u64 total_ns;
+};
+
+/* One per instance slot: which process it is and how many of its threads ran handlers. */
+struct inst_info {
+	__u32 tgid;
+	__u32 threads;
+};
+
+/* Global event counters, kept in .bss (rare events only). */
+enum fp_counter {
+	CNT_UNMATCHED_RETURN,	/* a return with no matching entry (entered before attach) */
+	CNT_DEPTH_OVERFLOW,	/* entries past MAX_DEPTH: counted incomplete */
+	CNT_ABANDONED,		/* frames popped without their return (longjmp, exception) */
+	CNT_EXITED_IN_CALL,	/* frames left when a thread exited or exec'd */
+	CNT_EDGES_FULL,		/* edge map full: edge not counted */
+	CNT_INSTANCES_FULL,	/* more processes than instance slots */
+	CNT_STATE_FULL,		/* per-thread state could not be created */
+	CNT_MAX,
+};
+
+struct frame {
+	__u64 start_ns;
+	__u64 child_ns;	   /* inclusive time of completed nested handlers */
+	__u64 cpu_start_ns; /* thread's on-CPU clock at entry */
+	__u64 sp;	   /* stack pointer at entry: matches the return exactly */
+	__u32 hid;
+	__u32 entry_flows; /* flows this frame is the entry of */
+};
+
+struct thread_state {
+	__u32 depth;
+	__u32 inst;	  /* instance slot + 1 (0 = not yet assigned) */
+	__u32 flow_mask;  /* flows with an entry frame on this stack */
+	__u32 tgid;
+	__u64 cpu_ns;	  /* on-CPU time up to the last switch-out */
+	__u64 run_from;	  /* start of the slice being counted (creation or switch-out) */
+	__u8 flow_depth[MAX_FLOWS];
+	struct frame frames[MAX_DEPTH];
+};
+
+/* Last context switch on each CPU: who came in, and when. */
+struct cpu_switch {
+	__u64 at;
+	__u32 tid;
+	__u32 pad;
+};
+
+#endif /* FLOWPROF_H */

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Installs the Debian 12 packages flowprof needs to build, test and run its
+# demo. Idempotent: asks apt only for what dpkg says is missing.
+# Usage: scripts/install-deps.sh [build|test|all]   (default: all)
+set -eu
+
+build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev"
+test_pkgs="libcmocka-dev python3 libclang-rt-14-dev"
+
+case "${1:-all}" in
+build) want="$build_pkgs" ;;
+test|all) want="$build_pkgs $test_pkgs" ;;
+*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing Debian packages:$missing" >&2
+	echo "install-deps: run as root (or: sudo apt-get install$missing)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y --no-install-recommends $missing; then
+	apt-get update
+	apt-get install -y --no-install-recommends $missing
+fi

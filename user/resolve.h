@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stage 2: resolve every handler of a flow file to probe points: which
+ * processes each bundle is, which binary (executable or shared library)
+ * each handler lives in, and the file offset of each matching symbol.
+ * ELF files are read once each (user/elf_symbols.c), never per symbol.
+ */
+#ifndef FLOWPROF_RESOLVE_H
+#define FLOWPROF_RESOLVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowfile.h"
+
+/* What the kernel must do at a probe site's first instruction (x86-64). */
+enum site_class {
+	SITE_UNKNOWN = 0,
+	SITE_NOP5,	  /* 5-byte nop: the kernel turns the uprobe into a call (cheapest) */
+	SITE_EMULATED,	  /* push, nop, jmp, call...: int3 trap, emulated */
+	SITE_SINGLESTEP,  /* anything else: int3 trap plus single-step (~10x dearer) */
+};
+
+const char *site_class_name(enum site_class c);
+
+struct probe_site {
+	int handler;		/* index into flowfile.handlers */
+	int pid;		/* only this process; -1: every process running the binary */
+	char *binary;		/* path to attach to, from our mount namespace */
+	char *symbol;		/* symbol as in the ELF file (mangled for C++) */
+	char *demangled;	/* NULL when not a C++ name */
+	uint64_t offset;	/* file offset of the probe */
+	uint64_t ref_ctr_offset; /* USDT semaphore file offset, 0 if none */
+	enum site_class cls;
+};
+
+struct resolved_bundle {
+	int *pids;		/* processes found now (may be empty for exe: bundles) */
+	int n_pids;
+	char *binary;		/* the executable, from our mount namespace; NULL if unknown */
+};
+
+struct resolution {
+	struct probe_site *sites;
+	size_t n_sites;
+	struct resolved_bundle *bundles; /* one per flowfile bundle, same order */
+	int n_bundles;
+	/* Problems that did not stop resolution (a handler that matched nothing
+	 * when opts.allow_missing is set): one message per line. */
+	char **problems;
+	int n_problems;
+};
+
+struct resolve_opts {
+	const int *pids;	/* -p: restrict to these processes; NULL = no restriction */
+	int n_pids;
+	bool allow_missing;	/* `check`: collect every problem instead of stopping at the first */
+};
+
+/*
+ * Resolves every handler. On error returns -1 with one message in err that
+ * names the flow file position, the pid and binary, and the symbol, e.g.
+ *   flows.yaml:7:7: shop.checkout: symbol 'shop_checkot' not found in
+ *   /srv/shop/bin/shop (pid 4242); closest: shop_checkout, shop_check
+ */
+int resolve_flowfile(const struct flowfile *ff, const struct resolve_opts *opts,
+		     struct resolution *res, char *err, size_t errlen);
+
+void resolution_free(struct resolution *res);
+
+#endif

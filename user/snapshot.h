@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The snapshot: everything one recording measured, in memory and as the
+ * JSON document of docs/snapshot.md ("flowprof_snapshot": 1). Written
+ * atomically (0600), loaded back by `report` and `merge` without root.
+ *
+ * In memory we keep the raw sums (exactly mergeable); the derived figures
+ * of the document (mean, stddev, percentiles) are computed when written.
+ */
+#ifndef FLOWPROF_SNAPSHOT_H
+#define FLOWPROF_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "histogram.h"
+
+#define SNAPSHOT_VERSION 1
+
+struct snap_instance_stats {
+	int pid;
+	uint64_t calls;
+	uint64_t total_ns;
+};
+
+struct snap_handler {
+	char *id;	  /* "shop.checkout" */
+	char *bundle;	  /* "shop" */
+	char *symbol;	  /* matched symbol(s), comma-separated when a glob matched several */
+	char *binary;	  /* file the probes sit in */
+	char *site_class; /* "nop5", "emulated", "single-step", "unknown" (first probe site) */
+	bool serial;
+	uint64_t entries;
+	uint64_t calls;
+	uint64_t incomplete;
+	uint64_t min_ns;
+	uint64_t max_ns;
+	uint64_t total_ns;
+	uint64_t self_ns;
+	uint64_t oncpu_ns;
+	bool oncpu_measured;   /* false when the kernel refused the sched_switch program */
+	long double sumsq_ns2; /* sum of squared durations */
+	uint64_t hist[HIST_BUCKETS];
+	struct snap_instance_stats *instances;
+	int n_instances;
+};
+
+struct snap_edge {
+	char *from;
+	char *to;
+	uint64_t calls;
+	bool declared;	/* in the flow file */
+	bool async;	/* declared as "a ~> b" */
+};
+
+struct snap_visit {
+	char *handler;
+	uint64_t calls; /* calls of handler nested under the flow's entry */
+};
+
+struct snap_flow {
+	char *name;
+	char *entry;
+	uint64_t invocations;	/* calls of the entry handler */
+	struct snap_visit *visits;
+	int n_visits;
+	/* declared structure, so the model works from the snapshot alone */
+	struct snap_edge *declared;
+	int n_declared;
+};
+
+struct snap_bundle {
+	char *name;
+	int *pids;
+	int n_pids;
+	int threads;	/* distinct threads that ran handlers */
+	int instances;	/* from the flow file, 0 = observe */
+	int workers;	/* from the flow file, 0 = observe */
+	bool serial;
+};
+
+struct snapshot {
+	int version;
+	char *host;
+	char *kernel;
+	char *started_at;	/* RFC 3339, UTC */
+	double duration_s;
+	int nproc;		/* CPUs of the recording host */
+	double probe_cost_ns;	/* calibrated entry+exit probe cost per call, 0 = unknown */
+	char *attach_mode;	/* "uprobe.session", "uprobe_multi", "uprobe" */
+	char *flow_file;
+	struct snap_handler *handlers;
+	int n_handlers;
+	struct snap_edge *edges;	/* observed */
+	int n_edges;
+	struct snap_flow *flows;
+	int n_flows;
+	struct snap_bundle *bundles;
+	int n_bundles;
+	/* kernel-side event counters (names from include/flowprof.h enum fp_counter) */
+	uint64_t unmatched_returns;
+	uint64_t depth_overflows;
+	uint64_t abandoned_frames;
+	uint64_t exited_in_call;
+	uint64_t edges_dropped;
+	uint64_t instances_dropped;
+	uint64_t threads_dropped;
+};
+
+/* Derived figures of one handler, as the document shows them. */
+struct handler_summary {
+	double mean_ns, stddev_ns, p50_ns, p90_ns, p95_ns, p99_ns;
+	double self_mean_ns, oncpu_mean_ns;
+};
+
+void snapshot_summarize(const struct snap_handler *h, struct handler_summary *out);
+
+/* Serialize to the JSON document (pretty when pretty is true). Caller frees. */
+char *snapshot_to_json(const struct snapshot *s, bool pretty);
+
+/* Atomic write with mode 0600. Returns 0, or -1 with errno set. */
+int snapshot_write(const struct snapshot *s, const char *path);
+
+/* Load a document. On error returns -1 and writes "<path>: <what>" into err. */
+int snapshot_load(const char *path, struct snapshot *s, char *err, size_t errlen);
+int snapshot_parse(const char *path, const char *buf, size_t len, struct snapshot *s,
+		   char *err, size_t errlen);
+
+void snapshot_free(struct snapshot *s);
+
+/* Lookups by name; NULL if absent. */
+struct snap_handler *snapshot_handler(const struct snapshot *s, const char *id);
+struct snap_bundle *snapshot_bundle(const struct snapshot *s, const char *name);
+struct snap_flow *snapshot_flow(const struct snapshot *s, const char *name);
+
+/* Exact merge of src into dst (counts, sums, histograms, instances);
+ * duration is the longer of the two, started_at the earlier. */
+int snapshot_merge(struct snapshot *dst, const struct snapshot *src, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers every stage uses: logging, checked allocation, timing. */
+#ifndef FLOWPROF_UTIL_H
+#define FLOWPROF_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* 0 = errors and warnings only, 1 = -v, 2 = -vv (libbpf debug too). */
+extern int log_verbosity;
+
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Allocation that exits with a message on failure: flowprof cannot go on
+ * without memory, and every caller checking would hide the real logic. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grows *arr (of *cap elements of size elem) to hold at least need elements. */
+void grow_array(void **arr, size_t *cap, size_t need, size_t elem);
+
+/* CLOCK_MONOTONIC in ns. */
+uint64_t now_ns(void);
+
+/* Writes a whole buffer to path atomically: a temporary file in the same
+ * directory, fsync, rename. mode is applied to the new file. On failure the
+ * old file is intact, errno is set and -1 returned. */
+int write_file_atomic(const char *path, const void *buf, size_t len, unsigned int mode);
+
+/* Reads a whole file (NUL-terminated). Returns NULL and sets errno on failure. */
+char *read_file(const char *path, size_t *len);
+
+/* Levenshtein distance, for "did you mean" hints. */
+size_t edit_distance(const char *a, const char *b);
+
+#endif
