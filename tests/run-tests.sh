@@ -1,0 +1,55 @@
+#!/bin/sh
+# Runs every test: the cmocka unit tests (built under ASan + UBSan) and the
+# end-to-end tests (real BPF probes on real processes). Each speaks TAP
+# ("ok N - name" / "not ok N - name"); this script counts them and prints
+# the closing line "N passed, N failed". Exits non-zero on any failure.
+#
+#   tests/run-tests.sh [PATTERN]     only suites whose file name contains PATTERN
+set -u
+cd "$(dirname "$0")/.."
+pattern="${1:-}"
+log_dir=build/test-logs
+mkdir -p "$log_dir"
+passed=0
+failed=0
+failed_names=""
+
+run_suite() { # name, command...
+	name=$1; shift
+	case "$name" in *"$pattern"*) ;; *) return ;; esac
+	log="$log_dir/$name.log"
+	echo "== $name"
+	"$@" >"$log" 2>&1
+	rc=$?
+	ok=$(grep -c '^ok ' "$log")
+	notok=$(grep -c '^not ok ' "$log")
+	grep -E '^(ok|not ok) ' "$log" | sed 's/^/   /'
+	if [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; then
+		# The suite died without reporting a failure: count that as one.
+		echo "   not ok - $name exited with status $rc (see $log)"
+		notok=1
+	fi
+	if [ "$notok" -gt 0 ]; then
+		failed_names="$failed_names $name"
+		echo "   --- tail of $log:"
+		tail -n 25 "$log" | sed 's/^/   | /'
+	fi
+	passed=$((passed + ok))
+	failed=$((failed + notok))
+}
+
+export CMOCKA_MESSAGE_OUTPUT=TAP
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for t in build/tests/test_*; do
+	[ -x "$t" ] || continue
+	run_suite "unit/$(basename "$t")" "$t"
+done
+for t in tests/e2e/test_*.py; do
+	[ -f "$t" ] || continue
+	run_suite "e2e/$(basename "$t" .py)" /usr/bin/python3 "$t"
+done
+
+[ -n "$failed_names" ] && echo "failed suites:$failed_names"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
