@@ -30,6 +30,7 @@ struct snap_handler {
 	char *symbol;	  /* matched symbol(s), comma-separated when a glob matched several */
 	char *binary;	  /* file the probes sit in */
 	char *site_class; /* "nop5", "emulated", "single-step", "unknown" (first probe site) */
+	double probe_cost_ns; /* in-window probe cost of this site class (0 = unknown) */
 	bool serial;
 	uint64_t entries;
 	uint64_t calls;
@@ -87,7 +88,17 @@ struct snapshot {
 	char *started_at;	/* RFC 3339, UTC */
 	double duration_s;
 	int nproc;		/* CPUs of the recording host */
-	double probe_cost_ns;	/* calibrated entry+exit probe cost per call, 0 = unknown */
+	double probe_cost_ns;	/* in-window probe cost at the handlers' most common site class, 0 = unknown */
+	/* Calibrated per site class, indexed like enum site_class (resolve.h):
+	 * [1] nop5, [2] emulated, [3] single-step. Document key "probe_cost": {
+	 * "nop5": {"per_call_ns", "in_window_ns"}, ...}. per_call_ns: what one
+	 * probed call costs its caller; in_window_ns: the part of it inside a
+	 * measured duration (subtract from each call's duration). */
+	struct snap_probe_cost {
+		bool measured;
+		double per_call_ns;
+		double in_window_ns;
+	} probe_cost[4];
 	char *attach_mode;	/* "uprobe.session", "uprobe_multi", "uprobe" */
 	char *flow_file;
 	struct snap_handler *handlers;
