@@ -74,6 +74,8 @@ struct flowfile {
 	int n_handlers;
 	struct ff_flow *flows;
 	int n_flows;
+	int *handler_order; /* handler indices sorted by id, for flowfile_handler_index();
+			       NULL (e.g. a flowfile built by hand): linear search */
 };
 
 /*
@@ -95,5 +97,13 @@ int flowfile_handler_index(const struct flowfile *ff, const char *id);
 
 /* Bundle index by name, or -1. */
 int flowfile_bundle_index(const struct flowfile *ff, const char *name);
+
+/*
+ * A path from the flow file (a relative exe:) made relative to the flow
+ * file's directory: "flows/shop.yaml" + "bin/shop" -> "flows/bin/shop".
+ * Absolute paths, and any path when the flow file has no directory part,
+ * come back unchanged. Caller frees.
+ */
+char *flowfile_path_relative(const struct flowfile *ff, const char *path);
 
 #endif
