@@ -31,6 +31,7 @@ struct snap_handler {
 	char *binary;	  /* file the probes sit in */
 	char *site_class; /* "nop5", "emulated", "single-step", "unknown" (first probe site) */
 	double probe_cost_ns; /* in-window probe cost of this site class (0 = unknown) */
+	double inflight_mean; /* calls in progress, mean of the per-interval samples (document key "inflight_mean") */
 	bool serial;
 	uint64_t entries;
 	uint64_t calls;
@@ -100,6 +101,8 @@ struct snapshot {
 		double in_window_ns;
 	} probe_cost[4];
 	char *attach_mode;	/* "uprobe.session", "uprobe_multi", "uprobe" */
+	double attach_ms;	/* time to attach every probe (document key "attach_ms") */
+	double detach_ms;	/* time to detach them (document key "detach_ms") */
 	char *flow_file;
 	struct snap_handler *handlers;
 	int n_handlers;
