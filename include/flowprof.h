@@ -7,6 +7,9 @@
 #ifndef FLOWPROF_H
 #define FLOWPROF_H
 
+#ifndef __VMLINUX_H__
+#include <linux/types.h> /* userspace; BPF gets the types from vmlinux.h */
+#endif
 #include "histogram.h"
 
 /* Nesting depth tracked per thread. The kernel stops installing uretprobes

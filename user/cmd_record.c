@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `flowprof record`: the whole pipeline on a live host. Flow file ->
+ * resolve -> attach -> (wait, sampling once per interval) -> detach ->
+ * collect -> snapshot. Ctrl-C and SIGTERM stop the recording and still
+ * write everything measured so far.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+
+#include "attach.h"
+#include "calibrate.h"
+#include "collect.h"
+#include "commands.h"
+#include "flowfile.h"
+#include "options.h"
+#include "report.h"
+#include "resolve.h"
+#include "snapshot.h"
+#include "util.h"
+
+struct record_args {
+	const char *flow_path;
+	int *pids;
+	int n_pids;
+	double duration_s;	/* 0: until Ctrl-C, or until the targets exit */
+	double interval_s;
+	const char *output;	/* NULL: print the report instead */
+	bool json;
+	enum attach_mode mode;
+	bool no_oncpu;
+	int max_instances;
+	char **cmd;		/* after `--` */
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+enum {
+	OPT_MODE = 0x100,
+	OPT_NO_ONCPU,
+	OPT_MAX_INSTANCES,
+	OPT_JSON,
+};
+
+static const struct argp_option record_options[] = {
+	{ "flows", 'f', "FILE", 0, "Flow definition file (YAML; see docs/flow-file.md)", 0 },
+	{ "pid", 'p', "PID[,PID...]", 0, "Record only these processes", 0 },
+	{ "duration", 'd', "SECONDS", 0,
+	  "Stop after SECONDS (default: Ctrl-C, or when the recorded processes exit)", 0 },
+	{ "interval", 'i', "SECONDS", 0, "Sample in-flight calls every SECONDS (default 1)", 0 },
+	{ "output", 'o', "FILE", 0, "Write the snapshot to FILE (JSON, mode 0600, atomic); "
+	  "without -o the report is printed", 0 },
+	{ "json", OPT_JSON, NULL, 0, "Without -o: print the snapshot JSON instead of the table", 0 },
+	{ "verbose", 'v', NULL, 0, "Say more (repeat for libbpf debug output)", 0 },
+	{ "mode", OPT_MODE, "MODE", 0,
+	  "Attach mechanism: auto (default), session, multi or single", 1 },
+	{ "no-oncpu", OPT_NO_ONCPU, NULL, 0, "Do not measure on-CPU time (no sched_switch probe)", 1 },
+	{ "max-instances", OPT_MAX_INSTANCES, "N", 0,
+	  "Processes counted individually (default 64; more are pooled as pid 0)", 1 },
+	{ 0 },
+};
+
+static error_t parse_record(int key, char *arg, struct argp_state *state)
+{
+	struct record_args *a = state->input;
+	char err[256];
+
+	switch (key) {
+	case 'f':
+		a->flow_path = arg;
+		break;
+	case 'p':
+		if (parse_pid_list(arg, &a->pids, &a->n_pids, err, sizeof(err)))
+			argp_error(state, "-p %s: %s", arg, err);
+		break;
+	case 'd':
+		if (parse_seconds(arg, &a->duration_s) || a->duration_s <= 0)
+			argp_error(state, "-d %s: expected a positive number of seconds", arg);
+		break;
+	case 'i':
+		if (parse_seconds(arg, &a->interval_s) || a->interval_s < 0.01)
+			argp_error(state, "-i %s: expected seconds, at least 0.01", arg);
+		break;
+	case 'o':
+		a->output = arg;
+		break;
+	case 'v':
+		log_verbosity++;
+		break;
+	case OPT_JSON:
+		a->json = true;
+		break;
+	case OPT_MODE: {
+		int m = attach_mode_parse(arg);
+
+		if (m == -2)
+			argp_error(state, "--mode %s: expected auto, session, multi or single", arg);
+		a->mode = (enum attach_mode)m;
+		break;
+	}
+	case OPT_NO_ONCPU:
+		a->no_oncpu = true;
+		break;
+	case OPT_MAX_INSTANCES: {
+		char *end;
+		long v = strtol(arg, &end, 10);
+
+		if (*end || v < 2 || v > 65536)
+			argp_error(state, "--max-instances %s: expected an integer from 2 to 65536", arg);
+		a->max_instances = (int)v;
+		break;
+	}
+	case ARGP_KEY_ARGS:
+		a->cmd = state->argv + state->next;
+		state->next = state->argc;
+		break;
+	case ARGP_KEY_END:
+		if (!a->flow_path)
+			argp_error(state, "no flow file: use -f FILE");
+		if (a->cmd && a->n_pids)
+			argp_error(state, "-p and a command (-- CMD) cannot be combined");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const char record_doc[] =
+	"Attach to running processes and measure every handler of a flow file.\v"
+	"Examples:\n"
+	"  flowprof record -f flows.yaml -p 4242 -d 30 -o snap.json\n"
+	"      profile process 4242 for 30 s, write the snapshot\n"
+	"  flowprof record -f flows.yaml -d 10\n"
+	"      every process of the bundles' executables for 10 s; print the report\n"
+	"  flowprof record -f flows.yaml -o snap.json -- ./shop --port 8080\n"
+	"      start a command, record it until it exits (or Ctrl-C)\n"
+	"\nRecording needs root (CAP_BPF and CAP_PERFMON). Ctrl-C and SIGTERM stop it and\n"
+	"still write the snapshot (exit status 130 / 143). See flowprof(1).";
+
+int require_bpf_capabilities(const char *cmd)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+	bool admin, bpf, perfmon;
+
+	if (syscall(SYS_capget, &hdr, data)) {
+		log_error("cannot read this process's capabilities: %s", strerror(errno));
+		return -1;
+	}
+#define HAS_CAP(c) ((data[(c) / 32].effective >> ((c) % 32)) & 1)
+	admin = HAS_CAP(CAP_SYS_ADMIN);
+	bpf = HAS_CAP(CAP_BPF);
+	perfmon = HAS_CAP(CAP_PERFMON);
+#undef HAS_CAP
+	if (admin || (bpf && perfmon))
+		return 0;
+	log_error("'flowprof %s' loads BPF programs and attaches uprobes: it needs CAP_BPF and "
+		  "CAP_PERFMON (or root)%s%s; retry as root: sudo flowprof %s ...",
+		  cmd, !bpf ? "; missing CAP_BPF" : "", !perfmon ? "; missing CAP_PERFMON" : "",
+		  cmd);
+	return -1;
+}
+
+/* A started command waits on this pipe until its probes are attached. */
+static pid_t start_paused(char **cmd, int *go_fd)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char go;
+
+		close(fds[1]);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (read(fds[0], &go, 1) != 1)
+			_exit(127); /* flowprof failed: never run the command unprofiled */
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "flowprof: error: cannot run %s: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	*go_fd = fds[1];
+	return pid;
+}
+
+/* pidfds tell when a process we did not start exits (even as a zombie). */
+static int open_pidfd(int pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static bool process_exited(int pid, int pidfd)
+{
+	if (pidfd >= 0) {
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+		return poll(&p, 1, 0) > 0;
+	}
+	return kill(pid, 0) && errno == ESRCH;
+}
+
+static void fill_header(struct snapshot *s, const struct record_args *a, time_t started,
+			double duration_s)
+{
+	struct utsname u;
+	char when[64];
+
+	uname(&u);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&started));
+	s->version = SNAPSHOT_VERSION;
+	s->host = xstrdup(u.nodename);
+	s->kernel = xstrdup(u.release);
+	s->started_at = xstrdup(when);
+	s->duration_s = duration_s;
+	s->nproc = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	s->flow_file = xstrdup(a->flow_path);
+}
+
+/* Probe cost per handler (by its site class) and overall (the commonest class). */
+static void fill_probe_costs(struct snapshot *s, const struct calibration *cal,
+			     const struct resolution *res)
+{
+	size_t per_class[4] = { 0 };
+	int best = 0;
+
+	for (int c = 0; c < 4; c++) {
+		s->probe_cost[c].measured = cal->cost[c].measured;
+		s->probe_cost[c].per_call_ns = cal->cost[c].per_call_ns;
+		s->probe_cost[c].in_window_ns = cal->cost[c].in_window_ns;
+	}
+	for (size_t i = 0; i < res->n_sites; i++)
+		per_class[res->sites[i].cls & 3]++;
+	for (int c = 1; c < 4; c++)
+		if (per_class[c] > per_class[best])
+			best = c;
+	if (!best)
+		best = SITE_EMULATED;
+	s->probe_cost_ns = cal->cost[best].in_window_ns;
+	for (int h = 0; h < s->n_handlers; h++) {
+		for (size_t i = 0; i < res->n_sites; i++) {
+			if (res->sites[i].handler == h) {
+				s->handlers[h].probe_cost_ns = cal->cost[res->sites[i].cls & 3].in_window_ns;
+				break;
+			}
+		}
+	}
+}
+
+static int output_snapshot(const struct snapshot *s, const struct record_args *a)
+{
+	if (a->output) {
+		if (snapshot_write(s, a->output)) {
+			log_error("cannot write snapshot %s: %s (any previous file is intact)",
+				  a->output, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (a->json) {
+		char *doc = snapshot_to_json(s, true);
+
+		fputs(doc, stdout);
+		fputc('\n', stdout);
+		free(doc);
+	} else {
+		struct report_opts ro = { 0 };
+
+		report_print_table(stdout, s, &ro);
+	}
+	return 0;
+}
+
+/* Restricts the resolution to one process (the command we start). */
+static void pin_sites_to(struct resolution *res, int pid)
+{
+	for (size_t i = 0; i < res->n_sites; i++)
+		if (res->sites[i].pid < 0)
+			res->sites[i].pid = pid;
+	for (int b = 0; b < res->n_bundles; b++) {
+		struct resolved_bundle *rb = &res->bundles[b];
+
+		free(rb->pids);
+		rb->pids = xmalloc(sizeof(int));
+		rb->pids[0] = pid;
+		rb->n_pids = 1;
+	}
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct record_args a = { .interval_s = 1.0, .mode = ATTACH_AUTO };
+	struct argp argp = { record_options, parse_record, "[-- COMMAND [ARG...]]", record_doc,
+			     NULL, NULL, NULL };
+	struct flowfile ff = { 0 };
+	struct resolution res = { 0 };
+	struct recorder rec = { 0 };
+	struct calibration cal = { 0 };
+	struct snapshot snap = { 0 };
+	struct resolve_opts ro = { 0 };
+	struct attach_opts ao = { 0 };
+	int *pidfds = NULL, go_fd = -1, rc = EXIT_ERROR, procs = 0;
+	pid_t child = -1;
+	bool child_done = false;
+	uint64_t t_start, t_end, next_sample;
+	uint64_t *inflight = NULL;
+	double *inflight_sum = NULL;
+	long samples = 0;
+	time_t started;
+	char err[1024];
+
+	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
+		return EXIT_USAGE;
+
+	if (flowfile_load(a.flow_path, &ff, err, sizeof(err))) {
+		log_error("%s", err);
+		goto cleanup;
+	}
+	if (require_bpf_capabilities("record"))
+		goto cleanup;
+
+	ro.pids = a.pids;
+	ro.n_pids = a.n_pids;
+	if (resolve_flowfile(&ff, &ro, &res, err, sizeof(err))) {
+		log_error("%s", err);
+		goto cleanup;
+	}
+	for (int i = 0; i < res.n_problems; i++)
+		log_warn("%s", res.problems[i]);
+	if (!res.n_sites) {
+		log_error("%s: no probe point left to attach (see the warnings above)", a.flow_path);
+		goto cleanup;
+	}
+
+	if (a.cmd) {
+		child = start_paused(a.cmd, &go_fd);
+		if (child < 0) {
+			log_error("cannot start %s: %s", a.cmd[0], strerror(errno));
+			goto cleanup;
+		}
+		pin_sites_to(&res, child);
+	}
+
+	calibrate_prepare(&cal, ff.n_handlers);
+	ao.mode = a.mode;
+	ao.no_oncpu = a.no_oncpu;
+	ao.max_instances = a.max_instances;
+	ao.extra = cal.sites;
+	ao.n_extra = cal.n_sites;
+	if (recorder_start(&rec, &ff, &res, &ao, err, sizeof(err))) {
+		log_error("%s", err);
+		goto cleanup;
+	}
+	calibrate_run(&cal);
+
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (int b = 0; b < res.n_bundles; b++)
+		procs += res.bundles[b].n_pids;
+	fprintf(stderr, "flowprof: recording %d handlers (%zu probe points, %s) in %d process%s%s; "
+		"attach took %.1f ms; Ctrl-C to stop\n",
+		ff.n_handlers, rec.n_probes - (size_t)cal.n_sites, attach_mode_name(rec.mode), procs,
+		procs == 1 ? "" : "es", a.cmd ? " (starting the command)" : "", rec.attach_ms);
+	if (a.n_pids) {
+		pidfds = xcalloc((size_t)a.n_pids, sizeof(int));
+		for (int i = 0; i < a.n_pids; i++)
+			pidfds[i] = open_pidfd(a.pids[i]);
+	}
+
+	started = time(NULL);
+	t_start = now_ns();
+	if (child > 0) {
+		if (write(go_fd, "g", 1) != 1)
+			log_warn("cannot release the command: %s", strerror(errno));
+		close(go_fd);
+		go_fd = -1;
+	}
+
+	inflight = xcalloc((size_t)ff.n_handlers, sizeof(uint64_t));
+	inflight_sum = xcalloc((size_t)ff.n_handlers, sizeof(double));
+	next_sample = t_start + (uint64_t)(a.interval_s * 1e9);
+	while (!stop_signal) {
+		uint64_t now = now_ns();
+		bool all_gone = a.n_pids > 0;
+
+		if (a.duration_s > 0 && now - t_start >= (uint64_t)(a.duration_s * 1e9))
+			break;
+		if (now >= next_sample) {
+			collect_inflight(&rec, ff.n_handlers, inflight);
+			for (int h = 0; h < ff.n_handlers; h++)
+				inflight_sum[h] += (double)inflight[h];
+			samples++;
+			next_sample += (uint64_t)(a.interval_s * 1e9);
+		}
+		if (child > 0 && !child_done) {
+			int status;
+
+			if (waitpid(child, &status, WNOHANG) == child) {
+				child_done = true;
+				if (WIFEXITED(status) && WEXITSTATUS(status))
+					log_info("%s exited with status %d", a.cmd[0],
+						 WEXITSTATUS(status));
+				break;
+			}
+		}
+		for (int i = 0; i < a.n_pids && all_gone; i++)
+			all_gone = process_exited(a.pids[i], pidfds[i]);
+		if (all_gone) {
+			log_info("every recorded process has exited");
+			break;
+		}
+		usleep(20000);
+	}
+	t_end = now_ns();
+
+	recorder_detach(&rec);
+	calibrate_finish(&cal, &rec);
+	fill_header(&snap, &a, started, (double)(t_end - t_start) / 1e9);
+	collect_snapshot(&rec, &ff, &res, &snap);
+	fill_probe_costs(&snap, &cal, &res);
+	for (int h = 0; h < snap.n_handlers && samples; h++)
+		snap.handlers[h].inflight_mean = inflight_sum[h] / (double)samples;
+	snap.attach_ms = rec.attach_ms;
+	snap.detach_ms = rec.detach_ms;
+
+	if (output_snapshot(&snap, &a))
+		goto cleanup;
+	if (a.output) {
+		uint64_t calls = 0;
+
+		for (int h = 0; h < snap.n_handlers; h++)
+			calls += snap.handlers[h].calls;
+		fprintf(stderr, "flowprof: wrote %s: %d handlers, %llu calls in %.1f s "
+			"(attach %.1f ms, detach %.1f ms)\n",
+			a.output, snap.n_handlers, (unsigned long long)calls, snap.duration_s,
+			rec.attach_ms, rec.detach_ms);
+	}
+	rc = stop_signal == SIGINT ? EXIT_SIGINT : stop_signal == SIGTERM ? EXIT_SIGTERM : EXIT_OK;
+
+cleanup:
+	if (go_fd >= 0)
+		close(go_fd); /* an unreleased command exits without running */
+	if (child > 0 && !child_done && rc == EXIT_ERROR)
+		waitpid(child, NULL, 0);
+	recorder_destroy(&rec);
+	for (int i = 0; pidfds && i < a.n_pids; i++)
+		if (pidfds[i] >= 0)
+			close(pidfds[i]);
+	free(pidfds);
+	free(inflight);
+	free(inflight_sum);
+	snapshot_free(&snap);
+	resolution_free(&res);
+	flowfile_free(&ff);
+	free(a.pids);
+	return rc;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stage 4: read the BPF maps (summing the per-CPU copies) into a snapshot.
+ * Called once per interval and once at the end: never per call.
+ */
+#ifndef FLOWPROF_COLLECT_H
+#define FLOWPROF_COLLECT_H
+
+#include "attach.h"
+#include "flowfile.h"
+#include "flowprof.h"
+#include "resolve.h"
+#include "snapshot.h"
+
+/* One handler's counters summed over CPUs (min over CPUs that saw a call). */
+int collect_handler(struct recorder *r, uint32_t hid, struct handler_stats *out);
+
+/* Calls in flight per handler right now (entries - calls - incomplete),
+ * summed into inflight[0..ff->n_handlers). For Little's-law checks. */
+int collect_inflight(struct recorder *r, int n_handlers, uint64_t *inflight);
+
+/*
+ * Fills handlers, edges, flows, bundles and counters of s from the maps,
+ * described by the flow file and the resolution. Header fields (host, time,
+ * duration, probe cost) are the caller's. Returns 0 or -errno.
+ */
+int collect_snapshot(struct recorder *r, const struct flowfile *ff, const struct resolution *res,
+		     struct snapshot *s);
+
+#endif

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* The subcommands of `flowprof`, dispatched by main.c's command table. */
+#ifndef FLOWPROF_COMMANDS_H
+#define FLOWPROF_COMMANDS_H
+
+/* Exit codes (documented in flowprof.1). */
+enum {
+	EXIT_OK = 0,
+	EXIT_ERROR = 1,		/* bad input, missing capability, attach failure */
+	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_SIGINT = 130,	/* stopped by SIGINT: the snapshot so far was written */
+	EXIT_SIGTERM = 143,	/* stopped by SIGTERM: the snapshot so far was written */
+};
+
+int cmd_record(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+
+/* Fails with a clear message unless the process may load BPF programs and
+ * attach uprobes (CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN). */
+int require_bpf_capabilities(const char *cmd);
+
+#endif
