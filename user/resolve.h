@@ -50,6 +50,11 @@ struct resolution {
 	 * when opts.allow_missing is set): one message per line. */
 	char **problems;
 	int n_problems;
+	/* How many of problems are errors (opts.allow_missing); the others are
+	 * "<file>:<line>:<col>: note: ..." or "...: warning: ..." lines (an alias
+	 * attached once, a library probed in every process, a bundle left out
+	 * by -p). */
+	int n_errors;
 };
 
 struct resolve_opts {

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Processes, from /proc: which processes run an executable, have a comm,
+ * map a shared library; and the path under which their files can be reached
+ * from flowprof's own mount namespace. Processes may exit at any moment: a
+ * process that vanishes mid-scan is skipped, never an error.
+ */
+#ifndef FLOWPROF_PROCS_H
+#define FLOWPROF_PROCS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* true if the process exists (a zombie counts as gone). */
+bool proc_exists(int pid);
+
+/* Every pid in /proc, ascending. Returns the count; *pids is xmalloc'ed. */
+int proc_list(int **pids);
+
+/* /proc/PID/comm without the newline; -1 if the process is gone. */
+int proc_comm(int pid, char *buf, size_t len);
+
+/* readlink /proc/PID/exe: the path in the process's own mount namespace
+ * (with any " (deleted)" suffix removed). NULL if gone or a kernel thread. */
+char *proc_exe(int pid);
+
+/* stat of the executable itself (through /proc/PID/exe). */
+int proc_exe_stat(int pid, struct stat *st);
+
+/* true if the process is in another mount namespace than ours. */
+bool proc_other_mntns(int pid);
+
+/*
+ * A path as the process sees it, turned into one flowprof can open and
+ * attach to: the path itself in our mount namespace, else
+ * "/proc/PID/root<path>". xmalloc'ed.
+ */
+char *proc_path_from_ours(int pid, const char *path);
+
+/* The executable of a process as a path from our mount namespace; NULL if gone. */
+char *proc_exe_from_ours(int pid);
+
+/* Processes whose executable is the file (dev, ino), ascending; the count,
+ * *pids xmalloc'ed (NULL when 0). Symlinks and other spellings of the path
+ * do not matter, nor do mount namespaces. */
+int procs_by_file(dev_t dev, ino_t ino, int **pids);
+
+/* Processes whose comm equals comm (the kernel keeps 15 characters: a longer
+ * comm is compared on its first 15). Same return convention. */
+int procs_by_comm(const char *comm, int **pids);
+
+/*
+ * A shared library mapped by pid, from /proc/PID/maps, as the process sees
+ * its path. name is either an absolute path (matched as a path, or as the
+ * same file by inode), or a file name: "libshopdb.so" matches a mapped file
+ * whose base name is "libshopdb.so", starts with "libshopdb.so." (versions:
+ * libshopdb.so.1.2), or -- for a name ending in ".so" -- starts with
+ * "libshopdb-" and continues with ".so" somewhere (libshopdb-2.1.so).
+ * NULL if none or the process is gone.
+ */
+char *proc_find_library(int pid, const char *name);
+
+/* true if a file's base name matches a library name as above. */
+bool library_name_matches(const char *basename, const char *name);
+
+#endif
