@@ -1,0 +1,878 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The flow file parser (user/flowfile.c): the example of issue 2 field by
+ * field, every handler form, and the exact full message of every error.
+ * Run from the repository root (tests/run-tests.sh does): some tests read
+ * tests/flowfiles/.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <glob.h>
+
+#include "flowfile.h"
+#include "util.h"
+
+#define PATH "flows.yaml"
+
+/* Parses text that must be valid. */
+static void parse_ok(const char *yaml, struct flowfile *ff)
+{
+	char err[512] = "";
+	int r = flowfile_parse(PATH, yaml, strlen(yaml), ff, err, sizeof(err));
+
+	if (r)
+		print_error("unexpected error: %s\n", err);
+	assert_int_equal(r, 0);
+	assert_string_equal(err, "");
+}
+
+/* Parses text that must fail with exactly this message. */
+static void expect_error(const char *yaml, const char *want)
+{
+	struct flowfile ff;
+	char err[1024];
+	int r;
+
+	memset(&ff, 0xa5, sizeof(ff)); /* must come back zeroed */
+	r = flowfile_parse(PATH, yaml, strlen(yaml), &ff, err, sizeof(err));
+	assert_int_equal(r, -1);
+	assert_string_equal(err, want);
+	assert_null(ff.bundles);
+	assert_null(ff.handlers);
+	assert_null(ff.flows);
+	assert_null(ff.path);
+	assert_int_equal(ff.n_bundles, 0);
+	assert_int_equal(ff.n_handlers, 0);
+	assert_int_equal(ff.n_flows, 0);
+}
+
+/* A valid bundle to put flows under: s.a .. s.e */
+#define BUNDLE_S                  \
+	"bundles:\n"              \
+	"  s:\n"                  \
+	"    comm: svc\n"         \
+	"    handlers:\n"         \
+	"      a: fa\n"           \
+	"      b: fb\n"           \
+	"      c: fc\n"           \
+	"      d: fd\n"           \
+	"      e: fe\n"           \
+	"flows:\n"
+/* The first line of a flow under BUNDLE_S is line 11. */
+
+/* The same bundle header with a handler value to fill in (line 5). */
+#define HANDLER_HEAD      \
+	"bundles:\n"      \
+	"  s:\n"          \
+	"    comm: svc\n" \
+	"    handlers:\n"
+
+/* ------------------------------------------------------------ positive */
+
+static void test_issue_example(void **state)
+{
+	struct flowfile ff;
+	char err[512];
+	const struct ff_handler *h;
+	const struct ff_flow *f;
+
+	(void)state;
+	assert_int_equal(flowfile_load("tests/flowfiles/shop.yaml", &ff, err, sizeof(err)), 0);
+	assert_string_equal(ff.path, "tests/flowfiles/shop.yaml");
+
+	assert_int_equal(ff.n_bundles, 1);
+	assert_string_equal(ff.bundles[0].name, "shop");
+	assert_string_equal(ff.bundles[0].exe, "/srv/shop/bin/shop");
+	assert_null(ff.bundles[0].comm);
+	assert_null(ff.bundles[0].pids);
+	assert_int_equal(ff.bundles[0].n_pids, 0);
+	assert_int_equal(ff.bundles[0].instances, 0);
+	assert_int_equal(ff.bundles[0].workers, 0);
+	assert_false(ff.bundles[0].serial);
+	assert_int_equal(ff.bundles[0].first_handler, 0);
+	assert_int_equal(ff.bundles[0].n_handlers, 4);
+	assert_int_equal(ff.bundles[0].loc.line, 2);
+	assert_int_equal(ff.bundles[0].loc.col, 3);
+
+	assert_int_equal(ff.n_handlers, 4);
+	h = &ff.handlers[0];
+	assert_string_equal(h->name, "browse");
+	assert_string_equal(h->id, "shop.browse");
+	assert_int_equal(h->bundle, 0);
+	assert_int_equal(h->kind, FF_PROBE_SYMBOL);
+	assert_string_equal(h->symbol, "shop_browse");
+	assert_false(h->is_glob);
+	assert_null(h->library);
+	assert_null(h->usdt);
+	assert_null(h->usdt_return);
+	assert_null(h->pattern);
+	assert_false(h->serial);
+	assert_int_equal(h->loc.line, 5);
+	assert_int_equal(h->loc.col, 7);
+
+	h = &ff.handlers[1];
+	assert_string_equal(h->id, "shop.checkout");
+	assert_string_equal(h->symbol, "shop_checkout");
+	assert_false(h->is_glob);
+	assert_int_equal(h->loc.line, 6);
+
+	h = &ff.handlers[2];
+	assert_string_equal(h->id, "shop.price");
+	assert_int_equal(h->kind, FF_PROBE_SYMBOL);
+	assert_string_equal(h->symbol, "price_*");
+	assert_true(h->is_glob);
+	assert_null(h->library);
+	assert_int_equal(h->loc.line, 7);
+
+	h = &ff.handlers[3];
+	assert_string_equal(h->name, "persist");
+	assert_string_equal(h->id, "shop.persist");
+	assert_int_equal(h->kind, FF_PROBE_SYMBOL);
+	assert_string_equal(h->symbol, "db_persist");
+	assert_false(h->is_glob);
+	assert_string_equal(h->library, "libshopdb.so");
+	assert_int_equal(h->loc.line, 8);
+	assert_int_equal(h->loc.col, 7);
+
+	assert_int_equal(ff.n_flows, 2);
+	f = &ff.flows[0];
+	assert_string_equal(f->name, "browse");
+	assert_int_equal(f->entry, 0);
+	assert_int_equal(f->loc.line, 10);
+	assert_int_equal(f->loc.col, 3);
+	assert_int_equal(f->n_calls, 1);
+	assert_int_equal(f->calls[0].from, 0);
+	assert_int_equal(f->calls[0].to, 2);
+	assert_false(f->calls[0].async);
+	assert_int_equal(f->calls[0].loc.line, 13);
+	assert_int_equal(f->calls[0].loc.col, 9);
+
+	f = &ff.flows[1];
+	assert_string_equal(f->name, "checkout");
+	assert_int_equal(f->entry, 1);
+	assert_int_equal(f->n_calls, 2);
+	assert_int_equal(f->calls[0].from, 1);
+	assert_int_equal(f->calls[0].to, 2);
+	assert_false(f->calls[0].async);
+	assert_int_equal(f->calls[1].from, 1);
+	assert_int_equal(f->calls[1].to, 3);
+	assert_false(f->calls[1].async);
+	assert_int_equal(f->calls[1].loc.line, 18);
+
+	assert_int_equal(flowfile_handler_index(&ff, "shop.persist"), 3);
+	assert_int_equal(flowfile_handler_index(&ff, "shop.browse"), 0);
+	assert_int_equal(flowfile_handler_index(&ff, "shop.nope"), -1);
+	assert_int_equal(flowfile_handler_index(&ff, "browse"), -1);
+	assert_int_equal(flowfile_bundle_index(&ff, "shop"), 0);
+	assert_int_equal(flowfile_bundle_index(&ff, "shop.browse"), -1);
+	flowfile_free(&ff);
+	assert_null(ff.handlers);
+	flowfile_free(&ff); /* idempotent */
+}
+
+static void test_features_file(void **state)
+{
+	struct flowfile ff;
+	char err[512];
+	const struct ff_bundle *b;
+	const struct ff_handler *h;
+	const struct ff_flow *f;
+	char *p;
+
+	(void)state;
+	assert_int_equal(flowfile_load("tests/flowfiles/features.yaml", &ff, err, sizeof(err)), 0);
+	assert_int_equal(ff.n_bundles, 4);
+	assert_int_equal(ff.n_handlers, 7);
+
+	b = &ff.bundles[0];
+	assert_string_equal(b->name, "gateway");
+	assert_string_equal(b->exe, "bin/gateway"); /* kept as written */
+	assert_int_equal(b->instances, 2);
+	assert_int_equal(b->workers, 16);
+	assert_false(b->serial);
+	assert_int_equal(b->first_handler, 0);
+	assert_int_equal(b->n_handlers, 3);
+	p = flowfile_path_relative(&ff, b->exe);
+	assert_string_equal(p, "tests/flowfiles/bin/gateway");
+	free(p);
+
+	h = &ff.handlers[1];
+	assert_string_equal(h->id, "gateway.route");
+	assert_int_equal(h->kind, FF_PROBE_SYMBOL);
+	assert_string_equal(h->symbol, "Gateway::Router::*");
+	assert_true(h->is_glob);
+	assert_true(h->serial);
+
+	h = &ff.handlers[2];
+	assert_string_equal(h->id, "gateway.publish");
+	assert_int_equal(h->kind, FF_PROBE_USDT);
+	assert_string_equal(h->usdt, "gateway:publish__start");
+	assert_string_equal(h->usdt_return, "gateway:publish__done");
+	assert_null(h->symbol);
+	assert_null(h->pattern);
+
+	b = &ff.bundles[1];
+	assert_string_equal(b->name, "api");
+	assert_null(b->exe);
+	assert_string_equal(b->comm, "api-server");
+	assert_true(b->serial);
+	assert_int_equal(b->first_handler, 3);
+	assert_int_equal(b->n_handlers, 2);
+
+	h = &ff.handlers[3];
+	assert_string_equal(h->id, "api.view");
+	assert_int_equal(h->kind, FF_PROBE_PYTHON);
+	assert_string_equal(h->pattern, "*/views.py:checkout");
+	assert_null(h->symbol);
+	assert_int_equal(h->bundle, 1);
+
+	h = &ff.handlers[4];
+	assert_string_equal(h->id, "api.lib_call");
+	assert_string_equal(h->symbol, "tls_*");
+	assert_true(h->is_glob);
+	assert_string_equal(h->library, "libssl.so.3");
+
+	b = &ff.bundles[2];
+	assert_string_equal(b->name, "orders");
+	assert_int_equal(b->n_pids, 3);
+	assert_int_equal(b->pids[0], 101);
+	assert_int_equal(b->pids[1], 202);
+	assert_int_equal(b->pids[2], 303);
+
+	h = &ff.handlers[5];
+	assert_string_equal(h->id, "orders.place");
+	assert_int_equal(h->kind, FF_PROBE_JAVA);
+	assert_string_equal(h->pattern, "com.example.Orders::place");
+
+	b = &ff.bundles[3];
+	assert_int_equal(b->n_pids, 1);
+	assert_int_equal(b->pids[0], 4242);
+	h = &ff.handlers[6];
+	assert_string_equal(h->library, "/usr/lib/libwork.so");
+
+	assert_int_equal(ff.n_flows, 2);
+	f = &ff.flows[0];
+	assert_string_equal(f->name, "order");
+	assert_int_equal(f->entry, 0);
+	assert_int_equal(f->n_calls, 7);
+	assert_false(f->calls[0].async); /* accept -> route */
+	assert_int_equal(f->calls[1].from, 1); /* route -> route */
+	assert_int_equal(f->calls[1].to, 1);
+	assert_true(f->calls[2].async); /* route ~> api.view */
+	assert_int_equal(f->calls[2].to, 3);
+	assert_false(f->calls[3].async);
+	assert_true(f->calls[4].async);
+	assert_true(f->calls[5].async);
+	assert_false(f->calls[6].async); /* publish -> accept */
+	assert_int_equal(f->calls[6].from, 2);
+	assert_int_equal(f->calls[6].to, 0);
+	f = &ff.flows[1];
+	assert_string_equal(f->name, "work");
+	assert_int_equal(f->entry, 6);
+	assert_int_equal(f->n_calls, 0);
+	assert_null(f->calls);
+	flowfile_free(&ff);
+}
+
+static void test_handler_forms(void **state)
+{
+	struct flowfile ff;
+
+	(void)state;
+	parse_ok(HANDLER_HEAD
+		 "      u: { usdt: 'redis:cmd__start', return: 'redis:cmd__done', library: libredis.so }\n"
+		 "      p:\n"
+		 "        python: \"/srv/app/*.py:handle_request\"\n"
+		 "        serial: false\n"
+		 "      j: { java: 'com.example.shop.Orders::place*' }\n"
+		 "      g1: \"Shop::Cart::*\"\n"
+		 "      g2: \"get?\"\n"
+		 "      g3: \"[ab]_handler\"\n"
+		 "      x: { symbol: exact_name, serial: true }\n",
+		 &ff);
+	assert_int_equal(ff.n_handlers, 7);
+	assert_int_equal(ff.handlers[0].kind, FF_PROBE_USDT);
+	assert_string_equal(ff.handlers[0].usdt, "redis:cmd__start");
+	assert_string_equal(ff.handlers[0].usdt_return, "redis:cmd__done");
+	assert_string_equal(ff.handlers[0].library, "libredis.so");
+	assert_int_equal(ff.handlers[1].kind, FF_PROBE_PYTHON);
+	assert_string_equal(ff.handlers[1].pattern, "/srv/app/*.py:handle_request");
+	assert_false(ff.handlers[1].serial);
+	assert_int_equal(ff.handlers[2].kind, FF_PROBE_JAVA);
+	assert_string_equal(ff.handlers[2].pattern, "com.example.shop.Orders::place*");
+	assert_true(ff.handlers[3].is_glob);
+	assert_true(ff.handlers[4].is_glob);
+	assert_true(ff.handlers[5].is_glob);
+	assert_int_equal(ff.handlers[6].kind, FF_PROBE_SYMBOL);
+	assert_false(ff.handlers[6].is_glob);
+	assert_true(ff.handlers[6].serial);
+	assert_int_equal(ff.n_flows, 0);
+	assert_null(ff.flows);
+	flowfile_free(&ff);
+}
+
+static void test_bundle_settings(void **state)
+{
+	struct flowfile ff;
+
+	(void)state;
+	parse_ok("bundles:\n"
+		 "  a:\n"
+		 "    pid: 17\n"
+		 "    exe: ./bin/a\n"
+		 "    comm: a-worker\n"
+		 "    instances: 3\n"
+		 "    workers: 1\n"
+		 "    serial: true\n"
+		 "    handlers: { h: f }\n"
+		 "  b:\n"
+		 "    pid: [ 1, 4194304 ]\n"
+		 "    serial: False\n"
+		 "    handlers: { h: f }\n"
+		 "flows:\n",
+		 &ff);
+	assert_int_equal(ff.n_bundles, 2);
+	assert_int_equal(ff.bundles[0].n_pids, 1);
+	assert_int_equal(ff.bundles[0].pids[0], 17);
+	assert_string_equal(ff.bundles[0].exe, "./bin/a");
+	assert_string_equal(ff.bundles[0].comm, "a-worker");
+	assert_int_equal(ff.bundles[0].instances, 3);
+	assert_int_equal(ff.bundles[0].workers, 1);
+	assert_true(ff.bundles[0].serial);
+	assert_int_equal(ff.bundles[1].n_pids, 2);
+	assert_int_equal(ff.bundles[1].pids[1], 4194304);
+	assert_false(ff.bundles[1].serial);
+	assert_int_equal(ff.bundles[1].first_handler, 1);
+	assert_string_equal(ff.handlers[1].id, "b.h");
+	assert_int_equal(ff.n_flows, 0);
+	flowfile_free(&ff);
+}
+
+static void test_calls(void **state)
+{
+	struct flowfile ff;
+
+	(void)state;
+	/* Recursion, async back edges, a diamond, several flows sharing handlers
+	 * and an entry that is also another flow's callee. */
+	parse_ok(BUNDLE_S
+		 "  one:\n"
+		 "    entry: s.a\n"
+		 "    calls:\n"
+		 "      - s.c -> s.d\n" /* order does not matter: c is reached below */
+		 "      - s.a -> s.b\n"
+		 "      - s.b -> s.b\n"
+		 "      - s.a->s.c\n"
+		 "      - \"  s.b   ->   s.d \"\n"
+		 "      - s.d ~> s.a\n"
+		 "      - s.d ~> s.d\n"
+		 "  two:\n"
+		 "    entry: s.c\n"
+		 "    calls: [ 's.c ~> s.e', 's.e -> s.c' ]\n"
+		 "  three: { entry: s.e, calls: [] }\n"
+		 "  four: { entry: s.e, calls: }\n",
+		 &ff);
+	assert_int_equal(ff.n_flows, 4);
+	assert_int_equal(ff.flows[0].n_calls, 7);
+	assert_int_equal(ff.flows[0].calls[0].from, 2);
+	assert_int_equal(ff.flows[0].calls[0].to, 3);
+	assert_int_equal(ff.flows[0].calls[3].from, 0);
+	assert_int_equal(ff.flows[0].calls[3].to, 2);
+	assert_int_equal(ff.flows[0].calls[4].from, 1);
+	assert_int_equal(ff.flows[0].calls[4].to, 3);
+	assert_false(ff.flows[0].calls[4].async);
+	assert_true(ff.flows[0].calls[5].async);
+	assert_int_equal(ff.flows[1].entry, 2);
+	assert_true(ff.flows[1].calls[0].async);
+	assert_false(ff.flows[1].calls[1].async);
+	assert_int_equal(ff.flows[1].calls[1].loc.line, 23);
+	assert_int_equal(ff.flows[2].n_calls, 0);
+	assert_int_equal(ff.flows[3].n_calls, 0);
+	flowfile_free(&ff);
+}
+
+static void test_path_relative(void **state)
+{
+	struct flowfile ff = { 0 };
+	char *p;
+
+	(void)state;
+	ff.path = "conf/flows.yaml";
+	p = flowfile_path_relative(&ff, "bin/shop");
+	assert_string_equal(p, "conf/bin/shop");
+	free(p);
+	p = flowfile_path_relative(&ff, "/usr/bin/shop");
+	assert_string_equal(p, "/usr/bin/shop");
+	free(p);
+	ff.path = "flows.yaml";
+	p = flowfile_path_relative(&ff, "bin/shop");
+	assert_string_equal(p, "bin/shop");
+	free(p);
+	ff.path = "/flows.yaml";
+	p = flowfile_path_relative(&ff, "bin/shop");
+	assert_string_equal(p, "/bin/shop");
+	free(p);
+}
+
+static void test_hand_built_lookup(void **state)
+{
+	/* Another stage's test may build a flowfile by hand: no handler_order. */
+	struct ff_handler hs[2] = { { .id = "a.x" }, { .id = "a.y" } };
+	struct flowfile ff = { .handlers = hs, .n_handlers = 2 };
+
+	(void)state;
+	assert_int_equal(flowfile_handler_index(&ff, "a.y"), 1);
+	assert_int_equal(flowfile_handler_index(&ff, "a.z"), -1);
+}
+
+/* --------------------------------------------------------------- limits */
+
+static char *many_flows(int n)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	int i;
+
+	assert_non_null(f);
+	fputs(BUNDLE_S, f);
+	for (i = 0; i < n; i++)
+		fprintf(f, "  f%d: { entry: s.a }\n", i);
+	fclose(f);
+	return buf;
+}
+
+/* n handlers in total, split over two bundles. */
+static char *many_handlers(int n)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	int i;
+
+	assert_non_null(f);
+	fputs("bundles:\n  one:\n    comm: one\n    handlers:\n", f);
+	for (i = 0; i < n; i++) {
+		if (i == 40000)
+			fputs("  two:\n    comm: two\n    handlers:\n", f);
+		fprintf(f, "      h%d: f%d\n", i, i);
+	}
+	fputs("flows:\n  last:\n    entry: two.h", f);
+	fprintf(f, "%d\n", n - 1);
+	fclose(f);
+	return buf;
+}
+
+static void test_limits(void **state)
+{
+	struct flowfile ff;
+	char *yaml;
+
+	(void)state;
+	yaml = many_flows(32);
+	parse_ok(yaml, &ff);
+	assert_int_equal(ff.n_flows, 32);
+	flowfile_free(&ff);
+	free(yaml);
+
+	yaml = many_flows(33);
+	expect_error(yaml, "flows.yaml:43:3: too many flows: the limit is 32");
+	free(yaml);
+
+	yaml = many_handlers(65536);
+	parse_ok(yaml, &ff);
+	assert_int_equal(ff.n_handlers, 65536);
+	assert_int_equal(ff.bundles[1].first_handler, 40000);
+	assert_int_equal(ff.bundles[1].n_handlers, 25536);
+	assert_int_equal(ff.flows[0].entry, 65535);
+	assert_int_equal(flowfile_handler_index(&ff, "one.h39999"), 39999);
+	assert_int_equal(flowfile_handler_index(&ff, "two.h40000"), 40000);
+	assert_int_equal(flowfile_handler_index(&ff, "one.h40000"), -1);
+	flowfile_free(&ff);
+	free(yaml);
+
+	/* Handler 65537 is on line 4 + 65536 + 3 (the second bundle's header) + 1. */
+	yaml = many_handlers(65537);
+	expect_error(yaml, "flows.yaml:65544:7: too many handlers: the limit is 65536");
+	free(yaml);
+}
+
+/* --------------------------------------------------------------- errors */
+
+static void test_err_yaml(void **state)
+{
+	(void)state;
+	expect_error("bundles:\n  shop: exe: x\n",
+		     "flows.yaml:2:12: invalid YAML: mapping values are not allowed in this context");
+	expect_error("bundles: [a, b\n",
+		     "flows.yaml:2:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at 1:10)");
+	expect_error("bundles:\n  shop:\n    exe: x\n   handlers: {}\n",
+		     "flows.yaml:4:4: invalid YAML: did not find expected key (while parsing a block mapping at 2:3)");
+	expect_error("bundles:\n\tshop:\n",
+		     "flows.yaml:2:1: invalid YAML: found character that cannot start any token; indent with spaces, YAML does not allow tabs");
+	expect_error("bundles: \"abc\n",
+		     "flows.yaml:2:1: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at 1:10)");
+	expect_error("bundles:\n  x: \xc3\xa9\xff\n",
+		     "flows.yaml:2:7: invalid YAML: invalid leading UTF-8 octet (byte 0xff); the file must be UTF-8 text");
+	expect_error("bundles:\n  x: a\x01\n",
+		     "flows.yaml:2:7: invalid YAML: control characters are not allowed (byte 0x01); the file must be UTF-8 text");
+	expect_error("a: 1\n---\nb: 2\n", "flows.yaml:2:1: only one YAML document is allowed in a flow file");
+	expect_error("bundles: \"a\\0b\"\n", "flows.yaml:1:10: strings must not contain NUL characters");
+}
+
+static void test_err_yaml_features(void **state)
+{
+	(void)state;
+	expect_error(HANDLER_HEAD "      a: &x fa\n      b: *x\n",
+		     "flows.yaml:5:10: YAML anchors are not supported ('&x'); write the value out in full");
+	expect_error(HANDLER_HEAD "      a: *x\n",
+		     "flows.yaml:5:10: YAML aliases are not supported ('*x'); write the value out in full");
+	expect_error("base: &b { comm: x }\nbundles:\n  s:\n    <<: *b\n",
+		     "flows.yaml:1:7: YAML anchors are not supported ('&b'); write the value out in full");
+	expect_error(HANDLER_HEAD "      a: !!str fa\n",
+		     "flows.yaml:5:10: YAML tags are not supported ('!!str'); remove the tag");
+	expect_error("bundles: !shop\n", "flows.yaml:1:10: YAML tags are not supported ('!shop'); remove the tag");
+	expect_error("a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+		     "flows.yaml:1:67: YAML nested deeper than 64 levels");
+}
+
+static void test_err_empty_and_root(void **state)
+{
+	(void)state;
+	expect_error("", "flows.yaml:1:1: empty flow file; expected a mapping with 'bundles:' and optional 'flows:'");
+	expect_error("# nothing\n\n",
+		     "flows.yaml:1:1: empty flow file; expected a mapping with 'bundles:' and optional 'flows:'");
+	expect_error("---\n", "flows.yaml:2:1: empty flow file; expected a mapping with 'bundles:' and optional 'flows:'");
+	expect_error("- bundles\n",
+		     "flows.yaml:1:1: the flow file must be a mapping with 'bundles:' and optional 'flows:'");
+	expect_error("bundles\n",
+		     "flows.yaml:1:1: the flow file must be a mapping with 'bundles:' and optional 'flows:'");
+	expect_error("flows:\n  f: { entry: s.a }\n",
+		     "flows.yaml:1:1: missing key 'bundles'; a flow file defines bundles (processes) and their handlers");
+}
+
+static void test_err_unknown_keys(void **state)
+{
+	(void)state;
+	expect_error("bundels:\n", "flows.yaml:1:1: unknown key 'bundels'; did you mean 'bundles'?");
+	expect_error("processes:\n", "flows.yaml:1:1: unknown key 'processes'; expected one of: bundles, flows");
+	expect_error("bundles:\n  s:\n    exee: x\n",
+		     "flows.yaml:3:5: unknown key 'exee' in bundle 's'; did you mean 'exe'?");
+	expect_error("bundles:\n  s:\n    command: x\n",
+		     "flows.yaml:3:5: unknown key 'command' in bundle 's'; expected one of: exe, pid, comm, handlers, instances, workers, serial");
+	expect_error("bundles:\n  s:\n    comm: x\n    hanlders: { a: b }\n",
+		     "flows.yaml:4:5: unknown key 'hanlders' in bundle 's'; did you mean 'handlers'?");
+	expect_error(HANDLER_HEAD "      a: { symbol: fa, lib: libx.so }\n",
+		     "flows.yaml:5:24: unknown key 'lib' in handler 's.a'; expected one of: symbol, library, serial, usdt, return, python, java");
+	expect_error(HANDLER_HEAD "      a: { symbl: fa }\n",
+		     "flows.yaml:5:12: unknown key 'symbl' in handler 's.a'; did you mean 'symbol'?");
+	expect_error(BUNDLE_S "  f:\n    entry: s.a\n    serial: true\n",
+		     "flows.yaml:13:5: unknown key 'serial' in flow 'f'; expected one of: entry, calls");
+	expect_error(BUNDLE_S "  f:\n    entry: s.a\n    call: [ 's.a -> s.b' ]\n",
+		     "flows.yaml:13:5: unknown key 'call' in flow 'f'; did you mean 'calls'?");
+}
+
+static void test_err_missing_keys(void **state)
+{
+	(void)state;
+	expect_error("bundles:\n  s:\n    exe: /bin/s\n",
+		     "flows.yaml:3:5: missing key 'handlers' in bundle 's'");
+	expect_error("bundles:\n  s:\n    handlers: { a: fa }\n",
+		     "flows.yaml:3:5: bundle 's' selects no processes; add exe, pid or comm");
+	expect_error("bundles:\n  s: {}\n", "flows.yaml:2:6: bundle 's' selects no processes; add exe, pid or comm");
+	expect_error(BUNDLE_S "  f:\n    calls: [ 's.a -> s.b' ]\n",
+		     "flows.yaml:12:5: missing key 'entry' in flow 'f'; name the handler that starts it, e.g. entry: shop.checkout");
+	expect_error(HANDLER_HEAD "      a:\n        usdt: 'p:start'\n",
+		     "flows.yaml:6:9: missing key 'return' in handler 's.a'; usdt needs the probe that marks the return, as return: provider:name");
+	expect_error(HANDLER_HEAD "      a: { symbol: fa, return: 'p:done' }\n",
+		     "flows.yaml:5:24: return is only valid with usdt in handler 's.a'");
+	expect_error(HANDLER_HEAD "      a: { library: libx.so, serial: true }\n",
+		     "flows.yaml:5:10: handler 's.a' has no probe point; give one of: symbol, usdt, python, java");
+	expect_error(HANDLER_HEAD "      a: { symbol: fa, java: 'a.B::c' }\n",
+		     "flows.yaml:5:24: handler 's.a' has both symbol and java; give exactly one of: symbol, usdt, python, java");
+	expect_error(HANDLER_HEAD "      a: { python: 'x.py:f', usdt: 'p:n', return: 'p:r' }\n",
+		     "flows.yaml:5:30: handler 's.a' has both python and usdt; give exactly one of: symbol, usdt, python, java");
+}
+
+static void test_err_types(void **state)
+{
+	(void)state;
+	expect_error("bundles: shop\n", "flows.yaml:1:10: bundles must be a mapping of bundle names to bundles");
+	expect_error("bundles:\n", "flows.yaml:1:9: bundles must not be empty; define at least one bundle");
+	expect_error("bundles: {}\n", "flows.yaml:1:10: bundles must not be empty; define at least one bundle");
+	expect_error("bundles:\n  s: /bin/s\n",
+		     "flows.yaml:2:6: bundle 's' must be a mapping with handlers and exe, pid or comm");
+	expect_error("bundles:\n  s:\n    exe: [ a, b ]\n", "flows.yaml:3:10: exe must be a string");
+	expect_error("bundles:\n  s:\n    exe:\n", "flows.yaml:3:9: exe must be a string");
+	expect_error("bundles:\n  s:\n    exe: ''\n", "flows.yaml:3:10: exe must not be empty");
+	expect_error("bundles:\n  s:\n    comm: { a: b }\n", "flows.yaml:3:11: comm must be a string");
+	expect_error("bundles:\n  s:\n    pid: shop\n",
+		     "flows.yaml:3:10: pid must be an integer or a list of integers");
+	expect_error("bundles:\n  s:\n    pid: [ 1, 2.5 ]\n",
+		     "flows.yaml:3:15: pid must be an integer or a list of integers");
+	expect_error("bundles:\n  s:\n    pid: [ 1, [2] ]\n",
+		     "flows.yaml:3:15: pid must be an integer or a list of integers");
+	expect_error("bundles:\n  s:\n    pid: \"4242\"\n",
+		     "flows.yaml:3:10: pid must be an integer or a list of integers; write it without quotes");
+	expect_error("bundles:\n  s:\n    pid: []\n", "flows.yaml:3:10: pid list must not be empty");
+	expect_error("bundles:\n  s:\n    pid: 0\n", "flows.yaml:3:10: pid 0 is out of range (1 to 4194304)");
+	expect_error("bundles:\n  s:\n    pid: -5\n", "flows.yaml:3:10: pid -5 is out of range (1 to 4194304)");
+	expect_error("bundles:\n  s:\n    pid: 4194305\n",
+		     "flows.yaml:3:10: pid 4194305 is out of range (1 to 4194304)");
+	expect_error("bundles:\n  s:\n    pid: 99999999999999999999999\n",
+		     "flows.yaml:3:10: pid 99999999999999999999999 is out of range (1 to 4194304)");
+	expect_error("bundles:\n  s:\n    instances: 0\n", "flows.yaml:3:16: instances must be a positive integer");
+	expect_error("bundles:\n  s:\n    instances: many\n",
+		     "flows.yaml:3:16: instances must be a positive integer");
+	expect_error("bundles:\n  s:\n    workers: 1.5\n", "flows.yaml:3:14: workers must be a positive integer");
+	expect_error("bundles:\n  s:\n    workers: 3000000000\n",
+		     "flows.yaml:3:14: workers must be a positive integer");
+	expect_error("bundles:\n  s:\n    serial: yes\n", "flows.yaml:3:13: serial must be true or false");
+	expect_error("bundles:\n  s:\n    serial: \"true\"\n", "flows.yaml:3:13: serial must be true or false");
+	expect_error("bundles:\n  s:\n    comm: x\n    handlers: [ a, b ]\n",
+		     "flows.yaml:4:15: handlers must be a mapping of handler names to probe points");
+	expect_error("bundles:\n  s:\n    comm: x\n    handlers:\n",
+		     "flows.yaml:4:14: bundle 's' has no handlers; add at least one, e.g. checkout: shop_checkout");
+	expect_error(HANDLER_HEAD "      a: [ fa ]\n",
+		     "flows.yaml:5:10: handler 's.a' must be a symbol name or a mapping with one of: symbol, usdt, python, java");
+	expect_error(HANDLER_HEAD "      a:\n      b: fb\n",
+		     "flows.yaml:5:9: handler 's.a' must be a symbol name or a mapping with one of: symbol, usdt, python, java");
+	expect_error(HANDLER_HEAD "      a: { symbol: [ fa ] }\n", "flows.yaml:5:20: symbol must be a string");
+	expect_error(HANDLER_HEAD "      a: { symbol: '' }\n", "flows.yaml:5:20: symbol must not be empty");
+	expect_error(HANDLER_HEAD "      a: { symbol: fa, library: }\n", "flows.yaml:5:33: library must be a string");
+	expect_error(HANDLER_HEAD "      a: { symbol: fa, serial: 1 }\n", "flows.yaml:5:32: serial must be true or false");
+	expect_error(HANDLER_HEAD "      a: { usdt: start, return: 'p:r' }\n",
+		     "flows.yaml:5:18: usdt must be 'provider:name', not 'start'");
+	expect_error(HANDLER_HEAD "      a: { usdt: 'p:s', return: 'p:r:x' }\n",
+		     "flows.yaml:5:33: return must be 'provider:name', not 'p:r:x'");
+	expect_error(HANDLER_HEAD "      a: { python: views.py }\n",
+		     "flows.yaml:5:20: python must be 'file-glob:function', not 'views.py'; e.g. '*/views.py:checkout'");
+	expect_error(HANDLER_HEAD "      a: { java: 'com.example.Orders.place' }\n",
+		     "flows.yaml:5:18: java must be 'package.Class::method', not 'com.example.Orders.place'; e.g. 'com.example.Orders::place'");
+	expect_error(BUNDLE_S "  f: s.a\n", "flows.yaml:11:6: flow 'f' must be a mapping with entry and calls");
+	expect_error("bundles: { s: { comm: x, handlers: { a: fa } } }\nflows: [ f ]\n",
+		     "flows.yaml:2:8: flows must be a mapping of flow names to flows");
+	expect_error(BUNDLE_S "  f:\n    entry: [ s.a ]\n",
+		     "flows.yaml:12:12: entry must be a handler id 'bundle.handler'");
+	expect_error(BUNDLE_S "  f:\n    entry: s.a\n    calls: s.a -> s.b\n",
+		     "flows.yaml:13:12: calls must be a list of 'a -> b' or 'a ~> b'");
+	expect_error(BUNDLE_S "  f:\n    entry: s.a\n    calls:\n      - { s.a: s.b }\n",
+		     "flows.yaml:14:9: a call must be a string 'bundle.handler -> bundle.handler' or 'bundle.handler ~> bundle.handler'");
+}
+
+static void test_err_values(void **state)
+{
+	(void)state;
+	expect_error("bundles:\n  s:\n    comm: my-long-service-name\n",
+		     "flows.yaml:3:11: comm 'my-long-service-name' is longer than 15 bytes, which the kernel never reports; write 'my-long-service'");
+	expect_error("bundles:\n  s.x:\n", "flows.yaml:2:3: invalid bundle name 's.x'; use letters, digits, '_' and '-'");
+	expect_error("bundles:\n  '':\n", "flows.yaml:2:3: invalid bundle name ''; use letters, digits, '_' and '-'");
+	expect_error(HANDLER_HEAD "      a b: fa\n",
+		     "flows.yaml:5:7: invalid handler name 'a b'; use letters, digits, '_' and '-'");
+	expect_error(BUNDLE_S "  check/out: { entry: s.a }\n",
+		     "flows.yaml:11:3: invalid flow name 'check/out'; use letters, digits, '_' and '-'");
+	expect_error("bundles:\n  [ s ]: x\n", "flows.yaml:2:3: bundle names must be strings");
+	expect_error("? [ bundles ]\n: x\n", "flows.yaml:1:3: key names must be strings");
+}
+
+static void test_err_duplicates(void **state)
+{
+	(void)state;
+	expect_error("bundles:\n  s: { comm: x, handlers: { a: fa } }\nbundles: {}\n",
+		     "flows.yaml:3:1: duplicate key 'bundles' (first at 1:1)");
+	expect_error("bundles:\n  s:\n    comm: x\n    handlers: { a: fa }\n  t: { comm: y, handlers: { a: fa } }\n  s:\n    comm: z\n",
+		     "flows.yaml:6:3: duplicate bundle 's' (first at 2:3)");
+	expect_error("bundles:\n  s:\n    exe: /bin/a\n    exe: /bin/b\n",
+		     "flows.yaml:4:5: duplicate key 'exe' (first at 3:5)");
+	expect_error(HANDLER_HEAD "      a: fa\n      b: fb\n      a: fa2\n",
+		     "flows.yaml:7:7: duplicate handler 's.a' (first at 5:7)");
+	expect_error(HANDLER_HEAD "      a: { symbol: fa, serial: true, symbol: fb }\n",
+		     "flows.yaml:5:38: duplicate key 'symbol' (first at 5:12)");
+	expect_error(BUNDLE_S "  f: { entry: s.a }\n  g: { entry: s.b }\n  f: { entry: s.c }\n",
+		     "flows.yaml:13:3: duplicate flow 'f' (first at 11:3)");
+	expect_error(BUNDLE_S "  f: { entry: s.a, entry: s.b }\n",
+		     "flows.yaml:11:20: duplicate key 'entry' (first at 11:8)");
+	expect_error("bundles:\n  s:\n    pid: [ 7, 8, 7 ]\n", "flows.yaml:3:18: duplicate pid 7 (first at 3:12)");
+	expect_error(BUNDLE_S "  f:\n    entry: s.a\n    calls:\n      - s.a -> s.b\n      - s.a -> s.c\n      - s.a -> s.b\n",
+		     "flows.yaml:16:9: duplicate call from 's.a' to 's.b' (first at 14:9)");
+	expect_error(BUNDLE_S "  f:\n    entry: s.a\n    calls:\n      - s.a -> s.b\n      - s.a ~> s.b\n",
+		     "flows.yaml:15:9: duplicate call from 's.a' to 's.b' (first at 14:9)");
+	/* The same key text may be reused at different levels and in other flows. */
+	{
+		struct flowfile ff;
+
+		parse_ok(BUNDLE_S "  a: { entry: s.a, calls: [ 's.a -> s.b' ] }\n  b: { entry: s.a, calls: [ 's.a -> s.b' ] }\n",
+			 &ff);
+		flowfile_free(&ff);
+	}
+}
+
+static void test_err_unknown_handler(void **state)
+{
+	(void)state;
+	expect_error(BUNDLE_S "  f:\n    entry: s.x\n",
+		     "flows.yaml:12:12: unknown handler 's.x'; expected one of: s.a, s.b, s.c, s.d, s.e");
+	expect_error(BUNDLE_S "  f:\n    entry: t.a\n",
+		     "flows.yaml:12:12: unknown handler 't.a'; did you mean 's.a'?");
+	expect_error(BUNDLE_S "  f:\n    entry: d\n",
+		     "flows.yaml:12:12: unknown handler 'd'; handlers are named 'bundle.handler': did you mean 's.d'?");
+	expect_error("bundles:\n  shop:\n    comm: shop\n    handlers: { checkout: c, price: p }\n"
+		     "flows:\n  f:\n    entry: shop.chekout\n",
+		     "flows.yaml:7:12: unknown handler 'shop.chekout'; did you mean 'shop.checkout'?");
+	expect_error("bundles:\n  shop:\n    comm: shop\n    handlers: { checkout: c, price: p }\n"
+		     "flows:\n  f:\n    entry: shop.checkout\n    calls:\n      - shop.checkout -> shop.prices\n",
+		     "flows.yaml:9:26: unknown handler 'shop.prices'; did you mean 'shop.price'?");
+	expect_error("bundles:\n  shop:\n    comm: shop\n    handlers: { checkout: c, price: p }\n"
+		     "flows:\n  f:\n    entry: shop.checkout\n    calls:\n      - \"shop.checkot -> shop.price\"\n",
+		     "flows.yaml:9:10: unknown handler 'shop.checkot'; did you mean 'shop.checkout'?");
+	/* Quoted with an escape: the column is the string's start. */
+	expect_error("bundles:\n  shop:\n    comm: shop\n    handlers: { checkout: c, price: p }\n"
+		     "flows:\n  f:\n    entry: shop.checkout\n    calls:\n      - \"shop.checkout -\\x3e shop.x\"\n",
+		     "flows.yaml:9:9: unknown handler 'shop.x'; expected one of: shop.checkout, shop.price");
+}
+
+static void test_err_call_syntax(void **state)
+{
+	static const char *const bad[] = { "s.a => s.b", "s.a - > s.b", "s.a", "-> s.b", "s.a ->",
+					   "s.a -> s.b -> s.c", "s.a ~> s.b ~> s.c", "s.a s.c -> s.b",
+					   "s.a -> s.b s.c" };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *yaml = xasprintf(BUNDLE_S "  f:\n    entry: s.a\n    calls:\n      - '%s'\n", bad[i]);
+		char *want = xasprintf("flows.yaml:14:9: invalid call '%s'; write 'bundle.handler -> bundle.handler' (synchronous) or 'bundle.handler ~> bundle.handler' (asynchronous)",
+				       bad[i]);
+
+		expect_error(yaml, want);
+		free(want);
+		free(yaml);
+	}
+}
+
+static void test_err_cycles(void **state)
+{
+	(void)state;
+	expect_error(BUNDLE_S "  f:\n    entry: s.a\n    calls:\n      - s.a -> s.b\n      - s.b -> s.a\n",
+		     "flows.yaml:15:9: synchronous calls form a cycle: s.a -> s.b -> s.a; only a handler calling itself (recursion) is allowed");
+	expect_error(BUNDLE_S "  f:\n    entry: s.a\n    calls:\n      - s.a -> s.b\n      - s.b -> s.c\n"
+			      "      - s.c -> s.d\n      - s.d -> s.b\n      - s.d -> s.e\n",
+		     "flows.yaml:17:9: synchronous calls form a cycle: s.b -> s.c -> s.d -> s.b; only a handler calling itself (recursion) is allowed");
+	/* A cycle reached only through an asynchronous call is still found. */
+	expect_error(BUNDLE_S "  f:\n    entry: s.a\n    calls:\n      - s.a ~> s.b\n      - s.c -> s.b\n      - s.b -> s.c\n",
+		     "flows.yaml:16:9: synchronous calls form a cycle: s.c -> s.b -> s.c; only a handler calling itself (recursion) is allowed");
+}
+
+static void test_err_unreachable(void **state)
+{
+	(void)state;
+	expect_error(BUNDLE_S "  f:\n    entry: s.a\n    calls:\n      - s.b -> s.c\n",
+		     "flows.yaml:14:9: call from 's.b' is not reachable from entry 's.a' of flow 'f'; each call must start at the entry or at a handler it calls");
+	expect_error(BUNDLE_S "  f:\n    entry: s.a\n    calls:\n      - s.a -> s.b\n      - s.b ~> s.c\n      - s.d -> s.e\n      - s.e -> s.a\n",
+		     "flows.yaml:16:9: call from 's.d' is not reachable from entry 's.a' of flow 'f'; each call must start at the entry or at a handler it calls");
+	/* Only the flow's own calls count, not another flow's. */
+	expect_error(BUNDLE_S "  f: { entry: s.a, calls: [ 's.a -> s.b' ] }\n  g: { entry: s.c, calls: [ 's.b -> s.d' ] }\n",
+		     "flows.yaml:12:29: call from 's.b' is not reachable from entry 's.c' of flow 'g'; each call must start at the entry or at a handler it calls");
+}
+
+static void test_err_order(void **state)
+{
+	(void)state;
+	/* The first error in the file wins, flows before bundles included. */
+	expect_error("flows:\n  f: { entri: s.a }\nbundles:\n  s: { exee: x }\n",
+		     "flows.yaml:2:8: unknown key 'entri' in flow 'f'; did you mean 'entry'?");
+	/* Handler names in flows are checked once every bundle is known. */
+	expect_error("flows:\n  f: { entry: s.b }\nbundles:\n  s: { comm: x, handlers: { a: fa } }\n",
+		     "flows.yaml:2:15: unknown handler 's.b'; did you mean 's.a'?");
+}
+
+static void test_err_load(void **state)
+{
+	struct flowfile ff;
+	char err[256], small[16];
+
+	(void)state;
+	assert_int_equal(flowfile_load("tests/flowfiles/does-not-exist.yaml", &ff, err, sizeof(err)), -1);
+	assert_string_equal(err, "tests/flowfiles/does-not-exist.yaml: cannot read: No such file or directory");
+	assert_null(ff.path);
+	assert_int_equal(flowfile_load("tests/flowfiles", &ff, err, sizeof(err)), -1);
+	assert_string_equal(err, "tests/flowfiles: cannot read: Is a directory");
+
+	/* A short buffer gets a truncated, terminated message. */
+	assert_int_equal(flowfile_parse("flows.yaml", "", 0, &ff, small, sizeof(small)), -1);
+	assert_string_equal(small, "flows.yaml:1:1:");
+	assert_int_equal(flowfile_parse("a-very-long-path.yaml", "", 0, &ff, small, sizeof(small)), -1);
+	assert_string_equal(small, "a-very-long-pat");
+	/* No buffer at all is allowed. */
+	assert_int_equal(flowfile_parse("flows.yaml", "", 0, &ff, NULL, 0), -1);
+}
+
+/* Every tests/flowfiles/bad-*.yaml says on its first line what it must fail
+ * with; tests/e2e/test_flowfile_errors.py checks the same through the CLI. */
+static void test_bad_files(void **state)
+{
+	glob_t g;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(glob("tests/flowfiles/bad-*.yaml", 0, NULL, &g), 0);
+	assert_true(g.gl_pathc >= 10);
+	for (i = 0; i < g.gl_pathc; i++) {
+		const char *path = g.gl_pathv[i];
+		char *text = read_file(path, NULL), *nl, *want;
+		struct flowfile ff;
+		char err[1024];
+
+		assert_non_null(text);
+		assert_int_equal(strncmp(text, "# expect: ", 10), 0);
+		nl = strchr(text, '\n');
+		assert_non_null(nl);
+		*nl = '\0';
+		want = xasprintf("%s:%s", path, text + 10);
+		assert_int_equal(flowfile_load(path, &ff, err, sizeof(err)), -1);
+		if (strcmp(err, want))
+			print_error("%s\n", path);
+		assert_string_equal(err, want);
+		free(want);
+		free(text);
+	}
+	globfree(&g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_issue_example),
+		cmocka_unit_test(test_features_file),
+		cmocka_unit_test(test_handler_forms),
+		cmocka_unit_test(test_bundle_settings),
+		cmocka_unit_test(test_calls),
+		cmocka_unit_test(test_path_relative),
+		cmocka_unit_test(test_hand_built_lookup),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_err_yaml),
+		cmocka_unit_test(test_err_yaml_features),
+		cmocka_unit_test(test_err_empty_and_root),
+		cmocka_unit_test(test_err_unknown_keys),
+		cmocka_unit_test(test_err_missing_keys),
+		cmocka_unit_test(test_err_types),
+		cmocka_unit_test(test_err_values),
+		cmocka_unit_test(test_err_duplicates),
+		cmocka_unit_test(test_err_unknown_handler),
+		cmocka_unit_test(test_err_call_syntax),
+		cmocka_unit_test(test_err_cycles),
+		cmocka_unit_test(test_err_unreachable),
+		cmocka_unit_test(test_err_order),
+		cmocka_unit_test(test_err_load),
+		cmocka_unit_test(test_bad_files),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
