@@ -21,6 +21,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* Set by the loader before load; the verifier prunes what they disable. */
 const volatile __u32 n_handlers = 1;
+const volatile __u32 n_flows = 0;
 const volatile __u32 max_instances = DEFAULT_MAX_INSTANCES;
 const volatile bool use_task_storage = true;
 const volatile bool track_oncpu = true;
@@ -195,28 +196,6 @@ static __always_inline __u64 thread_cpu_ns(struct thread_state *st, __u64 now)
 	return st->cpu_ns + (now > from ? now - from : 0);
 }
 
-static __always_inline void flow_enter(struct thread_state *st, __u32 mask)
-{
-	for (int f = 0; f < MAX_FLOWS && mask; f++) {
-		if (!(mask & (1U << f)))
-			continue;
-		mask &= ~(1U << f);
-		st->flow_depth[f]++;
-		st->flow_mask |= 1U << f;
-	}
-}
-
-static __always_inline void flow_leave(struct thread_state *st, __u32 mask)
-{
-	for (int f = 0; f < MAX_FLOWS && mask; f++) {
-		if (!(mask & (1U << f)))
-			continue;
-		mask &= ~(1U << f);
-		if (st->flow_depth[f] && --st->flow_depth[f] == 0)
-			st->flow_mask &= ~(1U << f);
-	}
-}
-
 static __always_inline void count_incomplete(__u32 hid)
 {
 	struct handler_stats *hs = bpf_map_lookup_elem(&handler_stats, &hid);
@@ -257,8 +236,10 @@ static __always_inline int on_entry(struct pt_regs *ctx, __u64 cookie)
 	fr->child_ns = 0;
 	fr->cpu_start_ns = track_oncpu ? thread_cpu_ns(st, now) : 0;
 	st->depth = d + 1;
-	if (fr->entry_flows)
-		flow_enter(st, fr->entry_flows);
+	/* Flows entered are a stack property: popping a frame restores the
+	 * mask it saw, which also undoes frames abandoned above it. */
+	fr->flows_before = st->flow_mask;
+	st->flow_mask |= fr->entry_flows;
 	/* Read the clock last so the bookkeeping above is not billed to the call. */
 	fr->start_ns = bpf_ktime_get_ns();
 	return 0;
@@ -298,15 +279,18 @@ static __always_inline void count_edge(__u32 parent, __u32 child)
 	}
 }
 
+/* One more visit of hid for every flow whose entry is below it on the stack.
+ * The mask is not modified in the loop so that the verifier can prune. */
 static __always_inline void count_visits(__u32 mask, __u32 hid)
 {
-	for (int f = 0; f < MAX_FLOWS && mask; f++) {
+	for (__u32 f = 0; f < MAX_FLOWS; f++) {
 		__u32 key;
 		__u64 *v;
 
+		if (f >= n_flows)
+			break;
 		if (!(mask & (1U << f)))
 			continue;
-		mask &= ~(1U << f);
 		key = f * n_handlers + hid;
 		v = bpf_map_lookup_elem(&flow_visits, &key);
 		if (v)
@@ -314,9 +298,58 @@ static __always_inline void count_visits(__u32 mask, __u32 hid)
 	}
 }
 
+struct frame_walk {
+	struct thread_state *st;
+	__u64 sp;
+	__u32 hid;
+	__u32 depth;
+	__u32 found;
+};
+
+/* k-th frame from the top: is it the one returning? */
+static long find_frame(__u32 k, void *arg)
+{
+	struct frame_walk *w = arg;
+	struct frame *fr;
+
+	if (k >= w->depth)
+		return 1;
+	fr = &w->st->frames[(w->depth - 1 - k) & (MAX_DEPTH - 1)];
+	if (fr->sp == w->sp && fr->hid == w->hid) {
+		w->found = w->depth - 1 - k;
+		return 1;
+	}
+	return 0;
+}
+
+/* k-th frame above the returning one: its return was skipped. */
+static long abandon_frame(__u32 k, void *arg)
+{
+	struct frame_walk *w = arg;
+	__u32 i = w->found + 1 + k;
+
+	if (i >= w->depth || i >= MAX_DEPTH)
+		return 1;
+	count_incomplete(w->st->frames[i & (MAX_DEPTH - 1)].hid);
+	count(CNT_ABANDONED);
+	return 0;
+}
+
+/* Frames still open when a thread exits or execs never return. */
+static long drop_frame(__u32 k, void *arg)
+{
+	struct frame_walk *w = arg;
+
+	if (k >= w->depth || k >= MAX_DEPTH)
+		return 1;
+	count_incomplete(w->st->frames[k & (MAX_DEPTH - 1)].hid);
+	count(CNT_EXITED_IN_CALL);
+	return 0;
+}
+
 static __always_inline int on_return(struct pt_regs *ctx, __u64 cookie)
 {
-	__u32 hid = COOKIE_HANDLER(cookie), d, i, found = MAX_DEPTH;
+	__u32 hid = COOKIE_HANDLER(cookie), d, i, b, found = MAX_DEPTH;
 	__u64 now = bpf_ktime_get_ns(), sp, dur, cpu, self;
 	struct handler_stats *hs;
 	struct inst_stats *is;
@@ -333,29 +366,26 @@ static __always_inline int on_return(struct pt_regs *ctx, __u64 cookie)
 		d = MAX_DEPTH;
 	sp = PT_REGS_SP(ctx) - ret_sp_adjust;
 	/* Usually the top frame; deeper when returns were skipped (longjmp,
-	 * exceptions, the kernel's uretprobe depth limit). */
-	for (__u32 k = 0; k < MAX_DEPTH; k++) {
-		if (k >= d)
-			break;
-		i = (d - 1 - k) & (MAX_DEPTH - 1);
-		if (st->frames[i].sp == sp && st->frames[i].hid == hid) {
-			found = i;
-			break;
-		}
+	 * exceptions, the kernel's uretprobe depth limit). The loops run in
+	 * bpf_loop() callbacks, which the verifier checks once, not per pass. */
+	if (d && st->frames[(d - 1) & (MAX_DEPTH - 1)].sp == sp &&
+	    st->frames[(d - 1) & (MAX_DEPTH - 1)].hid == hid) {
+		found = d - 1;
+	} else {
+		struct frame_walk w = { .st = st, .sp = sp, .hid = hid, .depth = d, .found = MAX_DEPTH };
+
+		bpf_loop(MAX_DEPTH, find_frame, &w, 0);
+		found = w.found;
 	}
 	if (found >= MAX_DEPTH) {
 		count(CNT_UNMATCHED_RETURN);
 		return 0;
 	}
-	/* Frames above the match will never see their return. */
-	for (__u32 k = 0; k < MAX_DEPTH; k++) {
-		if (d - 1 - k <= found || k >= d)
-			break;
-		i = (d - 1 - k) & (MAX_DEPTH - 1);
-		count_incomplete(st->frames[i].hid);
-		if (st->frames[i].entry_flows)
-			flow_leave(st, st->frames[i].entry_flows);
-		count(CNT_ABANDONED);
+	if (found + 1 < d) {
+		/* Frames above the match will never see their return. */
+		struct frame_walk w = { .st = st, .depth = d, .found = found };
+
+		bpf_loop(MAX_DEPTH, abandon_frame, &w, 0);
 	}
 	fr = &st->frames[found & (MAX_DEPTH - 1)];
 	dur = now > fr->start_ns ? now - fr->start_ns : 0;
@@ -364,8 +394,7 @@ static __always_inline int on_return(struct pt_regs *ctx, __u64 cookie)
 	if (cpu > dur)
 		cpu = dur;
 	st->depth = found;
-	if (fr->entry_flows)
-		flow_leave(st, fr->entry_flows);
+	st->flow_mask = fr->flows_before;
 	if (found > 0) {
 		struct frame *parent = &st->frames[(found - 1) & (MAX_DEPTH - 1)];
 
@@ -386,7 +415,9 @@ static __always_inline int on_return(struct pt_regs *ctx, __u64 cookie)
 		if (dur > hs->max_ns)
 			hs->max_ns = dur;
 		add_square(hs, dur);
-		hs->hist[hist_bucket(dur) % HIST_BUCKETS]++;
+		b = hist_bucket(dur);
+		if (b < HIST_BUCKETS)
+			hs->hist[b]++;
 	}
 	i = (st->inst - 1) * n_handlers + hid;
 	is = bpf_map_lookup_elem(&instance_stats, &i);
@@ -450,18 +481,13 @@ int on_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-/* Frames still open when a thread exits or execs never return. */
 static __always_inline void drop_stack(struct thread_state *st)
 {
-	for (__u32 k = 0; k < MAX_DEPTH; k++) {
-		if (k >= st->depth)
-			break;
-		count_incomplete(st->frames[k & (MAX_DEPTH - 1)].hid);
-		count(CNT_EXITED_IN_CALL);
-	}
+	struct frame_walk w = { .st = st, .depth = st->depth };
+
+	bpf_loop(MAX_DEPTH, drop_frame, &w, 0);
 	st->depth = 0;
 	st->flow_mask = 0;
-	__builtin_memset(st->flow_depth, 0, sizeof(st->flow_depth));
 }
 
 SEC("raw_tp/sched_process_exit")

@@ -77,6 +77,8 @@ struct frame {
 	__u64 sp;	   /* stack pointer at entry: matches the return exactly */
 	__u32 hid;
 	__u32 entry_flows; /* flows this frame is the entry of */
+	__u32 flows_before; /* thread's flow_mask when this frame was pushed */
+	__u32 pad;
 };
 
 struct thread_state {
@@ -86,7 +88,6 @@ struct thread_state {
 	__u32 tgid;
 	__u64 cpu_ns;	  /* on-CPU time up to the last switch-out */
 	__u64 run_from;	  /* start of the slice being counted (creation or switch-out) */
-	__u8 flow_depth[MAX_FLOWS];
 	struct frame frames[MAX_DEPTH];
 };
 

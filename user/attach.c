@@ -359,6 +359,7 @@ static int open_and_load(struct recorder *r, const struct attach_opts *o, char *
 	}
 	r->skel = skel;
 	skel->rodata->n_handlers = nh;
+	skel->rodata->n_flows = (uint32_t)r->n_flows;
 	skel->rodata->max_instances = inst;
 	skel->rodata->use_task_storage = r->feat.task_storage;
 	skel->rodata->track_oncpu = r->oncpu;
