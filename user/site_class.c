@@ -144,8 +144,8 @@ enum site_class site_classify_x86(const uint8_t *insn, size_t len, uint64_t vadd
 	if (i >= len)
 		return SITE_UNKNOWN;
 	op = insn[i];
-	if (is_refused_opcode(op))
-		return SITE_UNKNOWN;
+	if (is_refused_opcode(op) || (op == 0x0f && i + 1 >= len))
+		return SITE_UNKNOWN;	/* refused, or cut short by the end of the file */
 
 	/* can_optimize(): 5-byte nop or nopl, within one page. */
 	if (op == 0x90 && i + 1 == 5 && fits_page)
