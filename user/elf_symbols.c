@@ -48,6 +48,8 @@ extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *st
 #define HOST_CLASS ELFCLASS32
 #endif
 
+unsigned long elf_files_opened;
+
 const char *elf_machine_name(unsigned int machine)
 {
 	switch (machine) {
@@ -333,6 +335,7 @@ struct elf_file *elf_file_open(const char *path, char *err, size_t errlen)
 	}
 	ef->stripped = !have_symtab;
 	sort_and_merge(ef);
+	elf_files_opened++;
 	return ef;
 
 fail:

@@ -64,6 +64,9 @@ struct elf_file {
  * <machine>", ...
  */
 struct elf_file *elf_file_open(const char *path, char *err, size_t errlen);
+
+/* How many ELF files elf_file_open() has read so far (tests, -v logs). */
+extern unsigned long elf_files_opened;
 void elf_file_close(struct elf_file *ef);
 
 /* Translates a virtual address to a file offset through PT_LOAD; -1 if no
