@@ -97,8 +97,8 @@ static char *vformat_at(struct ctx *c, const struct ff_loc *loc, const char *kin
 	if (loc)
 		msg = xasprintf("%s:%d:%d: %s%s", c->ff->path, loc->line, loc->col, kind,
 				body ? body : "?");
-	else
-		msg = xasprintf("%s: %s%s", c->ff->path, kind, body ? body : "?");
+	else	/* about the command line, not the file */
+		msg = xasprintf("%s%s", kind, body ? body : "?");
 	free(body);
 	return msg;
 }
@@ -516,6 +516,11 @@ static void add_site(struct ctx *c, int hi, const struct target *t, const struct
 				c->ff->handlers[o->handler].id);
 		return;
 	}
+	if (sym->ifunc)
+		note_at(c, &h->loc, "warning: ",
+			"%s: '%s' in %s is an IFUNC: the probe sits on its resolver, which runs "
+			"once at load, not on the implementation it picks", h->id, sym->name,
+			t->binary);
 	grow_array((void **)&res->sites, &c->sites_cap, res->n_sites + 1, sizeof(*res->sites));
 	grow_array((void **)&c->keys, &c->keys_cap, res->n_sites + 1, sizeof(*c->keys));
 	c->keys[res->n_sites] = (struct site_key){ ef->dev, ef->ino, sym->offset, t->pid };
@@ -653,7 +658,8 @@ int resolve_flowfile(const struct flowfile *ff, const struct resolve_opts *opts,
 	}
 	if (c.opts->pids && used == 0 && res->n_errors == 0) {
 		char *p = pid_list_str(c.opts->pids, c.opts->n_pids);
-		int r = fail_at(&c, NULL, "-p %s: none of these processes belongs to a bundle", p);
+		int r = fail_at(&c, NULL, "-p %s: none of these processes belongs to a bundle of %s",
+				p, ff->path);
 
 		free(p);
 		if (r < 0)

@@ -259,6 +259,12 @@ static void test_glob(void **state)
 	assert_int_equal(n, 3); /* shop_check, shop_checkout, shop_checkout_alias */
 	free(m);
 	assert_int_equal(elf_glob_symbols(ef, "nothing_*", &m), 0);
+	assert_int_equal(elf_find_symbols(ef, "shop_pick", &m), 1);
+	assert_true(m[0]->ifunc);
+	free(m);
+	assert_int_equal(elf_find_symbols(ef, "shop_browse", &m), 1);
+	assert_false(m[0]->ifunc);
+	free(m);
 	elf_file_close(ef);
 }
 

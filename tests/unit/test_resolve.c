@@ -338,8 +338,11 @@ static void test_p_restricts_every_bundle(void **state)
 	/* Nothing left at all: an error. */
 	opts.pids = &self;
 	assert_int_equal(resolve_flowfile(&t.ff, &opts, &res, err, sizeof(err)), -1);
-	assert_string_equal(err, p("flows.yaml: -p %d: none of these processes belongs to a bundle",
+	assert_string_equal(err, p("-p %d: none of these processes belongs to a bundle of flows.yaml",
 				   self));
+	self = dead_pid();
+	assert_int_equal(resolve_flowfile(&t.ff, &opts, &res, err, sizeof(err)), -1);
+	assert_string_equal(err, p("-p %d: no such process", self));
 	fx_stop(child);
 }
 
@@ -639,6 +642,27 @@ static void test_other_mount_namespace(void **state)
 	resolution_free(&res);
 }
 
+static void test_ifunc_warns(void **state)
+{
+	struct resolution res;
+	struct test_ff t;
+	char err[1024];
+
+	(void)state;
+	ff_init(&t, "flows.yaml");
+	add_bundle(&t, "shop", p("%s/shop", dir), NULL, NULL, 0, 2, 3);
+	add_handler(&t, 0, "pick", "shop_pick", NULL, 4, 7);
+	assert_int_equal(resolve_flowfile(&t.ff, NULL, &res, err, sizeof(err)), 0);
+	assert_int_equal(res.n_sites, 1);
+	assert_int_equal(res.n_errors, 0);
+	assert_int_equal(res.n_problems, 1);
+	assert_string_equal(res.problems[0],
+			    p("flows.yaml:4:7: warning: shop.pick: 'shop_pick' in %s/shop is an IFUNC: "
+			      "the probe sits on its resolver, which runs once at load, not on the "
+			      "implementation it picks", dir));
+	resolution_free(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -660,6 +684,7 @@ int main(void)
 		cmocka_unit_test(test_allow_missing_collects_everything),
 		cmocka_unit_test(test_binary_opened_once),
 		cmocka_unit_test(test_other_mount_namespace),
+		cmocka_unit_test(test_ifunc_warns),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
