@@ -4,8 +4,9 @@
  * from the instruction bytes in the file. The cost differs ~15x between the
  * classes (docs: platform notes), so the report shows it per handler.
  *
- * This follows arch/x86/kernel/uprobes.c of Linux 6.18 (the version with the
- * uprobe nop5 optimization; read from the kernel source, functions named below):
+ * This follows arch/x86/kernel/uprobes.c of Linux 6.18, the first release
+ * with the uprobe nop5 optimization (read from a v6.18-era tree, gregkh/linux
+ * at 663efc5a; the functions are named below):
  *
  *  - uprobe_init_insn(): instructions with an ES/CS/SS/DS segment or LOCK
  *    prefix (is_prefix_bad) and opcodes missing from good_insns_64 (int3,
