@@ -5,7 +5,7 @@
 set -eu
 
 build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev"
-test_pkgs="libcmocka-dev python3 libclang-rt-14-dev"
+test_pkgs="libcmocka-dev python3 libclang-rt-14-dev g++"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;

@@ -120,7 +120,7 @@ int cmd_check(int argc, char **argv)
 		for (int i = 0; i < res.n_problems; i++)
 			printf("  %s\n", res.problems[i]);
 	}
-	rc = res.n_problems ? EXIT_ERROR : EXIT_OK;
+	rc = res.n_errors ? EXIT_ERROR : EXIT_OK;
 cleanup:
 	resolution_free(&res);
 	flowfile_free(&ff);

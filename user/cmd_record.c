@@ -7,6 +7,7 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -352,7 +353,7 @@ int cmd_record(int argc, char **argv)
 		goto cleanup;
 	}
 	for (int i = 0; i < res.n_problems; i++)
-		log_warn("%s", res.problems[i]);
+		fprintf(stderr, "flowprof: %s\n", res.problems[i]);
 	if (!res.n_sites) {
 		log_error("%s: no probe point left to attach (see the warnings above)", a.flow_path);
 		goto cleanup;

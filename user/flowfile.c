@@ -74,7 +74,7 @@ struct parser {
 	size_t errlen;
 	struct flowfile *ff;
 	size_t cap_bundles, cap_handlers, cap_flows;
-	struct flow_refs *refs;	/* one per ff->flows */
+	struct flow_refs refs[MAX_FLOWS]; /* one per ff->flows */
 };
 
 static int fail(struct parser *p, struct ff_loc loc, const char *fmt, ...)
@@ -942,13 +942,12 @@ static int parse_flow(struct parser *p, const struct ynode *key, const struct yn
 	struct flowfile *ff = p->ff;
 	struct flow_refs *refs;
 	struct ff_flow *f;
-	size_t *first = NULL, i, cap_refs = p->cap_flows;
+	size_t *first = NULL, i;
 	int err = -1;
 
 	if (ff->n_flows >= MAX_FLOWS)
 		return fail(p, key->loc, "too many flows: the limit is %d", MAX_FLOWS);
 	grow_array((void **)&ff->flows, &p->cap_flows, (size_t)ff->n_flows + 1, sizeof(*ff->flows));
-	grow_array((void **)&p->refs, &cap_refs, (size_t)ff->n_flows + 1, sizeof(*p->refs));
 	f = &ff->flows[ff->n_flows];
 	refs = &p->refs[ff->n_flows];
 	ff->n_flows++;
@@ -1039,11 +1038,11 @@ cleanup:
 
 /* --------------------------------------------------- pass 2: references */
 
-static const struct flowfile *sort_ff; /* qsort has no context argument */
-
-static int cmp_handler_id(const void *a, const void *b)
+static int cmp_handler_id(const void *a, const void *b, void *arg)
 {
-	return strcmp(sort_ff->handlers[*(const int *)a].id, sort_ff->handlers[*(const int *)b].id);
+	const struct flowfile *ff = arg;
+
+	return strcmp(ff->handlers[*(const int *)a].id, ff->handlers[*(const int *)b].id);
 }
 
 static void build_handler_order(struct flowfile *ff)
@@ -1054,9 +1053,8 @@ static void build_handler_order(struct flowfile *ff)
 	ff->handler_order = xcalloc((size_t)ff->n_handlers, sizeof(*ff->handler_order));
 	for (i = 0; i < ff->n_handlers; i++)
 		ff->handler_order[i] = i;
-	sort_ff = ff;
-	qsort(ff->handler_order, (size_t)ff->n_handlers, sizeof(*ff->handler_order), cmp_handler_id);
-	sort_ff = NULL;
+	qsort_r(ff->handler_order, (size_t)ff->n_handlers, sizeof(*ff->handler_order),
+		cmp_handler_id, ff);
 }
 
 /* Where a substring of a scalar starts, when the scalar is written on one line
@@ -1156,11 +1154,10 @@ cleanup:
 	return err;
 }
 
-static const struct ff_call *sort_calls; /* qsort has no context argument */
-
-static int cmp_call(const void *a, const void *b)
+static int cmp_call(const void *a, const void *b, void *arg)
 {
-	const struct ff_call *x = &sort_calls[*(const int *)a], *y = &sort_calls[*(const int *)b];
+	const struct ff_call *calls = arg;
+	const struct ff_call *x = &calls[*(const int *)a], *y = &calls[*(const int *)b];
 
 	if (x->from != y->from)
 		return x->from < y->from ? -1 : 1;
@@ -1177,9 +1174,7 @@ static int *sorted_calls(const struct ff_flow *f)
 
 	for (i = 0; i < f->n_calls; i++)
 		order[i] = i;
-	sort_calls = f->calls;
-	qsort(order, (size_t)f->n_calls, sizeof(*order), cmp_call);
-	sort_calls = NULL;
+	qsort_r(order, (size_t)f->n_calls, sizeof(*order), cmp_call, f->calls);
 	return order;
 }
 
@@ -1432,7 +1427,6 @@ int flowfile_parse(const char *path, const char *buf, size_t len, struct flowfil
 	ret = 0;
 cleanup:
 	ynode_free(root);
-	free(p.refs);
 	if (ret)
 		flowfile_free(ff);
 	return ret;

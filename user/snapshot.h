@@ -22,6 +22,7 @@ struct snap_instance_stats {
 	int pid;
 	uint64_t calls;
 	uint64_t total_ns;
+	char *host;	/* NULL: the snapshot's host (set once hosts are merged) */
 };
 
 struct snap_handler {
@@ -80,6 +81,20 @@ struct snap_bundle {
 	int instances;	/* from the flow file, 0 = observe */
 	int workers;	/* from the flow file, 0 = observe */
 	bool serial;
+	/* Optional, parallel to pids: the threads of each process that ran
+	 * handlers (NULL = not known), and the host of each process (NULL, or
+	 * a NULL entry = the snapshot's host). With pid_threads, a merge keeps
+	 * threads exact: a process seen twice counts once. */
+	int *pid_threads;
+	char **pid_hosts;
+};
+
+/* One recording host, once snapshots of several hosts are merged. */
+struct snap_host {
+	char *name;
+	char *kernel;
+	int nproc;
+	double probe_cost_ns;
 };
 
 struct snapshot {
@@ -120,6 +135,12 @@ struct snapshot {
 	uint64_t edges_dropped;
 	uint64_t instances_dropped;
 	uint64_t threads_dropped;
+	/* Empty (n_hosts = 0) for one host, described by host, kernel, nproc and
+	 * probe_cost_ns. After a merge across hosts, one entry per host; host is
+	 * then "a,b", nproc their sum and probe_cost_ns the mean of the known
+	 * costs (docs/snapshot.md, "Merging"). */
+	struct snap_host *hosts;
+	int n_hosts;
 };
 
 /* Derived figures of one handler, as the document shows them. */
@@ -128,10 +149,20 @@ struct handler_summary {
 	double self_mean_ns, oncpu_mean_ns;
 };
 
+/* mean = total/calls; stddev from sumsq (population, 0 below 2 calls);
+ * percentiles from the histogram (hist_percentile, clamped to min..max).
+ * All 0 when the handler has no calls; oncpu_mean_ns is NAN when on-CPU
+ * time was not measured. */
 void snapshot_summarize(const struct snap_handler *h, struct handler_summary *out);
 
 /* Serialize to the JSON document (pretty when pretty is true). Caller frees. */
 char *snapshot_to_json(const struct snapshot *s, bool pretty);
+
+/* The same document as a json-c object, for writers that add to it (e.g.
+ * the model's "model" object); print it with jo_to_string() (json_out.h).
+ * Caller puts it with json_object_put(). */
+struct json_object;
+struct json_object *snapshot_to_json_object(const struct snapshot *s);
 
 /* Atomic write with mode 0600. Returns 0, or -1 with errno set. */
 int snapshot_write(const struct snapshot *s, const char *path);
@@ -143,13 +174,24 @@ int snapshot_parse(const char *path, const char *buf, size_t len, struct snapsho
 
 void snapshot_free(struct snapshot *s);
 
+/* Field-by-field comparison of everything a snapshot stores (NULL and ""
+ * strings are the same; derived figures are not stored, so not compared).
+ * Returns true when equal; otherwise writes the first difference, e.g.
+ * "handlers[2].calls: 10 != 11", into diff (may be NULL). */
+bool snapshot_equal(const struct snapshot *a, const struct snapshot *b, char *diff,
+		    size_t difflen);
+
 /* Lookups by name; NULL if absent. */
 struct snap_handler *snapshot_handler(const struct snapshot *s, const char *id);
 struct snap_bundle *snapshot_bundle(const struct snapshot *s, const char *name);
 struct snap_flow *snapshot_flow(const struct snapshot *s, const char *name);
 
 /* Exact merge of src into dst (counts, sums, histograms, instances);
- * duration is the longer of the two, started_at the earlier. */
+ * duration is the longer of the two, started_at the earlier. Associative:
+ * merge(a, merge(b, c)) equals merge(merge(a, b), c) field by field. A
+ * zeroed dst becomes a copy of src. On a conflict (a flow whose entry
+ * differs, a handler in another bundle) returns -1 with the reason in err
+ * and leaves dst unchanged. The rules are in docs/snapshot.md. */
 int snapshot_merge(struct snapshot *dst, const struct snapshot *src, char *err, size_t errlen);
 
 #endif
