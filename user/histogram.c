@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+/* Histogram arithmetic over the include/histogram.h layout. */
+#include "histogram_math.h"
+
+#include <math.h>
+
+uint64_t hist_count(const uint64_t hist[HIST_BUCKETS])
+{
+	uint64_t n = 0;
+
+	for (unsigned int b = 0; b < HIST_BUCKETS; b++)
+		n += hist[b];
+	return n;
+}
+
+bool hist_range(const uint64_t hist[HIST_BUCKETS], unsigned int *first, unsigned int *last)
+{
+	unsigned int lo = 0, hi = HIST_BUCKETS;
+
+	while (lo < HIST_BUCKETS && !hist[lo])
+		lo++;
+	if (lo == HIST_BUCKETS)
+		return false;
+	while (!hist[hi - 1])
+		hi--;
+	*first = lo;
+	*last = hi - 1;
+	return true;
+}
+
+void hist_add(uint64_t dst[HIST_BUCKETS], const uint64_t src[HIST_BUCKETS])
+{
+	for (unsigned int b = 0; b < HIST_BUCKETS; b++)
+		dst[b] += src[b];
+}
+
+int hist_boundary_index(uint64_t v)
+{
+	unsigned int b;
+
+	if (v == hist_bucket_lower(HIST_BUCKETS))
+		return HIST_BUCKETS;
+	if (v > hist_bucket_lower(HIST_BUCKETS))
+		return -1;
+	b = hist_bucket(v);
+	return hist_bucket_lower(b) == v ? (int)b : -1;
+}
+
+double hist_percentile(const uint64_t hist[HIST_BUCKETS], double p, uint64_t min_ns,
+		       uint64_t max_ns)
+{
+	uint64_t n = hist_count(hist), cum = 0;
+	double rank, est = NAN;
+
+	if (n == 0 || !isfinite(p))
+		return NAN;
+	if (p < 0)
+		p = 0;
+	if (p > 100)
+		p = 100;
+	rank = p / 100.0 * (double)n;
+	for (unsigned int b = 0; b < HIST_BUCKETS; b++) {
+		uint64_t c = hist[b];
+		double lower, upper;
+
+		if (!c || (double)(cum + c) < rank) {
+			cum += c;
+			continue;
+		}
+		lower = (double)hist_bucket_lower(b);
+		upper = (double)hist_bucket_upper(b);
+		/* The last bucket is open-ended: it reaches the largest value seen. */
+		if (b == HIST_BUCKETS - 1 && (double)max_ns + 1 > upper)
+			upper = (double)max_ns + 1;
+		if (upper - lower <= 1)
+			est = lower; /* one integer value: exact */
+		else
+			est = lower + (upper - lower) * ((rank - (double)cum) / (double)c);
+		break;
+	}
+	if (max_ns && min_ns <= max_ns) {
+		if (est < (double)min_ns)
+			est = (double)min_ns;
+		if (est > (double)max_ns)
+			est = (double)max_ns;
+	}
+	return est;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading the kernel's log-linear histograms (include/histogram.h layout):
+ * counts, percentiles, and the bucket boundaries the snapshot document
+ * stores. Shared by the snapshot, the report and the model.
+ */
+#ifndef FLOWPROF_HISTOGRAM_MATH_H
+#define FLOWPROF_HISTOGRAM_MATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "histogram.h"
+
+/* Upper end (exclusive) of bucket b: the lower bound of the next one. The
+ * last bucket also holds everything past hist_bucket_lower(HIST_BUCKETS). */
+static inline uint64_t hist_bucket_upper(unsigned int b)
+{
+	return hist_bucket_lower(b + 1);
+}
+
+/* Number of values in the histogram. */
+uint64_t hist_count(const uint64_t hist[HIST_BUCKETS]);
+
+/* First and last non-empty bucket; false when the histogram is empty. */
+bool hist_range(const uint64_t hist[HIST_BUCKETS], unsigned int *first, unsigned int *last);
+
+/* dst += src, bucket by bucket. */
+void hist_add(uint64_t dst[HIST_BUCKETS], const uint64_t src[HIST_BUCKETS]);
+
+/* The bucket whose lower bound is exactly v, HIST_BUCKETS when v is the end
+ * of the layout (hist_bucket_lower(HIST_BUCKETS)), or -1 when v is not a
+ * bucket boundary. */
+int hist_boundary_index(uint64_t v);
+
+/*
+ * The p-th percentile (p in [0, 100]) of the values in hist, in ns: the
+ * bucket holding rank p/100 * count, linearly interpolated inside it, then
+ * clamped to [min_ns, max_ns] (the exact extremes; pass 0, 0 when unknown).
+ * Buckets one ns wide give their exact value. Within 1/16 of the true value
+ * (the bucket width), much better in practice. NAN when hist is empty.
+ */
+double hist_percentile(const uint64_t hist[HIST_BUCKETS], double p, uint64_t min_ns,
+		       uint64_t max_ns);
+
+#endif
