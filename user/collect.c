@@ -318,6 +318,7 @@ static void collect_instances(struct recorder *r, const struct flowfile *ff,
 			sh->instances = xrealloc(sh->instances,
 						 (size_t)(sh->n_instances + 1) * sizeof(*is));
 			is = &sh->instances[sh->n_instances++];
+			memset(is, 0, sizeof(*is));
 			is->pid = (int)info.tgid; /* 0: processes past --max-instances */
 			is->calls = calls;
 			is->total_ns = total;
