@@ -38,6 +38,8 @@
 #define SUGGEST_MAX_LEN 256
 /* Candidates listed in an "expected one of" hint. */
 #define HINT_MAX_NAMES 10
+/* Handlers named in a cycle message; longer cycles show both ends. */
+#define CYCLE_SHOW 8
 
 static const char *const top_keys[] = { "bundles", "flows" };
 static const char *const bundle_keys[] = { "exe", "pid", "comm", "handlers",
@@ -45,6 +47,11 @@ static const char *const bundle_keys[] = { "exe", "pid", "comm", "handlers",
 static const char *const handler_keys[] = { "symbol", "library", "serial", "usdt",
 					    "return", "python", "java" };
 static const char *const flow_keys[] = { "entry", "calls" };
+/* Indices into the key lists above. */
+enum top_key { TK_BUNDLES, TK_FLOWS };
+enum bundle_key { BK_EXE, BK_PID, BK_COMM, BK_HANDLERS, BK_INSTANCES, BK_WORKERS, BK_SERIAL };
+enum handler_key { HK_SYMBOL, HK_LIBRARY, HK_SERIAL, HK_USDT, HK_RETURN, HK_PYTHON, HK_JAVA };
+enum flow_key { FK_ENTRY, FK_CALLS };
 
 enum ynode_type { YN_SCALAR, YN_SEQ, YN_MAP };
 
@@ -629,11 +636,10 @@ static struct ff_handler *new_handler(struct parser *p, const struct ynode *key,
 	return h;
 }
 
-static void set_symbol(struct ff_handler *h, const char *symbol)
+/* A symbol handler: exact, or a glob when it has glob characters. */
+static void set_symbol(struct ff_handler *h)
 {
-	free(h->symbol);
-	h->symbol = xstrdup(symbol);
-	h->is_glob = strpbrk(symbol, "*?[") != NULL;
+	h->is_glob = strpbrk(h->symbol, "*?[") != NULL;
 	h->kind = FF_PROBE_SYMBOL;
 }
 
@@ -658,8 +664,7 @@ static int parse_handler_map(struct parser *p, struct ff_handler *h, const struc
 			free(where);
 			goto cleanup;
 		}
-		if (!strcmp(key->str, "symbol") || !strcmp(key->str, "usdt") ||
-		    !strcmp(key->str, "python") || !strcmp(key->str, "java")) {
+		if (k == HK_SYMBOL || k == HK_USDT || k == HK_PYTHON || k == HK_JAVA) {
 			if (kind_key) {
 				fail(p, key->loc,
 				     "handler '%s' has both %s and %s; give exactly one of: symbol, usdt, python, java",
@@ -668,34 +673,37 @@ static int parse_handler_map(struct parser *p, struct ff_handler *h, const struc
 			}
 			kind_key = key;
 		}
-		if (!strcmp(key->str, "symbol")) {
+		switch (k) {
+		case HK_SYMBOL:
 			if (get_string(p, val, "symbol", &h->symbol))
 				goto cleanup;
-			set_symbol(h, val->str);
-		} else if (!strcmp(key->str, "library")) {
+			set_symbol(h);
+			break;
+		case HK_LIBRARY:
 			if (get_string(p, val, "library", &h->library))
 				goto cleanup;
-		} else if (!strcmp(key->str, "serial")) {
+			break;
+		case HK_SERIAL:
 			if (get_bool(p, val, "serial", &h->serial))
 				goto cleanup;
-		} else if (!strcmp(key->str, "usdt") || !strcmp(key->str, "return")) {
-			bool entry = !strcmp(key->str, "usdt");
-			char **dst = entry ? &h->usdt : &h->usdt_return;
-
-			if (get_string(p, val, key->str, dst))
+			break;
+		case HK_USDT:
+		case HK_RETURN:
+			if (get_string(p, val, key->str, k == HK_USDT ? &h->usdt : &h->usdt_return))
 				goto cleanup;
 			if (!valid_usdt(val->str)) {
 				fail(p, val->loc, "%s must be 'provider:name', not '%s'", key->str,
 				     val->str);
 				goto cleanup;
 			}
-			if (entry) {
+			if (k == HK_USDT) {
 				usdt = key;
 				h->kind = FF_PROBE_USDT;
 			} else {
 				ret = key;
 			}
-		} else if (!strcmp(key->str, "python")) {
+			break;
+		case HK_PYTHON:
 			if (get_string(p, val, "python", &h->pattern))
 				goto cleanup;
 			if (!valid_python(val->str)) {
@@ -704,7 +712,8 @@ static int parse_handler_map(struct parser *p, struct ff_handler *h, const struc
 				goto cleanup;
 			}
 			h->kind = FF_PROBE_PYTHON;
-		} else if (!strcmp(key->str, "java")) {
+			break;
+		case HK_JAVA:
 			if (get_string(p, val, "java", &h->pattern))
 				goto cleanup;
 			if (!valid_java(val->str)) {
@@ -713,6 +722,7 @@ static int parse_handler_map(struct parser *p, struct ff_handler *h, const struc
 				goto cleanup;
 			}
 			h->kind = FF_PROBE_JAVA;
+			break;
 		}
 	}
 	if (ret && !usdt) {
@@ -772,7 +782,8 @@ static int parse_handlers(struct parser *p, int bundle, const struct ynode *map)
 			if (parse_handler_map(p, h, val))
 				goto cleanup;
 		} else if (val->type == YN_SCALAR && !is_null(val) && val->str[0]) {
-			set_symbol(h, val->str);
+			h->symbol = xstrdup(val->str);
+			set_symbol(h);
 		} else {
 			fail(p, val->loc, "handler '%s' must be a symbol name or a mapping with one of: symbol, usdt, python, java",
 			     h->id);
@@ -792,7 +803,9 @@ static int parse_pids(struct parser *p, struct ff_bundle *b, const struct ynode 
 {
 	const struct ynode *single[1] = { val };
 	const struct ynode *const *items = single;
+	unsigned char *seen = NULL; /* bitmap over every possible pid: lists can be long */
 	size_t n = 1, i, j;
+	int err = -1;
 
 	if (val->type == YN_SEQ) {
 		items = (const struct ynode *const *)val->kids;
@@ -803,6 +816,7 @@ static int parse_pids(struct parser *p, struct ff_bundle *b, const struct ynode 
 	free(b->pids);
 	b->pids = xcalloc(n, sizeof(*b->pids));
 	b->n_pids = 0;
+	seen = xcalloc(PID_MAX_LIMIT / 8 + 1, 1);
 	for (i = 0; i < n; i++) {
 		long long v;
 
@@ -810,21 +824,29 @@ static int parse_pids(struct parser *p, struct ff_bundle *b, const struct ynode 
 			bool quoted_number = items[i]->quoted && items[i]->str[0] &&
 					     strspn(items[i]->str, "0123456789") == strlen(items[i]->str);
 
-			return fail(p, items[i]->loc, "pid must be an integer or a list of integers%s",
-				    quoted_number ? "; write it without quotes" : "");
+			fail(p, items[i]->loc, "pid must be an integer or a list of integers%s",
+			     quoted_number ? "; write it without quotes" : "");
+			goto cleanup;
 		}
-		if (v < 1 || v > PID_MAX_LIMIT)
-			return fail(p, items[i]->loc, "pid %s is out of range (1 to %d)", items[i]->str,
-				    PID_MAX_LIMIT);
-		/* Lists are short: a quadratic check is fine and keeps document order. */
-		for (j = 0; j < i; j++) {
-			if (b->pids[j] == (int)v)
-				return fail(p, items[i]->loc, "duplicate pid %lld (first at %d:%d)", v,
-					    items[j]->loc.line, items[j]->loc.col);
+		if (v < 1 || v > PID_MAX_LIMIT) {
+			fail(p, items[i]->loc, "pid %s is out of range (1 to %d)", items[i]->str,
+			     PID_MAX_LIMIT);
+			goto cleanup;
 		}
+		if (seen[v / 8] & (1u << (v % 8))) {
+			for (j = 0; b->pids[j] != (int)v; j++)
+				;
+			fail(p, items[i]->loc, "duplicate pid %lld (first at %d:%d)", v,
+			     items[j]->loc.line, items[j]->loc.col);
+			goto cleanup;
+		}
+		seen[v / 8] |= (unsigned char)(1u << (v % 8));
 		b->pids[b->n_pids++] = (int)v;
 	}
-	return 0;
+	err = 0;
+cleanup:
+	free(seen);
+	return err;
 }
 
 static int parse_bundle(struct parser *p, const struct ynode *key, const struct ynode *map)
@@ -852,15 +874,15 @@ static int parse_bundle(struct parser *p, const struct ynode *key, const struct 
 		if (check_key(p, map, first, i, "key", ""))
 			goto cleanup;
 		switch (known_key(k->str, bundle_keys, ARRAY_SIZE(bundle_keys))) {
-		case 0: /* exe */
+		case BK_EXE:
 			if (get_string(p, val, "exe", &b->exe))
 				goto cleanup;
 			break;
-		case 1: /* pid */
+		case BK_PID:
 			if (parse_pids(p, b, val))
 				goto cleanup;
 			break;
-		case 2: /* comm */
+		case BK_COMM:
 			if (get_string(p, val, "comm", &b->comm))
 				goto cleanup;
 			if (strlen(b->comm) > COMM_MAX) {
@@ -869,18 +891,18 @@ static int parse_bundle(struct parser *p, const struct ynode *key, const struct 
 				goto cleanup;
 			}
 			break;
-		case 3: /* handlers: parsed last, once the bundle's own keys are checked */
+		case BK_HANDLERS: /* parsed last, once the bundle's own keys are checked */
 			handlers = val;
 			break;
-		case 4:
+		case BK_INSTANCES:
 			if (get_positive(p, val, "instances", &b->instances))
 				goto cleanup;
 			break;
-		case 5:
+		case BK_WORKERS:
 			if (get_positive(p, val, "workers", &b->workers))
 				goto cleanup;
 			break;
-		case 6:
+		case BK_SERIAL:
 			if (get_bool(p, val, "serial", &b->serial))
 				goto cleanup;
 			break;
@@ -964,14 +986,14 @@ static int parse_flow(struct parser *p, const struct ynode *key, const struct yn
 		if (check_key(p, map, first, i, "key", ""))
 			goto cleanup;
 		switch (known_key(k->str, flow_keys, ARRAY_SIZE(flow_keys))) {
-		case 0: /* entry */
+		case FK_ENTRY:
 			if (val->type != YN_SCALAR || is_null(val) || !val->str[0]) {
 				fail(p, val->loc, "entry must be a handler id 'bundle.handler'");
 				goto cleanup;
 			}
 			refs->entry = (struct ynode *)val;
 			break;
-		case 1: /* calls */
+		case FK_CALLS:
 			if (is_null(val))
 				break;
 			if (val->type != YN_SEQ) {
@@ -1295,10 +1317,20 @@ static int check_cycles(struct parser *p, const struct ff_flow *f, const int *or
 				FILE *m = open_memstream(&msg, &size);
 
 				if (m) {
-					for (i = 0; path[i] != c->to; i++)
+					int from;
+
+					for (from = 0; path[from] != c->to; from++)
 						;
-					for (; i < depth; i++)
+					/* Keep one readable line: elide the middle of long cycles. */
+					for (i = from; i < depth; i++) {
+						if (depth - from > CYCLE_SHOW && i == from + CYCLE_SHOW / 2) {
+							fprintf(m, "... (%d more) -> ",
+								depth - from - CYCLE_SHOW);
+							i = depth - CYCLE_SHOW / 2 - 1;
+							continue;
+						}
 						fprintf(m, "%s -> ", ff->handlers[path[i]].id);
+					}
 					fputs(ff->handlers[c->to].id, m);
 					fclose(m);
 				}
@@ -1371,12 +1403,12 @@ static int parse_root(struct parser *p, const struct ynode *root)
 		if (check_key(p, root, first, i, "key", ""))
 			goto cleanup;
 		switch (known_key(key->str, top_keys, ARRAY_SIZE(top_keys))) {
-		case 0:
+		case TK_BUNDLES:
 			bundles = val;
 			if (parse_bundles(p, val))
 				goto cleanup;
 			break;
-		case 1:
+		case TK_FLOWS:
 			if (parse_flows(p, val))
 				goto cleanup;
 			break;

@@ -765,6 +765,24 @@ static void test_err_cycles(void **state)
 	expect_error(BUNDLE_S "  f:\n    entry: s.a\n    calls:\n      - s.a -> s.b\n      - s.b -> s.c\n"
 			      "      - s.c -> s.d\n      - s.d -> s.b\n      - s.d -> s.e\n",
 		     "flows.yaml:17:9: synchronous calls form a cycle: s.b -> s.c -> s.d -> s.b; only a handler calling itself (recursion) is allowed");
+	/* A long cycle names both ends and how many handlers it leaves out. */
+	{
+		char *buf = NULL;
+		size_t size = 0;
+		FILE *f = open_memstream(&buf, &size);
+		int i;
+
+		assert_non_null(f);
+		fputs("bundles:\n  b:\n    comm: x\n    handlers:\n", f);
+		for (i = 0; i < 20; i++)
+			fprintf(f, "      h%d: f%d\n", i, i);
+		fputs("flows:\n  f:\n    entry: b.h0\n    calls:\n", f);
+		for (i = 0; i < 20; i++)
+			fprintf(f, "      - b.h%d -> b.h%d\n", i, (i + 1) % 20);
+		fclose(f);
+		expect_error(buf, "flows.yaml:48:9: synchronous calls form a cycle: b.h0 -> b.h1 -> b.h2 -> b.h3 -> ... (12 more) -> b.h16 -> b.h17 -> b.h18 -> b.h19 -> b.h0; only a handler calling itself (recursion) is allowed");
+		free(buf);
+	}
 	/* A cycle reached only through an asynchronous call is still found. */
 	expect_error(BUNDLE_S "  f:\n    entry: s.a\n    calls:\n      - s.a ~> s.b\n      - s.c -> s.b\n      - s.b -> s.c\n",
 		     "flows.yaml:16:9: synchronous calls form a cycle: s.c -> s.b -> s.c; only a handler calling itself (recursion) is allowed");
