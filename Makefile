@@ -43,6 +43,7 @@ SKEL := $(BUILD)/flowprof.skel.h
 
 .PHONY: all deps demo check test unit bench clean install
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(BUILD)/flowprof $(TARGET_BINS) $(EXAMPLE_BINS)
 

@@ -17,7 +17,7 @@ failed_names=""
 run_suite() { # name, command...
 	name=$1; shift
 	case "$name" in *"$pattern"*) ;; *) return ;; esac
-	log="$log_dir/$name.log"
+	log="$log_dir/$(echo "$name" | tr / -).log"
 	echo "== $name"
 	"$@" >"$log" 2>&1
 	rc=$?
