@@ -204,7 +204,14 @@ static __always_inline void count_incomplete(__u32 hid)
 		hs->incomplete++;
 }
 
-static __always_inline int on_entry(struct pt_regs *ctx, __u64 cookie)
+/*
+ * Entry of a handler call. frame_key identifies the frame at its return:
+ * for uprobes the stack pointer at entry (exact even through recursion and
+ * longjmp); for probe pairs that are not a function's own entry and return
+ * (USDT entry/return probes, language runtimes) 0, and the return matches
+ * the innermost open frame of the same handler.
+ */
+static __always_inline int on_entry(__u64 cookie, __u64 frame_key)
 {
 	__u32 hid = COOKIE_HANDLER(cookie), d;
 	__u64 now = bpf_ktime_get_ns();
@@ -232,7 +239,7 @@ static __always_inline int on_entry(struct pt_regs *ctx, __u64 cookie)
 	fr = &st->frames[d & (MAX_DEPTH - 1)];
 	fr->hid = hid;
 	fr->entry_flows = COOKIE_ENTRY_FLOWS(cookie);
-	fr->sp = PT_REGS_SP(ctx);
+	fr->sp = frame_key;
 	fr->child_ns = 0;
 	fr->cpu_start_ns = track_oncpu ? thread_cpu_ns(st, now) : 0;
 	st->depth = d + 1;
@@ -347,7 +354,8 @@ static long drop_frame(__u32 k, void *arg)
 	return 0;
 }
 
-static __always_inline int on_return(struct pt_regs *ctx, __u64 cookie)
+/* Return of a handler call; frame_key as given to on_entry(). */
+static __always_inline int on_return(__u64 cookie, __u64 frame_key)
 {
 	__u32 hid = COOKIE_HANDLER(cookie), d, i, b, found = MAX_DEPTH;
 	__u64 now = bpf_ktime_get_ns(), sp, dur, cpu, self;
@@ -364,7 +372,7 @@ static __always_inline int on_return(struct pt_regs *ctx, __u64 cookie)
 	d = st->depth;
 	if (d > MAX_DEPTH)
 		d = MAX_DEPTH;
-	sp = PT_REGS_SP(ctx) - ret_sp_adjust;
+	sp = frame_key;
 	/* Usually the top frame; deeper when returns were skipped (longjmp,
 	 * exceptions, the kernel's uretprobe depth limit). The loops run in
 	 * bpf_loop() callbacks, which the verifier checks once, not per pass. */
@@ -431,13 +439,13 @@ static __always_inline int on_return(struct pt_regs *ctx, __u64 cookie)
 SEC("uprobe")
 int BPF_KPROBE(handler_entry)
 {
-	return on_entry(ctx, bpf_get_attach_cookie(ctx));
+	return on_entry(bpf_get_attach_cookie(ctx), PT_REGS_SP(ctx));
 }
 
 SEC("uretprobe")
 int BPF_KRETPROBE(handler_return)
 {
-	return on_return(ctx, bpf_get_attach_cookie(ctx));
+	return on_return(bpf_get_attach_cookie(ctx), PT_REGS_SP(ctx) - ret_sp_adjust);
 }
 
 /* uprobe.session: libbpf 1.1 does not know the section; the loader sets
@@ -448,8 +456,8 @@ int BPF_KPROBE(handler_session)
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 
 	if (bpf_session_is_return())
-		return on_return(ctx, cookie);
-	return on_entry(ctx, cookie);
+		return on_return(cookie, PT_REGS_SP(ctx) - ret_sp_adjust);
+	return on_entry(cookie, PT_REGS_SP(ctx));
 }
 
 /* Current is the task being switched out; `next` is who comes in. */
