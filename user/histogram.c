@@ -49,8 +49,8 @@ int hist_boundary_index(uint64_t v)
 double hist_percentile(const uint64_t hist[HIST_BUCKETS], double p, uint64_t min_ns,
 		       uint64_t max_ns)
 {
-	uint64_t n = hist_count(hist), cum = 0;
-	double rank, est = NAN;
+	uint64_t n = hist_count(hist), cum = 0, rank;
+	double est = NAN;
 
 	if (n == 0 || !isfinite(p))
 		return NAN;
@@ -58,12 +58,20 @@ double hist_percentile(const uint64_t hist[HIST_BUCKETS], double p, uint64_t min
 		p = 0;
 	if (p > 100)
 		p = 100;
-	rank = p / 100.0 * (double)n;
+	/* Nearest rank: the smallest value with at least p% of all at or below it. */
+	rank = (uint64_t)ceil(p / 100.0 * (double)n);
+	if (rank < 1)
+		rank = 1;
+	if (rank > n)
+		rank = n;
+	/* The smallest and the largest value are known exactly. */
+	if (max_ns && min_ns <= max_ns && (rank == 1 || rank == n))
+		return (double)(rank == 1 ? min_ns : max_ns);
 	for (unsigned int b = 0; b < HIST_BUCKETS; b++) {
 		uint64_t c = hist[b];
 		double lower, upper;
 
-		if (!c || (double)(cum + c) < rank) {
+		if (cum + c < rank) {
 			cum += c;
 			continue;
 		}
@@ -74,8 +82,8 @@ double hist_percentile(const uint64_t hist[HIST_BUCKETS], double p, uint64_t min
 			upper = (double)max_ns + 1;
 		if (upper - lower <= 1)
 			est = lower; /* one integer value: exact */
-		else
-			est = lower + (upper - lower) * ((rank - (double)cum) / (double)c);
+		else	/* the k-th of c values, spread evenly: the middle of its share */
+			est = lower + (upper - lower) * ((double)(rank - cum) - 0.5) / (double)c;
 		break;
 	}
 	if (max_ns && min_ns <= max_ns) {

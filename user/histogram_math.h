@@ -35,11 +35,15 @@ void hist_add(uint64_t dst[HIST_BUCKETS], const uint64_t src[HIST_BUCKETS]);
 int hist_boundary_index(uint64_t v);
 
 /*
- * The p-th percentile (p in [0, 100]) of the values in hist, in ns: the
- * bucket holding rank p/100 * count, linearly interpolated inside it, then
- * clamped to [min_ns, max_ns] (the exact extremes; pass 0, 0 when unknown).
- * Buckets one ns wide give their exact value. Within 1/16 of the true value
- * (the bucket width), much better in practice. NAN when hist is empty.
+ * The p-th percentile (p in [0, 100]) of the values in hist, in ns, by
+ * nearest rank (the k-th smallest value, k = ceil(p/100 * count)): found in
+ * its bucket by linear interpolation (the k-th of the bucket's c values is
+ * put at the middle of its 1/c share), then clamped to [min_ns, max_ns], the
+ * exact extremes (pass 0, 0 when unknown; when known, the first and the last
+ * rank are exactly min_ns and max_ns). Buckets one ns wide give the
+ * exact value; otherwise the error is under one bucket width (1/16 of the
+ * value) and, for values spread over a bucket, about a quarter of that.
+ * NAN when hist is empty.
  */
 double hist_percentile(const uint64_t hist[HIST_BUCKETS], double p, uint64_t min_ns,
 		       uint64_t max_ns);

@@ -111,6 +111,34 @@ static double per_second(uint64_t n, double duration_s)
 
 /* ---- sections ----------------------------------------------------------- */
 
+/* The calibrated in-window cost per site class, "640 ns per call at nop5
+ * sites, 830 ns at emulated, ..."; false when none was measured. */
+static bool print_probe_costs(FILE *out, const struct snapshot *s, const struct report_opts *o)
+{
+	static const char *const names[4] = { "unknown", "nop5", "emulated", "single-step" };
+	char in[UNITS_BUF];
+	int n = 0;
+
+	for (int c = 0; c < 4; c++) {
+		const struct snap_probe_cost *pc = &s->probe_cost[c];
+
+		if (!pc->measured)
+			continue;
+		if (!n)
+			fputs("times include the probe's own cost, calibrated on the recording host:\n  ",
+			      out);
+		fprintf(out, "%s%s %s%s", n ? ", " : "",
+			units_duration(in, sizeof(in), pc->in_window_ns, o->ascii),
+			n ? "at " : "per call at ", names[c]);
+		if (!n)
+			fputs(" sites", out);
+		n++;
+	}
+	if (n)
+		fputc('\n', out);
+	return n > 0;
+}
+
 static void print_header(FILE *out, const struct snapshot *s, const struct report_opts *o)
 {
 	char *host = term_escape(s->host), *kernel = term_escape(s->kernel);
@@ -131,12 +159,16 @@ static void print_header(FILE *out, const struct snapshot *s, const struct repor
 	if (*flows)
 		fprintf(out, ", flow file %s", flows);
 	fputc('\n', out);
+	/* Per site class when calibrated that way, else the one overall figure. */
+	if (print_probe_costs(out, s, o))
+		goto cleanup;
 	if (s->probe_cost_ns > 0)
 		fprintf(out, "times include the probe's own cost, about %s per call "
 			"(calibrated on the recording host)\n",
 			units_duration(cost, sizeof(cost), s->probe_cost_ns, o->ascii));
 	else
-		fprintf(out, "times include the probe's own cost (not calibrated in this recording)\n");
+		fputs("times include the probe's own cost (not calibrated in this recording)\n", out);
+cleanup:
 	free(host);
 	free(kernel);
 	free(started);
@@ -382,8 +414,11 @@ static void print_events(FILE *out, const struct snapshot *s)
 	}
 }
 
-static void print_site_warnings(FILE *out, const struct snapshot *s)
+static void print_site_warnings(FILE *out, const struct snapshot *s,
+				const struct report_opts *o)
 {
+	const struct snap_probe_cost *step = &s->probe_cost[3], *nop = &s->probe_cost[1];
+	char a[UNITS_BUF], b[UNITS_BUF];
 	int n = 0;
 
 	for (int i = 0; i < s->n_handlers; i++)
@@ -401,8 +436,14 @@ static void print_site_warnings(FILE *out, const struct snapshot *s)
 		fprintf(out, "%s %s", k++ ? "," : "", id);
 		free(id);
 	}
-	fputs("\n  each call there pays a trap and a single-step, about 10x the probe cost of a\n"
-	      "  nop site, and the times above include it\n", out);
+	if (step->measured && nop->measured)
+		fprintf(out, "\n  each call there costs about %s of probe time (%s at a nop5 site),\n"
+			"  and the times above include it\n",
+			units_duration(a, sizeof(a), step->in_window_ns, o->ascii),
+			units_duration(b, sizeof(b), nop->in_window_ns, o->ascii));
+	else
+		fputs("\n  each call there pays a trap and a single-step, about 10x the probe cost\n"
+		      "  of a nop5 site, and the times above include it\n", out);
 }
 
 void report_print_table(FILE *out, const struct snapshot *s, const struct report_opts *o)
@@ -416,5 +457,5 @@ void report_print_table(FILE *out, const struct snapshot *s, const struct report
 	print_flows(out, s);
 	print_call_graph(out, s);
 	print_events(out, s);
-	print_site_warnings(out, s);
+	print_site_warnings(out, s, o);
 }

@@ -41,6 +41,9 @@ static char *dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
+/* Keys of the "probe_cost" object, indexed like enum site_class (resolve.h). */
+static const char *const site_class_key[4] = { "unknown", "nop5", "emulated", "single-step" };
+
 /* ---- derived figures ---------------------------------------------------- */
 
 void snapshot_summarize(const struct snap_handler *h, struct handler_summary *out)
@@ -105,10 +108,12 @@ static json_object *handler_json(const struct snap_handler *h)
 	jo_add(o, "symbol", jo_str(h->symbol));
 	jo_add(o, "binary", jo_str(h->binary));
 	jo_add(o, "site_class", jo_str(h->site_class ? h->site_class : "unknown"));
+	jo_add(o, "probe_cost_ns", jo_num_exact(h->probe_cost_ns));
 	jo_add(o, "serial", json_object_new_boolean(h->serial));
 	jo_add(o, "calls", jo_u64(h->calls));
 	jo_add(o, "incomplete", jo_u64(h->incomplete));
 	jo_add(o, "entries", jo_u64(h->entries));
+	jo_add(o, "inflight_mean", jo_num_exact(h->inflight_mean));
 	/* Derived (ignored when loaded): null when there is nothing to average. */
 	jo_add(o, "mean_ns", h->calls ? jo_num(sum.mean_ns, NS_DECIMALS) : NULL);
 	jo_add(o, "min_ns", jo_u64(h->min_ns));
@@ -237,7 +242,21 @@ json_object *snapshot_to_json_object(const struct snapshot *s)
 	jo_add(o, "duration_s", jo_num_exact(s->duration_s));
 	jo_add(o, "nproc", jo_int(s->nproc));
 	jo_add(o, "probe_cost_ns", jo_num_exact(s->probe_cost_ns));
+	arr = json_object_new_object();
+	for (size_t c = 0; c < ARRAY_SIZE(s->probe_cost); c++) {
+		json_object *pc;
+
+		if (!s->probe_cost[c].measured)
+			continue;
+		pc = json_object_new_object();
+		jo_add(pc, "per_call_ns", jo_num_exact(s->probe_cost[c].per_call_ns));
+		jo_add(pc, "in_window_ns", jo_num_exact(s->probe_cost[c].in_window_ns));
+		jo_add(arr, site_class_key[c], pc);
+	}
+	jo_add(o, "probe_cost", arr);
 	jo_add(o, "attach_mode", jo_str(s->attach_mode));
+	jo_add(o, "attach_ms", jo_num_exact(s->attach_ms));
+	jo_add(o, "detach_ms", jo_num_exact(s->detach_ms));
 	jo_add(o, "flow_file", jo_str(s->flow_file));
 	jo_add(cnt, "unmatched_returns", jo_u64(s->unmatched_returns));
 	jo_add(cnt, "depth_overflows", jo_u64(s->depth_overflows));
@@ -684,6 +703,8 @@ static int load_handler(struct loader *ld, json_object *o, const char *ctx,
 	    get_str(ld, o, ctx, "symbol", true, true, false, &h->symbol) ||
 	    get_str(ld, o, ctx, "binary", true, true, false, &h->binary) ||
 	    get_str(ld, o, ctx, "site_class", false, true, false, &h->site_class) ||
+	    get_number(ld, o, ctx, "probe_cost_ns", false, &h->probe_cost_ns) ||
+	    get_number(ld, o, ctx, "inflight_mean", false, &h->inflight_mean) ||
 	    get_bool(ld, o, ctx, "serial", &h->serial) ||
 	    get_u64(ld, o, ctx, "calls", true, &h->calls) ||
 	    get_u64(ld, o, ctx, "incomplete", true, &h->incomplete) ||
@@ -814,7 +835,7 @@ static int load_processes(struct loader *ld, json_object *o, const char *bctx,
 {
 	json_object *arr;
 	char ctx[96];
-	int n = 0, with_threads = 0, r;
+	int n = 0, with_threads = 0, with_hosts = 0, r;
 
 	r = get_typed(ld, o, bctx, "processes", false, json_type_array, &arr);
 	if (r <= 0)
@@ -841,11 +862,16 @@ static int load_processes(struct loader *ld, json_object *o, const char *bctx,
 		if (get_int(ld, p, ctx, "threads", false, &b->pid_threads[i]))
 			return -1;
 		with_threads += b->pid_threads[i] >= 0;
+		with_hosts += b->pid_hosts[i] != NULL;
 	}
 	/* Per-process threads are all known, or not used at all. */
 	if (with_threads != n) {
 		free(b->pid_threads);
 		b->pid_threads = NULL;
+	}
+	if (!with_hosts) {
+		free(b->pid_hosts);
+		b->pid_hosts = NULL;
 	}
 	return 0;
 }
@@ -890,6 +916,34 @@ static int load_counters(struct loader *ld, json_object *top, struct snapshot *s
 	    get_u64(ld, c, "counters", "instances_dropped", false, &s->instances_dropped) ||
 	    get_u64(ld, c, "counters", "threads_dropped", false, &s->threads_dropped))
 		return -1;
+	return 0;
+}
+
+/* "probe_cost": {"nop5": {"per_call_ns", "in_window_ns"}, ...}; classes this
+ * flowprof does not know are ignored. */
+static int load_probe_costs(struct loader *ld, json_object *top, struct snapshot *s)
+{
+	json_object *pcs;
+	char ctx[64];
+	int r = get_typed(ld, top, NULL, "probe_cost", false, json_type_object, &pcs);
+
+	if (r <= 0)
+		return r;
+	for (size_t c = 0; c < ARRAY_SIZE(s->probe_cost); c++) {
+		struct snap_probe_cost *pc = &s->probe_cost[c];
+		json_object *o;
+
+		snprintf(ctx, sizeof(ctx), "probe_cost.%s", site_class_key[c]);
+		r = get_typed(ld, pcs, "probe_cost", site_class_key[c], false, json_type_object, &o);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			continue;
+		if (get_number(ld, o, ctx, "per_call_ns", true, &pc->per_call_ns) ||
+		    get_number(ld, o, ctx, "in_window_ns", true, &pc->in_window_ns))
+			return -1;
+		pc->measured = true;
+	}
 	return 0;
 }
 
@@ -968,6 +1022,9 @@ static int load_top(struct loader *ld, json_object *top, struct snapshot *s)
 	    get_int(ld, top, NULL, "nproc", false, &s->nproc) ||
 	    get_number(ld, top, NULL, "probe_cost_ns", false, &s->probe_cost_ns) ||
 	    get_str(ld, top, NULL, "attach_mode", false, true, false, &s->attach_mode) ||
+	    get_number(ld, top, NULL, "attach_ms", false, &s->attach_ms) ||
+	    get_number(ld, top, NULL, "detach_ms", false, &s->detach_ms) ||
+	    load_probe_costs(ld, top, s) ||
 	    get_str(ld, top, NULL, "flow_file", false, true, false, &s->flow_file) ||
 	    load_counters(ld, top, s) || load_hosts(ld, top, s))
 		return -1;
@@ -1058,9 +1115,23 @@ int snapshot_parse(const char *path, const char *buf, size_t len, struct snapsho
 		goto cleanup;
 	}
 	if (jerr != json_tokener_success) {
-		fail(&ld, NULL, NULL, "invalid JSON at byte offset %zu: %s",
-		     json_tokener_get_parse_end(tok), json_tokener_error_desc(jerr));
+		size_t at = json_tokener_get_parse_end(tok), line = 1, col = 1;
+
+		/* Line and column too: what an editor can jump to. */
+		for (size_t i = 0; i < at && i < len; i++, col++)
+			if (buf[i] == '\n')
+				line++, col = 0;
+		fail(&ld, NULL, NULL, "invalid JSON at byte offset %zu (line %zu, column %zu): %s",
+		     at, line, col, json_tokener_error_desc(jerr));
 		goto cleanup;
+	}
+	/* json-c stops at a NUL byte: whatever follows must not be ignored. */
+	for (size_t at = json_tokener_get_parse_end(tok); at < len; at++) {
+		if (!strchr(" \t\r\n", buf[at]) || !buf[at]) {
+			fail(&ld, NULL, NULL, "unexpected data after the JSON document at byte "
+			     "offset %zu", at);
+			goto cleanup;
+		}
 	}
 	if (load_top(&ld, top, &tmp))
 		goto cleanup;
@@ -1084,7 +1155,7 @@ int snapshot_load(const char *path, struct snapshot *s, char *err, size_t errlen
 	if (!buf) {
 		memset(s, 0, sizeof(*s));
 		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 		return -1;
 	}
 	rc = snapshot_parse(path, buf, len, s, err, errlen);
@@ -1265,6 +1336,8 @@ static bool handler_equal(struct differ *d, const char *w, const struct snap_han
 	if (!same_str(site_class_of(a), site_class_of(b)))
 		return differ(d, "%s.site_class: '%s' != '%s'", w, site_class_of(a),
 			      site_class_of(b));
+	EQ_DBL(d, w, a, b, probe_cost_ns);
+	EQ_DBL(d, w, a, b, inflight_mean);
 	EQ_N(d, w, a, b, serial);
 	EQ_U64(d, w, a, b, entries);
 	EQ_U64(d, w, a, b, calls);
@@ -1357,6 +1430,14 @@ bool snapshot_equal(const struct snapshot *a, const struct snapshot *b, char *di
 	EQ_N(d, "snapshot", a, b, nproc);
 	EQ_DBL(d, "snapshot", a, b, probe_cost_ns);
 	EQ_STR(d, "snapshot", a, b, attach_mode);
+	EQ_DBL(d, "snapshot", a, b, attach_ms);
+	EQ_DBL(d, "snapshot", a, b, detach_ms);
+	for (size_t c = 0; c < ARRAY_SIZE(a->probe_cost); c++) {
+		snprintf(w, sizeof(w), "probe_cost[%s]", site_class_key[c]);
+		EQ_N(d, w, &a->probe_cost[c], &b->probe_cost[c], measured);
+		EQ_DBL(d, w, &a->probe_cost[c], &b->probe_cost[c], per_call_ns);
+		EQ_DBL(d, w, &a->probe_cost[c], &b->probe_cost[c], in_window_ns);
+	}
 	EQ_STR(d, "snapshot", a, b, flow_file);
 	EQ_U64(d, "snapshot", a, b, unmatched_returns);
 	EQ_U64(d, "snapshot", a, b, depth_overflows);
@@ -1730,6 +1811,10 @@ static void merge_handler(struct snap_handler *d, const struct snap_handler *s,
 		free(d->site_class);
 		d->site_class = dup_or_null(s->site_class);
 	}
+	if (!d->probe_cost_ns)
+		d->probe_cost_ns = s->probe_cost_ns;
+	/* Recordings side by side (the fleet case): calls in progress add up. */
+	d->inflight_mean += s->inflight_mean;
 	d->serial |= s->serial;
 	d->entries += s->entries;
 	d->calls += s->calls;
@@ -1963,6 +2048,13 @@ int snapshot_merge(struct snapshot *dst, const struct snapshot *src, char *err, 
 	dst->threads_dropped += src->threads_dropped;
 	if (src->duration_s > dst->duration_s)
 		dst->duration_s = src->duration_s;
+	if (src->attach_ms > dst->attach_ms)
+		dst->attach_ms = src->attach_ms;
+	if (src->detach_ms > dst->detach_ms)
+		dst->detach_ms = src->detach_ms;
+	for (size_t c = 0; c < ARRAY_SIZE(dst->probe_cost); c++)
+		if (!dst->probe_cost[c].measured)
+			dst->probe_cost[c] = src->probe_cost[c];
 	if (starts_before(src->started_at, dst->started_at)) {
 		free(dst->started_at);
 		dst->started_at = dup_or_null(src->started_at);
