@@ -33,8 +33,9 @@ TARGET_SRCS := $(sort $(wildcard tests/targets/*.c))
 TARGET_BINS := $(patsubst tests/targets/%.c,$(BUILD)/targets/%,$(TARGET_SRCS))
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
-BENCH_SRCS := $(sort $(wildcard bench/*.c))
-BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+BENCH_SRCS := $(filter-out %.bpf.c,$(sort $(wildcard bench/*.c)))
+BENCH_HANDLERS := 1000
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS)) $(BUILD)/bench/many_handlers
 
 VMLINUX_DIR := $(BUILD)/vmlinux
 VMLINUX := $(VMLINUX_DIR)/vmlinux.h
@@ -95,6 +96,27 @@ $(BUILD)/examples/%: examples/%.c $(wildcard examples/*.h)
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -Werror -pthread $< -o $@ -lm
+
+# The floor: empty uprobe programs, attached by bench_floor as single links,
+# uprobe_multi or uprobe.session.
+$(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c $(VMLINUX)
+	@mkdir -p $(dir $@)
+	$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) $(WARN) -Wno-unused-parameter \
+		-I$(VMLINUX_DIR) -c $< -o $@
+
+$(BUILD)/bench/floor.skel.h: $(BUILD)/bench/floor.bpf.o
+	$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+
+$(BUILD)/bench/bench_floor: bench/bench_floor.c $(BUILD)/bench/floor.skel.h
+	$(CC) $(CFLAGS) -I$(BUILD)/bench $< $(LDLIBS) -o $@
+
+# A target with BENCH_HANDLERS functions, for attach/detach at scale.
+$(BUILD)/bench/many_handlers.c: bench/gen-handlers.py
+	@mkdir -p $(dir $@)
+	python3 bench/gen-handlers.py $(BENCH_HANDLERS) $@
+
+$(BUILD)/bench/many_handlers: $(BUILD)/bench/many_handlers.c
+	$(CC) -O2 -g -Wall -Wextra -Werror $< -o $@
 
 unit: $(UNIT_BINS)
 

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Per-call benchmark target: one function per probe-site class, each called
+ * in a tight loop on request, timing itself.
+ *
+ * The functions are written in assembly so that the first instruction is
+ * exactly the class it stands for (see user/calibrate.c):
+ *   bench_nop5      0f 1f 44 00 00: the kernel optimizes the uprobe into a call
+ *   bench_emulated  push %rbp: trapped, emulated by the kernel
+ *   bench_sstep     RIP-relative lea: trapped, then single-stepped
+ *
+ * Protocol (one line each, stdout is line-buffered):
+ *   start:          "site CLASS SYMBOL 0xFILE_OFFSET" per function, then "ready"
+ *   stdin "run CLASS MS": calls the function for at least MS ms (after a
+ *                   short warm-up), answers
+ *                   "result CLASS WALL_NS_PER_CALL CPU_NS_PER_CALL CALLS"
+ *   stdin "quit" or end of input: exits
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if !defined(__x86_64__)
+#error "bench_target: the site-class functions are x86-64 assembly"
+#endif
+
+__asm__(".text\n"
+	".globl bench_nop5\n.type bench_nop5,@function\n"
+	".p2align 4\n"
+	"bench_nop5:\n"
+	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"
+	"	ret\n"
+	".size bench_nop5, .-bench_nop5\n"
+	".globl bench_emulated\n.type bench_emulated,@function\n"
+	".p2align 4\n"
+	"bench_emulated:\n"
+	"	push %rbp\n"
+	"	pop %rbp\n"
+	"	ret\n"
+	".size bench_emulated, .-bench_emulated\n"
+	".globl bench_sstep\n.type bench_sstep,@function\n"
+	".p2align 4\n"
+	"bench_sstep:\n"
+	"	lea 0(%rip), %rax\n"
+	"	ret\n"
+	".size bench_sstep, .-bench_sstep\n");
+
+void bench_nop5(void);
+void bench_emulated(void);
+void bench_sstep(void);
+
+static const struct site_fn {
+	const char *cls;
+	const char *symbol;
+	void (*fn)(void);
+} sites[] = {
+	{ "nop5", "bench_nop5", bench_nop5 },
+	{ "emulated", "bench_emulated", bench_emulated },
+	{ "sstep", "bench_sstep", bench_sstep },
+};
+
+#define N_SITES (sizeof(sites) / sizeof(sites[0]))
+
+/* File offset of a code address of this process, for uprobe attachment. */
+static int file_offset(uintptr_t addr, unsigned long *offset)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, off;
+
+		if (sscanf(line, "%lx-%lx %*s %lx", &lo, &hi, &off) != 3)
+			continue;
+		if (addr >= lo && addr < hi) {
+			*offset = addr - lo + off;
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Calls fn in chunks until at least ms milliseconds have passed. The
+ * indirect call keeps the compiler from inlining or hoisting anything.
+ * Reports wall time and this thread's CPU time per call: the kernel's
+ * uprobe work runs in the thread's context, so CPU time leaves out what
+ * other processes on a shared host take, while wall time does not. */
+static void run(void (*volatile fn)(void), const char *cls, double ms)
+{
+	uint64_t budget = (uint64_t)(ms * 1e6), calls = 0, t0, c0, elapsed;
+	unsigned chunk = 64;
+
+	/* Warm-up: the kernel optimizes a nop5 uprobe on its first hits. */
+	for (int i = 0; i < 256; i++)
+		fn();
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	do {
+		for (unsigned i = 0; i < chunk; i++)
+			fn();
+		calls += chunk;
+		elapsed = clock_ns(CLOCK_MONOTONIC) - t0;
+		/* Grow the chunk so the clock is read rarely for cheap calls. */
+		if (chunk < 65536 && elapsed < budget / 64)
+			chunk *= 2;
+	} while (elapsed < budget);
+	printf("result %s %.3f %.3f %llu\n", cls, (double)elapsed / (double)calls,
+	       (double)(clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0) / (double)calls,
+	       (unsigned long long)calls);
+}
+
+int main(void)
+{
+	char line[256];
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (size_t i = 0; i < N_SITES; i++) {
+		unsigned long off;
+
+		if (file_offset((uintptr_t)sites[i].fn, &off)) {
+			fprintf(stderr, "bench_target: cannot find %s in /proc/self/maps\n",
+				sites[i].symbol);
+			return 1;
+		}
+		printf("site %s %s 0x%lx\n", sites[i].cls, sites[i].symbol, off);
+	}
+	printf("ready\n");
+	while (fgets(line, sizeof(line), stdin)) {
+		char cls[32];
+		double ms;
+		size_t i;
+
+		if (!strncmp(line, "quit", 4))
+			break;
+		if (sscanf(line, "run %31s %lf", cls, &ms) != 2 || ms <= 0) {
+			printf("error bad command\n");
+			continue;
+		}
+		for (i = 0; i < N_SITES && strcmp(sites[i].cls, cls); i++)
+			;
+		if (i == N_SITES) {
+			printf("error unknown class %s\n", cls);
+			continue;
+		}
+		run(sites[i].fn, cls, ms);
+	}
+	return 0;
+}
