@@ -1623,16 +1623,23 @@ static bool snapshot_is_empty(const struct snapshot *s)
 static int merge_conflicts(const struct snapshot *dst, const struct snapshot *src, char *err,
 			   size_t errlen)
 {
+	struct lh_table *idx = index_new(dst->n_handlers);
+
+	for (int i = 0; i < dst->n_handlers; i++)
+		index_put(idx, str_or_empty(dst->handlers[i].id), i);
 	for (int i = 0; i < src->n_handlers; i++) {
-		const struct snap_handler *a = snapshot_handler(dst, src->handlers[i].id);
+		int j = index_get(idx, str_or_empty(src->handlers[i].id));
+		const struct snap_handler *a = j >= 0 ? &dst->handlers[j] : NULL;
 
 		if (a && !same_str(a->bundle, src->handlers[i].bundle)) {
 			snprintf(err, errlen, "handler %s is in bundle %s in one snapshot and in "
 				 "bundle %s in the other", str_or_empty(a->id),
 				 str_or_empty(a->bundle), str_or_empty(src->handlers[i].bundle));
+			lh_table_free(idx);
 			return -1;
 		}
 	}
+	lh_table_free(idx);
 	for (int i = 0; i < src->n_flows; i++) {
 		const struct snap_flow *a = snapshot_flow(dst, src->flows[i].name);
 
@@ -1864,23 +1871,25 @@ static void merge_edge_list(struct snap_edge **arr, int *n, const struct snap_ed
 
 static void merge_flow(struct snap_flow *d, const struct snap_flow *s)
 {
+	struct lh_table *idx = index_new(d->n_visits + s->n_visits);
 	size_t cap = (size_t)d->n_visits;
 
 	d->invocations += s->invocations;
+	for (int j = 0; j < d->n_visits; j++)
+		index_put(idx, str_or_empty(d->visits[j].handler), j);
 	for (int i = 0; i < s->n_visits; i++) {
-		int j;
+		int j = index_get(idx, str_or_empty(s->visits[i].handler));
 
-		for (j = 0; j < d->n_visits; j++)
-			if (same_str(d->visits[j].handler, s->visits[i].handler))
-				break;
-		if (j == d->n_visits) {
+		if (j < 0) {
 			grow_array((void **)&d->visits, &cap, (size_t)d->n_visits + 1,
 				   sizeof(*d->visits));
+			j = d->n_visits++;
 			d->visits[j].handler = dup_or_null(s->visits[i].handler);
-			d->n_visits++;
+			index_put(idx, str_or_empty(d->visits[j].handler), j);
 		}
 		d->visits[j].calls += s->visits[i].calls;
 	}
+	lh_table_free(idx);
 	merge_edge_list(&d->declared, &d->n_declared, s->declared, s->n_declared);
 }
 

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The readable report (user/report.c) and the unit formatting under it
+ * (user/units.c): the fixture's table against its golden text, every unit
+ * boundary, and terminal escaping of names taken from a target.
+ * Run from the repository root (tests/run-tests.sh does): reads
+ * tests/snapshots/basic.json and tests/snapshots/basic.txt.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "histogram_math.h"
+#include "report.h"
+#include "snapshot.h"
+#include "units.h"
+#include "util.h"
+
+#define FIXTURE "tests/snapshots/basic.json"
+#define GOLDEN "tests/snapshots/basic.txt"
+
+/* The report of s as one string. Caller frees. */
+static char *render(const struct snapshot *s, const struct report_opts *o)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	report_print_table(f, s, o);
+	fclose(f);
+	return text;
+}
+
+static void load_fixture(struct snapshot *s)
+{
+	char err[512];
+
+	if (snapshot_load(FIXTURE, s, err, sizeof(err)))
+		fail_msg("%s (run from the repository root)", err);
+}
+
+/* The first line where two texts differ, to make a failure readable. */
+static void assert_same_text(const char *got, const char *want)
+{
+	const char *g = got, *w = want;
+	int line = 1;
+
+	while (*g && *g == *w) {
+		line += *g == '\n';
+		g++, w++;
+	}
+	if (*g || *w) {
+		const char *ge = strchr(g, '\n'), *we = strchr(w, '\n');
+
+		while (g > got && g[-1] != '\n')
+			g--;
+		while (w > want && w[-1] != '\n')
+			w--;
+		fail_msg("line %d differs:\n got: %.*s\nwant: %.*s", line,
+			 ge ? (int)(ge - g) : (int)strlen(g), g,
+			 we ? (int)(we - w) : (int)strlen(w), w);
+	}
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+static void test_golden_report(void **state)
+{
+	struct snapshot s;
+	char *got, *want = read_file(GOLDEN, NULL);
+
+	(void)state;
+	assert_non_null(want);
+	load_fixture(&s);
+	got = render(&s, NULL);
+	assert_same_text(got, want);
+	free(got);
+	free(want);
+	snapshot_free(&s);
+}
+
+static void test_report_sections(void **state)
+{
+	struct snapshot s;
+	char *text;
+	const char *checkout, *persist, *cache;
+
+	(void)state;
+	load_fixture(&s);
+	text = render(&s, NULL);
+	/* Sorted by total time: checkout (3.95 s) before persist, cache (0) last. */
+	checkout = strstr(text, "\nshop.checkout ");
+	persist = strstr(text, "\nshop.persist ");
+	cache = strstr(text, "\nshop.cache ");
+	assert_non_null(checkout);
+	assert_true(checkout < persist && persist < cache);
+	assert_non_null(strstr(text, "shop.browse -> shop.persist       12  observed, NOT declared\n"));
+	assert_non_null(strstr(text, "shop.browse -> shop.cache          0  declared (flow browse), "
+				     "NEVER SEEN\n"));
+	assert_non_null(strstr(text, "  12 returns had no matching entry (calls in progress when "
+				     "recording started)\n"));
+	assert_non_null(strstr(text, "warning: 1 handler is probed at a site the kernel must "
+				     "single-step: shop.price\n"));
+	/* Counters that are zero say nothing. */
+	assert_null(strstr(text, "edge map was full"));
+	free(text);
+
+	/* --ascii style units, and on-CPU time not measured. */
+	for (int i = 0; i < s.n_handlers; i++)
+		s.handlers[i].oncpu_measured = false;
+	text = render(&s, &(struct report_opts){ .ascii = true });
+	assert_null(strstr(text, "\xc2\xb5"));
+	assert_non_null(strstr(text, "shop.price      6000   200/s  96.9 us  94.9 us   153 us   "
+				     "227 us    96.9 us     n/a  581 ms           0\n"));
+	free(text);
+	snapshot_free(&s);
+}
+
+static void test_report_empty_and_uncalibrated(void **state)
+{
+	struct snapshot s = { 0 };
+	char *text;
+
+	(void)state;
+	s.host = xstrdup("h");
+	s.duration_s = 0.5;
+	text = render(&s, NULL);
+	assert_same_text(text,
+			 "flowprof snapshot: host h\n"
+			 "recorded (start time unknown) for 500 ms\n"
+			 "times include the probe's own cost (not calibrated in this recording)\n"
+			 "\n"
+			 "Handlers, by total time (mean, percentiles and max are inclusive; self "
+			 "excludes nested handlers)\n"
+			 "  (no handlers)\n");
+	free(text);
+	snapshot_free(&s);
+}
+
+/* Names from a target cannot drive the terminal. */
+static void test_report_escapes_names(void **state)
+{
+	struct snapshot s;
+	char *text;
+
+	(void)state;
+	load_fixture(&s);
+	free(s.handlers[2].id);
+	s.handlers[2].id = xstrdup("shop.\x1b]0;owned\x07price\n");
+	free(s.host);
+	s.host = xstrdup("web\x1b[2J-1");
+	text = render(&s, NULL);
+	assert_null(strchr(text, '\x1b'));
+	assert_null(strchr(text, '\x07'));
+	assert_non_null(strstr(text, "host web\\x1B[2J-1 (4 CPUs)"));
+	assert_non_null(strstr(text, "\nshop.\\x1B]0;owned\\x07price\\n   6000 "));
+	assert_non_null(strstr(text, "single-step: shop.\\x1B]0;owned\\x07price\\n\n"));
+	free(text);
+	snapshot_free(&s);
+}
+
+/* ---- units -------------------------------------------------------------- */
+
+static const char *dur(double ns, bool ascii)
+{
+	static char buf[UNITS_BUF];
+
+	return units_duration(buf, sizeof(buf), ns, ascii);
+}
+
+static const char *rate(double per_s)
+{
+	static char buf[UNITS_BUF];
+
+	return units_rate(buf, sizeof(buf), per_s);
+}
+
+static const char *pct(double share)
+{
+	static char buf[UNITS_BUF];
+
+	return units_percent(buf, sizeof(buf), share);
+}
+
+static void test_units_duration(void **state)
+{
+	(void)state;
+	assert_string_equal(dur(0, false), "0 ns");
+	assert_string_equal(dur(1, false), "1 ns");
+	assert_string_equal(dur(812, false), "812 ns");
+	assert_string_equal(dur(812.4, false), "812 ns");
+	assert_string_equal(dur(999.4, false), "999 ns");
+	assert_string_equal(dur(999.6, false), "1.00 \xc2\xb5s");
+	assert_string_equal(dur(1240, false), "1.24 \xc2\xb5s");
+	assert_string_equal(dur(1240, true), "1.24 us");
+	assert_string_equal(dur(12345, false), "12.3 \xc2\xb5s");
+	assert_string_equal(dur(123456, false), "123 \xc2\xb5s");
+	assert_string_equal(dur(999499, true), "999 us");
+	assert_string_equal(dur(999600, true), "1.00 ms");
+	assert_string_equal(dur(3.1e6, false), "3.10 ms");
+	assert_string_equal(dur(2e9, false), "2.00 s");
+	assert_string_equal(dur(30e9, false), "30.0 s");
+	assert_string_equal(dur(125e9, false), "125 s");
+	assert_string_equal(dur(86400e9, false), "86400 s");
+	assert_string_equal(dur(-1, false), "-");
+	assert_string_equal(dur(NAN, false), "-");
+	assert_string_equal(dur(INFINITY, false), "-");
+}
+
+static void test_units_rate_and_percent(void **state)
+{
+	(void)state;
+	assert_string_equal(rate(0), "0/s");
+	assert_string_equal(rate(0.5), "0.50/s");
+	assert_string_equal(rate(40), "40.0/s");
+	assert_string_equal(rate(812), "812/s");
+	assert_string_equal(rate(999.4), "999/s");
+	assert_string_equal(rate(999.6), "1.0k/s");
+	assert_string_equal(rate(1234), "1.2k/s");
+	assert_string_equal(rate(24500), "24.5k/s");
+	assert_string_equal(rate(245000), "245k/s");
+	assert_string_equal(rate(3.1e6), "3.1M/s");
+	assert_string_equal(rate(5e12), "5000G/s");
+	assert_string_equal(rate(NAN), "-");
+	assert_string_equal(pct(0), "0%");
+	assert_string_equal(pct(0.001), "<1%");
+	assert_string_equal(pct(0.2), "20%");
+	assert_string_equal(pct(0.997), ">99%");
+	assert_string_equal(pct(1), "100%");
+	assert_string_equal(pct(1.2), "100%");
+	assert_string_equal(pct(-0.1), "-");
+}
+
+static void check_escape(const char *in, const char *want)
+{
+	char *got = term_escape(in);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_term_escape(void **state)
+{
+	(void)state;
+	check_escape(NULL, "");
+	check_escape("shop.checkout", "shop.checkout");
+	check_escape("a\nb\tc\rd", "a\\nb\\tc\\rd");
+	check_escape("\x1b[31mred\x1b[0m", "\\x1B[31mred\\x1B[0m");
+	check_escape("bell\x07 del\x7f", "bell\\x07 del\\x7F");
+	check_escape("caf\xc3\xa9 \xc2\xb5s", "caf\xc3\xa9 \xc2\xb5s"); /* UTF-8 kept */
+	check_escape("\xff\xfe", "\\xFF\\xFE");				/* not UTF-8 */
+	check_escape("\xc3", "\\xC3");					/* truncated */
+	check_escape("\xc0\xaf", "\\xC0\\xAF");				/* overlong */
+	check_escape("\xed\xa0\x80", "\\xED\\xA0\\x80");		/* surrogate */
+	check_escape("\xc2\x9b" "2J", "\\u{009B}2J");			/* C1 CSI */
+	check_escape("abc\xe2\x80\xae" "def", "abc\\u{202E}def");	/* bidi override */
+	check_escape("back\\slash", "back\\slash");
+	assert_int_equal(display_width("\xc2\xb5s"), 2);
+	assert_int_equal(display_width("shop"), 4);
+	assert_int_equal(display_width(NULL), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_units_duration),
+		cmocka_unit_test(test_units_rate_and_percent),
+		cmocka_unit_test(test_term_escape),
+		cmocka_unit_test(test_golden_report),
+		cmocka_unit_test(test_report_sections),
+		cmocka_unit_test(test_report_empty_and_uncalibrated),
+		cmocka_unit_test(test_report_escapes_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
