@@ -143,8 +143,8 @@ static __always_inline void init_state(struct thread_state *st, __u64 now)
 	struct inst_info *info;
 
 	st->tgid = tgid;
+	st->tid = (__u32)bpf_get_current_pid_tgid();
 	st->inst = slot + 1;
-	st->run_from = now;
 	info = bpf_map_lookup_elem(&instance_info, &slot);
 	if (info)
 		__sync_fetch_and_add(&info->threads, 1);
@@ -182,18 +182,24 @@ static __always_inline struct thread_state *lookup_state(bool create, __u64 now)
 	return st;
 }
 
-/* The thread's on-CPU clock: CPU time accumulated at switch-outs plus the
- * current slice, which began at the last switch on this CPU (the one that
- * brought this thread in) or when the state was created, whichever is later. */
-static __always_inline __u64 thread_cpu_ns(struct thread_state *st, __u64 now)
+/*
+ * The thread's off-CPU clock: time spent switched out since its state was
+ * created. sched_switch stamps the switch-out; the switch-in time is the
+ * last switch on the CPU the thread now runs on, so it is folded in lazily
+ * at the thread's next event. In the common case (no switch since the last
+ * event) this costs one load: no map lookup on the hot path.
+ */
+static __always_inline __u64 thread_off_ns(struct thread_state *st)
 {
-	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
-	struct cpu_switch *cs = bpf_map_lookup_elem(&cpu_switch, &zero);
-	__u64 from = st->run_from;
+	if (st->out_at) {
+		__u32 zero = 0;
+		struct cpu_switch *cs = bpf_map_lookup_elem(&cpu_switch, &zero);
 
-	if (cs && cs->tid == tid && cs->at > from)
-		from = cs->at;
-	return st->cpu_ns + (now > from ? now - from : 0);
+		if (cs && cs->tid == st->tid && cs->at > st->out_at)
+			st->off_ns += cs->at - st->out_at;
+		st->out_at = 0;
+	}
+	return st->off_ns;
 }
 
 static __always_inline void count_incomplete(__u32 hid)
@@ -241,14 +247,13 @@ static __always_inline int on_entry(__u64 cookie, __u64 frame_key)
 	fr->entry_flows = COOKIE_ENTRY_FLOWS(cookie);
 	fr->sp = frame_key;
 	fr->child_ns = 0;
-	fr->cpu_start_ns = track_oncpu ? thread_cpu_ns(st, now) : 0;
+	fr->off_start_ns = track_oncpu ? thread_off_ns(st) : 0;
 	st->depth = d + 1;
 	/* Flows entered are a stack property: popping a frame restores the
 	 * mask it saw, which also undoes frames abandoned above it. */
 	fr->flows_before = st->flow_mask;
 	st->flow_mask |= fr->entry_flows;
-	/* Read the clock last so the bookkeeping above is not billed to the call. */
-	fr->start_ns = bpf_ktime_get_ns();
+	fr->start_ns = now;
 	return 0;
 }
 
@@ -398,9 +403,12 @@ static __always_inline int on_return(__u64 cookie, __u64 frame_key)
 	fr = &st->frames[found & (MAX_DEPTH - 1)];
 	dur = now > fr->start_ns ? now - fr->start_ns : 0;
 	self = dur > fr->child_ns ? dur - fr->child_ns : 0;
-	cpu = track_oncpu ? thread_cpu_ns(st, now) - fr->cpu_start_ns : 0;
-	if (cpu > dur)
-		cpu = dur;
+	cpu = 0;
+	if (track_oncpu) {
+		__u64 off = thread_off_ns(st) - fr->off_start_ns;
+
+		cpu = dur > off ? dur - off : 0;
+	}
 	st->depth = found;
 	st->flow_mask = fr->flows_before;
 	if (found > 0) {
@@ -475,14 +483,8 @@ int on_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	st = lookup_state(false, now);
 	if (st) {
-		__u64 from = st->run_from;
-		__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-		if (cs->tid == tid && cs->at > from)
-			from = cs->at;
-		if (now > from)
-			st->cpu_ns += now - from;
-		st->run_from = now;
+		thread_off_ns(st); /* fold in the slice that began at the last switch-in */
+		st->out_at = now;
 	}
 	cs->at = now;
 	cs->tid = BPF_CORE_READ(next, pid);

@@ -73,7 +73,7 @@ enum fp_counter {
 struct frame {
 	__u64 start_ns;
 	__u64 child_ns;	   /* inclusive time of completed nested handlers */
-	__u64 cpu_start_ns; /* thread's on-CPU clock at entry */
+	__u64 off_start_ns; /* thread's off-CPU clock at entry */
 	__u64 sp;	   /* stack pointer at entry: matches the return exactly */
 	__u32 hid;
 	__u32 entry_flows; /* flows this frame is the entry of */
@@ -86,8 +86,10 @@ struct thread_state {
 	__u32 inst;	  /* instance slot + 1 (0 = not yet assigned) */
 	__u32 flow_mask;  /* flows with an entry frame on this stack */
 	__u32 tgid;
-	__u64 cpu_ns;	  /* on-CPU time up to the last switch-out */
-	__u64 run_from;	  /* start of the slice being counted (creation or switch-out) */
+	__u32 tid;
+	__u32 pad;
+	__u64 off_ns;	  /* time switched out, up to the last switch-in seen */
+	__u64 out_at;	  /* last switch-out not yet folded into off_ns, 0 = none */
 	struct frame frames[MAX_DEPTH];
 };
 
