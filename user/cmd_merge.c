@@ -92,7 +92,6 @@ int cmd_merge(int argc, char **argv)
 		char *doc = snapshot_to_json(&merged, true);
 
 		fputs(doc, stdout);
-		fputc('\n', stdout);
 		free(doc);
 	}
 	rc = EXIT_OK;

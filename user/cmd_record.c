@@ -288,10 +288,9 @@ static int output_snapshot(const struct snapshot *s, const struct record_args *a
 		char *doc = snapshot_to_json(s, true);
 
 		fputs(doc, stdout);
-		fputc('\n', stdout);
 		free(doc);
 	} else {
-		struct report_opts ro = { 0 };
+		struct report_opts ro = { .ascii = !locale_is_utf8() };
 
 		report_print_table(stdout, s, &ro);
 	}

@@ -78,10 +78,9 @@ int cmd_report(int argc, char **argv)
 		char *doc = snapshot_to_json(&s, true);
 
 		fputs(doc, stdout);
-		fputc('\n', stdout);
 		free(doc);
 	} else {
-		struct report_opts ro = { 0 };
+		struct report_opts ro = { .ascii = !locale_is_utf8() };
 
 		report_print_table(stdout, &s, &ro);
 	}

@@ -242,27 +242,35 @@ static void collect_flows(struct recorder *r, const struct flowfile *ff, struct 
 	}
 }
 
-static bool has_pid(const int *pids, int n, int pid)
+/* Adds a process to a bundle (once), with the threads it ran handlers on. */
+static void add_pid(struct snap_bundle *b, int pid, int threads)
 {
-	for (int i = 0; i < n; i++)
-		if (pids[i] == pid)
-			return true;
-	return false;
-}
-
-static void add_pid(struct snap_bundle *b, int pid)
-{
-	if (has_pid(b->pids, b->n_pids, pid))
-		return;
+	for (int i = 0; i < b->n_pids; i++) {
+		if (b->pids[i] == pid) {
+			b->pid_threads[i] += threads;
+			return;
+		}
+	}
 	b->pids = xrealloc(b->pids, (size_t)(b->n_pids + 1) * sizeof(int));
-	b->pids[b->n_pids++] = pid;
+	b->pid_threads = xrealloc(b->pid_threads, (size_t)(b->n_pids + 1) * sizeof(int));
+	b->pids[b->n_pids] = pid;
+	b->pid_threads[b->n_pids] = threads;
+	b->n_pids++;
 }
 
-static int cmp_int(const void *a, const void *b)
+/* Sorts a bundle's processes by pid, keeping pid_threads parallel. */
+static void sort_pids(struct snap_bundle *b)
 {
-	int x = *(const int *)a, y = *(const int *)b;
+	for (int i = 1; i < b->n_pids; i++) {
+		int pid = b->pids[i], th = b->pid_threads[i], j = i;
 
-	return (x > y) - (x < y);
+		for (; j > 0 && b->pids[j - 1] > pid; j--) {
+			b->pids[j] = b->pids[j - 1];
+			b->pid_threads[j] = b->pid_threads[j - 1];
+		}
+		b->pids[j] = pid;
+		b->pid_threads[j] = th;
+	}
 }
 
 /* Per-process figures: each process got an instance slot on its first call. */
@@ -282,7 +290,7 @@ static void collect_instances(struct recorder *r, const struct flowfile *ff,
 		s->bundles[b].serial = ff->bundles[b].serial;
 		if (b < res->n_bundles)
 			for (int i = 0; i < res->bundles[b].n_pids; i++)
-				add_pid(&s->bundles[b], res->bundles[b].pids[i]);
+				add_pid(&s->bundles[b], res->bundles[b].pids[i], 0);
 	}
 	while (!bpf_map_get_next_key(bpf_map__fd(slots), pkey, &next)) {
 		uint32_t slot;
@@ -328,14 +336,13 @@ static void collect_instances(struct recorder *r, const struct flowfile *ff,
 			if (!in_bundle[b])
 				continue;
 			if (info.tgid)
-				add_pid(&s->bundles[b], (int)info.tgid);
+				add_pid(&s->bundles[b], (int)info.tgid, (int)info.threads);
 			s->bundles[b].threads += (int)info.threads;
 		}
 		free(in_bundle);
 	}
 	for (int b = 0; b < ff->n_bundles; b++)
-		if (s->bundles[b].n_pids)
-			qsort(s->bundles[b].pids, (size_t)s->bundles[b].n_pids, sizeof(int), cmp_int);
+		sort_pids(&s->bundles[b]);
 }
 
 int collect_snapshot(struct recorder *r, const struct flowfile *ff, const struct resolution *res,

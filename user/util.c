@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <langinfo.h>
 #include <libgen.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,4 +225,15 @@ size_t edit_distance(const char *a, const char *b)
 	d = row[lb];
 	free(row);
 	return d;
+}
+
+bool locale_is_utf8(void)
+{
+	static int utf8 = -1;
+
+	if (utf8 < 0) {
+		setlocale(LC_CTYPE, "");
+		utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
+	}
+	return utf8;
 }

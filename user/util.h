@@ -40,6 +40,9 @@ int write_file_atomic(const char *path, const void *buf, size_t len, unsigned in
 /* Reads a whole file (NUL-terminated). Returns NULL and sets errno on failure. */
 char *read_file(const char *path, size_t *len);
 
+/* True when the user's locale (LC_CTYPE) is UTF-8: µs may be printed. */
+bool locale_is_utf8(void);
+
 /* Levenshtein distance, for "did you mean" hints. */
 size_t edit_distance(const char *a, const char *b);
 
