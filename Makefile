@@ -130,9 +130,10 @@ check: deps
 
 test: check
 
+# BENCH_ARGS: options for bench/bench.py, e.g. make bench BENCH_ARGS="--reps 3"
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
-	@bench/run-bench.sh
+	@bench/run-bench.sh $(BENCH_ARGS)
 
 PREFIX ?= /usr/local
 install: $(BUILD)/flowprof
