@@ -131,7 +131,8 @@ check: deps
 test: check
 
 # BENCH_ARGS: options for bench/bench.py, e.g. make bench BENCH_ARGS="--reps 3"
-bench: deps
+bench:
+	@scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@bench/run-bench.sh $(BENCH_ARGS)
 

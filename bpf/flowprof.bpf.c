@@ -195,7 +195,8 @@ static __always_inline __u64 thread_off_ns(struct thread_state *st)
 		__u32 zero = 0;
 		struct cpu_switch *cs = bpf_map_lookup_elem(&cpu_switch, &zero);
 
-		if (cs && cs->tid == st->tid && cs->at > st->out_at)
+		/* The thread runs here now, so this CPU's last switch brought it in. */
+		if (cs && cs->at > st->out_at)
 			st->off_ns += cs->at - st->out_at;
 		st->out_at = 0;
 	}
@@ -468,11 +469,11 @@ int BPF_KPROBE(handler_session)
 	return on_entry(cookie, PT_REGS_SP(ctx));
 }
 
-/* Current is the task being switched out; `next` is who comes in. */
+/* Current is the task being switched out. Only the time of the switch is
+ * kept for whoever comes in: it reads it at its next event (thread_off_ns). */
 SEC("raw_tp/sched_switch")
 int on_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct task_struct *next = (struct task_struct *)ctx->args[2];
 	__u64 now = bpf_ktime_get_ns();
 	struct thread_state *st;
 	struct cpu_switch *cs;
@@ -483,11 +484,10 @@ int on_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	st = lookup_state(false, now);
 	if (st) {
-		thread_off_ns(st); /* fold in the slice that began at the last switch-in */
+		thread_off_ns(st); /* fold in the slice's start before stamping its end */
 		st->out_at = now;
 	}
 	cs->at = now;
-	cs->tid = BPF_CORE_READ(next, pid);
 	return 0;
 }
 

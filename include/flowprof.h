@@ -93,11 +93,9 @@ struct thread_state {
 	struct frame frames[MAX_DEPTH];
 };
 
-/* Last context switch on each CPU: who came in, and when. */
+/* Time of the last context switch on each CPU. */
 struct cpu_switch {
 	__u64 at;
-	__u32 tid;
-	__u32 pad;
 };
 
 #endif /* FLOWPROF_H */

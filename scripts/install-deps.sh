@@ -1,16 +1,19 @@
 #!/bin/sh
 # Installs the Debian 12 packages flowprof needs to build, test and run its
 # demo. Idempotent: asks apt only for what dpkg says is missing.
-# Usage: scripts/install-deps.sh [build|test|all]   (default: all)
+# Usage: scripts/install-deps.sh [build|test|all|bench]   (default: all)
 set -eu
 
 build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev"
 test_pkgs="libcmocka-dev python3 libclang-rt-14-dev g++"
+# make bench compares against bpftrace's equivalent script
+bench_pkgs="bpftrace"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;
 test|all) want="$build_pkgs $test_pkgs" ;;
-*) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+bench) want="$build_pkgs $test_pkgs $bench_pkgs" ;;
+*) echo "usage: $0 [build|test|all|bench]" >&2; exit 2 ;;
 esac
 
 missing=""
