@@ -78,22 +78,62 @@ void snapshot_summarize(const struct snap_handler *h, struct handler_summary *ou
 #define RATE_DECIMALS 3
 #define VISIT_DECIMALS 6
 
+/*
+ * Histogram arrays are printed straight from the snapshot's counts when the
+ * document is serialized: a json-c node per bucket costs ~100 bytes, tens of
+ * MB for a thousand handlers. So the snapshot must outlive the JSON object,
+ * and the arrays look empty to json-c's accessors (only their text is real).
+ */
+struct hist_view {
+	const uint64_t *hist;	/* NULL: empty histogram */
+	unsigned int first, last;
+	bool bounds;		/* bucket edges (last + 2 values) rather than counts */
+};
+
+static int hist_view_to_string(json_object *jso, struct printbuf *pb, int level, int flags)
+{
+	const struct hist_view *v = json_object_get_userdata(jso);
+	char num[32];
+
+	(void)level;
+	(void)flags;
+	printbuf_strappend(pb, "[");
+	for (unsigned int b = v->first; v->hist && b <= v->last; b++) {
+		unsigned long long x = v->bounds ? hist_bucket_lower(b) : v->hist[b];
+
+		snprintf(num, sizeof(num), "%s%llu", b == v->first ? "" : ", ", x);
+		printbuf_memappend(pb, num, (int)strlen(num));
+	}
+	if (v->hist && v->bounds) {
+		snprintf(num, sizeof(num), ", %llu", (unsigned long long)hist_bucket_upper(v->last));
+		printbuf_memappend(pb, num, (int)strlen(num));
+	}
+	printbuf_strappend(pb, "]");
+	return 0;
+}
+
+static json_object *hist_array(const uint64_t *hist, unsigned int first, unsigned int last,
+			       bool bounds)
+{
+	json_object *arr = json_object_new_array();
+	struct hist_view *v = xmalloc(sizeof(*v));
+
+	v->hist = hist;
+	v->first = first;
+	v->last = last;
+	v->bounds = bounds;
+	json_object_set_serializer(arr, hist_view_to_string, v, json_object_free_userdata);
+	return arr;
+}
+
 static json_object *histogram_json(const uint64_t hist[HIST_BUCKETS])
 {
 	json_object *o = json_object_new_object();
-	json_object *bounds = jo_inline_array(json_object_new_array());
-	json_object *counts = jo_inline_array(json_object_new_array());
-	unsigned int first, last;
+	unsigned int first = 0, last = 0;
+	const uint64_t *h = hist_range(hist, &first, &last) ? hist : NULL;
 
-	if (hist_range(hist, &first, &last)) {
-		for (unsigned int b = first; b <= last; b++) {
-			json_object_array_add(bounds, jo_u64(hist_bucket_lower(b)));
-			json_object_array_add(counts, jo_u64(hist[b]));
-		}
-		json_object_array_add(bounds, jo_u64(hist_bucket_upper(last)));
-	}
-	jo_add(o, "bounds_ns", bounds);
-	jo_add(o, "counts", counts);
+	jo_add(o, "bounds_ns", hist_array(h, first, last, true));
+	jo_add(o, "counts", hist_array(h, first, last, false));
 	return o;
 }
 
