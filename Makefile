@@ -93,9 +93,9 @@ $(BUILD)/examples/%: examples/%.c $(wildcard examples/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -Werror -fno-inline -pthread $< -o $@ -lm
 
-$(BUILD)/bench/%: bench/%.c
+$(BUILD)/bench/%: bench/%.c include/site_class_funcs.h
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -Wall -Wextra -Werror -pthread $< -o $@ -lm
+	$(CC) -O2 -g -Wall -Wextra -Werror -Iinclude -pthread $< -o $@ -lm
 
 # The floor: empty uprobe programs, attached by bench_floor as single links,
 # uprobe_multi or uprobe.session.
@@ -107,7 +107,7 @@ $(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c $(VMLINUX)
 $(BUILD)/bench/floor.skel.h: $(BUILD)/bench/floor.bpf.o
 	$(BPFTOOL) gen skeleton $< name floor_bpf > $@
 
-$(BUILD)/bench/bench_floor: bench/bench_floor.c $(BUILD)/bench/floor.skel.h
+$(BUILD)/bench/bench_floor: bench/bench_floor.c $(BUILD)/bench/floor.skel.h include/uprobe_multi_link.h
 	$(CC) $(CFLAGS) -I$(BUILD)/bench $< $(LDLIBS) -o $@
 
 # A target with BENCH_HANDLERS functions, for attach/detach at scale.

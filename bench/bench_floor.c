@@ -26,30 +26,11 @@
 #include <bpf/libbpf.h>
 
 #include "floor.skel.h"
+#include "uprobe_multi_link.h"
 
-/* Attach types newer than Debian's linux/bpf.h (6.1); see user/attach.c. */
-#define FP_BPF_TRACE_UPROBE_MULTI 48
-#define FP_BPF_TRACE_UPROBE_SESSION 57
-#define FP_BPF_F_UPROBE_MULTI_RETURN 1U
 #define MAX_SITES 4096
 
 enum mode { MODE_PAIR, MODE_MULTI, MODE_SESSION };
-
-/* The kernel's union bpf_attr link_create layout for uprobe_multi. */
-struct uprobe_multi_link_attr {
-	uint32_t prog_fd;
-	uint32_t target_fd;
-	uint32_t attach_type;
-	uint32_t flags;
-	uint64_t path;
-	uint64_t offsets;
-	uint64_t ref_ctr_offsets;
-	uint64_t cookies;
-	uint32_t cnt;
-	uint32_t multi_flags;
-	uint32_t pid;
-	uint32_t pad;
-};
 
 static volatile sig_atomic_t stop;
 
@@ -65,24 +46,6 @@ static double now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int create_multi_link(int prog_fd, uint32_t attach_type, uint32_t multi_flags,
-			     const char *path, const uint64_t *offsets, uint32_t cnt, int pid)
-{
-	struct uprobe_multi_link_attr attr;
-	long fd;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_fd = (uint32_t)prog_fd;
-	attr.attach_type = attach_type;
-	attr.path = (uint64_t)(uintptr_t)path;
-	attr.offsets = (uint64_t)(uintptr_t)offsets;
-	attr.cnt = cnt;
-	attr.multi_flags = multi_flags;
-	attr.pid = (uint32_t)pid;
-	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
-	return fd < 0 ? -errno : (int)fd;
 }
 
 static int usage(void)
@@ -168,7 +131,7 @@ int main(int argc, char **argv)
 		int fd = create_multi_link(entry_fd,
 					   mode == MODE_SESSION ? FP_BPF_TRACE_UPROBE_SESSION
 								: FP_BPF_TRACE_UPROBE_MULTI,
-					   0, binary, offsets, (uint32_t)n, pid);
+					   0, binary, offsets, NULL, NULL, (uint32_t)n, pid);
 
 		if (fd < 0) {
 			fprintf(stderr, "bench_floor: %s link: %s\n", argv[1], strerror(-fd));
@@ -178,7 +141,7 @@ int main(int argc, char **argv)
 		if (mode == MODE_MULTI) {
 			fd = create_multi_link(bpf_program__fd(skel->progs.empty_return),
 					       FP_BPF_TRACE_UPROBE_MULTI, FP_BPF_F_UPROBE_MULTI_RETURN,
-					       binary, offsets, (uint32_t)n, pid);
+					       binary, offsets, NULL, NULL, (uint32_t)n, pid);
 			if (fd < 0) {
 				fprintf(stderr, "bench_floor: multi return link: %s\n", strerror(-fd));
 				goto cleanup;

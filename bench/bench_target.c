@@ -22,34 +22,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "site_class_funcs.h"
+
 #if !defined(__x86_64__)
 #error "bench_target: the site-class functions are x86-64 assembly"
 #endif
 
-__asm__(".text\n"
-	".globl bench_nop5\n.type bench_nop5,@function\n"
-	".p2align 4\n"
-	"bench_nop5:\n"
-	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"
-	"	ret\n"
-	".size bench_nop5, .-bench_nop5\n"
-	".globl bench_emulated\n.type bench_emulated,@function\n"
-	".p2align 4\n"
-	"bench_emulated:\n"
-	"	push %rbp\n"
-	"	pop %rbp\n"
-	"	ret\n"
-	".size bench_emulated, .-bench_emulated\n"
-	".globl bench_sstep\n.type bench_sstep,@function\n"
-	".p2align 4\n"
-	"bench_sstep:\n"
-	"	lea 0(%rip), %rax\n"
-	"	ret\n"
-	".size bench_sstep, .-bench_sstep\n");
-
-void bench_nop5(void);
-void bench_emulated(void);
-void bench_sstep(void);
+DEFINE_SITE_CLASS_FUNCS(bench);
 
 static const struct site_fn {
 	const char *cls;
@@ -62,30 +41,6 @@ static const struct site_fn {
 };
 
 #define N_SITES (sizeof(sites) / sizeof(sites[0]))
-
-/* File offset of a code address of this process, for uprobe attachment. */
-static int file_offset(uintptr_t addr, unsigned long *offset)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[4096];
-	int rc = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi, off;
-
-		if (sscanf(line, "%lx-%lx %*s %lx", &lo, &hi, &off) != 3)
-			continue;
-		if (addr >= lo && addr < hi) {
-			*offset = addr - lo + off;
-			rc = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return rc;
-}
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -130,14 +85,15 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (size_t i = 0; i < N_SITES; i++) {
-		unsigned long off;
+		uint64_t off;
 
-		if (file_offset((uintptr_t)sites[i].fn, &off)) {
+		if (self_file_offset((uintptr_t)sites[i].fn, &off)) {
 			fprintf(stderr, "bench_target: cannot find %s in /proc/self/maps\n",
 				sites[i].symbol);
 			return 1;
 		}
-		printf("site %s %s 0x%lx\n", sites[i].cls, sites[i].symbol, off);
+		printf("site %s %s 0x%llx\n", sites[i].cls, sites[i].symbol,
+		       (unsigned long long)off);
 	}
 	printf("ready\n");
 	while (fgets(line, sizeof(line), stdin)) {

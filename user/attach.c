@@ -23,12 +23,8 @@
 
 #include "flowprof.h"
 #include "flowprof.skel.h"
+#include "uprobe_multi_link.h"
 #include "util.h"
-
-/* Attach types newer than Debian's linux/bpf.h (6.1). */
-#define FP_BPF_TRACE_UPROBE_MULTI 48
-#define FP_BPF_TRACE_UPROBE_SESSION 57
-#define FP_BPF_F_UPROBE_MULTI_RETURN 1U
 
 #if defined(__x86_64__)
 #define RET_SP_ADJUST 8 /* `ret` pops the return address */
@@ -97,45 +93,6 @@ void detect_kernel_features(struct kernel_features *f)
 	log_info("kernel features: uprobe.session %s, uprobe_multi %s, task storage %s, raw tracepoints %s",
 		 f->uprobe_session ? "yes" : "no", f->uprobe_multi ? "yes" : "no",
 		 f->task_storage ? "yes" : "no", f->raw_tp ? "yes" : "no");
-}
-
-/* BPF_LINK_CREATE for uprobe_multi / uprobe.session links (kernel >= 6.6 /
- * 6.13). The layout follows the kernel's union bpf_attr: link_create's
- * common header, then the uprobe_multi member at offset 16. */
-struct uprobe_multi_link_attr {
-	uint32_t prog_fd;
-	uint32_t target_fd;
-	uint32_t attach_type;
-	uint32_t flags;
-	uint64_t path;
-	uint64_t offsets;
-	uint64_t ref_ctr_offsets;
-	uint64_t cookies;
-	uint32_t cnt;
-	uint32_t multi_flags;
-	uint32_t pid;
-	uint32_t pad;
-};
-
-static int create_multi_link(int prog_fd, uint32_t attach_type, uint32_t multi_flags,
-			     const char *path, const uint64_t *offsets, const uint64_t *ref_ctrs,
-			     const uint64_t *cookies, uint32_t cnt, int pid)
-{
-	struct uprobe_multi_link_attr attr;
-	long fd;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.prog_fd = (uint32_t)prog_fd;
-	attr.attach_type = attach_type;
-	attr.path = (uint64_t)(uintptr_t)path;
-	attr.offsets = (uint64_t)(uintptr_t)offsets;
-	attr.ref_ctr_offsets = (uint64_t)(uintptr_t)ref_ctrs;
-	attr.cookies = (uint64_t)(uintptr_t)cookies;
-	attr.cnt = cnt;
-	attr.multi_flags = multi_flags;
-	attr.pid = pid > 0 ? (uint32_t)pid : 0;
-	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
-	return fd < 0 ? -errno : (int)fd;
 }
 
 /* One batch of probe points that can share a link. */

@@ -6,66 +6,16 @@
 #include <string.h>
 
 #include "collect.h"
+#include "site_class_funcs.h"
 #include "util.h"
 
 #if defined(__x86_64__)
-/*
- * One function per site class, written in assembly so the first
- * instruction is exactly the class it stands for:
- *   nop5      the 5-byte nop the kernel optimizes into a call
- *   emulated  push %rbp (trapped, emulated by the kernel)
- *   sstep     a RIP-relative lea (trapped, then single-stepped)
- */
-__asm__(".text\n"
-	".globl fp_calib_nop5\n.type fp_calib_nop5,@function\n"
-	"fp_calib_nop5:\n"
-	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"
-	"	ret\n"
-	".size fp_calib_nop5, .-fp_calib_nop5\n"
-	".globl fp_calib_emulated\n.type fp_calib_emulated,@function\n"
-	"fp_calib_emulated:\n"
-	"	push %rbp\n"
-	"	pop %rbp\n"
-	"	ret\n"
-	".size fp_calib_emulated, .-fp_calib_emulated\n"
-	".globl fp_calib_sstep\n.type fp_calib_sstep,@function\n"
-	"fp_calib_sstep:\n"
-	"	lea 0(%rip), %rax\n"
-	"	ret\n"
-	".size fp_calib_sstep, .-fp_calib_sstep\n");
-
-void fp_calib_nop5(void);
-void fp_calib_emulated(void);
-void fp_calib_sstep(void);
+DEFINE_SITE_CLASS_FUNCS(fp_calib);
 
 static void (*const calib_fn[3])(void) = { fp_calib_nop5, fp_calib_emulated, fp_calib_sstep };
 static const enum site_class calib_cls[3] = { SITE_NOP5, SITE_EMULATED, SITE_SINGLESTEP };
 /* Single-stepped calls cost ~10 us each: fewer of them. */
 static const int calib_calls[3] = { 20000, 20000, 2000 };
-
-/* File offset of a code address of this process, through /proc/self/maps. */
-static int self_file_offset(uintptr_t addr, uint64_t *offset)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[4096];
-	int found = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi, off;
-
-		if (sscanf(line, "%lx-%lx %*s %lx", &lo, &hi, &off) != 3)
-			continue;
-		if (addr >= lo && addr < hi) {
-			*offset = addr - lo + off;
-			found = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return found;
-}
 
 static double time_calls(void (*fn)(void), int n)
 {
