@@ -125,10 +125,34 @@ demo: deps
 	@examples/run-demo.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory all unit fuzz-smoke
 	@tests/run-tests.sh
 
 test: check
+
+# Fuzzing (fuzz/): libFuzzer targets over the userspace library, built with
+# clang under ASan + UBSan. `make fuzz` runs each for FUZZ_SECONDS from the
+# committed seed corpus (fuzz/run-fuzz.sh); `make fuzz-smoke` builds them for
+# the short pass that make check runs (tests/e2e/test_fuzz_smoke.py).
+.PHONY: fuzz fuzz-smoke
+FUZZ_SECONDS ?= 600
+FUZZ_CLANG ?= clang-14
+FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_OBJS := $(patsubst user/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS))
+
+$(BUILD)/fuzz/obj/%.o: user/%.c $(SKEL) $(wildcard user/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CLANG) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CLANG) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) $(LDLIBS) -o $@
+
+fuzz-smoke: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) fuzz/run-fuzz.sh
 
 # BENCH_ARGS: options for bench/bench.py, e.g. make bench BENCH_ARGS="--reps 3"
 bench:
