@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What happened between two snapshots of one recording: the maps read at
+ * the end of a window minus the maps read at its start. `flowprof sweep`
+ * attaches once for the whole sweep and measures each load step as such a
+ * difference, so no step pays for an attach or a detach.
+ */
+#ifndef FLOWPROF_SNAPSHOT_DELTA_H
+#define FLOWPROF_SNAPSHOT_DELTA_H
+
+#include <stddef.h>
+
+#include "snapshot.h"
+
+/*
+ * out = end - start: every counter, sum and histogram bucket of end minus
+ * the same item of start (matched by handler id, edge, flow and pid; items
+ * start does not have count from zero). Header fields, bundles (processes
+ * and thread counts) and probe costs are end's. min_ns and max_ns cannot
+ * be subtracted: they become the bounds of the window's lowest and highest
+ * histogram buckets, kept within end's exact extremes. *out must be zeroed;
+ * free it with snapshot_free(). Returns 0, or -1 with the reason in err when
+ * start is not an earlier reading of the same recording (a counter of start
+ * is larger than end's).
+ */
+int snapshot_delta(const struct snapshot *end, const struct snapshot *start,
+		   struct snapshot *out, char *err, size_t errlen);
+
+#endif
