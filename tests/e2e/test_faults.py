@@ -1,0 +1,477 @@
+#!/usr/bin/env python3
+"""Faults, end to end (issue 7): real probes on real targets that misbehave.
+
+The targets (tests/targets/puppet.c, thread_churn.c, mt_output.c and
+tests/targets/throw_through.cpp, built here with g++) do exactly what a test
+tells them, so every count is known and asserted exactly:
+
+- a process exits (also from inside a handler) during the recording;
+- a process execs (also from inside a handler), forks workers, or starts and
+  ends threads at a high rate;
+- SIGINT / SIGTERM stop `record` with a complete snapshot (exit 130 / 143),
+  and SIGKILL leaves no probe attached while the target runs on;
+- a C++ exception thrown through handlers (recursion and longjmp are in
+  test_incomplete.py);
+- the target's output is byte-identical with and without profiling;
+- two flowprof instances on one target at once;
+- more processes than --max-instances;
+- the disk fills up while the snapshot is written.
+"""
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fptest  # noqa: E402
+from fptest import eq, test  # noqa: E402
+
+
+def need(path):
+    if not os.access(path, os.X_OK):
+        raise AssertionError("%s is not built (make all)" % path)
+    return path
+
+
+def target(name):
+    return need(os.path.join(fptest.TARGETS, name))
+
+
+def puppet_flows(d, exe):
+    return fptest.write(os.path.join(d, "puppet.yaml"), """\
+bundles:
+  puppet:
+    exe: %s
+    handlers:
+      request: request
+      work: work
+      exit: request_exit
+      exec: request_exec
+flows:
+  req:
+    entry: puppet.request
+    calls:
+      - puppet.request -> puppet.work
+""" % exe)
+
+
+class Puppet:
+    """tests/targets/puppet: one command per line on stdin, one answer line each."""
+
+    def __init__(self, threads=1, exe=None):
+        self.exe = exe or target("puppet")
+        self.p = fptest.start([self.exe, str(threads)], stdin=subprocess.PIPE)
+        self.pid = self.expect_ready()
+
+    def expect_ready(self):
+        line = fptest.read_line(self.p).split()
+        eq(line[:1], ["ready"], "puppet's first line")
+        return int(line[1])
+
+    def cmd(self, line, timeout=60.0):
+        self.p.stdin.write((line + "\n").encode())
+        self.p.stdin.flush()
+        return fptest.read_line(self.p, timeout).strip()
+
+    def quit(self):
+        self.p.stdin.write(b"quit\n")
+        self.p.stdin.flush()
+        eq(self.p.wait(timeout=10), 0, "puppet's exit status")
+
+
+class Recording:
+    """`flowprof record` in the background; started() returns once the probes are attached."""
+
+    def __init__(self, *args, cwd=None):
+        self.args = args
+        self.p = fptest.start([fptest.FLOWPROF, "record", *args], cwd=cwd,
+                              stdin=subprocess.DEVNULL, text=True)
+        self.stderr = ""
+        self.wait_recording()
+
+    def wait_recording(self, timeout=30.0):
+        end = time.time() + timeout
+        while time.time() < end:
+            r, _, _ = select.select([self.p.stderr], [], [], max(0.0, end - time.time()))
+            if not r:
+                break
+            line = self.p.stderr.readline()
+            if not line:
+                break
+            self.stderr += line
+            if line.startswith("flowprof: recording "):
+                return
+        self.p.kill()
+        out, err = self.p.communicate()
+        raise AssertionError("flowprof record %s did not start recording:\n%s%s"
+                             % (" ".join(self.args), self.stderr, err))
+
+    def stop(self, sig=signal.SIGINT, timeout=60):
+        self.p.send_signal(sig)
+        return self.finish(timeout)
+
+    def finish(self, timeout=60):
+        out, err = self.p.communicate(timeout=timeout)
+        self.stderr += err
+        self.stdout = out
+        return self.p.returncode
+
+
+def counters(snap):
+    return snap["counters"]
+
+
+def no_drops(snap, what):
+    c = counters(snap)
+    for k in ("edges_dropped", "instances_dropped", "threads_dropped", "unmatched_returns",
+              "depth_overflows"):
+        eq(c[k], 0, "%s: counters.%s" % (what, k))
+
+
+def calls(snap, hid):
+    h = fptest.handler(snap, hid)
+    return h["calls"], h["incomplete"]
+
+
+def instance_calls(snap, hid):
+    """{pid: calls} of one handler, from its per-process breakdown."""
+    h = fptest.handler(snap, hid)
+    return {i["pid"]: i["calls"] for i in h.get("instances", [])}
+
+
+# --- the target exits -------------------------------------------------------
+
+@test
+def process_exits_during_recording():
+    """Two processes of one executable; one exits (once normally, once from inside
+    a handler) while the other goes on. The snapshot keeps both processes' calls."""
+    d = fptest.tmpdir()
+    flows = puppet_flows(d, target("puppet"))
+    a, b = Puppet(), Puppet()
+    out = os.path.join(d, "snap.json")
+    rec = Recording("-f", flows, "-o", out)
+    eq(a.cmd("run 1000"), "done 1000", "a")
+    eq(b.cmd("run 700"), "done 700", "b")
+    a.p.stdin.write(b"exit-in-call\n")
+    a.p.stdin.flush()
+    eq(a.p.wait(timeout=10), 3, "exit status of a (exit() inside request_exit)")
+    eq(b.cmd("run 300"), "done 300", "b after a exited")
+    eq(rec.stop(signal.SIGINT), 130, "flowprof exit status\n" + rec.stderr)
+    s = fptest.load_json(out)
+    eq(calls(s, "puppet.request"), (2000, 0), "request (calls, incomplete)")
+    eq(calls(s, "puppet.work"), (2000, 0), "work (calls, incomplete)")
+    eq(calls(s, "puppet.exit"), (0, 1), "request_exit: the call never returned")
+    eq(counters(s)["exited_in_call"], 1, "counters.exited_in_call")
+    eq(fptest.edge(s, "puppet.request", "puppet.work"), 2000, "edge request -> work")
+    eq(instance_calls(s, "puppet.request"), {a.pid: 1000, b.pid: 1000}, "request per process")
+    bundle = s["bundles"][0]
+    eq(sorted(bundle["pids"]), sorted([a.pid, b.pid]), "bundle pids")
+    no_drops(s, "snapshot")
+    b.quit()
+
+
+@test
+def recorded_pid_exits_ends_recording():
+    """-p PID: when the only recorded process exits, record stops by itself (exit 0)
+    and the snapshot has everything it did."""
+    d = fptest.tmpdir()
+    flows = puppet_flows(d, target("puppet"))
+    a = Puppet(threads=2)
+    out = os.path.join(d, "snap.json")
+    rec = Recording("-f", flows, "-p", str(a.pid), "-o", out)
+    eq(a.cmd("run 500"), "done 500", "a")
+    a.quit()
+    eq(rec.finish(timeout=30), 0, "flowprof exit status\n" + rec.stderr)
+    s = fptest.load_json(out)
+    eq(calls(s, "puppet.request"), (1000, 0), "request (calls, incomplete)")
+    eq(s["bundles"][0]["threads"], 2, "threads that ran handlers")
+    no_drops(s, "snapshot")
+
+
+# --- exec and fork ----------------------------------------------------------
+
+@test
+def exec_keeps_recording():
+    """-p PID of a process that execs (its own binary again: same pid), once outside
+    and once inside a handler: calls before and after both exec are counted, and
+    the handler the exec left is incomplete."""
+    d = fptest.tmpdir()
+    flows = puppet_flows(d, target("puppet"))
+    a = Puppet()
+    out = os.path.join(d, "snap.json")
+    rec = Recording("-f", flows, "-p", str(a.pid), "-o", out)
+    eq(a.cmd("run 100"), "done 100", "before exec")
+    a.p.stdin.write(b"exec\n")
+    a.p.stdin.flush()
+    eq(a.expect_ready(), a.pid, "pid after exec")
+    eq(a.cmd("run 200"), "done 200", "after the first exec")
+    a.p.stdin.write(b"exec-in-call\n")
+    a.p.stdin.flush()
+    eq(a.expect_ready(), a.pid, "pid after exec in a handler")
+    eq(a.cmd("run 400"), "done 400", "after the second exec")
+    eq(rec.stop(signal.SIGTERM), 143, "flowprof exit status\n" + rec.stderr)
+    s = fptest.load_json(out)
+    eq(calls(s, "puppet.request"), (700, 0), "request (calls, incomplete)")
+    eq(calls(s, "puppet.work"), (700, 0), "work (calls, incomplete)")
+    eq(calls(s, "puppet.exec"), (0, 1), "request_exec: exec'd inside the call")
+    eq(counters(s)["exited_in_call"], 1, "counters.exited_in_call")
+    no_drops(s, "snapshot")
+    a.quit()
+
+
+@test
+def exec_under_started_command():
+    """record -- CMD where CMD execs: the recording follows the same process."""
+    d = fptest.tmpdir()
+    flows = puppet_flows(d, target("puppet"))
+    out = os.path.join(d, "snap.json")
+    # sh starts, then execs the target (same pid), which makes 50 calls and
+    # exits at the end of its input.
+    rec_p = subprocess.run([fptest.FLOWPROF, "record", "-f", flows, "-o", out, "--",
+                            "/bin/sh", "-c", 'exec "$0" 1', target("puppet")],
+                           input="run 50\n", capture_output=True, text=True, timeout=60)
+    eq(rec_p.returncode, 0, "flowprof exit status\n" + rec_p.stderr)
+    eq(rec_p.stdout.split()[0:1], ["ready"], "target output")
+    s = fptest.load_json(out)
+    eq(calls(s, "puppet.request"), (50, 0), "request after sh exec'd the target")
+    no_drops(s, "snapshot")
+
+
+@test
+def forked_workers_are_recorded():
+    """Without -p, a bundle is attached by binary path: workers forked during the
+    recording are measured, each as its own process."""
+    d = fptest.tmpdir()
+    flows = puppet_flows(d, target("puppet"))
+    a = Puppet()
+    out = os.path.join(d, "snap.json")
+    rec = Recording("-f", flows, "-o", out)
+    eq(a.cmd("run 10"), "done 10", "parent")
+    eq(a.cmd("fork 4 250"), "forked 4", "fork")
+    a.quit()
+    eq(rec.stop(), 130, "flowprof exit status\n" + rec.stderr)
+    s = fptest.load_json(out)
+    eq(calls(s, "puppet.request"), (1010, 0), "request (calls, incomplete)")
+    per_pid = instance_calls(s, "puppet.request")
+    eq(per_pid.pop(a.pid, None), 10, "the parent's calls")
+    eq(sorted(per_pid.values()), [250] * 4, "each forked worker's calls")
+    eq(len(s["bundles"][0]["pids"]), 5, "processes in the bundle")
+    no_drops(s, "snapshot")
+
+
+@test
+def forked_workers_of_started_command():
+    """record -- CMD where CMD forks workers: the workers are part of what was started."""
+    d = fptest.tmpdir()
+    flows = puppet_flows(d, target("puppet"))
+    out = os.path.join(d, "snap.json")
+    r = subprocess.run([fptest.FLOWPROF, "record", "-f", flows, "-o", out, "--",
+                        target("puppet")], input="run 10\nfork 3 100\nquit\n",
+                       capture_output=True, text=True, timeout=60)
+    eq(r.returncode, 0, "flowprof exit status\n" + r.stderr)
+    s = fptest.load_json(out)
+    eq(calls(s, "puppet.request"), (310, 0), "request: the command and its 3 workers")
+    no_drops(s, "snapshot")
+
+
+# --- threads ----------------------------------------------------------------
+
+CHURN_THREADS = 33000  # more than DEFAULT_MAX_THREADS (32768) in include/flowprof.h
+
+
+@test
+def thread_churn_is_exact():
+    """33,000 short-lived threads (8 at a time), 10 calls each: every call is counted,
+    every thread is seen, and no per-thread state runs out (it is reclaimed when a
+    thread exits: more threads than the per-thread table could hold at once)."""
+    d = fptest.tmpdir()
+    exe = target("thread_churn")
+    flows = fptest.write(os.path.join(d, "churn.yaml"), """\
+bundles:
+  churn:
+    exe: %s
+    handlers:
+      request: churn_request
+      work: churn_work
+flows:
+  req:
+    entry: churn.request
+    calls:
+      - churn.request -> churn.work
+""" % exe)
+    p = fptest.start([exe, str(CHURN_THREADS), "8", "10"], stdin=subprocess.PIPE)
+    pid = int(fptest.read_line(p).split()[1])
+    out = os.path.join(d, "snap.json")
+    rec = Recording("-f", flows, "-p", str(pid), "-o", out)
+    p.stdin.write(b"go\n")
+    p.stdin.flush()
+    eq(fptest.read_line(p, timeout=300).strip(), "done %d" % CHURN_THREADS, "target")
+    eq(p.wait(timeout=10), 0, "target exit status")
+    eq(rec.finish(timeout=60), 0, "flowprof exit status\n" + rec.stderr)
+    s = fptest.load_json(out)
+    eq(calls(s, "churn.request"), (CHURN_THREADS * 10, 0), "request (calls, incomplete)")
+    eq(calls(s, "churn.work"), (CHURN_THREADS * 10, 0), "work (calls, incomplete)")
+    eq(fptest.edge(s, "churn.request", "churn.work"), CHURN_THREADS * 10, "edge")
+    eq(s["bundles"][0]["threads"], CHURN_THREADS, "threads that ran handlers")
+    eq(counters(s)["exited_in_call"], 0, "counters.exited_in_call")
+    no_drops(s, "snapshot")
+
+
+# --- signals ----------------------------------------------------------------
+
+def stop_with_signal(sig, want_rc):
+    """The target makes exactly 1000 calls per thread while recorded, then idles;
+    sig stops record. The snapshot, written over an older file at umask 0, holds
+    exactly those calls, is mode 0600, and no temporary file is left behind."""
+    d = fptest.tmpdir()
+    flows = puppet_flows(d, target("puppet"))
+    a = Puppet(threads=2)
+    out = os.path.join(d, "snap.json")
+    fptest.write(out, "previous snapshot\n")
+    os.chmod(out, 0o644)
+    rec = Recording("-f", flows, "-p", str(a.pid), "-o", out)
+    eq(a.cmd("run 1000"), "done 1000", "target")
+    old_umask = os.umask(0)  # the snapshot's mode must not depend on it
+    try:
+        eq(rec.stop(sig), want_rc, "flowprof exit status after %s\n%s"
+           % (signal.Signals(sig).name, rec.stderr))
+    finally:
+        os.umask(old_umask)
+    eq(sorted(os.listdir(d)), ["puppet.yaml", "snap.json"], "files in the output directory")
+    eq(os.stat(out).st_mode & 0o777, 0o600, "snapshot mode")
+    s = fptest.load_json(out)
+    eq(calls(s, "puppet.request"), (2000, 0), "request (calls, incomplete)")
+    eq(calls(s, "puppet.work"), (2000, 0), "work (calls, incomplete)")
+    no_drops(s, "snapshot")
+    eq(a.cmd("run 10"), "done 10", "the target runs on")
+    a.quit()
+
+
+@test
+def sigint_writes_snapshot():
+    stop_with_signal(signal.SIGINT, 130)
+
+
+@test
+def sigterm_writes_snapshot():
+    stop_with_signal(signal.SIGTERM, 143)
+
+
+@test
+def sigint_while_calls_in_flight():
+    """SIGINT while 4 threads call handlers non-stop: the snapshot is consistent
+    (no call counted incomplete or unmatched by the detach itself)."""
+    d = fptest.tmpdir()
+    flows = puppet_flows(d, target("puppet"))
+    a = Puppet(threads=4)
+    eq(a.cmd("loop"), "looping", "target")
+    out = os.path.join(d, "snap.json")
+    rec = Recording("-f", flows, "-p", str(a.pid), "-o", out)
+    time.sleep(1.0)
+    eq(rec.stop(signal.SIGINT), 130, "flowprof exit status\n" + rec.stderr)
+    stopped = a.cmd("stop")
+    s = fptest.load_json(out)
+    req, work = fptest.handler(s, "puppet.request"), fptest.handler(s, "puppet.work")
+    if req["calls"] < 1000:
+        raise AssertionError("only %d calls recorded in 1 s (%s)" % (req["calls"], stopped))
+    eq(req["incomplete"], 0, "request incomplete")
+    eq(work["incomplete"], 0, "work incomplete")
+    # Each thread may be inside request at the attach and at the detach: all
+    # handlers must be measured over one window (a single start and stop).
+    if abs(req["calls"] - work["calls"]) > 8:
+        raise AssertionError("request %d calls vs work %d" % (req["calls"], work["calls"]))
+    if abs(fptest.edge(s, "puppet.request", "puppet.work") - req["calls"]) > 8:
+        raise AssertionError("edge request -> work %d vs request %d calls"
+                             % (fptest.edge(s, "puppet.request", "puppet.work"), req["calls"]))
+    c = counters(s)
+    if c["unmatched_returns"] > 8:  # returns of calls entered before the attach
+        raise AssertionError("counters.unmatched_returns = %d" % c["unmatched_returns"])
+    for k in ("abandoned_frames", "exited_in_call", "depth_overflows", "threads_dropped"):
+        eq(c[k], 0, "counters." + k)
+    a.quit()
+
+
+def bpftool_json(*args):
+    r = subprocess.run(["bpftool", "-j", *args], capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise AssertionError("bpftool %s: %s" % (" ".join(args), r.stderr))
+    return json.loads(r.stdout or "[]")
+
+
+def held_bpf_objects(pid):
+    """(link ids, prog ids) of the BPF fds process pid holds, from /proc/PID/fdinfo."""
+    links, progs = set(), set()
+    fdinfo = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(fdinfo):
+        try:
+            with open(os.path.join(fdinfo, fd)) as f:
+                info = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        if "link_id" in info:
+            links.add(int(info["link_id"]))
+        elif "prog_id" in info:
+            progs.add(int(info["prog_id"]))
+    return links, progs
+
+
+def uprobes_on(binary):
+    return [e for e in bpftool_json("perf", "show") if e.get("filename") == binary]
+
+
+def sigkill_leaves_nothing(mode):
+    """SIGKILL of flowprof (no chance to detach): the kernel drops every link and
+    program it held, no uprobe stays on the target's binary, and the target
+    goes on working."""
+    d = fptest.tmpdir()
+    exe = target("puppet")
+    flows = puppet_flows(d, exe)
+    a = Puppet(threads=2)
+    eq(a.cmd("loop"), "looping", "target")
+    rec = Recording("-f", flows, "-p", str(a.pid), "-o", os.path.join(d, "snap.json"),
+                    "--mode", mode)
+    links, progs = held_bpf_objects(rec.p.pid)
+    listed = {l["id"] for l in bpftool_json("link", "show")}
+    if not links or not links <= listed:
+        raise AssertionError("flowprof's links %s not all in bpftool link show %s"
+                             % (sorted(links), sorted(listed)))
+    if mode == "single" and not uprobes_on(exe):
+        raise AssertionError("bpftool perf show lists no uprobe on %s while recording" % exe)
+    rec.p.send_signal(signal.SIGKILL)
+    eq(rec.p.wait(timeout=10), -signal.SIGKILL, "flowprof killed")
+
+    def released():
+        return (not links & {l["id"] for l in bpftool_json("link", "show")} and
+                not progs & {p["id"] for p in bpftool_json("prog", "show")} and
+                not uprobes_on(exe))
+    fptest.wait_for(released, timeout=20, what="the kernel to release flowprof's links, "
+                    "programs and uprobes")
+    stopped = a.cmd("stop").split()
+    eq(stopped[0], "stopped", "target answer")
+    if int(stopped[1]) < 1000:
+        raise AssertionError("the target made only %s calls" % stopped[1])
+    eq(a.cmd("run 1000"), "done 1000", "the target after flowprof's death")
+    a.quit()
+    eq(sorted(os.listdir(d)), ["puppet.yaml"], "files left (no snapshot, no temporary)")
+
+
+@test
+def sigkill_session():
+    sigkill_leaves_nothing("session")
+
+
+@test
+def sigkill_multi():
+    sigkill_leaves_nothing("multi")
+
+
+@test
+def sigkill_single():
+    sigkill_leaves_nothing("single")
+
+
+if __name__ == "__main__":
+    fptest.main()
