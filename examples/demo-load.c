@@ -13,7 +13,7 @@
  *   demo-load --gateway SOCKET [--clients N] [--duration S] [--rate R] [--mix B:1]
  *
  * It stops after --duration seconds, or early on SIGTERM or SIGINT, and
- * prints its summary either way.
+ * prints its summary either way. Exit status 1 when any request failed.
  */
 #include "demo.h"
 
@@ -24,7 +24,7 @@
 
 enum { BROWSE, CHECKOUT, KINDS };
 static const char *const kind_names[KINDS] = { "browse", "checkout" };
-static const char *const coupons[] = { "SPRING", "LOYAL", "WELCOME", "BOGUS" };
+static const char *const coupons[] = { "SPRING", "LOYAL", "WELCOME", "EXPIRED" };
 
 struct latencies {
 	uint64_t *ns;
@@ -44,6 +44,7 @@ static int browse_per_checkout = 3;
 static double rate_per_client;   /* requests/s, 0: back to back */
 static uint64_t deadline_ns;
 static volatile sig_atomic_t stop_requested;
+static atomic_int errors_shown;
 
 static void on_stop_signal(int sig)
 {
@@ -114,7 +115,8 @@ static void *client_main(void *arg)
 			record(&c->lat[kind], now_ns() - start);
 			continue;
 		}
-		if (++c->errors <= 3)
+		c->errors++;
+		if (++errors_shown <= 3)   /* the first few say what is wrong */
 			fprintf(stderr, "%s: client %d: %s: %s\n", PROG, c->id, request,
 				rc < 0 ? strerror(errno) : reply);
 		sleep_ns(10000000);   /* do not spin on a gateway that is down */
@@ -137,7 +139,8 @@ static double percentile_ms(const uint64_t *sorted, size_t n, double p)
 	return sorted[rank ? rank - 1 : 0] / 1e6;
 }
 
-static void print_summary(struct client *clients, int n, double seconds)
+/* Prints the summary and returns the number of failed requests. */
+static unsigned long print_summary(struct client *clients, int n, double seconds)
 {
 	struct latencies all[KINDS] = { 0 };
 	unsigned long errors = 0;
@@ -173,6 +176,7 @@ static void print_summary(struct client *clients, int n, double seconds)
 		       percentile_ms(l->ns, l->len, 50), percentile_ms(l->ns, l->len, 99));
 		free(l->ns);
 	}
+	return errors;
 }
 
 int main(int argc, char **argv)
@@ -190,7 +194,8 @@ int main(int argc, char **argv)
 		"--gateway SOCKET [--clients N] [--duration S] [--rate R] [--mix B:1]\n"
 		"  defaults: 8 clients, 10 s, back to back (no --rate), --mix 3:1 (browse:checkout)";
 	struct sigaction sa = { .sa_handler = on_stop_signal };
-	int nclients = 8, duration_s = 10, rate = 0, opt;
+	int nclients = 8, duration_s = 10, rate = 0, probe_fd, opt;
+	unsigned long errors;
 	struct client *clients;
 	uint64_t start;
 
@@ -219,6 +224,12 @@ int main(int argc, char **argv)
 	if (!clients)
 		die(PROG, "out of memory");
 
+	/* Say so at once when the gateway is not there, rather than per request. */
+	probe_fd = connect_unix(gateway_path);
+	if (probe_fd < 0)
+		die(PROG, "cannot reach the gateway at %s: %s", gateway_path, strerror(errno));
+	close(probe_fd);
+
 	start = now_ns();
 	deadline_ns = start + (uint64_t)duration_s * 1000000000ull;
 	for (int i = 0; i < nclients; i++) {
@@ -230,10 +241,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nclients; i++)
 		pthread_join(clients[i].thread, NULL);
 
-	print_summary(clients, nclients, (double)(now_ns() - start) / 1e9);
+	errors = print_summary(clients, nclients, (double)(now_ns() - start) / 1e9);
 	for (int i = 0; i < nclients; i++)
 		for (int k = 0; k < KINDS; k++)
 			free(clients[i].lat[k].ns);
 	free(clients);
-	return 0;
+	return errors ? 1 : 0;
 }
