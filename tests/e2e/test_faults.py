@@ -50,6 +50,7 @@ bundles:
       work: work
       exit: request_exit
       exec: request_exec
+      jump: request_jump
 flows:
   req:
     entry: puppet.request
@@ -471,6 +472,110 @@ def sigkill_multi():
 @test
 def sigkill_single():
     sigkill_leaves_nothing("single")
+
+
+# --- exceptions -------------------------------------------------------------
+
+THROW_N = 200  # throws from the bottom of the stack: more than MAX_DEPTH (64)
+
+
+def build_cxx(src_name, d):
+    """Builds tests/targets/SRC_NAME with g++ (the Makefile builds only C targets)."""
+    src = os.path.join(fptest.ROOT, "tests", "targets", src_name)
+    exe = os.path.join(d, os.path.splitext(src_name)[0])
+    r = subprocess.run(["g++", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-fno-inline",
+                        "-fno-omit-frame-pointer", src, "-o", exe],
+                       capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise AssertionError("g++ %s failed:\n%s" % (src, r.stderr))
+    return exe
+
+
+@test
+def cxx_exception_through_handlers():
+    """Exceptions thrown through handlers: validate and parse (skipped by the
+    unwinder) count incomplete; serve and finish stay exact; and after 200 throws
+    from a handler with nothing below it (top_throw), the per-thread stack still
+    works: no depth overflow, every later call exact, no edge from a dead frame."""
+    d = fptest.tmpdir()
+    exe = build_cxx("throw_through.cpp", d)
+    flows = fptest.write(os.path.join(d, "throw.yaml"), """\
+bundles:
+  cxx:
+    exe: %s
+    handlers:
+      serve: serve
+      parse: parse
+      validate: validate
+      finish: finish
+      top_throw: top_throw
+flows:
+  serve:
+    entry: cxx.serve
+    calls:
+      - cxx.serve -> cxx.parse
+      - cxx.parse -> cxx.validate
+      - cxx.serve -> cxx.finish
+""" % exe)
+    n = THROW_N
+    p = fptest.start([exe, str(n)], stdin=subprocess.PIPE)
+    pid = int(fptest.read_line(p).split()[1])
+    out = os.path.join(d, "snap.json")
+    rec = Recording("-f", flows, "-p", str(pid), "-o", out)
+    p.stdin.write(b"go\n")
+    p.stdin.flush()
+    line = fptest.read_line(p, timeout=60).strip()
+    if line != "done %d" % n:
+        p.stdin.close()
+        status = p.wait(timeout=10)
+        rec.stop(signal.SIGINT)
+        raise AssertionError("the profiled target died (status %d) instead of printing "
+                             "'done %d'; its stderr:\n%s" % (status, n, p.stderr.read().decode()))
+    eq(rec.stop(signal.SIGINT), 130, "flowprof exit status\n" + rec.stderr)
+    p.stdin.write(b"quit\n")
+    p.stdin.flush()
+    eq(p.wait(timeout=10), 0, "target exit status")
+    s = fptest.load_json(out)
+    throws = n // 4  # validate throws for i % 4 == 0, i < n
+    eq(calls(s, "cxx.serve"), (2 * n, 0), "serve (calls, incomplete)")
+    eq(calls(s, "cxx.finish"), (2 * n, 0), "finish (calls, incomplete)")
+    eq(calls(s, "cxx.parse"), (2 * n - throws, throws), "parse (calls, incomplete)")
+    eq(calls(s, "cxx.validate"), (2 * n - throws, throws), "validate (calls, incomplete)")
+    eq(calls(s, "cxx.top_throw"), (0, n), "top_throw (calls, incomplete)")
+    got_edges = sorted((e["from"], e["to"], e["calls"]) for e in s["edges"])
+    eq(got_edges, [("cxx.parse", "cxx.validate", 2 * n - throws),
+                   ("cxx.serve", "cxx.finish", 2 * n),
+                   ("cxx.serve", "cxx.parse", 2 * n - throws)], "edges")
+    f = fptest.flow(s, "serve")
+    eq(f["invocations"], 2 * n, "serve flow invocations")
+    c = counters(s)
+    eq(c["depth_overflows"], 0, "counters.depth_overflows")
+    eq(c["unmatched_returns"], 0, "counters.unmatched_returns")
+    eq(c["exited_in_call"], 0, "counters.exited_in_call (the thread was alive)")
+    eq(c["abandoned_frames"], 2 * throws + n, "counters.abandoned_frames")
+
+
+@test
+def longjmp_from_bottom_handler_recovers():
+    """200 longjmps out of a handler with nothing below it on the thread's stack
+    (more than MAX_DEPTH = 64): each is counted incomplete, and the stack recovers:
+    the calls that follow are exact (no depth overflow, no edge from a dead frame)."""
+    d = fptest.tmpdir()
+    flows = puppet_flows(d, target("puppet"))
+    a = Puppet()
+    out = os.path.join(d, "snap.json")
+    rec = Recording("-f", flows, "-p", str(a.pid), "-o", out)
+    eq(a.cmd("jump 200"), "jumped 200", "target")
+    eq(a.cmd("run 100"), "done 100", "target")
+    eq(rec.stop(signal.SIGINT), 130, "flowprof exit status\n" + rec.stderr)
+    s = fptest.load_json(out)
+    eq(calls(s, "puppet.jump"), (0, 200), "request_jump (calls, incomplete)")
+    eq(calls(s, "puppet.request"), (100, 0), "request (calls, incomplete)")
+    eq(calls(s, "puppet.work"), (100, 0), "work (calls, incomplete)")
+    eq(sorted((e["from"], e["to"], e["calls"]) for e in s["edges"]),
+       [("puppet.request", "puppet.work", 100)], "edges")
+    eq(counters(s)["depth_overflows"], 0, "counters.depth_overflows")
+    a.quit()
 
 
 if __name__ == "__main__":
