@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -187,7 +188,7 @@ static inline int call_service(const char *path, const char *request, char *repl
 
 /* ---- the pre-threaded server ------------------------------------------ */
 
-/* Serves one request: reads `request` from the client, writes `reply`. */
+/* Answers one request line with one reply line. */
 typedef void (*request_fn)(const char *request, char *reply, size_t size);
 
 struct server {
@@ -211,8 +212,12 @@ static inline void *server_worker(void *arg)
 		if (fd < 0) {
 			if (srv->stopping)
 				break;
-			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE)
+			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if (errno == EMFILE || errno == ENFILE) {   /* wait for a free fd */
+				sleep_ns(1000000);
+				continue;
+			}
 			fprintf(stderr, "%s: accept: %s\n", srv->prog, strerror(errno));
 			break;
 		}
@@ -233,13 +238,15 @@ static inline void *server_worker(void *arg)
 static inline int server_run(struct server *srv)
 {
 	struct sockaddr_un sa;
+	struct stat st;
 	pthread_t *threads;
 	sigset_t stop_signals;
 	int sig, i;
 
 	if (unix_address(srv->path, &sa) < 0)
 		die(srv->prog, "%s: socket path too long", srv->path);
-	unlink(srv->path);   /* a stale socket from a killed run */
+	if (stat(srv->path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(srv->path);   /* a stale socket from a killed run */
 	srv->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (srv->listen_fd < 0 || bind(srv->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(srv->listen_fd, 1024) < 0)
