@@ -30,6 +30,7 @@
 #include "report.h"
 #include "resolve.h"
 #include "snapshot.h"
+#include "snapshot_delta.h"
 #include "util.h"
 
 struct record_args {
@@ -322,7 +323,7 @@ int cmd_record(int argc, char **argv)
 	struct resolution res = { 0 };
 	struct recorder rec = { 0 };
 	struct calibration cal = { 0 };
-	struct snapshot snap = { 0 };
+	struct snapshot snap = { 0 }, base = { 0 }, end = { 0 };
 	struct resolve_opts ro = { 0 };
 	struct attach_opts ao = { 0 };
 	int *pidfds = NULL, go_fd = -1, rc = EXIT_ERROR, procs = 0;
@@ -396,6 +397,9 @@ int cmd_record(int argc, char **argv)
 	}
 
 	started = time(NULL);
+	/* The window is [t_start, t_end]: calls during calibration and detach
+	 * fall outside it, so rates are calls / duration exactly. */
+	collect_snapshot(&rec, &ff, &res, &base);
 	t_start = now_ns();
 	if (child > 0) {
 		if (write(go_fd, "g", 1) != 1)
@@ -439,17 +443,21 @@ int cmd_record(int argc, char **argv)
 		}
 		usleep(20000);
 	}
+	collect_snapshot(&rec, &ff, &res, &end);
 	t_end = now_ns();
 
 	recorder_detach(&rec);
 	calibrate_finish(&cal, &rec);
-	fill_header(&snap, &a, started, (double)(t_end - t_start) / 1e9);
-	collect_snapshot(&rec, &ff, &res, &snap);
-	fill_probe_costs(&snap, &cal, &res);
-	for (int h = 0; h < snap.n_handlers && samples; h++)
-		snap.handlers[h].inflight_mean = inflight_sum[h] / (double)samples;
-	snap.attach_ms = rec.attach_ms;
-	snap.detach_ms = rec.detach_ms;
+	fill_header(&end, &a, started, (double)(t_end - t_start) / 1e9);
+	fill_probe_costs(&end, &cal, &res);
+	for (int h = 0; h < end.n_handlers && samples; h++)
+		end.handlers[h].inflight_mean = inflight_sum[h] / (double)samples;
+	end.attach_ms = rec.attach_ms;
+	end.detach_ms = rec.detach_ms;
+	if (snapshot_delta(&end, &base, &snap, err, sizeof(err))) {
+		log_error("%s", err);
+		goto cleanup;
+	}
 
 	if (output_snapshot(&snap, &a))
 		goto cleanup;
@@ -478,6 +486,8 @@ cleanup:
 	free(inflight);
 	free(inflight_sum);
 	snapshot_free(&snap);
+	snapshot_free(&base);
+	snapshot_free(&end);
 	resolution_free(&res);
 	flowfile_free(&ff);
 	free(a.pids);
