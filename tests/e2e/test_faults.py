@@ -578,5 +578,162 @@ def longjmp_from_bottom_handler_recovers():
     a.quit()
 
 
+# --- the target's behaviour -------------------------------------------------
+
+@test
+def output_identical_under_profiling():
+    """tests/targets/mt_output (4 threads busy on 2 vCPUs, handlers using FP
+    registers, a struct returned by value, varargs, stack arguments, a red zone,
+    recursion and errno) prints the same bytes and exits the same way profiled
+    (record -- CMD, every handler probed) as not; and every call is counted."""
+    d = fptest.tmpdir()
+    exe = target("mt_output")
+    threads, rounds = 4, 20000
+    names = ["round_body", "big_make", "fp_mix", "var_sum", "many_args", "recurse",
+             "leaf_red_zone", "set_errno"]
+    flows = fptest.write(os.path.join(d, "mt.yaml"), "bundles:\n  mt:\n    exe: %s\n"
+                         "    handlers:\n%s" % (exe, "".join("      %s: %s\n" % (n, n)
+                                                             for n in names)))
+    plain = subprocess.run([exe, str(threads), str(rounds)], capture_output=True, timeout=120)
+    eq(plain.returncode, 0, "unprofiled exit status")
+    out = os.path.join(d, "snap.json")
+    profiled = subprocess.run([fptest.FLOWPROF, "record", "-f", flows, "-o", out, "--",
+                               exe, str(threads), str(rounds)], capture_output=True, timeout=300)
+    eq(profiled.returncode, 0, "flowprof exit status\n" + profiled.stderr.decode())
+    if profiled.stdout != plain.stdout:
+        raise AssertionError("output differs under profiling (%d vs %d bytes)"
+                             % (len(profiled.stdout), len(plain.stdout)))
+    s = fptest.load_json(out)
+    n = threads * rounds
+    lines = threads * (rounds // 1000)
+    want = {"round_body": n, "big_make": n, "var_sum": n, "many_args": n, "set_errno": n,
+            "leaf_red_zone": n, "fp_mix": n + lines,
+            "recurse": threads * sum(i % 8 + 1 for i in range(rounds))}
+    for name, count in want.items():
+        eq(calls(s, "mt." + name), (count, 0), name + " (calls, incomplete)")
+    no_drops(s, "snapshot")
+
+
+@test
+def two_recordings_at_once():
+    """Two flowprof instances on the same process, overlapping: A records
+    100 + 200 + 400 calls (per thread), B only the 200 made while it ran. Each
+    gets exactly its own numbers."""
+    d = fptest.tmpdir()
+    flows = puppet_flows(d, target("puppet"))
+    a = Puppet(threads=2)
+    out_a, out_b = os.path.join(d, "a.json"), os.path.join(d, "b.json")
+    rec_a = Recording("-f", flows, "-p", str(a.pid), "-o", out_a)
+    eq(a.cmd("run 100"), "done 100", "target")
+    rec_b = Recording("-f", flows, "-p", str(a.pid), "-o", out_b, "--mode", "multi")
+    eq(a.cmd("run 200"), "done 200", "target")
+    eq(rec_b.stop(signal.SIGINT), 130, "B's exit status\n" + rec_b.stderr)
+    eq(a.cmd("run 400"), "done 400", "target")
+    eq(rec_a.stop(signal.SIGINT), 130, "A's exit status\n" + rec_a.stderr)
+    sa, sb = fptest.load_json(out_a), fptest.load_json(out_b)
+    eq(calls(sa, "puppet.request"), (1400, 0), "A: request")
+    eq(calls(sa, "puppet.work"), (1400, 0), "A: work")
+    eq(fptest.edge(sa, "puppet.request", "puppet.work"), 1400, "A: edge")
+    eq(calls(sb, "puppet.request"), (400, 0), "B: request")
+    eq(calls(sb, "puppet.work"), (400, 0), "B: work")
+    eq(fptest.edge(sb, "puppet.request", "puppet.work"), 400, "B: edge")
+    no_drops(sa, "A")
+    no_drops(sb, "B")
+    a.quit()
+
+
+# --- maps full --------------------------------------------------------------
+
+@test
+def more_processes_than_instances():
+    """--max-instances 2 ("processes counted individually") with 4 processes: the
+    first two are counted individually, the other two pooled (pid 0), counted in
+    counters.instances_dropped and said in the report; no call is lost: the
+    handler totals and the per-process sum stay exact."""
+    d = fptest.tmpdir()
+    flows = puppet_flows(d, target("puppet"))
+    ps = [Puppet() for _ in range(4)]
+    out = os.path.join(d, "snap.json")
+    rec = Recording("-f", flows, "-o", out, "--max-instances", "2")
+    for i, p in enumerate(ps):
+        eq(p.cmd("run %d" % (100 * (i + 1))), "done %d" % (100 * (i + 1)), "puppet %d" % i)
+    eq(rec.stop(signal.SIGINT), 130, "flowprof exit status\n" + rec.stderr)
+    s = fptest.load_json(out)
+    eq(calls(s, "puppet.request"), (1000, 0), "request: every process's calls")
+    per_pid = instance_calls(s, "puppet.request")
+    eq(sum(per_pid.values()), 1000, "sum over the per-process breakdown (%r)" % per_pid)
+    eq(per_pid, {ps[0].pid: 100, ps[1].pid: 200, 0: 700},
+       "the first two processes alone, the other two pooled as pid 0")
+    eq(counters(s)["instances_dropped"], 2, "counters.instances_dropped")
+    r = fptest.flowprof("report", out)
+    if "2 processes past the instance limit were pooled into one instance" not in r.stdout:
+        raise AssertionError("the report does not say so:\n" + r.stdout)
+    for p in ps:
+        p.quit()
+
+
+# --- the disk fills up ------------------------------------------------------
+
+def fill_up(directory, leave):
+    """Fills the file system of directory, then frees `leave` bytes."""
+    filler = os.path.join(directory, "filler")
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        while os.write(fd, b"\0" * 4096) > 0:
+            pass
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    size = os.path.getsize(filler)
+    os.truncate(filler, max(0, size - leave))
+    return filler
+
+
+@test
+def disk_full_keeps_previous_snapshot():
+    """The disk fills up while the snapshot is written (a 64 KiB tmpfs with one page
+    free): a clear error naming the file and the cause, exit status 1, the
+    previous snapshot intact byte for byte, and no temporary file left behind."""
+    d = fptest.tmpdir()
+    mnt = os.path.join(d, "mnt")
+    os.mkdir(mnt)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", mnt],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise AssertionError("mount tmpfs: " + r.stderr)
+    try:
+        out = os.path.join(mnt, "snap.json")
+        previous = b'{"flowprof_snapshot": 1, "previous": true}\n'
+        with open(out, "wb") as f:
+            f.write(previous)
+        filler = fill_up(mnt, 4096)
+        flows = puppet_flows(d, target("puppet"))
+        a = Puppet(threads=2)
+        rec = Recording("-f", flows, "-p", str(a.pid), "-o", out)
+        eq(a.cmd("run 1000"), "done 1000", "target")
+        eq(rec.stop(signal.SIGINT), 1, "flowprof exit status\n" + rec.stderr)
+        want = ("flowprof: error: cannot write snapshot %s: No space left on device "
+                "(any previous file is intact)" % out)
+        if want not in rec.stderr.splitlines():
+            raise AssertionError("stderr lacks %r:\n%s" % (want, rec.stderr))
+        with open(out, "rb") as f:
+            eq(f.read(), previous, "previous snapshot")
+        eq(sorted(os.listdir(mnt)), sorted([os.path.basename(filler), "snap.json"]),
+           "files on the full disk")
+        # The same recording fits once there is room: it was not too small to fail.
+        os.unlink(filler)
+        rec = Recording("-f", flows, "-p", str(a.pid), "-o", out)
+        eq(a.cmd("run 1000"), "done 1000", "target")
+        eq(rec.stop(signal.SIGINT), 130, "flowprof exit status with room\n" + rec.stderr)
+        if os.path.getsize(out) <= 4096:
+            raise AssertionError("the snapshot (%d bytes) would have fit in the free page"
+                                 % os.path.getsize(out))
+        eq(calls(fptest.load_json(out), "puppet.request"), (2000, 0), "request with room")
+        a.quit()
+    finally:
+        subprocess.run(["umount", "-l", mnt])
+
+
 if __name__ == "__main__":
     fptest.main()
