@@ -12,7 +12,7 @@ CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 
-PKGS := libbpf libelf zlib yaml-0.1 json-c
+PKGS := libbpf libelf zlib yaml-0.1 json-c ncursesw libmicrohttpd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

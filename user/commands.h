@@ -16,6 +16,8 @@ int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Fails with a clear message unless the process may load BPF programs and
  * attach uprobes (CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN). */

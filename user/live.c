@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+/* A recording that stays attached while a view watches it: see live.h. */
+#include "live.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "collect.h"
+#include "commands.h"
+#include "snapshot_delta.h"
+#include "util.h"
+
+int live_start(struct live *l, const struct live_opts *o)
+{
+	struct resolve_opts ro = { .pids = o->pids, .n_pids = o->n_pids };
+	struct attach_opts ao = { 0 };
+	char err[1024];
+
+	memset(l, 0, sizeof(*l));
+	l->flow_path = o->flow_path;
+	if (flowfile_load(o->flow_path, &l->ff, err, sizeof(err))) {
+		log_error("%s", err);
+		goto fail;
+	}
+	if (require_bpf_capabilities(o->cmd))
+		goto fail;
+	if (resolve_flowfile(&l->ff, &ro, &l->res, err, sizeof(err))) {
+		log_error("%s", err);
+		goto fail;
+	}
+	for (int i = 0; i < l->res.n_problems; i++)
+		fprintf(stderr, "flowprof: %s\n", l->res.problems[i]);
+	if (!l->res.n_sites) {
+		log_error("%s: no probe point left to attach (see the warnings above)", o->flow_path);
+		goto fail;
+	}
+	for (int b = 0; b < l->res.n_bundles; b++)
+		l->processes += l->res.bundles[b].n_pids;
+
+	calibrate_prepare(&l->cal, l->ff.n_handlers);
+	ao.mode = o->mode;
+	ao.no_oncpu = o->no_oncpu;
+	ao.max_instances = o->max_instances;
+	ao.extra = l->cal.sites;
+	ao.n_extra = l->cal.n_sites;
+	if (recorder_start(&l->rec, &l->ff, &l->res, &ao, err, sizeof(err))) {
+		log_error("%s", err);
+		goto fail;
+	}
+	calibrate_run(&l->cal);
+	/* The calibration functions ran once, right after attach: their cost
+	 * is in the maps now and never changes afterwards. */
+	calibrate_finish(&l->cal, &l->rec);
+	/* Counts start here, as record's do: calls during attach and
+	 * calibration fall outside the window. */
+	collect_snapshot(&l->rec, &l->ff, &l->res, &l->base);
+	l->started = time(NULL);
+	l->t_start = now_ns();
+	return 0;
+
+fail:
+	live_stop(l);
+	return -1;
+}
+
+static void fill_header(struct snapshot *s, const struct live *l)
+{
+	struct utsname u;
+	char when[64];
+
+	uname(&u);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&l->started));
+	s->version = SNAPSHOT_VERSION;
+	s->host = xstrdup(u.nodename);
+	s->kernel = xstrdup(u.release);
+	s->started_at = xstrdup(when);
+	s->duration_s = (double)(now_ns() - l->t_start) / 1e9;
+	s->nproc = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	s->flow_file = xstrdup(l->flow_path);
+	s->attach_ms = l->rec.attach_ms;
+	s->detach_ms = l->rec.detach_ms;
+}
+
+/* Probe cost per handler (by its site class) and overall (the commonest
+ * class), as `record` stores them. */
+static void fill_probe_costs(struct snapshot *s, const struct live *l)
+{
+	size_t per_class[4] = { 0 };
+	int best = 0;
+
+	for (int c = 0; c < 4; c++) {
+		s->probe_cost[c].measured = l->cal.cost[c].measured;
+		s->probe_cost[c].per_call_ns = l->cal.cost[c].per_call_ns;
+		s->probe_cost[c].in_window_ns = l->cal.cost[c].in_window_ns;
+	}
+	for (size_t i = 0; i < l->res.n_sites; i++)
+		per_class[l->res.sites[i].cls & 3]++;
+	for (int c = 1; c < 4; c++)
+		if (per_class[c] > per_class[best])
+			best = c;
+	if (!best)
+		best = SITE_EMULATED;
+	s->probe_cost_ns = l->cal.cost[best].in_window_ns;
+	for (int h = 0; h < s->n_handlers; h++) {
+		for (size_t i = 0; i < l->res.n_sites; i++) {
+			if (l->res.sites[i].handler == h) {
+				s->handlers[h].probe_cost_ns =
+					l->cal.cost[l->res.sites[i].cls & 3].in_window_ns;
+				break;
+			}
+		}
+	}
+}
+
+int live_collect(struct live *l, struct snapshot *s)
+{
+	struct snapshot now = { 0 };
+	char err[512];
+	int rc = -1;
+
+	if (collect_snapshot(&l->rec, &l->ff, &l->res, &now))
+		goto out;
+	fill_header(&now, l);
+	fill_probe_costs(&now, l);
+	if (snapshot_delta(&now, &l->base, s, err, sizeof(err))) {
+		log_error("%s", err);
+		goto out;
+	}
+	rc = 0;
+out:
+	snapshot_free(&now);
+	return rc;
+}
+
+void live_stop(struct live *l)
+{
+	recorder_destroy(&l->rec);
+	snapshot_free(&l->base);
+	resolution_free(&l->res);
+	flowfile_free(&l->ff);
+}

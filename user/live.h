@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A recording that stays attached while someone watches it: the pipeline of
+ * `flowprof record` (flow file -> resolve -> attach -> calibrate), then a
+ * full snapshot whenever a view asks for one (`flowprof top` once per
+ * interval, `flowprof serve` once per scrape). Snapshots count from the
+ * start; snapshot_delta() (snapshot_delta.h) turns two of them into the
+ * snapshot of the interval between them.
+ */
+#ifndef FLOWPROF_LIVE_H
+#define FLOWPROF_LIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "attach.h"
+#include "calibrate.h"
+#include "flowfile.h"
+#include "resolve.h"
+#include "snapshot.h"
+
+struct live_opts {
+	const char *cmd;	/* "top", "serve": named in messages */
+	const char *flow_path;
+	const int *pids;	/* -p; NULL = every process of the bundles */
+	int n_pids;
+	enum attach_mode mode;
+	bool no_oncpu;
+	int max_instances;
+};
+
+struct live {
+	struct flowfile ff;
+	struct resolution res;
+	struct recorder rec;
+	struct calibration cal;
+	struct snapshot base;	/* the maps when the window opened (after calibration) */
+	const char *flow_path;
+	time_t started;
+	uint64_t t_start;	/* now_ns() when the probes were in place */
+	int processes;		/* resolved at start */
+};
+
+/* Loads the flow file, checks capabilities, resolves, attaches and
+ * calibrates. Prints resolution notes and errors on stderr. Returns 0, or
+ * -1 after printing why (nothing stays attached). */
+int live_start(struct live *l, const struct live_opts *o);
+
+/* Everything measured since live_start, as record would write it now
+ * (header, handlers, edges, flows, bundles, probe costs): the maps now
+ * minus the maps when the window opened. s must be zeroed;
+ * free it with snapshot_free. Returns 0 or -1. Safe to call from one
+ * thread while another only reads l. */
+int live_collect(struct live *l, struct snapshot *s);
+
+/* Detaches (timed) and frees everything. */
+void live_stop(struct live *l);
+
+#endif
