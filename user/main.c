@@ -25,6 +25,7 @@ static const struct command commands[] = {
 	{ "report", cmd_report, "print a snapshot as tables, model it, or re-emit it as JSON" },
 	{ "check", cmd_check, "resolve a flow file against the running processes, attach nothing" },
 	{ "merge", cmd_merge, "merge snapshots from several hosts or runs exactly" },
+	{ "sweep", cmd_sweep, "drive load at several levels, measure each, hold the model against it" },
 	{ "top", cmd_top, "watch handlers live, refreshed every interval, like top(1)" },
 	{ "serve", cmd_serve, "serve live metrics to Prometheus (OpenMetrics over HTTP)" },
 };
