@@ -445,6 +445,11 @@ static int as_u64(struct loader *ld, json_object *v, const char *ctx, const char
 	if (json_object_get_int64(v) < 0)
 		return fail(ld, ctx, key, "expected a non-negative integer");
 	*out = json_object_get_uint64(v);
+	/* json-c 0.16 saturates integers past 2^64 - 1 to UINT64_MAX instead of
+	 * failing: take that value as what it almost surely is, an overflow. */
+	if (*out == UINT64_MAX)
+		return fail(ld, ctx, key, "out of range (at most %llu)",
+			    (unsigned long long)(UINT64_MAX - 1));
 	return 0;
 }
 
