@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""Bad input (issue 7): every case ends in one clear message and a non-zero exit
+status, never a crash, and touches no process.
+
+- record without the capabilities (as nobody);
+- a pid that does not exist, a binary that is not ELF, an absent symbol or
+  library, a binary for another architecture;
+- a bad command line (exit status 2, user/commands.h);
+- snapshots from another version, truncated, empty, not JSON, not a snapshot,
+  out-of-range values: `report` and `merge` fail with the loader's message.
+
+Flow-file syntax errors are in test_flowfile_errors.py.
+"""
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fptest  # noqa: E402
+from fptest import eq, test  # noqa: E402
+
+
+def target(name):
+    path = os.path.join(fptest.TARGETS, name)
+    if not os.access(path, os.X_OK):
+        raise AssertionError("%s is not built (make all)" % path)
+    return path
+
+
+def public_dir():
+    """A temporary directory that the user nobody can read."""
+    d = fptest.tmpdir()
+    os.chmod(d, 0o755)
+    return d
+
+
+def flows_for(d, exe, handlers=None, name="flows.yaml"):
+    handlers = handlers or {"request": "request", "work": "work"}
+    path = fptest.write(os.path.join(d, name), "bundles:\n  app:\n    exe: %s\n    handlers:\n%s"
+                        % (exe, "".join("      %s: %s\n" % kv for kv in handlers.items())))
+    os.chmod(path, 0o644)
+    return path
+
+
+def run(*args, **kw):
+    kw.setdefault("timeout", 60)
+    return subprocess.run(list(args), capture_output=True, text=True, **kw)
+
+
+def only_error(r, want, status=1):
+    """r failed with exactly one stderr line, want, and exit status `status`."""
+    eq(r.stderr.splitlines(), [want], "stderr")
+    eq(r.returncode, status, "exit status")
+    eq(r.stdout, "", "stdout")
+
+
+def puppet():
+    p = fptest.start([target("puppet")], stdin=subprocess.PIPE)
+    line = fptest.read_line(p).split()
+    eq(line[0], "ready", "puppet")
+    return p, int(line[1])
+
+
+# --- capabilities -----------------------------------------------------------
+
+AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all"]
+
+
+def need_setpriv():
+    if not shutil.which("setpriv"):
+        raise AssertionError("setpriv (util-linux) is missing")
+
+
+@test
+def record_without_capabilities():
+    """As nobody, without capabilities: one message naming CAP_BPF and CAP_PERFMON
+    (or root) and the command to retry with, exit status 1; nothing started or
+    attached, no snapshot written."""
+    need_setpriv()
+    d = public_dir()
+    flows = flows_for(d, target("puppet"))
+    p, pid = puppet()
+    out = os.path.join(d, "snap.json")
+    args = ["record", "-f", flows, "-p", str(pid), "-d", "1", "-o", out]
+    r = run(*AS_NOBODY, fptest.FLOWPROF, *args)
+    retry = "sudo " + " ".join(shlex.quote(a) for a in [fptest.FLOWPROF] + args)
+    only_error(r, "flowprof: error: 'flowprof record' loads BPF programs and attaches uprobes: "
+               "it needs CAP_BPF and CAP_PERFMON (or root); missing CAP_BPF; missing "
+               "CAP_PERFMON; retry as root: " + retry)
+    eq(os.path.exists(out), False, "snapshot written")
+    eq(p.poll(), None, "the target still runs")
+
+
+@test
+def record_command_without_capabilities():
+    """record -- CMD as nobody: the command is never started."""
+    need_setpriv()
+    d = public_dir()
+    os.chmod(d, 0o777)
+    flows = flows_for(d, target("puppet"))
+    marker = os.path.join(d, "started")
+    r = run(*AS_NOBODY, fptest.FLOWPROF, "record", "-f", flows, "--", "touch", marker)
+    eq(r.returncode, 1, "exit status\n" + r.stderr)
+    eq(len(r.stderr.splitlines()), 1, "stderr lines:\n" + r.stderr)
+    for cap in ("CAP_BPF", "CAP_PERFMON"):
+        if cap not in r.stderr:
+            raise AssertionError("the message does not name %s: %s" % (cap, r.stderr))
+    eq(os.path.exists(marker), False, "the command ran")
+
+
+@test
+def check_needs_no_capabilities():
+    """`check` only reads files: it works as nobody."""
+    need_setpriv()
+    d = public_dir()
+    exe = target("puppet")
+    r = run(*AS_NOBODY, fptest.FLOWPROF, "check", "-f", flows_for(d, exe))
+    eq(r.returncode, 0, "exit status\n" + r.stderr)
+    eq(r.stdout.splitlines()[0], "bundle app: %s, 0 processes" % exe, "first line")
+
+
+# --- processes and binaries -------------------------------------------------
+
+@test
+def nonexistent_pid():
+    d = fptest.tmpdir()
+    flows = flows_for(d, target("puppet"))
+    r = fptest.flowprof("record", "-f", flows, "-p", "4000000", "-d", "1", check=False)
+    only_error(r, "flowprof: error: -p 4000000: no such process")
+
+
+@test
+def nonexistent_pid_in_flow_file():
+    d = fptest.tmpdir()
+    flows = fptest.write(os.path.join(d, "pid.yaml"),
+                         "bundles:\n  app:\n    pid: [4000000]\n    handlers:\n      r: request\n")
+    r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False)
+    only_error(r, "flowprof: error: %s:2:3: pid 4000000 (bundle app): no such process" % flows)
+
+
+@test
+def pid_of_another_program():
+    """-p names a process that runs none of the flow file's executables."""
+    d = fptest.tmpdir()
+    flows = flows_for(d, target("puppet"))
+    r = fptest.flowprof("record", "-f", flows, "-p", str(os.getpid()), "-d", "1", check=False)
+    only_error(r, "flowprof: error: -p %d: none of these processes belongs to a bundle of %s"
+               % (os.getpid(), flows))
+
+
+@test
+def binary_not_elf():
+    d = fptest.tmpdir()
+    script = fptest.write(os.path.join(d, "service.sh"), "#!/bin/sh\necho hi\n")
+    os.chmod(script, 0o755)
+    flows = flows_for(d, script)
+    r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False)
+    only_error(r, "flowprof: error: %s:2:3: bundle app: exe %s: not an ELF file" % (flows, script))
+
+
+@test
+def binary_missing():
+    d = fptest.tmpdir()
+    exe = os.path.join(d, "not-there")
+    flows = flows_for(d, exe)
+    r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False)
+    only_error(r, "flowprof: error: %s:2:3: bundle app: exe %s: No such file or directory"
+               % (flows, exe))
+
+
+@test
+def binary_for_another_architecture():
+    """A copy of an x86-64 target with e_machine patched to AArch64 (183)."""
+    d = fptest.tmpdir()
+    exe = os.path.join(d, "puppet-aarch64")
+    with open(target("puppet"), "rb") as f:
+        data = bytearray(f.read())
+    data[18:20] = (183).to_bytes(2, "little")
+    with open(exe, "wb") as f:
+        f.write(data)
+    os.chmod(exe, 0o755)
+    flows = flows_for(d, exe)
+    r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False)
+    only_error(r, "flowprof: error: %s:2:3: bundle app: exe %s: ELF file for AArch64 (64-bit), "
+               "but this host is x86-64 (64-bit)" % (flows, exe))
+
+
+@test
+def absent_symbol():
+    d = fptest.tmpdir()
+    exe = target("puppet")
+    flows = flows_for(d, exe, {"request": "request", "work": "wrok"})
+    r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False)
+    only_error(r, "flowprof: error: %s:6:7: app.work: symbol 'wrok' not found in %s; "
+               "closest: work" % (flows, exe))
+
+
+@test
+def absent_library():
+    d = fptest.tmpdir()
+    exe = target("puppet")
+    flows = flows_for(d, exe, {"request": "request",
+                               "work": "{ symbol: work, library: libnothere.so }"})
+    p, pid = puppet()
+    r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False)
+    only_error(r, "flowprof: error: %s:6:7: app.work: library libnothere.so is not mapped by "
+               "pid %d (%s)" % (flows, pid, exe))
+    eq(p.poll(), None, "the target still runs")
+
+
+@test
+def bad_command_line_exit_status():
+    """A bad command line exits with EXIT_USAGE (2, user/commands.h)."""
+    d = fptest.tmpdir()
+    flows = flows_for(d, target("puppet"))
+    for args in (["-p", "abc"], ["-p", "0"], ["-d", "-1"], ["--max-instances", "1"]):
+        r = fptest.flowprof("record", "-f", flows, *args, check=False)
+        eq(r.returncode, 2, "exit status of record %s\n%s" % (" ".join(args), r.stderr))
+        if not r.stderr.startswith("flowprof record: %s %s: " % tuple(args)):
+            raise AssertionError("message for %s: %s" % (" ".join(args), r.stderr))
+
+
+# --- snapshots --------------------------------------------------------------
+
+def good_snapshot():
+    with open(os.path.join(fptest.ROOT, "tests", "snapshots", "basic.json")) as f:
+        return json.load(f)
+
+
+def bad_snapshot_case(name, content, message):
+    """report and merge both fail on the file with the loader's one-line message."""
+    def t():
+        d = fptest.tmpdir()
+        path = os.path.join(d, name)
+        with open(path, "wb") as f:
+            f.write(content() if callable(content) else content)
+        want = "flowprof: error: %s: %s" % (path, message)
+        only_error(fptest.flowprof("report", path, check=False), want)
+        good = os.path.join(d, "good.json")
+        with open(good, "w") as f:
+            json.dump(good_snapshot(), f)
+        r = fptest.flowprof("merge", good, path, "-o", os.path.join(d, "m.json"), check=False)
+        only_error(r, want)
+        eq(os.path.exists(os.path.join(d, "m.json")), False, "merge output written")
+    t.__name__ = "snapshot_" + os.path.splitext(name)[0].replace("-", "_")
+    return t
+
+
+def mutated(change):
+    def content():
+        s = good_snapshot()
+        change(s)
+        return json.dumps(s).encode()
+    return content
+
+
+def truncated():
+    text = json.dumps(good_snapshot()).encode()
+    return text[:len(text) // 2]
+
+
+def set_key(path, value):
+    def change(s):
+        obj = s
+        for k in path[:-1]:
+            obj = obj[k]
+        obj[path[-1]] = value
+    return change
+
+
+for _case in [
+    ("other-version.json", mutated(set_key(["flowprof_snapshot"], 2)),
+     "unsupported flowprof_snapshot version 2 (this flowprof reads version 1)"),
+    ("truncated.json", truncated, None),
+    ("empty.json", b"", "empty file (not a flowprof snapshot)"),
+    ("blank.json", b" \n\t\n", "empty file (not a flowprof snapshot)"),
+    ("array.json", b"[1, 2, 3]", "not a flowprof snapshot (expected a JSON object)"),
+    ("no-version.json", mutated(lambda s: s.pop("flowprof_snapshot")),
+     "flowprof_snapshot: missing (not a flowprof snapshot?)"),
+    ("not-json.json", b"<html>\n",
+     "invalid JSON at byte offset 0 (line 1, column 1): unexpected character"),
+    ("deep.json", b"[" * 100000 + b"]" * 100000,
+     "invalid JSON at byte offset 32 (line 1, column 33): nesting too deep"),
+    ("trailing.json", lambda: json.dumps(good_snapshot()).encode() + b"\0garbage",
+     None),
+    ("negative.json", mutated(set_key(["handlers", 0, "calls"], -5)),
+     "handlers[0].calls: expected a non-negative integer"),
+    ("string-count.json", mutated(set_key(["handlers", 0, "calls"], "12")),
+     "handlers[0].calls: expected an integer"),
+    ("huge-count.json", mutated(set_key(["handlers", 0, "calls"], 2 ** 70)),
+     "handlers[0].calls: out of range (at most 18446744073709551614)"),
+    ("short-histogram.json", mutated(set_key(["handlers", 0, "histogram", "counts"], [1] * 5)),
+     None),
+]:
+    _name, _content, _message = _case
+    if _message is None:  # the message depends on the content's length: computed
+        if _name == "truncated.json":
+            _message = ("truncated JSON: the document ends at byte offset %d before it is "
+                        "complete" % len(truncated()))
+        elif _name == "trailing.json":
+            _message = ("unexpected data after the JSON document at byte offset %d"
+                        % len(json.dumps(good_snapshot()).encode()))
+        else:
+            _message = ("handlers[0].histogram.bounds_ns: %d edges for 5 counts (expected 6: "
+                        "the lower bound of each bucket, then the upper end of the last)"
+                        % len(good_snapshot()["handlers"][0]["histogram"]["bounds_ns"]))
+    test(bad_snapshot_case(_name, _content, _message))
+
+
+@test
+def snapshot_is_a_directory():
+    d = fptest.tmpdir()
+    only_error(fptest.flowprof("report", d, check=False),
+               "flowprof: error: %s: cannot read: Is a directory" % d)
+
+
+@test
+def snapshot_random_bytes():
+    """Random bytes of many lengths: always a one-line error, exit status 1."""
+    import random
+    rng = random.Random(7)
+    d = fptest.tmpdir()
+    path = os.path.join(d, "random.json")
+    for n in (1, 2, 7, 64, 4096):
+        for _ in range(5):
+            with open(path, "wb") as f:
+                f.write(bytes(rng.randrange(256) for _ in range(n)))
+            r = fptest.flowprof("report", path, check=False)
+            eq(r.returncode, 1, "exit status on %d random bytes\n%s" % (n, r.stderr))
+            eq(len(r.stderr.splitlines()), 1, "stderr lines:\n" + r.stderr)
+            if not r.stderr.startswith("flowprof: error: %s: " % path):
+                raise AssertionError("message: " + r.stderr)
+
+
+if __name__ == "__main__":
+    fptest.main()
