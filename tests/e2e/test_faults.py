@@ -10,8 +10,8 @@ tells them, so every count is known and asserted exactly:
   ends threads at a high rate;
 - SIGINT / SIGTERM stop `record` with a complete snapshot (exit 130 / 143),
   and SIGKILL leaves no probe attached while the target runs on;
-- a C++ exception thrown through handlers (recursion and longjmp are in
-  test_incomplete.py);
+- a C++ exception thrown through handlers (recursion, longjmp, and processes
+  of different executables ending inside a handler are in test_incomplete.py);
 - the target's output is byte-identical with and without profiling;
 - two flowprof instances on one target at once;
 - more processes than --max-instances;
@@ -50,7 +50,6 @@ bundles:
       work: work
       exit: request_exit
       exec: request_exec
-      jump: request_jump
 flows:
   req:
     entry: puppet.request
@@ -147,8 +146,9 @@ def instance_calls(snap, hid):
 
 @test
 def process_exits_during_recording():
-    """Two processes of one executable; one exits (once normally, once from inside
-    a handler) while the other goes on. The snapshot keeps both processes' calls."""
+    """Two processes of one executable, attached by binary path (no -p); one exits
+    from inside a handler while the other goes on. The snapshot keeps both
+    processes' calls, each under its own pid."""
     d = fptest.tmpdir()
     flows = puppet_flows(d, target("puppet"))
     a, b = Puppet(), Puppet()
@@ -553,29 +553,6 @@ flows:
     eq(c["unmatched_returns"], 0, "counters.unmatched_returns")
     eq(c["exited_in_call"], 0, "counters.exited_in_call (the thread was alive)")
     eq(c["abandoned_frames"], 2 * throws + n, "counters.abandoned_frames")
-
-
-@test
-def longjmp_from_bottom_handler_recovers():
-    """200 longjmps out of a handler with nothing below it on the thread's stack
-    (more than MAX_DEPTH = 64): each is counted incomplete, and the stack recovers:
-    the calls that follow are exact (no depth overflow, no edge from a dead frame)."""
-    d = fptest.tmpdir()
-    flows = puppet_flows(d, target("puppet"))
-    a = Puppet()
-    out = os.path.join(d, "snap.json")
-    rec = Recording("-f", flows, "-p", str(a.pid), "-o", out)
-    eq(a.cmd("jump 200"), "jumped 200", "target")
-    eq(a.cmd("run 100"), "done 100", "target")
-    eq(rec.stop(signal.SIGINT), 130, "flowprof exit status\n" + rec.stderr)
-    s = fptest.load_json(out)
-    eq(calls(s, "puppet.jump"), (0, 200), "request_jump (calls, incomplete)")
-    eq(calls(s, "puppet.request"), (100, 0), "request (calls, incomplete)")
-    eq(calls(s, "puppet.work"), (100, 0), "work (calls, incomplete)")
-    eq(sorted((e["from"], e["to"], e["calls"]) for e in s["edges"]),
-       [("puppet.request", "puppet.work", 100)], "edges")
-    eq(counters(s)["depth_overflows"], 0, "counters.depth_overflows")
-    a.quit()
 
 
 # --- the target's behaviour -------------------------------------------------

@@ -14,15 +14,12 @@
  *   exec           execs itself again (same pid; prints "ready PID" anew)
  *   exec-in-call   the same, from inside request_exec() (a handler)
  *   exit-in-call   exits with status 3 from inside request_exit() (a handler)
- *   jump N         N times, longjmps out of request_jump() (a handler with no
- *                  handler below it) back to the command loop; prints "jumped N"
  *   quit           exits 0
  *
  * Handlers: request() calls work() (nested), so edges request -> work = calls.
  * Output is flushed after every line.
  */
 #include <pthread.h>
-#include <setjmp.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -63,21 +60,6 @@ __attribute__((noinline)) void request_exec(void)
 	execv(self_path, argv);
 	perror("puppet: execv");
 	exit(127);
-}
-
-static jmp_buf jump_back;
-
-__attribute__((noinline)) void request_jump(unsigned long x)
-{
-	sink += x;
-	longjmp(jump_back, 1);
-}
-
-static void jump_out(unsigned long n)
-{
-	for (volatile unsigned long j = 0; j < n; j++)
-		if (!setjmp(jump_back))
-			request_jump(j);
 }
 
 struct job {
@@ -182,9 +164,6 @@ int main(int argc, char **argv)
 			request_exec();
 		} else if (!strcmp(line, "exit-in-call\n")) {
 			request_exit();
-		} else if (sscanf(line, "jump %lu", &n) == 1) {
-			jump_out(n);
-			printf("jumped %lu\n", n);
 		} else if (!strcmp(line, "quit\n")) {
 			return 0;
 		} else {
