@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nested: one thread, a known call structure, real work.
+ *
+ *   main: work_cpu() X times outside any request, work_var() V times, then
+ *         R times req()
+ *   req:  parse(); K times work_cpu(); work_sleep(); work_block() (if -b > 0)
+ *   parse: work_cpu() once
+ *
+ * So, per request: work_cpu runs K + 1 times nested under req (K directly,
+ * one through parse), and X more calls of work_cpu are outside every request.
+ * work_cpu spins on the CPU, work_sleep sleeps in nanosleep, work_block
+ * blocks reading a pipe that a helper thread (which runs no handler) writes
+ * to after the given time. work_var spins for a spread of durations (call i:
+ * (1 + (37 i mod 100)) * CPU_US / 20), and the target reports the nearest-rank
+ * percentiles of what it measured, to check flowprof's histogram.
+ *
+ *   nested [-r R] [-k K] [-x X] [-c CPU_US] [-s SLEEP_US] [-b BLOCK_US] [-v V] [-w] [-l]
+ *
+ * Prints the JSON report (target.h) at the end; handlers: req, parse,
+ * work_cpu, work_sleep, work_block, work_var, each timed in its caller;
+ * "outside": the X work_cpu calls outside req ({"calls", "total_ns"});
+ * "self_ns": {"req", "parse"}: their total minus the time of the calls they
+ * timed; "percentiles": {"work_var": {"p50_ns", "p90_ns", "p99_ns"}}.
+ */
+#include <pthread.h>
+
+#include "target.h"
+
+enum { H_REQ, H_PARSE, H_CPU, H_SLEEP, H_BLOCK, H_VAR, H_COUNT };
+static const char *const handler_names[H_COUNT] = {
+	"req", "parse", "work_cpu", "work_sleep", "work_block", "work_var",
+};
+static struct tstat stats[H_COUNT], outside_cpu;
+static uint64_t req_child_ns, parse_child_ns;
+
+static uint64_t opt_k = 3, opt_cpu_us = 200, opt_sleep_us = 300, opt_block_us = 300;
+static int wake_req[2], wake_resp[2]; /* work_block -> helper, helper -> work_block */
+
+HANDLER void work_cpu(uint64_t us)
+{
+	spin_ns(us * 1000);
+}
+
+HANDLER void work_sleep(uint64_t us)
+{
+	sleep_ns(us * 1000);
+}
+
+HANDLER void work_block(uint64_t us)
+{
+	char c;
+
+	if (write(wake_req[1], &us, sizeof(us)) != sizeof(us) ||
+	    read(wake_resp[0], &c, 1) != 1) {
+		perror("nested: work_block");
+		exit(1);
+	}
+}
+
+HANDLER void work_var(uint64_t ns)
+{
+	spin_ns(ns);
+}
+
+HANDLER void parse(void)
+{
+	TIMED_IN(stats[H_CPU], parse_child_ns, work_cpu(opt_cpu_us));
+}
+
+HANDLER void req(void)
+{
+	TIMED_IN(stats[H_PARSE], req_child_ns, parse());
+	for (uint64_t i = 0; i < opt_k; i++)
+		TIMED_IN(stats[H_CPU], req_child_ns, work_cpu(opt_cpu_us));
+	TIMED_IN(stats[H_SLEEP], req_child_ns, work_sleep(opt_sleep_us));
+	if (opt_block_us)
+		TIMED_IN(stats[H_BLOCK], req_child_ns, work_block(opt_block_us));
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest rank: the ceil(p/100 * n)-th smallest. */
+static uint64_t percentile(const uint64_t *sorted, uint64_t n, unsigned p)
+{
+	uint64_t rank = (p * n + 99) / 100;
+
+	return n ? sorted[rank ? rank - 1 : 0] : 0;
+}
+
+/* Answers each work_block() after the time it asks for. */
+static void *waker(void *arg)
+{
+	uint64_t us;
+
+	(void)arg;
+	while (read(wake_req[0], &us, sizeof(us)) == sizeof(us)) {
+		sleep_ns(us * 1000);
+		if (write(wake_resp[1], "x", 1) != 1)
+			break;
+	}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t requests = 200, outside = 5, n_var = 100, *var_ns;
+	bool wait = false, linger = false;
+	pthread_t helper;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "r:k:x:c:s:b:v:wl")) != -1) {
+		switch (opt) {
+		case 'r': requests = arg_u64(optarg, 'r'); break;
+		case 'k': opt_k = arg_u64(optarg, 'k'); break;
+		case 'x': outside = arg_u64(optarg, 'x'); break;
+		case 'c': opt_cpu_us = arg_u64(optarg, 'c'); break;
+		case 's': opt_sleep_us = arg_u64(optarg, 's'); break;
+		case 'b': opt_block_us = arg_u64(optarg, 'b'); break;
+		case 'v': n_var = arg_u64(optarg, 'v'); break;
+		case 'w': wait = true; break;
+		case 'l': linger = true; break;
+		default:
+			fprintf(stderr, "usage: nested [-r R] [-k K] [-x X] [-c CPU_US] [-s SLEEP_US] "
+				"[-b BLOCK_US] [-v V] [-w] [-l]\n");
+			return 2;
+		}
+	}
+	var_ns = calloc(n_var + 1, sizeof(*var_ns));
+	if (!var_ns || pipe(wake_req) || pipe(wake_resp) || pthread_create(&helper, NULL, waker, NULL)) {
+		perror("nested: set-up");
+		return 1;
+	}
+	target_wait_start(wait);
+
+	for (uint64_t i = 0; i < outside; i++) {
+		uint64_t t0 = now_ns(), d;
+
+		work_cpu(opt_cpu_us);
+		d = now_ns() - t0;
+		tstat_add(&stats[H_CPU], d);
+		tstat_add(&outside_cpu, d);
+	}
+	for (uint64_t i = 0; i < n_var; i++) {
+		uint64_t t0 = now_ns();
+
+		work_var((1 + (37 * i) % 100) * opt_cpu_us * 1000 / 20);
+		var_ns[i] = now_ns() - t0;
+		tstat_add(&stats[H_VAR], var_ns[i]);
+	}
+	for (uint64_t i = 0; i < requests; i++)
+		TIMED(stats[H_REQ], req());
+
+	close(wake_req[1]);
+	pthread_join(helper, NULL);
+	json_begin("nested");
+	json_tstats("handlers", handler_names, stats, H_COUNT);
+	json_u64("requests", requests);
+	json_u64("k", opt_k);
+	printf(",\"outside\":{\"calls\":%" PRIu64 ",\"total_ns\":%" PRIu64 "}", outside_cpu.calls,
+	       outside_cpu.total_ns);
+	printf(",\"self_ns\":{\"req\":%" PRIu64 ",\"parse\":%" PRIu64 "}",
+	       stats[H_REQ].total_ns - req_child_ns, stats[H_PARSE].total_ns - parse_child_ns);
+	qsort(var_ns, n_var, sizeof(*var_ns), cmp_u64);
+	printf(",\"percentiles\":{\"work_var\":{\"p50_ns\":%" PRIu64 ",\"p90_ns\":%" PRIu64
+	       ",\"p99_ns\":%" PRIu64 "}}",
+	       percentile(var_ns, n_var, 50), percentile(var_ns, n_var, 90),
+	       percentile(var_ns, n_var, 99));
+	json_end();
+	free(var_ns);
+	target_linger(linger);
+	return 0;
+}
