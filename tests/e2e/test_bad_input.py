@@ -335,5 +335,170 @@ def snapshot_random_bytes():
                 raise AssertionError("message: " + r.stderr)
 
 
+# --- security ---------------------------------------------------------------
+
+PLACEHOLDER = b"weird_name_placeholder_0123456789"
+# ESC ] ... BEL sets a terminal's title; then a newline, DEL, two bytes that are
+# not UTF-8, a right-to-left override (U+202E), a quote and a backslash.
+HOSTILE = b'w\x1b]0;pwned\x07\n\x7f\xff\xfe\xe2\x80\xae"q\\'
+HOSTILE = HOSTILE + b"_" * (len(PLACEHOLDER) - len(HOSTILE))
+# What JSON must carry: each byte that is not UTF-8 as U+FFFD (json_out.h).
+HOSTILE_TEXT = HOSTILE.decode("utf-8", errors="replace")
+
+
+def hostile_target(d):
+    """A copy of tests/targets/weird_names whose handler is named HOSTILE, in a
+    directory whose name holds a newline and an escape sequence."""
+    with open(target("weird_names"), "rb") as f:
+        data = f.read()
+    if data.count(PLACEHOLDER) < 1:
+        raise AssertionError("weird_names has no symbol %r" % PLACEHOLDER)
+    bindir = os.path.join(d, "bin\n\x1b[1mdir")
+    os.mkdir(bindir)
+    exe = os.path.join(bindir, "svc")
+    with open(exe, "wb") as f:
+        f.write(data.replace(PLACEHOLDER, HOSTILE))
+    os.chmod(exe, 0o755)
+    return exe
+
+
+def hostile_flows(d, exe, symbol="w*pwned*", name="flows\x1b[2J.yaml"):
+    # JSON strings are YAML double-quoted strings: the escapes carry the bytes.
+    return fptest.write(os.path.join(d, name), "bundles:\n  odd:\n    exe: %s\n    handlers:\n"
+                        "      weird: %s\nflows:\n  f:\n    entry: odd.weird\n"
+                        % (json.dumps(exe), json.dumps(symbol)))
+
+
+UNSAFE_CODE_POINTS = set(range(0x20)) - {0x0a} | {0x7f} | set(range(0x80, 0xa0)) | \
+    set(range(0x202a, 0x202f)) | set(range(0x2066, 0x206a))
+
+
+def terminal_safe(data, what):
+    """data (bytes) can go to a terminal: valid UTF-8, no control character but
+    newline, no bidirectional override."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise AssertionError("%s is not valid UTF-8 (%s):\n%r" % (what, e, data))
+    bad = sorted({"U+%04X" % ord(c) for c in text if ord(c) in UNSAFE_CODE_POINTS})
+    if bad:
+        raise AssertionError("%s prints %s unescaped:\n%r" % (what, ", ".join(bad), data))
+
+
+def run_bytes(*args, **kw):
+    return subprocess.run([fptest.FLOWPROF, *args], capture_output=True, timeout=60, **kw)
+
+
+@test
+def hostile_names_escaped_in_snapshot_and_report():
+    """A handler symbol and a binary path with control characters, an escape
+    sequence, a newline, a bidi override and invalid UTF-8: the snapshot is valid
+    JSON carrying them escaped (no raw control byte), and report prints them,
+    like every other string, safe for a terminal."""
+    d = fptest.tmpdir()
+    exe = hostile_target(d)
+    flows = hostile_flows(d, exe)
+    out = os.path.join(d, "snap.json")
+    r = run_bytes("record", "-f", flows, "-o", out, "--", exe, input=b"go\n")
+    eq(r.returncode, 0, "record exit status\n%r" % r.stderr)
+    terminal_safe(r.stderr, "record's stderr")
+    with open(out, "rb") as f:
+        raw = f.read()
+    bad = sorted({"0x%02x" % b for b in raw if b < 0x20 and b != 0x0a})
+    if bad:
+        raise AssertionError("snapshot holds raw control bytes %s" % ", ".join(bad))
+    s = json.loads(raw)  # strict: fails on a raw control character inside a string
+    h = fptest.handler(s, "odd.weird")
+    eq(h["calls"], 10, "calls of the hostile handler")
+    eq(h["symbol"], HOSTILE_TEXT, "symbol in the snapshot")
+    eq(h["binary"], exe, "binary in the snapshot")
+    eq(s["flow_file"], flows, "flow_file in the snapshot")
+    r = run_bytes("report", out)
+    eq(r.returncode, 0, "report exit status\n%r" % r.stderr)
+    terminal_safe(r.stdout, "report")
+    r = run_bytes("record", "-f", flows, "--", exe, input=b"go\n")  # table to stdout
+    eq(r.returncode, 0, "record (table) exit status\n%r" % r.stderr)
+    terminal_safe(r.stdout.split(b"done 90\n", 1)[-1], "record's table")
+
+
+@test
+def hostile_names_escaped_by_check():
+    """`check` lists every resolved symbol and binary: escaped."""
+    d = fptest.tmpdir()
+    exe = hostile_target(d)
+    r = run_bytes("check", "-f", hostile_flows(d, exe))
+    eq(r.returncode, 0, "check exit status\n%r" % r.stderr)
+    terminal_safe(r.stdout, "check's output")
+    terminal_safe(r.stderr, "check's stderr")
+
+
+@test
+def hostile_names_escaped_in_errors():
+    """An absent symbol, printable, close to the hostile one (each control or
+    non-UTF-8 byte replaced by '_'): the error names the binary (as the process
+    runs it) and offers the hostile name among the closest: both escaped."""
+    d = fptest.tmpdir()
+    exe = hostile_target(d)
+    near = "".join(chr(b) if 0x20 <= b < 0x7f else "_" for b in HOSTILE)
+    flows = hostile_flows(d, exe, symbol=near, name="flows.yaml")
+    r = run_bytes("record", "-f", flows, "-d", "1")
+    eq(r.returncode, 1, "record exit status\n%r" % r.stderr)
+    if b"closest: " not in r.stderr:
+        raise AssertionError("no closest names offered: %r" % r.stderr)
+    terminal_safe(r.stderr, "the error message")
+
+
+@test
+def snapshot_mode_0600():
+    """Snapshots name internal symbols: mode 0600 whatever the umask, also when
+    replacing a world-readable file."""
+    d = fptest.tmpdir()
+    exe = target("puppet")
+    out = os.path.join(d, "snap.json")
+    fptest.write(out, "old\n")
+    os.chmod(out, 0o666)
+    r = subprocess.run([fptest.FLOWPROF, "record", "-f", flows_for(d, exe), "-o", out, "--",
+                        exe], input="run 5\nquit\n", capture_output=True, text=True,
+                       timeout=60, preexec_fn=lambda: os.umask(0))
+    eq(r.returncode, 0, "record exit status\n" + r.stderr)
+    eq(os.stat(out).st_mode & 0o777, 0o600, "snapshot mode")
+    eq(fptest.handler(fptest.load_json(out), "app.request")["calls"], 5, "calls")
+    merged = os.path.join(d, "merged.json")
+    r = subprocess.run([fptest.FLOWPROF, "merge", out, out, "-o", merged], capture_output=True,
+                       text=True, timeout=60, preexec_fn=lambda: os.umask(0))
+    eq(r.returncode, 0, "merge exit status\n" + r.stderr)
+    eq(os.stat(merged).st_mode & 0o777, 0o600, "merged snapshot mode")
+
+
+@test
+def flow_file_never_executes_anything():
+    """Whatever a flow file names, flowprof reads it and never runs it: exe, comm,
+    library and symbol strings that are shell commands create no file, through
+    check and record."""
+    d = fptest.tmpdir()
+    marks = [os.path.join(d, "ran-%d" % i) for i in range(5)]
+    exe_cmd = "/bin/sh -c 'touch %s'" % marks[0]
+    flows = fptest.write(os.path.join(d, "evil.yaml"), """\
+bundles:
+  shell:
+    exe: %s
+    handlers:
+      h: main
+  subst:
+    exe: "$(touch %s)"
+    handlers:
+      h: "`touch %s`"
+  lib:
+    comm: "sh -c 'touch %s'"
+    handlers:
+      h: { symbol: main, library: "/bin/sh -c 'touch %s'" }
+""" % (json.dumps(exe_cmd), marks[1], marks[2], marks[3], marks[4]))
+    for args in (["check", "-f", flows], ["record", "-f", flows, "-d", "1"]):
+        r = fptest.flowprof(*args, check=False, cwd=d)
+        eq(r.returncode, 1, "%s exit status\n%s" % (args[0], r.stderr))
+    eq([m for m in marks if os.path.exists(m)], [], "files created by the flow file")
+    eq(sorted(os.listdir(d)), ["evil.yaml"], "files in the flow file's directory")
+
+
 if __name__ == "__main__":
     fptest.main()
