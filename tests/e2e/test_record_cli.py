@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""`flowprof record` as a user drives it, against real targets.
+
+- `-p PID,PID`: exactly the listed processes, each counted on its own; an
+  unlisted process of the same executable is not recorded; the recording
+  ends when every listed process has exited;
+- `-- CMD ARGS`: attached before the command runs (its first calls counted),
+  its output passed through unchanged, the recording ends with it;
+- `-d SECONDS` ends the recording on time, the target keeps running;
+- `-i`: in-flight calls sampled;
+- SIGINT / SIGTERM mid-recording: the snapshot so far, exit 130 / 143, and
+  the target answers on as if nothing happened;
+- the snapshot is written atomically, mode 0600, even under umask 0;
+- command-line errors: no flow file, a pid that does not exist.
+"""
+import os
+import signal
+import stat
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fptest  # noqa: E402
+from fptest import test  # noqa: E402
+import test_core as core  # noqa: E402
+
+P = "nested."
+SMALL = ["-k", "2", "-x", "1", "-v", "10", "-c", "50", "-s", "50", "-b", "50"]
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+@test
+def pid_list_records_only_those():
+    core.need("nested")
+    d = fptest.tmpdir()
+    out = os.path.join(d, "snap.json")
+    runs = {"a": 30, "b": 50, "c": 70}
+    t = {k: core.Target("nested", "-r", str(r), *SMALL, *(["-l"] if k == "c" else []))
+         for k, r in runs.items()}
+    rec = core.Recorder(core.flowfile("nested"), "-p", "%d,%d" % (t["a"].pid, t["b"].pid),
+                        out=out, umask=0)
+    rec.wait_recording()
+    for k in ("c", "a", "b"):
+        t[k].release()
+    rep = {k: t[k].finish() for k in ("a", "b")}
+    rep["c"] = t["c"].report()
+    rc, _, err = rec.finish(timeout=30)
+    fptest.eq(rc, 0, "flowprof exit status once a and b exited (stderr:\n%s)" % err)
+    fptest.eq(t["c"].p.poll(), None, "the unlisted process still runs")
+    t["c"].finish()
+
+    fptest.eq(mode_of(out), 0o600, "snapshot file mode under umask 0")
+    snap = fptest.load_json(out)
+    hs = core.handlers(snap)
+    for name in rep["a"]["handlers"]:
+        want = {t[k].pid: rep[k]["handlers"][name]["calls"] for k in ("a", "b")}
+        got = {i["pid"]: i["calls"] for i in hs[P + name]["instances"]}
+        fptest.eq(got, want, P + name + " calls per process (c is not listed)")
+        fptest.eq(hs[P + name]["calls"], sum(want.values()), P + name + " calls")
+        fptest.eq(hs[P + name]["incomplete"], 0, P + name + " incomplete")
+    fptest.eq(fptest.flow(snap, "request")["invocations"], runs["a"] + runs["b"],
+              "request invocations")
+    fptest.eq([(b["name"], sorted(b["pids"]), b["threads"]) for b in snap["bundles"]],
+              [("nested", sorted([t["a"].pid, t["b"].pid]), 2)], "bundles (name, pids, threads)")
+    core.check_counters_zero(snap)
+
+
+@test
+def command_mode_starts_attached():
+    """`-- CMD`: the command's very first calls are counted (it runs only once
+    every probe is attached), its stdout comes through byte for byte."""
+    core.need("nested")
+    d = fptest.tmpdir()
+    out = os.path.join(d, "snap.json")
+    rc, stdout, stderr = core.run_record(core.flowfile("nested"), "-o", out, "--",
+                                         core.target_path("nested"), "-r", "50", *SMALL)
+    fptest.eq(rc, 0, "flowprof exit status (stderr:\n%s)" % stderr)
+    lines = stdout.splitlines(keepends=True)
+    fptest.eq(len(lines), 1, "stdout lines (only the command's report): %r" % stdout)
+    rep = core.parse_report(stdout, "nested")
+    fptest.eq(stdout, lines[0], "stdout")
+    if not any(ln.startswith("flowprof: recording") for ln in stderr.splitlines()):
+        raise AssertionError("no 'flowprof: recording' line on stderr:\n" + stderr)
+    snap = fptest.load_json(out)
+    core.check_counts(snap, rep, P)
+    fptest.eq([(b["name"], b["pids"], b["threads"]) for b in snap["bundles"]],
+              [("nested", [rep["pid"]], 1)], "bundles (name, pids, threads)")
+    fptest.eq(mode_of(out), 0o600, "snapshot file mode")
+    core.check_counters_zero(snap)
+
+
+class Echo:
+    """tests/targets/echo: one answer line per line sent."""
+
+    def __init__(self):
+        self.t = core.Target("echo", "-c", "100", wait=False)
+        self.sent = 0
+
+    def ask(self, n, text="hello"):
+        for _ in range(n):
+            self.t.p.stdin.write((text + "\n").encode())
+            self.t.p.stdin.flush()
+            self.sent += 1
+            fptest.eq(self.t.out.line(30), "ok %d %d" % (self.sent, len(text)), "echo's answer")
+
+    def finish(self):
+        rep = self.t.finish()
+        fptest.eq(rep["handlers"]["serve"]["calls"], self.sent, "echo's own serve count")
+        return rep
+
+
+@test
+def duration_stops_on_time():
+    core.need("echo")
+    d = fptest.tmpdir()
+    out = os.path.join(d, "snap.json")
+    echo = Echo()
+    echo.ask(3)  # before the recording: not counted
+    rec = core.Recorder(core.flowfile("echo"), "-p", str(echo.t.pid), "-d", "1", out=out)
+    rec.wait_recording()
+    echo.ask(10)
+    rc, _, err = rec.finish(timeout=30)
+    elapsed = time.time() - rec.recording_at
+    fptest.eq(rc, 0, "flowprof exit status (stderr:\n%s)" % err)
+    if not 0.9 <= elapsed <= 5:
+        raise AssertionError("-d 1: flowprof ran %.2f s after 'recording'" % elapsed)
+    snap = fptest.load_json(out)
+    fptest.near(snap["duration_s"], 1.0, 0.1, "duration_s")
+    hs = core.handlers(snap)
+    fptest.eq((hs["echo.serve"]["calls"], hs["echo.work_cpu"]["calls"]), (10, 10),
+              "serve and work_cpu calls during the recording")
+    fptest.eq(core.edges(snap), {("echo.serve", "echo.work_cpu"): 10}, "edges")
+    echo.ask(5)  # after: the target is unharmed
+    echo.finish()
+
+
+def stop_with(sig, want_rc):
+    core.need("echo")
+    d = fptest.tmpdir()
+    out = os.path.join(d, "snap.json")
+    echo = Echo()
+    rec = core.Recorder(core.flowfile("echo"), "-p", str(echo.t.pid), out=out)
+    rec.wait_recording()
+    echo.ask(20)
+    rec.signal(sig)
+    rc, _, err = rec.finish(timeout=30)
+    fptest.eq(rc, want_rc, "flowprof exit status after %s (stderr:\n%s)"
+              % (signal.Signals(sig).name, err))
+    fptest.eq(sorted(os.listdir(d)), ["snap.json"], "files in the output directory")
+    fptest.eq(mode_of(out), 0o600, "snapshot file mode")
+    snap = fptest.load_json(out)
+    hs = core.handlers(snap)
+    fptest.eq((hs["echo.serve"]["calls"], hs["echo.serve"]["incomplete"]), (20, 0),
+              "serve (calls, incomplete)")
+    fptest.eq(hs["echo.work_cpu"]["calls"], 20, "work_cpu calls")
+    fptest.eq(fptest.flow(snap, "line")["visits"], {"echo.work_cpu": 1.0}, "line visits")
+    core.check_counters_zero(snap)
+    echo.ask(7, "still here")
+    echo.finish()
+
+
+@test
+def sigint_writes_snapshot_target_unharmed():
+    stop_with(signal.SIGINT, 130)
+
+
+@test
+def sigterm_writes_snapshot_target_unharmed():
+    stop_with(signal.SIGTERM, 143)
+
+
+@test
+def interval_samples_inflight():
+    """-i 0.01: nested is inside req nearly all the time, inside work_sleep
+    about a quarter of it."""
+    core.need("nested")
+    snap, rep, _ = core.record_target("nested", "nested",
+                                      ["-r", "400", "-x", "0", "-v", "0", "-c", "200",
+                                       "-s", "300", "-b", "0"], "-i", "0.01")
+    hs = core.handlers(snap)
+    core.check_counts(snap, rep, P)
+    req, sleep = hs[P + "req"]["inflight_mean"], hs[P + "work_sleep"]["inflight_mean"]
+    if not 0.7 <= req <= 1.0:
+        raise AssertionError("req inflight_mean %r, want 0.7..1.0" % req)
+    if not 0.05 <= sleep <= 0.6:
+        raise AssertionError("work_sleep inflight_mean %r, want 0.05..0.6" % sleep)
+
+
+@test
+def missing_flow_file_is_usage_error():
+    core.need()
+    d = fptest.tmpdir()
+    out = os.path.join(d, "snap.json")
+    r = fptest.flowprof("record", "-p", str(os.getpid()), "-o", out, check=False, timeout=30)
+    fptest.eq(r.stderr.splitlines()[:1], ["flowprof record: no flow file: use -f FILE"],
+              "first stderr line")
+    fptest.eq(r.returncode, 2, "exit status (EXIT_USAGE, user/commands.h)")
+    fptest.eq(os.listdir(d), [], "files written")
+
+
+@test
+def nonexistent_pid_is_error():
+    core.need()
+    d = fptest.tmpdir()
+    out = os.path.join(d, "snap.json")
+    pid = next(p for p in range(4194303, 0, -1) if not os.path.exists("/proc/%d" % p))
+    r = fptest.flowprof("record", "-f", core.flowfile("nested"), "-p", str(pid), "-o", out,
+                        check=False, timeout=30)
+    fptest.eq(r.stderr.splitlines()[:1], ["flowprof: error: -p %d: no such process" % pid],
+              "first stderr line")
+    fptest.eq(r.returncode, 1, "exit status")
+    fptest.eq(os.listdir(d), [], "files written")
+
+
+if __name__ == "__main__":
+    fptest.main()
