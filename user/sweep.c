@@ -1303,6 +1303,42 @@ void sweep_print_table(FILE *out, const struct sweep *sw, bool ascii)
 		s->max_abs_err_response * 100);
 }
 
+/* ---- `flowprof report` ----------------------------------------------------- */
+
+bool sweep_file_is_document(const char *path)
+{
+	char buf[256];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return sweep_is_document(buf, n);
+}
+
+int sweep_report(const char *path, bool json, FILE *out)
+{
+	struct sweep sw;
+	char err[1024];
+
+	if (sweep_load(path, &sw, err, sizeof(err))) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (json) {
+		char *doc = sweep_to_json(&sw, true);
+
+		fputs(doc, out);
+		free(doc);
+	} else {
+		sweep_print_table(out, &sw, !locale_is_utf8());
+	}
+	sweep_free(&sw);
+	return 0;
+}
+
 /* ---- freeing ------------------------------------------------------------ */
 
 static void step_free(struct sweep_step *st)

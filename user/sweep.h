@@ -172,4 +172,11 @@ void sweep_print_table(FILE *out, const struct sweep *sw, bool ascii);
 
 void sweep_free(struct sweep *sw);
 
+/* For `flowprof report`: true when the file at path is a sweep document. */
+bool sweep_file_is_document(const char *path);
+
+/* `flowprof report SWEEP.json`: the table, or with json the document as
+ * loaded and written again. Errors are logged; returns 0 or -1. */
+int sweep_report(const char *path, bool json, FILE *out);
+
 #endif
