@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "collect.h"
 #include "commands.h"
 #include "flowfile.h"
+#include "metrics.h"
 #include "options.h"
 #include "report.h"
 #include "resolve.h"
@@ -45,6 +47,7 @@ struct record_args {
 	bool no_oncpu;
 	int max_instances;
 	char **cmd;		/* after `--` */
+	const char *listen;	/* --listen: serve live metrics while recording */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -59,6 +62,7 @@ enum {
 	OPT_NO_ONCPU,
 	OPT_MAX_INSTANCES,
 	OPT_JSON,
+	OPT_LISTEN,
 };
 
 static const struct argp_option record_options[] = {
@@ -70,6 +74,9 @@ static const struct argp_option record_options[] = {
 	{ "output", 'o', "FILE", 0, "Write the snapshot to FILE (JSON, mode 0600, atomic); "
 	  "without -o the report is printed", 0 },
 	{ "json", OPT_JSON, NULL, 0, "Without -o: print the snapshot JSON instead of the table", 0 },
+	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
+	  "While recording, serve live metrics for Prometheus on ADDR:PORT, e.g. 127.0.0.1:9464 "
+	  "(as 'flowprof serve')", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more (repeat for libbpf debug output)", 0 },
 	{ "mode", OPT_MODE, "MODE", 0,
 	  "Attach mechanism: auto (default), session, multi or single", 1 },
@@ -108,6 +115,9 @@ static error_t parse_record(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_JSON:
 		a->json = true;
+		break;
+	case OPT_LISTEN:
+		a->listen = arg;
 		break;
 	case OPT_MODE: {
 		int m = attach_mode_parse(arg);
@@ -314,6 +324,44 @@ static void pin_sites_to(struct resolution *res, int pid)
 	}
 }
 
+/* ---- --listen: live metrics while recording (metrics.h) ------------------ */
+
+struct record_live {
+	atomic_bool ready;	/* the window is open: base and t_start are set */
+	const struct record_args *a;
+	struct recorder *rec;
+	const struct flowfile *ff;
+	const struct resolution *res;
+	const struct calibration *cal;
+	const struct snapshot *base;
+	time_t started;
+	uint64_t t_start;
+};
+
+/* One scrape: the window so far, as the snapshot at the end will count it. */
+static int record_live_collect(void *ctx, struct snapshot *s, struct metrics_extra *x)
+{
+	struct record_live *l = ctx;
+	struct snapshot now = { 0 };
+	struct calibration cal;
+	char err[512];
+	int rc = -1;
+
+	(void)x;
+	if (!atomic_load(&l->ready))
+		return -1; /* 503 until the probes are in place */
+	cal = *l->cal;
+	calibrate_finish(&cal, l->rec);
+	if (collect_snapshot(l->rec, l->ff, l->res, &now))
+		goto out;
+	fill_header(&now, l->a, l->started, (double)(now_ns() - l->t_start) / 1e9);
+	fill_probe_costs(&now, &cal, l->res);
+	rc = snapshot_delta(&now, l->base, s, err, sizeof(err));
+out:
+	snapshot_free(&now);
+	return rc;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_args a = { .interval_s = 1.0, .mode = ATTACH_AUTO };
@@ -335,9 +383,20 @@ int cmd_record(int argc, char **argv)
 	long samples = 0;
 	time_t started;
 	char err[1024];
+	struct metrics_server *srv = NULL;
+	struct record_live live = { .a = &a, .rec = &rec, .ff = &ff, .res = &res, .cal = &cal,
+				    .base = &base };
 
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return EXIT_USAGE;
+	if (a.listen) { /* bind first: a busy port fails before anything is attached */
+		srv = metrics_server_start(a.listen, record_live_collect, NULL, &live, err,
+					   sizeof(err));
+		if (!srv) {
+			log_error("%s", err);
+			goto cleanup;
+		}
+	}
 
 	if (flowfile_load(a.flow_path, &ff, err, sizeof(err))) {
 		log_error("%s", err);
@@ -401,6 +460,12 @@ int cmd_record(int argc, char **argv)
 	 * fall outside it, so rates are calls / duration exactly. */
 	collect_snapshot(&rec, &ff, &res, &base);
 	t_start = now_ns();
+	if (srv) {
+		live.started = started;
+		live.t_start = t_start;
+		atomic_store(&live.ready, true);
+		fprintf(stderr, "flowprof: serving live metrics on %s\n", metrics_server_url(srv));
+	}
 	if (child > 0) {
 		if (write(go_fd, "g", 1) != 1)
 			log_warn("cannot release the command: %s", strerror(errno));
@@ -443,6 +508,8 @@ int cmd_record(int argc, char **argv)
 		}
 		usleep(20000);
 	}
+	metrics_server_stop(srv);
+	srv = NULL;
 	collect_snapshot(&rec, &ff, &res, &end);
 	t_end = now_ns();
 
@@ -474,6 +541,7 @@ int cmd_record(int argc, char **argv)
 	rc = stop_signal == SIGINT ? EXIT_SIGINT : stop_signal == SIGTERM ? EXIT_SIGTERM : EXIT_OK;
 
 cleanup:
+	metrics_server_stop(srv);
 	if (go_fd >= 0)
 		close(go_fd); /* an unreleased command exits without running */
 	if (child > 0 && !child_done && rc == EXIT_ERROR)

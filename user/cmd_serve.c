@@ -7,6 +7,7 @@
  */
 #include <argp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +41,8 @@ static const struct argp_option serve_options[] = {
 	{ "flows", 'f', "FILE", 0, "Flow definition file (YAML; see flowprof(1))", 0 },
 	{ "pid", 'p', "PID[,PID...]", 0, "Record only these processes", 0 },
 	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
-	  "Serve /metrics on ADDR:PORT (default " DEFAULT_LISTEN "; :PORT for every address; "
-	  "port 0 picks a free one)", 0 },
+	  "Serve /metrics on ADDR:PORT (default " DEFAULT_LISTEN ", loopback only; :PORT for "
+	  "every address; port 0 picks a free one)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: Ctrl-C or SIGTERM)", 0 },
 	{ "output", 'o', "FILE", 0, "When stopping, write everything recorded to FILE (JSON, as "
 	  "record -o)", 0 },
@@ -125,7 +126,7 @@ static const char serve_doc[] =
 	"\n"
 	"Examples:\n"
 	"  sudo flowprof serve -f flows.yaml\n"
-	"      every process of the bundles' executables, on http://127.0.0.1:9464/metrics\n"
+	"      every process of the bundles' executables; http://127.0.0.1:9464/metrics\n"
 	"  sudo flowprof serve -f flows.yaml -p 4242 --listen :9464\n"
 	"      process 4242, on every address of the host\n"
 	"  curl -s http://127.0.0.1:9464/metrics | promtool check metrics\n"
@@ -144,10 +145,19 @@ static void on_stop_signal(int sig)
 	stop_signal = sig;
 }
 
+struct serve_state {
+	struct live live;
+	atomic_bool ready;	/* live is started: scrapes may read it */
+};
+
 static int collect_live(void *ctx, struct snapshot *s, struct metrics_extra *x)
 {
+	struct serve_state *st = ctx;
+
 	(void)x;
-	return live_collect(ctx, s);
+	if (!atomic_load(&st->ready))
+		return -1; /* 503 while attaching */
+	return live_collect(&st->live, s);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -156,7 +166,8 @@ int cmd_serve(int argc, char **argv)
 				.live = { .cmd = "serve", .mode = ATTACH_AUTO } };
 	struct argp argp = { serve_options, parse_serve, NULL, serve_doc, NULL, NULL, NULL };
 	struct metrics_server *srv = NULL;
-	struct live live;
+	struct serve_state st = { 0 };
+	struct live *live = &st.live;
 	bool started = false;
 	int rc = EXIT_ERROR;
 	char err[512];
@@ -167,39 +178,49 @@ int cmd_serve(int argc, char **argv)
 	signal(SIGINT, on_stop_signal);
 	signal(SIGTERM, on_stop_signal);
 	signal(SIGPIPE, SIG_IGN);
-	if (live_start(&live, &a.live))
-		goto cleanup;
-	started = true;
-	srv = metrics_server_start(a.listen, collect_live, NULL, &live, err, sizeof(err));
+	/* Bind first: a busy port fails before anything is attached. */
+	srv = metrics_server_start(a.listen, collect_live, NULL, &st, err, sizeof(err));
 	if (!srv) {
 		log_error("%s", err);
 		goto cleanup;
 	}
+	if (live_start(live, &a.live))
+		goto cleanup;
+	started = true;
+	atomic_store(&st.ready, true);
 	fprintf(stderr, "flowprof: serving %d handlers (%zu probe points, %s) in %d process%s "
 		"on %s; attach took %.1f ms; Ctrl-C to stop\n",
-		live.ff.n_handlers, live.rec.n_probes - (size_t)live.cal.n_sites,
-		attach_mode_name(live.rec.mode), live.processes, live.processes == 1 ? "" : "es",
-		metrics_server_url(srv), live.rec.attach_ms);
+		live->ff.n_handlers, live->rec.n_probes - (size_t)live->cal.n_sites,
+		attach_mode_name(live->rec.mode), live->processes, live->processes == 1 ? "" : "es",
+		metrics_server_url(srv), live->rec.attach_ms);
 
 	while (!stop_signal) {
-		if (a.duration_s > 0 && now_ns() - live.t_start >= (uint64_t)(a.duration_s * 1e9))
+		if (a.duration_s > 0 && now_ns() - live->t_start >= (uint64_t)(a.duration_s * 1e9))
 			break;
 		usleep(50000);
 	}
+	fprintf(stderr, "flowprof: stopping after %llu scrapes\n",
+		(unsigned long long)metrics_server_scrapes(srv));
 	metrics_server_stop(srv);
 	srv = NULL;
 	rc = EXIT_OK;
 	if (a.output) {
 		struct snapshot s = { 0 };
 
-		recorder_detach(&live.rec);
-		if (live_collect(&live, &s) || snapshot_write(&s, a.output)) {
-			log_error("cannot write snapshot %s: %m (any previous file is intact)",
-				  a.output);
+		/* The window ends when the maps are read, before the slow detach. */
+		if (live_collect(live, &s)) {
 			rc = EXIT_ERROR;
 		} else {
-			fprintf(stderr, "flowprof: wrote %s (%.1f s; detach %.1f ms)\n", a.output,
-				s.duration_s, live.rec.detach_ms);
+			recorder_detach(&live->rec);
+			s.detach_ms = live->rec.detach_ms;
+			if (snapshot_write(&s, a.output)) {
+				log_error("cannot write snapshot %s: %m (any previous file is intact)",
+					  a.output);
+				rc = EXIT_ERROR;
+			} else {
+				fprintf(stderr, "flowprof: wrote %s (%.1f s; detach %.1f ms)\n",
+					a.output, s.duration_s, live->rec.detach_ms);
+			}
 		}
 		snapshot_free(&s);
 	}
@@ -207,7 +228,7 @@ int cmd_serve(int argc, char **argv)
 cleanup:
 	metrics_server_stop(srv);
 	if (started)
-		live_stop(&live);
+		live_stop(live);
 	free(a.pids);
 	return rc;
 }
