@@ -5,7 +5,7 @@
 set -eu
 
 build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev libncurses-dev libmicrohttpd-dev"
-test_pkgs="libcmocka-dev python3 libclang-rt-14-dev g++ tmux prometheus chromium graphviz"
+test_pkgs="libcmocka-dev python3 libclang-rt-14-dev g++ valgrind tmux prometheus chromium graphviz"
 # make bench compares against bpftrace's equivalent script
 bench_pkgs="bpftrace"
 
