@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "report.h"
 #include "snapshot.h"
+#include "sweep.h"
 #include "util.h"
 
 struct report_args {
@@ -70,6 +71,9 @@ int cmd_report(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return EXIT_USAGE;
+	/* a `flowprof sweep -o` document: its own table (sweep.c) */
+	if (sweep_file_is_document(a.input))
+		return sweep_report(a.input, a.json, stdout) ? EXIT_ERROR : EXIT_OK;
 	if (snapshot_load(a.input, &s, err, sizeof(err))) {
 		log_error("%s", err);
 		goto cleanup;
