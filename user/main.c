@@ -3,6 +3,7 @@
  * flowprof: a kernel-assisted profiler for request-handling services.
  * Command table (as bpftool does it); each command parses its own options.
  */
+#include <argp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,6 +64,9 @@ int main(int argc, char **argv)
 	const char *name = argc > 1 ? argv[1] : NULL;
 
 	libbpf_set_print(libbpf_log);
+	/* argp exits with EX_USAGE (64) on a bad command line; flowprof
+	 * documents 2, as most command-line tools do. */
+	argp_err_exit_status = EXIT_USAGE;
 	if (!name) {
 		usage(stderr);
 		return EXIT_USAGE;
