@@ -6,6 +6,7 @@ set -eu
 
 build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev libncurses-dev libmicrohttpd-dev"
 test_pkgs="libcmocka-dev python3 libclang-rt-14-dev g++ valgrind tmux prometheus chromium graphviz"
+test_pkgs="$test_pkgs redis-server redis-tools libxml2-utils" # sweep (redis-benchmark) and JMVA export (xmllint) tests
 # make bench compares against bpftrace's equivalent script
 bench_pkgs="bpftrace"
 
