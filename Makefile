@@ -42,7 +42,7 @@ VMLINUX := $(VMLINUX_DIR)/vmlinux.h
 BPF_OBJ := $(BUILD)/flowprof.bpf.o
 SKEL := $(BUILD)/flowprof.skel.h
 
-.PHONY: all deps demo check test unit bench clean install
+.PHONY: all deps demo check test unit bench clean install uninstall
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -160,9 +160,20 @@ bench:
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@bench/run-bench.sh $(BENCH_ARGS)
 
+# Installs the binary, the man page and the bash completion under PREFIX
+# (staged under DESTDIR for packaging): make install PREFIX=/usr DESTDIR=/tmp/pkg
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 install: $(BUILD)/flowprof
-	install -D -m 0755 $(BUILD)/flowprof $(DESTDIR)$(PREFIX)/bin/flowprof
+	install -D -m 0755 $(BUILD)/flowprof $(DESTDIR)$(BINDIR)/flowprof
+	install -D -m 0644 man/flowprof.1 $(DESTDIR)$(MANDIR)/man1/flowprof.1
+	install -D -m 0644 completions/flowprof.bash $(DESTDIR)$(BASHCOMPDIR)/flowprof
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/flowprof $(DESTDIR)$(MANDIR)/man1/flowprof.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/flowprof
 
 clean:
 	rm -rf $(BUILD)
