@@ -11,6 +11,7 @@ status, never a crash, and touches no process.
 
 Flow-file syntax errors are in test_flowfile_errors.py.
 """
+import ipaddress
 import json
 import os
 import shlex
@@ -498,6 +499,58 @@ bundles:
         eq(r.returncode, 1, "%s exit status\n%s" % (args[0], r.stderr))
     eq([m for m in marks if os.path.exists(m)], [], "files created by the flow file")
     eq(sorted(os.listdir(d)), ["evil.yaml"], "files in the flow file's directory")
+
+
+def listening_sockets(pid):
+    """[(address, port)] of the TCP sockets process pid listens on (IPv4 and IPv6)."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[len("socket:["):-1])
+    found = []
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        with open(table) as f:
+            next(f)
+            for line in f:
+                cols = line.split()
+                if cols[3] != "0A" or cols[9] not in inodes:  # 0A: LISTEN
+                    continue
+                addr_hex, port_hex = cols[1].split(":")
+                raw = bytes.fromhex(addr_hex)
+                # /proc prints each 32-bit word in host (little-endian) order.
+                raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                found.append((str(ipaddress.ip_address(raw)), int(port_hex, 16)))
+    return found
+
+
+@test
+def serve_binds_loopback_by_default():
+    """`flowprof serve` without --listen: its only listening socket is on 127.0.0.1."""
+    d = fptest.tmpdir()
+    exe = target("puppet")
+    p, pid = puppet()
+    srv = fptest.start([fptest.FLOWPROF, "serve", "-f", flows_for(d, exe), "-p", str(pid)],
+                       text=True)
+    socks = []
+
+    def listening():
+        if srv.poll() is not None:
+            return True
+        socks[:] = listening_sockets(srv.pid)
+        return bool(socks)
+    fptest.wait_for(listening, timeout=30, what="flowprof serve to listen")
+    if srv.poll() is not None:
+        err = srv.stderr.read()
+        if "Address already in use" in err:
+            raise fptest.Skip("port 9464 is taken on this host")
+        raise AssertionError("flowprof serve exited %d:\n%s" % (srv.returncode, err))
+    eq(socks, [("127.0.0.1", 9464)], "listening sockets of flowprof serve")
+    srv.send_signal(2)
+    eq(srv.wait(timeout=30), 0, "serve exit status after SIGINT")
 
 
 if __name__ == "__main__":
