@@ -649,6 +649,49 @@ def more_processes_than_instances():
         p.quit()
 
 
+EDGE_HANDLERS = 130  # 130 x 130 = 16,900 distinct edges: more than DEFAULT_MAX_EDGES (16,384)
+MAX_EDGES = 16384
+
+
+@test
+def edge_map_full():
+    """Each of 130 handlers calls each of the 130 once (16,900 distinct nested
+    pairs, the edge map holds 16,384): the edges past the limit are counted in
+    counters.edges_dropped and said in the report; every call is still counted."""
+    d = fptest.tmpdir()
+    n = EDGE_HANDLERS
+    src = ["#include <stdio.h>", "typedef int (*fn)(int);", "extern fn table[%d];" % n,
+           "volatile int sink;"]
+    for i in range(n):
+        src.append("__attribute__((noinline)) int h%d(int c) { if (c >= 0) return "
+                   "table[c](-1); sink += %d; return sink; }" % (i, i))
+    src.append("fn table[%d] = { %s };" % (n, ", ".join("h%d" % i for i in range(n))))
+    src.append("int main(void) { for (int p = 0; p < %d; p++) for (int c = 0; c < %d; c++) "
+               "table[p](c); puts(\"done\"); return 0; }" % (n, n))
+    c_file = fptest.write(os.path.join(d, "edges.c"), "\n".join(src) + "\n")
+    exe = os.path.join(d, "edges")
+    r = subprocess.run(["cc", "-O1", "-o", exe, c_file], capture_output=True, text=True)
+    eq(r.returncode, 0, "cc\n" + r.stderr)
+    flows = fptest.write(os.path.join(d, "edges.yaml"), "bundles:\n  e:\n    exe: %s\n"
+                         "    handlers:\n%s" % (exe, "".join("      h%d: h%d\n" % (i, i)
+                                                             for i in range(n))))
+    out = os.path.join(d, "snap.json")
+    r = fptest.flowprof("record", "-f", flows, "-o", out, "--", exe, check=False, timeout=300)
+    eq(r.returncode, 0, "flowprof exit status\n" + r.stderr)
+    eq(r.stdout, "done\n", "target output")
+    s = fptest.load_json(out)
+    for i in range(n):
+        eq(calls(s, "e.h%d" % i), (2 * n, 0), "h%d (calls, incomplete)" % i)
+    dropped = n * n - MAX_EDGES
+    eq(counters(s)["edges_dropped"], dropped, "counters.edges_dropped")
+    eq(len(s["edges"]), MAX_EDGES, "edges in the snapshot")
+    eq(sum(e["calls"] for e in s["edges"]), MAX_EDGES, "calls over the edges kept")
+    r = fptest.flowprof("report", out)
+    want = "%d nested calls were not counted as edges: the edge map was full" % dropped
+    if want not in r.stdout:
+        raise AssertionError("the report does not say %r:\n%s" % (want, r.stdout[-3000:]))
+
+
 # --- the disk fills up ------------------------------------------------------
 
 def fill_up(directory, leave):
