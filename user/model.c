@@ -1336,9 +1336,12 @@ static void evaluate(struct build *b, const double *rates, double bg_scale, bool
 			ev->service[k] = m->handlers[st->handler].mean_ns;
 		}
 	}
+	/* anchored on the measurement: the measured held time plus the change of
+	 * the waits below between the measured load and these rates, never less
+	 * than the handler's own work */
 	for (int h = 0; h < b->H; h++) {
 		const struct model_handler *mh = &m->handlers[h];
-		double held = mh->held0_ns + mh->held_oncpu_ns * (ev->stretch - 1);
+		double held = mh->held_ns + mh->held_oncpu_ns * (ev->stretch - b->stretch_meas);
 
 		if (!mh->calls)
 			continue;
@@ -1347,9 +1350,9 @@ static void evaluate(struct build *b, const double *rates, double bg_scale, bool
 
 			if (b->lock_station[to] >= 0 && b->bundle_of[to] == b->bundle_of[h])
 				held += b->edges[e].calls / (double)mh->calls *
-					ev->lock_w[b->lock_station[to]];
+					(ev->lock_w[b->lock_station[to]] - b->lock_wait_meas[to]);
 		}
-		ev->held[h] = held;
+		ev->held[h] = fmax(held, mh->held0_ns);
 	}
 	for (int k = 0; k < K; k++) {
 		struct model_station *st = &m->stations[k];
