@@ -247,8 +247,25 @@ def check_counts(snap, report, prefix, names=None):
 
 
 def check_mean(h, report, name):
-    fptest.near(h["mean_ns"], tmean(report, name), MEAN_REL,
-                "%s mean_ns against the target's own clock" % h["id"], abs_tol=PROBE_TOL_NS)
+    """The kernel's mean against the target's own, within 5% + PROBE_TOL_NS.
+
+    The kernel's window of a call lies inside the caller's, so it can be
+    shorter by the time the thread spent off the CPU just outside it: when
+    other processes compete for the CPUs, a preemption at a probe's return
+    to user space lands there. The target measures its own CPU time around
+    each call, so that time is known: the lower bound gives way by the
+    target's off-CPU time the kernel did not see (0 on an idle machine)."""
+    t = report["handlers"][name]
+    own = t["total_ns"] / t["calls"]
+    own_off = (t["total_ns"] - t["oncpu_ns"]) / t["calls"]
+    seen_off = h["mean_ns"] - h["oncpu_mean_ns"]
+    slack = max(0.0, own_off - seen_off)
+    tol = MEAN_REL * own + PROBE_TOL_NS
+    if not own - tol - slack <= h["mean_ns"] <= own + tol:
+        raise AssertionError("%s mean_ns %.1f, the target's own clock %.1f: want within "
+                             "-%.1f..+%.1f ns (5%% + %d ns, and %.1f ns off the CPU outside "
+                             "the kernel's window)" % (h["id"], h["mean_ns"], own, tol + slack,
+                                                       tol, PROBE_TOL_NS, slack))
 
 
 def check_order(h):
@@ -357,11 +374,22 @@ def t_min_max_percentiles():
         if h["max_ns"] > t["max_ns"] + PROBE_TOL_NS:
             raise AssertionError("%s max_ns %d > the target's own max %d + %d"
                                  % (P + name, h["max_ns"], t["max_ns"], PROBE_TOL_NS))
-    # work_var: 100 durations spread over 10..1000 us; the target's own
-    # nearest-rank percentiles against the histogram's.
-    h, want = hs[P + "work_var"], rep["percentiles"]["work_var"]
-    for p in ("p50_ns", "p90_ns", "p99_ns"):
-        fptest.near(h[p], want[p], PCT_REL, P + "work_var " + p, abs_tol=PROBE_TOL_NS)
+    # work_var: V durations spread over 10..1000 us. A percentile from the
+    # histogram is within one bucket (6.25%) of the nearest-rank value; each
+    # call's duration as the kernel saw it may differ a little from the
+    # target's, which can swap neighbours: so the bounds are the target's own
+    # values two ranks either side, widened by a bucket and the probe cost.
+    h, samples = hs[P + "work_var"], rep["sorted_ns"]["work_var"]
+    fptest.eq(len(samples), V, "work_var samples")
+    for p in (50, 90, 99):
+        rank = -(-p * V // 100)  # ceil
+        lo = samples[max(rank - 3, 0)] * (1 - PCT_REL) - PROBE_TOL_NS
+        hi = samples[min(rank + 1, V - 1)] * (1 + PCT_REL) + PROBE_TOL_NS
+        got = h["p%d_ns" % p]
+        if not lo <= got <= hi:
+            raise AssertionError("%swork_var p%d_ns %.0f, the target's own %d (rank %d of %d): "
+                                 "want %.0f..%.0f" % (P, p, got, samples[rank - 1], rank, V,
+                                                      lo, hi))
 
 
 def t_self_time():
@@ -383,27 +411,50 @@ def t_self_time():
                 "work_cpu time outside req (total - nested in req and parse)",
                 abs_tol=X * PROBE_TOL_NS)
     # Per call, against the target's own: its self time lacks the part of each
-    # nested call's probes that falls outside the nested call's window.
-    for name, n_children in (("req", K + 3), ("parse", 1)):
-        own = rep["self_ns"][name] / rep["handlers"][name]["calls"]
+    # nested call's probes that falls outside the nested call's window, and
+    # any time off the CPU there (see check_mean).
+    def unseen_off(name):
+        t, h = rep["handlers"][name], hs[P + name]
+        return max(0, (t["total_ns"] - t["oncpu_ns"]) - (h["total_ns"] - h["oncpu_ns"]))
+
+    for name, children, n_children in (
+            ("req", ("parse", "work_cpu", "work_sleep", "work_block"), K + 3),
+            ("parse", ("work_cpu",), 1)):
+        calls = rep["handlers"][name]["calls"]
+        own = rep["self_ns"][name] / calls
+        slack = sum(unseen_off(c) for c in children) / calls
         got = hs[P + name]["self_mean_ns"]
-        if not own - PROBE_TOL_NS <= got <= own + n_children * PROBE_TOL_NS:
+        if not own - PROBE_TOL_NS <= got <= own + n_children * PROBE_TOL_NS + slack:
             raise AssertionError("%s%s self_mean_ns %r, the target's own %.1f: want within "
-                                 "-%d..+%d ns" % (P, name, got, own, PROBE_TOL_NS,
-                                                  n_children * PROBE_TOL_NS))
+                                 "-%d..+%.0f ns" % (P, name, got, own, PROBE_TOL_NS,
+                                                    n_children * PROBE_TOL_NS + slack))
 
 
 def t_oncpu():
     snap, rep = nested_run()
     hs = handlers(snap)
-    for name, lo, hi in (("work_cpu", 0.9, 1.0), ("work_var", 0.9, 1.0),
-                         ("work_sleep", 0.0, 0.1), ("work_block", 0.0, 0.1)):
-        h = hs[P + name]
+    # Spinning: > 90% on the CPU; sleeping or blocked: < 10%. On a busy
+    # machine other processes preempt the spinner, and the sleeper spends
+    # longer in the kernel: so the bounds follow the share the target's own
+    # CPU clock saw (~100% and a few % on an idle machine).
+    for name, spins in (("work_cpu", True), ("work_var", True),
+                        ("work_sleep", False), ("work_block", False)):
+        h, t = hs[P + name], rep["handlers"][name]
         ratio = h["oncpu_mean_ns"] / h["mean_ns"]
+        own = min(1.0, t["oncpu_ns"] / t["total_ns"])
+        lo, hi = (0.9 * own, 1.0) if spins else (0.0, max(0.1, own + 0.05))
         if not lo <= ratio <= hi:
-            raise AssertionError("%s on-CPU %.0f ns of %.0f ns (%.1f%%), want %d%%..%d%%"
+            raise AssertionError("%s on-CPU %.0f ns of %.0f ns (%.1f%%), want %.1f%%..%.1f%% "
+                                 "(the target's own CPU clock: %.1f%%)"
                                  % (h["id"], h["oncpu_mean_ns"], h["mean_ns"], ratio * 100,
-                                    lo * 100, hi * 100))
+                                    lo * 100, hi * 100, own * 100))
+    # Against the target's own CPU clock (CLOCK_THREAD_CPUTIME_ID around each
+    # call), within 5% of the call's duration: this holds on a busy machine too.
+    for name, t in rep["handlers"].items():
+        h = hs[P + name]
+        fptest.near(h["oncpu_mean_ns"], t["oncpu_ns"] / t["calls"], 0,
+                    h["id"] + " oncpu_mean_ns against the thread's CPU clock",
+                    abs_tol=MEAN_REL * h["mean_ns"] + PROBE_TOL_NS)
     # req is on the CPU while parse and its K work_cpu spin, not while it sleeps or blocks.
     req, cpu = hs[P + "req"], hs[P + "work_cpu"]
     fptest.near(req["oncpu_mean_ns"], (K + 1) * cpu["oncpu_mean_ns"], 0.1, "req oncpu_mean_ns")

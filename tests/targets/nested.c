@@ -21,7 +21,8 @@
  * work_cpu, work_sleep, work_block, work_var, each timed in its caller;
  * "outside": the X work_cpu calls outside req ({"calls", "total_ns"});
  * "self_ns": {"req", "parse"}: their total minus the time of the calls they
- * timed; "percentiles": {"work_var": {"p50_ns", "p90_ns", "p99_ns"}}.
+ * timed; "percentiles": {"work_var": {"p50_ns", "p90_ns", "p99_ns"}} and
+ * "sorted_ns": {"work_var": [every duration, ascending]}.
  */
 #include <pthread.h>
 
@@ -31,8 +32,9 @@ enum { H_REQ, H_PARSE, H_CPU, H_SLEEP, H_BLOCK, H_VAR, H_COUNT };
 static const char *const handler_names[H_COUNT] = {
 	"req", "parse", "work_cpu", "work_sleep", "work_block", "work_var",
 };
-static struct tstat stats[H_COUNT], outside_cpu;
-static uint64_t req_child_ns, parse_child_ns;
+static struct tstat stats[H_COUNT];
+static uint64_t outside_ns, req_child_ns, parse_child_ns;
+
 
 static uint64_t opt_k = 3, opt_cpu_us = 200, opt_sleep_us = 300, opt_block_us = 300;
 static int wake_req[2], wake_resp[2]; /* work_block -> helper, helper -> work_block */
@@ -65,17 +67,17 @@ HANDLER void work_var(uint64_t ns)
 
 HANDLER void parse(void)
 {
-	TIMED_IN(stats[H_CPU], parse_child_ns, work_cpu(opt_cpu_us));
+	parse_child_ns += TIMED(stats[H_CPU], work_cpu(opt_cpu_us));
 }
 
 HANDLER void req(void)
 {
-	TIMED_IN(stats[H_PARSE], req_child_ns, parse());
+	req_child_ns += TIMED(stats[H_PARSE], parse());
 	for (uint64_t i = 0; i < opt_k; i++)
-		TIMED_IN(stats[H_CPU], req_child_ns, work_cpu(opt_cpu_us));
-	TIMED_IN(stats[H_SLEEP], req_child_ns, work_sleep(opt_sleep_us));
+		req_child_ns += TIMED(stats[H_CPU], work_cpu(opt_cpu_us));
+	req_child_ns += TIMED(stats[H_SLEEP], work_sleep(opt_sleep_us));
 	if (opt_block_us)
-		TIMED_IN(stats[H_BLOCK], req_child_ns, work_block(opt_block_us));
+		req_child_ns += TIMED(stats[H_BLOCK], work_block(opt_block_us));
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -138,21 +140,10 @@ int main(int argc, char **argv)
 	}
 	target_wait_start(wait);
 
-	for (uint64_t i = 0; i < outside; i++) {
-		uint64_t t0 = now_ns(), d;
-
-		work_cpu(opt_cpu_us);
-		d = now_ns() - t0;
-		tstat_add(&stats[H_CPU], d);
-		tstat_add(&outside_cpu, d);
-	}
-	for (uint64_t i = 0; i < n_var; i++) {
-		uint64_t t0 = now_ns();
-
-		work_var((1 + (37 * i) % 100) * opt_cpu_us * 1000 / 20);
-		var_ns[i] = now_ns() - t0;
-		tstat_add(&stats[H_VAR], var_ns[i]);
-	}
+	for (uint64_t i = 0; i < outside; i++)
+		outside_ns += TIMED(stats[H_CPU], work_cpu(opt_cpu_us));
+	for (uint64_t i = 0; i < n_var; i++)
+		var_ns[i] = TIMED(stats[H_VAR], work_var((1 + (37 * i) % 100) * opt_cpu_us * 1000 / 20));
 	for (uint64_t i = 0; i < requests; i++)
 		TIMED(stats[H_REQ], req());
 
@@ -162,8 +153,7 @@ int main(int argc, char **argv)
 	json_tstats("handlers", handler_names, stats, H_COUNT);
 	json_u64("requests", requests);
 	json_u64("k", opt_k);
-	printf(",\"outside\":{\"calls\":%" PRIu64 ",\"total_ns\":%" PRIu64 "}", outside_cpu.calls,
-	       outside_cpu.total_ns);
+	printf(",\"outside\":{\"calls\":%" PRIu64 ",\"total_ns\":%" PRIu64 "}", outside, outside_ns);
 	printf(",\"self_ns\":{\"req\":%" PRIu64 ",\"parse\":%" PRIu64 "}",
 	       stats[H_REQ].total_ns - req_child_ns, stats[H_PARSE].total_ns - parse_child_ns);
 	qsort(var_ns, n_var, sizeof(*var_ns), cmp_u64);
@@ -171,6 +161,10 @@ int main(int argc, char **argv)
 	       ",\"p99_ns\":%" PRIu64 "}}",
 	       percentile(var_ns, n_var, 50), percentile(var_ns, n_var, 90),
 	       percentile(var_ns, n_var, 99));
+	printf(",\"sorted_ns\":{\"work_var\":[");
+	for (uint64_t i = 0; i < n_var; i++)
+		printf("%s%" PRIu64, i ? "," : "", var_ns[i]);
+	printf("]}");
 	json_end();
 	free(var_ns);
 	target_linger(linger);

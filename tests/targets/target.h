@@ -37,6 +37,15 @@ static inline uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* CPU time of the calling thread (a system call, ~0.7 us on the test VM). */
+static inline uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 /* On the CPU the whole time: reads the clock until ns have passed. */
 static inline void spin_ns(uint64_t ns)
 {
@@ -61,12 +70,14 @@ struct tstat {
 	uint64_t total_ns;
 	uint64_t min_ns;
 	uint64_t max_ns;
+	uint64_t oncpu_ns; /* the thread's CPU time during the calls */
 };
 
-static inline void tstat_add(struct tstat *st, uint64_t ns)
+static inline void tstat_add(struct tstat *st, uint64_t ns, uint64_t oncpu_ns)
 {
 	st->calls++;
 	st->total_ns += ns;
+	st->oncpu_ns += oncpu_ns;
 	if (!st->min_ns || ns < st->min_ns)
 		st->min_ns = ns;
 	if (ns > st->max_ns)
@@ -77,29 +88,26 @@ static inline void tstat_merge(struct tstat *into, const struct tstat *from)
 {
 	into->calls += from->calls;
 	into->total_ns += from->total_ns;
+	into->oncpu_ns += from->oncpu_ns;
 	if (from->min_ns && (!into->min_ns || from->min_ns < into->min_ns))
 		into->min_ns = from->min_ns;
 	if (from->max_ns > into->max_ns)
 		into->max_ns = from->max_ns;
 }
 
-/* Times one call in the caller, probe cost included (as a user would see it). */
-#define TIMED(st, call)                                    \
-	do {                                               \
-		uint64_t t0_ = now_ns();                   \
-		call;                                      \
-		tstat_add(&(st), now_ns() - t0_);          \
-	} while (0)
-
-/* The same, and adds the duration to a parent's time in children. */
-#define TIMED_IN(st, child_ns, call)                       \
-	do {                                               \
-		uint64_t t0_ = now_ns(), d_;               \
-		call;                                      \
-		d_ = now_ns() - t0_;                       \
-		tstat_add(&(st), d_);                      \
-		(child_ns) += d_;                          \
-	} while (0)
+/*
+ * Times one call in the caller, as a user would see it (the probes' cost
+ * included): the wall clock, and the thread's CPU clock just outside it.
+ * The value of TIMED() is the wall time in ns.
+ */
+#define TIMED(st, call)                                                      \
+	({                                                                   \
+		uint64_t c0_ = thread_cpu_ns(), t0_ = now_ns(), d_;          \
+		call;                                                        \
+		d_ = now_ns() - t0_;                                         \
+		tstat_add(&(st), d_, thread_cpu_ns() - c0_);                 \
+		d_;                                                          \
+	})
 
 /* Parses a non-negative decimal option value or exits 2. */
 static inline uint64_t arg_u64(const char *s, char opt)
@@ -147,7 +155,7 @@ static inline void target_linger(bool linger)
 /*
  * The report: one JSON line on stdout,
  *   {"target": NAME, "pid": PID, "handlers": {H: {"calls", "total_ns",
- *    "min_ns", "max_ns"}, ...}, ...extra keys}
+ *    "min_ns", "max_ns", "oncpu_ns"}, ...}, ...extra keys}
  * written with json_begin(), json_handlers(), json_u64()... json_end().
  */
 static inline void json_begin(const char *target)
@@ -158,8 +166,8 @@ static inline void json_begin(const char *target)
 static inline void json_tstat(const char *name, const struct tstat *st)
 {
 	printf("\"%s\":{\"calls\":%" PRIu64 ",\"total_ns\":%" PRIu64 ",\"min_ns\":%" PRIu64
-	       ",\"max_ns\":%" PRIu64 "}",
-	       name, st->calls, st->total_ns, st->min_ns, st->max_ns);
+	       ",\"max_ns\":%" PRIu64 ",\"oncpu_ns\":%" PRIu64 "}",
+	       name, st->calls, st->total_ns, st->min_ns, st->max_ns, st->oncpu_ns);
 }
 
 /* "key": {name[0]: stats[0], ...} */
