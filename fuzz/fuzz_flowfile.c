@@ -4,10 +4,12 @@
  * bytes. A flow file is untrusted input: whatever it holds, parsing ends
  * in a flowfile or in one "<path>:<line>:<col>: ..." message, never a crash,
  * a leak or undefined behaviour (ASan + UBSan). Properties checked besides:
- * the message is NUL-terminated within its buffer and names the file, and
- * every parsed handler is found again by its id.
+ * the message is NUL-terminated within its buffer and names file:line:col,
+ * and every parsed index is in range and found again by its name.
  */
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +18,26 @@
 #define FUZZ_PATH "fuzz.yaml"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* "fuzz.yaml:LINE:COL: ..." with LINE, COL >= 1. */
+static bool names_position(const char *msg)
+{
+	const char *p = msg + strlen(FUZZ_PATH ":");
+
+	if (strncmp(msg, FUZZ_PATH ":", strlen(FUZZ_PATH ":")) != 0)
+		return false;
+	for (int field = 0; field < 2; field++) {
+		long v = 0;
+
+		if (*p < '0' || *p > '9')
+			return false;
+		while (*p >= '0' && *p <= '9')
+			v = v * 10 + (*p++ - '0');
+		if (v < 1 || *p++ != ':')
+			return false;
+	}
+	return *p == ' ';
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -27,8 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (flowfile_parse(FUZZ_PATH, (const char *)data, size, &ff, err, sizeof(err) - 1)) {
 		if (err[sizeof(err) - 1] != 'X' || !memchr(err, '\0', sizeof(err) - 1))
 			abort();
-		if (strncmp(err, FUZZ_PATH ":", strlen(FUZZ_PATH ":")) != 0)
-			abort(); /* every message names the file */
+		if (!names_position(err)) {
+			fprintf(stderr, "fuzz_flowfile: message without file:line:col: %s\n", err);
+			abort();
+		}
 		return 0;
 	}
 	for (int i = 0; i < ff.n_handlers; i++) {
