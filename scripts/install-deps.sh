@@ -7,6 +7,9 @@ set -eu
 build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev libncurses-dev libmicrohttpd-dev"
 test_pkgs="libcmocka-dev python3 libclang-rt-14-dev g++ valgrind tmux prometheus chromium graphviz"
 test_pkgs="$test_pkgs redis-server redis-tools libxml2-utils" # sweep (redis-benchmark) and JMVA export (xmllint) tests
+# real services (tests/e2e/test_realworld*.py): USDT targets (sys/sdt.h), redis, nginx with
+# wrk and ab, Debian's CPython (USDT probes), a JDK for HotSpot's probes
+test_pkgs="$test_pkgs systemtap-sdt-dev redis-server redis-tools nginx wrk apache2-utils python3.11 openjdk-17-jdk-headless"
 # make bench compares against bpftrace's equivalent script
 bench_pkgs="bpftrace"
 

@@ -9,6 +9,7 @@
  * take ~0.1 s each to detach (see docs/internals.md).
  */
 #include "attach.h"
+#include "attach_usdt.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -159,6 +160,8 @@ static void build_groups(struct group_list *gl, const struct flowfile *ff,
 	for (size_t i = 0; i < res->n_sites; i++) {
 		const struct probe_site *s = &res->sites[i];
 
+		if (site_is_usdt(s))
+			continue; /* rt_attach() */
 		group_add(group_for(gl, s->binary, s->pid), s->offset, s->ref_ctr_offset,
 			  MAKE_COOKIE(s->handler, entry_flows[s->handler]));
 	}
@@ -302,7 +305,8 @@ static int attach_tracepoints(struct recorder *r)
 	return 0;
 }
 
-static int open_and_load(struct recorder *r, const struct attach_opts *o, char *err, size_t errlen)
+static int open_and_load(struct recorder *r, const struct flowfile *ff, const struct resolution *res,
+			 const struct attach_opts *o, char *err, size_t errlen)
 {
 	struct flowprof_bpf *skel;
 	uint32_t nh = (uint32_t)r->n_handlers, inst = (uint32_t)r->max_instances;
@@ -348,6 +352,8 @@ static int open_and_load(struct recorder *r, const struct attach_opts *o, char *
 	bpf_program__set_autoload(skel->progs.on_thread_exit, r->feat.raw_tp);
 	bpf_program__set_autoload(skel->progs.on_exec, r->feat.raw_tp);
 
+	rt_prepare_load(r, ff, res);
+
 	e = flowprof_bpf__load(skel);
 	if (e) {
 		e = e < 0 ? -e : e;
@@ -379,7 +385,7 @@ static int try_mode(struct recorder *r, const struct flowfile *ff, const struct 
 	n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
 	self_exe[n > 0 ? n : 0] = '\0';
 
-	e = open_and_load(r, o, err, errlen);
+	e = open_and_load(r, ff, res, o, err, errlen);
 	if (e)
 		return e;
 	if (r->feat.raw_tp)
@@ -392,6 +398,8 @@ static int try_mode(struct recorder *r, const struct flowfile *ff, const struct 
 		if (e)
 			break;
 	}
+	if (!e)
+		e = rt_attach(r, ff, res, err, errlen);
 	groups_free(&gl);
 	r->attach_ms = (double)(now_ns() - t0) / 1e6;
 	if (e)

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "usdt.h"
 #include "util.h"
 
 /* libstdc++'s demangler (abi::__cxa_demangle), callable from C. */
@@ -324,8 +325,15 @@ struct elf_file *elf_file_open(const char *path, char *err, size_t errlen)
 	while ((scn = elf_nextscn(elf, scn)) != NULL) {
 		GElf_Shdr sh;
 
+		const char *sname;
+
 		if (!gelf_getshdr(scn, &sh))
 			continue;
+		sname = elf_strptr(elf, shstrndx, sh.sh_name);
+		/* Go's linker writes both; either marks a Go program (user/resolve.c
+		 * refuses return probes in it). */
+		if (sname && (!strcmp(sname, ".go.buildinfo") || !strcmp(sname, ".note.go.buildid")))
+			ef->go = true;
 		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) {
 			have_symtab |= sh.sh_type == SHT_SYMTAB;
 			read_symbols(ef, elf, scn, &sh, &sym_cap);
@@ -355,6 +363,7 @@ void elf_file_close(struct elf_file *ef)
 		free(ef->syms[i].base);
 	}
 	free(ef->syms);
+	usdt_notes_free(ef);
 	free(ef->segs);
 	free(ef->soname);
 	free(ef->runpath);

@@ -19,6 +19,8 @@
 
 #include "resolve.h"
 
+struct usdt_note;
+
 struct elf_sym {
 	char *name;	 /* as in the file (mangled for C++) */
 	char *demangled; /* full demangled name ("Shop::Cart::add(int)"), NULL if not C++ */
@@ -54,6 +56,10 @@ struct elf_file {
 	char *soname;	/* DT_SONAME or NULL */
 	char *runpath;	/* DT_RUNPATH or NULL */
 	char *rpath;	/* DT_RPATH or NULL */
+	bool go;	/* a Go program (.go.buildinfo or a Go build ID note) */
+	struct usdt_note *usdt; /* USDT notes, read on first use (user/usdt.c) */
+	size_t n_usdt;
+	bool usdt_read;
 };
 
 /*

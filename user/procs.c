@@ -206,7 +206,16 @@ bool library_name_matches(const char *base, const char *name)
 	return false;
 }
 
-char *proc_find_library(int pid, const char *name)
+/* Either a library name as in proc_find_library(), or (prefix) the start of
+ * a base name that also holds ".so". */
+static bool library_matches(const char *base, const char *name, bool prefix)
+{
+	if (prefix)
+		return strncmp(base, name, strlen(name)) == 0 && strstr(base, ".so") != NULL;
+	return library_name_matches(base, name);
+}
+
+static char *find_mapped(int pid, const char *name, bool prefix)
 {
 	char path[64], *maps, *line, *save = NULL, *found = NULL;
 	struct stat want;
@@ -244,9 +253,61 @@ char *proc_find_library(int pid, const char *name)
 			continue;
 		}
 		base = strrchr(file, '/') + 1;
-		if (library_name_matches(base, name))
+		if (library_matches(base, name, prefix))
 			found = xstrdup(file);
 	}
 	free(maps);
+	return found;
+}
+
+char *proc_find_library(int pid, const char *name)
+{
+	return find_mapped(pid, name, false);
+}
+
+char *proc_find_library_prefix(int pid, const char *prefix)
+{
+	return find_mapped(pid, prefix, true);
+}
+
+int proc_cmdline(int pid, char ***argv)
+{
+	char path[64], *buf, *p;
+	size_t len = 0, cap = 0;
+	int n = 0;
+
+	*argv = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	buf = read_file(path, &len);
+	if (!buf)
+		return -1;
+	for (p = buf; p < buf + len; p += strlen(p) + 1) {
+		grow_array((void **)argv, &cap, (size_t)n + 2, sizeof(**argv));
+		(*argv)[n++] = xstrdup(p);
+	}
+	free(buf);
+	return n;
+}
+
+void proc_cmdline_free(char **argv, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+char *proc_getenv(int pid, const char *name)
+{
+	char path[64], *buf, *p, *found = NULL;
+	size_t len = 0, nl = strlen(name);
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	buf = read_file(path, &len);
+	if (!buf)
+		return NULL;
+	for (p = buf; p < buf + len && !found; p += strlen(p) + 1)
+		if (strncmp(p, name, nl) == 0 && p[nl] == '=')
+			found = xstrdup(p + nl + 1);
+	free(buf);
 	return found;
 }

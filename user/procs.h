@@ -62,6 +62,18 @@ int procs_by_comm(const char *comm, int **pids);
  */
 char *proc_find_library(int pid, const char *name);
 
+/* The first mapped file whose base name starts with prefix and holds ".so"
+ * ("libpython" finds libpython3.11.so.1.0). NULL if none or gone. */
+char *proc_find_library_prefix(int pid, const char *prefix);
+
+/* The command line of a process: the count, *argv xmalloc'ed (free with
+ * proc_cmdline_free); -1 if the process is gone. */
+int proc_cmdline(int pid, char ***argv);
+void proc_cmdline_free(char **argv, int n);
+
+/* The value of an environment variable of a process (xmalloc'ed), or NULL. */
+char *proc_getenv(int pid, const char *name);
+
 /* true if a file's base name matches a library name as above. */
 bool library_name_matches(const char *basename, const char *name);
 

@@ -24,14 +24,37 @@ enum site_class {
 
 const char *site_class_name(enum site_class c);
 
+/*
+ * What a probe site is. A function site gets an entry probe and a return
+ * probe (uretprobe or uprobe.session) in user/attach.c; the others are USDT
+ * probe points, each an entry-style uprobe of its own, attached by
+ * user/attach_usdt.c (see docs/real-services.md).
+ */
+enum probe_site_kind {
+	PROBE_FUNCTION = 0,	/* a function's entry and its return */
+	PROBE_USDT_ENTRY,	/* usdt: the probe that opens a call of the handler */
+	PROBE_USDT_RETURN,	/* return: the probe that closes it */
+	PROBE_PYTHON_ENTRY,	/* CPython's function__entry: the handler is chosen in BPF */
+	PROBE_PYTHON_RETURN,	/* CPython's function__return */
+	PROBE_PYTHON_LINE_GATE,	/* holds CPython 3.11's line semaphore up: parked on a
+				   gated probe that never runs (docs/real-services.md) */
+	PROBE_JAVA_ENTRY,	/* HotSpot's method__entry */
+	PROBE_JAVA_RETURN,	/* HotSpot's method__return */
+};
+
+const char *probe_site_kind_name(enum probe_site_kind k);
+
 struct probe_site {
+	enum probe_site_kind kind;
 	int handler;		/* index into flowfile.handlers */
 	int pid;		/* only this process; -1: every process running the binary */
 	char *binary;		/* path to attach to, from our mount namespace */
-	char *symbol;		/* symbol as in the ELF file (mangled for C++) */
+	char *symbol;		/* symbol as in the ELF file (mangled for C++), or the
+				   USDT probe as "provider:name" */
 	char *demangled;	/* NULL when not a C++ name */
 	uint64_t offset;	/* file offset of the probe */
 	uint64_t ref_ctr_offset; /* USDT semaphore file offset, 0 if none */
+	char *usdt_args;	/* python/java sites: the note's argument string */
 	enum site_class cls;
 };
 
