@@ -474,6 +474,23 @@ def sigkill_single():
     sigkill_leaves_nothing("single")
 
 
+@test
+def started_command_killed_by_signal_is_said():
+    """record -- CMD where CMD dies of a signal (here SIGABRT, as a C++ program
+    does on an uncaught exception): flowprof says so, and still writes what it
+    measured."""
+    d = fptest.tmpdir()
+    flows = puppet_flows(d, target("puppet"))
+    out = os.path.join(d, "snap.json")
+    r = subprocess.run([fptest.FLOWPROF, "record", "-f", flows, "-o", out, "--",
+                        target("puppet")], input="run 20\nabort\n",
+                       capture_output=True, text=True, timeout=60)
+    if "signal 6" not in r.stderr:
+        raise AssertionError("flowprof does not say the command died of signal 6 (SIGABRT):\n"
+                             + r.stderr)
+    eq(calls(fptest.load_json(out), "puppet.request"), (20, 0), "request before the crash")
+
+
 # --- exceptions -------------------------------------------------------------
 
 THROW_N = 200  # throws from the bottom of the stack: more than MAX_DEPTH (64)

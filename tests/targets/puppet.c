@@ -14,6 +14,7 @@
  *   exec           execs itself again (same pid; prints "ready PID" anew)
  *   exec-in-call   the same, from inside request_exec() (a handler)
  *   exit-in-call   exits with status 3 from inside request_exit() (a handler)
+ *   abort          dies of SIGABRT (as a C++ program does on an uncaught exception)
  *   quit           exits 0
  *
  * Handlers: request() calls work() (nested), so edges request -> work = calls.
@@ -164,6 +165,8 @@ int main(int argc, char **argv)
 			request_exec();
 		} else if (!strcmp(line, "exit-in-call\n")) {
 			request_exit();
+		} else if (!strcmp(line, "abort\n")) {
+			abort();
 		} else if (!strcmp(line, "quit\n")) {
 			return 0;
 		} else {
