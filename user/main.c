@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "resolve a flow file against the running processes, attach nothing" },
 	{ "merge", cmd_merge, "merge snapshots from several hosts or runs exactly" },
 	{ "sweep", cmd_sweep, "drive load at several levels, measure each, hold the model against it" },
+	{ "export", cmd_export, "write the fitted model for Java Modelling Tools (JMVA)" },
 	{ "top", cmd_top, "watch handlers live, refreshed every interval, like top(1)" },
 	{ "serve", cmd_serve, "serve live metrics to Prometheus (OpenMetrics over HTTP)" },
 };

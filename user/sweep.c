@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 
 #include "json_out.h"
-#include "queueing.h"
+#include "model.h"
 #include "units.h"
 #include "util.h"
 
@@ -112,26 +112,10 @@ void sweep_step_measure(struct sweep_step *st, enum sweep_variable v, double thi
 /* ---- the model the sweep fits --------------------------------------------- */
 
 /*
- * Stations with their servers and the demand of each flow, and the measured
- * mix. One closed class: a user's request is a flow drawn from the mix, so a
- * station's demand per request is the mix-weighted sum of the flows'.
+ * The sweep asks model.h: the fitted step's snapshot, with each bundle's
+ * servers as observed over the whole sweep, modelled at the step levels.
+ * One closed class: a user's request is a flow drawn from the measured mix.
  */
-struct sweep_model {
-	struct sm_station {
-		char *name;
-		int servers;
-		double demand_ns;	/* per request of the mix */
-		double *flow_demand_ns;	/* per invocation of each flow */
-	} *stations;
-	int n_stations;
-	char **flow_names;
-	double *flow_share;
-	int n_flows;
-	double demand_ns;		/* sum over stations */
-	double max_throughput_per_s;
-	int bottleneck;
-};
-
 struct sweep_prediction {
 	double throughput_per_s;
 	double response_ns;
@@ -140,223 +124,149 @@ struct sweep_prediction {
 	double *flow_response_ns;
 };
 
-static void sweep_model_free(struct sweep_model *m)
-{
-	for (int k = 0; k < m->n_stations; k++) {
-		free(m->stations[k].name);
-		free(m->stations[k].flow_demand_ns);
-	}
-	free(m->stations);
-	for (int f = 0; f < m->n_flows; f++)
-		free(m->flow_names[f]);
-	free(m->flow_names);
-	free(m->flow_share);
-	memset(m, 0, sizeof(*m));
-}
-
 static void sweep_prediction_free(struct sweep_prediction *p)
 {
 	free(p->flow_response_ns);
 	p->flow_response_ns = NULL;
 }
 
-static int sweep_model_flow(const struct sweep_model *m, const char *name)
+/* The fitted step's snapshot with the threads seen at any load: the lowest
+ * step may not have kept every worker of a pool busy even once. */
+static int fit_snapshot(const struct snapshot *fit, const struct snapshot *servers_from,
+			struct snapshot *out, char *err, size_t errlen)
 {
-	for (int f = 0; f < m->n_flows; f++)
-		if (!strcmp(m->flow_names[f], name))
-			return f;
-	return -1;
-}
-
-/* Servers of a bundle: the flow file's instances x workers, else what was
- * observed (threads that ran handlers, over the whole sweep when known). */
-static int bundle_servers(const struct snap_bundle *b, const struct snap_bundle *seen)
-{
-	int inst;
-
-	if (b->serial)
-		return 1;
-	inst = b->instances > 0 ? b->instances : b->n_pids > 0 ? b->n_pids : 1;
-	if (b->workers > 0)
-		return inst * b->workers;
-	if (seen && seen->threads > 0)
-		return seen->threads;
-	return b->threads > 0 ? b->threads : 1;
-}
-
-/* A handler's own (exclusive) time per call, less the probe's cost. */
-static double handler_self_ns(const struct snap_handler *h)
-{
-	double self;
-
-	if (!h->calls)
-		return 0;
-	self = (double)h->self_ns / (double)h->calls - h->probe_cost_ns;
-	return self > 0 ? self : 0;
-}
-
-static int sweep_model_build(const struct snapshot *s, const struct snapshot *servers_from,
-			     struct sweep_model *m, char *err, size_t errlen)
-{
-	double total_rate = 0;
-
-	memset(m, 0, sizeof(*m));
-	m->n_flows = s->n_flows;
-	m->flow_names = xcalloc((size_t)s->n_flows + 1, sizeof(char *));
-	m->flow_share = xcalloc((size_t)s->n_flows + 1, sizeof(double));
-	for (int f = 0; f < s->n_flows; f++) {
-		m->flow_names[f] = xstrdup(s->flows[f].name);
-		total_rate += (double)s->flows[f].invocations;
-	}
-	if (total_rate <= 0) {
-		snprintf(err, errlen, "no flow was invoked in the step the model is fitted on");
+	memset(out, 0, sizeof(*out));
+	if (snapshot_merge(out, fit, err, errlen))
 		return -1;
-	}
-	for (int f = 0; f < s->n_flows; f++)
-		m->flow_share[f] = (double)s->flows[f].invocations / total_rate;
+	out->duration_s = fit->duration_s;
+	for (int b = 0; servers_from && b < out->n_bundles; b++) {
+		const struct snap_bundle *seen = snapshot_bundle(servers_from, out->bundles[b].name);
 
-	m->stations = xcalloc((size_t)s->n_bundles + 1, sizeof(*m->stations));
-	for (int b = 0; b < s->n_bundles; b++) {
-		const struct snap_bundle *sb = &s->bundles[b];
-		struct sm_station *st = &m->stations[m->n_stations];
-
-		st->name = xstrdup(sb->name);
-		st->servers = bundle_servers(sb, servers_from ? snapshot_bundle(servers_from,
-									       sb->name) : NULL);
-		st->flow_demand_ns = xcalloc((size_t)s->n_flows + 1, sizeof(double));
-		for (int f = 0; f < s->n_flows; f++) {
-			const struct snap_flow *sf = &s->flows[f];
-			const struct snap_handler *entry = snapshot_handler(s, sf->entry);
-			double d = 0;
-
-			if (!sf->invocations)
-				continue;
-			if (entry && !strcmp(entry->bundle, sb->name))
-				d += handler_self_ns(entry);
-			for (int v = 0; v < sf->n_visits; v++) {
-				const struct snap_handler *h = snapshot_handler(s, sf->visits[v].handler);
-
-				if (!h || h == entry || strcmp(h->bundle, sb->name))
-					continue;
-				d += (double)sf->visits[v].calls / (double)sf->invocations *
-				     handler_self_ns(h);
-			}
-			st->flow_demand_ns[f] = d;
-			st->demand_ns += m->flow_share[f] * d;
-		}
-		m->n_stations++;
-	}
-	m->max_throughput_per_s = INFINITY;
-	for (int k = 0; k < m->n_stations; k++) {
-		const struct sm_station *st = &m->stations[k];
-		double xmax = st->demand_ns > 0 ? st->servers / st->demand_ns * 1e9 : INFINITY;
-
-		m->demand_ns += st->demand_ns;
-		if (xmax < m->max_throughput_per_s) {
-			m->max_throughput_per_s = xmax;
-			m->bottleneck = k;
-		}
-	}
-	if (!(m->demand_ns > 0)) {
-		snprintf(err, errlen, "the handlers measured no time in the step the model is "
-			 "fitted on");
-		return -1;
+		if (seen && seen->threads > out->bundles[b].threads)
+			out->bundles[b].threads = seen->threads;
 	}
 	return 0;
 }
 
-/* Predicts the throughput and response time at a level: closed (N users,
- * think time Z seconds) by exact MVA, or open (a rate) by M/M/c stations. */
-static int sweep_model_predict(const struct sweep_model *m, bool open, double level,
-			       double think_s, struct sweep_prediction *p)
+/* The measured mix, and each station's demand per request of it. */
+static double *mix_shares(const struct model *m)
 {
-	struct mva_station *mst = xcalloc((size_t)m->n_stations, sizeof(*mst));
-	double *resid = xcalloc((size_t)m->n_stations, sizeof(double));
-	int rc = -1;
+	double total = 0, *share = xcalloc((size_t)m->n_flows + 1, sizeof(double));
 
-	memset(p, 0, sizeof(*p));
-	if (open) {
-		p->throughput_per_s = level < m->max_throughput_per_s ? level
-								      : m->max_throughput_per_s;
-		for (int k = 0; k < m->n_stations; k++) {
-			const struct sm_station *st = &m->stations[k];
-			double A = level * st->demand_ns / 1e9;
+	for (int f = 0; f < m->n_flows; f++)
+		total += m->flows[f].measured_rate_per_s;
+	for (int f = 0; f < m->n_flows; f++)
+		share[f] = total > 0 ? m->flows[f].measured_rate_per_s / total : 0;
+	return share;
+}
 
-			resid[k] = st->demand_ns * mmc_stretch(st->servers, A);
-		}
-	} else {
-		int n = (int)level;
-		double *x = xcalloc((size_t)n, sizeof(double)), *r = xcalloc((size_t)n, sizeof(double));
-		double *q = xcalloc((size_t)m->n_stations, sizeof(double));
+static double station_demand(const struct model *m, int k, const double *share)
+{
+	double d = 0;
 
-		for (int k = 0; k < m->n_stations; k++) {
-			mst[k].kind = MVA_QUEUE;
-			mst[k].demand = m->stations[k].demand_ns;
-			mst[k].servers = m->stations[k].servers;
-		}
-		if (n >= 1 && !mva_solve(mst, m->n_stations, think_s * 1e9, n, x, r, q)) {
-			p->throughput_per_s = x[n - 1] * 1e9;
-			for (int k = 0; k < m->n_stations; k++)
-				resid[k] = q[k] / x[n - 1]; /* Little: residence per request */
-		} else {
-			n = 0;
-		}
-		free(x);
-		free(r);
-		free(q);
-		if (!n)
-			goto cleanup;
-	}
-	p->response_ns = 0;
+	for (int f = 0; f < m->n_flows; f++)
+		d += share[f] * m->stations[k].demand_ns[f];
+	return d;
+}
+
+/* Utilizations at throughput x: the busiest station names the bottleneck. */
+static void name_bottleneck(const struct model *m, const double *share, double x_per_s,
+			    struct sweep_prediction *p)
+{
+	p->bottleneck = -1;
 	p->bottleneck_utilization = -1;
 	for (int k = 0; k < m->n_stations; k++) {
-		const struct sm_station *st = &m->stations[k];
-		double u = p->throughput_per_s * st->demand_ns / 1e9 / st->servers;
+		double u = x_per_s * station_demand(m, k, share) / 1e9 / m->stations[k].servers;
 
-		p->response_ns += resid[k];
 		if (u > p->bottleneck_utilization) {
 			p->bottleneck_utilization = u;
 			p->bottleneck = k;
 		}
 	}
-	/* each flow's stretch at a station is the station's: R_k / D_k */
+}
+
+/* A flow's share of the response time: its entry's own time against the
+ * mix's (the model's closed curve is for the mix as a whole). */
+static void flow_responses(const struct model *m, const double *share,
+			   struct sweep_prediction *p)
+{
+	double mix = 0;
+
 	p->flow_response_ns = xcalloc((size_t)m->n_flows + 1, sizeof(double));
 	for (int f = 0; f < m->n_flows; f++)
-		for (int k = 0; k < m->n_stations; k++)
-			if (m->stations[k].demand_ns > 0)
-				p->flow_response_ns[f] += m->stations[k].flow_demand_ns[f] * resid[k] /
-							  m->stations[k].demand_ns;
-	rc = 0;
-cleanup:
-	free(mst);
-	free(resid);
-	return rc;
+		if (isfinite(m->flows[f].measured_mean_ns))
+			mix += share[f] * m->flows[f].measured_mean_ns;
+	for (int f = 0; f < m->n_flows; f++)
+		p->flow_response_ns[f] = mix > 0 && isfinite(m->flows[f].measured_mean_ns)
+			? p->response_ns * m->flows[f].measured_mean_ns / mix : NAN;
 }
 
-/* Z such that the model reproduces the fitted step's throughput:
- * the interactive response-time law Z = N / X - R(N), R from MVA at N
- * (which depends on Z a little when N > 1: a few fixed-point rounds). */
-static double sweep_model_fit_think(const struct sweep_model *m, double users, double x_per_s)
+/* The model of s for closed populations users[0..n) with think time z. */
+static int model_closed_at(const struct snapshot *s, int *users, int n, double think_s,
+			   struct model *m, char *err, size_t errlen)
 {
-	double z = users / x_per_s - m->demand_ns / 1e9;
+	struct model_opts o = { .users = users, .n_users = n, .think_s = think_s };
 
-	for (int i = 0; i < 20; i++) {
-		struct sweep_prediction p;
+	return model_build(s, &o, m, err, errlen);
+}
+
+/* Z such that the model reproduces the fitted step's throughput: the
+ * interactive response-time law Z = N / X - R(N), R from the model at N
+ * (which moves a little with Z when N > 1: a few fixed-point rounds). */
+static double fit_think(const struct snapshot *s, double users, double x_per_s)
+{
+	int n = (int)users;
+	double z = 0;
+
+	for (int i = 0; i < 8; i++) {
+		struct model m;
+		char err[256];
 		double next;
 
-		if (z < 0)
-			z = 0;
-		if (sweep_model_predict(m, false, users, z, &p))
+		if (model_closed_at(s, &n, 1, z, &m, err, sizeof(err)))
 			break;
-		next = users / x_per_s - p.response_ns / 1e9;
-		sweep_prediction_free(&p);
-		if (fabs(next - z) < 1e-9)
+		next = users / x_per_s - m.closed.response_ns[0] / 1e9;
+		model_free(&m);
+		if (next < 0)
+			next = 0;
+		if (fabs(next - z) < 1e-9) {
+			z = next;
 			break;
+		}
 		z = next;
 	}
-	return z > 0 ? z : 0;
+	return z;
 }
 
+/* An open step: the measured mix scaled to the step's rate. */
+static int predict_open(const struct snapshot *s, double fit_rate, double rate,
+			struct sweep_prediction *p)
+{
+	struct model_opts o = { .scale = rate / fit_rate };
+	struct model m;
+	double *share, r = 0, x = 0;
+	char err[256];
+
+	memset(p, 0, sizeof(*p));
+	if (!(fit_rate > 0) || model_build(s, &o, &m, err, sizeof(err)))
+		return -1;
+	share = mix_shares(&m);
+	for (int f = 0; f < m.n_flows; f++) {
+		x += m.flows[f].rate_per_s;
+		r += share[f] * m.flows[f].predicted_mean_ns;
+	}
+	p->throughput_per_s = m.max_throughput_per_s < x ? m.max_throughput_per_s : x;
+	p->response_ns = r; /* INFINITY past capacity: the table says "-" */
+	name_bottleneck(&m, share, p->throughput_per_s, p);
+	p->flow_response_ns = xcalloc((size_t)m.n_flows + 1, sizeof(double));
+	for (int f = 0; f < m.n_flows; f++)
+		p->flow_response_ns[f] = m.flows[f].predicted_mean_ns;
+	free(share);
+	model_free(&m);
+	return 0;
+}
+
+/* ---- analysis: fit on the lowest step, predict the others ------------- */
 /* ---- analysis: fit on the lowest step, predict the others ------------- */
 
 static void fit_free(struct sweep_fit *f)
@@ -432,35 +342,62 @@ static void summarize(struct sweep *sw)
 	s->valid = true;
 }
 
-static void predict_step(struct sweep *sw, const struct sweep_model *m, struct sweep_step *st)
+/* A step's prediction, with its errors against the measurement. */
+static void apply_prediction(struct sweep_step *st, const struct model *m, const double *share,
+			     const struct sweep_prediction *p)
 {
-	struct sweep_prediction p;
-
-	if (sweep_model_predict(m, sw->variable == SWEEP_RATE, st->level, sw->fit.think_s, &p))
-		return;
 	st->predicted = true;
-	st->pred_throughput_per_s = p.throughput_per_s;
-	st->pred_response_ns = p.response_ns;
+	st->pred_throughput_per_s = p->throughput_per_s;
+	st->pred_response_ns = p->response_ns;
 	free(st->pred_bottleneck);
-	st->pred_bottleneck = xstrdup(m->stations[p.bottleneck].name);
-	st->pred_bottleneck_utilization = p.bottleneck_utilization;
+	st->pred_bottleneck = p->bottleneck >= 0 ? xstrdup(m->stations[p->bottleneck].name) : NULL;
+	st->pred_bottleneck_utilization = p->bottleneck >= 0 ? p->bottleneck_utilization : NAN;
 	for (int f = 0; f < st->n_flows; f++) {
-		int mf = sweep_model_flow(m, st->flows[f].name);
+		int mf = model_flow_index(m, st->flows[f].name);
 
 		if (mf < 0)
 			continue;
-		st->flows[f].pred_rate_per_s = p.throughput_per_s * m->flow_share[mf];
-		st->flows[f].pred_response_ns = p.flow_response_ns[mf];
+		st->flows[f].pred_rate_per_s = p->throughput_per_s * share[mf];
+		st->flows[f].pred_response_ns = p->flow_response_ns ? p->flow_response_ns[mf] : NAN;
 	}
 	st->err_throughput = rel_err(st->pred_throughput_per_s, st->throughput_per_s);
 	st->err_response = rel_err(st->pred_response_ns, st->response_ns);
-	sweep_prediction_free(&p);
+}
+
+static void fill_fit(struct sweep *sw, const struct model *m, const double *share)
+{
+	struct sweep_fit *f = &sw->fit;
+	const struct model_closed *c = &m->closed;
+	int b = c->max_station >= 0 ? c->max_station : m->bottleneck;
+
+	f->demand_ns = c->demand_ns;
+	f->max_throughput_per_s = c->max_demand_ns > 0 ? 1e9 / c->max_demand_ns : INFINITY;
+	f->knee_users = c->knee;
+	f->bottleneck = b >= 0 ? xstrdup(m->stations[b].name) : NULL;
+	f->n_stations = m->n_stations;
+	f->stations = xcalloc((size_t)m->n_stations + 1, sizeof(*f->stations));
+	for (int k = 0; k < m->n_stations; k++) {
+		f->stations[k].name = xstrdup(m->stations[k].name);
+		f->stations[k].servers = m->stations[k].servers;
+		f->stations[k].demand_ns = station_demand(m, k, share);
+	}
+	f->n_flows = m->n_flows;
+	f->flow_names = xcalloc((size_t)m->n_flows + 1, sizeof(char *));
+	f->flow_share = xcalloc((size_t)m->n_flows + 1, sizeof(double));
+	for (int i = 0; i < m->n_flows; i++) {
+		f->flow_names[i] = xstrdup(m->flows[i].name);
+		f->flow_share[i] = share[i];
+	}
 }
 
 int sweep_analyze(struct sweep *sw, const struct snapshot *servers_from)
 {
-	struct sweep_model m = { 0 };
+	struct snapshot fs = { 0 };
+	struct model m = { 0 };
 	struct sweep_step *fit = NULL;
+	bool built = false, closed = sw->variable == SWEEP_USERS;
+	double *share = NULL;
+	int *users = NULL, n_users = 0;
 	char err[512];
 	int rc = -1;
 
@@ -469,6 +406,7 @@ int sweep_analyze(struct sweep *sw, const struct snapshot *servers_from)
 	sw->fit_error = NULL;
 	fit_free(&sw->fit);
 	memset(&sw->summary, 0, sizeof(sw->summary));
+	users = xcalloc((size_t)sw->n_steps + 1, sizeof(int));
 	for (int i = 0; i < sw->n_steps; i++) {
 		struct sweep_step *st = &sw->steps[i];
 
@@ -478,65 +416,70 @@ int sweep_analyze(struct sweep *sw, const struct snapshot *servers_from)
 		sweep_step_measure(st, sw->variable, 0);
 		if (st->throughput_per_s > 0 && (!fit || st->level < fit->level))
 			fit = st;
+		if (closed && st->level >= 1 && st->level <= MODEL_MAX_USERS)
+			users[n_users++] = (int)st->level;
 	}
 	if (!fit) {
 		sw->fit_error = xstrdup("no step measured any completed request: nothing to fit "
 					"the model on");
 		goto cleanup;
 	}
-	if (sweep_model_build(&fit->snap, servers_from, &m, err, sizeof(err))) {
-		sw->fit_error = xstrdup(err);
-		goto cleanup;
-	}
+	if (fit_snapshot(&fit->snap, servers_from, &fs, err, sizeof(err)))
+		goto failed;
 	sw->fit.step = (int)(fit - sw->steps);
+	sw->fit.think_fitted = closed && !isfinite(sw->think_s);
 	sw->fit.think_s = isfinite(sw->think_s) ? sw->think_s : 0;
-	sw->fit.think_fitted = !isfinite(sw->think_s) && sw->variable == SWEEP_USERS;
 	if (sw->fit.think_fitted)
-		sw->fit.think_s = sweep_model_fit_think(&m, fit->level, fit->throughput_per_s);
+		sw->fit.think_s = fit_think(&fs, fit->level, fit->throughput_per_s);
+	if (closed ? model_closed_at(&fs, users, n_users, sw->fit.think_s, &m, err, sizeof(err))
+		   : model_build(&fs, NULL, &m, err, sizeof(err)))
+		goto failed;
+	built = true;
+	share = mix_shares(&m);
+	fill_fit(sw, &m, share);
 
-	sw->fit.demand_ns = m.demand_ns;
-	sw->fit.max_throughput_per_s = m.max_throughput_per_s;
-	sw->fit.knee_users = (m.demand_ns / 1e9 + sw->fit.think_s) * m.max_throughput_per_s;
-	sw->fit.bottleneck = xstrdup(m.stations[m.bottleneck].name);
-	sw->fit.n_stations = m.n_stations;
-	sw->fit.stations = xcalloc((size_t)m.n_stations, sizeof(*sw->fit.stations));
-	for (int k = 0; k < m.n_stations; k++) {
-		sw->fit.stations[k].name = xstrdup(m.stations[k].name);
-		sw->fit.stations[k].servers = m.stations[k].servers;
-		sw->fit.stations[k].demand_ns = m.stations[k].demand_ns;
-	}
-	sw->fit.n_flows = m.n_flows;
-	sw->fit.flow_names = xcalloc((size_t)m.n_flows, sizeof(char *));
-	sw->fit.flow_share = xcalloc((size_t)m.n_flows, sizeof(double));
-	for (int f = 0; f < m.n_flows; f++) {
-		sw->fit.flow_names[f] = xstrdup(m.flow_names[f]);
-		sw->fit.flow_share[f] = m.flow_share[f];
-	}
-
-	for (int i = 0; i < sw->n_steps; i++) {
+	for (int i = 0, j = 0; i < sw->n_steps; i++) {
 		struct sweep_step *st = &sw->steps[i];
+		struct sweep_prediction p = { 0 };
 
 		if (st->status != STEP_OK)
 			continue;
 		sweep_step_measure(st, sw->variable, sw->fit.think_s);
-		predict_step(sw, &m, st);
+		if (closed) {
+			if (j >= m.closed.n || m.closed.users[j] != (int)st->level)
+				continue;
+			p.throughput_per_s = m.closed.throughput_per_s[j];
+			p.response_ns = m.closed.response_ns[j];
+			j++;
+			name_bottleneck(&m, share, p.throughput_per_s, &p);
+			flow_responses(&m, share, &p);
+		} else if (predict_open(&fs, fit->throughput_per_s, st->level, &p)) {
+			continue;
+		}
+		apply_prediction(st, &m, share, &p);
+		sweep_prediction_free(&p);
 	}
 	sw->fitted = true;
 	summarize(sw);
 	rc = 0;
+	goto cleanup;
+failed:
+	sw->fit_error = xstrdup(err);
 cleanup:
-	sweep_model_free(&m);
+	if (built)
+		model_free(&m);
+	snapshot_free(&fs);
+	free(share);
+	free(users);
 	return rc;
 }
 
 /* ---- the document ------------------------------------------------------- */
 
-#define NS_DEC 1
-#define RATE_DEC 3
-
-static json_object *num_or_null(double v, int dec)
+/* Every figure exactly as computed: `report` reprints the same table. */
+static json_object *num_or_null(double v)
 {
-	return isfinite(v) ? jo_num(v, dec) : NULL;
+	return isfinite(v) ? jo_num_exact(v) : NULL;
 }
 
 static json_object *flows_measured_json(const struct sweep_step *st)
@@ -548,10 +491,10 @@ static json_object *flows_measured_json(const struct sweep_step *st)
 		json_object *o = json_object_new_object();
 
 		jo_add(o, "name", jo_str(fl->name));
-		jo_add(o, "rate_per_s", num_or_null(fl->rate_per_s, RATE_DEC));
-		jo_add(o, "mean_ns", num_or_null(fl->mean_ns, NS_DEC));
-		jo_add(o, "p50_ns", num_or_null(fl->p50_ns, NS_DEC));
-		jo_add(o, "p99_ns", num_or_null(fl->p99_ns, NS_DEC));
+		jo_add(o, "rate_per_s", num_or_null(fl->rate_per_s));
+		jo_add(o, "mean_ns", num_or_null(fl->mean_ns));
+		jo_add(o, "p50_ns", num_or_null(fl->p50_ns));
+		jo_add(o, "p99_ns", num_or_null(fl->p99_ns));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -566,8 +509,8 @@ static json_object *flows_predicted_json(const struct sweep_step *st)
 		json_object *o = json_object_new_object();
 
 		jo_add(o, "name", jo_str(fl->name));
-		jo_add(o, "rate_per_s", num_or_null(fl->pred_rate_per_s, RATE_DEC));
-		jo_add(o, "response_ns", num_or_null(fl->pred_response_ns, NS_DEC));
+		jo_add(o, "rate_per_s", num_or_null(fl->pred_rate_per_s));
+		jo_add(o, "response_ns", num_or_null(fl->pred_response_ns));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -589,8 +532,8 @@ static json_object *step_json(const struct sweep *sw, const struct sweep_step *s
 	jo_add(o, "window_s", st->status == STEP_OK ? jo_num_exact(st->window_s) : NULL);
 	if (st->status == STEP_OK) {
 		m = json_object_new_object();
-		jo_add(m, "throughput_per_s", num_or_null(st->throughput_per_s, RATE_DEC));
-		jo_add(m, "response_ns", num_or_null(st->response_ns, NS_DEC));
+		jo_add(m, "throughput_per_s", num_or_null(st->throughput_per_s));
+		jo_add(m, "response_ns", num_or_null(st->response_ns));
 		jo_add(m, "flows", flows_measured_json(st));
 		jo_add(o, "measured", m);
 	} else {
@@ -600,15 +543,15 @@ static json_object *step_json(const struct sweep *sw, const struct sweep_step *s
 		json_object *b = json_object_new_object();
 
 		p = json_object_new_object();
-		jo_add(p, "throughput_per_s", num_or_null(st->pred_throughput_per_s, RATE_DEC));
-		jo_add(p, "response_ns", num_or_null(st->pred_response_ns, NS_DEC));
+		jo_add(p, "throughput_per_s", num_or_null(st->pred_throughput_per_s));
+		jo_add(p, "response_ns", num_or_null(st->pred_response_ns));
 		jo_add(b, "station", jo_str(st->pred_bottleneck));
-		jo_add(b, "utilization", num_or_null(st->pred_bottleneck_utilization, 4));
+		jo_add(b, "utilization", num_or_null(st->pred_bottleneck_utilization));
 		jo_add(p, "bottleneck", b);
 		jo_add(p, "flows", flows_predicted_json(st));
 		e = json_object_new_object();
-		jo_add(e, "throughput", num_or_null(st->err_throughput, 4));
-		jo_add(e, "response", num_or_null(st->err_response, 4));
+		jo_add(e, "throughput", num_or_null(st->err_throughput));
+		jo_add(e, "response", num_or_null(st->err_response));
 	}
 	jo_add(o, "predicted", p);
 	jo_add(o, "error", e);
@@ -628,21 +571,21 @@ static json_object *fit_json(const struct sweep *sw)
 	jo_add(o, sweep_variable_name(sw->variable), jo_num_exact(sw->steps[f->step].level));
 	jo_add(o, "think_s", jo_num_exact(f->think_s));
 	jo_add(o, "think_fitted", json_object_new_boolean(f->think_fitted));
-	jo_add(o, "demand_ns", num_or_null(f->demand_ns, NS_DEC));
-	jo_add(o, "max_throughput_per_s", num_or_null(f->max_throughput_per_s, RATE_DEC));
-	jo_add(o, "knee_users", num_or_null(f->knee_users, 3));
+	jo_add(o, "demand_ns", num_or_null(f->demand_ns));
+	jo_add(o, "max_throughput_per_s", num_or_null(f->max_throughput_per_s));
+	jo_add(o, "knee_users", num_or_null(f->knee_users));
 	jo_add(o, "bottleneck", jo_str(f->bottleneck));
 	for (int k = 0; k < f->n_stations; k++) {
 		json_object *s = json_object_new_object();
 
 		jo_add(s, "name", jo_str(f->stations[k].name));
 		jo_add(s, "servers", jo_int(f->stations[k].servers));
-		jo_add(s, "demand_ns", num_or_null(f->stations[k].demand_ns, NS_DEC));
+		jo_add(s, "demand_ns", num_or_null(f->stations[k].demand_ns));
 		json_object_array_add(st, s);
 	}
 	jo_add(o, "stations", st);
 	for (int i = 0; i < f->n_flows; i++)
-		jo_add(mix, f->flow_names[i], num_or_null(f->flow_share[i], 6));
+		jo_add(mix, f->flow_names[i], num_or_null(f->flow_share[i]));
 	jo_add(o, "mix", mix);
 	return o;
 }
@@ -655,20 +598,20 @@ static json_object *summary_json(const struct sweep *sw)
 	if (!s->valid)
 		return NULL;
 	o = json_object_new_object();
-	jo_add(o, "measured_saturation_per_s", num_or_null(s->measured_saturation_per_s, RATE_DEC));
+	jo_add(o, "measured_saturation_per_s", num_or_null(s->measured_saturation_per_s));
 	jo_add(o, "measured_saturation_at", jo_num_exact(s->measured_saturation_level));
 	jo_add(o, "saturated", json_object_new_boolean(s->saturated));
 	jo_add(o, "predicted_saturation_per_s",
-	       num_or_null(s->predicted_saturation_per_s, RATE_DEC));
-	jo_add(o, "saturation_error", num_or_null(s->saturation_error, 4));
-	jo_add(o, "measured_knee_users", num_or_null(s->measured_knee_users, 3));
-	jo_add(o, "predicted_knee_users", num_or_null(s->predicted_knee_users, 3));
+	       num_or_null(s->predicted_saturation_per_s));
+	jo_add(o, "saturation_error", num_or_null(s->saturation_error));
+	jo_add(o, "measured_knee_users", num_or_null(s->measured_knee_users));
+	jo_add(o, "predicted_knee_users", num_or_null(s->predicted_knee_users));
 	jo_add(o, "measured_knee_step", s->measured_knee_step >= 0 ? jo_int(s->measured_knee_step)
 								  : NULL);
 	jo_add(o, "predicted_knee_step",
 	       s->predicted_knee_step >= 0 ? jo_int(s->predicted_knee_step) : NULL);
-	jo_add(o, "max_abs_error_throughput", jo_num(s->max_abs_err_throughput, 4));
-	jo_add(o, "max_abs_error_response", jo_num(s->max_abs_err_response, 4));
+	jo_add(o, "max_abs_error_throughput", num_or_null(s->max_abs_err_throughput));
+	jo_add(o, "max_abs_error_response", num_or_null(s->max_abs_err_response));
 	return o;
 }
 
