@@ -120,6 +120,16 @@ class Recording:
         return self.p.returncode
 
 
+def header_define(name):
+    """A #define of include/flowprof.h (the sizes the BPF maps get)."""
+    import re
+    with open(os.path.join(fptest.ROOT, "include", "flowprof.h")) as f:
+        m = re.search(r"^#define %s (\d+)" % name, f.read(), re.M)
+    if not m:
+        raise AssertionError("include/flowprof.h defines no %s" % name)
+    return int(m.group(1))
+
+
 def counters(snap):
     return snap["counters"]
 
@@ -280,7 +290,8 @@ def forked_workers_of_started_command():
 
 # --- threads ----------------------------------------------------------------
 
-CHURN_THREADS = 33000  # more than DEFAULT_MAX_THREADS (32768) in include/flowprof.h
+# More threads than the per-thread table (DEFAULT_MAX_THREADS) could hold at once.
+CHURN_THREADS = header_define("DEFAULT_MAX_THREADS") + 232
 
 
 @test
@@ -666,8 +677,8 @@ def more_processes_than_instances():
         p.quit()
 
 
-EDGE_HANDLERS = 130  # 130 x 130 = 16,900 distinct edges: more than DEFAULT_MAX_EDGES (16,384)
-MAX_EDGES = 16384
+MAX_EDGES = header_define("DEFAULT_MAX_EDGES")
+EDGE_HANDLERS = int(MAX_EDGES ** 0.5) + 2  # 130 x 130 = 16,900 distinct edges > 16,384
 
 
 @test
