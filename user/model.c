@@ -22,6 +22,7 @@
 #include "options.h"
 #include "queueing.h"
 #include "resolve.h"
+#include "units.h"
 #include "util.h"
 
 #define NS 1e9 /* ns per s */
@@ -260,6 +261,7 @@ struct station_priv {
 	double bg_visits; /* visits per s from calls outside flows */
 	int *handlers;	/* handlers whose time the station counts */
 	int n_handlers;
+	int observed;	/* servers while recording (before any override) */
 };
 
 struct build {
@@ -513,6 +515,7 @@ static void size_pool(struct build *b, struct model_station *st, const struct sn
 	int inst = ci ? ci->value : sb && sb->instances > 0 ? sb->instances : 0;
 	int work = cw ? cw->value : sb && sb->workers > 0 ? sb->workers : 0;
 
+	b->sp[st - b->m->stations].observed = sb && sb->serial ? 1 : threads > 0 ? threads : pids;
 	if (sb && sb->serial) {
 		st->kind = STATION_SERIAL;
 		st->servers = st->instances = st->workers = 1;
@@ -1023,36 +1026,44 @@ static double station_oncpu(const struct build *b, int st, int h)
 	}
 }
 
-static int total_workers(const struct model *m)
+/* Servers of a pool while recording (observed) or as configured. */
+static int pool_servers(const struct build *b, int k, bool observed)
 {
+	return observed ? b->sp[k].observed : b->m->stations[k].servers;
+}
+
+static int total_workers(const struct build *b, bool observed)
+{
+	const struct model *m = b->m;
 	int w = 0;
 
 	for (int k = 0; k < m->n_stations; k++)
 		if (m->stations[k].kind == STATION_POOL || m->stations[k].kind == STATION_SERIAL)
-			w += m->stations[k].servers;
+			w += pool_servers(b, k, observed);
 	return w;
 }
 
 /* The CPU stretch at offered load A, capped: the run queue never holds more
- * threads than there are workers to run handlers. */
-static double cpu_stretch(const struct model *m, int cpu, double A)
+ * threads than there are workers to run handlers (as recorded, or as
+ * configured for a prediction). */
+static double cpu_stretch(const struct build *b, int cpu, double A, bool observed)
 {
 	double cap, st;
 
 	if (cpu < 0)
 		return 1;
-	cap = fmax(1, (double)total_workers(m) / m->stations[cpu].servers);
-	st = mmc_stretch(m->stations[cpu].servers, A);
+	cap = fmax(1, (double)total_workers(b, observed) / b->m->stations[cpu].servers);
+	st = mmc_stretch(b->m->stations[cpu].servers, A);
 	return fmin(st, cap);
 }
 
 /* Wait for a serial handler at offered load A, capped: at most every other
  * worker of its bundle is ahead. */
-static double lock_wait(const struct build *b, int st, double A)
+static double lock_wait(const struct build *b, int st, double A, bool observed)
 {
 	const struct model_station *S = &b->m->stations[st];
 	const struct model_handler *mh = &b->m->handlers[S->handler];
-	int others = b->m->stations[mh->station].servers - 1;
+	int others = pool_servers(b, mh->station, observed) - 1;
 	double cap = others > 0 ? others * mh->mean_ns : 0;
 	double scv = mh->mean_ns > 0 ? mh->stddev_ns * mh->stddev_ns / (mh->mean_ns * mh->mean_ns) : 1;
 
@@ -1083,6 +1094,7 @@ static void build_stations(struct build *b)
 		st->bundle = m->stations[b->bundle_of[h]].bundle;
 		st->servers = st->instances = st->workers = 1;
 		st->servers_source = "serial";
+		b->sp[m->n_stations - 1].observed = 1;
 		b->lock_station[h] = m->n_stations - 1;
 		station_add_handler(b, m->n_stations - 1, h);
 	}
@@ -1093,6 +1105,7 @@ static void build_stations(struct build *b)
 
 			st->servers = s->nproc;
 			st->servers_source = "nproc";
+			b->sp[m->n_stations - 1].observed = s->nproc;
 			b->cpu_station = m->n_stations - 1;
 			for (int h = 0; h < b->H; h++)
 				station_add_handler(b, b->cpu_station, h);
@@ -1112,7 +1125,7 @@ static void build_stations(struct build *b)
 		for (int h = 0; h < b->H; h++)
 			cpu_busy += (double)m->handlers[h].calls * m->handlers[h].oncpu_self_ns;
 		cpu_busy /= dur * NS;
-		b->stretch_meas = cpu_stretch(m, b->cpu_station, cpu_busy);
+		b->stretch_meas = cpu_stretch(b, b->cpu_station, cpu_busy, true);
 		if (b->cpu_station >= 0 && cpu_busy / s->nproc > 0.8)
 			add_note(m, "the handlers kept the CPUs %.0f%% busy while recording: the waits "
 				 "for a CPU inside their times are estimated (M/M/c, capped by the "
@@ -1126,7 +1139,7 @@ static void build_stations(struct build *b)
 		if (l < 0)
 			continue;
 		A = (double)m->handlers[h].calls * m->handlers[h].mean_ns / (dur * NS);
-		b->lock_wait_meas[h] = lock_wait(b, l, A);
+		b->lock_wait_meas[h] = lock_wait(b, l, A, true);
 		if (A > 1.02)
 			add_note(m, "%s: serial, yet busy %.0f%% of the time, more than one server can "
 				 "be: its time includes waiting for itself; probe only the serialized "
@@ -1328,9 +1341,9 @@ static void evaluate(struct build *b, const double *rates, double bg_scale, bool
 			A += rates[f] * st->demand_ns[f] / NS;
 		ev->u[k] = ev->u_loaded[k] = A / st->servers;
 		if (st->kind == STATION_CPU) {
-			ev->stretch = cpu_stretch(m, k, A);
+			ev->stretch = cpu_stretch(b, k, A, false);
 		} else {
-			ev->lock_w[k] = lock_wait(b, k, A);
+			ev->lock_w[k] = lock_wait(b, k, A, false);
 			ev->wait[k] = ev->lock_w[k];
 			ev->pwait[k] = fmin(1, A);
 			ev->service[k] = m->handlers[st->handler].mean_ns;
@@ -1483,14 +1496,23 @@ static void contributions(struct build *b, const double *rates)
 	}
 }
 
+/* Servers needed for U <= util_limit. A pool counts the waits below it
+ * (CPU, serial handlers) at the target, unless one of those is itself over
+ * the limit: it must be resized first, and then the pool's own work is
+ * what remains. */
 static void sizing(struct build *b, const struct eval *ev)
 {
 	struct model *m = b->m;
+	bool lower_over = false;
 
+	for (int k = 0; k < m->n_stations; k++)
+		if (m->stations[k].kind == STATION_CPU || m->stations[k].kind == STATION_LOCK)
+			lower_over |= ev->u[k] > m->util_limit;
 	for (int k = 0; k < m->n_stations; k++) {
 		struct model_station *st = &m->stations[k];
-		double A = (isfinite(ev->u_loaded[k]) && st->kind != STATION_CPU
-				    ? fmax(ev->u[k], ev->u_loaded[k]) : ev->u[k]) * st->servers;
+		bool loaded = !lower_over && isfinite(ev->u_loaded[k]) &&
+			      (st->kind == STATION_POOL || st->kind == STATION_SERIAL);
+		double A = (loaded ? fmax(ev->u[k], ev->u_loaded[k]) : ev->u[k]) * st->servers;
 		double need = ceil(A / m->util_limit - 1e-9);
 
 		if (need < 1)
@@ -1749,11 +1771,17 @@ static void self_checks(struct build *b, const struct eval *meas)
 		}
 		lr = lam * meas->mean[f] / NS;
 		if (fabs(meas->mean[f] - mf->measured_mean_ns) > 0.25 * mf->measured_mean_ns &&
-		    fabs(meas->mean[f] - mf->measured_mean_ns) > 1000)
+		    fabs(meas->mean[f] - mf->measured_mean_ns) > 1000) {
+			char model_r[UNITS_BUF], real_r[UNITS_BUF];
+
+			/* notes go to JSON too: ASCII units */
 			add_note(m, "flow %s: at the measured rate the model predicts a mean response "
-				 "of %.0f ns against %.0f ns measured (Little: %.3g in flight by the "
-				 "model, %.3g measured)", mf->name, meas->mean[f], mf->measured_mean_ns,
-				 lr, mf->inflight_kernel);
+				 "of %s against %s measured (Little: %.3g in flight by the model, %.3g "
+				 "measured); a handler shared by flows may take different times in each",
+				 mf->name, units_duration(model_r, sizeof(model_r), meas->mean[f], true),
+				 units_duration(real_r, sizeof(real_r), mf->measured_mean_ns, true), lr,
+				 mf->inflight_kernel);
+		}
 	}
 }
 

@@ -409,8 +409,12 @@ static void print_closed(FILE *out, const struct model *m, bool ascii)
 
 	if (!c->n)
 		goto cleanup;
-	fprintf(out, "\nClosed workload: N users of the target mix, think time %s (exact MVA; "
-		"--users, --think)\n", z);
+	if (c->think_ns > 0)
+		fprintf(out, "\nClosed workload: N users of the target mix, think time %s (exact "
+			"MVA; --users, --think)\n", z);
+	else
+		fprintf(out, "\nClosed workload: N users of the target mix, no think time (exact "
+			"MVA; --users, --think)\n");
 	fprintf(out, "  D = %s per request, Dmax = %s per server at %s; knee N* = (D + Z) / Dmax = ",
 		d, dmax, ms);
 	if (isfinite(c->knee))

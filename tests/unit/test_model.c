@@ -360,6 +360,44 @@ static void test_cpu_bottleneck(void **state)
 	snapshot_free(&s);
 }
 
+/*
+ * CPU-bound as a real recording shows it: 8 workers spinning 2 ms each on 2
+ * CPUs at 990/s are held 8 ms per request (each runs a quarter of the time).
+ * The model takes the 6 ms of waiting for a CPU out of the pool's own work
+ * (the run queue holds at most the 8 workers: stretch capped at 8 / 2 = 4),
+ * so the CPU is the bottleneck, not the pool that looks full, and 16 workers
+ * do not move the ceiling of 2 / 2 ms = 1000/s.
+ */
+static void test_cpu_bound_pool_waits(void **state)
+{
+	struct snapshot s;
+	struct model m;
+
+	(void)state;
+	snap_init(&s, 10, 2);
+	add_bundle(&s, "web", 1, 8);
+	add_handler(&s, "web.handle", 9900, 8e6, 8e6, 2e6, 0.05);
+	add_flow(&s, "req", "web.handle", 9900);
+	build(&s, &m);
+	rel(station(&m, "web")->utilization_measured, 990 * 8e-3 / 8, 1e-9);
+	rel(m.handlers[0].held0_ns, 2e6, 1e-9);
+	assert_string_equal(m.stations[m.bottleneck].name, "cpu");
+	rel(m.flows[0].max_rate_per_s, 1000, 1e-9);
+	/* sizing: the CPUs need ceil(1.98 / 0.7) = 3; the pool, sized on its own
+	 * work once the CPUs are, ceil(990 x 2 ms / 0.7) = 3 */
+	assert_int_equal(station(&m, "cpu")->required_servers, 3);
+	assert_int_equal(station(&m, "web")->required_servers, 3);
+	model_free(&m);
+	opt("--workers", "web=16");
+	build(&s, &m);
+	assert_int_equal(station(&m, "web")->servers, 16);
+	rel(m.handlers[0].held0_ns, 2e6, 1e-9);
+	assert_string_equal(m.stations[m.bottleneck].name, "cpu");
+	rel(m.flows[0].max_rate_per_s, 1000, 1e-9);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
 /* A serial bundle (one event loop) at rho = 0.5 with exponential service:
  * M/M/1 gives R = 2 S. */
 static void test_serial_mm1(void **state)
@@ -721,6 +759,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_target_beyond_capacity, reset_opts),
 		cmocka_unit_test_teardown(test_workers_double_the_ceiling, reset_opts),
 		cmocka_unit_test_teardown(test_cpu_bottleneck, reset_opts),
+		cmocka_unit_test_teardown(test_cpu_bound_pool_waits, reset_opts),
 		cmocka_unit_test_teardown(test_serial_mm1, reset_opts),
 		cmocka_unit_test_teardown(test_nested_visits_exact, reset_opts),
 		cmocka_unit_test_teardown(test_async_least_squares, reset_opts),
