@@ -283,13 +283,18 @@ struct elf_file *elf_file_open(const char *path, char *err, size_t errlen)
 	Elf *elf;
 
 	ef->path = xstrdup(path);
-	ef->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO named by a flow file must not wait for a writer. */
+	ef->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (ef->fd < 0 || fstat(ef->fd, &st) < 0) {
 		set_err(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		set_err(err, errlen, "%s: %s", path, strerror(EISDIR));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		set_err(err, errlen, "%s: not a regular file", path);
 		goto fail;
 	}
 	ef->dev = st.st_dev;
