@@ -163,6 +163,20 @@ def binary_not_elf():
 
 
 @test
+def binary_is_a_fifo():
+    """exe: names a FIFO: a clear error at once (opening it must not wait for a
+    writer), and a device likewise."""
+    d = fptest.tmpdir()
+    fifo = os.path.join(d, "service")
+    os.mkfifo(fifo)
+    for exe in (fifo, "/dev/zero"):
+        flows = flows_for(d, exe)
+        r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False, timeout=20)
+        only_error(r, "flowprof: error: %s:2:3: bundle app: exe %s: not a regular file"
+                   % (flows, exe))
+
+
+@test
 def binary_missing():
     d = fptest.tmpdir()
     exe = os.path.join(d, "not-there")
