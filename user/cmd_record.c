@@ -443,12 +443,6 @@ int cmd_record(int argc, char **argv)
 	signal(SIGTERM, on_stop_signal);
 	signal(SIGPIPE, SIG_IGN);
 
-	for (int b = 0; b < res.n_bundles; b++)
-		procs += res.bundles[b].n_pids;
-	fprintf(stderr, "flowprof: recording %d handlers (%zu probe points, %s) in %d process%s%s; "
-		"attach took %.1f ms; Ctrl-C to stop\n",
-		ff.n_handlers, rec.n_probes - (size_t)cal.n_sites, attach_mode_name(rec.mode), procs,
-		procs == 1 ? "" : "es", a.cmd ? " (starting the command)" : "", rec.attach_ms);
 	if (a.n_pids) {
 		pidfds = xcalloc((size_t)a.n_pids, sizeof(int));
 		for (int i = 0; i < a.n_pids; i++)
@@ -460,6 +454,14 @@ int cmd_record(int argc, char **argv)
 	 * fall outside it, so rates are calls / duration exactly. */
 	collect_snapshot(&rec, &ff, &res, &base);
 	t_start = now_ns();
+	/* Announced only now: a caller that waits for this line to start its
+	 * load has every call inside the window. */
+	for (int b = 0; b < res.n_bundles; b++)
+		procs += res.bundles[b].n_pids;
+	fprintf(stderr, "flowprof: recording %d handlers (%zu probe points, %s) in %d process%s%s; "
+		"attach took %.1f ms; Ctrl-C to stop\n",
+		ff.n_handlers, rec.n_probes - (size_t)cal.n_sites, attach_mode_name(rec.mode), procs,
+		procs == 1 ? "" : "es", a.cmd ? " (starting the command)" : "", rec.attach_ms);
 	if (srv) {
 		live.started = started;
 		live.t_start = t_start;

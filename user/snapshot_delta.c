@@ -75,7 +75,9 @@ static int handler_delta(struct snap_handler *d, const struct snap_handler *s, c
 				   errlen)))
 			return -1;
 	}
-	window_extremes(d);
+	/* Nothing completed before the window: end's extremes are the window's. */
+	if (s->calls)
+		window_extremes(d);
 	return 0;
 }
 
