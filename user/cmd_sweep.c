@@ -419,9 +419,12 @@ static void fail_step(struct sweep *sw, struct sweep_step *st, char *reason)
 	st->status = STEP_FAILED;
 	st->reason = reason;
 	sw->partial = true;
-	if (!sw->stop_reason)
-		sw->stop_reason = xasprintf("the step at %g %s failed: %s", st->level,
-					    sweep_variable_name(sw->variable), reason);
+	if (!sw->stop_reason) {
+		char *at = sweep_level_phrase(sw->variable, st->level);
+
+		sw->stop_reason = xasprintf("the step at %s failed: %s", at, reason);
+		free(at);
+	}
 }
 
 /* Requests per second over a step's window, all flows. */
@@ -454,11 +457,11 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 	uint64_t *inflight = xcalloc((size_t)r->ff.n_handlers, sizeof(uint64_t));
 	double *inflight_sum = xcalloc((size_t)r->ff.n_handlers, sizeof(double));
 	long samples = 0;
-	char when[64], err[512];
+	char when[64], err[512], *at;
 	bool go_on = false;
 
 	st->command = sweep_expand(sw->load, sw->variable, st->level);
-	log_info("step %g %s: %s", st->level, sweep_variable_name(sw->variable), st->command);
+	log_info("step %g: %s", st->level, st->command);
 	if (start_load(st->command, &lr)) {
 		fail_step(sw, st, xasprintf("cannot start /bin/sh: %s", strerror(errno)));
 		goto cleanup;
@@ -563,11 +566,13 @@ cleanup:
 		}
 		fclose(lr.output);
 	}
+	at = sweep_level_phrase(sw->variable, st->level);
 	if (st->status == STEP_OK)
-		fprintf(stderr, "flowprof: %g %s: %.1f requests/s over %.1f s\n", st->level,
-			sweep_variable_name(sw->variable), window_rate(st), st->window_s);
+		fprintf(stderr, "flowprof: %s: %.1f requests/s over %.1f s\n", at, window_rate(st),
+			st->window_s);
 	else if (st->status == STEP_FAILED)
-		log_error("%g %s: %s", st->level, sweep_variable_name(sw->variable), st->reason);
+		log_error("%s: %s", at, st->reason);
+	free(at);
 	snapshot_free(&start);
 	snapshot_free(&end);
 	free(inflight);

@@ -42,6 +42,18 @@ static char *level_text(double level)
 	return xasprintf("%g", level);
 }
 
+char *sweep_level_phrase(enum sweep_variable v, double level)
+{
+	char *n = level_text(level), *out;
+
+	if (v == SWEEP_RATE)
+		out = xasprintf("%s/s", n);
+	else
+		out = xasprintf("%s user%s", n, level == 1 ? "" : "s");
+	free(n);
+	return out;
+}
+
 char *sweep_expand(const char *load, enum sweep_variable v, double level)
 {
 	const char *key = v == SWEEP_RATE ? "{rate}" : "{users}";
@@ -326,12 +338,18 @@ static void summarize(struct sweep *sw)
 		if (isfinite(st->err_response) && fabs(st->err_response) > s->max_abs_err_response)
 			s->max_abs_err_response = fabs(st->err_response);
 	}
-	/* Saturated: the last step gained less than 10% over the one before it. */
+	/* Saturated: the last step gained less than 10% over the one before it
+	 * (closed), or a step served less than 90% of its offered rate (open). */
 	s->saturated = last && before_last &&
 		       last->throughput_per_s < 1.10 * before_last->throughput_per_s;
+	for (int i = 0; sw->variable == SWEEP_RATE && i < sw->n_steps; i++)
+		if (sw->steps[i].status == STEP_OK &&
+		    sw->steps[i].throughput_per_s < 0.9 * sw->steps[i].level)
+			s->saturated = true;
 	s->predicted_saturation_per_s = sw->fit.max_throughput_per_s;
 	s->saturation_error = rel_err(s->predicted_saturation_per_s, s->measured_saturation_per_s);
-	s->predicted_knee_users = sw->fit.knee_users;
+	/* a knee is a number of users: open sweeps have none */
+	s->predicted_knee_users = sw->variable == SWEEP_USERS ? sw->fit.knee_users : NAN;
 	s->measured_knee_users = NAN;
 	if (sw->variable == SWEEP_USERS && fit->throughput_per_s > 0)
 		/* the measured asymptotes: X = N / (R + Z) through the fitted step, and X_sat */
@@ -372,7 +390,7 @@ static void fill_fit(struct sweep *sw, const struct model *m, const double *shar
 
 	f->demand_ns = c->demand_ns;
 	f->max_throughput_per_s = c->max_demand_ns > 0 ? 1e9 / c->max_demand_ns : INFINITY;
-	f->knee_users = c->knee;
+	f->knee_users = sw->variable == SWEEP_USERS ? c->knee : NAN;
 	f->bottleneck = b >= 0 ? xstrdup(m->stations[b].name) : NULL;
 	f->n_stations = m->n_stations;
 	f->stations = xcalloc((size_t)m->n_stations + 1, sizeof(*f->stations));
@@ -1103,7 +1121,8 @@ static void print_steps(FILE *out, const struct sweep *sw, bool ascii)
 		cell(out, i == sw->fit.step && sw->fitted ? "fit" : fmt_err(c, st->err_throughput),
 		     6, true);
 		cell(out, fmt_dur(d, st->response_ns, ascii), 10, true);
-		cell(out, st->predicted ? fmt_dur(e, st->pred_response_ns, ascii) : "-", 9, true);
+		cell(out, !st->predicted ? "-" : isfinite(st->pred_response_ns)
+			  ? fmt_dur(e, st->pred_response_ns, ascii) : "overload", 9, true);
 		cell(out, i == sw->fit.step && sw->fitted ? "fit" : fmt_err(f, st->err_response),
 		     6, true);
 		if (st->predicted && st->pred_bottleneck) {
@@ -1193,14 +1212,19 @@ void sweep_print_table(FILE *out, const struct sweep *sw, bool ascii)
 	}
 	if (sw->fitted) {
 		const struct sweep_fit *f = &sw->fit;
-		char *lvl = level_text(sw->steps[f->step].level), *bn = term_escape(f->bottleneck);
+		char *lvl = sweep_level_phrase(sw->variable, sw->steps[f->step].level);
+		char *bn = term_escape(f->bottleneck), *think;
 
-		fprintf(out, "model: fitted on the step at %s %s; think time %s (%s); "
-			"demand %s per request; bottleneck %s\n",
-			lvl, sweep_variable_name(sw->variable),
-			units_duration(a, sizeof(a), f->think_s * 1e9, ascii),
-			f->think_fitted ? "fitted there as N/X - R" : "--think",
-			units_duration(b, sizeof(b), f->demand_ns, ascii), bn);
+		if (sw->variable == SWEEP_RATE)
+			think = xstrdup("open load, no think time");
+		else
+			think = xasprintf("think time %s (%s)",
+					  units_duration(a, sizeof(a), f->think_s * 1e9, ascii),
+					  f->think_fitted ? "fitted there as N/X - R" : "--think");
+		fprintf(out, "model: fitted on the step at %s; %s; demand %s per request; "
+			"bottleneck %s\n", lvl, think,
+			units_duration(b, sizeof(b), f->demand_ns, ascii), bn ? bn : "none");
+		free(think);
 		free(lvl);
 		free(bn);
 		fprintf(out, "stations:");
@@ -1229,12 +1253,13 @@ void sweep_print_table(FILE *out, const struct sweep *sw, bool ascii)
 		return;
 	fputc('\n', out);
 	{
-		char *at = level_text(s->measured_saturation_level);
+		char *at = sweep_level_phrase(sw->variable, s->measured_saturation_level);
 
-		fprintf(out, "Saturation: measured %s (at %s %s%s), model X_max %s: error %s\n",
+		fprintf(out, "Saturation: measured %s (at %s%s), model X_max %s: error %s\n",
 			fmt_rate(a, s->measured_saturation_per_s), at,
-			sweep_variable_name(sw->variable),
-			s->saturated ? "" : "; throughput was still growing at the last step",
+			s->saturated ? "" : sw->variable == SWEEP_RATE
+				? "; every offered rate was served"
+				: "; throughput was still growing at the last step",
 			fmt_rate(b, s->predicted_saturation_per_s),
 			fmt_err(c, s->saturation_error));
 		free(at);

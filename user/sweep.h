@@ -135,6 +135,9 @@ struct sweep {
 const char *sweep_variable_name(enum sweep_variable v);
 const char *sweep_step_status_name(enum sweep_step_status s);
 
+/* A level as a reader says it: "1 user", "8 users", "250/s". Caller frees. */
+char *sweep_level_phrase(enum sweep_variable v, double level);
+
 /* The load command with every {users} (or {rate}) replaced by level, printed
  * as an integer when it is one. Caller frees. */
 char *sweep_expand(const char *load, enum sweep_variable v, double level);

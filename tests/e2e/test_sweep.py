@@ -230,6 +230,40 @@ def usage_errors():
         eq(r.stderr.split("\n")[0], msg, "message for %s" % args)
 
 
+@test
+def open_load_with_rate():
+    """--rate: the levels are request rates ({rate}), the model open. Below
+    the pool's ceiling the model predicts the offered rate; past it, X_max."""
+    d = fptest.tmpdir()
+    p, port = start_server("-w", str(WORKERS), "-s", str(SERVICE_US))
+    flows = fptest.write(os.path.join(d, "flows.yaml"), POOL_FLOWS % SERVER)
+    out = os.path.join(d, "sweep.json")
+    rates = [200, 800, 1600, 3000]
+    r = sweep("-f", flows, "-p", str(p.pid), "--load",
+              "%s -c 16 -r {rate} -d 2 %d" % (LOADGEN, port),
+              "--rate", ",".join(map(str, rates)), "--settle", "0.5", "-o", out, check=False)
+    diag(r.stdout)
+    eq(r.returncode, 0, "exit status\n" + r.stderr)
+    doc = fptest.load_json(out)
+    eq(doc["variable"], "rate", "variable")
+    eq([s["rate"] for s in doc["steps"]], rates, "step rates")
+    eq([s["command"] for s in doc["steps"]],
+       ["%s -c 16 -r %d -d 2 %d" % (LOADGEN, rt, port) for rt in rates], "commands")
+    eq(doc["fit"]["think_fitted"], False, "no think time in an open sweep")
+    sm = doc["summary"]
+    eq(sm["measured_knee_users"], None, "no knee for rates")
+    eq(sm["predicted_knee_users"], None, "no knee for rates")
+    xmax = sm["predicted_saturation_per_s"]
+    for s in doc["steps"]:
+        want = min(s["rate"], xmax)
+        fptest.near(s["predicted"]["throughput_per_s"], want, 1e-9, "prediction at %d/s"
+                    % s["rate"])
+        fptest.near(s["measured"]["throughput_per_s"], want, 0.10, "measured at %d/s"
+                    % s["rate"])
+    if abs(sm["saturation_error"]) > 0.10:
+        raise AssertionError("saturation error %.3f" % sm["saturation_error"])
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

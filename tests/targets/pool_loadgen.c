@@ -6,7 +6,12 @@
  * a fixed time. Like wrk or Locust, but small, and shipped with the tests so
  * that a sweep needs nothing from outside.
  *
- *   pool_loadgen -c USERS -d SECONDS [-z THINK_MS] [-m REQUEST] [HOST:]PORT
+ *   pool_loadgen -c USERS -d SECONDS [-z THINK_MS] [-r RATE] [-m REQUEST] [HOST:]PORT
+ *
+ * With -r the load is open instead: RATE requests per second in all, on a
+ * fixed schedule spread over the USERS connections (user i sends its k-th
+ * request at (k * USERS + i) / RATE s); a user whose reply comes late sends
+ * its next request at once, so past saturation it behaves as a closed user.
  *
  * The request line is REQUEST (default "req") followed by '\n'. At the end it
  * prints one line of its own measurements:
@@ -36,6 +41,7 @@
 
 struct user {
 	pthread_t thread;
+	int index;
 	int fd;
 	uint64_t requests;
 	uint64_t latency_ns;
@@ -44,6 +50,9 @@ struct user {
 
 static const char *request = "req";
 static double think_ms;
+static double rate;		/* -r: requests per second in all, 0 = closed */
+static int n_users;
+static uint64_t start_ns;
 static atomic_bool stop;
 
 static uint64_t now_ns(void)
@@ -109,8 +118,22 @@ static void *user_loop(void *arg)
 	memcpy(line, request, len);
 	line[len] = '\n';
 	line[len + 1] = 0;
-	while (!atomic_load(&stop)) {
-		uint64_t t0 = now_ns();
+	for (uint64_t k = 0; !atomic_load(&stop); k++) {
+		uint64_t t0;
+
+		if (rate > 0) {
+			uint64_t due = start_ns + (uint64_t)((double)(k * (uint64_t)n_users +
+								      (uint64_t)u->index) /
+							     rate * 1e9);
+			struct timespec ts = { (time_t)(due / 1000000000ull),
+					       (long)(due % 1000000000ull) };
+
+			if (due > now_ns())
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+			if (atomic_load(&stop))
+				break;
+		}
+		t0 = now_ns();
 
 		if (write(u->fd, line, len + 1) != (ssize_t)(len + 1) || !read_reply(u->fd)) {
 			if (!atomic_load(&stop)) {
@@ -134,8 +157,8 @@ static void *user_loop(void *arg)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: pool_loadgen -c USERS -d SECONDS [-z THINK_MS] [-m REQUEST] "
-			"[HOST:]PORT\n");
+	fprintf(stderr, "usage: pool_loadgen -c USERS -d SECONDS [-z THINK_MS] [-r RATE] "
+			"[-m REQUEST] [HOST:]PORT\n");
 	exit(2);
 }
 
@@ -148,7 +171,7 @@ int main(int argc, char **argv)
 	struct user *u;
 	uint64_t t0, t1, requests = 0, latency = 0;
 
-	while ((opt = getopt(argc, argv, "c:d:z:m:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:d:z:r:m:")) != -1) {
 		switch (opt) {
 		case 'c':
 			users = atoi(optarg);
@@ -159,6 +182,9 @@ int main(int argc, char **argv)
 		case 'z':
 			think_ms = atof(optarg);
 			break;
+		case 'r':
+			rate = atof(optarg);
+			break;
 		case 'm':
 			request = optarg;
 			break;
@@ -166,8 +192,10 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc - 1 || users < 1 || users > MAX_USERS || seconds <= 0 || think_ms < 0)
+	if (optind != argc - 1 || users < 1 || users > MAX_USERS || seconds <= 0 || think_ms < 0 ||
+	    rate < 0)
 		usage();
+	n_users = users;
 	port = strrchr(argv[optind], ':');
 	if (port) {
 		snprintf(host, sizeof(host), "%.*s", (int)(port - argv[optind]), argv[optind]);
@@ -182,9 +210,11 @@ int main(int argc, char **argv)
 		if (u[i].fd < 0)
 			return 1;
 	}
-	t0 = now_ns();
-	for (int i = 0; i < users; i++)
+	t0 = start_ns = now_ns();
+	for (int i = 0; i < users; i++) {
+		u[i].index = i;
 		pthread_create(&u[i].thread, NULL, user_loop, &u[i]);
+	}
 	while (now_ns() - t0 < (uint64_t)(seconds * 1e9)) {
 		struct timespec ts = { 0, 10000000 };
 

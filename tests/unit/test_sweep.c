@@ -136,6 +136,15 @@ static void test_expand(void **state)
 	s = sweep_expand("{users}", SWEEP_USERS, 1);
 	assert_string_equal(s, "1");
 	free(s);
+	s = sweep_level_phrase(SWEEP_USERS, 1);
+	assert_string_equal(s, "1 user");
+	free(s);
+	s = sweep_level_phrase(SWEEP_USERS, 64);
+	assert_string_equal(s, "64 users");
+	free(s);
+	s = sweep_level_phrase(SWEEP_RATE, 2.5);
+	assert_string_equal(s, "2.5/s");
+	free(s);
 }
 
 static void test_is_document(void **state)
