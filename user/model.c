@@ -1404,14 +1404,19 @@ static void evaluate(struct build *b, const double *rates, double bg_scale, bool
 		ev->saturated[f] = -1;
 		if (e < 0 || !b->outer[f])
 			continue;
-		for (int k = 0; k < K; k++) {
-			double u = fmax(ev->u[k], ev->u_loaded[k]);
+		/* name the cause: a station over capacity by its own work first, and
+		 * only then one that the waits below it fill up */
+		for (int pass = 0; pass < 2 && worst < 0; pass++) {
+			for (int k = 0; k < K; k++) {
+				double u = pass ? ev->u_loaded[k] : ev->u[k];
 
-			if (m->stations[k].demand_ns[f] <= 0 && m->stations[k].demand_measured_ns[f] <= 0)
-				continue;
-			if (u >= 1 && u > worst_u) {
-				worst_u = u;
-				worst = k;
+				if (m->stations[k].demand_ns[f] <= 0 &&
+				    m->stations[k].demand_measured_ns[f] <= 0)
+					continue;
+				if (u >= 1 && u > worst_u) {
+					worst_u = u;
+					worst = k;
+				}
 			}
 		}
 		if (worst >= 0) {

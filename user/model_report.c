@@ -194,7 +194,9 @@ static void print_summary(FILE *out, const struct model *m, bool ascii)
 	fprintf(out, "\nModel at %s (sizing for utilization <= %s; docs/model.md)\n",
 		m->targeted ? "the target" : "the measured rates",
 		units_percent(lim, sizeof(lim), m->util_limit));
-	if (m->targeted) {
+	if (m->targeted && !m->n_flows) {
+		fprintf(out, "  target: the measured load x %g (--scale)\n", m->scale);
+	} else if (m->targeted) {
 		fputs("  target:", out);
 		for (int f = 0; f < m->n_flows; f++) {
 			char *name = term_escape(m->flows[f].name), *r = rate(m->flows[f].rate_per_s);
@@ -232,7 +234,10 @@ static void print_summary(FILE *out, const struct model *m, bool ascii)
 	{
 		char *x = rate(m->max_throughput_per_s), *now = rate(m->throughput_per_s);
 
-		if (m->headroom >= 1)
+		if (!(m->throughput_per_s > 0))
+			fprintf(out, "  headroom: the load (outside any flow) can grow %.2fx before a "
+				"station saturates\n", m->headroom);
+		else if (m->headroom >= 1)
 			fprintf(out, "  headroom: the mix fits %.2fx its %s rate: %s in all\n",
 				m->headroom, m->targeted ? "target" : "measured", x);
 		else

@@ -432,6 +432,53 @@ static void test_serial_mm1(void **state)
 }
 
 /*
+ * A serial handler (a lock) inside a pool of 8: web.handle (1 ms on the CPU)
+ * calls web.lock, a 1 ms critical section (deterministic: scv 0), once per
+ * request at 500/s. The lock is one server at U = 0.5; M/D/1 gives a wait
+ * of rho / (1 - rho) x (1 + 0) / 2 x S = 0.5 ms, which the recording shows
+ * inside web.handle's self time (1.5 ms) and the model takes out of the
+ * pool's own work. At 1500/s the lock, not the pool, is over capacity.
+ */
+static void test_serial_handler_station(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	const struct model_station *lock;
+	struct snap_flow *f;
+
+	(void)state;
+	snap_init(&s, 10, 16);
+	add_bundle(&s, "web", 1, 8);
+	add_handler(&s, "web.handle", 5000, 2.5e6, 1.5e6, 2e6, 0.1);
+	add_handler(&s, "web.lock", 5000, 1e6, 1e6, 1e6, 0)->serial = true;
+	add_edge(&s, "web.handle", "web.lock", 5000);
+	f = add_flow(&s, "req", "web.handle", 5000);
+	add_visit(f, "web.lock", 5000);
+	build(&s, &m);
+	lock = station(&m, "web.lock");
+	assert_int_equal(lock->kind, STATION_LOCK);
+	assert_int_equal(lock->servers, 1);
+	rel(lock->utilization, 0.5, 1e-9);
+	rel(lock->wait_ns, 0.5e6, 1e-9);
+	/* web.handle's own work: its 1.5 ms self time less the 0.5 ms lock wait */
+	rel(m.handlers[0].held0_ns, 1e6, 1e-4);
+	rel(station(&m, "web")->demand_measured_ns[0], 2.5e6, 1e-9);
+	rel(station(&m, "web")->demand_ns[0], 2e6, 1e-4);
+	assert_int_equal(lock->required_servers, 1);
+	model_free(&m);
+
+	opt("--target", "req=1500/s");
+	build(&s, &m);
+	assert_true(m.flows[0].exceeds_capacity);
+	assert_string_equal(m.stations[m.flows[0].saturated_station].name, "web.lock");
+	assert_string_equal(m.stations[m.bottleneck].name, "web.lock");
+	assert_int_equal(station(&m, "web.lock")->required_servers, 0);
+	rel(m.flows[0].max_rate_per_s, 1000, 1e-9);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/*
  * Nested calls: flow X (100/s) runs s.x (1 ms of its own) which calls s.y
  * twice; flow Z (200/s) runs s.z (1 ms) which calls s.y once; s.y takes
  * 1 ms. Demands at bundle s: X = 1 + 2 = 3 ms, Z = 1 + 1 = 2 ms; with 10
@@ -761,6 +808,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_cpu_bottleneck, reset_opts),
 		cmocka_unit_test_teardown(test_cpu_bound_pool_waits, reset_opts),
 		cmocka_unit_test_teardown(test_serial_mm1, reset_opts),
+		cmocka_unit_test_teardown(test_serial_handler_station, reset_opts),
 		cmocka_unit_test_teardown(test_nested_visits_exact, reset_opts),
 		cmocka_unit_test_teardown(test_async_least_squares, reset_opts),
 		cmocka_unit_test_teardown(test_async_single_caller, reset_opts),
