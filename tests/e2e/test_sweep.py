@@ -127,6 +127,19 @@ def pool_sweep_matches_the_model():
     rj = fptest.flowprof("report", out, "--json")
     eq(json.loads(rj.stdout), doc, "report --json")
 
+    # the fitted model goes to JMT with the servers the sweep saw
+    jmva = os.path.join(d, "model.jmva")
+    fptest.flowprof("export", out, "--jmt", jmva, "--users", "8")
+    import xml.etree.ElementTree as ET
+    root = ET.parse(jmva).getroot()
+    eq([(c.tag, c.get("name"), c.get("population")) for c in root.iter("closedclass")],
+       [("closedclass", "request", "8")], "classes")
+    st = {s.get("name"): s for s in root.iter("listation")}
+    eq(st["pool"].get("servers"), str(WORKERS), "pool servers in the JMVA file")
+    got = float(st["pool"].find("servicetimes")[0].text) * \
+        float(st["pool"].find("visits")[0].text) * 1e9
+    fptest.near(got, pool["demand_ns"], 1e-9, "pool demand through the JMVA file")
+
 
 @test
 def failing_step_marks_the_sweep_partial():
