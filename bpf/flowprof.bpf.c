@@ -212,6 +212,55 @@ static __always_inline void count_incomplete(__u32 hid)
 }
 
 /*
+ * A frame at the same stack pointer as a new call is still live when the new
+ * call is a tail call out of it: the kernel has already hijacked the return
+ * address there to its uretprobe trampoline. Otherwise the stack unwound
+ * past the frame (longjmp) and a sibling call reuses the slot. Rare path,
+ * so reading memory here is fine.
+ */
+static __always_inline bool is_tail_call(__u64 sp)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct xol_area *area = BPF_CORE_READ(task, mm, uprobes_state.xol_area);
+	__u64 ret = 0;
+
+	if (!area || bpf_probe_read_user(&ret, sizeof(ret), (void *)sp))
+		return false;
+	return ret == BPF_CORE_READ(area, vaddr);
+}
+
+struct unwind_walk {
+	struct thread_state *st;
+	__u64 sp;
+	__u32 hid;
+};
+
+/* Pops the top frame if the stack has unwound past it (a longjmp or an
+ * exception skipped its return): a live caller's frame is always higher
+ * than its callee's entry stack pointer. */
+static long unwind_frame(__u32 k, void *arg)
+{
+	struct unwind_walk *w = arg;
+	struct thread_state *st = w->st;
+	__u32 d = st->depth;
+	struct frame *top;
+
+	if (!d || d > MAX_DEPTH)
+		return 1;
+	top = &st->frames[(d - 1) & (MAX_DEPTH - 1)];
+	/* frame key 0: a USDT-style frame, no stack pointer to reason with */
+	if (!top->sp || top->sp > w->sp)
+		return 1;
+	if (top->sp == w->sp && top->hid != w->hid && is_tail_call(w->sp))
+		return 1;
+	count_incomplete(top->hid);
+	count(CNT_ABANDONED);
+	st->flow_mask = top->flows_before;
+	st->depth = d - 1;
+	return 0;
+}
+
+/*
  * Entry of a handler call. frame_key identifies the frame at its return:
  * for uprobes the stack pointer at entry (exact even through recursion and
  * longjmp); for probe pairs that are not a function's own entry and return
@@ -238,6 +287,13 @@ static __always_inline int on_entry(__u64 cookie, __u64 frame_key)
 		return 1;
 	}
 	d = st->depth;
+	if (frame_key && d && d <= MAX_DEPTH &&
+	    st->frames[(d - 1) & (MAX_DEPTH - 1)].sp <= frame_key) {
+		struct unwind_walk w = { .st = st, .sp = frame_key, .hid = hid };
+
+		bpf_loop(MAX_DEPTH, unwind_frame, &w, 0);
+		d = st->depth;
+	}
 	if (d >= MAX_DEPTH) {
 		hs->incomplete++;
 		count(CNT_DEPTH_OVERFLOW);
