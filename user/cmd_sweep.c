@@ -451,7 +451,7 @@ static int steps_measured(const struct sweep *sw)
 static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_args *a,
 		     struct sweep_step *st, struct snapshot *cum)
 {
-	struct load_run lr;
+	struct load_run lr = { 0 };
 	struct snapshot start = { 0 }, end = { 0 };
 	uint64_t t0, tw0, tw1, next_sample;
 	uint64_t *inflight = xcalloc((size_t)r->ff.n_handlers, sizeof(uint64_t));
@@ -553,6 +553,8 @@ interrupted:
 		sw->stop_reason = xstrdup(st->reason);
 
 cleanup:
+	if (lr.pid > 0)
+		kill(-lr.pid, SIGKILL); /* whatever the load command left running in its group */
 	if (lr.output) {
 		if (st->status == STEP_FAILED || log_verbosity > 0) {
 			char *tail = load_output_tail(&lr);
