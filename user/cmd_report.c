@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include "commands.h"
+#include "json_out.h"
+#include "model.h"
+#include "model_report.h"
 #include "report.h"
 #include "snapshot.h"
 #include "sweep.h"
@@ -17,14 +20,36 @@
 struct report_args {
 	const char *input;
 	bool json;
+	bool no_model;
+	struct model_opts model;
 };
 
 enum {
 	OPT_JSON = 0x100,
+	OPT_NO_MODEL,
+	OPT_TARGET,
+	OPT_SCALE,
+	OPT_INSTANCES,
+	OPT_WORKERS,
+	OPT_UTIL_LIMIT,
+	OPT_USERS,
+	OPT_THINK,
 };
 
 static const struct argp_option report_options[] = {
-	{ "json", OPT_JSON, NULL, 0, "Print the whole snapshot document as JSON", 0 },
+	{ "json", OPT_JSON, NULL, 0,
+	  "Print the whole snapshot document as JSON, with the model as \"model\"", 0 },
+	{ "no-model", OPT_NO_MODEL, NULL, 0, "Only the measurements: no queueing model", 0 },
+	{ NULL, 0, NULL, 0, "Model (docs/model.md); the default is the measured load:", 1 },
+	{ "target", OPT_TARGET, "FLOW=RATE", 0,
+	  "Model FLOW at RATE (e.g. checkout=800/s, browse=2.4k/s); repeatable", 1 },
+	{ "scale", OPT_SCALE, "FACTOR", 0, "Multiply every measured flow rate (e.g. 2)", 1 },
+	{ "instances", OPT_INSTANCES, "BUNDLE=N", 0, "Run N instances (processes) of BUNDLE", 1 },
+	{ "workers", OPT_WORKERS, "BUNDLE=N", 0, "Give each instance of BUNDLE N workers", 1 },
+	{ "util-limit", OPT_UTIL_LIMIT, "U", 0,
+	  "Size stations for utilization <= U (default 0.7, or 70%)", 1 },
+	{ "users", OPT_USERS, "N[,N...]", 0, "Closed workload: these user counts (MVA curve)", 1 },
+	{ "think", OPT_THINK, "SECONDS", 0, "Closed workload: think time per user (default 0)", 1 },
 	{ "verbose", 'v', NULL, 0, "Say more", 0 },
 	{ 0 },
 };
@@ -37,6 +62,24 @@ static error_t parse_report(int key, char *arg, struct argp_state *state)
 	case OPT_JSON:
 		a->json = true;
 		break;
+	case OPT_NO_MODEL:
+		a->no_model = true;
+		break;
+	case OPT_TARGET:
+	case OPT_SCALE:
+	case OPT_INSTANCES:
+	case OPT_WORKERS:
+	case OPT_UTIL_LIMIT:
+	case OPT_USERS:
+	case OPT_THINK: {
+		static const char *const names[] = { "target", "scale", "instances", "workers",
+						     "util-limit", "users", "think" };
+		char err[256];
+
+		if (model_parse_option(&a->model, names[key - OPT_TARGET], arg, err, sizeof(err)))
+			argp_error(state, "%s", err);
+		break;
+	}
 	case 'v':
 		log_verbosity++;
 		break;
@@ -57,8 +100,15 @@ static error_t parse_report(int key, char *arg, struct argp_state *state)
 
 static const char report_doc[] =
 	"Print a snapshot written by 'flowprof record' as readable tables.\v"
+	"The measurements come first (handlers, flows, call graph), then the\n"
+	"queueing model built from them: stations and their utilization, the\n"
+	"bottleneck, each flow's maximum throughput, and predicted response times\n"
+	"at the measured load or at --target / --scale.\n\n"
 	"Examples:\n"
 	"  flowprof report snap.json\n"
+	"  flowprof report snap.json --target checkout=800/s --target browse=2400/s\n"
+	"  flowprof report snap.json --scale 2 --instances shop=3 --workers shop=16\n"
+	"  flowprof report snap.json --users 1,10,100 --think 1s\n"
 	"  flowprof report snap.json --json";
 
 int cmd_report(int argc, char **argv)
@@ -66,6 +116,8 @@ int cmd_report(int argc, char **argv)
 	struct report_args a = { 0 };
 	struct argp argp = { report_options, parse_report, "SNAPSHOT", report_doc, NULL, NULL, NULL };
 	struct snapshot s = { 0 };
+	struct model m = { 0 };
+	bool have_model = false;
 	int rc = EXIT_ERROR;
 	char err[1024];
 
@@ -78,18 +130,37 @@ int cmd_report(int argc, char **argv)
 		log_error("%s", err);
 		goto cleanup;
 	}
+	if (!a.no_model) {
+		if (model_build(&s, &a.model, &m, err, sizeof(err))) {
+			log_error("%s: %s", a.input, err);
+			goto cleanup;
+		}
+		have_model = true;
+	}
 	if (a.json) {
-		char *doc = snapshot_to_json(&s, true);
+		json_object *doc = snapshot_to_json_object(&s);
+		char *text;
 
-		fputs(doc, stdout);
-		free(doc);
+		if (have_model)
+			json_object_object_add(doc, "model", model_to_json(&m));
+		text = jo_to_string(doc, true);
+		fputs(text, stdout);
+		free(text);
+		json_object_put(doc);
 	} else {
 		struct report_opts ro = { .ascii = !locale_is_utf8() };
 
 		report_print_table(stdout, &s, &ro);
+		if (have_model) {
+			fputc('\n', stdout);
+			model_print(stdout, &m, ro.ascii);
+		}
 	}
 	rc = EXIT_OK;
 cleanup:
+	if (have_model)
+		model_free(&m);
+	model_opts_free(&a.model);
 	snapshot_free(&s);
 	return rc;
 }
