@@ -12,7 +12,7 @@ CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 
-PKGS := libbpf libelf zlib yaml-0.1 json-c ncursesw libmicrohttpd
+PKGS := libbpf libelf zlib yaml-0.1 json-c ncursesw libmicrohttpd libgvc
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -117,6 +117,48 @@ $(BUILD)/bench/many_handlers.c: bench/gen-handlers.py
 
 $(BUILD)/bench/many_handlers: $(BUILD)/bench/many_handlers.c
 	$(CC) -O2 -g -Wall -Wextra -Werror $< -o $@
+
+# ---- HTML report assets (report --html; views helper) ----------------------
+# The page embeds its script and style and the capacity model compiled to
+# WebAssembly (user/assets/model_wasm.c with the model's own sources), so its
+# sliders run the very code of `flowprof report`. xxd -i turns each into a C
+# array that html_report.c includes. Debian: clang, lld (wasm-ld), wasi-libc,
+# libclang-rt-14-dev-wasm32, xxd.
+WASM_CC ?= clang-14
+WASM_LD ?= wasm-ld-14
+WASM_FLAGS := --target=wasm32-wasi --sysroot=/nonexistent -isystem /usr/include/wasm32-wasi \
+	-O2 -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuser -I$(BUILD)/wasm/inc \
+	-include user/assets/wasm_compat.h
+WASM_SRCS := user/model.c user/queueing.c user/histogram.c user/options.c user/util.c \
+	user/site_class.c user/snapshot.c user/units.c
+WASM_OBJS := $(patsubst user/%.c,$(BUILD)/wasm/%.o,$(WASM_SRCS)) $(BUILD)/wasm/model_wasm.o
+ASSETS := $(BUILD)/assets/model_wasm.h $(BUILD)/assets/report_js.h $(BUILD)/assets/report_css.h
+
+$(BUILD)/wasm/inc/json-c: # snapshot.c's json-c header, without the rest of /usr/include
+	@mkdir -p $(dir $@)
+	ln -sfn $(shell pkg-config --variable=includedir json-c)/json-c $@
+
+$(BUILD)/wasm/%.o: user/%.c $(wildcard user/*.h include/*.h) | $(BUILD)/wasm/inc/json-c
+	$(WASM_CC) $(WASM_FLAGS) -c $< -o $@
+
+$(BUILD)/wasm/model_wasm.o: user/assets/model_wasm.c $(wildcard user/*.h include/*.h) | $(BUILD)/wasm/inc/json-c
+	$(WASM_CC) $(WASM_FLAGS) -c $< -o $@
+
+$(BUILD)/assets/model.wasm: $(WASM_OBJS)
+	@mkdir -p $(dir $@)
+	$(WASM_LD) --no-entry --gc-sections --strip-all -L/usr/lib/wasm32-wasi \
+		-L$(shell $(WASM_CC) --print-resource-dir)/lib/wasi $^ -lc-printscan-long-double -lc \
+		-lclang_rt.builtins-wasm32 -o $@
+
+$(BUILD)/assets/model_wasm.h: $(BUILD)/assets/model.wasm
+	{ echo 'static const unsigned char asset_model_wasm[] = {'; xxd -i < $<; echo '};'; } > $@
+
+$(BUILD)/assets/report_%.h: user/assets/report.%
+	@mkdir -p $(dir $@)
+	{ echo 'static const unsigned char asset_report_$*[] = {'; xxd -i < $<; echo '};'; } > $@
+
+$(BUILD)/obj/html_report.o $(BUILD)/san/html_report.o $(BUILD)/fuzz/obj/html_report.o: $(ASSETS)
+# ---- end of HTML report assets -----------------------------------------------
 
 unit: $(UNIT_BINS)
 

@@ -4,7 +4,7 @@
 # Usage: scripts/install-deps.sh [build|test|all|bench]   (default: all)
 set -eu
 
-build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev libncurses-dev libmicrohttpd-dev"
+build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev libncurses-dev libmicrohttpd-dev libgraphviz-dev lld-14 wasi-libc libclang-rt-14-dev-wasm32 xxd"
 test_pkgs="libcmocka-dev python3 libclang-rt-14-dev g++ valgrind tmux prometheus chromium graphviz"
 test_pkgs="$test_pkgs redis-server redis-tools libxml2-utils" # sweep (redis-benchmark) and JMVA export (xmllint) tests
 # real services (tests/e2e/test_realworld*.py): USDT targets (sys/sdt.h), redis, nginx with

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "html_report.h"
 #include "json_out.h"
 #include "model.h"
 #include "model_report.h"
@@ -22,6 +23,8 @@ struct report_args {
 	bool json;
 	bool no_model;
 	struct model_opts model;
+	const char *html;	/* --html FILE, --dot FILE: html_report.c */
+	const char *dot;
 };
 
 enum {
@@ -34,6 +37,8 @@ enum {
 	OPT_UTIL_LIMIT,
 	OPT_USERS,
 	OPT_THINK,
+	OPT_HTML,
+	OPT_DOT,
 };
 
 static const struct argp_option report_options[] = {
@@ -50,6 +55,12 @@ static const struct argp_option report_options[] = {
 	  "Size stations for utilization <= U (default 0.7, or 70%)", 1 },
 	{ "users", OPT_USERS, "N[,N...]", 0, "Closed workload: these user counts (MVA curve)", 1 },
 	{ "think", OPT_THINK, "SECONDS", 0, "Closed workload: think time per user (default 0)", 1 },
+	{ "html", OPT_HTML, "FILE", 0,
+	  "Write a self-contained HTML report to FILE: flow graph, latency histograms, the model "
+	  "with throughput sliders (instead of the table)", 2 },
+	{ "dot", OPT_DOT, "FILE", 0,
+	  "Write the flow graph to FILE for Graphviz, e.g. dot -Tsvg FILE (instead of the table)",
+	  2 },
 	{ "verbose", 'v', NULL, 0, "Say more", 0 },
 	{ 0 },
 };
@@ -80,6 +91,12 @@ static error_t parse_report(int key, char *arg, struct argp_state *state)
 			argp_error(state, "%s", err);
 		break;
 	}
+	case OPT_HTML:
+		a->html = arg;
+		break;
+	case OPT_DOT:
+		a->dot = arg;
+		break;
 	case 'v':
 		log_verbosity++;
 		break;
@@ -109,7 +126,24 @@ static const char report_doc[] =
 	"  flowprof report snap.json --target checkout=800/s --target browse=2400/s\n"
 	"  flowprof report snap.json --scale 2 --instances shop=3 --workers shop=16\n"
 	"  flowprof report snap.json --users 1,10,100 --think 1s\n"
-	"  flowprof report snap.json --json";
+	"  flowprof report snap.json --json\n"
+	"  flowprof report snap.json --html report.html --dot graph.dot";
+
+/* --html and --dot (html_report.c): files instead of the table. */
+static int write_views(const struct snapshot *s, const struct report_args *a)
+{
+	char err[1024];
+
+	if (a->html && html_report_write(s, &a->model, a->input, a->html, err, sizeof(err))) {
+		log_error("--html %s: %s", a->html, err);
+		return -1;
+	}
+	if (a->dot && dot_write(s, &a->model, a->dot, err, sizeof(err))) {
+		log_error("--dot %s: %s", a->dot, err);
+		return -1;
+	}
+	return 0;
+}
 
 int cmd_report(int argc, char **argv)
 {
@@ -136,6 +170,14 @@ int cmd_report(int argc, char **argv)
 			goto cleanup;
 		}
 		have_model = true;
+	}
+	if (a.html || a.dot) {
+		if (write_views(&s, &a))
+			goto cleanup;
+		if (!a.json) { /* the files instead of the table */
+			rc = EXIT_OK;
+			goto cleanup;
+		}
 	}
 	if (a.json) {
 		json_object *doc = snapshot_to_json_object(&s);

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `flowprof report --html FILE` and `--dot FILE`: the snapshot and its model
+ * for people who look before they read.
+ *
+ * The HTML report is one self-contained file (no network access): the flow
+ * graph as SVG (laid out by Graphviz: handlers grouped by bundle, edges
+ * labelled with visit ratios, nodes coloured by their station's utilization,
+ * the bottleneck marked), a latency histogram per handler, the model's
+ * tables, and sliders for each flow's rate and each bundle's instances and
+ * workers. The sliders rerun the model in the page: user/model.c itself,
+ * compiled to WebAssembly (user/assets/model_wasm.c), so the page's numbers
+ * equal `flowprof report --target ... --json` for the same settings. Every
+ * name from the target is escaped (HTML, SVG, JSON inside <script>, DOT).
+ *
+ * The model input: the page hands the snapshot to the WebAssembly model as
+ * text, one record per line, fields separated by one space, strings
+ * %-encoded (bytes <= 0x20, '%', >= 0x7f; "%N" is NULL), doubles in C's
+ * exact hexadecimal form (%a), the sum of squares as a long double (%La):
+ *   flowprof-model-input 1
+ *   snapshot DURATION_S NPROC PROBE_COST_NS N_HOSTS
+ *   probe_cost CLASS MEASURED PER_CALL_NS IN_WINDOW_NS          (CLASS 0..3)
+ *   handler ID BUNDLE SYMBOL BINARY SITE_CLASS SERIAL ENTRIES CALLS INCOMPLETE
+ *           MIN_NS MAX_NS TOTAL_NS SELF_NS ONCPU_NS ONCPU_MEASURED
+ *           PROBE_COST_NS INFLIGHT_MEAN SUMSQ_NS2 N [BUCKET COUNT]...
+ *   edge FROM TO CALLS DECLARED ASYNC
+ *   flow NAME ENTRY INVOCATIONS N [HANDLER CALLS]... M [FROM TO ASYNC]...
+ *   bundle NAME N_PIDS THREADS INSTANCES WORKERS SERIAL
+ *   end
+ */
+#ifndef FLOWPROF_HTML_REPORT_H
+#define FLOWPROF_HTML_REPORT_H
+
+#include <stddef.h>
+
+#include "model.h"
+#include "snapshot.h"
+
+/* Writes the HTML report of s to path (atomically, mode 0600: it names
+ * internal symbols, as the snapshot does), with the
+ * model options of the command line as the page's starting settings (o may
+ * be NULL). snapshot_path names the snapshot in the page's equivalent
+ * command line. Returns 0, or -1 with the reason in err. */
+int html_report_write(const struct snapshot *s, const struct model_opts *o,
+		      const char *snapshot_path, const char *path, char *err, size_t errlen);
+
+/* Writes the flow graph of the HTML report as a Graphviz DOT file. */
+int dot_write(const struct snapshot *s, const struct model_opts *o, const char *path, char *err,
+	      size_t errlen);
+
+/* The model input text of s (see above). Caller frees. */
+char *html_model_input(const struct snapshot *s);
+
+#endif
