@@ -157,6 +157,8 @@ struct model_flow {
 	double measured_mean_ns, measured_mean_raw_ns; /* entry, corrected and raw */
 	double predicted_mean_ns, predicted_p95_ns, predicted_p99_ns; /* at the target */
 	double predicted_mean_measured_ns; /* at the measured rates (self-check) */
+	double predicted_service_measured_ns; /* the part inside the entry handler, without
+						 the wait for a worker (self-check) */
 	bool exceeds_capacity;	/* at the target */
 	int saturated_station;	/* the station that is over capacity, or -1 */
 	double inflight_sampled; /* entry's sampled in-flight mean (NAN if none) */

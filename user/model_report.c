@@ -462,8 +462,9 @@ static void print_checks(FILE *out, const struct model *m, bool ascii)
 	struct table ts = { .ncols = 4, .headers = ascii ? sh_ascii : sh, .right = sr };
 	struct table tf = { .ncols = 6, .headers = ascii ? fh_ascii : fh, .right = fr };
 
-	fputs("\nSelf-checks at the measured rates (servers busy; Little's law L = λ·R per flow)\n",
-	      out);
+	fprintf(out, "\nSelf-checks at the measured rates (servers busy; Little's law L = %s per "
+		"flow, R the time inside the entry handler: a wait for a worker comes before it)\n",
+		ascii ? "X*R" : "λ·R");
 	for (int k = 0; k < m->n_stations; k++) {
 		const struct model_station *st = &m->stations[k];
 		char *row[4];
@@ -486,10 +487,11 @@ static void print_checks(FILE *out, const struct model *m, bool ascii)
 		row[0] = term_escape(mf->name);
 		row[1] = num(mf->inflight_sampled);
 		row[2] = num(mf->inflight_kernel);
-		row[3] = num(mf->measured_rate_per_s * mf->predicted_mean_measured_ns / 1e9);
+		row[3] = num(mf->measured_rate_per_s * mf->predicted_service_measured_ns / 1e9);
 		row[4] = dur(mf->measured_mean_ns, ascii);
-		row[5] = isinf(mf->predicted_mean_measured_ns) ? xstrdup("exceeds capacity")
-							       : dur(mf->predicted_mean_measured_ns, ascii);
+		row[5] = isinf(mf->predicted_service_measured_ns)
+				 ? xstrdup("exceeds capacity")
+				 : dur(mf->predicted_service_measured_ns, ascii);
 		table_add(&tf, row);
 	}
 	if (tf.nrows) {
@@ -654,6 +656,8 @@ static json_object *flows_json(const struct model *m)
 		jo_add(o, "predicted_p95_ns", jo_num(mf->predicted_p95_ns, 1));
 		jo_add(o, "predicted_p99_ns", jo_num(mf->predicted_p99_ns, 1));
 		jo_add(o, "predicted_mean_measured_ns", jo_num(mf->predicted_mean_measured_ns, 1));
+		jo_add(o, "predicted_service_measured_ns",
+		       jo_num(mf->predicted_service_measured_ns, 1));
 		jo_add(o, "measured_mean_ns", jo_num(mf->measured_mean_ns, 1));
 		jo_add(o, "measured_mean_raw_ns", jo_num(mf->measured_mean_raw_ns, 1));
 		jo_add(o, "inflight_sampled", jo_num(mf->inflight_sampled, 4));

@@ -222,6 +222,9 @@ static void test_pool_bottleneck(void **state)
 	assert_false(req->exceeds_capacity);
 	rel(web->pwait, 4.0 / 23.0, 1e-9);
 	rel(req->predicted_mean_ns, 2e6 * 25.0 / 23.0, 1e-9);
+	/* at the measured rate: the time inside the entry is the measured 2 ms */
+	rel(req->predicted_service_measured_ns, 2e6, 1e-9);
+	rel(req->predicted_mean_measured_ns, 2e6 * 25.0 / 23.0, 1e-9);
 	rel(req->predicted_p99_ns, mmc_response_percentile(4, 2.0, 2e6, 0.99), 0.01);
 	rel(req->predicted_p95_ns, mmc_response_percentile(4, 2.0, 2e6, 0.95), 0.01);
 	/* self-checks agree: busy time is exactly explained by the flow */
