@@ -11,8 +11,8 @@
  * (default 4) take requests from the queue: a request waits there while every
  * worker is busy, so the pool is a station of exactly WORKERS servers. Each
  * request runs handle_request() (the flow's entry), which calls compute()
- * (CPU_US on the CPU, spinning) and then wait_io() (SLEEP_US asleep, off the
- * CPU). With many clients and mostly sleep the pool saturates; with mostly
+ * (CPU_US of this thread's CPU time, spinning: longer in wall time when the
+ * CPUs are shared) and then wait_io() (SLEEP_US asleep, off the CPU). With many clients and mostly sleep the pool saturates; with mostly
  * CPU and more workers than CPUs the CPUs do.
  *
  * At exit, one JSON line (target.h) with the handlers as timed by the
@@ -51,9 +51,25 @@ static struct client clients[MAX_THREADS];
 static struct tstat handle_stats;
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* CPU work of a fixed amount: spins until this thread has run for ns on a
+ * CPU (not until ns of wall time: a preempted request takes longer, as real
+ * CPU-bound work does). */
+static void spin_cpu_ns(uint64_t ns)
+{
+	struct timespec ts;
+	uint64_t start, t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	start = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	do {
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+		t = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	} while (t - start < ns);
+}
+
 HANDLER void compute(uint64_t us)
 {
-	spin_ns(us * 1000);
+	spin_cpu_ns(us * 1000);
 }
 
 HANDLER void wait_io(uint64_t us)
