@@ -59,26 +59,30 @@ def diag(text):
         print("# " + line, flush=True)
 
 
-def pool_sweep(d, users=USERS, load_tail="", extra=()):
+def pool_sweep(d, users=USERS):
     p, port = start_server("-w", str(WORKERS), "-s", str(SERVICE_US))
     flows = fptest.write(os.path.join(d, "flows.yaml"), POOL_FLOWS % SERVER)
     out = os.path.join(d, "sweep.json")
-    load = "%s -c {users} -d 2 %d%s" % (LOADGEN, port, load_tail)
+    load = "%s -c {users} -d 3 %d" % (LOADGEN, port)
     r = sweep("-f", flows, "-p", str(p.pid), "--load", load,
-              "--users", ",".join(map(str, users)), "--settle", "0.5", "-o", out, *extra,
-              check=False)
+              "--users", ",".join(map(str, users)), "--settle", "0.5", "-o", out, check=False)
     return p, r, out
 
 
-@test
-def pool_sweep_matches_the_model():
-    """A 4-worker pool swept from 1 user to 8x its size: the model fitted on
-    1 user predicts saturation within 10% and the knee within one step."""
-    d = fptest.tmpdir()
-    p, r, out = pool_sweep(d)
-    eq(r.returncode, 0, "exit status\n" + r.stderr)
-    doc = fptest.load_json(out)
-    diag(r.stdout)
+def disturbed_steps(doc):
+    """Steps whose service time the host itself stretched: a 2 ms sleep that
+    took 15% longer means the workers waited for a CPU (other processes on
+    the machine), which no model of this server can know about."""
+    bad = []
+    for s in doc["steps"]:
+        if s["status"] == "ok":
+            mean = fptest.handler(s["snapshot"], "pool.request")["mean_ns"]
+            if abs(mean - SERVICE_US * 1000) > 0.15 * SERVICE_US * 1000:
+                bad.append("%d users: %.2f ms" % (s["users"], mean / 1e6))
+    return bad
+
+
+def structure_checks(doc):
     eq(doc["flowprof_sweep"], 1, "document version")
     eq(doc["variable"], "users", "variable")
     eq(doc["levels"], USERS, "levels")
@@ -100,25 +104,59 @@ def pool_sweep_matches_the_model():
         fptest.near(s["measured"]["throughput_per_s"], h["calls"] / s["window_s"], 1e-3,
                     "throughput of step %d" % s["users"])
         eq(s["predicted"]["bottleneck"]["station"], "pool", "bottleneck at %d" % s["users"])
-        # the handler's own time is the service time: 2 ms and a little
-        fptest.near(h["mean_ns"], SERVICE_US * 1000, 0.15, "service time")
+    eq(doc["summary"]["saturated"], True, "saturated within the sweep")
+    return pool
+
+
+def accuracy_problems(doc):
+    """What the issue asks of the model: saturation within 10%, the knee
+    within one step, and the pool's ceiling WORKERS / service time."""
     sm = doc["summary"]
     diag("saturation: measured %.1f/s, predicted %.1f/s, error %+.1f%%; knee: measured "
          "%.2f users (step %s), predicted %.2f users (step %s)"
          % (sm["measured_saturation_per_s"], sm["predicted_saturation_per_s"],
             sm["saturation_error"] * 100, sm["measured_knee_users"], sm["measured_knee_step"],
             sm["predicted_knee_users"], sm["predicted_knee_step"]))
+    problems = []
     if abs(sm["saturation_error"]) > 0.10:
-        raise AssertionError("predicted saturation %.1f/s is not within 10%% of the measured "
-                             "%.1f/s" % (sm["predicted_saturation_per_s"],
-                                         sm["measured_saturation_per_s"]))
+        problems.append("predicted saturation %.1f/s is not within 10%% of the measured "
+                        "%.1f/s" % (sm["predicted_saturation_per_s"],
+                                    sm["measured_saturation_per_s"]))
     if sm["measured_knee_step"] is None or sm["predicted_knee_step"] is None or \
             abs(sm["measured_knee_step"] - sm["predicted_knee_step"]) > 1:
-        raise AssertionError("knee steps %s (measured) and %s (predicted) are more than one "
-                             "step apart" % (sm["measured_knee_step"], sm["predicted_knee_step"]))
-    eq(sm["saturated"], True, "saturated within the sweep")
-    # the pool's ceiling: WORKERS / service time
-    fptest.near(sm["predicted_saturation_per_s"], WORKERS / (SERVICE_US / 1e6), 0.10, "X_max")
+        problems.append("knee steps %s (measured) and %s (predicted) are more than one step "
+                        "apart" % (sm["measured_knee_step"], sm["predicted_knee_step"]))
+    xmax = WORKERS / (SERVICE_US / 1e6)
+    if abs(sm["predicted_saturation_per_s"] - xmax) > 0.10 * xmax:
+        problems.append("X_max %.1f/s is not within 10%% of %d workers / %d us"
+                        % (sm["predicted_saturation_per_s"], WORKERS, SERVICE_US))
+    return problems
+
+
+@test
+def pool_sweep_matches_the_model():
+    """A 4-worker pool swept from 1 user to 8x its size: the model fitted on
+    1 user predicts saturation within 10% and the knee within one step.
+    A run that misses only because other processes on the host stretched
+    the server's own 2 ms sleeps is run again (three attempts)."""
+    for attempt in range(3):
+        d = fptest.tmpdir()
+        p, r, out = pool_sweep(d)
+        eq(r.returncode, 0, "exit status\n" + r.stderr)
+        doc = fptest.load_json(out)
+        diag(r.stdout)
+        pool = structure_checks(doc)
+        problems = accuracy_problems(doc)
+        bad = disturbed_steps(doc)
+        if not problems:
+            break
+        if not bad or attempt == 2:
+            raise AssertionError("; ".join(problems) + (
+                " (the host stretched the service time in every attempt: %s)"
+                % ", ".join(bad) if bad else ""))
+        diag("attempt %d: %s; the host stretched the service time (%s); again"
+             % (attempt + 1, "; ".join(problems), ", ".join(bad)))
+        p.kill()
     eq(p.poll(), None, "the server still runs")
 
     # report prints the same table from the document
