@@ -167,6 +167,9 @@ int cmd_report(int argc, char **argv)
 	if (!a.no_model) {
 		if (model_build(&s, &a.model, &m, err, sizeof(err))) {
 			log_error("%s: %s", a.input, err);
+			/* an option naming a flow or bundle the snapshot lacks */
+			if (!strncmp(err, "--", 2))
+				rc = EXIT_USAGE;
 			goto cleanup;
 		}
 		have_model = true;
