@@ -30,8 +30,19 @@
 
 /* ---- escaping -------------------------------------------------------------- */
 
-/* Calls emit(o, cp_bytes, len) for each valid UTF-8 sequence of s and
- * writes U+FFFD for each byte that is not one: every output is valid UTF-8. */
+/* Code points that would make a name display as another (as units.c's
+ * term_escape() sees them): C1 controls, bidirectional overrides and
+ * isolates, direction marks, line and paragraph separators. */
+static bool is_spoofing(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 || cp == 0x200e ||
+	       cp == 0x200f || cp == 0x061c;
+}
+
+/* Calls emit(o, cp_bytes, len) for each valid UTF-8 sequence of s, writes
+ * U+FFFD for each byte that is not one (every output is valid UTF-8), and
+ * shows spoofing code points as the text "\u{202E}". */
 static void put_text(FILE *o, const char *s, void (*emit)(FILE *, const unsigned char *, size_t))
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
@@ -46,7 +57,15 @@ static void put_text(FILE *o, const char *s, void (*emit)(FILE *, const unsigned
 			i++;
 			continue;
 		}
-		emit(o, p + i, len);
+		if (is_spoofing(cp)) {
+			char esc[16];
+
+			snprintf(esc, sizeof(esc), "\\u{%04X}", (unsigned int)cp);
+			for (const char *e = esc; *e; e++)
+				emit(o, (const unsigned char *)e, 1);
+		} else {
+			emit(o, p + i, len);
+		}
 		i += len;
 	}
 }
@@ -639,6 +658,31 @@ static json_object *node_id(char prefix, int i)
 	return jo_str(buf);
 }
 
+/* The shortest "%g" that reads back as v: "0.6", not "0.59999999999999998". */
+static char *shortest(double v)
+{
+	char *t = NULL;
+
+	for (int prec = 1; prec <= 17; prec++) {
+		free(t);
+		t = xasprintf("%.*g", prec, v);
+		if (strtod(t, NULL) == v)
+			break;
+	}
+	return t;
+}
+
+/* A model option line "name value" (caller frees). */
+static json_object *option_line(const char *name, double v)
+{
+	char *num = shortest(v), *line = xasprintf("%s %s", name, num);
+	json_object *o = jo_str(line);
+
+	free(num);
+	free(line);
+	return o;
+}
+
 /* Options of the command line that are not sliders, as model option lines. */
 static json_object *base_options(const struct model_opts *o)
 {
@@ -646,18 +690,10 @@ static json_object *base_options(const struct model_opts *o)
 
 	if (!o)
 		return arr;
-	if (o->scale > 0) {
-		char *v = xasprintf("scale %.17g", o->scale);
-
-		json_object_array_add(arr, jo_str(v));
-		free(v);
-	}
-	if (o->util_limit > 0) {
-		char *v = xasprintf("util-limit %.17g", o->util_limit);
-
-		json_object_array_add(arr, jo_str(v));
-		free(v);
-	}
+	if (o->scale > 0)
+		json_object_array_add(arr, option_line("scale", o->scale));
+	if (o->util_limit > 0)
+		json_object_array_add(arr, option_line("util-limit", o->util_limit));
 	if (o->n_users) {
 		char *v = xstrdup("users "), *t;
 
@@ -669,12 +705,8 @@ static json_object *base_options(const struct model_opts *o)
 		json_object_array_add(arr, jo_str(v));
 		free(v);
 	}
-	if (o->think_s > 0) {
-		char *v = xasprintf("think %.17g", o->think_s);
-
-		json_object_array_add(arr, jo_str(v));
-		free(v);
-	}
+	if (o->think_s > 0)
+		json_object_array_add(arr, option_line("think", o->think_s));
 	return arr;
 }
 

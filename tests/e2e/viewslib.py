@@ -14,9 +14,12 @@ vt_request() calls vt_fast() (a short spin) every time and vt_slow() (a
 start; SLOW_MEDIAN_NS is the median of vt_slow()'s durations by the target's
 own clock.
 """
+import json
 import os
+import select
 import subprocess
 import tempfile
+import time
 
 import fptest
 
@@ -203,3 +206,113 @@ def slow_bucket(median_ns):
     while upper <= median_ns:
         upper <<= 1
     return (upper >> 1) / 1e9, upper / 1e9
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+class Browser:
+    """Headless Chromium driven over the DevTools protocol on a pipe
+    (--remote-debugging-pipe: commands on fd 3, answers on fd 4, each a JSON
+    message ended by NUL), with the flags a sandbox-less test host needs."""
+
+    def __init__(self, width=1300, height=2000):
+        need_tool(CHROMIUM, "chromium")
+        self.profile = tempfile.mkdtemp(prefix="flowprof-chromium-")
+        r_cmd, w_cmd = os.pipe()
+        r_evt, w_evt = os.pipe()
+
+        def child():
+            a, b = os.dup(r_cmd), os.dup(w_evt)  # dup2 onto 3/4 keeps them open across exec
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+
+        self.proc = subprocess.Popen(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--no-first-run",
+             "--user-data-dir=" + self.profile, "--remote-debugging-pipe",
+             "--window-size=%d,%d" % (width, height), "about:blank"],
+            preexec_fn=child, close_fds=False, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        os.close(r_cmd)
+        os.close(w_evt)
+        self.w, self.r = w_cmd, r_evt
+        self.buf = b""
+        self.next_id = 0
+        self.events = []
+        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = self.call("Target.attachToTarget",
+                                 {"targetId": target, "flatten": True})["sessionId"]
+        self.call("Page.enable", session=self.session)
+        self.call("Runtime.enable", session=self.session)
+
+    def _read(self, timeout):
+        while b"\0" not in self.buf:
+            ready, _, _ = select.select([self.r], [], [], timeout)
+            if not ready:
+                raise AssertionError("chromium did not answer within %ss" % timeout)
+            chunk = os.read(self.r, 1 << 20)
+            if not chunk:
+                raise AssertionError("chromium closed its DevTools pipe")
+            self.buf += chunk
+        msg, self.buf = self.buf.split(b"\0", 1)
+        return json.loads(msg)
+
+    def call(self, method, params=None, session=None, timeout=60):
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = session
+        os.write(self.w, json.dumps(msg).encode() + b"\0")
+        while True:
+            m = self._read(timeout)
+            if m.get("id") == self.next_id:
+                if "error" in m:
+                    raise AssertionError("%s: %s" % (method, m["error"]))
+                return m["result"]
+            self.events.append(m)
+
+    def eval(self, expression):
+        """The value of a JavaScript expression in the page (promises awaited)."""
+        r = self.call("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
+                                           "returnByValue": True}, session=self.session)
+        if "exceptionDetails" in r:
+            raise AssertionError("page script failed: %s" % r["exceptionDetails"])
+        return r["result"].get("value")
+
+    def open(self, url, timeout=30.0):
+        """Loads url afresh (never a same-page hash change) and waits until the
+        report says ready (or error)."""
+        self.call("Page.navigate", {"url": "about:blank"}, session=self.session)
+        self.call("Page.navigate", {"url": url}, session=self.session)
+        end = time.time() + timeout
+        state = None
+        while time.time() < end:
+            state = self.eval("document.body && location.href.split('#')[0] === %s && "
+                              "document.body.dataset.state" % json.dumps(url.split("#")[0]))
+            if state in ("ready", "error"):
+                return state
+            time.sleep(0.05)
+        raise AssertionError("page %s never became ready (state %r)" % (url, state))
+
+    def screenshot(self, path):
+        import base64
+        png = self.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
+                        session=self.session)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(png["data"]))
+
+    def dialogs(self):
+        return [e for e in self.events if e.get("method") == "Page.javascriptDialogOpening"]
+
+    def close(self):
+        try:
+            self.call("Browser.close", timeout=5)
+        except Exception:
+            pass
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        os.close(self.w)
+        os.close(self.r)

@@ -55,9 +55,19 @@
     return '#c8e6c9';
   }
 
+  /* Names arrive as text, never markup; code points that would make one
+   * display as another (bidi overrides, C1 controls) are shown as \u{...},
+   * as html_report.c and the terminal report show them. */
+  var SPOOF = /[\u0080-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029\u200e\u200f\u061c]/g;
+  function visible(s) {
+    return String(s).replace(SPOOF, function (c) {
+      return '\\u{' + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0') + '}';
+    });
+  }
+
   function el(tag, text, cls) {
     var e = document.createElement(tag);
-    if (text !== undefined && text !== null) e.textContent = text;
+    if (text !== undefined && text !== null) e.textContent = visible(text);
     if (cls) e.className = cls;
     return e;
   }
@@ -409,7 +419,7 @@
     data.clusters.forEach(function (c) {
       var s = station(r, c.name, 'pool') || station(r, c.name, 'serial');
       var g = document.getElementById(c.node);
-      if (g && s) setLine(g, 0, c.name + ' \u00b7 ' + util(s.utilization));
+      if (g && s) setLine(g, 0, visible(c.name) + ' \u00b7 ' + util(s.utilization));
     });
     data.flows.forEach(function (f, i) {
       setLine(document.getElementById(f.node), 1, rate(r.flows[i] ? r.flows[i].rate_per_s : null));
@@ -427,7 +437,7 @@
   function render() {
     pending = false;
     var lines = optionLines(), text, r;
-    document.getElementById('cmdline').textContent = commandLine(lines);
+    document.getElementById('cmdline').textContent = visible(commandLine(lines));
     try {
       text = runModel(lines);
       r = JSON.parse(text);
@@ -447,7 +457,7 @@
     renderFlows(r);
     renderNotes(r);
     renderGraph(r);
-    document.getElementById('model-json').textContent = JSON.stringify(r, null, 1);
+    document.getElementById('model-json').textContent = visible(JSON.stringify(r, null, 1));
     document.getElementById('status').textContent = '';
     saveHash();
     document.body.dataset.state = 'ready';
