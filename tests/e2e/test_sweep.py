@@ -69,7 +69,7 @@ def pool_sweep(d, users=USERS):
     return p, r, out
 
 
-def disturbed_steps(doc):
+def disturbed_steps(doc, key="users"):
     """Steps whose service time the host itself stretched: a 2 ms sleep that
     took 15% longer means the workers waited for a CPU (other processes on
     the machine), which no model of this server can know about."""
@@ -78,7 +78,7 @@ def disturbed_steps(doc):
         if s["status"] == "ok":
             mean = fptest.handler(s["snapshot"], "pool.request")["mean_ns"]
             if abs(mean - SERVICE_US * 1000) > 0.15 * SERVICE_US * 1000:
-                bad.append("%d users: %.2f ms" % (s["users"], mean / 1e6))
+                bad.append("%d %s: %.2f ms" % (s[key], key, mean / 1e6))
     return bad
 
 
@@ -284,35 +284,51 @@ def usage_errors():
 @test
 def open_load_with_rate():
     """--rate: the levels are request rates ({rate}), the model open. Below
-    the pool's ceiling the model predicts the offered rate; past it, X_max."""
-    d = fptest.tmpdir()
-    p, port = start_server("-w", str(WORKERS), "-s", str(SERVICE_US))
-    flows = fptest.write(os.path.join(d, "flows.yaml"), POOL_FLOWS % SERVER)
-    out = os.path.join(d, "sweep.json")
+    the pool's ceiling the model predicts the offered rate; past it, X_max;
+    the measured throughput is within 10% of that (three attempts when the
+    host stretched the server's sleeps, as above)."""
     rates = [200, 800, 1600, 3000]
-    r = sweep("-f", flows, "-p", str(p.pid), "--load",
-              "%s -c 16 -r {rate} -d 2 %d" % (LOADGEN, port),
-              "--rate", ",".join(map(str, rates)), "--settle", "0.5", "-o", out, check=False)
-    diag(r.stdout)
-    eq(r.returncode, 0, "exit status\n" + r.stderr)
-    doc = fptest.load_json(out)
-    eq(doc["variable"], "rate", "variable")
-    eq([s["rate"] for s in doc["steps"]], rates, "step rates")
-    eq([s["command"] for s in doc["steps"]],
-       ["%s -c 16 -r %d -d 2 %d" % (LOADGEN, rt, port) for rt in rates], "commands")
-    eq(doc["fit"]["think_fitted"], False, "no think time in an open sweep")
-    sm = doc["summary"]
-    eq(sm["measured_knee_users"], None, "no knee for rates")
-    eq(sm["predicted_knee_users"], None, "no knee for rates")
-    xmax = sm["predicted_saturation_per_s"]
-    for s in doc["steps"]:
-        want = min(s["rate"], xmax)
-        fptest.near(s["predicted"]["throughput_per_s"], want, 1e-9, "prediction at %d/s"
-                    % s["rate"])
-        fptest.near(s["measured"]["throughput_per_s"], want, 0.10, "measured at %d/s"
-                    % s["rate"])
-    if abs(sm["saturation_error"]) > 0.10:
-        raise AssertionError("saturation error %.3f" % sm["saturation_error"])
+    for attempt in range(3):
+        d = fptest.tmpdir()
+        p, port = start_server("-w", str(WORKERS), "-s", str(SERVICE_US))
+        flows = fptest.write(os.path.join(d, "flows.yaml"), POOL_FLOWS % SERVER)
+        out = os.path.join(d, "sweep.json")
+        r = sweep("-f", flows, "-p", str(p.pid), "--load",
+                  "%s -c 16 -r {rate} -d 2 %d" % (LOADGEN, port),
+                  "--rate", ",".join(map(str, rates)), "--settle", "0.5", "-o", out,
+                  check=False)
+        diag(r.stdout)
+        eq(r.returncode, 0, "exit status\n" + r.stderr)
+        doc = fptest.load_json(out)
+        eq(doc["variable"], "rate", "variable")
+        eq([s["rate"] for s in doc["steps"]], rates, "step rates")
+        eq([s["command"] for s in doc["steps"]],
+           ["%s -c 16 -r %d -d 2 %d" % (LOADGEN, rt, port) for rt in rates], "commands")
+        eq(doc["fit"]["think_fitted"], False, "no think time in an open sweep")
+        sm = doc["summary"]
+        eq(sm["measured_knee_users"], None, "no knee for rates")
+        eq(sm["predicted_knee_users"], None, "no knee for rates")
+        xmax = sm["predicted_saturation_per_s"]
+        problems = []
+        for s in doc["steps"]:
+            want = min(s["rate"], xmax)
+            fptest.near(s["predicted"]["throughput_per_s"], want, 1e-9, "prediction at %d/s"
+                        % s["rate"])
+            got = s["measured"]["throughput_per_s"]
+            if abs(got - want) > 0.10 * want:
+                problems.append("measured %.1f/s at %d/s, model %.1f/s" % (got, s["rate"], want))
+        if abs(sm["saturation_error"]) > 0.10:
+            problems.append("saturation error %.3f" % sm["saturation_error"])
+        bad = disturbed_steps(doc, "rate")
+        if not problems:
+            break
+        if not bad or attempt == 2:
+            raise AssertionError("; ".join(problems) + (
+                " (the host stretched the service time in every attempt: %s)"
+                % ", ".join(bad) if bad else ""))
+        diag("attempt %d: %s; the host stretched the service time (%s); again"
+             % (attempt + 1, "; ".join(problems), ", ".join(bad)))
+        p.kill()
 
 
 def free_port():
