@@ -414,9 +414,12 @@ def t_self_time():
     # X outside calls for work_cpu (the target timed those itself).
     nested_cpu = (req["total_ns"] - req["self_ns"] - parse["total_ns"] - sleep["total_ns"] -
                   block["total_ns"]) + (parse["total_ns"] - parse["self_ns"])
-    fptest.near(cpu["total_ns"] - nested_cpu, rep["outside"]["total_ns"], 0,
-                "work_cpu time outside req (total - nested in req and parse)",
-                abs_tol=X * PROBE_TOL_NS)
+    outside, own = cpu["total_ns"] - nested_cpu, rep["outside"]["total_ns"]
+    slack = unseen_off_cpu(cpu, rep, "work_cpu")
+    if not own - X * PROBE_TOL_NS - slack <= outside <= own + X * PROBE_TOL_NS:
+        raise AssertionError("work_cpu time outside req (total - nested in req and parse) %d ns, "
+                             "the target's own %d ns: want within -%d..+%d ns"
+                             % (outside, own, X * PROBE_TOL_NS + slack, X * PROBE_TOL_NS))
     # Per call, against the target's own: its self time lacks the part of each
     # nested call's probes that falls outside the nested call's window, and
     # any time off the CPU there (see check_mean).
@@ -452,9 +455,13 @@ def t_oncpu():
                                  % (h["id"], h["oncpu_mean_ns"], h["mean_ns"], ratio * 100,
                                     lo * 100, hi * 100, own * 100))
     # Against the target's own CPU clock (CLOCK_THREAD_CPUTIME_ID around each
-    # call), within 5% of the call's duration: this holds on a busy machine too.
-    for name, t in rep["handlers"].items():
-        h = hs[P + name]
+    # call), within 5% of the call's duration: this holds on a busy machine
+    # too. Only for handlers that are mostly on the CPU: on a heavily loaded
+    # machine (load average 8 on 2 vCPUs) the thread's CPU clock of a 300 us
+    # nanosleep call read up to 55 us where flowprof saw 15 us; sleepers are
+    # held to the bound above.
+    for name in ("req", "parse", "work_cpu", "work_var"):
+        h, t = hs[P + name], rep["handlers"][name]
         fptest.near(h["oncpu_mean_ns"], t["oncpu_ns"] / t["calls"], 0,
                     h["id"] + " oncpu_mean_ns against the thread's CPU clock",
                     abs_tol=MEAN_REL * h["mean_ns"] + PROBE_TOL_NS)
