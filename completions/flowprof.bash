@@ -6,15 +6,15 @@
 # helpers. tests/e2e/test_cli_help.py checks that every option of every
 # command's --help is offered here.
 
-_flowprof_commands="record report check merge sweep top serve"
+_flowprof_commands="record report check merge sweep export top serve"
 
 # Long and short options of each command.
 _flowprof_options() {
 	case $1 in
 	record) echo "-f --flows -p --pid -d --duration -i --interval -o --output --json
 		--listen -v --verbose --mode --no-oncpu --max-instances --help --usage" ;;
-	report) echo "--json --html --dot --target --scale --instances --workers --util-limit
-		--users --think -v --verbose --help --usage" ;;
+	report) echo "--json --no-model --html --dot --target --scale --instances --workers
+		--util-limit --users --think -v --verbose --help --usage" ;;
 	check) echo "-f --flows -p --pid -v --verbose --help --usage" ;;
 	merge) echo "-o --output -v --verbose --help --usage" ;;
 	sweep) echo "-f --flows -p --pid -d --duration --load --users --rate --settle --think
@@ -23,7 +23,8 @@ _flowprof_options() {
 		-v --verbose --mode --no-oncpu --max-instances --help --usage" ;;
 	serve) echo "-f --flows -p --pid --listen -d --duration -o --output -v --verbose
 		--mode --no-oncpu --max-instances --help --usage" ;;
-	export) echo "-o --output --format -v --verbose --help --usage" ;;
+	export) echo "--jmt --users --think --target --scale --instances --workers -v --verbose
+		--help --usage" ;;
 	esac
 }
 
@@ -56,10 +57,10 @@ _flowprof_value() {
 	-f | --flows) _flowprof_files "$cur" yaml yml ;;
 	-o | --output) _flowprof_files "$cur" json ;;
 	--html) _flowprof_files "$cur" html htm ;;
+	--jmt) _flowprof_files "$cur" jmva ;;
 	--dot) _flowprof_files "$cur" dot gv ;;
 	-p | --pid) _flowprof_pids "$cur" ;;
 	--mode) COMPREPLY=($(compgen -W "auto session multi single" -- "$cur")) ;;
-	--format) COMPREPLY=($(compgen -W "jmva" -- "$cur")) ;;
 	--listen) COMPREPLY=($(compgen -W "127.0.0.1:9464 [::1]:9464 :9464" -- "$cur")) ;;
 	--load) COMPREPLY=($(compgen -c -- "$cur")) ;;
 	-d | --duration | -i | --interval | -n | --iterations | --settle | --think | --users | \

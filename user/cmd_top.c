@@ -26,6 +26,7 @@
 #include "commands.h"
 #include "histogram_math.h"
 #include "live.h"
+#include "model.h"
 #include "options.h"
 #include "snapshot.h"
 #include "snapshot_delta.h"
@@ -138,9 +139,11 @@ static const char top_doc[] =
 	"Each refresh shows the interval just ended: per flow the rate of invocations;\n"
 	"per handler CALLS/S, MEAN and P99 latency, SELF (share of its time not spent in\n"
 	"nested handlers), ON-CPU (share of its time on a CPU rather than waiting) and\n"
-	"LOAD (calls in progress on average: calls/s x mean).\n"
+	"LOAD (calls in progress on average: calls/s x mean) and UTIL (the utilization of\n"
+	"its station, from the queueing model of the interval). The bottleneck is named\n"
+	"at the top and its row highlighted.\n"
 	"\n"
-	"Keys: < and > (or the column's letter: n c m 9 s o l) choose the sort column,\n"
+	"Keys: < and > (or the column's letter: n c m 9 s o l u) choose the sort column,\n"
 	"r reverses it, space or p pauses, w writes a snapshot now (to -o FILE, else to\n"
 	"flowprof-top-DATE-TIME.json), arrows and PgUp/PgDn scroll, q quits (writing\n"
 	"the snapshot when -o is given).\n"
@@ -167,7 +170,9 @@ static void on_stop_signal(int sig)
 
 /* ---- one frame: cells computed from an interval snapshot ------------------ */
 
-enum column { COL_NAME, COL_CALLS, COL_MEAN, COL_P99, COL_SELF, COL_ONCPU, COL_LOAD, NCOLS };
+enum column {
+	COL_NAME, COL_CALLS, COL_MEAN, COL_P99, COL_SELF, COL_ONCPU, COL_LOAD, COL_UTIL, NCOLS
+};
 
 static const struct {
 	const char *title;
@@ -182,10 +187,12 @@ static const struct {
 	[COL_SELF] = { "SELF", 's', true, false },
 	[COL_ONCPU] = { "ON-CPU", 'o', true, false },
 	[COL_LOAD] = { "LOAD", 'l', true, false },
+	[COL_UTIL] = { "UTIL", 'u', true, false },
 };
 
 struct row {
 	const char *id;		/* the handler's id, for name sorting */
+	bool bottleneck;	/* the model's bottleneck handler in this interval */
 	double value[NCOLS];	/* NAN: no value (no calls in the interval) */
 	char *cell[NCOLS];
 };
@@ -198,6 +205,7 @@ struct frame {
 	int n_flows;
 	size_t width[NCOLS];
 	size_t flow_width[4];
+	char *bottleneck;	/* "bottleneck: shop (shop.checkout) at 87% utilization" */
 };
 
 static double ratio_or_nan(double num, double den)
@@ -222,6 +230,8 @@ static char *fmt_cell(enum column c, double v, bool ascii)
 		return xstrdup(units_percent(buf, sizeof(buf), v));
 	case COL_LOAD:
 		return xasprintf("%.2f", v);
+	case COL_UTIL: /* past 100%: how far beyond capacity */
+		return v >= 1 ? xasprintf("%.0f%%", v * 100) : xstrdup(units_percent(buf, sizeof(buf), v));
 	default:
 		return xstrdup("");
 	}
@@ -236,6 +246,7 @@ static void frame_free(struct frame *f)
 	for (int i = 0; i < f->n_flows * 4; i++)
 		free(f->flow_cells[i]);
 	free(f->flow_cells);
+	free(f->bottleneck);
 	snapshot_free(&f->delta);
 	memset(f, 0, sizeof(*f));
 }
@@ -246,6 +257,46 @@ static void widen(size_t *w, const char *s)
 
 	if (n > *w)
 		*w = n;
+}
+
+/* The station whose utilization a handler shows: its serial-handler
+ * station, else its bundle's. */
+static int station_of(const struct model *m, int h)
+{
+	for (int k = 0; k < m->n_stations; k++)
+		if (m->stations[k].kind == STATION_LOCK && m->stations[k].handler == h)
+			return k;
+	return m->handlers[h].station;
+}
+
+/* UTIL and the bottleneck: the queueing model of the interval alone. */
+static void frame_model(struct frame *f)
+{
+	struct model m;
+	char err[512], u[UNITS_BUF];
+
+	for (int i = 0; i < f->n_rows; i++)
+		f->rows[i].value[COL_UTIL] = NAN;
+	if (f->delta.duration_s <= 0 || model_build(&f->delta, NULL, &m, err, sizeof(err)))
+		return;
+	for (int i = 0; i < f->n_rows && i < m.n_handlers; i++) {
+		int k = station_of(&m, i);
+
+		f->rows[i].value[COL_UTIL] = k >= 0 ? m.stations[k].utilization : NAN;
+		f->rows[i].bottleneck = i == m.bottleneck_handler;
+	}
+	if (m.bottleneck >= 0) {
+		char *st = term_escape(m.stations[m.bottleneck].name);
+		char *hd = term_escape(m.bottleneck_handler >= 0 ? m.handlers[m.bottleneck_handler].id
+								: NULL);
+
+		f->bottleneck = xasprintf("bottleneck: %s%s%s%s at %s utilization", st,
+					  *hd ? " (" : "", hd, *hd ? ")" : "",
+					  units_percent(u, sizeof(u), m.stations[m.bottleneck].utilization));
+		free(st);
+		free(hd);
+	}
+	model_free(&m);
 }
 
 /* Builds the cells of the interval between prev and cur (both counted from
@@ -283,7 +334,12 @@ static int frame_build(struct frame *f, const struct snapshot *cur, const struct
 		r->value[COL_ONCPU] =
 			h->oncpu_measured ? ratio_or_nan((double)h->oncpu_ns, total) : NAN;
 		r->value[COL_LOAD] = secs > 0 ? total / (secs * 1e9) : NAN;
-		r->cell[COL_NAME] = term_escape(h->id);
+	}
+	frame_model(f);
+	for (int i = 0; i < d->n_handlers; i++) {
+		struct row *r = &f->rows[i];
+
+		r->cell[COL_NAME] = term_escape(r->id);
 		for (int c = COL_NAME + 1; c < NCOLS; c++)
 			r->cell[c] = fmt_cell((enum column)c, r->value[c], ascii);
 		for (int c = 0; c < NCOLS; c++)
@@ -443,6 +499,8 @@ static void print_block(FILE *out, const struct frame *f, const struct snapshot 
 
 	fprintf(out, "flowprof top: %.1f s since start, interval %.2f s\n", cur->duration_s,
 		f->delta.duration_s);
+	if (f->bottleneck)
+		fprintf(out, "%s\n", f->bottleneck);
 	for (int i = -1; i < f->n_flows; i++) {
 		line = flow_line(f, i);
 		fprintf(out, "%s\n", line);
@@ -524,6 +582,12 @@ static void put_header(int y, const struct frame *f, const struct sort_key *k)
 	attroff(A_REVERSE | A_UNDERLINE | A_BOLD);
 }
 
+/* The bottleneck stands out: bold red where the terminal has colours. */
+static attr_t bottleneck_attr(void)
+{
+	return A_BOLD | (has_colors() ? COLOR_PAIR(1) : A_UNDERLINE);
+}
+
 static void draw(const struct screen *sc, const struct frame *f, const struct snapshot *cur)
 {
 	char *line;
@@ -537,6 +601,8 @@ static void draw(const struct screen *sc, const struct frame *f, const struct sn
 			 cur ? cur->duration_s : 0.0, sc->paused ? " - PAUSED" : "");
 	put_line(y++, line, A_BOLD);
 	free(line);
+	if (f->bottleneck)
+		put_line(y, f->bottleneck, bottleneck_attr());
 	y++;
 	if (!f->rows) {
 		put_line(y++, "collecting the first interval...", 0);
@@ -552,7 +618,7 @@ static void draw(const struct screen *sc, const struct frame *f, const struct sn
 		shown = 0;
 		for (int r = sc->scroll; r < f->n_rows && shown < body; r++, shown++) {
 			line = row_line(f, r);
-			put_line(y++, line, 0);
+			put_line(y++, line, f->rows[r].bottleneck ? bottleneck_attr() : 0);
 			free(line);
 		}
 		if (sc->scroll + shown < f->n_rows && LINES > 1) {
@@ -563,7 +629,7 @@ static void draw(const struct screen *sc, const struct frame *f, const struct sn
 	}
 	line = xasprintf("%s", sc->status ? sc->status
 			 : "q quit  p pause  w write snapshot  < > sort  r reverse  "
-			   "n c m 9 s o l sort by column");
+			   "n c m 9 s o l u sort by column");
 	put_line(LINES - 1, line, A_REVERSE);
 	free(line);
 	refresh();
@@ -682,6 +748,11 @@ static int run_screen(struct top_state *st)
 	noecho();
 	keypad(stdscr, TRUE);
 	curs_set(0);
+	if (has_colors()) {
+		start_color();
+		use_default_colors();
+		init_pair(1, COLOR_RED, -1);
+	}
 	{
 		static char host[256];
 

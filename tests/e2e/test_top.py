@@ -30,9 +30,9 @@ class Pane:
         subprocess.run([TMUX, "new-session", "-d", "-s", self.name, "-x", "120", "-y", "40",
                         "env", "LANG=C.UTF-8", "TERM=screen", "sh", "-c", shell], check=True)
 
-    def text(self):
-        r = subprocess.run([TMUX, "capture-pane", "-p", "-t", self.name], capture_output=True,
-                           text=True, check=True)
+    def text(self, escapes=False):
+        r = subprocess.run([TMUX, "capture-pane", "-p", *(["-e"] if escapes else []), "-t",
+                            self.name], capture_output=True, text=True, check=True)
         return r.stdout
 
     def keys(self, *keys):
@@ -88,8 +88,20 @@ def full_screen_view_in_tmux_sorts_pauses_writes_and_quits():
                         r"0\.5 s - \d+ s recorded$", first), "header line: %r" % first
         assert re.search(r"^FLOW +RATE +MEAN +P99$", text, re.M), "flow table header"
         assert re.search(r"^serve +\S+/s +\S+ \S+ +\S+ \S+$", text, re.M), "flow row:\n" + text
-        assert re.search(r"^HANDLER +CALLS/S +MEAN +P99 +SELF +ON-CPU +LOAD$", text, re.M), \
+        assert re.search(r"^HANDLER +CALLS/S +MEAN +P99 +SELF +ON-CPU +LOAD +UTIL$", text, re.M), \
             "handler table header"
+        # The model of the interval: one station (vt), its bottleneck handler
+        # named on the second line and its row in red.
+        second = text.splitlines()[1]
+        assert re.match(r"bottleneck: vt \(vt\.slow\) at \d+% utilization$", second), second
+        utils = {row(text, h)[6] for h in ("vt.request", "vt.fast", "vt.slow")}
+        fptest.eq(len(utils), 1, "UTIL of the handlers of one station: %r" % utils)
+        assert re.match(r"\d+%$", utils.pop()), "UTIL is a percentage"
+        sgr = r"(?:\x1b\[[0-9;]*m)*"
+        colored = pane.text(escapes=True)
+        assert re.search(r"^%s\x1b\[31m%svt\.slow " % (sgr, sgr), colored, re.M), \
+            "vt.slow highlighted:\n" + colored
+        assert not re.search(r"\x1b\[31m%svt\.fast " % sgr, colored), "vt.fast not highlighted"
         # vt.slow sleeps: its on-CPU share is small; vt.fast spins: close to all.
         slow, fast = row(text, "vt.slow"), row(text, "vt.fast")
         fptest.eq(slow[3], "100%", "SELF of vt.slow (no nested handler)")
@@ -168,10 +180,12 @@ def plain_blocks_without_a_terminal():
         interval = float(m.group(2))
         near_1 = abs(interval - 1.0) < 0.2
         assert near_1, "interval %s" % interval
-        assert re.search(r"^HANDLER +CALLS/S +MEAN +P99 +SELF +ON-CPU +LOAD$", b, re.M), b
+        assert re.search(r"^HANDLER +CALLS/S +MEAN +P99 +SELF +ON-CPU +LOAD +UTIL$", b, re.M), b
         rate = row(b, "vt.request")[0]
         if rate != "-":
             calls += float(rate[:-2]) * interval
+    assert re.search(r"^bottleneck: vt \(vt\.slow\) at (<1|\d+)% utilization$", out, re.M), \
+        "the interval with calls names its bottleneck:\n" + out
     # The rates of the intervals add up to the 40 calls the target made.
     fptest.near(calls, 40, 0.02, "sum of vt.request rate x interval over the blocks")
     s = fptest.load_json(snap)
