@@ -337,6 +337,7 @@ struct record_live {
 	const struct snapshot *base;
 	time_t started;
 	uint64_t t_start;
+	struct metrics_window window;	/* the model's gauges: since the last scrape */
 };
 
 /* One scrape: the window so far, as the snapshot at the end will count it. */
@@ -348,7 +349,6 @@ static int record_live_collect(void *ctx, struct snapshot *s, struct metrics_ext
 	char err[512];
 	int rc = -1;
 
-	(void)x;
 	if (!atomic_load(&l->ready))
 		return -1; /* 503 until the probes are in place */
 	cal = *l->cal;
@@ -358,9 +358,17 @@ static int record_live_collect(void *ctx, struct snapshot *s, struct metrics_ext
 	fill_header(&now, l->a, l->started, (double)(now_ns() - l->t_start) / 1e9);
 	fill_probe_costs(&now, &cal, l->res);
 	rc = snapshot_delta(&now, l->base, s, err, sizeof(err));
+	if (!rc)
+		metrics_window_model(&l->window, s, x);
 out:
 	snapshot_free(&now);
 	return rc;
+}
+
+static void record_live_release(void *ctx, struct metrics_extra *x)
+{
+	(void)ctx;
+	metrics_extra_free(x);
 }
 
 int cmd_record(int argc, char **argv)
@@ -391,8 +399,8 @@ int cmd_record(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return EXIT_USAGE;
 	if (a.listen) { /* bind first: a busy port fails before anything is attached */
-		srv = metrics_server_start(a.listen, record_live_collect, NULL, &live, err,
-					   sizeof(err));
+		srv = metrics_server_start(a.listen, record_live_collect, record_live_release, &live,
+					   err, sizeof(err));
 		if (!srv) {
 			log_error("%s", err);
 			goto cleanup;
@@ -549,6 +557,7 @@ int cmd_record(int argc, char **argv)
 
 cleanup:
 	metrics_server_stop(srv);
+	metrics_window_free(&live.window);
 	if (go_fd >= 0)
 		close(go_fd); /* an unreleased command exits without running */
 	if (child > 0 && !child_done && rc == EXIT_ERROR)

@@ -148,16 +148,25 @@ static void on_stop_signal(int sig)
 struct serve_state {
 	struct live live;
 	atomic_bool ready;	/* live is started: scrapes may read it */
+	struct metrics_window window;	/* the model's gauges: since the last scrape */
 };
 
 static int collect_live(void *ctx, struct snapshot *s, struct metrics_extra *x)
 {
 	struct serve_state *st = ctx;
 
-	(void)x;
 	if (!atomic_load(&st->ready))
 		return -1; /* 503 while attaching */
-	return live_collect(&st->live, s);
+	if (live_collect(&st->live, s))
+		return -1;
+	metrics_window_model(&st->window, s, x);
+	return 0;
+}
+
+static void release_extra(void *ctx, struct metrics_extra *x)
+{
+	(void)ctx;
+	metrics_extra_free(x);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -179,7 +188,7 @@ int cmd_serve(int argc, char **argv)
 	signal(SIGTERM, on_stop_signal);
 	signal(SIGPIPE, SIG_IGN);
 	/* Bind first: a busy port fails before anything is attached. */
-	srv = metrics_server_start(a.listen, collect_live, NULL, &st, err, sizeof(err));
+	srv = metrics_server_start(a.listen, collect_live, release_extra, &st, err, sizeof(err));
 	if (!srv) {
 		log_error("%s", err);
 		goto cleanup;
@@ -227,6 +236,7 @@ int cmd_serve(int argc, char **argv)
 
 cleanup:
 	metrics_server_stop(srv);
+	metrics_window_free(&st.window);
 	if (started)
 		live_stop(live);
 	free(a.pids);

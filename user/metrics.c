@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "histogram_math.h"
+#include "model.h"
+#include "snapshot_delta.h"
 #include "units.h"
 #include "util.h"
 
@@ -342,7 +344,8 @@ static void station_gauges(struct out *o, const struct metrics_extra *x)
 	if (!x || !x->n_stations)
 		return;
 	family(o, "flowprof_station_utilization_ratio", "gauge", "ratio",
-	       "Utilization of the station (bundle, or the host's CPUs) from the queueing model.");
+	       "Utilization of the station (bundle, serial handler, or the host's CPUs) from the "
+	       "queueing model, over the time since the previous scrape.");
 	for (int i = 0; i < x->n_stations; i++) {
 		l[0] = (struct label){ "station", x->stations[i].name };
 		sample_double(o, "flowprof_station_utilization_ratio", l, 1,
@@ -401,6 +404,53 @@ static void recording_info(struct out *o, const struct snapshot *s)
 		sample_u64(o, "flowprof_kernel_events", "_total", l, 1,
 			   *(const uint64_t *)((const char *)s + events[i].off));
 	}
+}
+
+/* ---- the model over a window -------------------------------------------------- */
+
+void metrics_extra_free(struct metrics_extra *x)
+{
+	for (int i = 0; i < x->n_stations; i++)
+		free(x->stations[i].name);
+	free(x->stations);
+	free(x->bottleneck);
+	memset(x, 0, sizeof(*x));
+}
+
+void metrics_window_model(struct metrics_window *w, const struct snapshot *s,
+			  struct metrics_extra *x)
+{
+	static const struct snapshot none;
+	struct snapshot d = { 0 };
+	struct model m;
+	char err[512];
+
+	if (snapshot_delta(s, w->have_last ? &w->last : &none, &d, err, sizeof(err)))
+		goto out;
+	d.duration_s = s->duration_s - (w->have_last ? w->last.duration_s : 0);
+	if (d.duration_s <= 0 || model_build(&d, NULL, &m, err, sizeof(err)))
+		goto out;
+	x->stations = xcalloc((size_t)m.n_stations + 1, sizeof(*x->stations));
+	x->n_stations = m.n_stations;
+	for (int k = 0; k < m.n_stations; k++) {
+		x->stations[k].name = xstrdup(m.stations[k].name);
+		x->stations[k].servers = m.stations[k].servers;
+		x->stations[k].utilization = m.stations[k].utilization;
+	}
+	if (m.bottleneck >= 0)
+		x->bottleneck = xstrdup(m.stations[m.bottleneck].name);
+	model_free(&m);
+out:
+	snapshot_free(&d);
+	metrics_window_free(w);
+	snapshot_merge(&w->last, s, err, sizeof(err)); /* into a zeroed snapshot: a copy */
+	w->have_last = true;
+}
+
+void metrics_window_free(struct metrics_window *w)
+{
+	snapshot_free(&w->last);
+	w->have_last = false;
 }
 
 char *metrics_render(const struct snapshot *s, const struct metrics_extra *extra,

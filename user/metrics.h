@@ -46,16 +46,34 @@ uint64_t metrics_calls_below(const struct snap_handler *h, uint64_t bound_ns);
 
 /* Station figures from the model, shown as gauges when given. */
 struct metrics_station {
-	const char *name;	/* the bundle (or "cpu") */
+	char *name;		/* the bundle, a serial handler, or "cpu" */
 	double servers;
-	double utilization;	/* 0..1 (more when a target exceeds capacity) */
+	double utilization;	/* 0..1 */
 };
 
 struct metrics_extra {
-	const struct metrics_station *stations;
+	struct metrics_station *stations;	/* owned: metrics_extra_free() */
 	int n_stations;
-	const char *bottleneck;	/* station name, NULL when unknown */
+	char *bottleneck;	/* station name, NULL when nothing is loaded */
 };
+
+void metrics_extra_free(struct metrics_extra *x);
+
+/*
+ * The model's stations over the time since the previous call (since the
+ * start for the first): the utilization gauges follow the load as it is
+ * now, not its average since the start. s is the recording so far (as
+ * live_collect() gives it); x must be zeroed. One window per endpoint: with
+ * one Prometheus server scraping, the window is its scrape interval.
+ */
+struct metrics_window {
+	struct snapshot last;
+	bool have_last;
+};
+
+void metrics_window_model(struct metrics_window *w, const struct snapshot *s,
+			  struct metrics_extra *x);
+void metrics_window_free(struct metrics_window *w);
 
 /* The exposition of s (cumulative since the recording started), in format
  * f; extra may be NULL. Caller frees. */

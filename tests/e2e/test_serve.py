@@ -132,6 +132,12 @@ def prometheus_scrapes_exact_counts_rate_and_quantile():
     prom_rate = prom.value('rate(flowprof_handler_calls_total{handler="vt.request"}[10s])')
     assert prom_rate is not None, "no rate from prometheus"
     fptest.near(prom_rate, own_rate, 0.05, "prometheus rate vs the target's own rate")
+    # The model's gauges over the last scrape interval: the loop keeps vt's
+    # one worker busy all the time, so vt is the bottleneck, nearly 100% used.
+    fptest.eq(prom.value('flowprof_station_bottleneck{station="vt"}'), 1.0, "bottleneck gauge")
+    fptest.eq(prom.value('flowprof_station_servers{station="vt"}'), 1.0, "servers of vt")
+    util = prom.value('flowprof_station_utilization_ratio{station="vt"}')
+    assert util is not None and 0.8 < util <= 1.0, "utilization of vt while looping: %r" % util
 
     # Exact counts once the load stops.
     stopped = t.ask("stop")
@@ -194,6 +200,8 @@ def promtool_accepts_the_exposition():
                      le="0.000524288"), 0.0, "vt.slow calls under 524 us")
     fptest.eq(sample(text, "flowprof_handler_calls_total", handler="vt.request",
                      host=socket.gethostname()), 400.0, "host label")
+    fptest.eq(sample(text, "flowprof_station_bottleneck", station="vt"), 1.0,
+              "bottleneck gauge after the 400 calls")
 
     # OpenMetrics when asked for it, as Prometheus does.
     status, ctype, om = get(url, "application/openmetrics-text;version=1.0.0,"
