@@ -20,7 +20,6 @@ registered only when this file is the one run.
 import json
 import os
 import select
-import signal
 import subprocess
 import sys
 import time
