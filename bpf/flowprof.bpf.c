@@ -629,6 +629,56 @@ struct {
 	__type(value, struct rt_scratch);
 } rt_scratch SEC(".maps");
 
+/*
+ * Function-name prefilter: one bit per hash of a name's first 8 bytes
+ * (zero-padded), set by the loader for every python:/java: handler. Most
+ * calls of a language runtime are not handlers: they stop here after one
+ * 8-byte read, before the full name is read and looked up.
+ */
+__u64 rt_prefix_bits[RT_PREFIX_WORDS] = {};
+
+/*
+ * A register of the probed thread, by its offset in struct pt_regs. The
+ * verifier refuses loads at variable offsets into ctx, so each register is
+ * its own load at a constant offset; the empty asm keeps clang from merging
+ * them back into one load at ctx + off.
+ */
+#define RT_REG_CASE(n, field)                  \
+	case n: {                              \
+		__u64 x = ctx->field;          \
+		asm volatile("" : "+r"(x));    \
+		*v = x;                        \
+		return 0;                      \
+	}
+
+static __always_inline int rt_reg(struct pt_regs *ctx, __u32 off, __u64 *v)
+{
+#if defined(__TARGET_ARCH_x86)
+	switch (off / 8) {
+	RT_REG_CASE(0, r15)
+	RT_REG_CASE(1, r14)
+	RT_REG_CASE(2, r13)
+	RT_REG_CASE(3, r12)
+	RT_REG_CASE(4, bp)
+	RT_REG_CASE(5, bx)
+	RT_REG_CASE(6, r11)
+	RT_REG_CASE(7, r10)
+	RT_REG_CASE(8, r9)
+	RT_REG_CASE(9, r8)
+	RT_REG_CASE(10, ax)
+	RT_REG_CASE(11, cx)
+	RT_REG_CASE(12, dx)
+	RT_REG_CASE(13, si)
+	RT_REG_CASE(14, di)
+	RT_REG_CASE(19, sp)
+	default:
+		return -1;
+	}
+#else
+	return bpf_probe_read_kernel(v, sizeof(*v), (void *)ctx + off) ? -1 : 0;
+#endif
+}
+
 /* One USDT argument, as the note's argument string located it. */
 static __always_inline int rt_arg_read(struct pt_regs *ctx, const struct rt_arg *a, __u64 *out)
 {
@@ -642,11 +692,11 @@ static __always_inline int rt_arg_read(struct pt_regs *ctx, const struct rt_arg 
 		v = (__u64)a->val;
 		break;
 	case RT_ARG_REG:
-		if (bpf_probe_read_kernel(&v, sizeof(v), (void *)ctx + a->reg_off))
+		if (rt_reg(ctx, a->reg_off, &v))
 			return -1;
 		break;
 	case RT_ARG_DEREF:
-		if (bpf_probe_read_kernel(&base, sizeof(base), (void *)ctx + a->reg_off))
+		if (rt_reg(ctx, a->reg_off, &base))
 			return -1;
 		if (bpf_probe_read_user(&v, sz, (void *)(base + a->val)))
 			return -1;
@@ -730,7 +780,7 @@ static __always_inline bool glob_match(const struct rt_glob *g, const char *str,
  */
 static __always_inline int rt_lang_probe(struct pt_regs *ctx, __u32 lang)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx), name_ptr = 0, len = 0, scope_ptr = 0;
+	__u64 cookie = bpf_get_attach_cookie(ctx), name_ptr = 0, len = 0, scope_ptr = 0, prefix = 0;
 	__u32 spec_idx = RT_COOKIE_SPEC(cookie), zero = 0, slen = 0, hid = 0, flows = 0;
 	struct rt_site_spec *spec;
 	struct rt_scratch *sc;
@@ -744,14 +794,34 @@ static __always_inline int rt_lang_probe(struct pt_regs *ctx, __u32 lang)
 		return 0;
 	if (rt_arg_read(ctx, &spec->args[RT_SLOT_NAME], &name_ptr) || !name_ptr)
 		return 0;
+	if (lang == RT_LANG_JAVA &&
+	    (rt_arg_read(ctx, &spec->args[RT_SLOT_NAME_LEN], &len) || !len || len > RT_NAME_LEN - 2))
+		return 0;
+	/* The prefilter. A read that fails (a short name at the end of a
+	 * mapping) skips it: the full read below decides. */
+	if (!bpf_probe_read_user(&prefix, sizeof(prefix), (void *)name_ptr)) {
+		__u32 bit;
+
+		if (lang == RT_LANG_JAVA) {
+			if (len < 8)
+				prefix &= (1ULL << (len * 8)) - 1;
+		} else {
+			for (int i = 0; i < 8; i++) {
+				if (!((prefix >> (i * 8)) & 0xff)) {
+					prefix &= i ? (1ULL << (i * 8)) - 1 : 0;
+					break;
+				}
+			}
+		}
+		bit = RT_PREFIX_HASH(prefix);
+		if (!(rt_prefix_bits[(bit / 64) & (RT_PREFIX_WORDS - 1)] & (1ULL << (bit % 64))))
+			return 0;
+	}
 	__builtin_memset(&sc->key, 0, sizeof(sc->key));
 	sc->key.bundle = (__u16)RT_COOKIE_BUNDLE(cookie);
 	sc->key.lang = (__u16)lang;
 	if (lang == RT_LANG_JAVA) {
 		/* HotSpot's strings are not NUL-terminated: pointer and length. */
-		if (rt_arg_read(ctx, &spec->args[RT_SLOT_NAME_LEN], &len) || !len ||
-		    len > RT_NAME_LEN - 2)
-			return 0;
 		if (bpf_probe_read_user(sc->key.name, len & (RT_NAME_LEN - 1), (void *)name_ptr))
 			return 0;
 	} else {

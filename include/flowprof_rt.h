@@ -88,6 +88,11 @@ struct rt_site_spec {
 #define RT_MAX_CANDIDATES 8
 #define RT_GLOB_ANY 0xffffffffU
 
+/* The function-name prefilter: a bitmap over a hash of the first 8 bytes
+ * of a name (little-endian, zero past its end). */
+#define RT_PREFIX_WORDS 64 /* 4096 bits */
+#define RT_PREFIX_HASH(v) ((__u32)(((__u64)(v) * 0x9E3779B97F4A7C15ULL) >> 52))
+
 struct rt_name_key {
 	__u16 bundle;
 	__u16 lang;	/* enum rt_lang */

@@ -335,9 +335,26 @@ static void keep_link(struct recorder *r, struct bpf_link *l)
 	r->links[r->n_links++] = l;
 }
 
+/* The prefilter bit of a function name (flowprof_rt.h; the BPF side reads
+ * the same 8 bytes from the probed process). */
+static uint32_t prefix_bit(const char *name)
+{
+	uint64_t v = 0;
+	size_t n = strnlen(name, 8);
+
+	memcpy(&v, name, n); /* little-endian, as the BPF side loads it */
+	return RT_PREFIX_HASH(v);
+}
+
 static int fill_maps(struct recorder *r, const struct rt_plan *p, char *err, size_t errlen)
 {
 	struct flowprof_bpf *skel = r->skel;
+
+	for (size_t i = 0; i < p->n_names; i++) {
+		uint32_t bit = prefix_bit(p->keys[i].name);
+
+		skel->bss->rt_prefix_bits[bit / 64] |= 1ULL << (bit % 64);
+	}
 
 	for (uint32_t i = 0; i < p->n_specs; i++)
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.rt_specs), &i, &p->specs[i], 0))
