@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fptest  # noqa: E402
@@ -87,7 +88,10 @@ class Nginx:
         self.p = fptest.start([NGINX, "-c", conf, "-p", d, "-e", os.path.join(d, "error.log")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         fptest.wait_for(lambda: len(self.workers()) == 2, 10, "two nginx workers")
+        self.probes = 0
         fptest.wait_for(self.answers, 10, "nginx answering")
+        # nginx logs a request after answering it: wait for the log to catch up.
+        fptest.wait_for(lambda: self.log_lines() == self.probes, 10, "the access log")
         self.log_lines_before = self.log_lines()
 
     def workers(self):
@@ -95,16 +99,13 @@ class Nginx:
         return sorted(int(x) for x in r.stdout.split())
 
     def answers(self):
-        r = subprocess.run(["curl", "-s", "http://127.0.0.1:%d/" % self.port],
-                           capture_output=True, text=True) if shutil.which("curl") else None
-        if r is None:
-            import urllib.request
-            try:
-                return urllib.request.urlopen("http://127.0.0.1:%d/" % self.port,
-                                              timeout=2).read() == b"ok\n"
-            except OSError:
-                return False
-        return r.stdout == "ok\n"
+        try:
+            ok = urllib.request.urlopen("http://127.0.0.1:%d/" % self.port,
+                                        timeout=2).read() == b"ok\n"
+        except OSError:
+            return False
+        self.probes += 1
+        return ok
 
     def log_lines(self):
         try:
@@ -199,6 +200,24 @@ def wrk_requests_match_access_log():
         raise AssertionError("wrk counted %d requests, nginx served %d (%d connections)"
                              % (counted, served, conns))
     check_instances(snap, "nginx.process", workers, served)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@test
+def stripped_binary_missing_symbol():
+    """Debian's nginx is stripped: the error says only .dynsym was searched."""
+    need_nginx(NGINX)
+    d = fptest.tmpdir()
+    flows = fptest.write(os.path.join(d, "nginx.yaml"),
+                         "bundles:\n  nginx:\n    exe: %s\n    handlers:\n"
+                         "      process: ngx_http_process_requets\n" % NGINX)
+    chk = fptest.flowprof("check", "-f", flows, check=False)
+    fptest.eq(chk.returncode, 1, "check exit status")
+    want = ("  %s:5:7: nginx.process: symbol 'ngx_http_process_requets' not found in %s, "
+            "which is stripped: only .dynsym was searched; closest: ngx_http_process_request"
+            % (flows, NGINX))
+    if want not in chk.stdout:
+        raise AssertionError("check does not say %r:\n%s" % (want, chk.stdout))
     shutil.rmtree(d, ignore_errors=True)
 
 
