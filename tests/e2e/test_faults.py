@@ -512,7 +512,7 @@ def build_cxx(src_name, d):
     src = os.path.join(fptest.ROOT, "tests", "targets", src_name)
     exe = os.path.join(d, os.path.splitext(src_name)[0])
     r = subprocess.run(["g++", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-fno-inline",
-                        "-fno-omit-frame-pointer", src, "-o", exe],
+                        "-fno-omit-frame-pointer", "-pthread", src, "-o", exe],
                        capture_output=True, text=True, timeout=120)
     if r.returncode != 0:
         raise AssertionError("g++ %s failed:\n%s" % (src, r.stderr))
@@ -581,6 +581,28 @@ flows:
     eq(c["unmatched_returns"], 0, "counters.unmatched_returns")
     eq(c["exited_in_call"], 0, "counters.exited_in_call (the thread was alive)")
     eq(c["abandoned_frames"], 2 * throws + n, "counters.abandoned_frames")
+
+
+@test
+def pthread_exit_runs_cxx_destructors():
+    """pthread_exit() from a handler under C++ frames holding a std::lock_guard:
+    profiled as unprofiled, every destructor runs and the lock is released each
+    time; the handler's calls are incomplete (they never return)."""
+    d = fptest.tmpdir()
+    exe = build_cxx("thread_exit_cleanup.cpp", d)
+    flows = fptest.write(os.path.join(d, "exit.yaml"), "bundles:\n  cxx:\n    exe: %s\n"
+                         "    handlers:\n      leave: leave_thread\n" % exe)
+    n = 10
+    want = "released %d\nguards %d\n" % (n, n)
+    plain = subprocess.run([exe, str(n)], input="go\n", capture_output=True, text=True,
+                           timeout=60)
+    eq(plain.stdout.split("\n", 1)[1], want, "unprofiled output")
+    out = os.path.join(d, "snap.json")
+    r = subprocess.run([fptest.FLOWPROF, "record", "-f", flows, "-o", out, "--", exe, str(n)],
+                       input="go\n", capture_output=True, text=True, timeout=60)
+    eq(r.returncode, 0, "flowprof exit status\n" + r.stderr)
+    eq(r.stdout.split("\n", 1)[1], want, "profiled output (destructors run, lock released)")
+    eq(calls(fptest.load_json(out), "cxx.leave"), (0, n), "leave_thread (calls, incomplete)")
 
 
 # --- the target's behaviour -------------------------------------------------
