@@ -50,14 +50,14 @@ flows:
 """ % (sel, extra))
 
 
-@test
-def usdt_pairs_and_semaphores():
+def usdt_pairs(*mode):
     core.need(APP)
     d = fptest.tmpdir()
     out = os.path.join(d, "snap.json")
     rec_t = core.Target(APP, "-n", "500", "-q", "3")
     other = core.Target(APP, "-n", "50", "-q", "1")
-    rec = core.Recorder(app_flows(d, exe=core.target_path(APP)), "-p", str(rec_t.pid), out=out)
+    rec = core.Recorder(app_flows(d, exe=core.target_path(APP)), "-p", str(rec_t.pid), *mode,
+                        out=out)
     rec.wait_recording()
     rec_t.release()
     other.release()
@@ -79,6 +79,20 @@ def usdt_pairs_and_semaphores():
         raise AssertionError("req (%s ns) not shorter than handle_request (%s ns)"
                              % (hs["app.req"]["mean_ns"], hs["app.handle"]["mean_ns"]))
     shutil.rmtree(d, ignore_errors=True)
+    return snap
+
+
+@test
+def usdt_pairs_and_semaphores():
+    usdt_pairs()
+
+
+@test
+def usdt_pairs_single_links():
+    """Perf-event uprobes (libbpf, one per site): the semaphore goes through
+    their ref_ctr_offset instead of the uprobe_multi link's."""
+    snap = usdt_pairs("--mode", "single")
+    fptest.eq(snap["attach_mode"], "uprobe", "attach mode")
 
 
 @test
