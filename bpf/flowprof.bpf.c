@@ -24,6 +24,10 @@ const volatile __u32 n_handlers = 1;
 const volatile __u32 n_flows = 0;
 const volatile __u32 max_instances = DEFAULT_MAX_INSTANCES;
 const volatile bool use_task_storage = true;
+/* flowprof's own process (calibration sites) */
+const volatile __u32 self_tgid = 0;
+/* `record -- CMD`: count only this process and its descendants (0 = all) */
+const volatile __u32 root_tgid = 0;
 const volatile bool track_oncpu = true;
 /* Stack pointer after `ret` minus stack pointer at entry (8 on x86-64). */
 const volatile __u64 ret_sp_adjust = 8;
@@ -111,39 +115,70 @@ static __always_inline void count(enum fp_counter c)
 		__sync_fetch_and_add(&counters[c], 1);
 }
 
+/* Each process gets a slot of its own on its first call, up to
+ * max_instances; the slot max_instances pools the rest (pid 0). */
 static __always_inline __u32 instance_slot(__u32 tgid)
 {
-	__u32 *slot, fresh, overflow = max_instances - 1;
+	__u32 *slot, fresh, pool = max_instances;
 	struct inst_info *info;
 
 	slot = bpf_map_lookup_elem(&instances, &tgid);
 	if (slot)
 		return *slot;
 	fresh = __sync_fetch_and_add(&next_instance, 1);
-	if (fresh >= overflow) {
-		/* The last slot gathers every process past the limit. */
+	if (fresh >= pool) {
 		count(CNT_INSTANCES_FULL);
-		fresh = overflow;
+		return pool;
 	}
 	if (bpf_map_update_elem(&instances, &tgid, &fresh, BPF_NOEXIST)) {
 		/* Another thread of the process won the race. */
 		slot = bpf_map_lookup_elem(&instances, &tgid);
-		return slot ? *slot : overflow;
+		return slot ? *slot : pool;
 	}
 	info = bpf_map_lookup_elem(&instance_info, &fresh);
-	if (info && fresh != overflow)
+	if (info)
 		info->tgid = tgid;
 	return fresh;
 }
 
+/* `-- CMD`: is the current process the command or one of its descendants? */
+static __always_inline bool descends_from_root(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	for (int i = 0; i < 32; i++) {
+		__u32 tgid = BPF_CORE_READ(t, tgid);
+
+		if (tgid == root_tgid)
+			return true;
+		if (tgid <= 1)
+			return false;
+		t = BPF_CORE_READ(t, real_parent);
+		if (!t)
+			return false;
+	}
+	return false;
+}
+
 static __always_inline void init_state(struct thread_state *st, __u64 now)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 slot = instance_slot(tgid);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, slot;
 	struct inst_info *info;
 
 	st->tgid = tgid;
 	st->tid = (__u32)bpf_get_current_pid_tgid();
+	if (tgid == self_tgid) {
+		/* flowprof's own calibration calls: no process slot of their own */
+		st->inst = max_instances + 1;
+		return;
+	}
+	if (root_tgid && !descends_from_root()) {
+		/* decided once per thread: later events cost one branch */
+		st->ignored = 1;
+		st->inst = max_instances + 1;
+		return;
+	}
+	slot = instance_slot(tgid);
 	st->inst = slot + 1;
 	info = bpf_map_lookup_elem(&instance_info, &slot);
 	if (info)
@@ -280,12 +315,15 @@ static __always_inline int on_entry(__u64 cookie, __u64 frame_key)
 	hs = bpf_map_lookup_elem(&handler_stats, &hid);
 	if (!hs)
 		return 1;
-	hs->entries++;
 	st = lookup_state(true, now);
 	if (!st) {
+		hs->entries++;
 		hs->incomplete++;
 		return 1;
 	}
+	if (st->ignored)
+		return 1;
+	hs->entries++;
 	d = st->depth;
 	if (frame_key && d && d <= MAX_DEPTH &&
 	    st->frames[(d - 1) & (MAX_DEPTH - 1)].sp <= frame_key) {
@@ -431,6 +469,8 @@ static __always_inline int on_return(__u64 cookie, __u64 frame_key)
 		count(CNT_UNMATCHED_RETURN);
 		return 0;
 	}
+	if (st->ignored)
+		return 0;
 	d = st->depth;
 	if (d > MAX_DEPTH)
 		d = MAX_DEPTH;

@@ -52,7 +52,8 @@ struct inst_stats {
 	__u64 total_ns;
 };
 
-/* One per instance slot: which process it is and how many of its threads ran handlers. */
+/* One per instance slot (max_instances of them, then one pooling the rest):
+ * which process it is and how many of its threads ran handlers. */
 struct inst_info {
 	__u32 tgid;
 	__u32 threads;
@@ -87,7 +88,7 @@ struct thread_state {
 	__u32 flow_mask;  /* flows with an entry frame on this stack */
 	__u32 tgid;
 	__u32 tid;
-	__u32 pad;
+	__u32 ignored;	  /* not a process being recorded (record -- CMD): skip its events */
 	__u64 off_ns;	  /* time switched out, up to the last switch-in seen */
 	__u64 out_at;	  /* last switch-out not yet folded into off_ns, 0 = none */
 	struct frame frames[MAX_DEPTH];

@@ -323,14 +323,17 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 	skel->rodata->n_flows = (uint32_t)r->n_flows;
 	skel->rodata->max_instances = inst;
 	skel->rodata->use_task_storage = r->feat.task_storage;
+	skel->rodata->self_tgid = (uint32_t)getpid();
+	skel->rodata->root_tgid = o->root_tgid > 0 ? (uint32_t)o->root_tgid : 0;
 	skel->rodata->track_oncpu = r->oncpu;
 	skel->rodata->ret_sp_adjust = RET_SP_ADJUST;
 
 	bpf_map__set_max_entries(skel->maps.handler_stats, nh);
 	bpf_map__set_max_entries(skel->maps.flow_visits, (uint32_t)(r->n_flows ? r->n_flows : 1) * nh);
+	/* one slot per process up to max_instances, then one pooling the rest */
 	bpf_map__set_max_entries(skel->maps.instances, inst);
-	bpf_map__set_max_entries(skel->maps.instance_info, inst);
-	bpf_map__set_max_entries(skel->maps.instance_stats, inst * nh);
+	bpf_map__set_max_entries(skel->maps.instance_info, inst + 1);
+	bpf_map__set_max_entries(skel->maps.instance_stats, (inst + 1) * nh);
 	if (r->feat.task_storage)
 		bpf_map__set_max_entries(skel->maps.thread_state_hash, 1);
 	else
@@ -361,7 +364,6 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 			 strerror(e));
 		return -e;
 	}
-	(void)o;
 	return 0;
 }
 

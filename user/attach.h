@@ -41,6 +41,7 @@ struct attach_opts {
 	enum attach_mode mode;	/* ATTACH_AUTO: best available */
 	bool no_oncpu;		/* do not load the sched_switch program */
 	int max_instances;	/* processes tracked individually */
+	int root_tgid;		/* > 0: count only this process and its descendants */
 	const struct extra_site *extra;
 	int n_extra;
 };

@@ -11,6 +11,7 @@
 #include "flowfile.h"
 #include "options.h"
 #include "resolve.h"
+#include "units.h"
 #include "util.h"
 
 struct check_args {
@@ -84,12 +85,14 @@ int cmd_check(int argc, char **argv)
 		log_error("%s", err);
 		goto cleanup;
 	}
+	/* Paths and symbols come from the target: escaped for the terminal. */
 	for (int b = 0; b < ff.n_bundles; b++) {
 		const struct resolved_bundle *rb = &res.bundles[b];
+		char *exe = term_escape(rb->binary ? rb->binary : "(executable unknown)");
 
-		printf("bundle %s: %s, %d process%s", ff.bundles[b].name,
-		       rb->binary ? rb->binary : "(executable unknown)", rb->n_pids,
+		printf("bundle %s: %s, %d process%s", ff.bundles[b].name, exe, rb->n_pids,
 		       rb->n_pids == 1 ? "" : "es");
+		free(exe);
 		for (int i = 0; i < rb->n_pids; i++)
 			printf("%s%d", i ? "," : " (pid ", rb->pids[i]);
 		printf("%s\n", rb->n_pids ? ")" : "");
@@ -99,17 +102,26 @@ int cmd_check(int argc, char **argv)
 
 			for (size_t i = 0; i < res.n_sites; i++) {
 				const struct probe_site *s = &res.sites[i];
+				char *sym, *bin;
 
 				if (s->handler != h)
 					continue;
-				printf("  %-24s %s", n++ ? "" : ff.handlers[h].id, s->symbol);
-				if (s->demangled)
-					printf(" (%s)", s->demangled);
-				printf("  %s+0x%llx  %s", s->binary, (unsigned long long)s->offset,
+				sym = term_escape(s->symbol);
+				bin = term_escape(s->binary);
+				printf("  %-24s %s", n++ ? "" : ff.handlers[h].id, sym);
+				if (s->demangled) {
+					char *dem = term_escape(s->demangled);
+
+					printf(" (%s)", dem);
+					free(dem);
+				}
+				printf("  %s+0x%llx  %s", bin, (unsigned long long)s->offset,
 				       site_class_name(s->cls));
 				if (s->pid > 0)
 					printf("  pid %d", s->pid);
 				printf("\n");
+				free(sym);
+				free(bin);
 			}
 			if (!n)
 				printf("  %-24s (unresolved)\n", ff.handlers[h].id);
@@ -117,8 +129,12 @@ int cmd_check(int argc, char **argv)
 	}
 	if (res.n_problems) {
 		printf("\n%d problem%s:\n", res.n_problems, res.n_problems == 1 ? "" : "s");
-		for (int i = 0; i < res.n_problems; i++)
-			printf("  %s\n", res.problems[i]);
+		for (int i = 0; i < res.n_problems; i++) {
+			char *p = term_escape(res.problems[i]);
+
+			printf("  %s\n", p);
+			free(p);
+		}
 	}
 	rc = res.n_errors ? EXIT_ERROR : EXIT_OK;
 cleanup:

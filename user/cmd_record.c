@@ -20,8 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/capability.h>
-
 #include "attach.h"
 #include "calibrate.h"
 #include "collect.h"
@@ -168,30 +166,6 @@ static const char record_doc[] =
 	"\nRecording needs root (CAP_BPF and CAP_PERFMON). Ctrl-C and SIGTERM stop it and\n"
 	"still write the snapshot (exit status 130 / 143). See flowprof(1).";
 
-int require_bpf_capabilities(const char *cmd)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = { { 0 } };
-	bool admin, bpf, perfmon;
-
-	if (syscall(SYS_capget, &hdr, data)) {
-		log_error("cannot read this process's capabilities: %s", strerror(errno));
-		return -1;
-	}
-#define HAS_CAP(c) ((data[(c) / 32].effective >> ((c) % 32)) & 1)
-	admin = HAS_CAP(CAP_SYS_ADMIN);
-	bpf = HAS_CAP(CAP_BPF);
-	perfmon = HAS_CAP(CAP_PERFMON);
-#undef HAS_CAP
-	if (admin || (bpf && perfmon))
-		return 0;
-	log_error("'flowprof %s' loads BPF programs and attaches uprobes: it needs CAP_BPF and "
-		  "CAP_PERFMON (or root)%s%s; retry as root: sudo flowprof %s ...",
-		  cmd, !bpf ? "; missing CAP_BPF" : "", !perfmon ? "; missing CAP_PERFMON" : "",
-		  cmd);
-	return -1;
-}
-
 /* A started command waits on this pipe until its probes are attached. */
 static pid_t start_paused(char **cmd, int *go_fd)
 {
@@ -309,12 +283,11 @@ static int output_snapshot(const struct snapshot *s, const struct record_args *a
 	return 0;
 }
 
-/* Restricts the resolution to one process (the command we start). */
-static void pin_sites_to(struct resolution *res, int pid)
+/* `-- CMD`: the command is the bundles' only known process. Its probes stay
+ * on the binaries (so that workers it forks are probed too); the BPF side
+ * counts only the command and its descendants (attach_opts.root_tgid). */
+static void processes_are(struct resolution *res, int pid)
 {
-	for (size_t i = 0; i < res->n_sites; i++)
-		if (res->sites[i].pid < 0)
-			res->sites[i].pid = pid;
 	for (int b = 0; b < res->n_bundles; b++) {
 		struct resolved_bundle *rb = &res->bundles[b];
 
@@ -421,7 +394,7 @@ int cmd_record(int argc, char **argv)
 		goto cleanup;
 	}
 	for (int i = 0; i < res.n_problems; i++)
-		fprintf(stderr, "flowprof: %s\n", res.problems[i]);
+		log_note("%s", res.problems[i]);
 	if (!res.n_sites) {
 		log_error("%s: no probe point left to attach (see the warnings above)", a.flow_path);
 		goto cleanup;
@@ -433,13 +406,14 @@ int cmd_record(int argc, char **argv)
 			log_error("cannot start %s: %s", a.cmd[0], strerror(errno));
 			goto cleanup;
 		}
-		pin_sites_to(&res, child);
+		processes_are(&res, child);
 	}
 
 	calibrate_prepare(&cal, ff.n_handlers);
 	ao.mode = a.mode;
 	ao.no_oncpu = a.no_oncpu;
 	ao.max_instances = a.max_instances;
+	ao.root_tgid = child > 0 ? child : 0;
 	ao.extra = cal.sites;
 	ao.n_extra = cal.n_sites;
 	if (recorder_start(&rec, &ff, &res, &ao, err, sizeof(err))) {
@@ -510,8 +484,11 @@ int cmd_record(int argc, char **argv)
 			if (waitpid(child, &status, WNOHANG) == child) {
 				child_done = true;
 				if (WIFEXITED(status) && WEXITSTATUS(status))
-					log_info("%s exited with status %d", a.cmd[0],
+					log_warn("%s exited with status %d", a.cmd[0],
 						 WEXITSTATUS(status));
+				else if (WIFSIGNALED(status))
+					log_warn("%s was killed by signal %d (SIG%s)", a.cmd[0],
+						 WTERMSIG(status), sigabbrev_np(WTERMSIG(status)));
 				break;
 			}
 		}

@@ -273,13 +273,58 @@ static void sort_pids(struct snap_bundle *b)
 	}
 }
 
+/* One instance slot's per-handler figures into the snapshot; pid 0 is the
+ * slot pooling the processes past --max-instances. */
+static void collect_slot(struct recorder *r, const struct flowfile *ff, struct snapshot *s,
+			 uint32_t slot, const struct inst_info *info)
+{
+	const struct bpf_map *stats = r->skel->maps.instance_stats;
+	bool *in_bundle = xcalloc((size_t)ff->n_bundles, sizeof(bool));
+
+	for (int h = 0; h < ff->n_handlers; h++) {
+		uint32_t k = slot * (uint32_t)r->n_handlers + (uint32_t)h;
+		struct snap_handler *sh = &s->handlers[h];
+		struct snap_instance_stats *is;
+		uint64_t calls = 0, total = 0;
+		size_t stride;
+		char *buf = read_percpu(stats, &k, &stride);
+
+		if (!buf)
+			continue;
+		for (int c = 0; c < ncpus(); c++) {
+			const struct inst_stats *v = (const void *)(buf + (size_t)c * stride);
+
+			calls += v->calls;
+			total += v->total_ns;
+		}
+		free(buf);
+		if (!calls)
+			continue;
+		sh->instances = xrealloc(sh->instances, (size_t)(sh->n_instances + 1) * sizeof(*is));
+		is = &sh->instances[sh->n_instances++];
+		memset(is, 0, sizeof(*is));
+		is->pid = (int)info->tgid;
+		is->calls = calls;
+		is->total_ns = total;
+		in_bundle[ff->handlers[h].bundle] = true;
+	}
+	for (int b = 0; b < ff->n_bundles; b++) {
+		if (!in_bundle[b])
+			continue;
+		if (info->tgid)
+			add_pid(&s->bundles[b], (int)info->tgid, (int)info->threads);
+		s->bundles[b].threads += (int)info->threads;
+	}
+	free(in_bundle);
+}
+
 /* Per-process figures: each process got an instance slot on its first call. */
 static void collect_instances(struct recorder *r, const struct flowfile *ff,
 			      const struct resolution *res, struct snapshot *s)
 {
 	const struct bpf_map *slots = r->skel->maps.instances;
-	const struct bpf_map *stats = r->skel->maps.instance_stats;
-	uint32_t key, next, *pkey = NULL;
+	uint32_t key, next, *pkey = NULL, pool = (uint32_t)r->max_instances;
+	struct inst_info info;
 
 	s->n_bundles = ff->n_bundles;
 	s->bundles = xcalloc((size_t)ff->n_bundles, sizeof(*s->bundles));
@@ -294,52 +339,17 @@ static void collect_instances(struct recorder *r, const struct flowfile *ff,
 	}
 	while (!bpf_map_get_next_key(bpf_map__fd(slots), pkey, &next)) {
 		uint32_t slot;
-		struct inst_info info = { 0 };
-		bool *in_bundle = xcalloc((size_t)ff->n_bundles, sizeof(bool));
 
 		key = next;
 		pkey = &key;
 		if (bpf_map_lookup_elem(bpf_map__fd(slots), &key, &slot) ||
-		    bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.instance_info), &slot, &info)) {
-			free(in_bundle);
+		    bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.instance_info), &slot, &info))
 			continue;
-		}
-		for (int h = 0; h < ff->n_handlers; h++) {
-			uint32_t k = slot * (uint32_t)r->n_handlers + (uint32_t)h;
-			struct snap_handler *sh = &s->handlers[h];
-			struct snap_instance_stats *is;
-			uint64_t calls = 0, total = 0;
-			size_t stride;
-			char *buf = read_percpu(stats, &k, &stride);
-
-			if (!buf)
-				continue;
-			for (int c = 0; c < ncpus(); c++) {
-				const struct inst_stats *v = (const void *)(buf + (size_t)c * stride);
-
-				calls += v->calls;
-				total += v->total_ns;
-			}
-			free(buf);
-			if (!calls)
-				continue;
-			sh->instances = xrealloc(sh->instances,
-						 (size_t)(sh->n_instances + 1) * sizeof(*is));
-			is = &sh->instances[sh->n_instances++];
-			memset(is, 0, sizeof(*is));
-			is->pid = (int)info.tgid; /* 0: processes past --max-instances */
-			is->calls = calls;
-			is->total_ns = total;
-			in_bundle[ff->handlers[h].bundle] = true;
-		}
-		for (int b = 0; b < ff->n_bundles; b++) {
-			if (!in_bundle[b])
-				continue;
-			if (info.tgid)
-				add_pid(&s->bundles[b], (int)info.tgid, (int)info.threads);
-			s->bundles[b].threads += (int)info.threads;
-		}
-		free(in_bundle);
+		collect_slot(r, ff, s, slot, &info);
+	}
+	if (!bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.instance_info), &pool, &info)) {
+		info.tgid = 0;
+		collect_slot(r, ff, s, pool, &info);
 	}
 	for (int b = 0; b < ff->n_bundles; b++)
 		sort_pids(&s->bundles[b]);

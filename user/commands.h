@@ -21,6 +21,9 @@ int cmd_export(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
+/* main() hands over its argv, so that errors can show the exact command to retry. */
+void remember_command_line(int argc, char **argv);
+
 /* Fails with a clear message unless the process may load BPF programs and
  * attach uprobes (CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN). */
 int require_bpf_capabilities(const char *cmd);

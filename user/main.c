@@ -64,6 +64,7 @@ int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
 
+	remember_command_line(argc, argv);
 	libbpf_set_print(libbpf_log);
 	/* argp exits with EX_USAGE (64) on a bad command line; flowprof
 	 * documents 2, as most command-line tools do. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "util.h"
+#include "units.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +16,18 @@
 
 int log_verbosity;
 
+/* Messages carry names taken from targets (symbols, paths): escaped, so a
+ * hostile name cannot drive the terminal. */
 static void vlog(const char *prefix, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "flowprof: %s", prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char *msg = NULL, *safe;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		return;
+	safe = term_escape(msg);
+	fprintf(stderr, "flowprof: %s%s\n", prefix, safe);
+	free(safe);
+	free(msg);
 }
 
 void log_error(const char *fmt, ...)
@@ -37,6 +45,15 @@ void log_warn(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vlog("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void log_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog("", fmt, ap);
 	va_end(ap);
 }
 

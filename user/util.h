@@ -16,6 +16,8 @@ extern int log_verbosity;
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Always printed, without a level: messages that carry their own ("note:"). */
+void log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Allocation that exits with a message on failure: flowprof cannot go on
