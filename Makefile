@@ -61,7 +61,7 @@ $(VMLINUX):
 		cp vmlinux/$(ARCH)/vmlinux.h $@; \
 	fi
 
-$(BPF_OBJ): bpf/flowprof.bpf.c include/flowprof.h include/histogram.h $(VMLINUX)
+$(BPF_OBJ): bpf/flowprof.bpf.c $(wildcard include/*.h) $(VMLINUX)
 	$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) $(WARN) -Wno-unused-parameter \
 		-Iinclude -I$(VMLINUX_DIR) -c $< -o $@
 

@@ -4,12 +4,15 @@
 # Usage: scripts/install-deps.sh [build|test|all|bench]   (default: all)
 set -eu
 
-build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev libncurses-dev libmicrohttpd-dev libgraphviz-dev lld-14 wasi-libc libclang-rt-14-dev-wasm32 xxd"
+# the loader, its BPF object and the HTML report's WebAssembly model; sys/sdt.h
+# (systemtap-sdt-dev) for the USDT test target that `make` builds
+build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev libncurses-dev libmicrohttpd-dev libgraphviz-dev lld-14 wasi-libc libclang-rt-14-dev-wasm32 xxd systemtap-sdt-dev"
 test_pkgs="libcmocka-dev python3 libclang-rt-14-dev g++ valgrind tmux prometheus chromium graphviz"
-test_pkgs="$test_pkgs redis-server redis-tools libxml2-utils" # sweep (redis-benchmark) and JMVA export (xmllint) tests
-# real services (tests/e2e/test_realworld*.py): USDT targets (sys/sdt.h), redis, nginx with
-# wrk and ab, Debian's CPython (USDT probes), a JDK for HotSpot's probes
-test_pkgs="$test_pkgs systemtap-sdt-dev redis-server redis-tools nginx wrk apache2-utils python3.11 openjdk-17-jdk-headless"
+# sweep (redis-benchmark) and JMVA export (xmllint) tests
+test_pkgs="$test_pkgs redis-server redis-tools libxml2-utils"
+# real services (tests/e2e/test_realworld*.py): redis, nginx with wrk and ab,
+# Debian's CPython (USDT probes), a JDK for HotSpot's probes
+test_pkgs="$test_pkgs nginx wrk apache2-utils python3.11 openjdk-17-jdk-headless"
 # make bench compares against bpftrace's equivalent script
 bench_pkgs="bpftrace"
 
