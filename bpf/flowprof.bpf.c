@@ -253,15 +253,21 @@ static __always_inline void count_incomplete(__u32 hid)
  * past the frame (longjmp) and a sibling call reuses the slot. Rare path,
  * so reading memory here is fine.
  */
-static __always_inline bool is_tail_call(__u64 sp)
+static __always_inline __u64 uretprobe_trampoline(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct xol_area *area = BPF_CORE_READ(task, mm, uprobes_state.xol_area);
-	__u64 ret = 0;
 
-	if (!area || bpf_probe_read_user(&ret, sizeof(ret), (void *)sp))
+	return area ? BPF_CORE_READ(area, vaddr) : 0;
+}
+
+static __always_inline bool is_tail_call(__u64 sp)
+{
+	__u64 ret = 0, tramp = uretprobe_trampoline();
+
+	if (!tramp || bpf_probe_read_user(&ret, sizeof(ret), (void *)sp))
 		return false;
-	return ret == BPF_CORE_READ(area, vaddr);
+	return ret == tramp;
 }
 
 struct unwind_walk {
@@ -348,6 +354,12 @@ static __always_inline int on_entry(__u64 cookie, __u64 frame_key)
 	 * mask it saw, which also undoes frames abandoned above it. */
 	fr->flows_before = st->flow_mask;
 	st->flow_mask |= fr->entry_flows;
+	fr->restored = 0;
+	fr->ret_addr = 0;
+	/* Before the kernel swaps in its trampoline: the real return address,
+	 * which unwind_hook puts back when an unwinder walks this stack. */
+	if ((cookie & COOKIE_SAVES_RETURN) && frame_key)
+		bpf_probe_read_user(&fr->ret_addr, sizeof(fr->ret_addr), (void *)frame_key);
 	fr->start_ns = now;
 	return 0;
 }
@@ -619,6 +631,130 @@ int on_exec(struct bpf_raw_tracepoint_args *ctx)
 
 	if (st)
 		drop_stack(st);
+	return 0;
+}
+
+/*
+ * Unwinders read return addresses from the stack, where uretprobes have put
+ * the kernel's trampoline, and a C++ throw or pthread_exit would then end the
+ * program. When an unwinder starts (_Unwind_RaiseException and friends), the
+ * frames' real return addresses must go back on the stack; when a catch
+ * block begins (__cxa_begin_catch), the trampoline goes back into the frames
+ * that live on above it, so that their returns are still seen. Frames the
+ * exception crossed lose their return and are counted incomplete.
+ *
+ * bpf_probe_write_user() is refused under kernel lockdown, so the writes are
+ * the agent's (user/unwind_servicer.c, through /proc/PID/mem): this
+ * sleepable program sends them and waits, spinning, until the agent says
+ * they are done. See resolve.c, "exceptions and unwinding".
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} unwind_requests SEC(".maps");
+
+/* tid -> the last request the agent has carried out */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} unwind_done SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct unwind_request);
+} unwind_scratch SEC(".maps");
+
+struct unwind_walk_ctx {
+	struct thread_state *st;
+	struct unwind_request *req;
+	__u64 tramp;
+	__u64 sp;	/* catch: the stack pointer in the catching function */
+	bool raise;
+};
+
+static long unwind_plan_frame(__u32 k, void *arg)
+{
+	struct unwind_walk_ctx *w = arg;
+	struct unwind_request *req = w->req;
+	struct frame *fr;
+	__u64 cur = 0;
+	__u32 n = req->n;
+
+	if (k >= w->st->depth || k >= MAX_DEPTH || n >= MAX_DEPTH)
+		return 1;
+	fr = &w->st->frames[k & (MAX_DEPTH - 1)];
+	if (!fr->ret_addr || !fr->sp || fr->ret_addr == w->tramp)
+		return 0;
+	if (bpf_probe_read_user(&cur, sizeof(cur), (void *)fr->sp))
+		return 0;
+	if (w->raise && !fr->restored && cur == w->tramp) {
+		req->writes[n & (MAX_DEPTH - 1)].addr = fr->sp;
+		req->writes[n & (MAX_DEPTH - 1)].value = fr->ret_addr;
+		req->n = n + 1;
+		fr->restored = 1;
+	} else if (!w->raise && fr->restored && fr->sp > w->sp && cur == fr->ret_addr) {
+		req->writes[n & (MAX_DEPTH - 1)].addr = fr->sp;
+		req->writes[n & (MAX_DEPTH - 1)].value = w->tramp;
+		req->n = n + 1;
+		fr->restored = 0;
+	}
+	return 0;
+}
+
+struct unwind_wait_ctx {
+	__u32 tid;
+	__u32 seq;
+	bool done;
+};
+
+static long unwind_wait(__u32 k, void *arg)
+{
+	struct unwind_wait_ctx *w = arg;
+	__u32 *done = bpf_map_lookup_elem(&unwind_done, &w->tid);
+
+	if (done && (__s32)(*done - w->seq) >= 0) {
+		w->done = true;
+		return 1;
+	}
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(unwind_hook)
+{
+	struct unwind_walk_ctx w = { .raise = bpf_get_attach_cookie(ctx) == UNWIND_HOOK_RAISE };
+	struct unwind_wait_ctx wait = { 0 };
+	__u32 zero = 0;
+
+	w.st = lookup_state(false, 0);
+	if (!w.st || w.st->ignored || !w.st->depth)
+		return 0;
+	w.tramp = uretprobe_trampoline();
+	w.req = bpf_map_lookup_elem(&unwind_scratch, &zero);
+	if (!w.tramp || !w.req)
+		return 0;
+	w.sp = PT_REGS_SP(ctx);
+	w.req->n = 0;
+	bpf_loop(MAX_DEPTH, unwind_plan_frame, &w, 0);
+	if (!w.req->n)
+		return 0;
+	w.req->tgid = w.st->tgid;
+	w.req->tid = w.st->tid;
+	w.req->seq = ++w.st->unwind_seq;
+	if (bpf_ringbuf_output(&unwind_requests, w.req, sizeof(*w.req), 0)) {
+		count(CNT_UNWIND_LOST);
+		return 0;
+	}
+	/* The thread must not run on into the unwinder before the writes. */
+	wait.tid = w.st->tid;
+	wait.seq = w.st->unwind_seq;
+	bpf_loop(1 << 22, unwind_wait, &wait, 0);
+	if (!wait.done)
+		count(CNT_UNWIND_LOST);
 	return 0;
 }
 

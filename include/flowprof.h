@@ -27,9 +27,15 @@
  * BPF cookie of every probe point: which handler it belongs to, and the flows
  * this handler is the entry of (so entries need no map lookup).
  */
-#define COOKIE_HANDLER(c) ((__u32)((c) & 0xffffffffULL))
+#define COOKIE_HANDLER(c) ((__u32)((c) & 0xffffffULL))
+/* The entry saves the real return address, for unwinders (unwind_hook). */
+#define COOKIE_SAVES_RETURN (1ULL << 30)
 #define COOKIE_ENTRY_FLOWS(c) ((__u32)((c) >> 32))
 #define MAKE_COOKIE(hid, flow_mask) (((__u64)(flow_mask) << 32) | (__u32)(hid))
+
+/* Cookies of the unwind_hook program's probe points. */
+#define UNWIND_HOOK_RAISE 1	/* an unwinder starts walking the stack */
+#define UNWIND_HOOK_CATCH 2	/* a catch block begins: the frames above it live on */
 
 /* Per handler, per CPU. Userspace sums the CPUs. */
 struct handler_stats {
@@ -68,6 +74,7 @@ enum fp_counter {
 	CNT_EDGES_FULL,		/* edge map full: edge not counted */
 	CNT_INSTANCES_FULL,	/* more processes than instance slots */
 	CNT_STATE_FULL,		/* per-thread state could not be created */
+	CNT_UNWIND_LOST,	/* an unwinder's return-address fix-up was not done in time */
 	CNT_MAX,
 };
 
@@ -79,7 +86,8 @@ struct frame {
 	__u32 hid;
 	__u32 entry_flows; /* flows this frame is the entry of */
 	__u32 flows_before; /* thread's flow_mask when this frame was pushed */
-	__u32 pad;
+	__u32 restored;	   /* ret_addr is back on the stack for an unwinder */
+	__u64 ret_addr;	   /* the real return address (COOKIE_SAVES_RETURN), else 0 */
 };
 
 struct thread_state {
@@ -88,10 +96,24 @@ struct thread_state {
 	__u32 flow_mask;  /* flows with an entry frame on this stack */
 	__u32 tgid;
 	__u32 tid;
-	__u32 ignored;	  /* not a process being recorded (record -- CMD): skip its events */
+	__u32 ignored;
+	__u32 unwind_seq;  /* unwind_hook requests sent for this thread */
+	__u32 pad2;	  /* not a process being recorded (record -- CMD): skip its events */
 	__u64 off_ns;	  /* time switched out, up to the last switch-in seen */
 	__u64 out_at;	  /* last switch-out not yet folded into off_ns, 0 = none */
 	struct frame frames[MAX_DEPTH];
+};
+
+/* Stack writes an unwinder needs (unwind_hook -> user/unwind_servicer.c). */
+struct unwind_request {
+	__u32 tgid;
+	__u32 tid;
+	__u32 seq;	/* the agent acknowledges it in the unwind_done map */
+	__u32 n;
+	struct {
+		__u64 addr;
+		__u64 value;
+	} writes[MAX_DEPTH];
 };
 
 /* Time of the last context switch on each CPU. */

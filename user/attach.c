@@ -160,10 +160,11 @@ static void build_groups(struct group_list *gl, const struct flowfile *ff,
 	for (size_t i = 0; i < res->n_sites; i++) {
 		const struct probe_site *s = &res->sites[i];
 
-		if (site_is_usdt(s))
-			continue; /* rt_attach() */
+		if (s->kind != PROBE_FUNCTION)
+			continue; /* rt_attach(), attach_unwind_hooks() */
 		group_add(group_for(gl, s->binary, s->pid), s->offset, s->ref_ctr_offset,
-			  MAKE_COOKIE(s->handler, entry_flows[s->handler]));
+			  MAKE_COOKIE(s->handler, entry_flows[s->handler]) |
+				  (s->saves_return ? COOKIE_SAVES_RETURN : 0));
 	}
 	for (int i = 0; i < o->n_extra; i++)
 		group_add(group_for(gl, self_exe, getpid()), o->extra[i].offset, 0,
@@ -351,6 +352,12 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 		bpf_program__set_expected_attach_type(skel->progs.handler_return,
 						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_MULTI);
 	}
+	/* It waits for the agent's writes: it must be allowed to be preempted. */
+	bpf_program__set_flags(skel->progs.unwind_hook,
+			       bpf_program__flags(skel->progs.unwind_hook) | BPF_F_SLEEPABLE);
+	if (session || multi)
+		bpf_program__set_expected_attach_type(skel->progs.unwind_hook,
+						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_MULTI);
 	bpf_program__set_autoload(skel->progs.on_sched_switch, r->feat.raw_tp && r->oncpu);
 	bpf_program__set_autoload(skel->progs.on_thread_exit, r->feat.raw_tp);
 	bpf_program__set_autoload(skel->progs.on_exec, r->feat.raw_tp);
@@ -370,9 +377,72 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 static void unload(struct recorder *r)
 {
 	detach_all(r);
+	unwind_servicer_stop(&r->unwind);
 	flowprof_bpf__destroy(r->skel);
 	r->skel = NULL;
 	r->n_probes = 0;
+}
+
+/*
+ * Entry-only probes on the unwinder (resolve.c: "exceptions and unwinding"),
+ * so that exceptions and forced unwinds can walk stacks that uretprobes
+ * have rewritten. One uprobe_multi link per (library, process) when the
+ * kernel has them, else single links.
+ */
+static int attach_unwind_hooks(struct recorder *r, const struct resolution *res, char *err,
+			       size_t errlen)
+{
+	struct bpf_program *prog = r->skel->progs.unwind_hook;
+	struct group_list gl = { 0 };
+	int e = 0;
+
+	for (size_t i = 0; i < res->n_sites; i++) {
+		const struct probe_site *s = &res->sites[i];
+
+		if (s->kind == PROBE_UNWIND_RAISE || s->kind == PROBE_UNWIND_CATCH)
+			group_add(group_for(&gl, s->binary, s->pid), s->offset, 0,
+				  s->kind == PROBE_UNWIND_RAISE ? UNWIND_HOOK_RAISE
+								: UNWIND_HOOK_CATCH);
+	}
+	for (size_t i = 0; i < gl.n && !e; i++) {
+		const struct site_group *g = &gl.g[i];
+
+		if (r->mode != ATTACH_SINGLE) {
+			int fd = create_multi_link(bpf_program__fd(prog), FP_BPF_TRACE_UPROBE_MULTI, 0,
+						   g->binary, g->offsets, NULL, g->cookies, g->cnt,
+						   g->pid);
+
+			if (fd < 0) {
+				e = fd;
+				snprintf(err, errlen, "unwinder hooks on %s: %s", g->binary,
+					 strerror(-fd));
+			} else {
+				keep_fd(r, fd);
+			}
+			continue;
+		}
+		for (uint32_t k = 0; k < g->cnt && !e; k++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = g->cookies[k]);
+			struct bpf_link *l = bpf_program__attach_uprobe_opts(
+				prog, g->pid > 0 ? g->pid : -1, g->binary, (size_t)g->offsets[k], &uo);
+
+			if (!l) {
+				e = -errno;
+				snprintf(err, errlen, "unwinder hook on %s offset 0x%llx: %s", g->binary,
+					 (unsigned long long)g->offsets[k], strerror(errno));
+			} else {
+				keep_link(r, l);
+			}
+		}
+	}
+	if (!e && gl.n) {
+		e = unwind_servicer_start(&r->unwind, bpf_map__fd(r->skel->maps.unwind_requests),
+					  bpf_map__fd(r->skel->maps.unwind_done));
+		if (e)
+			snprintf(err, errlen, "start the unwinder servicer: %s", strerror(-e));
+	}
+	groups_free(&gl);
+	return e;
 }
 
 static int try_mode(struct recorder *r, const struct flowfile *ff, const struct resolution *res,
@@ -402,6 +472,8 @@ static int try_mode(struct recorder *r, const struct flowfile *ff, const struct 
 	}
 	if (!e)
 		e = rt_attach(r, ff, res, err, errlen);
+	if (!e)
+		e = attach_unwind_hooks(r, res, err, errlen);
 	groups_free(&gl);
 	r->attach_ms = (double)(now_ns() - t0) / 1e6;
 	if (e)
@@ -451,6 +523,8 @@ void recorder_detach(struct recorder *r)
 	if (!r->n_links && !r->n_link_fds)
 		return;
 	detach_all(r);
+	/* only now: a thread may have been waiting for it until the detach */
+	unwind_servicer_stop(&r->unwind);
 	r->detach_ms = (double)(now_ns() - t0) / 1e6;
 }
 

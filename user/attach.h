@@ -17,6 +17,7 @@
 
 #include "flowfile.h"
 #include "resolve.h"
+#include "unwind_servicer.h"
 
 enum attach_mode {
 	ATTACH_AUTO = -1,
@@ -66,6 +67,7 @@ struct recorder {
 	int *link_fds;			/* raw uprobe_multi/session links */
 	size_t n_link_fds, cap_link_fds;
 	size_t n_probes;		/* probe points attached */
+	struct unwind_servicer unwind;	/* stack writes for exceptions (unwind_hook) */
 	double attach_ms;
 	double detach_ms;
 };

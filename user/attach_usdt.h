@@ -31,7 +31,7 @@ int rt_attach(struct recorder *r, const struct flowfile *ff, const struct resolu
 /* true for a site attach.c must leave to rt_attach(). */
 static inline int site_is_usdt(const struct probe_site *s)
 {
-	return s->kind != PROBE_FUNCTION;
+	return s->kind >= PROBE_USDT_ENTRY && s->kind <= PROBE_JAVA_RETURN;
 }
 
 #endif

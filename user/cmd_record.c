@@ -477,6 +477,8 @@ int cmd_record(int argc, char **argv)
 				inflight_sum[h] += (double)inflight[h];
 			samples++;
 			next_sample += (uint64_t)(a.interval_s * 1e9);
+			if (next_sample < now)
+				next_sample = now + (uint64_t)(a.interval_s * 1e9);
 		}
 		if (child > 0 && !child_done) {
 			int status;
@@ -498,7 +500,10 @@ int cmd_record(int argc, char **argv)
 			log_info("every recorded process has exited");
 			break;
 		}
-		usleep(20000);
+		/* wake for the next sample, and at least every 20 ms for the rest */
+		now = now_ns();
+		usleep(next_sample > now && next_sample - now < 20000000
+			       ? (useconds_t)((next_sample - now) / 1000) : 20000);
 	}
 	metrics_server_stop(srv);
 	srv = NULL;

@@ -173,6 +173,12 @@ static void read_dynamic(struct elf_file *ef, Elf *elf, Elf_Scn *scn, const GElf
 
 		if (!gelf_getdyn(data, (int)i, &dyn) || dyn.d_tag == DT_NULL)
 			break;
+		if (dyn.d_tag == DT_NEEDED) {
+			s = elf_strptr(elf, sh->sh_link, dyn.d_un.d_val);
+			if (s && (!strncmp(s, "libstdc++", 9) || !strncmp(s, "libgcc_s", 8)))
+				ef->needs_unwinder = true;
+			continue;
+		}
 		if (dyn.d_tag == DT_RUNPATH)
 			slot = &ef->runpath;
 		else if (dyn.d_tag == DT_RPATH)

@@ -57,6 +57,8 @@ struct elf_file {
 	char *runpath;	/* DT_RUNPATH or NULL */
 	char *rpath;	/* DT_RPATH or NULL */
 	bool go;	/* a Go program (.go.buildinfo or a Go build ID note) */
+	bool needs_unwinder; /* DT_NEEDED names libstdc++ or libgcc_s: exceptions can
+				unwind through its functions (see resolve.c) */
 	struct usdt_note *usdt; /* USDT notes, read on first use (user/usdt.c) */
 	size_t n_usdt;
 	bool usdt_read;

@@ -601,6 +601,8 @@ const char *probe_site_kind_name(enum probe_site_kind k)
 	case PROBE_PYTHON_LINE_GATE: return "python line semaphore";
 	case PROBE_JAVA_ENTRY: return "java entry";
 	case PROBE_JAVA_RETURN: return "java return";
+	case PROBE_UNWIND_RAISE: return "unwinder start";
+	case PROBE_UNWIND_CATCH: return "catch";
 	default: return "?";
 	}
 }
@@ -1172,6 +1174,120 @@ static int resolve_function(struct ctx *c, int hi, const struct bundle_state *bs
 	return r;
 }
 
+/* ------------------------------------------------- exceptions and unwinding */
+
+/*
+ * A uretprobe replaces the return address on the stack with the kernel's
+ * trampoline. An unwinder (a C++ throw, pthread_exit's forced unwind) reads
+ * those return addresses to walk the stack, finds no unwind information at
+ * the trampoline and terminates the program. So in binaries that link the
+ * unwinder, function probes save the real return address at entry, and
+ * hooks on the unwinder put the real addresses back before it walks
+ * (_Unwind_RaiseException and friends) and the trampoline back into the
+ * frames that survive, when a catch block begins (__cxa_begin_catch).
+ * bpf/flowprof.bpf.c (unwind_hook) does the writing.
+ */
+static const struct unwind_symbol {
+	const char *library;	/* where it lives when not in the executable */
+	const char *symbol;
+	enum probe_site_kind kind;
+} unwind_symbols[] = {
+	{ "libgcc_s.so.1", "_Unwind_RaiseException", PROBE_UNWIND_RAISE },
+	{ "libgcc_s.so.1", "_Unwind_Resume_or_Rethrow", PROBE_UNWIND_RAISE },
+	{ "libgcc_s.so.1", "_Unwind_ForcedUnwind", PROBE_UNWIND_RAISE },
+	{ "libstdc++.so.6", "__cxa_begin_catch", PROBE_UNWIND_CATCH },
+};
+
+static bool defines(const struct elf_file *ef, const char *symbol)
+{
+	const struct elf_sym **syms = NULL;
+	size_t n = elf_find_symbols(ef, symbol, &syms);
+
+	free(syms);
+	return n > 0;
+}
+
+static void add_unwind_site(struct ctx *c, const char *binary, struct elf_file *ef, int pid,
+			    const struct unwind_symbol *u)
+{
+	struct resolution *res = c->res;
+	const struct elf_sym **syms = NULL;
+	struct probe_site *s;
+	size_t n = elf_find_symbols(ef, u->symbol, &syms);
+
+	if (!n)
+		goto out;
+	for (size_t i = 0; i < res->n_sites; i++) {
+		const struct site_key *k = &c->keys[i];
+
+		if (k->dev == ef->dev && k->ino == ef->ino && k->offset == syms[0]->offset &&
+		    k->pid == pid)
+			goto out;
+	}
+	grow_array((void **)&res->sites, &c->sites_cap, res->n_sites + 1, sizeof(*res->sites));
+	grow_array((void **)&c->keys, &c->keys_cap, res->n_sites + 1, sizeof(*c->keys));
+	c->keys[res->n_sites] = (struct site_key){ ef->dev, ef->ino, syms[0]->offset, pid };
+	s = &res->sites[res->n_sites++];
+	memset(s, 0, sizeof(*s));
+	s->kind = u->kind;
+	s->handler = -1;
+	s->pid = pid;
+	s->binary = xstrdup(binary);
+	s->symbol = xstrdup(u->symbol);
+	s->offset = syms[0]->offset;
+	s->cls = elf_site_class(ef, syms[0]->offset);
+out:
+	free(syms);
+}
+
+/* The unwinder's entry points for the processes running one binary: in the
+ * binary itself (static libgcc), else in the libraries its processes map
+ * (or, with no process known, the ones the dynamic linker would load). */
+static void add_unwind_hooks(struct ctx *c, const char *binary, struct elf_file *exe, int pid)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(unwind_symbols); i++) {
+		const struct unwind_symbol *u = &unwind_symbols[i];
+		struct elf_file *lib;
+		char *path, err[256];
+
+		if (defines(exe, u->symbol)) {
+			add_unwind_site(c, binary, exe, pid, u);
+			continue;
+		}
+		path = pid > 0 ? proc_find_library(pid, u->library)
+			       : find_library_on_disk(exe, binary, u->library);
+		lib = path ? open_elf(c, path, err, sizeof(err)) : NULL;
+		if (lib)
+			add_unwind_site(c, path, lib, pid, u);
+		free(path);
+	}
+}
+
+static void resolve_unwinding(struct ctx *c)
+{
+	struct resolution *res = c->res;
+	size_t n = res->n_sites;
+
+	for (size_t i = 0; i < n; i++) {
+		struct probe_site *s = &res->sites[i];
+		struct elf_file *ef;
+		char err[256];
+		bool seen = false;
+
+		if (s->kind != PROBE_FUNCTION)
+			continue;
+		ef = open_elf(c, s->binary, err, sizeof(err));
+		if (!ef || !(ef->needs_unwinder || defines(ef, "_Unwind_RaiseException")))
+			continue;
+		s->saves_return = true;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = res->sites[j].kind == PROBE_FUNCTION && res->sites[j].pid == s->pid &&
+			       !strcmp(res->sites[j].binary, s->binary);
+		if (!seen)
+			add_unwind_hooks(c, s->binary, ef, s->pid);
+	}
+}
+
 int resolve_flowfile(const struct flowfile *ff, const struct resolve_opts *opts,
 		     struct resolution *res, char *err, size_t errlen)
 {
@@ -1214,6 +1330,7 @@ int resolve_flowfile(const struct flowfile *ff, const struct resolve_opts *opts,
 		if (resolve_handler(&c, i, &bs[h->bundle]) < 0)
 			goto cleanup;
 	}
+	resolve_unwinding(&c);
 	ret = 0;
 
 cleanup:

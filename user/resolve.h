@@ -40,6 +40,8 @@ enum probe_site_kind {
 				   gated probe that never runs (docs/real-services.md) */
 	PROBE_JAVA_ENTRY,	/* HotSpot's method__entry */
 	PROBE_JAVA_RETURN,	/* HotSpot's method__return */
+	PROBE_UNWIND_RAISE,	/* the unwinder starts (_Unwind_RaiseException...): no handler */
+	PROBE_UNWIND_CATCH,	/* a catch block begins (__cxa_begin_catch): no handler */
 };
 
 const char *probe_site_kind_name(enum probe_site_kind k);
@@ -56,6 +58,8 @@ struct probe_site {
 	uint64_t ref_ctr_offset; /* USDT semaphore file offset, 0 if none */
 	char *usdt_args;	/* python/java sites: the note's argument string */
 	enum site_class cls;
+	bool saves_return;	/* PROBE_FUNCTION in a binary exceptions unwind through:
+				   the entry saves the return address (see resolve.c) */
 };
 
 struct resolved_bundle {

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent's half of exception safety: carries out the stack writes that
+ * bpf/flowprof.bpf.c's unwind_hook asks for (through /proc/PID/mem, since
+ * kernel lockdown refuses bpf_probe_write_user), then tells the waiting
+ * thread it may go on. See resolve.c, "exceptions and unwinding".
+ */
+#ifndef FLOWPROF_UNWIND_SERVICER_H
+#define FLOWPROF_UNWIND_SERVICER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct unwind_servicer {
+	struct ring_buffer *rb;
+	int done_fd;		/* the unwind_done map */
+	pthread_t thread;
+	volatile bool stop;
+	bool running;
+	uint64_t served;	/* requests carried out */
+	uint64_t failed;	/* requests whose writes failed (process gone) */
+};
+
+/* Starts the servicing thread on the unwind_requests ring buffer. */
+int unwind_servicer_start(struct unwind_servicer *u, int ringbuf_fd, int done_fd);
+
+/* Stops it (after the hooks are detached: no thread is waiting any more). */
+void unwind_servicer_stop(struct unwind_servicer *u);
+
+#endif
