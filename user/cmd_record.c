@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * `flowprof record`: the whole pipeline on a live host. Flow file ->
- * resolve -> attach -> (wait, sampling once per interval) -> detach ->
- * collect -> snapshot. Ctrl-C and SIGTERM stop the recording and still
- * write everything measured so far.
+ * `flowprof record`: the whole pipeline on a live host (user/live.c: flow
+ * file -> resolve -> attach -> calibrate), then wait, sampling calls in
+ * flight once per interval, collect the window and write the snapshot.
+ * Ctrl-C and SIGTERM stop the recording and still write everything
+ * measured so far.
  */
 #include <argp.h>
 #include <errno.h>
@@ -15,22 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "attach.h"
-#include "calibrate.h"
 #include "collect.h"
 #include "commands.h"
-#include "flowfile.h"
+#include "live.h"
 #include "metrics.h"
 #include "options.h"
+#include "procs.h"
 #include "report.h"
-#include "resolve.h"
 #include "snapshot.h"
-#include "snapshot_delta.h"
 #include "util.h"
 
 struct record_args {
@@ -197,69 +195,6 @@ static pid_t start_paused(char **cmd, int *go_fd)
 	return pid;
 }
 
-/* pidfds tell when a process we did not start exits (even as a zombie). */
-static int open_pidfd(int pid)
-{
-	return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-static bool process_exited(int pid, int pidfd)
-{
-	if (pidfd >= 0) {
-		struct pollfd p = { .fd = pidfd, .events = POLLIN };
-
-		return poll(&p, 1, 0) > 0;
-	}
-	return kill(pid, 0) && errno == ESRCH;
-}
-
-static void fill_header(struct snapshot *s, const struct record_args *a, time_t started,
-			double duration_s)
-{
-	struct utsname u;
-	char when[64];
-
-	uname(&u);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&started));
-	s->version = SNAPSHOT_VERSION;
-	s->host = xstrdup(u.nodename);
-	s->kernel = xstrdup(u.release);
-	s->started_at = xstrdup(when);
-	s->duration_s = duration_s;
-	s->nproc = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	s->flow_file = xstrdup(a->flow_path);
-}
-
-/* Probe cost per handler (by its site class) and overall (the commonest class). */
-static void fill_probe_costs(struct snapshot *s, const struct calibration *cal,
-			     const struct resolution *res)
-{
-	size_t per_class[4] = { 0 };
-	int best = 0;
-
-	for (int c = 0; c < 4; c++) {
-		s->probe_cost[c].measured = cal->cost[c].measured;
-		s->probe_cost[c].per_call_ns = cal->cost[c].per_call_ns;
-		s->probe_cost[c].in_window_ns = cal->cost[c].in_window_ns;
-	}
-	for (size_t i = 0; i < res->n_sites; i++)
-		per_class[res->sites[i].cls & 3]++;
-	for (int c = 1; c < 4; c++)
-		if (per_class[c] > per_class[best])
-			best = c;
-	if (!best)
-		best = SITE_EMULATED;
-	s->probe_cost_ns = cal->cost[best].in_window_ns;
-	for (int h = 0; h < s->n_handlers; h++) {
-		for (size_t i = 0; i < res->n_sites; i++) {
-			if (res->sites[i].handler == h) {
-				s->handlers[h].probe_cost_ns = cal->cost[res->sites[i].cls & 3].in_window_ns;
-				break;
-			}
-		}
-	}
-}
-
 static int output_snapshot(const struct snapshot *s, const struct record_args *a)
 {
 	if (a->output) {
@@ -283,65 +218,57 @@ static int output_snapshot(const struct snapshot *s, const struct record_args *a
 	return 0;
 }
 
-/* `-- CMD`: the command is the bundles' only known process. Its probes stay
- * on the binaries (so that workers it forks are probed too); the BPF side
- * counts only the command and its descendants (attach_opts.root_tgid). */
-static void processes_are(struct resolution *res, int pid)
-{
-	for (int b = 0; b < res->n_bundles; b++) {
-		struct resolved_bundle *rb = &res->bundles[b];
-
-		free(rb->pids);
-		rb->pids = xmalloc(sizeof(int));
-		rb->pids[0] = pid;
-		rb->n_pids = 1;
-	}
-}
-
 /* ---- --listen: live metrics while recording (metrics.h) ------------------ */
 
-struct record_live {
-	atomic_bool ready;	/* the window is open: base and t_start are set */
-	const struct record_args *a;
-	struct recorder *rec;
-	const struct flowfile *ff;
-	const struct resolution *res;
-	const struct calibration *cal;
-	const struct snapshot *base;
-	time_t started;
-	uint64_t t_start;
+struct record_metrics {
+	atomic_bool ready;	/* the window is open */
+	struct live *live;
 	struct metrics_window window;	/* the model's gauges: since the last scrape */
 };
 
 /* One scrape: the window so far, as the snapshot at the end will count it. */
-static int record_live_collect(void *ctx, struct snapshot *s, struct metrics_extra *x)
+static int record_metrics_collect(void *ctx, struct snapshot *s, struct metrics_extra *x)
 {
-	struct record_live *l = ctx;
-	struct snapshot now = { 0 };
-	struct calibration cal;
-	char err[512];
-	int rc = -1;
+	struct record_metrics *m = ctx;
 
-	if (!atomic_load(&l->ready))
+	if (!atomic_load(&m->ready))
 		return -1; /* 503 until the probes are in place */
-	cal = *l->cal;
-	calibrate_finish(&cal, l->rec);
-	if (collect_snapshot(l->rec, l->ff, l->res, &now))
-		goto out;
-	fill_header(&now, l->a, l->started, (double)(now_ns() - l->t_start) / 1e9);
-	fill_probe_costs(&now, &cal, l->res);
-	rc = snapshot_delta(&now, l->base, s, err, sizeof(err));
-	if (!rc)
-		metrics_window_model(&l->window, s, x);
-out:
-	snapshot_free(&now);
-	return rc;
+	if (live_collect(m->live, s))
+		return -1;
+	metrics_window_model(&m->window, s, x);
+	return 0;
 }
 
-static void record_live_release(void *ctx, struct metrics_extra *x)
+static void record_metrics_release(void *ctx, struct metrics_extra *x)
 {
 	(void)ctx;
 	metrics_extra_free(x);
+}
+
+/* Why the recording ends on its own: the command or the -p processes exited. */
+static bool targets_done(const struct record_args *a, pid_t child, bool *child_done,
+			 const int *pidfds)
+{
+	int status;
+
+	if (child > 0) {
+		if (*child_done || waitpid(child, &status, WNOHANG) != child)
+			return false;
+		*child_done = true;
+		if (WIFEXITED(status) && WEXITSTATUS(status))
+			log_warn("%s exited with status %d", a->cmd[0], WEXITSTATUS(status));
+		else if (WIFSIGNALED(status))
+			log_warn("%s was killed by signal %d (SIG%s)", a->cmd[0], WTERMSIG(status),
+				 sigabbrev_np(WTERMSIG(status)));
+		return true;
+	}
+	if (!a->n_pids)
+		return false;
+	for (int i = 0; i < a->n_pids; i++)
+		if (!proc_has_exited(a->pids[i], pidfds[i]))
+			return false;
+	log_info("every recorded process has exited");
+	return true;
 }
 
 int cmd_record(int argc, char **argv)
@@ -349,106 +276,64 @@ int cmd_record(int argc, char **argv)
 	struct record_args a = { .mode = ATTACH_AUTO };
 	struct argp argp = { record_options, parse_record, "[-- COMMAND [ARG...]]", record_doc,
 			     NULL, NULL, NULL };
-	struct flowfile ff = { 0 };
-	struct resolution res = { 0 };
-	struct recorder rec = { 0 };
-	struct calibration cal = { 0 };
-	struct snapshot snap = { 0 }, base = { 0 }, end = { 0 };
-	struct resolve_opts ro = { 0 };
-	struct attach_opts ao = { 0 };
-	int *pidfds = NULL, go_fd = -1, rc = EXIT_ERROR, procs = 0;
+	struct live live = { 0 };
+	struct live_opts lo = { .cmd = "record" };
+	struct snapshot snap = { 0 };
+	struct record_metrics metrics = { .live = &live };
+	struct metrics_server *srv = NULL;
+	int *pidfds = NULL, go_fd = -1, rc = EXIT_ERROR;
 	pid_t child = -1;
-	bool child_done = false;
-	uint64_t t_start, t_end, next_sample;
+	bool child_done = false, started = false;
+	uint64_t next_sample;
 	uint64_t *inflight = NULL;
 	double *inflight_sum = NULL;
 	long samples = 0;
-	time_t started;
 	char err[1024];
-	struct metrics_server *srv = NULL;
-	struct record_live live = { .a = &a, .rec = &rec, .ff = &ff, .res = &res, .cal = &cal,
-				    .base = &base };
 
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return EXIT_USAGE;
 	if (a.listen) { /* bind first: a busy port fails before anything is attached */
-		srv = metrics_server_start(a.listen, record_live_collect, record_live_release, &live,
-					   err, sizeof(err));
+		srv = metrics_server_start(a.listen, record_metrics_collect, record_metrics_release,
+					   &metrics, err, sizeof(err));
 		if (!srv) {
 			log_error("%s", err);
 			goto cleanup;
 		}
 	}
-
-	if (flowfile_load(a.flow_path, &ff, err, sizeof(err))) {
-		log_error("%s", err);
-		goto cleanup;
-	}
-	if (require_bpf_capabilities("record"))
-		goto cleanup;
-
-	ro.pids = a.pids;
-	ro.n_pids = a.n_pids;
-	if (resolve_flowfile(&ff, &ro, &res, err, sizeof(err))) {
-		log_error("%s", err);
-		goto cleanup;
-	}
-	for (int i = 0; i < res.n_problems; i++)
-		log_note("%s", res.problems[i]);
-	if (!res.n_sites) {
-		log_error("%s: no probe point left to attach (see the warnings above)", a.flow_path);
-		goto cleanup;
-	}
-
 	if (a.cmd) {
 		child = start_paused(a.cmd, &go_fd);
 		if (child < 0) {
 			log_error("cannot start %s: %s", a.cmd[0], strerror(errno));
 			goto cleanup;
 		}
-		processes_are(&res, child);
 	}
-
-	calibrate_prepare(&cal, ff.n_handlers);
-	ao.mode = a.mode;
-	ao.no_oncpu = a.no_oncpu;
-	ao.max_instances = a.max_instances;
-	ao.root_tgid = child > 0 ? child : 0;
-	ao.extra = cal.sites;
-	ao.n_extra = cal.n_sites;
-	if (recorder_start(&rec, &ff, &res, &ao, err, sizeof(err))) {
-		log_error("%s", err);
+	lo.flow_path = a.flow_path;
+	lo.pids = a.pids;
+	lo.n_pids = a.n_pids;
+	lo.mode = a.mode;
+	lo.no_oncpu = a.no_oncpu;
+	lo.max_instances = a.max_instances;
+	lo.command_pid = child > 0 ? child : 0;
+	if (live_start(&live, &lo))
 		goto cleanup;
-	}
-	calibrate_run(&cal);
+	started = true;
 
 	signal(SIGINT, on_stop_signal);
 	signal(SIGTERM, on_stop_signal);
 	signal(SIGPIPE, SIG_IGN);
+	pidfds = xcalloc((size_t)a.n_pids + 1, sizeof(int));
+	for (int i = 0; i < a.n_pids; i++)
+		pidfds[i] = proc_open_pidfd(a.pids[i]);
 
-	if (a.n_pids) {
-		pidfds = xcalloc((size_t)a.n_pids, sizeof(int));
-		for (int i = 0; i < a.n_pids; i++)
-			pidfds[i] = open_pidfd(a.pids[i]);
-	}
-
-	started = time(NULL);
-	/* The window is [t_start, t_end]: calls during calibration and detach
-	 * fall outside it, so rates are calls / duration exactly. */
-	collect_snapshot(&rec, &ff, &res, &base);
-	t_start = now_ns();
-	/* Announced only now: a caller that waits for this line to start its
-	 * load has every call inside the window. */
-	for (int b = 0; b < res.n_bundles; b++)
-		procs += res.bundles[b].n_pids;
+	/* Announced only once the window is open (live_start read its
+	 * baseline): a caller that waits for this line has every call inside. */
 	fprintf(stderr, "flowprof: recording %d handlers (%zu probe points, %s) in %d process%s%s; "
 		"attach took %.1f ms; Ctrl-C to stop\n",
-		ff.n_handlers, rec.n_probes - (size_t)cal.n_sites, attach_mode_name(rec.mode), procs,
-		procs == 1 ? "" : "es", a.cmd ? " (starting the command)" : "", rec.attach_ms);
+		live.ff.n_handlers, live.rec.n_probes - (size_t)live.cal.n_sites,
+		attach_mode_name(live.rec.mode), live.processes, live.processes == 1 ? "" : "es",
+		a.cmd ? " (starting the command)" : "", live.rec.attach_ms);
 	if (srv) {
-		live.started = started;
-		live.t_start = t_start;
-		atomic_store(&live.ready, true);
+		atomic_store(&metrics.ready, true);
 		fprintf(stderr, "flowprof: serving live metrics on %s\n", metrics_server_url(srv));
 	}
 	if (child > 0) {
@@ -458,48 +343,29 @@ int cmd_record(int argc, char **argv)
 		go_fd = -1;
 	}
 
-	inflight = xcalloc((size_t)ff.n_handlers, sizeof(uint64_t));
-	inflight_sum = xcalloc((size_t)ff.n_handlers, sizeof(double));
+	inflight = xcalloc((size_t)live.ff.n_handlers + 1, sizeof(uint64_t));
+	inflight_sum = xcalloc((size_t)live.ff.n_handlers + 1, sizeof(double));
 	/* Each sample reads every handler's per-CPU counters: keep that to a
 	 * few MB/s when the flow file is large. */
 	if (!a.interval_s)
-		a.interval_s = 0.1 * (ff.n_handlers > 50 ? ff.n_handlers / 50.0 : 1.0);
-	next_sample = t_start + (uint64_t)(a.interval_s * 1e9);
+		a.interval_s = 0.1 * (live.ff.n_handlers > 50 ? live.ff.n_handlers / 50.0 : 1.0);
+	next_sample = live.t_start + (uint64_t)(a.interval_s * 1e9);
 	while (!stop_signal) {
 		uint64_t now = now_ns();
-		bool all_gone = a.n_pids > 0;
 
-		if (a.duration_s > 0 && now - t_start >= (uint64_t)(a.duration_s * 1e9))
+		if (a.duration_s > 0 && now - live.t_start >= (uint64_t)(a.duration_s * 1e9))
 			break;
 		if (now >= next_sample) {
-			collect_inflight(&rec, ff.n_handlers, inflight);
-			for (int h = 0; h < ff.n_handlers; h++)
+			collect_inflight(&live.rec, live.ff.n_handlers, inflight);
+			for (int h = 0; h < live.ff.n_handlers; h++)
 				inflight_sum[h] += (double)inflight[h];
 			samples++;
 			next_sample += (uint64_t)(a.interval_s * 1e9);
 			if (next_sample < now)
 				next_sample = now + (uint64_t)(a.interval_s * 1e9);
 		}
-		if (child > 0 && !child_done) {
-			int status;
-
-			if (waitpid(child, &status, WNOHANG) == child) {
-				child_done = true;
-				if (WIFEXITED(status) && WEXITSTATUS(status))
-					log_warn("%s exited with status %d", a.cmd[0],
-						 WEXITSTATUS(status));
-				else if (WIFSIGNALED(status))
-					log_warn("%s was killed by signal %d (SIG%s)", a.cmd[0],
-						 WTERMSIG(status), sigabbrev_np(WTERMSIG(status)));
-				break;
-			}
-		}
-		for (int i = 0; i < a.n_pids && all_gone; i++)
-			all_gone = process_exited(a.pids[i], pidfds[i]);
-		if (all_gone) {
-			log_info("every recorded process has exited");
+		if (targets_done(&a, child, &child_done, pidfds))
 			break;
-		}
 		/* wake for the next sample, and at least every 20 ms for the rest */
 		now = now_ns();
 		usleep(next_sample > now && next_sample - now < 20000000
@@ -507,21 +373,13 @@ int cmd_record(int argc, char **argv)
 	}
 	metrics_server_stop(srv);
 	srv = NULL;
-	collect_snapshot(&rec, &ff, &res, &end);
-	t_end = now_ns();
-
-	recorder_detach(&rec);
-	calibrate_finish(&cal, &rec);
-	fill_header(&end, &a, started, (double)(t_end - t_start) / 1e9);
-	fill_probe_costs(&end, &cal, &res);
-	for (int h = 0; h < end.n_handlers && samples; h++)
-		end.handlers[h].inflight_mean = inflight_sum[h] / (double)samples;
-	end.attach_ms = rec.attach_ms;
-	end.detach_ms = rec.detach_ms;
-	if (snapshot_delta(&end, &base, &snap, err, sizeof(err))) {
-		log_error("%s", err);
+	/* The window closes before the detach: calls during it are not counted. */
+	if (live_collect(&live, &snap))
 		goto cleanup;
-	}
+	recorder_detach(&live.rec);
+	for (int h = 0; h < snap.n_handlers && samples; h++)
+		snap.handlers[h].inflight_mean = inflight_sum[h] / (double)samples;
+	snap.detach_ms = live.rec.detach_ms;
 
 	if (output_snapshot(&snap, &a))
 		goto cleanup;
@@ -533,18 +391,19 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "flowprof: wrote %s: %d handlers, %llu calls in %.1f s "
 			"(attach %.1f ms, detach %.1f ms)\n",
 			a.output, snap.n_handlers, (unsigned long long)calls, snap.duration_s,
-			rec.attach_ms, rec.detach_ms);
+			live.rec.attach_ms, live.rec.detach_ms);
 	}
 	rc = stop_signal == SIGINT ? EXIT_SIGINT : stop_signal == SIGTERM ? EXIT_SIGTERM : EXIT_OK;
 
 cleanup:
 	metrics_server_stop(srv);
-	metrics_window_free(&live.window);
+	metrics_window_free(&metrics.window);
 	if (go_fd >= 0)
 		close(go_fd); /* an unreleased command exits without running */
 	if (child > 0 && !child_done && rc == EXIT_ERROR)
 		waitpid(child, NULL, 0);
-	recorder_destroy(&rec);
+	if (started)
+		live_stop(&live);
 	for (int i = 0; pidfds && i < a.n_pids; i++)
 		if (pidfds[i] >= 0)
 			close(pidfds[i]);
@@ -552,10 +411,6 @@ cleanup:
 	free(inflight);
 	free(inflight_sum);
 	snapshot_free(&snap);
-	snapshot_free(&base);
-	snapshot_free(&end);
-	resolution_free(&res);
-	flowfile_free(&ff);
 	free(a.pids);
 	return rc;
 }

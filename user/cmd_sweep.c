@@ -26,6 +26,8 @@
 #include "attach.h"
 #include "calibrate.h"
 #include "collect.h"
+#include "live.h"
+#include "procs.h"
 #include "commands.h"
 #include "flowfile.h"
 #include "options.h"
@@ -323,11 +325,10 @@ static char *load_output_tail(struct load_run *lr)
 
 /* ---- recording ------------------------------------------------------------ */
 
+/* The recording of the whole sweep (user/live.c), and the -p processes. */
 struct sweep_rec {
-	struct flowfile ff;
-	struct resolution res;
-	struct recorder rec;
-	struct calibration cal;
+	struct live live;
+	bool started;
 	int *pidfds;
 	int n_pids;
 	const int *pids;
@@ -340,70 +341,22 @@ static void rfc3339_now(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 }
 
-/* Probe cost per handler (by its site class) and overall (the commonest class),
- * as `record` stores them. */
-static void fill_probe_costs(struct snapshot *s, const struct calibration *cal,
-			     const struct resolution *res)
-{
-	size_t per_class[4] = { 0 };
-	int best = 0;
-
-	for (int c = 0; c < 4; c++) {
-		s->probe_cost[c].measured = cal->cost[c].measured;
-		s->probe_cost[c].per_call_ns = cal->cost[c].per_call_ns;
-		s->probe_cost[c].in_window_ns = cal->cost[c].in_window_ns;
-	}
-	for (size_t i = 0; i < res->n_sites; i++)
-		per_class[res->sites[i].cls & 3]++;
-	for (int c = 1; c < 4; c++)
-		if (per_class[c] > per_class[best])
-			best = c;
-	if (!best)
-		best = SITE_EMULATED;
-	s->probe_cost_ns = cal->cost[best].in_window_ns;
-	for (int h = 0; h < s->n_handlers; h++) {
-		for (size_t i = 0; i < res->n_sites; i++) {
-			if (res->sites[i].handler == h) {
-				s->handlers[h].probe_cost_ns =
-					cal->cost[res->sites[i].cls & 3].in_window_ns;
-				break;
-			}
-		}
-	}
-}
-
 /* One reading of the maps, with the header a snapshot needs. */
 static void read_maps(struct sweep_rec *r, const struct sweep *sw, struct snapshot *s)
 {
-	struct utsname u;
-
 	memset(s, 0, sizeof(*s));
-	uname(&u);
-	s->version = SNAPSHOT_VERSION;
-	s->host = xstrdup(u.nodename);
-	s->kernel = xstrdup(u.release);
+	live_read(&r->live, s);
+	free(s->started_at);
 	s->started_at = xstrdup(sw->started_at);
-	s->nproc = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	s->flow_file = xstrdup(sw->flow_file);
-	collect_snapshot(&r->rec, &r->ff, &r->res, s);
-	fill_probe_costs(s, &r->cal, &r->res);
-	s->attach_ms = r->rec.attach_ms;
 }
 
 static bool targets_gone(const struct sweep_rec *r)
 {
 	if (!r->n_pids)
 		return false;
-	for (int i = 0; i < r->n_pids; i++) {
-		if (r->pidfds[i] >= 0) {
-			struct pollfd p = { .fd = r->pidfds[i], .events = POLLIN };
-
-			if (poll(&p, 1, 0) <= 0)
-				return false;
-		} else if (!kill(r->pids[i], 0) || errno != ESRCH) {
+	for (int i = 0; i < r->n_pids; i++)
+		if (!proc_has_exited(r->pids[i], r->pidfds[i]))
 			return false;
-		}
-	}
 	return true;
 }
 
@@ -454,8 +407,8 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 	struct load_run lr = { 0 };
 	struct snapshot start = { 0 }, end = { 0 };
 	uint64_t t0, tw0, tw1, next_sample;
-	uint64_t *inflight = xcalloc((size_t)r->ff.n_handlers, sizeof(uint64_t));
-	double *inflight_sum = xcalloc((size_t)r->ff.n_handlers, sizeof(double));
+	uint64_t *inflight = xcalloc((size_t)r->live.ff.n_handlers, sizeof(uint64_t));
+	double *inflight_sum = xcalloc((size_t)r->live.ff.n_handlers, sizeof(double));
 	long samples = 0;
 	char when[64], err[512], *at;
 	bool go_on = false;
@@ -492,8 +445,8 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 		if (a->max_window_s > 0 && now - tw0 >= (uint64_t)(a->max_window_s * 1e9))
 			break;
 		if (now >= next_sample) {
-			collect_inflight(&r->rec, r->ff.n_handlers, inflight);
-			for (int h = 0; h < r->ff.n_handlers; h++)
+			collect_inflight(&r->live.rec, r->live.ff.n_handlers, inflight);
+			for (int h = 0; h < r->live.ff.n_handlers; h++)
 				inflight_sum[h] += (double)inflight[h];
 			samples++;
 			next_sample += INFLIGHT_INTERVAL_NS;
@@ -584,45 +537,21 @@ cleanup:
 
 static int prepare(struct sweep_rec *r, const struct sweep_args *a)
 {
-	struct resolve_opts ro = { .pids = a->pids, .n_pids = a->n_pids };
-	struct attach_opts ao = { .mode = a->mode, .no_oncpu = a->no_oncpu };
-	char err[1024];
+	struct live_opts lo = { .cmd = "sweep", .flow_path = a->flow_path, .pids = a->pids,
+				.n_pids = a->n_pids, .mode = a->mode, .no_oncpu = a->no_oncpu };
 
-	if (flowfile_load(a->flow_path, &r->ff, err, sizeof(err))) {
-		log_error("%s", err);
+	if (live_start(&r->live, &lo))
 		return -1;
-	}
-	if (require_bpf_capabilities("sweep"))
-		return -1;
-	if (resolve_flowfile(&r->ff, &ro, &r->res, err, sizeof(err))) {
-		log_error("%s", err);
-		return -1;
-	}
-	for (int i = 0; i < r->res.n_problems; i++)
-		fprintf(stderr, "flowprof: %s\n", r->res.problems[i]);
-	if (!r->res.n_sites) {
-		log_error("%s: no probe point left to attach (see the warnings above)",
-			  a->flow_path);
-		return -1;
-	}
-	calibrate_prepare(&r->cal, r->ff.n_handlers);
-	ao.extra = r->cal.sites;
-	ao.n_extra = r->cal.n_sites;
-	if (recorder_start(&r->rec, &r->ff, &r->res, &ao, err, sizeof(err))) {
-		log_error("%s", err);
-		return -1;
-	}
-	calibrate_run(&r->cal);
-	calibrate_finish(&r->cal, &r->rec);
+	r->started = true;
 	r->n_pids = a->n_pids;
 	r->pids = a->pids;
 	r->pidfds = xcalloc((size_t)a->n_pids + 1, sizeof(int));
 	for (int i = 0; i < a->n_pids; i++)
-		r->pidfds[i] = (int)syscall(SYS_pidfd_open, a->pids[i], 0);
+		r->pidfds[i] = proc_open_pidfd(a->pids[i]);
 	fprintf(stderr, "flowprof: recording %d handlers (%zu probe points, %s); attach took "
-		"%.1f ms; %d steps; Ctrl-C to stop\n", r->ff.n_handlers,
-		r->rec.n_probes - (size_t)r->cal.n_sites, attach_mode_name(r->rec.mode),
-		r->rec.attach_ms, a->n_levels);
+		"%.1f ms; %d steps; Ctrl-C to stop\n", r->live.ff.n_handlers,
+		r->live.rec.n_probes - (size_t)r->live.cal.n_sites,
+		attach_mode_name(r->live.rec.mode), r->live.rec.attach_ms, a->n_levels);
 	return 0;
 }
 
@@ -670,7 +599,7 @@ int cmd_sweep(int argc, char **argv)
 		if (!run_step(&r, &sw, &a, st, &cum))
 			break;
 	}
-	recorder_detach(&r.rec);
+	recorder_detach(&r.live.rec);
 	if (sw.n_steps < a.n_levels)
 		sw.partial = true;
 
@@ -697,15 +626,14 @@ int cmd_sweep(int argc, char **argv)
 		: sw.partial ? EXIT_ERROR : EXIT_OK;
 
 cleanup:
-	recorder_destroy(&r.rec);
+	if (r.started)
+		live_stop(&r.live);
 	for (int i = 0; r.pidfds && i < r.n_pids; i++)
 		if (r.pidfds[i] >= 0)
 			close(r.pidfds[i]);
 	free(r.pidfds);
 	snapshot_free(&cum);
 	sweep_free(&sw);
-	resolution_free(&r.res);
-	flowfile_free(&r.ff);
 	free(a.levels);
 	free(a.pids);
 	return rc;

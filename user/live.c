@@ -3,6 +3,7 @@
 #include "live.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -11,6 +12,21 @@
 #include "commands.h"
 #include "snapshot_delta.h"
 #include "util.h"
+
+/* `-- CMD`: the command is the bundles' only known process. Its probes stay
+ * on the binaries (so that workers it forks are probed too); the BPF side
+ * counts only the command and its descendants (attach_opts.root_tgid). */
+static void processes_are(struct resolution *res, int pid)
+{
+	for (int b = 0; b < res->n_bundles; b++) {
+		struct resolved_bundle *rb = &res->bundles[b];
+
+		free(rb->pids);
+		rb->pids = xmalloc(sizeof(int));
+		rb->pids[0] = pid;
+		rb->n_pids = 1;
+	}
+}
 
 int live_start(struct live *l, const struct live_opts *o)
 {
@@ -31,11 +47,13 @@ int live_start(struct live *l, const struct live_opts *o)
 		goto fail;
 	}
 	for (int i = 0; i < l->res.n_problems; i++)
-		fprintf(stderr, "flowprof: %s\n", l->res.problems[i]);
+		log_note("%s", l->res.problems[i]);
 	if (!l->res.n_sites) {
 		log_error("%s: no probe point left to attach (see the warnings above)", o->flow_path);
 		goto fail;
 	}
+	if (o->command_pid > 0)
+		processes_are(&l->res, o->command_pid);
 	for (int b = 0; b < l->res.n_bundles; b++)
 		l->processes += l->res.bundles[b].n_pids;
 
@@ -43,6 +61,7 @@ int live_start(struct live *l, const struct live_opts *o)
 	ao.mode = o->mode;
 	ao.no_oncpu = o->no_oncpu;
 	ao.max_instances = o->max_instances;
+	ao.root_tgid = o->command_pid;
 	ao.extra = l->cal.sites;
 	ao.n_extra = l->cal.n_sites;
 	if (recorder_start(&l->rec, &l->ff, &l->res, &ao, err, sizeof(err))) {
@@ -114,16 +133,23 @@ static void fill_probe_costs(struct snapshot *s, const struct live *l)
 	}
 }
 
+int live_read(struct live *l, struct snapshot *s)
+{
+	if (collect_snapshot(&l->rec, &l->ff, &l->res, s))
+		return -1;
+	fill_header(s, l);
+	fill_probe_costs(s, l);
+	return 0;
+}
+
 int live_collect(struct live *l, struct snapshot *s)
 {
 	struct snapshot now = { 0 };
 	char err[512];
 	int rc = -1;
 
-	if (collect_snapshot(&l->rec, &l->ff, &l->res, &now))
+	if (live_read(l, &now))
 		goto out;
-	fill_header(&now, l);
-	fill_probe_costs(&now, l);
 	if (snapshot_delta(&now, &l->base, s, err, sizeof(err))) {
 		log_error("%s", err);
 		goto out;

@@ -28,6 +28,9 @@ struct live_opts {
 	enum attach_mode mode;
 	bool no_oncpu;
 	int max_instances;
+	int command_pid;	/* record -- CMD: the started command (paused until the probes
+				   are in place): the bundles' only process, and only it and
+				   its descendants are counted */
 };
 
 struct live {
@@ -46,6 +49,11 @@ struct live {
  * calibrates. Prints resolution notes and errors on stderr. Returns 0, or
  * -1 after printing why (nothing stays attached). */
 int live_start(struct live *l, const struct live_opts *o);
+
+/* The maps now, cumulative since attach, as a snapshot with its header
+ * (host, times, probe costs): what live_collect() subtracts from. s must
+ * be zeroed; free it with snapshot_free. Returns 0 or -1. */
+int live_read(struct live *l, struct snapshot *s);
 
 /* Everything measured since live_start, as record would write it now
  * (header, handlers, edges, flows, bundles, probe costs): the maps now

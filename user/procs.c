@@ -8,6 +8,9 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -310,4 +313,19 @@ char *proc_getenv(int pid, const char *name)
 			found = xstrdup(p + nl + 1);
 	free(buf);
 	return found;
+}
+
+int proc_open_pidfd(int pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+bool proc_has_exited(int pid, int pidfd)
+{
+	if (pidfd >= 0) {
+		struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+		return poll(&p, 1, 0) > 0;
+	}
+	return kill(pid, 0) && errno == ESRCH;
 }

@@ -16,6 +16,13 @@
 /* true if the process exists (a zombie counts as gone). */
 bool proc_exists(int pid);
 
+/* A pidfd for pid (-1 where the kernel has none): it tells when a process
+ * we did not start exits, even while it is a zombie. */
+int proc_open_pidfd(int pid);
+
+/* Has pid exited? Through its pidfd when there is one (>= 0). */
+bool proc_has_exited(int pid, int pidfd);
+
 /* Every pid in /proc, ascending. Returns the count; *pids is xmalloc'ed. */
 int proc_list(int **pids);
 
