@@ -465,10 +465,13 @@ static int try_mode(struct recorder *r, const struct flowfile *ff, const struct 
 
 	t0 = now_ns();
 	build_groups(&gl, ff, res, o, self_exe);
-	for (size_t i = 0; i < gl.n; i++) {
+	for (size_t i = 0, done = 0, total = res->n_sites + (size_t)o->n_extra; i < gl.n; i++) {
 		e = attach_group(r, &gl.g[i], err, errlen);
 		if (e)
 			break;
+		done += gl.g[i].cnt;
+		if (o->progress)
+			o->progress(o->progress_ctx, done, total);
 	}
 	if (!e)
 		e = rt_attach(r, ff, res, err, errlen);

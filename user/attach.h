@@ -45,6 +45,10 @@ struct attach_opts {
 	int root_tgid;		/* > 0: count only this process and its descendants */
 	const struct extra_site *extra;
 	int n_extra;
+	/* Called as probe points get attached (done of total), e.g. for a
+	 * progress line on a terminal; NULL for none. */
+	void (*progress)(void *ctx, size_t done, size_t total);
+	void *progress_ctx;
 };
 
 struct kernel_features {

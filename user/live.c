@@ -28,6 +28,17 @@ static void processes_are(struct resolution *res, int pid)
 	}
 }
 
+/* On a terminal, a line that counts probe points as they get attached
+ * (single links take a while for many handlers); erased once done. */
+static void show_progress(void *ctx, size_t done, size_t total)
+{
+	(void)ctx;
+	fprintf(stderr, "\rflowprof: attaching %zu/%zu probe points...", done, total);
+	if (done >= total)
+		fprintf(stderr, "\r\033[K");
+	fflush(stderr);
+}
+
 int live_start(struct live *l, const struct live_opts *o)
 {
 	struct resolve_opts ro = { .pids = o->pids, .n_pids = o->n_pids };
@@ -64,6 +75,8 @@ int live_start(struct live *l, const struct live_opts *o)
 	ao.root_tgid = o->command_pid;
 	ao.extra = l->cal.sites;
 	ao.n_extra = l->cal.n_sites;
+	if (isatty(STDERR_FILENO) && l->res.n_sites >= 50)
+		ao.progress = show_progress;
 	if (recorder_start(&l->rec, &l->ff, &l->res, &ao, err, sizeof(err))) {
 		log_error("%s", err);
 		goto fail;
