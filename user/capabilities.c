@@ -18,13 +18,13 @@
 
 static int saved_argc;
 static char **saved_argv;
+static const char *saved_command;	/* argv[1]: main() renames it for argp */
 
 void remember_command_line(int argc, char **argv)
 {
-	/* a copy of the array: main() renames argv[1] for argp's messages */
-	saved_argv = xcalloc((size_t)argc + 1, sizeof(char *));
-	memcpy(saved_argv, argv, (size_t)argc * sizeof(char *));
 	saved_argc = argc;
+	saved_argv = argv;
+	saved_command = argc > 1 ? argv[1] : NULL;
 }
 
 /* The command line as the user typed it, quoted for a POSIX shell where needed. */
@@ -36,10 +36,10 @@ static char *command_line(const char *fallback)
 	if (!saved_argv)
 		return xasprintf("flowprof %s ...", fallback);
 	for (int i = 0; i < saved_argc; i++)
-		len += 4 * strlen(saved_argv[i]) + 3;
+		len += 4 * strlen(i == 1 ? saved_command : saved_argv[i]) + 3;
 	out = xcalloc(len + 1, 1);
 	for (int i = 0; i < saved_argc; i++) {
-		const char *a = saved_argv[i];
+		const char *a = i == 1 ? saved_command : saved_argv[i];
 		bool plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 					     "0123456789_-./=:,+@%") == strlen(a);
 
