@@ -18,7 +18,7 @@ _flowprof_options() {
 	check) echo "-f --flows -p --pid -v --verbose --help --usage" ;;
 	merge) echo "-o --output -v --verbose --help --usage" ;;
 	sweep) echo "-f --flows -p --pid -d --duration --load --users --rate --settle --think
-		-o --output --json -v --verbose --mode --no-oncpu --help --usage" ;;
+		-o --output --json -v --verbose --mode --no-oncpu --max-instances --help --usage" ;;
 	top) echo "-f --flows -p --pid -i --interval -o --output -n --iterations -b --batch
 		-v --verbose --mode --no-oncpu --max-instances --help --usage" ;;
 	serve) echo "-f --flows -p --pid --listen -d --duration -o --output -v --verbose

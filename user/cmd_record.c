@@ -39,9 +39,7 @@ struct record_args {
 	double interval_s;
 	const char *output;	/* NULL: print the report instead */
 	bool json;
-	enum attach_mode mode;
-	bool no_oncpu;
-	int max_instances;
+	struct live_opts live;	/* --mode, --no-oncpu, --max-instances (live_attach_argp) */
 	char **cmd;		/* after `--` */
 	const char *listen;	/* --listen: serve live metrics while recording */
 };
@@ -54,10 +52,7 @@ static void on_stop_signal(int sig)
 }
 
 enum {
-	OPT_MODE = 0x100,
-	OPT_NO_ONCPU,
-	OPT_MAX_INSTANCES,
-	OPT_JSON,
+	OPT_JSON = 0x100,
 	OPT_LISTEN,
 };
 
@@ -75,11 +70,11 @@ static const struct argp_option record_options[] = {
 	  "While recording, serve live metrics for Prometheus on ADDR:PORT, e.g. 127.0.0.1:9464 "
 	  "(as 'flowprof serve')", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more (repeat for libbpf debug output)", 0 },
-	{ "mode", OPT_MODE, "MODE", 0,
-	  "Attach mechanism: auto (default), session, multi or single", 1 },
-	{ "no-oncpu", OPT_NO_ONCPU, NULL, 0, "Do not measure on-CPU time (no sched_switch probe)", 1 },
-	{ "max-instances", OPT_MAX_INSTANCES, "N", 0,
-	  "Processes counted individually (default 64; more are pooled as pid 0)", 1 },
+	{ 0 },
+};
+
+static const struct argp_child record_children[] = {
+	{ &live_attach_argp, 0, "How to attach:", 1 },
 	{ 0 },
 };
 
@@ -89,6 +84,9 @@ static error_t parse_record(int key, char *arg, struct argp_state *state)
 	char err[256];
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->live;
+		break;
 	case 'f':
 		a->flow_path = arg;
 		break;
@@ -116,26 +114,6 @@ static error_t parse_record(int key, char *arg, struct argp_state *state)
 	case OPT_LISTEN:
 		a->listen = arg;
 		break;
-	case OPT_MODE: {
-		int m = attach_mode_parse(arg);
-
-		if (m == -2)
-			argp_error(state, "--mode %s: expected auto, session, multi or single", arg);
-		a->mode = (enum attach_mode)m;
-		break;
-	}
-	case OPT_NO_ONCPU:
-		a->no_oncpu = true;
-		break;
-	case OPT_MAX_INSTANCES: {
-		char *end;
-		long v = strtol(arg, &end, 10);
-
-		if (*end || v < 2 || v > 65536)
-			argp_error(state, "--max-instances %s: expected an integer from 2 to 65536", arg);
-		a->max_instances = (int)v;
-		break;
-	}
 	case ARGP_KEY_ARGS:
 		a->cmd = state->argv + state->next;
 		state->next = state->argc;
@@ -273,11 +251,10 @@ static bool targets_done(const struct record_args *a, pid_t child, bool *child_d
 
 int cmd_record(int argc, char **argv)
 {
-	struct record_args a = { .mode = ATTACH_AUTO };
+	struct record_args a = { .live = { .cmd = "record", .mode = ATTACH_AUTO } };
 	struct argp argp = { record_options, parse_record, "[-- COMMAND [ARG...]]", record_doc,
-			     NULL, NULL, NULL };
+			     record_children, NULL, NULL };
 	struct live live = { 0 };
-	struct live_opts lo = { .cmd = "record" };
 	struct snapshot snap = { 0 };
 	struct record_metrics metrics = { .live = &live };
 	struct metrics_server *srv = NULL;
@@ -307,14 +284,11 @@ int cmd_record(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	lo.flow_path = a.flow_path;
-	lo.pids = a.pids;
-	lo.n_pids = a.n_pids;
-	lo.mode = a.mode;
-	lo.no_oncpu = a.no_oncpu;
-	lo.max_instances = a.max_instances;
-	lo.command_pid = child > 0 ? child : 0;
-	if (live_start(&live, &lo))
+	a.live.flow_path = a.flow_path;
+	a.live.pids = a.pids;
+	a.live.n_pids = a.n_pids;
+	a.live.command_pid = child > 0 ? child : 0;
+	if (live_start(&live, &a.live))
 		goto cleanup;
 	started = true;
 

@@ -31,10 +31,7 @@ struct serve_args {
 };
 
 enum {
-	OPT_MODE = 0x100,
-	OPT_NO_ONCPU,
-	OPT_MAX_INSTANCES,
-	OPT_LISTEN,
+	OPT_LISTEN = 0x100,
 };
 
 static const struct argp_option serve_options[] = {
@@ -47,11 +44,11 @@ static const struct argp_option serve_options[] = {
 	{ "output", 'o', "FILE", 0, "When stopping, write everything recorded to FILE (JSON, as "
 	  "record -o)", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more (repeat for libbpf debug output)", 0 },
-	{ "mode", OPT_MODE, "MODE", 0, "Attach mechanism: auto (default), session, multi or single",
-	  1 },
-	{ "no-oncpu", OPT_NO_ONCPU, NULL, 0, "Do not measure on-CPU time (no sched_switch probe)", 1 },
-	{ "max-instances", OPT_MAX_INSTANCES, "N", 0,
-	  "Processes counted individually (default 64; more are pooled as pid 0)", 1 },
+	{ 0 },
+};
+
+static const struct argp_child serve_children[] = {
+	{ &live_attach_argp, 0, "How to attach:", 1 },
 	{ 0 },
 };
 
@@ -61,6 +58,9 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 	char err[256];
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->live;
+		break;
 	case 'f':
 		a->live.flow_path = arg;
 		break;
@@ -82,26 +82,6 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 	case 'v':
 		log_verbosity++;
 		break;
-	case OPT_MODE: {
-		int m = attach_mode_parse(arg);
-
-		if (m == -2)
-			argp_error(state, "--mode %s: expected auto, session, multi or single", arg);
-		a->live.mode = (enum attach_mode)m;
-		break;
-	}
-	case OPT_NO_ONCPU:
-		a->live.no_oncpu = true;
-		break;
-	case OPT_MAX_INSTANCES: {
-		char *end;
-		long v = strtol(arg, &end, 10);
-
-		if (*end || v < 2 || v > 65536)
-			argp_error(state, "--max-instances %s: expected an integer from 2 to 65536", arg);
-		a->live.max_instances = (int)v;
-		break;
-	}
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s' (serve watches running processes: "
 			   "-p PID)", arg);
@@ -173,7 +153,7 @@ int cmd_serve(int argc, char **argv)
 {
 	struct serve_args a = { .listen = DEFAULT_LISTEN,
 				.live = { .cmd = "serve", .mode = ATTACH_AUTO } };
-	struct argp argp = { serve_options, parse_serve, NULL, serve_doc, NULL, NULL, NULL };
+	struct argp argp = { serve_options, parse_serve, NULL, serve_doc, serve_children, NULL, NULL };
 	struct metrics_server *srv = NULL;
 	struct serve_state st = { 0 };
 	struct live *live = &st.live;

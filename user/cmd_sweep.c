@@ -53,8 +53,7 @@ struct sweep_args {
 	double max_window_s;	/* 0: until the load command ends */
 	const char *output;
 	bool json;
-	enum attach_mode mode;
-	bool no_oncpu;
+	struct live_opts live;	/* --mode, --no-oncpu, --max-instances (live_attach_argp) */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -71,8 +70,6 @@ enum {
 	OPT_SETTLE,
 	OPT_THINK,
 	OPT_JSON,
-	OPT_MODE,
-	OPT_NO_ONCPU,
 };
 
 static const struct argp_option sweep_options[] = {
@@ -95,9 +92,6 @@ static const struct argp_option sweep_options[] = {
 	  "atomic); 'flowprof report FILE' prints it again", 0 },
 	{ "json", OPT_JSON, NULL, 0, "Print the sweep document instead of the table", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more; show each load command's output", 0 },
-	{ "mode", OPT_MODE, "MODE", 0,
-	  "Attach mechanism: auto (default), session, multi or single", 1 },
-	{ "no-oncpu", OPT_NO_ONCPU, NULL, 0, "Do not measure on-CPU time", 1 },
 	{ 0 },
 };
 
@@ -135,12 +129,20 @@ static int parse_levels(const char *s, bool whole, double **out, int *n, char *e
 	return 0;
 }
 
+static const struct argp_child sweep_children[] = {
+	{ &live_attach_argp, 0, "How to attach:", 1 },
+	{ 0 },
+};
+
 static error_t parse_sweep(int key, char *arg, struct argp_state *state)
 {
 	struct sweep_args *a = state->input;
 	char err[256];
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->live;
+		break;
 	case 'f':
 		a->flow_path = arg;
 		break;
@@ -181,17 +183,6 @@ static error_t parse_sweep(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		log_verbosity++;
-		break;
-	case OPT_MODE: {
-		int m = attach_mode_parse(arg);
-
-		if (m == -2)
-			argp_error(state, "--mode %s: expected auto, session, multi or single", arg);
-		a->mode = (enum attach_mode)m;
-		break;
-	}
-	case OPT_NO_ONCPU:
-		a->no_oncpu = true;
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s' (quote the load command: "
@@ -537,9 +528,11 @@ cleanup:
 
 static int prepare(struct sweep_rec *r, const struct sweep_args *a)
 {
-	struct live_opts lo = { .cmd = "sweep", .flow_path = a->flow_path, .pids = a->pids,
-				.n_pids = a->n_pids, .mode = a->mode, .no_oncpu = a->no_oncpu };
+	struct live_opts lo = a->live;
 
+	lo.flow_path = a->flow_path;
+	lo.pids = a->pids;
+	lo.n_pids = a->n_pids;
 	if (live_start(&r->live, &lo))
 		return -1;
 	r->started = true;
@@ -557,8 +550,9 @@ static int prepare(struct sweep_rec *r, const struct sweep_args *a)
 
 int cmd_sweep(int argc, char **argv)
 {
-	struct sweep_args a = { .settle_s = 1.0, .think_s = NAN, .mode = ATTACH_AUTO };
-	struct argp argp = { sweep_options, parse_sweep, NULL, sweep_doc, NULL, NULL, NULL };
+	struct sweep_args a = { .settle_s = 1.0, .think_s = NAN,
+				.live = { .cmd = "sweep", .mode = ATTACH_AUTO } };
+	struct argp argp = { sweep_options, parse_sweep, NULL, sweep_doc, sweep_children, NULL, NULL };
 	struct sweep_rec r = { 0 };
 	struct sweep sw = { 0 };
 	struct snapshot cum = { 0 };

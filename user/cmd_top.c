@@ -42,12 +42,6 @@ struct top_args {
 	bool batch;		/* plain blocks even on a terminal */
 };
 
-enum {
-	OPT_MODE = 0x100,
-	OPT_NO_ONCPU,
-	OPT_MAX_INSTANCES,
-};
-
 static const struct argp_option top_options[] = {
 	{ "flows", 'f', "FILE", 0, "Flow definition file (YAML; see flowprof(1))", 0 },
 	{ "pid", 'p', "PID[,PID...]", 0, "Watch only these processes", 0 },
@@ -57,11 +51,11 @@ static const struct argp_option top_options[] = {
 	{ "iterations", 'n', "COUNT", 0, "Quit after COUNT refreshes", 0 },
 	{ "batch", 'b', NULL, 0, "Plain text blocks even on a terminal (as without one)", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more (repeat for libbpf debug output)", 0 },
-	{ "mode", OPT_MODE, "MODE", 0, "Attach mechanism: auto (default), session, multi or single",
-	  1 },
-	{ "no-oncpu", OPT_NO_ONCPU, NULL, 0, "Do not measure on-CPU time (no sched_switch probe)", 1 },
-	{ "max-instances", OPT_MAX_INSTANCES, "N", 0,
-	  "Processes counted individually (default 64; more are pooled as pid 0)", 1 },
+	{ 0 },
+};
+
+static const struct argp_child top_children[] = {
+	{ &live_attach_argp, 0, "How to attach:", 1 },
 	{ 0 },
 };
 
@@ -71,6 +65,9 @@ static error_t parse_top(int key, char *arg, struct argp_state *state)
 	char err[256];
 
 	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->live;
+		break;
 	case 'f':
 		a->live.flow_path = arg;
 		break;
@@ -100,26 +97,6 @@ static error_t parse_top(int key, char *arg, struct argp_state *state)
 	case 'v':
 		log_verbosity++;
 		break;
-	case OPT_MODE: {
-		int m = attach_mode_parse(arg);
-
-		if (m == -2)
-			argp_error(state, "--mode %s: expected auto, session, multi or single", arg);
-		a->live.mode = (enum attach_mode)m;
-		break;
-	}
-	case OPT_NO_ONCPU:
-		a->live.no_oncpu = true;
-		break;
-	case OPT_MAX_INSTANCES: {
-		char *end;
-		long v = strtol(arg, &end, 10);
-
-		if (*end || v < 2 || v > 65536)
-			argp_error(state, "--max-instances %s: expected an integer from 2 to 65536", arg);
-		a->live.max_instances = (int)v;
-		break;
-	}
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s' (top watches running processes: -p PID)",
 			   arg);
@@ -858,7 +835,7 @@ done:
 int cmd_top(int argc, char **argv)
 {
 	struct top_args a = { .interval_s = 1.0, .live = { .cmd = "top", .mode = ATTACH_AUTO } };
-	struct argp argp = { top_options, parse_top, NULL, top_doc, NULL, NULL, NULL };
+	struct argp argp = { top_options, parse_top, NULL, top_doc, top_children, NULL, NULL };
 	struct live live;
 	struct top_state st = { .a = &a, .live = &live };
 	bool started = false, screen;

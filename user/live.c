@@ -28,6 +28,54 @@ static void processes_are(struct resolution *res, int pid)
 	}
 }
 
+enum {
+	OPT_MODE = 0x200,
+	OPT_NO_ONCPU,
+	OPT_MAX_INSTANCES,
+};
+
+static const struct argp_option attach_options[] = {
+	{ "mode", OPT_MODE, "MODE", 0,
+	  "Attach mechanism: auto (default), session, multi or single", 0 },
+	{ "no-oncpu", OPT_NO_ONCPU, NULL, 0, "Do not measure on-CPU time (no sched_switch probe)", 0 },
+	{ "max-instances", OPT_MAX_INSTANCES, "N", 0,
+	  "Processes counted individually (default 64; more are pooled as pid 0)", 0 },
+	{ 0 },
+};
+
+static error_t parse_attach(int key, char *arg, struct argp_state *state)
+{
+	struct live_opts *o = state->input;
+
+	switch (key) {
+	case OPT_MODE: {
+		int m = attach_mode_parse(arg);
+
+		if (m == -2)
+			argp_error(state, "--mode %s: expected auto, session, multi or single", arg);
+		o->mode = (enum attach_mode)m;
+		break;
+	}
+	case OPT_NO_ONCPU:
+		o->no_oncpu = true;
+		break;
+	case OPT_MAX_INSTANCES: {
+		char *end;
+		long v = strtol(arg, &end, 10);
+
+		if (*end || v < 2 || v > 65536)
+			argp_error(state, "--max-instances %s: expected an integer from 2 to 65536", arg);
+		o->max_instances = (int)v;
+		break;
+	}
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp live_attach_argp = { attach_options, parse_attach, NULL, NULL, NULL, NULL, NULL };
+
 /* On a terminal, a line that counts probe points as they get attached
  * (single links take a while for many handlers); erased once done. */
 static void show_progress(void *ctx, size_t done, size_t total)

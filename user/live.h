@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <argp.h>
+
 #include "attach.h"
 #include "calibrate.h"
 #include "flowfile.h"
@@ -44,6 +46,11 @@ struct live {
 	uint64_t t_start;	/* now_ns() when the probes were in place */
 	int processes;		/* resolved at start */
 };
+
+/* The options every recording command shares: --mode, --no-oncpu and
+ * --max-instances, parsed into the struct live_opts given as this argp
+ * child's input (state->child_inputs[i] in the parent's ARGP_KEY_INIT). */
+extern const struct argp live_attach_argp;
 
 /* Loads the flow file, checks capabilities, resolves, attaches and
  * calibrates. Prints resolution notes and errors on stderr. Returns 0, or
