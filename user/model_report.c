@@ -7,71 +7,9 @@
 #include <string.h>
 
 #include "json_out.h"
+#include "text_table.h"
 #include "units.h"
 #include "util.h"
-
-/* ---- a plain text table (as report.c's): columns sized to their widest cell */
-
-struct table {
-	int ncols;
-	const char *const *headers;
-	const bool *right;
-	char **cells;
-	int nrows;
-	size_t cap;
-};
-
-static void table_add(struct table *t, char **row)
-{
-	grow_array((void **)&t->cells, &t->cap, (size_t)(t->nrows + 1) * (size_t)t->ncols,
-		   sizeof(*t->cells));
-	memcpy(&t->cells[(size_t)t->nrows * (size_t)t->ncols], row,
-	       (size_t)t->ncols * sizeof(*row));
-	t->nrows++;
-}
-
-static void print_row(FILE *out, const struct table *t, const char *const *cells,
-		      const size_t *width)
-{
-	fputs("  ", out);
-	for (int c = 0; c < t->ncols; c++) {
-		bool last = c + 1 == t->ncols;
-
-		if (c)
-			fputs("  ", out);
-		print_padded(out, cells[c], last && !t->right[c] ? 0 : width[c], t->right[c]);
-	}
-	fputc('\n', out);
-}
-
-static void table_print(FILE *out, const struct table *t)
-{
-	size_t *width = xcalloc((size_t)t->ncols, sizeof(*width));
-
-	for (int c = 0; c < t->ncols; c++) {
-		width[c] = display_width(t->headers[c]);
-		for (int r = 0; r < t->nrows; r++) {
-			size_t w = display_width(t->cells[(size_t)r * (size_t)t->ncols + (size_t)c]);
-
-			if (w > width[c])
-				width[c] = w;
-		}
-	}
-	print_row(out, t, t->headers, width);
-	for (int r = 0; r < t->nrows; r++)
-		print_row(out, t, (const char *const *)&t->cells[(size_t)r * (size_t)t->ncols],
-			  width);
-	free(width);
-}
-
-static void table_free(struct table *t)
-{
-	for (size_t i = 0; i < (size_t)t->nrows * (size_t)t->ncols; i++)
-		free(t->cells[i]);
-	free(t->cells);
-}
-
-/* ---- formatting -------------------------------------------------------------- */
 
 static char *dur(double ns, bool ascii)
 {
@@ -253,7 +191,8 @@ static void print_stations(FILE *out, const struct model *m, bool ascii)
 	static const char *const headers[] = { "STATION", "KIND", "SERVERS", "U", "U+WAITS",
 					       "MEASURED U", "NEEDED", "TOP HANDLERS (share of busy time)" };
 	static const bool right[] = { false, false, false, true, true, true, false, false };
-	struct table t = { .ncols = ARRAY_SIZE(headers), .headers = headers, .right = right };
+	struct table t = { .indent = 2, .ncols = ARRAY_SIZE(headers), .headers = headers,
+			    .right = right };
 
 	fputs("\nStations by utilization at the target (U: own work; U+WAITS: with the "
 	      "predicted waits for the CPU and serial handlers)\n", out);
@@ -292,7 +231,8 @@ static void print_demands(FILE *out, const struct model *m, bool ascii)
 		headers[f + 1] = m->flows[f].name;
 		right[f + 1] = true;
 	}
-	t = (struct table){ .ncols = m->n_flows + 1, .headers = headers, .right = right };
+	t = (struct table){ .indent = 2, .ncols = m->n_flows + 1, .headers = headers,
+			    .right = right };
 	fputs("\nDemand per invocation (own work; as measured, with waits, in brackets when "
 	      "different)\n", out);
 	for (int i = 0; i < m->n_stations; i++) {
@@ -331,7 +271,8 @@ static void print_flows(FILE *out, const struct model *m, bool ascii)
 	static const char *const headers[] = { "FLOW", "RATE", "MEASURED", "MAX (MIX)",
 					       "MAX ALONE", "MEAN", "P95", "P99", "MEAN NOW" };
 	static const bool right[] = { false, true, true, true, false, true, true, true, true };
-	struct table t = { .ncols = ARRAY_SIZE(headers), .headers = headers, .right = right };
+	struct table t = { .indent = 2, .ncols = ARRAY_SIZE(headers), .headers = headers,
+			    .right = right };
 	int exceeding = 0;
 
 	if (!m->n_flows)
@@ -407,7 +348,8 @@ static void print_closed(FILE *out, const struct model *m, bool ascii)
 					       "BOUND", "LIMITED BY" };
 	static const bool right[] = { true, true, true, true, true, false };
 	const struct model_closed *c = &m->closed;
-	struct table t = { .ncols = ARRAY_SIZE(headers), .headers = headers, .right = right };
+	struct table t = { .indent = 2, .ncols = ARRAY_SIZE(headers), .headers = headers,
+			    .right = right };
 	char *z = dur(c->think_ns, ascii), *d = dur(c->demand_ns, ascii);
 	char *dmax = dur(c->max_demand_ns, ascii);
 	char *ms = c->max_station >= 0 ? term_escape(m->stations[c->max_station].name) : xstrdup("-");
@@ -459,8 +401,8 @@ static void print_checks(FILE *out, const struct model *m, bool ascii)
 	static const char *const sh_ascii[] = { "STATION", "BUSY (KERNEL SUMS)", "BUSY (SAMPLED)",
 						"X*D (MODEL)" };
 	static const bool fr[] = { false, true, true, true, true, true };
-	struct table ts = { .ncols = 4, .headers = ascii ? sh_ascii : sh, .right = sr };
-	struct table tf = { .ncols = 6, .headers = ascii ? fh_ascii : fh, .right = fr };
+	struct table ts = { .indent = 2, .ncols = 4, .headers = ascii ? sh_ascii : sh, .right = sr };
+	struct table tf = { .indent = 2, .ncols = 6, .headers = ascii ? fh_ascii : fh, .right = fr };
 
 	fprintf(out, "\nSelf-checks at the measured rates (servers busy; Little's law L = %s per "
 		"flow, R the time inside the entry handler: a wait for a worker comes before it)\n",
@@ -507,7 +449,8 @@ static void print_handlers(FILE *out, const struct model *m, bool ascii)
 					       "SELF", "ON-CPU SELF", "HELD", "OWN WORK",
 					       "OUTSIDE FLOWS" };
 	static const bool right[] = { false, true, true, true, true, true, true, true, true };
-	struct table t = { .ncols = ARRAY_SIZE(headers), .headers = headers, .right = right };
+	struct table t = { .indent = 2, .ncols = ARRAY_SIZE(headers), .headers = headers,
+			    .right = right };
 
 	fputs("\nService times per call, corrected for the probe's cost (HELD: a worker's time, "
 	      "with calls into other bundles; OWN WORK: without the estimated waits)\n", out);
