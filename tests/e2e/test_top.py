@@ -106,7 +106,11 @@ def full_screen_view_in_tmux_sorts_pauses_writes_and_quits():
         slow, fast = row(text, "vt.slow"), row(text, "vt.fast")
         fptest.eq(slow[3], "100%", "SELF of vt.slow (no nested handler)")
         assert slow[4] in ("<1%", "1%", "2%", "3%", "4%", "5%"), "ON-CPU of vt.slow: %s" % slow[4]
-        assert fast[4] in (">99%", "100%", "99%", "98%", "97%"), "ON-CPU of fast: %s" % fast[4]
+        # A spinning thread is still preempted when other processes want the
+        # CPUs (2 vCPUs, tests and fuzzers beside it): on-CPU is then honestly
+        # below 100%, but never near a sleeper's.
+        m = re.match(r">?(\d+)%$", fast[4])
+        assert m and int(m.group(1)) >= 90, "ON-CPU of fast: %s" % fast[4]
         assert "q quit" in text.splitlines()[-1], "key help on the last line"
 
         # Sorting: by name, then reversed, then by mean (slowest first).
