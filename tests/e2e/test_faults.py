@@ -605,6 +605,59 @@ def pthread_exit_runs_cxx_destructors():
     eq(calls(fptest.load_json(out), "cxx.leave"), (0, n), "leave_thread (calls, incomplete)")
 
 
+def late_throw(stop):
+    """The target enters a handler while recorded; `stop` ends (or freezes)
+    flowprof; then the target throws out of that handler. It must catch its
+    exception as if it had never been profiled."""
+    d = fptest.tmpdir()
+    exe = build_cxx("late_throw.cpp", d)
+    flows = fptest.write(os.path.join(d, "late.yaml"), "bundles:\n  cxx:\n    exe: %s\n"
+                         "    handlers:\n      long: long_call\n" % exe)
+    p = fptest.start([exe], stdin=subprocess.PIPE)
+    pid = int(fptest.read_line(p).split()[1])
+    rec = Recording("-f", flows, "-p", str(pid), "-o", os.path.join(d, "snap.json"))
+    p.stdin.write(b"go\n")
+    p.stdin.flush()
+    eq(fptest.read_line(p).strip(), "inside", "target")
+    stop(rec)
+    p.stdin.write(b"throw\n")
+    p.stdin.flush()
+    out, err = p.communicate(timeout=30)
+    if rec.p.poll() is None:  # frozen: let it go
+        rec.p.send_signal(signal.SIGCONT)
+        rec.stop(signal.SIGINT)
+    eq((p.returncode, out.decode(), err.decode()), (0, "caught late\n", ""),
+       "target (exit status, stdout, stderr) after throwing")
+
+
+@test
+def exception_after_detach():
+    """SIGINT: flowprof detaches and exits normally while the call is in progress."""
+    def stop(rec):
+        eq(rec.stop(signal.SIGINT), 130, "flowprof exit status\n" + rec.stderr)
+    late_throw(stop)
+
+
+@test
+def exception_after_sigkill():
+    """SIGKILL: flowprof dies while the call is in progress."""
+    def stop(rec):
+        rec.p.send_signal(signal.SIGKILL)
+        eq(rec.p.wait(timeout=10), -signal.SIGKILL, "flowprof killed")
+        time.sleep(0.5)
+    late_throw(stop)
+
+
+@test
+def exception_while_flowprof_stopped():
+    """SIGSTOP (what Ctrl-Z does to a foreground flowprof, or a debugger): the
+    target throws while flowprof cannot run."""
+    def stop(rec):
+        rec.p.send_signal(signal.SIGSTOP)
+        time.sleep(0.2)
+    late_throw(stop)
+
+
 # --- the target's behaviour -------------------------------------------------
 
 @test
