@@ -106,6 +106,17 @@ struct {
 	__type(value, struct cpu_switch);
 } cpu_switch SEC(".maps");
 
+/* Frames whose real return address was saved (COOKIE_SAVES_RETURN) and is
+ * still replaced by the trampoline on the stack: the agent puts those back
+ * before it detaches (user/unwind_servicer.c), so that an exception thrown
+ * through such a call after flowprof is gone still finds its way. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct open_return_key);
+	__type(value, struct open_return);
+} open_returns SEC(".maps");
+
 extern bool bpf_session_is_return(void) __ksym __weak;
 extern __u64 *bpf_session_cookie(void) __ksym __weak;
 
@@ -238,6 +249,16 @@ static __always_inline __u64 thread_off_ns(struct thread_state *st)
 	return st->off_ns;
 }
 
+/* The frame is gone (returned, abandoned, its thread exited): its return
+ * address slot no longer belongs to it. */
+static __always_inline void forget_return(struct thread_state *st, struct frame *fr)
+{
+	struct open_return_key key = { .tid = st->tid, .sp = fr->sp };
+
+	if (fr->ret_addr)
+		bpf_map_delete_elem(&open_returns, &key);
+}
+
 static __always_inline void count_incomplete(__u32 hid)
 {
 	struct handler_stats *hs = bpf_map_lookup_elem(&handler_stats, &hid);
@@ -296,6 +317,7 @@ static long unwind_frame(__u32 k, void *arg)
 		return 1;
 	count_incomplete(top->hid);
 	count(CNT_ABANDONED);
+	forget_return(st, top);
 	st->flow_mask = top->flows_before;
 	st->depth = d - 1;
 	return 0;
@@ -358,8 +380,14 @@ static __always_inline int on_entry(__u64 cookie, __u64 frame_key)
 	fr->ret_addr = 0;
 	/* Before the kernel swaps in its trampoline: the real return address,
 	 * which unwind_hook puts back when an unwinder walks this stack. */
-	if ((cookie & COOKIE_SAVES_RETURN) && frame_key)
-		bpf_probe_read_user(&fr->ret_addr, sizeof(fr->ret_addr), (void *)frame_key);
+	if ((cookie & COOKIE_SAVES_RETURN) && frame_key &&
+	    !bpf_probe_read_user(&fr->ret_addr, sizeof(fr->ret_addr), (void *)frame_key)) {
+		struct open_return_key key = { .tid = st->tid, .sp = frame_key };
+		struct open_return val = { .ret_addr = fr->ret_addr, .tgid = st->tgid };
+
+		if (bpf_map_update_elem(&open_returns, &key, &val, BPF_ANY))
+			count(CNT_UNWIND_LOST);
+	}
 	fr->start_ns = now;
 	return 0;
 }
@@ -450,6 +478,7 @@ static long abandon_frame(__u32 k, void *arg)
 	if (i >= w->depth || i >= MAX_DEPTH)
 		return 1;
 	count_incomplete(w->st->frames[i & (MAX_DEPTH - 1)].hid);
+	forget_return(w->st, &w->st->frames[i & (MAX_DEPTH - 1)]);
 	count(CNT_ABANDONED);
 	return 0;
 }
@@ -462,6 +491,7 @@ static long drop_frame(__u32 k, void *arg)
 	if (k >= w->depth || k >= MAX_DEPTH)
 		return 1;
 	count_incomplete(w->st->frames[k & (MAX_DEPTH - 1)].hid);
+	forget_return(w->st, &w->st->frames[k & (MAX_DEPTH - 1)]);
 	count(CNT_EXITED_IN_CALL);
 	return 0;
 }
@@ -510,6 +540,7 @@ static __always_inline int on_return(__u64 cookie, __u64 frame_key)
 		bpf_loop(MAX_DEPTH, abandon_frame, &w, 0);
 	}
 	fr = &st->frames[found & (MAX_DEPTH - 1)];
+	forget_return(st, fr);
 	dur = now > fr->start_ns ? now - fr->start_ns : 0;
 	self = dur > fr->child_ns ? dur - fr->child_ns : 0;
 	cpu = 0;

@@ -116,6 +116,20 @@ struct unwind_request {
 	} writes[MAX_DEPTH];
 };
 
+/* An open call whose return address the kernel replaced, by thread and
+ * stack slot (bpf: open_returns; user/unwind_servicer.c restores them). */
+struct open_return_key {
+	__u32 tid;
+	__u32 pad;
+	__u64 sp;
+};
+
+struct open_return {
+	__u64 ret_addr;
+	__u32 tgid;
+	__u32 pad;
+};
+
 /* Time of the last context switch on each CPU. */
 struct cpu_switch {
 	__u64 at;

@@ -197,6 +197,20 @@ static void detach_all(struct recorder *r)
 	r->n_link_fds = r->cap_link_fds = r->n_links = r->cap_links = 0;
 }
 
+/* Detaches the first n_fds raw links and n_links libbpf links, keeping the rest. */
+static void detach_prefix(struct recorder *r, size_t n_fds, size_t n_links)
+{
+	for (size_t i = 0; i < n_fds; i++)
+		close(r->link_fds[i]);
+	for (size_t i = 0; i < n_links; i++)
+		bpf_link__destroy(r->links[i]);
+	memmove(r->link_fds, r->link_fds + n_fds, (r->n_link_fds - n_fds) * sizeof(int));
+	memmove(r->links, r->links + n_links, (r->n_links - n_links) * sizeof(*r->links));
+	r->n_link_fds -= n_fds;
+	r->n_links -= n_links;
+	r->hook_fds_from = r->hook_links_from = 0;
+}
+
 static const char *describe_pid(int pid, char *buf, size_t len)
 {
 	if (pid > 0)
@@ -396,6 +410,9 @@ static int attach_unwind_hooks(struct recorder *r, const struct resolution *res,
 	struct group_list gl = { 0 };
 	int e = 0;
 
+	/* attached last, detached last: see recorder_detach() */
+	r->hook_fds_from = r->n_link_fds;
+	r->hook_links_from = r->n_links;
 	for (size_t i = 0; i < res->n_sites; i++) {
 		const struct probe_site *s = &res->sites[i];
 
@@ -525,6 +542,13 @@ void recorder_detach(struct recorder *r)
 
 	if (!r->n_links && !r->n_link_fds)
 		return;
+	if (r->unwind.running) {
+		/* Probes first, then the calls they left open get their return
+		 * address back, while the unwinder hooks still serve exceptions;
+		 * the hooks and their servicer go last. */
+		detach_prefix(r, r->hook_fds_from, r->hook_links_from);
+		unwind_restore_open_returns(bpf_map__fd(r->skel->maps.open_returns));
+	}
 	detach_all(r);
 	/* only now: a thread may have been waiting for it until the detach */
 	unwind_servicer_stop(&r->unwind);

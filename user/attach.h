@@ -72,6 +72,7 @@ struct recorder {
 	size_t n_link_fds, cap_link_fds;
 	size_t n_probes;		/* probe points attached */
 	struct unwind_servicer unwind;	/* stack writes for exceptions (unwind_hook) */
+	size_t hook_fds_from, hook_links_from; /* the unwinder hooks' links start here */
 	double attach_ms;
 	double detach_ms;
 };

@@ -5,6 +5,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -79,4 +82,111 @@ void unwind_servicer_stop(struct unwind_servicer *u)
 	ring_buffer__consume(u->rb);
 	ring_buffer__free(u->rb);
 	u->running = false;
+}
+
+/* The kernel's uretprobe trampoline in a process: its [uprobes] page. */
+static uint64_t trampoline_of(uint32_t tgid)
+{
+	char path[64], line[512];
+	uint64_t lo = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", tgid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long a;
+
+		if (strstr(line, "[uprobes]") && sscanf(line, "%lx-", &a) == 1) {
+			lo = a;
+			break;
+		}
+	}
+	fclose(f);
+	return lo;
+}
+
+struct open_entry {
+	struct open_return_key key;
+	struct open_return val;
+};
+
+static int by_tid(const void *a, const void *b)
+{
+	const struct open_entry *x = a, *y = b;
+
+	return (x->key.tid > y->key.tid) - (x->key.tid < y->key.tid);
+}
+
+/* Puts back the real return addresses of one thread's open calls, with the
+ * thread stopped. Returns how many it restored, or -1. */
+static int restore_thread(const struct open_entry *e, size_t n)
+{
+	uint32_t tid = e[0].key.tid, tgid = e[0].val.tgid;
+	uint64_t tramp = trampoline_of(tgid);
+	char path[64];
+	int status, fd, done = 0;
+
+	if (!tramp)
+		return 0; /* no uprobe was ever hit there: nothing was replaced */
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL))
+		return -1;
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) || waitpid((pid_t)tid, &status, __WALL) < 0 ||
+	    !WIFSTOPPED(status)) {
+		ptrace(PTRACE_DETACH, tid, NULL, NULL);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%u/mem", tgid);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	for (size_t i = 0; fd >= 0 && i < n; i++) {
+		uint64_t cur = 0;
+
+		if (pread(fd, &cur, sizeof(cur), (off_t)e[i].key.sp) == sizeof(cur) && cur == tramp &&
+		    pwrite(fd, &e[i].val.ret_addr, sizeof(e[i].val.ret_addr), (off_t)e[i].key.sp) ==
+			    sizeof(e[i].val.ret_addr))
+			done++;
+	}
+	if (fd >= 0)
+		close(fd);
+	ptrace(PTRACE_DETACH, tid, NULL, NULL);
+	return fd < 0 ? -1 : done;
+}
+
+int unwind_restore_open_returns(int open_returns_fd)
+{
+	struct open_return_key key, next, *pkey = NULL;
+	struct open_entry *e = NULL;
+	size_t n = 0, cap = 0;
+	int restored = 0;
+
+	while (!bpf_map_get_next_key(open_returns_fd, pkey, &next)) {
+		key = next;
+		pkey = &key;
+		grow_array((void **)&e, &cap, n + 1, sizeof(*e));
+		if (!bpf_map_lookup_elem(open_returns_fd, &key, &e[n].val)) {
+			e[n].key = key;
+			n++;
+		}
+	}
+	qsort(e, n, sizeof(*e), by_tid);
+	for (size_t i = 0, j; i < n; i = j) {
+		int r;
+
+		for (j = i; j < n && e[j].key.tid == e[i].key.tid; j++)
+			;
+		r = restore_thread(&e[i], j - i);
+		if (r < 0 && !kill((pid_t)e[i].val.tgid, 0))
+			log_warn("pid %u thread %u: %zu probed call%s still open keep the kernel's "
+				 "return trampoline (ptrace refused: %s); an exception thrown through "
+				 "them would end the process", e[i].val.tgid, e[i].key.tid, j - i,
+				 j - i == 1 ? "" : "s", strerror(errno));
+		else if (r > 0)
+			restored += r;
+	}
+	if (restored)
+		log_info("gave %d open call%s back their return address before detaching", restored,
+			 restored == 1 ? "" : "s");
+	free(e);
+	return restored;
 }

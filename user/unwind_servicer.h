@@ -28,4 +28,14 @@ int unwind_servicer_start(struct unwind_servicer *u, int ringbuf_fd, int done_fd
 /* Stops it (after the hooks are detached: no thread is waiting any more). */
 void unwind_servicer_stop(struct unwind_servicer *u);
 
+/*
+ * Before flowprof lets go of a process: the calls still open whose return
+ * address the kernel replaced (the open_returns map) get their real one
+ * back, so that an exception thrown through them later does not meet the
+ * trampoline. Each thread is stopped with ptrace for the write (a running
+ * thread could return and reuse the slot meanwhile). Returns how many were
+ * restored; warns about those that could not be.
+ */
+int unwind_restore_open_returns(int open_returns_fd);
+
 #endif
