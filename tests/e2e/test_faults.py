@@ -1,20 +1,24 @@
 #!/usr/bin/env python3
 """Faults, end to end (issue 7): real probes on real targets that misbehave.
 
-The targets (tests/targets/puppet.c, thread_churn.c, mt_output.c and
-tests/targets/throw_through.cpp, built here with g++) do exactly what a test
-tells them, so every count is known and asserted exactly:
+The targets (tests/targets/puppet.c, thread_churn.c, mt_output.c, and the C++
+ones throw_through.cpp, thread_exit_cleanup.cpp and late_throw.cpp, built
+here with g++) do exactly what a test tells them, so every count is known and
+asserted exactly:
 
 - a process exits (also from inside a handler) during the recording;
-- a process execs (also from inside a handler), forks workers, or starts and
-  ends threads at a high rate;
+- a process execs (also from inside a handler), forks workers (also under
+  `record -- CMD`), or starts and ends threads at a high rate;
 - SIGINT / SIGTERM stop `record` with a complete snapshot (exit 130 / 143),
-  and SIGKILL leaves no probe attached while the target runs on;
-- a C++ exception thrown through handlers (recursion, longjmp, and processes
-  of different executables ending inside a handler are in test_incomplete.py);
+  SIGKILL leaves no probe attached while the target runs on, and a started
+  command that dies of a signal is reported;
+- C++ exceptions and pthread_exit's forced unwind through handlers, also
+  after flowprof detached, died or while it is stopped (recursion, longjmp,
+  and processes of different executables ending inside a handler are in
+  test_incomplete.py);
 - the target's output is byte-identical with and without profiling;
 - two flowprof instances on one target at once;
-- more processes than --max-instances;
+- full maps: more processes than --max-instances, more edges than the edge map;
 - the disk fills up while the snapshot is written.
 """
 import json
