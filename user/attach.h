@@ -88,7 +88,8 @@ void detect_kernel_features(struct kernel_features *f);
 int recorder_start(struct recorder *r, const struct flowfile *ff, const struct resolution *res,
 		   const struct attach_opts *o, char *err, size_t errlen);
 
-/* Detaches every probe (timed in detach_ms); the maps stay readable. */
+/* Detaches every probe (timed in detach_ms); the maps stay readable.
+ * Warns when an unwinder's return-address fix-up was missed meanwhile. */
 void recorder_detach(struct recorder *r);
 
 /* Detaches if still attached and frees the BPF objects. */
