@@ -113,20 +113,20 @@ static error_t parse_top(int key, char *arg, struct argp_state *state)
 
 static const char top_doc[] =
 	"Watch the handlers of running processes live, refreshed every interval.\v"
-	"Each refresh shows the interval just ended: per flow the rate of invocations;\n"
-	"per handler CALLS/S, MEAN and P99 latency, SELF (share of its time not spent in\n"
-	"nested handlers), ON-CPU (share of its time on a CPU rather than waiting) and\n"
-	"LOAD (calls in progress on average: calls/s x mean) and UTIL (the utilization of\n"
-	"its station, from the queueing model of the interval). The bottleneck is named\n"
+	"Each refresh shows the interval just ended: per flow the rate of invocations; "
+	"per handler CALLS/S, MEAN and P99 latency, SELF (share of its time not spent in "
+	"nested handlers), ON-CPU (share of its time on a CPU rather than waiting), "
+	"LOAD (calls in progress on average: calls/s x mean) and UTIL (the utilization of "
+	"its station, from the queueing model of the interval). The bottleneck is named "
 	"at the top and its row highlighted.\n"
 	"\n"
-	"Keys: < and > (or the column's letter: n c m 9 s o l u) choose the sort column,\n"
-	"r reverses it, space or p pauses, w writes a snapshot now (to -o FILE, else to\n"
-	"flowprof-top-DATE-TIME.json), arrows and PgUp/PgDn scroll, q quits (writing\n"
-	"the snapshot when -o is given).\n"
+	"Keys: < and > (or the column's letter: n c m 9 s o l u) choose the sort column, "
+	"r reverses it, space or p pauses, w writes a snapshot now (to -o FILE, else to "
+	"flowprof-top-DATE-TIME.json), arrows and PgUp/PgDn scroll, q quits and writes the "
+	"snapshot (to -o FILE, else to a new flowprof-top-DATE-TIME.json).\n"
 	"\n"
-	"Without a terminal on stdout (or with -b) one plain block is printed per\n"
-	"interval.\n"
+	"Without a terminal on stdout (or with -b) one plain block is printed per "
+	"interval; a plain run writes its snapshot at the end only with -o.\n"
 	"\n"
 	"Examples:\n"
 	"  sudo flowprof top -f flows.yaml\n"
@@ -135,7 +135,7 @@ static const char top_doc[] =
 	"      process 4242 every 2 s; q writes everything since the start to snap.json\n"
 	"  sudo flowprof top -f flows.yaml -b -n 5 > top.log\n"
 	"      five plain blocks, one per second, then quit\n"
-	"\nExit status: 0 when quit with q, -n, Ctrl-C or SIGTERM; 1 on an error; 2 on a\n"
+	"\nExit status: 0 when quit with q, -n, Ctrl-C or SIGTERM; 1 on an error; 2 on a "
 	"bad command line. See flowprof(1).";
 
 static volatile sig_atomic_t stop_signal;
@@ -661,6 +661,7 @@ struct top_state {
 	bool have_prev;
 	struct frame frame;
 	long frames;
+	bool quit_key;		/* ended with q: the snapshot is written even without -o */
 };
 
 /* Collects now and rebuilds the frame for the interval since the last one. */
@@ -763,6 +764,7 @@ static int run_screen(struct top_state *st)
 		switch (ch) {
 		case 'q':
 		case 'Q':
+			st->quit_key = true;
 			goto done;
 		case ' ':
 		case 'p':
@@ -863,13 +865,15 @@ int cmd_top(int argc, char **argv)
 	else
 		run_plain(&st);
 
-	if (a.output) {
+	if (a.output || st.quit_key) {
+		char *path = a.output ? xstrdup(a.output) : default_snapshot_name();
 		char *msg;
 
-		msg = write_snapshot(&live, a.output, true);
+		msg = write_snapshot(&live, path, true);
 		fprintf(stderr, "flowprof: %s (detach %.1f ms)\n", msg, live.rec.detach_ms);
 		rc = strncmp(msg, "wrote ", 6) ? EXIT_ERROR : EXIT_OK;
 		free(msg);
+		free(path);
 	} else {
 		rc = EXIT_OK;
 	}

@@ -162,6 +162,37 @@ def full_screen_view_in_tmux_sorts_pauses_writes_and_quits():
 
 
 @test
+def quit_without_output_writes_a_snapshot():
+    """q without -o writes everything since the start to a new
+    flowprof-top-DATE-TIME.json in the working directory, as w does."""
+    viewslib.need_flowprof()
+    t = viewslib.Target().start()
+    work = os.path.join(t.dir, "cwd")
+    os.mkdir(work)
+    pane = Pane("cd %s && %s top -f %s -p %d -i 0.5" % (shlex.quote(work), fptest.FLOWPROF,
+                                                       t.flows, t.pid), t.dir)
+    try:
+        pane.wait_text(lambda s: "HANDLER" in s, "the handler table")
+        done = t.ask("run 40")
+        fptest.eq(done[:2], ["done", "40"], "the target's own count")
+        pane.wait_text(lambda s: re.search(r"^vt\.request +[1-9]", s, re.M),
+                       "a rate for vt.request")
+        pane.keys("q")
+        fptest.eq(pane.exit_status(), 0, "exit status after q")
+        written = os.listdir(work)
+        fptest.eq(len(written), 1, "files written by q: %r" % written)
+        assert re.match(r"flowprof-top-\d{8}-\d{6}\.json$", written[0]), written[0]
+        path = os.path.join(work, written[0])
+        fptest.eq(oct(os.stat(path).st_mode & 0o777), "0o600", "snapshot mode")
+        s = fptest.load_json(path)
+        fptest.eq(fptest.handler(s, "vt.request")["calls"], 40, "vt.request calls")
+        assert re.search(r"flowprof: wrote %s: 3 handlers" % re.escape(written[0]), pane.text()), \
+            "final message:\n" + pane.text()
+    finally:
+        pane.close()
+
+
+@test
 def plain_blocks_without_a_terminal():
     viewslib.need_flowprof()
     t = viewslib.Target().start()
