@@ -210,15 +210,15 @@ static const char sweep_doc[] =
 	"handler at each level, and compare the queueing model's predictions with what "
 	"was measured.\v"
 	"Examples:\n"
-	"  flowprof sweep -f flows.yaml --load 'wrk -t2 -c{users} -d5s http://127.0.0.1:8080/' "
-	"\\\n      --users 1,2,4,8,16,32 -o sweep.json\n"
-	"  flowprof sweep -f flows.yaml --load 'redis-benchmark -q -c {users} -n 20000 -t set' "
-	"\\\n      --users 1,4,16,64\n"
+	"  flowprof sweep -f flows.yaml --users 1,2,4,8,16,32 -o sweep.json \\\n"
+	"      --load 'wrk -t2 -c{users} -d5s http://127.0.0.1:8080/'\n"
+	"  flowprof sweep -f flows.yaml --users 1,4,16,64 \\\n"
+	"      --load 'redis-benchmark -q -c {users} -n 20000 -t set'\n"
 	"  flowprof report sweep.json\n"
 	"\nThe model is fitted on the lowest step and predicts the others (closed network, "
 	"N = users, exact MVA). A step whose load command fails marks the sweep partial "
 	"(exit status 1); the steps measured before it are kept. Ctrl-C stops the sweep and "
-	"writes what was measured (exit status 130). Needs root. See docs/sweep.md.";
+	"writes what was measured (exit status 130; SIGTERM: 143). Needs root. See docs/sweep.md.";
 
 /* ---- the load command ----------------------------------------------------- */
 
