@@ -13,8 +13,9 @@ test_pkgs="$test_pkgs redis-server redis-tools libxml2-utils"
 # real services (tests/e2e/test_realworld*.py): redis, nginx with wrk and ab,
 # Debian's CPython (USDT probes), a JDK for HotSpot's probes
 test_pkgs="$test_pkgs nginx wrk apache2-utils python3.11 openjdk-17-jdk-headless"
-# make bench compares against bpftrace's equivalent script
-bench_pkgs="bpftrace"
+# make bench compares against bpftrace's equivalent script; GNU time measures
+# the agent's lifetime peak RSS
+bench_pkgs="bpftrace time"
 
 case "${1:-all}" in
 build) want="$build_pkgs" ;;
