@@ -91,6 +91,20 @@ static uint64_t sum_u64(const char *buf, size_t stride)
 	return s;
 }
 
+enum site_class handler_site_class(const struct resolution *res, int h)
+{
+	enum site_class worst = SITE_UNKNOWN;
+
+	/* the enum is in order of cost */
+	for (size_t i = 0; i < res->n_sites; i++) {
+		const struct probe_site *s = &res->sites[i];
+
+		if (s->handler == h && s->kind != PROBE_PYTHON_LINE_GATE && s->cls > worst)
+			worst = s->cls;
+	}
+	return worst;
+}
+
 /* Joins the distinct symbols a handler resolved to ("price_a,price_b"). */
 static void describe_sites(const struct resolution *res, int h, struct snap_handler *sh)
 {
@@ -104,10 +118,8 @@ static void describe_sites(const struct resolution *res, int h, struct snap_hand
 
 		if (s->handler != h)
 			continue;
-		if (!sh->binary) {
+		if (!sh->binary)
 			sh->binary = xstrdup(s->binary);
-			sh->site_class = xstrdup(site_class_name(s->cls));
-		}
 		/* one entry per symbol, however many processes it was attached in */
 		for (size_t j = 0; j < i && !dup; j++)
 			dup = res->sites[j].handler == h && res->sites[j].symbol &&
@@ -121,10 +133,9 @@ static void describe_sites(const struct resolution *res, int h, struct snap_hand
 		len += strlen(name);
 	}
 	sh->symbol = syms ? syms : xstrdup("");
-	if (!sh->binary) {
+	if (!sh->binary)
 		sh->binary = xstrdup("");
-		sh->site_class = xstrdup(site_class_name(SITE_UNKNOWN));
-	}
+	sh->site_class = xstrdup(site_class_name(handler_site_class(res, h)));
 }
 
 static void collect_handlers(struct recorder *r, const struct flowfile *ff,

@@ -20,6 +20,14 @@ int collect_handler(struct recorder *r, uint32_t hid, struct handler_stats *out)
 int collect_inflight(struct recorder *r, int n_handlers, uint64_t *inflight);
 
 /*
+ * The dearest class among handler h's probe points (single-step > emulated >
+ * nop5 > unknown), what each of its calls may pay: a glob can cover symbols
+ * of different classes. SITE_UNKNOWN when it has none. The python line gate
+ * is left out: it is parked on a probe that never fires.
+ */
+enum site_class handler_site_class(const struct resolution *res, int h);
+
+/*
  * Fills handlers, edges, flows, bundles and counters of s from the maps,
  * described by the flow file and the resolution. Header fields (host, time,
  * duration, probe cost) are the caller's. Returns 0 or -errno.

@@ -183,15 +183,10 @@ static void fill_probe_costs(struct snapshot *s, const struct live *l)
 	if (!best)
 		best = SITE_EMULATED;
 	s->probe_cost_ns = l->cal.cost[best].in_window_ns;
-	for (int h = 0; h < s->n_handlers; h++) {
-		for (size_t i = 0; i < l->res.n_sites; i++) {
-			if (l->res.sites[i].handler == h) {
-				s->handlers[h].probe_cost_ns =
-					l->cal.cost[l->res.sites[i].cls & 3].in_window_ns;
-				break;
-			}
-		}
-	}
+	/* the dearest class, as the handler's site_class (collect.c) */
+	for (int h = 0; h < s->n_handlers; h++)
+		s->handlers[h].probe_cost_ns =
+			l->cal.cost[handler_site_class(&l->res, h) & 3].in_window_ns;
 }
 
 int live_read(struct live *l, struct snapshot *s)

@@ -30,7 +30,7 @@ struct snap_handler {
 	char *bundle;	  /* "shop" */
 	char *symbol;	  /* matched symbol(s), comma-separated when a glob matched several */
 	char *binary;	  /* file the probes sit in */
-	char *site_class; /* "nop5", "emulated", "single-step", "unknown" (first probe site) */
+	char *site_class; /* "nop5", "emulated", "single-step", "unknown" (dearest probe site) */
 	double probe_cost_ns; /* in-window probe cost of this site class (0 = unknown) */
 	double inflight_mean; /* calls in progress, mean of the per-interval samples (document key "inflight_mean") */
 	bool serial;
