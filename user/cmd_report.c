@@ -25,6 +25,7 @@ struct report_args {
 	struct model_opts model;
 	const char *html;	/* --html FILE, --dot FILE: html_report.c */
 	const char *dot;
+	const char *model_opt;	/* the first model option given ("--target"), for sweeps */
 };
 
 enum {
@@ -75,6 +76,8 @@ static error_t parse_report(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_MODEL:
 		a->no_model = true;
+		if (!a->model_opt)
+			a->model_opt = "--no-model";
 		break;
 	case OPT_TARGET:
 	case OPT_SCALE:
@@ -89,6 +92,13 @@ static error_t parse_report(int key, char *arg, struct argp_state *state)
 
 		if (model_parse_option(&a->model, names[key - OPT_TARGET], arg, err, sizeof(err)))
 			argp_error(state, "%s", err);
+		if (!a->model_opt) {
+			static const char *const opts[] = { "--target", "--scale", "--instances",
+							    "--workers", "--util-limit", "--users",
+							    "--think" };
+
+			a->model_opt = opts[key - OPT_TARGET];
+		}
 		break;
 	}
 	case OPT_HTML:
@@ -121,13 +131,18 @@ static const char report_doc[] =
 	"queueing model built from them: stations and their utilization, the\n"
 	"bottleneck, each flow's maximum throughput, and predicted response times\n"
 	"at the measured load or at --target / --scale.\n\n"
+	"A sweep document ('flowprof sweep -o') prints the sweep's table; --json\n"
+	"writes it again, and --html draws its charts (throughput and response\n"
+	"time against the level, measured and predicted). The model options and\n"
+	"--dot do not apply to it.\n\n"
 	"Examples:\n"
 	"  flowprof report snap.json\n"
 	"  flowprof report snap.json --target checkout=800/s --target browse=2400/s\n"
 	"  flowprof report snap.json --scale 2 --instances shop=3 --workers shop=16\n"
 	"  flowprof report snap.json --users 1,10,100 --think 1s\n"
 	"  flowprof report snap.json --json\n"
-	"  flowprof report snap.json --html report.html --dot graph.dot";
+	"  flowprof report snap.json --html report.html --dot graph.dot\n"
+	"  flowprof report sweep.json --html sweep.html";
 
 /* --html and --dot (html_report.c): files instead of the table. */
 static int write_views(const struct snapshot *s, const struct report_args *a)
@@ -145,6 +160,40 @@ static int write_views(const struct snapshot *s, const struct report_args *a)
 	return 0;
 }
 
+/* `flowprof report SWEEP.json`: the table, --json, --html (sweep_html.c).
+ * The sweep's model was fitted when it ran: nothing here changes it. */
+static int report_sweep(const struct report_args *a, const char *prog)
+{
+	const char *bad = a->dot ? "--dot" : a->model_opt;
+
+	if (bad) {
+		fprintf(stderr, "%s: %s does not apply to a sweep document (%s): %s\n", prog, bad,
+			a->input, a->dot ? "it draws the flow graph of one snapshot; --html "
+					   "draws the sweep's charts"
+					 : "its model was fitted on its lowest step when it ran");
+		return EXIT_USAGE;
+	}
+	if (a->html) {
+		struct sweep sw;
+		char err[1024];
+		int rc;
+
+		if (sweep_load(a->input, &sw, err, sizeof(err))) {
+			log_error("%s", err);
+			return EXIT_ERROR;
+		}
+		rc = sweep_html_write(&sw, a->input, a->html, err, sizeof(err));
+		sweep_free(&sw);
+		if (rc) {
+			log_error("--html %s: %s", a->html, err);
+			return EXIT_ERROR;
+		}
+		if (!a->json) /* the file instead of the table, as for a snapshot */
+			return EXIT_OK;
+	}
+	return sweep_report(a->input, a->json, stdout) ? EXIT_ERROR : EXIT_OK;
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct report_args a = { 0 };
@@ -158,8 +207,11 @@ int cmd_report(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return EXIT_USAGE;
 	/* a `flowprof sweep -o` document: its own table (sweep.c) */
-	if (sweep_file_is_document(a.input))
-		return sweep_report(a.input, a.json, stdout) ? EXIT_ERROR : EXIT_OK;
+	if (sweep_file_is_document(a.input)) {
+		rc = report_sweep(&a, argv[0]);
+		model_opts_free(&a.model);
+		return rc;
+	}
 	if (snapshot_load(a.input, &s, err, sizeof(err))) {
 		log_error("%s", err);
 		goto cleanup;

@@ -91,9 +91,14 @@ static void emit_html(FILE *o, const unsigned char *c, size_t len)
 }
 
 /* Text and attribute values of the page: every name from the target. */
-static void h(FILE *o, const char *s)
+void html_text(FILE *o, const char *s)
 {
 	put_text(o, s, emit_html);
+}
+
+static void h(FILE *o, const char *s)
+{
+	html_text(o, s);
 }
 
 static void emit_dot(FILE *o, const unsigned char *c, size_t len)
@@ -446,6 +451,21 @@ out:
 
 /* ---- the page ------------------------------------------------------------------ */
 
+void html_page_start(FILE *o, const char *kind, const char *title, const char *csp,
+		     const char *state)
+{
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n", o);
+	if (csp)
+		fprintf(o, "<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">\n", csp);
+	fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	      "<meta name=\"generator\" content=\"flowprof\">\n<title>", o);
+	fputs(kind, o);
+	h(o, title);
+	fputs("</title>\n<style>\n", o);
+	fwrite(asset_report_css, 1, sizeof(asset_report_css), o);
+	fprintf(o, "</style></head>\n<body data-state=\"%s\">\n", state);
+}
+
 static const char *kind_name(enum model_station_kind k)
 {
 	switch (k) {
@@ -659,7 +679,7 @@ static json_object *node_id(char prefix, int i)
 }
 
 /* The shortest "%g" that reads back as v: "0.6", not "0.59999999999999998". */
-static char *shortest(double v)
+char *html_shortest(double v)
 {
 	char *t = NULL;
 
@@ -675,7 +695,7 @@ static char *shortest(double v)
 /* A model option line "name value" (caller frees). */
 static json_object *option_line(const char *name, double v)
 {
-	char *num = shortest(v), *line = xasprintf("%s %s", name, num);
+	char *num = html_shortest(v), *line = xasprintf("%s %s", name, num);
 	json_object *o = jo_str(line);
 
 	free(num);
@@ -806,13 +826,7 @@ static char *page(const struct snapshot *s, const struct model_opts *o, const st
 	svg = layout_svg(dot_text, why, sizeof(why));
 	free(dot_text);
 
-	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	      "<meta name=\"generator\" content=\"flowprof\">\n<title>flowprof report: ", out);
-	h(out, s->host);
-	fputs("</title>\n<style>\n", out);
-	fwrite(asset_report_css, 1, sizeof(asset_report_css), out);
-	fputs("</style></head>\n<body data-state=\"loading\">\n", out);
+	html_page_start(out, "flowprof report: ", s->host, NULL, "loading");
 	put_header(out, s);
 	put_settings(out);
 	put_graph(out, svg, why);

@@ -32,6 +32,7 @@
 #define FLOWPROF_HTML_REPORT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "model.h"
 #include "snapshot.h"
@@ -50,5 +51,34 @@ int dot_write(const struct snapshot *s, const struct model_opts *o, const char *
 
 /* The model input text of s (see above). Caller frees. */
 char *html_model_input(const struct snapshot *s);
+
+/* ---- shared by the pages (the snapshot's here, the sweep's in sweep_html.c) -- */
+
+/* s as the text or an attribute value of a page: & < > " ' as entities,
+ * control bytes as the visible text \xNN, bytes that are not UTF-8 as
+ * U+FFFD, code points that would make a name display as another (bidi
+ * overrides, C1 controls) as the text \u{202E}. NULL writes nothing. */
+void html_text(FILE *o, const char *s);
+
+/* The shortest "%g" that reads back as v exactly. Caller frees. */
+char *html_shortest(double v);
+
+/* A page up to its open <body data-state="STATE">: doctype, charset, the
+ * title kind + escaped title, the report's style sheet (user/assets/
+ * report.css), and csp (NULL: none) as its Content-Security-Policy. */
+void html_page_start(FILE *o, const char *kind, const char *title, const char *csp,
+		     const char *state);
+
+/*
+ * `flowprof report SWEEP.json --html FILE` (sweep_html.c): the sweep's page,
+ * one self-contained file without any script: throughput and response time
+ * against the step's level as SVG charts (measured as points, the model's
+ * prediction as a line, the knee and the saturation marked) and a table per
+ * step. sweep_path names the document in the page. Written atomically, mode
+ * 0600. Returns 0, or -1 with the reason in err.
+ */
+struct sweep;
+int sweep_html_write(const struct sweep *sw, const char *sweep_path, const char *path,
+		     char *err, size_t errlen);
 
 #endif
