@@ -7,6 +7,7 @@
 
 #include "collect.h"
 #include "site_class_funcs.h"
+#include "units.h"
 #include "util.h"
 
 #if defined(__x86_64__)
@@ -91,4 +92,59 @@ void calibrate_finish(struct calibration *c, struct recorder *r)
 		log_info("probe cost (%s site): %.0f ns per call, %.0f ns inside the measured time",
 			 site_class_name(c->cls[i]), pc->per_call_ns, pc->in_window_ns);
 	}
+}
+
+/* Was this (symbol, binary) of handler h listed already, at an earlier site? */
+static bool listed_before(const struct resolution *res, size_t i)
+{
+	const struct probe_site *s = &res->sites[i];
+
+	for (size_t j = 0; j < i; j++) {
+		const struct probe_site *o = &res->sites[j];
+
+		if (o->handler == s->handler && o->cls == SITE_SINGLESTEP &&
+		    o->kind != PROBE_PYTHON_LINE_GATE && !strcmp(o->symbol, s->symbol) &&
+		    !strcmp(o->binary, s->binary))
+			return true;
+	}
+	return false;
+}
+
+void calibrate_warn_singlestep(const struct calibration *c, const struct flowfile *ff,
+			       const struct resolution *res)
+{
+	const struct probe_cost *step = &c->cost[SITE_SINGLESTEP], *nop = &c->cost[SITE_NOP5];
+	bool ascii = !locale_is_utf8();
+	char a[UNITS_BUF], b[UNITS_BUF];
+	int n = 0;
+
+	for (int h = 0; h < ff->n_handlers; h++)
+		for (size_t i = 0; i < res->n_sites; i++)
+			if (res->sites[i].handler == h && res->sites[i].cls == SITE_SINGLESTEP &&
+			    res->sites[i].kind != PROBE_PYTHON_LINE_GATE) {
+				n++;
+				break;
+			}
+	if (!n)
+		return;
+	if (step->measured && nop->measured)
+		log_warn("%d handler%s %s probed at a site the kernel must single-step: each call "
+			 "there costs the service about %s more (%s at a nop5 site)",
+			 n, n == 1 ? "" : "s", n == 1 ? "is" : "are",
+			 units_duration(a, sizeof(a), step->per_call_ns, ascii),
+			 units_duration(b, sizeof(b), nop->per_call_ns, ascii));
+	else
+		log_warn("%d handler%s %s probed at a site the kernel must single-step: each call "
+			 "there pays a trap and a single-step, about 10x the probe cost of a nop5 "
+			 "site", n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
+	for (int h = 0; h < ff->n_handlers; h++)
+		for (size_t i = 0; i < res->n_sites; i++) {
+			const struct probe_site *s = &res->sites[i];
+
+			if (s->handler != h || s->cls != SITE_SINGLESTEP ||
+			    s->kind == PROBE_PYTHON_LINE_GATE || listed_before(res, i))
+				continue;
+			log_note("  %s: %s in %s", ff->handlers[h].id,
+				 s->demangled ? s->demangled : s->symbol, s->binary);
+		}
 }

@@ -41,4 +41,10 @@ void calibrate_run(struct calibration *c);
 /* After the recording: reads the in-window cost from the maps. */
 void calibrate_finish(struct calibration *c, struct recorder *r);
 
+/* After calibrate_finish: one warning naming each handler probed at a site
+ * the kernel must single-step (symbol, binary), with what each call there
+ * costs the service (per_call_ns of that class). Nothing when none is. */
+void calibrate_warn_singlestep(const struct calibration *c, const struct flowfile *ff,
+			       const struct resolution *res);
+
 #endif

@@ -133,6 +133,7 @@ int live_start(struct live *l, const struct live_opts *o)
 	/* The calibration functions ran once, right after attach: their cost
 	 * is in the maps now and never changes afterwards. */
 	calibrate_finish(&l->cal, &l->rec);
+	calibrate_warn_singlestep(&l->cal, &l->ff, &l->res);
 	/* Counts start here, as record's do: calls during attach and
 	 * calibration fall outside the window. */
 	collect_snapshot(&l->rec, &l->ff, &l->res, &l->base);

@@ -357,7 +357,7 @@ static void print_site_warnings(FILE *out, const struct snapshot *s,
 				const struct report_opts *o)
 {
 	const struct snap_probe_cost *step = &s->probe_cost[3], *nop = &s->probe_cost[1];
-	char a[UNITS_BUF], b[UNITS_BUF];
+	char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
 	int n = 0;
 
 	for (int i = 0; i < s->n_handlers; i++)
@@ -375,11 +375,14 @@ static void print_site_warnings(FILE *out, const struct snapshot *s,
 		fprintf(out, "%s %s", k++ ? "," : "", id);
 		free(id);
 	}
+	/* what the service pays per call (per_call_ns); the in-window part is
+	 * what the measured times carry */
 	if (step->measured && nop->measured)
-		fprintf(out, "\n  each call there costs about %s of probe time (%s at a nop5 site),\n"
-			"  and the times above include it\n",
-			units_duration(a, sizeof(a), step->in_window_ns, o->ascii),
-			units_duration(b, sizeof(b), nop->in_window_ns, o->ascii));
+		fprintf(out, "\n  each call there costs the service about %s (%s at a nop5 site),\n"
+			"  %s of it inside the times above\n",
+			units_duration(a, sizeof(a), step->per_call_ns, o->ascii),
+			units_duration(b, sizeof(b), nop->per_call_ns, o->ascii),
+			units_duration(c, sizeof(c), step->in_window_ns, o->ascii));
 	else
 		fputs("\n  each call there pays a trap and a single-step, about 10x the probe cost\n"
 		      "  of a nop5 site, and the times above include it\n", out);

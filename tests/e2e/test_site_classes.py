@@ -5,9 +5,13 @@ The target has one function per class (nop5, emulated, single-step) and a
 glob handler (sc.mixed, "mix_*") over three more, one of each class:
 - the snapshot gives each handler its class, and a handler whose probe
   points differ the dearest one, with that class's calibrated probe cost
-  (what the model subtracts).
+  (what the model subtracts);
+- `record` warns at start-up, without -v, naming each handler probed at a
+  single-step site with its symbol and binary, and what a call there costs
+  the service (the class's calibrated per_call_ns); the report says the same.
 """
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -45,6 +49,48 @@ def snapshot_has_dearest_class():
         if snap["probe_cost"].get(c):
             fptest.eq(hs[h]["probe_cost_ns"], snap["probe_cost"][c]["in_window_ns"],
                       h + " probe_cost_ns (the in-window cost of its class)")
+
+
+def ns_of(text):
+    """ "10.8 µs" -> 10800.0"""
+    v, unit = text.split()
+    return float(v) * {"ns": 1, "µs": 1e3, "us": 1e3, "ms": 1e6, "s": 1e9}[unit]
+
+
+@test
+def record_warns_of_single_step_sites():
+    _, snap, err = recording()
+    exe = core.target_path(TARGET)
+    lines = err.splitlines()
+    heads = [i for i, ln in enumerate(lines) if "single-step" in ln and "warning" in ln]
+    fptest.eq(len(heads), 1, "single-step warnings in record's stderr:\n" + err)
+    m = re.match(r"flowprof: warning: 2 handlers are probed at a site the kernel must "
+                 r"single-step: each call there costs the service about (\S+ \S+) more "
+                 r"\((\S+ \S+) at a nop5 site\)$", lines[heads[0]])
+    assert m, "the warning line: %r" % lines[heads[0]]
+    pc = snap["probe_cost"]
+    # printed to 3 significant digits
+    fptest.near(ns_of(m.group(1)), pc["single-step"]["per_call_ns"], 0.006, "quoted cost")
+    fptest.near(ns_of(m.group(2)), pc["nop5"]["per_call_ns"], 0.006, "quoted nop5 cost")
+    fptest.eq(lines[heads[0] + 1:heads[0] + 3],
+              ["flowprof:   sc.sstep: sc_sstep in " + exe,
+               "flowprof:   sc.mixed: mix_sstep in " + exe], "the handlers it names")
+    rec_at = [i for i, ln in enumerate(lines) if ln.startswith("flowprof: recording")]
+    assert rec_at and rec_at[0] > heads[0] + 2, "the warning comes before the recording line"
+
+
+@test
+def report_quotes_per_call_cost():
+    path, snap, _ = recording()
+    text = fptest.flowprof("report", path).stdout
+    m = re.search(r"^warning: 2 handlers are probed at a site the kernel must single-step: "
+                  r"sc.sstep, sc.mixed\n  each call there costs the service about (\S+ \S+) "
+                  r"\(\S+ \S+ at a nop5 site\),\n  (\S+ \S+) of it inside the times above$",
+                  text, re.M)
+    assert m, "the report's single-step warning:\n" + text
+    pc = snap["probe_cost"]["single-step"]
+    fptest.near(ns_of(m.group(1)), pc["per_call_ns"], 0.006, "per-call cost")
+    fptest.near(ns_of(m.group(2)), pc["in_window_ns"], 0.006, "in-window cost")
 
 
 if __name__ == "__main__":
