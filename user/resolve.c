@@ -1254,8 +1254,16 @@ static void add_unwind_hooks(struct ctx *c, const char *binary, struct elf_file 
 			add_unwind_site(c, binary, exe, pid, u);
 			continue;
 		}
-		path = pid > 0 ? proc_find_library(pid, u->library)
-			       : find_library_on_disk(exe, binary, u->library);
+		if (pid > 0) {
+			/* the library as the process sees it: in another mount
+			 * namespace, the host's file of that name is another one */
+			char *mapped = proc_find_library(pid, u->library);
+
+			path = mapped ? proc_path_from_ours(pid, mapped) : NULL;
+			free(mapped);
+		} else {
+			path = find_library_on_disk(exe, binary, u->library);
+		}
 		lib = path ? open_elf(c, path, err, sizeof(err)) : NULL;
 		if (lib)
 			add_unwind_site(c, path, lib, pid, u);

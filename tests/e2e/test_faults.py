@@ -13,7 +13,8 @@ asserted exactly:
   SIGKILL leaves no probe attached while the target runs on, and a started
   command that dies of a signal is reported;
 - C++ exceptions and pthread_exit's forced unwind through handlers, also
-  after flowprof detached, died or while it is stopped (recursion, longjmp,
+  after flowprof detached, died or while it is stopped, and in a mount
+  namespace with its own libgcc_s.so.1 (recursion, longjmp,
   and processes of different executables ending inside a handler are in
   test_incomplete.py);
 - the target's output is byte-identical with and without profiling;
@@ -24,6 +25,7 @@ asserted exactly:
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -523,18 +525,11 @@ def build_cxx(src_name, d):
     return exe
 
 
-@test
-def cxx_exception_through_handlers():
-    """Exceptions thrown through handlers: validate and parse (skipped by the
-    unwinder) count incomplete; serve and finish stay exact; and after 200 throws
-    from a handler with nothing below it (top_throw), the per-thread stack still
-    works: no depth overflow, every later call exact, no edge from a dead frame."""
-    d = fptest.tmpdir()
-    exe = build_cxx("throw_through.cpp", d)
-    flows = fptest.write(os.path.join(d, "throw.yaml"), """\
+def throw_flows(d, selector):
+    return fptest.write(os.path.join(d, "throw.yaml"), """\
 bundles:
   cxx:
-    exe: %s
+    %s
     handlers:
       serve: serve
       parse: parse
@@ -548,12 +543,22 @@ flows:
       - cxx.serve -> cxx.parse
       - cxx.parse -> cxx.validate
       - cxx.serve -> cxx.finish
-""" % exe)
+""" % selector)
+
+
+def record_throw_through(d, p, pid, flows, *args, recording=None):
+    """Records throw_through (started as p, its 'ready' line read) with -p, lets
+    it throw THROW_N times, and asserts that it survives and every count is
+    exact. recording(rec) runs while the probes are attached, before the throws."""
     n = THROW_N
-    p = fptest.start([exe, str(n)], stdin=subprocess.PIPE)
-    pid = int(fptest.read_line(p).split()[1])
     out = os.path.join(d, "snap.json")
-    rec = Recording("-f", flows, "-p", str(pid), "-o", out)
+    rec = Recording("-f", flows, "-p", str(pid), "-o", out, *args)
+    if recording:
+        try:
+            recording(rec)
+        except BaseException:
+            rec.stop(signal.SIGINT)
+            raise
     p.stdin.write(b"go\n")
     p.stdin.flush()
     line = fptest.read_line(p, timeout=60).strip()
@@ -562,7 +567,8 @@ flows:
         status = p.wait(timeout=10)
         rec.stop(signal.SIGINT)
         raise AssertionError("the profiled target died (status %d) instead of printing "
-                             "'done %d'; its stderr:\n%s" % (status, n, p.stderr.read().decode()))
+                             "'done %d'; its stderr:\n%s\nflowprof's:\n%s"
+                             % (status, n, p.stderr.read().decode(), rec.stderr))
     eq(rec.stop(signal.SIGINT), 130, "flowprof exit status\n" + rec.stderr)
     p.stdin.write(b"quit\n")
     p.stdin.flush()
@@ -585,6 +591,92 @@ flows:
     eq(c["unmatched_returns"], 0, "counters.unmatched_returns")
     eq(c["exited_in_call"], 0, "counters.exited_in_call (the thread was alive)")
     eq(c["abandoned_frames"], 2 * throws + n, "counters.abandoned_frames")
+    return s
+
+
+@test
+def cxx_exception_through_handlers():
+    """Exceptions thrown through handlers: validate and parse (skipped by the
+    unwinder) count incomplete; serve and finish stay exact; and after 200 throws
+    from a handler with nothing below it (top_throw), the per-thread stack still
+    works: no depth overflow, every later call exact, no edge from a dead frame."""
+    d = fptest.tmpdir()
+    exe = build_cxx("throw_through.cpp", d)
+    p = fptest.start([exe, str(THROW_N)], stdin=subprocess.PIPE)
+    pid = int(fptest.read_line(p).split()[1])
+    record_throw_through(d, p, pid, throw_flows(d, "exe: %s" % exe))
+
+
+def mapped_library(exe, name):
+    """The real path of the library NAME that exe loads, from ldd."""
+    r = subprocess.run(["ldd", exe], capture_output=True, text=True, timeout=30)
+    for line in r.stdout.splitlines():
+        parts = line.split()
+        if parts and parts[0] == name and len(parts) >= 3 and parts[2].startswith("/"):
+            return os.path.realpath(parts[2])
+    raise AssertionError("ldd %s lists no %s:\n%s%s" % (exe, name, r.stdout, r.stderr))
+
+
+def cxx_exception_in_own_libgcc(mode):
+    """A process in another mount namespace with its own libgcc_s.so.1 (a copy
+    on a tmpfs bind-mounted over the host's path, so another file at the same
+    name): the unwinder hooks must go on the file the process maps, reached
+    through /proc/PID/root, not on the host's file of that name. Hooks on the
+    host's file never fire, and the first exception through a probed frame
+    would meet the uretprobe trampoline and terminate the target."""
+    if not shutil.which("unshare"):
+        raise fptest.Skip("unshare (util-linux) missing")
+    d = fptest.tmpdir()
+    exe = build_cxx("throw_through.cpp", d)
+    lib = mapped_library(exe, "libgcc_s.so.1")
+    mnt = os.path.join(d, "mnt")
+    os.mkdir(mnt)
+    copy = os.path.join(mnt, "libgcc_s.so.1")
+    script = ("mount -t tmpfs none %s && cp %s %s && mount --bind %s %s && exec %s %d"
+              % (mnt, lib, copy, copy, lib, exe, THROW_N))
+    p = fptest.start(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                     stdin=subprocess.PIPE)
+    line = fptest.read_line(p, 10)
+    if not line.startswith("ready"):
+        raise fptest.Skip("cannot make a mount namespace here: %r %r"
+                          % (line, p.stderr.read().decode() if p.poll() is not None else ""))
+    pid = int(line.split()[1])
+    theirs = "/proc/%d/root%s" % (pid, lib)
+    ours_st, theirs_st = os.stat(lib), os.stat(theirs)
+    if (ours_st.st_dev, ours_st.st_ino) == (theirs_st.st_dev, theirs_st.st_ino):
+        raise AssertionError("%s is the host's file in the target's namespace too" % lib)
+    with open("/proc/%d/maps" % pid) as f:
+        if not any(l.split()[-1] == lib for l in f if len(l.split()) >= 6):
+            raise AssertionError("the target does not map %s" % lib)
+
+    def hooks_on_theirs(rec):
+        # Only perf-event uprobes (--mode single) report the path they were
+        # made with (bpftool perf show); neither check nor the snapshot
+        # lists the unwinder hooks.
+        if mode != "single":
+            return
+        mine = [e for e in bpftool_json("perf", "show") if e.get("pid") == rec.p.pid]
+        on = sorted(set(e.get("filename") for e in mine if "libgcc_s" in e.get("filename", "")))
+        eq(on, [theirs], "libraries of flowprof's unwinder hooks (bpftool perf show)")
+        eq(len([e for e in mine if e.get("filename") == theirs]), 3,
+           "hooks on %s (_Unwind_RaiseException, _Unwind_Resume_or_Rethrow, "
+           "_Unwind_ForcedUnwind)" % theirs)
+
+    args = ("--mode", mode) if mode else ()
+    record_throw_through(d, p, pid, throw_flows(d, "pid: [%d]" % pid), *args,
+                         recording=hooks_on_theirs)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@test
+def cxx_exception_in_own_libgcc_namespace():
+    cxx_exception_in_own_libgcc(None)
+
+
+@test
+def cxx_exception_in_own_libgcc_namespace_single():
+    """The same with perf-event uprobes, whose paths bpftool shows."""
+    cxx_exception_in_own_libgcc("single")
 
 
 @test
