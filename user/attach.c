@@ -467,6 +467,7 @@ static int try_mode(struct recorder *r, const struct flowfile *ff, const struct 
 {
 	struct group_list gl = { 0 };
 	char self_exe[4096];
+	size_t done = 0, total = 0;
 	ssize_t n;
 	uint64_t t0;
 	int e;
@@ -482,7 +483,11 @@ static int try_mode(struct recorder *r, const struct flowfile *ff, const struct 
 
 	t0 = now_ns();
 	build_groups(&gl, ff, res, o, self_exe);
-	for (size_t i = 0, done = 0, total = res->n_sites + (size_t)o->n_extra; i < gl.n; i++) {
+	/* Progress counts what this loop attaches; USDT pairs and unwinder
+	 * hooks (below) are few. */
+	for (size_t i = 0; i < gl.n; i++)
+		total += gl.g[i].cnt;
+	for (size_t i = 0; i < gl.n; i++) {
 		e = attach_group(r, &gl.g[i], err, errlen);
 		if (e)
 			break;
@@ -490,6 +495,8 @@ static int try_mode(struct recorder *r, const struct flowfile *ff, const struct 
 		if (o->progress)
 			o->progress(o->progress_ctx, done, total);
 	}
+	if (o->progress && done < total) /* failed: the line still goes */
+		o->progress(o->progress_ctx, total, total);
 	if (!e)
 		e = rt_attach(r, ff, res, err, errlen);
 	if (!e)

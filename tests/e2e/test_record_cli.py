@@ -11,11 +11,18 @@
 - SIGINT / SIGTERM mid-recording: the snapshot so far, exit 130 / 143, and
   the target answers on as if nothing happened;
 - the snapshot is written atomically, mode 0600, even under umask 0;
+- on a terminal, with 50+ probe points (and USDT ones attached apart), the
+  "attaching N/N probe points..." line reaches N/N and is erased before the
+  next message;
 - command-line errors: no flow file, a pid that does not exist.
 """
 import os
+import pty
+import re
+import select
 import signal
 import stat
+import subprocess
 import sys
 import time
 
@@ -188,6 +195,164 @@ def interval_samples_inflight():
         h = hs[P + name]
         fptest.near(h["inflight_mean"], h["total_ns"] / window_ns, 0,
                     P + name + " inflight_mean against total_ns / duration", abs_tol=0.2)
+
+
+MANY = 60  # functions of the generated target: more than the 50 that show progress
+
+
+def many_functions_target(d):
+    """A C program with MANY handler functions work_NN and one USDT pair
+    (gen:req__start / gen:req__done) around each round, built here.
+    Prints "ready PID", runs ROUNDS rounds at a line on stdin, prints
+    "done ROUNDS" and exits at the next line."""
+    src = ["#include <stdio.h>", "#include <stdlib.h>", "#include <unistd.h>",
+           "#include <sys/sdt.h>", "static volatile unsigned long sink;"]
+    for i in range(MANY):
+        src.append("__attribute__((noinline)) void work_%02d(int i) "
+                   "{ sink += (unsigned long)i * %d; }" % (i, i + 1))
+    src.append("int main(int argc, char **argv) {")
+    src.append("\tint rounds = argc > 1 ? atoi(argv[1]) : 1; char line[16];")
+    src.append('\tprintf("ready %d\\n", (int)getpid()); fflush(stdout);')
+    src.append("\tif (!fgets(line, sizeof(line), stdin)) return 1;")
+    src.append("\tfor (int r = 0; r < rounds; r++) {")
+    src.append("\t\tDTRACE_PROBE1(gen, req__start, r);")
+    src.extend("\t\twork_%02d(r);" % i for i in range(MANY))
+    src.append("\t\tDTRACE_PROBE1(gen, req__done, r);")
+    src.append("\t}")
+    src.append('\tprintf("done %d\\n", rounds); fflush(stdout);')
+    src.append("\treturn fgets(line, sizeof(line), stdin) ? 0 : 1;")
+    src.append("}")
+    c = fptest.write(os.path.join(d, "many.c"), "\n".join(src) + "\n")
+    exe = os.path.join(d, "many")
+    r = subprocess.run(["cc", "-O1", "-g", "-Wall", "-Werror", "-fno-inline", c, "-o", exe],
+                       capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise AssertionError("cc %s failed:\n%s" % (c, r.stderr))
+    return exe
+
+
+def terminal_lines(raw):
+    """The lines a terminal shows for RAW: \\r returns to the line's start,
+    ESC [ K erases to its end, text overwrites."""
+    lines, cur, col = [], [], 0
+    i = 0
+    while i < len(raw):
+        ch = raw[i]
+        if raw.startswith("\033[K", i):
+            del cur[col:]
+            i += 3
+            continue
+        if ch == "\r":
+            col = 0
+        elif ch == "\n":
+            lines.append("".join(cur))
+            cur, col = [], 0
+        else:
+            if col < len(cur):
+                cur[col] = ch
+            else:
+                cur.append(ch)
+            col += 1
+        i += 1
+    if cur:
+        lines.append("".join(cur))
+    return lines
+
+
+@test
+def progress_line_on_a_terminal_is_erased():
+    """record on a terminal with MANY function probe points plus a USDT pair
+    (attached after the function probes, outside the counted loop): the
+    progress line counts up to N/N and is erased ("\\r ESC[K") before the
+    next message, so no message starts on the line the progress text was
+    on; the counts stay exact."""
+    core.need()
+    d = fptest.tmpdir()
+    exe = many_functions_target(d)
+    rounds = 10
+    t = fptest.start([exe, str(rounds)], stdin=subprocess.PIPE)
+    pid = int(fptest.read_line(t).split()[1])
+    flows = fptest.write(os.path.join(d, "many.yaml"), """\
+bundles:
+  gen:
+    pid: [%d]
+    handlers:
+      req: { usdt: "gen:req__start", return: "gen:req__done" }
+      work: "work_*"
+flows:
+  request:
+    entry: gen.req
+    calls:
+      - gen.req -> gen.work
+""" % pid)
+    out = os.path.join(d, "snap.json")
+    master, slave = pty.openpty()
+    rec = subprocess.Popen([fptest.FLOWPROF, "record", "-f", flows, "-p", str(pid), "-o", out],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+    fptest._procs.append(rec)
+    os.close(slave)
+    raw = b""
+
+    def read_pty(until, timeout):
+        nonlocal raw
+        end = time.time() + timeout
+        while not until() and time.time() < end:
+            r, _, _ = select.select([master], [], [], max(0.0, end - time.time()))
+            if not r:
+                break
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: flowprof closed the terminal
+                break
+            if not chunk:
+                break
+            raw += chunk
+
+    try:
+        read_pty(lambda: b"flowprof: recording " in raw, 60)
+        if b"flowprof: recording " not in raw:
+            rec.kill()
+            raise AssertionError("flowprof did not start recording; its terminal:\n%r" % raw)
+        t.stdin.write(b"go\n")
+        t.stdin.flush()
+        fptest.eq(fptest.read_line(t, 30).strip(), "done %d" % rounds, "the target")
+        t.stdin.write(b"quit\n")
+        t.stdin.flush()
+        fptest.eq(t.wait(timeout=30), 0, "target exit status")
+        read_pty(lambda: rec.poll() is not None and b"flowprof: wrote " in raw, 60)
+        rec.wait(timeout=30)
+        read_pty(lambda: False, 0.2)
+    finally:
+        os.close(master)
+    text = raw.decode(errors="replace")
+    fptest.eq(rec.returncode, 0, "flowprof exit status once the target exited; terminal:\n%r"
+              % text)
+
+    shown = re.findall(r"\rflowprof: attaching (\d+)/(\d+) probe points\.\.\.", text)
+    if not shown:
+        raise AssertionError("no progress line on the terminal:\n%r" % text)
+    total = int(shown[-1][1])
+    if total < MANY:
+        raise AssertionError("progress total %d: fewer than the %d work_* sites" % (total, MANY))
+    fptest.eq({int(b) for _, b in shown}, {total}, "progress totals")
+    fptest.eq(int(shown[-1][0]), total, "the last progress count (%r)" % text)
+    last = "\rflowprof: attaching %d/%d probe points..." % (total, total)
+    at = text.rfind(last) + len(last)
+    fptest.eq(text[at:at + 4], "\r\033[K", "what follows the last progress text (%r)" % text)
+    lines = terminal_lines(text)
+    for ln in lines:
+        if "attaching" in ln or not ln.startswith("flowprof: ") or ln.count("flowprof: ") != 1:
+            raise AssertionError("terminal line %r: a message on the progress line or run "
+                                 "together; all lines:\n%s" % (ln, "\n".join(lines)))
+    if not any(ln.startswith("flowprof: recording ") for ln in lines):
+        raise AssertionError("no 'flowprof: recording' line:\n" + "\n".join(lines))
+
+    snap = fptest.load_json(out)
+    hs = core.handlers(snap)
+    fptest.eq(len(hs["gen.work"]["symbol"].split(",")), MANY, "work_* symbols")
+    fptest.eq({h: hs[h]["calls"] for h in hs}, {"gen.req": rounds, "gen.work": MANY * rounds},
+              "calls")
+    core.check_counters_zero(snap)
 
 
 @test
