@@ -78,6 +78,7 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 		break;
 	case 'o':
 		a->output = arg;
+		a->live.output = arg;
 		break;
 	case 'v':
 		log_verbosity++;

@@ -177,6 +177,7 @@ static error_t parse_sweep(int key, char *arg, struct argp_state *state)
 		break;
 	case 'o':
 		a->output = arg;
+		a->live.output = arg;
 		break;
 	case OPT_JSON:
 		a->json = true;

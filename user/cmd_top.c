@@ -82,6 +82,7 @@ static error_t parse_top(int key, char *arg, struct argp_state *state)
 		break;
 	case 'o':
 		a->output = arg;
+		a->live.output = arg;
 		break;
 	case 'n': {
 		char *end;

@@ -101,6 +101,11 @@ int live_start(struct live *l, const struct live_opts *o)
 	}
 	if (require_bpf_capabilities(o->cmd))
 		goto fail;
+	/* Now, not after the whole recording: it would be lost. */
+	if (o->output && check_writable_atomic(o->output, err, sizeof(err))) {
+		log_error("cannot write %s; nothing was recorded", err);
+		goto fail;
+	}
 	if (resolve_flowfile(&l->ff, &ro, &l->res, err, sizeof(err))) {
 		log_error("%s", err);
 		goto fail;

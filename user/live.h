@@ -30,6 +30,9 @@ struct live_opts {
 	enum attach_mode mode;
 	bool no_oncpu;
 	int max_instances;
+	const char *output;	/* -o: written when the recording ends; checked first
+				   (check_writable_atomic) so that a file that cannot be
+				   written fails before anything is attached */
 	int command_pid;	/* record -- CMD: the started command (paused until the probes
 				   are in place): the bundles' only process, and only it and
 				   its descendants are counted */
@@ -52,9 +55,10 @@ struct live {
  * child's input (state->child_inputs[i] in the parent's ARGP_KEY_INIT). */
 extern const struct argp live_attach_argp;
 
-/* Loads the flow file, checks capabilities, resolves, attaches and
- * calibrates. Prints resolution notes and errors on stderr. Returns 0, or
- * -1 after printing why (nothing stays attached). */
+/* Loads the flow file, checks capabilities and that o->output can be
+ * written, resolves, attaches and calibrates. Prints resolution notes and
+ * errors on stderr. Returns 0, or -1 after printing why (nothing stays
+ * attached). */
 int live_start(struct live *l, const struct live_opts *o);
 
 /* The maps now, cumulative since attach, as a snapshot with its header

@@ -141,14 +141,70 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* The temporary file write_file_atomic() creates next to path, as a
+ * mkstemp() template: "DIR/.NAME.XXXXXX". */
+static char *atomic_tmp_template(const char *path)
+{
+	char *dir_copy = xstrdup(path), *base_copy = xstrdup(path);
+	char *tmp = xasprintf("%s/.%s.XXXXXX", dirname(dir_copy), basename(base_copy));
+
+	free(dir_copy);
+	free(base_copy);
+	return tmp;
+}
+
+int check_writable_atomic(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	char *tmp, *dir;
+	int fd, e;
+
+	if (!*path) {
+		snprintf(err, errlen, "an empty file name");
+		errno = ENOENT;
+		return -1;
+	}
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "%s: %s", path, strerror(EISDIR));
+			errno = EISDIR;
+			return -1;
+		}
+		if (!S_ISREG(st.st_mode)) { /* the rename would replace a device or FIFO */
+			snprintf(err, errlen, "%s: not a regular file (it would be replaced)", path);
+			errno = EINVAL;
+			return -1;
+		}
+	} else if (errno != ENOENT || path[strlen(path) - 1] == '/') {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errno = e;
+		return -1;
+	}
+	tmp = atomic_tmp_template(path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		e = errno;
+		dir = xstrdup(path);
+		snprintf(err, errlen, "%s: directory %s: %s", path, dirname(dir),
+			 strerror(e));
+		free(dir);
+		free(tmp);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	unlink(tmp);
+	free(tmp);
+	return 0;
+}
+
 int write_file_atomic(const char *path, const void *buf, size_t len, unsigned int mode)
 {
-	char *dir_copy = xstrdup(path);
-	char *tmp = xasprintf("%s/.%s.XXXXXX", dirname(dir_copy), basename((char *)path));
+	char *tmp = atomic_tmp_template(path);
 	const char *p = buf;
 	int fd, err = 0;
 
-	free(dir_copy);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		err = errno;

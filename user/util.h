@@ -39,6 +39,13 @@ uint64_t now_ns(void);
  * old file is intact, errno is set and -1 returned. */
 int write_file_atomic(const char *path, const void *buf, size_t len, unsigned int mode);
 
+/* Whether write_file_atomic() could write path now: path is not a directory
+ * nor another kind of non-regular file, and a temporary file of the same
+ * name can be created (and is removed again) in its directory. For outputs
+ * written at the end of a recording: checked before anything is measured.
+ * Returns 0, or -1 with errno set and err = "PATH: why". */
+int check_writable_atomic(const char *path, char *err, size_t errlen);
+
 /* Reads a whole file (NUL-terminated). Returns NULL and sets errno on failure. */
 char *read_file(const char *path, size_t *len);
 

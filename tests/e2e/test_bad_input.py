@@ -238,6 +238,47 @@ def bad_command_line_exit_status():
             raise AssertionError("message for %s: %s" % (" ".join(args), r.stderr))
 
 
+# --- output files -----------------------------------------------------------
+
+@test
+def unwritable_output_fails_before_recording():
+    """-o naming a file that cannot be written (its directory is missing; it is
+    a directory; a device, which the atomic rename would replace) fails at once,
+    before anything is attached, with the file and the reason: not after the
+    whole -d with everything measured lost. record -- CMD never starts the
+    command; top, serve and sweep check their -o the same way."""
+    d = fptest.tmpdir()
+    flows = flows_for(d, target("puppet"))
+    p, pid = puppet()
+    cases = [(os.path.join(d, "missing", "snap.json"),
+              "directory %s: No such file or directory" % os.path.join(d, "missing")),
+             (d, "Is a directory"),
+             (d + "/", "Is a directory"),
+             ("/dev/null", "not a regular file (it would be replaced)")]
+    before = sorted(os.listdir(d))
+    for out, why in cases:
+        want = "flowprof: error: cannot write %s: %s; nothing was recorded" % (out, why)
+        r = fptest.flowprof("record", "-f", flows, "-p", str(pid), "-d", "30", "-o", out,
+                            check=False, timeout=10)
+        only_error(r, want)
+        marker = os.path.join(d, "started")
+        r = fptest.flowprof("record", "-f", flows, "-o", out, "--", "touch", marker,
+                            check=False, timeout=10)
+        only_error(r, want)
+        eq(os.path.exists(marker), False, "the command ran")
+    eq(os.path.exists("/dev/null") and not os.path.isfile("/dev/null"), True,
+       "/dev/null is still a device")
+    out, why = cases[0]
+    want = "flowprof: error: cannot write %s: %s; nothing was recorded" % (out, why)
+    for args in (["top", "-b", "-n", "100"], ["serve", "--listen", "127.0.0.1:0", "-d", "30"],
+                 ["sweep", "--load", "sleep {users}", "--users", "30"]):
+        r = fptest.flowprof(*args, "-f", flows, "-p", str(pid), "-o", out, check=False,
+                            timeout=10)
+        only_error(r, want)
+    eq(sorted(os.listdir(d)), before, "files in the directory (no temporary file left)")
+    eq(p.poll(), None, "the target still runs")
+
+
 # --- snapshots --------------------------------------------------------------
 
 def good_snapshot():
