@@ -3,7 +3,8 @@
  * The sweep's analysis and document (user/sweep.c) on synthetic steps: a
  * pool of 4 workers with a 2 ms service, measured at 1..16 users. The fit,
  * the think time, each prediction (against exact MVA computed here), knee
- * and saturation, the table's rows, and the document's round trip.
+ * and saturation, the table's rows, the document's round trip, and the
+ * HTML page (user/sweep_html.c).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -13,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "histogram.h"
+#include "html_report.h"
 #include "queueing.h"
 #include "snapshot.h"
 #include "sweep.h"
@@ -347,6 +350,76 @@ static void test_parse_errors(void **state)
 	assert_string_equal(err, "s.json: invalid JSON at byte offset 1: continue");
 }
 
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* The page of a partial sweep: a point per measured step and chart, one
+ * line per chart with a vertex per predicted step, the failed step flagged,
+ * hostile names escaped, nothing that loads or runs. */
+static void test_html_page(void **state)
+{
+	struct sweep sw;
+	char path[] = "/tmp/flowprof-sweep-html-XXXXXX", *page, err[512] = "";
+	const char *poly;
+	size_t len;
+	int fd;
+
+	(void)state;
+	make_sweep(&sw, 3, true);
+	assert_int_equal(sweep_analyze(&sw, NULL), 0);
+	free(sw.load);
+	sw.load = xstrdup("loadgen -c {users} '</code><script>alert(1)</script>'");
+	free(sw.host);
+	sw.host = xstrdup("h<b>\xe2\x80\xae\xff");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	if (sweep_html_write(&sw, "sweep.json", path, err, sizeof(err)))
+		fail_msg("%s", err);
+	page = read_file(path, &len);
+	assert_non_null(page);
+	unlink(path);
+
+	assert_int_equal(count(page, "<circle class=\"measured\""), 2 * 3);
+	assert_int_equal(count(page, "<polyline class=\"predicted\""), 2);
+	poly = strstr(page, "<polyline class=\"predicted\" points=\"");
+	assert_non_null(poly);
+	poly += strlen("<polyline class=\"predicted\" points=\"");
+	{
+		/* three vertices, "x,y x,y x,y", at the three measured levels */
+		char *pts = xasprintf("%.*s", (int)(strchr(poly, '"') - poly), poly);
+
+		assert_int_equal(count(pts, ","), 3);
+		assert_int_equal(count(pts, " "), 2);
+		free(pts);
+	}
+	assert_non_null(strstr(poly, "data-levels=\"1 2 4\""));
+	assert_int_equal(count(page, "<g class=\"unmeasured\" data-status=\"failed\""), 2);
+	assert_non_null(strstr(page, "<tr data-step=\"3\" class=\"failed\">"));
+	assert_non_null(strstr(page, "<tr data-step=\"0\" class=\"fit\">"));
+	assert_non_null(strstr(page, "id=\"partial\">PARTIAL"));
+	assert_non_null(strstr(page, "data-mark=\"n-star\""));
+	assert_non_null(strstr(page, "data-mark=\"x-max\""));
+	assert_non_null(strstr(page, "response time (ms)"));
+	assert_non_null(strstr(page, "Content-Security-Policy\" content=\"default-src 'none'"));
+	/* escaped: markup as entities, the bidi override and the bad byte shown */
+	assert_null(strstr(page, "<script"));
+	assert_null(strstr(page, "h<b>"));
+	assert_non_null(strstr(page, "&lt;/code&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
+	assert_non_null(strstr(page, "<title>flowprof sweep: h&lt;b&gt;\\u{202E}\xef\xbf\xbd"
+				     "</title>"));
+	assert_null(strstr(page, "http:"));
+	assert_null(strstr(page, "src="));
+	free(page);
+	sweep_free(&sw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +431,7 @@ int main(void)
 		cmocka_unit_test(test_partial_table),
 		cmocka_unit_test(test_document_round_trip),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_html_page),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
