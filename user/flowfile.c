@@ -997,13 +997,13 @@ static int parse_flow(struct parser *p, const struct ynode *key, const struct yn
 			if (is_null(val))
 				break;
 			if (val->type != YN_SEQ) {
-				fail(p, val->loc, "calls must be a list of 'a -> b' or 'a ~> b'");
+				fail(p, val->loc, "calls must be a list of 'a -> b', 'a => b' or 'a ~> b'");
 				goto cleanup;
 			}
 			for (j = 0; j < val->n_kids; j++) {
 				if (val->kids[j]->type != YN_SCALAR || is_null(val->kids[j])) {
 					fail(p, val->kids[j]->loc,
-					     "a call must be a string 'bundle.handler -> bundle.handler' or 'bundle.handler ~> bundle.handler'");
+					     "a call must be a string 'bundle.handler -> bundle.handler', 'bundle.handler => bundle.handler' or 'bundle.handler ~> bundle.handler'");
 					goto cleanup;
 				}
 			}
@@ -1125,7 +1125,7 @@ static int lookup_handler(struct parser *p, const char *id, struct ff_loc loc)
 	return h;
 }
 
-/* Splits "a -> b" / "a ~> b" into the flow's call c. */
+/* Splits "a -> b" / "a => b" / "a ~> b" into the flow's call c. */
 static int parse_call(struct parser *p, const struct ynode *n, struct ff_call *c)
 {
 	const char *s = n->str, *arrow = NULL, *q;
@@ -1135,7 +1135,7 @@ static int parse_call(struct parser *p, const struct ynode *n, struct ff_call *c
 	int err = -1;
 
 	for (q = s; q[0] && q[1]; q++) {
-		if ((q[0] == '-' || q[0] == '~') && q[1] == '>') {
+		if ((q[0] == '-' || q[0] == '~' || q[0] == '=') && q[1] == '>') {
 			arrow = q;
 			arrows++;
 		}
@@ -1153,7 +1153,7 @@ static int parse_call(struct parser *p, const struct ynode *n, struct ff_call *c
 	    memchr(s + to_off, ' ', to_len) || memchr(s + from_off, '\t', from_len) ||
 	    memchr(s + to_off, '\t', to_len))
 		return fail(p, n->loc,
-			    "invalid call '%s'; write 'bundle.handler -> bundle.handler' (synchronous) or 'bundle.handler ~> bundle.handler' (asynchronous)",
+			    "invalid call '%s'; write 'bundle.handler -> bundle.handler' (synchronous, same thread), 'bundle.handler => bundle.handler' (synchronous, another process) or 'bundle.handler ~> bundle.handler' (asynchronous)",
 			    s);
 	from = strndup(s + from_off, from_len);
 	to = strndup(s + to_off, to_len);
@@ -1162,7 +1162,8 @@ static int parse_call(struct parser *p, const struct ynode *n, struct ff_call *c
 		goto cleanup;
 	}
 	c->loc = n->loc;
-	c->async = arrow[0] == '~';
+	c->async = arrow[0] != '-';
+	c->waits = arrow[0] == '=';
 	c->from = lookup_handler(p, from, sub_loc(n, from_off));
 	if (c->from < 0)
 		goto cleanup;

@@ -54,7 +54,10 @@ struct ff_bundle {
 struct ff_call {
 	int from;	/* handler index */
 	int to;		/* handler index */
-	bool async;	/* "a ~> b" (message to another thread or bundle) vs "a -> b" */
+	bool async;	/* not nested on one thread: "a ~> b" (a message to another thread or
+			   bundle) or "a => b"; counted from the handler counts */
+	bool waits;	/* "a => b": a synchronous call to another thread or process (an
+			   RPC), a holds its worker until b's reply */
 	struct ff_loc loc;
 };
 

@@ -251,7 +251,15 @@ struct edge_ix {
 
 struct async_edge {
 	int from, to;
+	bool waits;	/* "a => b": a waits for b's reply */
 	bool *flows;	/* declared by these flows */
+};
+
+/* A synchronous call to another thread or process ("a => b"): a holds its
+ * worker for b's whole response, the wait for b's workers included. */
+struct remote_call {
+	int from, to;
+	double per_call;	/* calls of b per call of a */
 };
 
 /* What a station needs beyond the public struct, at the measured load. */
@@ -284,6 +292,12 @@ struct build {
 	double *lock_wait_meas;	/* per handler (serial): wait per call at the measured load */
 	int *lock_station;	/* per handler: its LOCK station or -1 */
 	struct station_priv *sp;
+	struct remote_call *remote;
+	int n_remote;
+	/* at the measured rates, once evaluated there: what a remote call's
+	 * response changes from */
+	double *wait_meas;	/* per station: the wait for a worker */
+	double *held_meas;	/* per handler: the held time */
 	/* normalized service distribution of each flow's entry (mean 1) */
 	double **plo, **phi, **pw;
 	int *pn;
@@ -762,6 +776,7 @@ static void attribute_async(struct build *b)
 				ae = xrealloc(ae, (size_t)(n_ae + 1) * sizeof(*ae));
 				ae[n_ae].from = from;
 				ae[n_ae].to = to;
+				ae[n_ae].waits = false;
 				ae[n_ae].flows = xcalloc((size_t)b->F + 1, sizeof(bool));
 				k = n_ae++;
 				{
@@ -777,6 +792,7 @@ static void attribute_async(struct build *b)
 				}
 			}
 			ae[k].flows[f] = true;
+			ae[k].waits |= sf->declared[d].waits;
 		}
 	}
 	if (!n_ae)
@@ -834,6 +850,16 @@ static void attribute_async(struct build *b)
 	if (round == 200)
 		add_note(m, "asynchronous calls form a cycle whose visit ratios did not settle; the "
 			 "visits of its handlers are approximate");
+	for (int k = 0; k < n_ae; k++) {
+		if (!ae[k].waits)
+			continue;
+		for (int t = 0; t < n_targets; t++) {
+			if (targets[t] != ae[k].to || !(ratio[t] > 0))
+				continue;
+			b->remote = xrealloc(b->remote, (size_t)(b->n_remote + 1) * sizeof(*b->remote));
+			b->remote[b->n_remote++] = (struct remote_call){ ae[k].from, ae[k].to, ratio[t] };
+		}
+	}
 	/* say what was fitted */
 	for (int t = 0; t < n_targets; t++) {
 		int h = targets[t], callers = 0;
@@ -1354,47 +1380,83 @@ static void evaluate(struct build *b, const double *rates, double bg_scale, bool
 	}
 	/* anchored on the measurement: the measured held time plus the change of
 	 * the waits below between the measured load and these rates, never less
-	 * than the handler's own work */
-	for (int h = 0; h < b->H; h++) {
-		const struct model_handler *mh = &m->handlers[h];
-		double held = mh->held_ns + mh->held_oncpu_ns * (ev->stretch - b->stretch_meas);
+	 * than the handler's own work. A remote call ("a => b") adds the change
+	 * of b's response (its held time and the wait for b's workers), which in
+	 * turn depends on b's pool: repeated until it settles (a chain of n
+	 * remote calls settles in n passes). */
+	bool remote = b->n_remote && b->wait_meas;
+	double *prev_wait = remote ? xcalloc((size_t)K + 1, sizeof(double)) : NULL;
+	double *prev_held = remote ? xcalloc((size_t)b->H + 1, sizeof(double)) : NULL;
 
-		if (!mh->calls)
-			continue;
-		for (int e = b->out_start[h]; e < b->out_start[h + 1]; e++) {
-			int to = b->edges[e].to;
-
-			if (b->lock_station[to] >= 0 && b->bundle_of[to] == b->bundle_of[h])
-				held += b->edges[e].calls / (double)mh->calls *
-					(ev->lock_w[b->lock_station[to]] - b->lock_wait_meas[to]);
-		}
-		ev->held[h] = fmax(held, mh->held0_ns);
+	if (remote) {
+		memcpy(prev_wait, b->wait_meas, (size_t)K * sizeof(double));
+		memcpy(prev_held, b->held_meas, (size_t)b->H * sizeof(double));
 	}
-	for (int k = 0; k < K; k++) {
-		struct model_station *st = &m->stations[k];
-		struct station_priv *p = &b->sp[k];
-		double A0 = p->bg0 * bg_scale, AL = 0, visits = p->bg_visits * bg_scale;
+	for (int pass = 0;; pass++) {
+		double change = 0;
 
-		if (st->kind != STATION_POOL && st->kind != STATION_SERIAL)
-			continue;
-		for (int f = 0; f < b->F; f++) {
-			A0 += rates[f] * st->demand_ns[f] / NS;
-			visits += rates[f] * st->visits[f];
-		}
-		for (int i = 0; i < p->n_handlers; i++) {
-			int h = p->handlers[i];
-			double calls_per_s = m->handlers[h].unattributed_calls / b->s->duration_s * bg_scale;
+		for (int h = 0; h < b->H; h++) {
+			const struct model_handler *mh = &m->handlers[h];
+			double held = mh->held_ns + mh->held_oncpu_ns * (ev->stretch - b->stretch_meas);
 
-			for (int f = 0; f < b->F; f++)
-				calls_per_s += rates[f] * V(b, f, h);
-			AL += calls_per_s * ev->held[h] / NS;
+			if (!mh->calls)
+				continue;
+			for (int e = b->out_start[h]; e < b->out_start[h + 1]; e++) {
+				int to = b->edges[e].to;
+
+				if (b->lock_station[to] >= 0 && b->bundle_of[to] == b->bundle_of[h])
+					held += b->edges[e].calls / (double)mh->calls *
+						(ev->lock_w[b->lock_station[to]] - b->lock_wait_meas[to]);
+			}
+			for (int r = 0; remote && r < b->n_remote; r++) {
+				const struct remote_call *rc = &b->remote[r];
+				int B = b->bundle_of[rc->to];
+
+				if (rc->from == h)
+					held += rc->per_call * (prev_wait[B] - b->wait_meas[B] +
+								prev_held[rc->to] - b->held_meas[rc->to]);
+			}
+			ev->held[h] = fmax(held, mh->held0_ns);
 		}
-		ev->u[k] = A0 / st->servers;
-		ev->u_loaded[k] = AL / st->servers;
-		ev->service[k] = visits > 0 ? AL * NS / visits : 0;
-		ev->pwait[k] = erlang_c(st->servers, AL);
-		ev->wait[k] = ggc_wait(st->servers, AL, ev->service[k], 1, st->scv);
+		for (int k = 0; k < K; k++) {
+			struct model_station *st = &m->stations[k];
+			struct station_priv *p = &b->sp[k];
+			double A0 = p->bg0 * bg_scale, AL = 0, visits = p->bg_visits * bg_scale;
+
+			if (st->kind != STATION_POOL && st->kind != STATION_SERIAL)
+				continue;
+			for (int f = 0; f < b->F; f++) {
+				A0 += rates[f] * st->demand_ns[f] / NS;
+				visits += rates[f] * st->visits[f];
+			}
+			for (int i = 0; i < p->n_handlers; i++) {
+				int h = p->handlers[i];
+				double calls_per_s = m->handlers[h].unattributed_calls / b->s->duration_s *
+						     bg_scale;
+
+				for (int f = 0; f < b->F; f++)
+					calls_per_s += rates[f] * V(b, f, h);
+				AL += calls_per_s * ev->held[h] / NS;
+			}
+			ev->u[k] = A0 / st->servers;
+			ev->u_loaded[k] = AL / st->servers;
+			ev->service[k] = visits > 0 ? AL * NS / visits : 0;
+			ev->pwait[k] = erlang_c(st->servers, AL);
+			ev->wait[k] = ggc_wait(st->servers, AL, ev->service[k], 1, st->scv);
+		}
+		if (!remote || pass == 63)
+			break;
+		for (int k = 0; k < K; k++)
+			change = fmax(change, fabs(ev->wait[k] - prev_wait[k]));
+		for (int h = 0; h < b->H; h++)
+			change = fmax(change, fabs(ev->held[h] - prev_held[h]));
+		if (!(change > 1e-6)) /* ns; also stops once a callee's pool is full */
+			break;
+		memcpy(prev_wait, ev->wait, (size_t)K * sizeof(double));
+		memcpy(prev_held, ev->held, (size_t)b->H * sizeof(double));
 	}
+	free(prev_wait);
+	free(prev_held);
 	/* per flow: the wait for a worker of the entry's bundle plus the time the
 	 * flow holds it (its synchronous work, with the waits below at these rates) */
 	for (int f = 0; f < b->F; f++) {
@@ -1543,35 +1605,100 @@ static void sizing(struct build *b, const struct eval *ev)
 	}
 }
 
+/* The fullest station at these rates, counting the predicted waits below
+ * each pool (U+WAITS) as "exceeds capacity" does; *worst names it. */
+static double max_load(struct build *b, const double *rates, double bg_scale, struct eval *ev,
+		       int *worst)
+{
+	double top = 0;
+
+	evaluate(b, rates, bg_scale, false, ev);
+	*worst = -1;
+	for (int k = 0; k < b->m->n_stations; k++) {
+		double u = fmax(ev->u[k], ev->u_loaded[k]);
+
+		if (u > top) {
+			top = u;
+			*worst = k;
+		}
+	}
+	return top;
+}
+
+/* The largest factor x for which rates * x (and the background * x *
+ * bg_scale) leaves every station under capacity. Own work grows linearly,
+ * so x <= 1 / (own-work U at x = 1); the waits below the pools grow faster,
+ * so the rest is a bisection on max_load. *limit: the station that fills. */
+static double feasible_scale(struct build *b, const double *rates, double bg_scale,
+			     struct eval *ev, int *limit)
+{
+	double *scaled = xcalloc((size_t)b->F + 1, sizeof(double));
+	double own = 0, lo = 0, hi, x;
+	int worst;
+
+	*limit = -1;
+	evaluate(b, rates, bg_scale, false, ev);
+	for (int k = 0; k < b->m->n_stations; k++) {
+		if (ev->u[k] > own) {
+			own = ev->u[k];
+			*limit = k;
+		}
+	}
+	if (!(own > 0)) {
+		free(scaled);
+		return INFINITY;
+	}
+	hi = 1 / own;
+	for (int f = 0; f < b->F; f++)
+		scaled[f] = rates[f] * hi * (1 - 1e-9);
+	if (max_load(b, scaled, bg_scale * hi * (1 - 1e-9), ev, &worst) < 1) {
+		free(scaled);
+		return hi;
+	}
+	for (int i = 0; i < 60 && hi - lo > 1e-9 * hi; i++) {
+		x = (lo + hi) / 2;
+		for (int f = 0; f < b->F; f++)
+			scaled[f] = rates[f] * x;
+		if (max_load(b, scaled, bg_scale * x, ev, &worst) < 1) {
+			lo = x;
+		} else {
+			hi = x;
+			*limit = worst;
+		}
+	}
+	free(scaled);
+	return lo;
+}
+
+/* Ceilings with the same test as "exceeds capacity": the mix scaled until a
+ * station, with the waits below it, is full; each flow alone likewise. */
 static void ceilings(struct build *b, const double *rates)
 {
 	struct model *m = b->m;
-	double max_u = 0, total = 0;
+	double total = 0, x, *alone = xcalloc((size_t)b->F + 1, sizeof(double));
+	struct eval ev;
+	int limit;
 
-	for (int k = 0; k < m->n_stations; k++)
-		max_u = fmax(max_u, m->stations[k].utilization);
-	m->headroom = max_u > 0 ? 1 / max_u : INFINITY;
+	eval_alloc(b, &ev);
+	x = feasible_scale(b, rates, m->scale, &ev, &limit);
+	m->headroom = x;
 	for (int f = 0; f < b->F; f++) {
 		struct model_flow *mf = &m->flows[f];
-		double best = INFINITY;
 
 		total += rates[f];
-		mf->max_rate_per_s = max_u > 0 ? rates[f] / max_u : INFINITY;
-		for (int k = 0; k < m->n_stations; k++) {
-			double d = m->stations[k].demand_ns[f], x;
-
-			if (d <= 0)
-				continue;
-			x = m->stations[k].servers * NS / d;
-			if (x < best) {
-				best = x;
-				mf->alone_bottleneck = k;
-			}
-		}
-		mf->max_rate_alone_per_s = b->outer[f] ? best : NAN;
+		mf->max_rate_per_s = isfinite(x) ? rates[f] * x : INFINITY;
+		mf->max_rate_alone_per_s = NAN;
+		mf->alone_bottleneck = -1;
+		if (!b->outer[f])
+			continue;
+		memset(alone, 0, (size_t)b->F * sizeof(double));
+		alone[f] = 1;
+		mf->max_rate_alone_per_s = feasible_scale(b, alone, 0, &ev, &mf->alone_bottleneck);
 	}
 	m->throughput_per_s = total;
-	m->max_throughput_per_s = max_u > 0 ? total / max_u : INFINITY;
+	m->max_throughput_per_s = isfinite(x) ? total * x : INFINITY;
+	eval_free(&ev);
+	free(alone);
 }
 
 /* ---- closed workload ------------------------------------------------------------ */
@@ -1813,6 +1940,9 @@ static void build_free(struct build *b)
 	free(b->outer);
 	free(b->lock_wait_meas);
 	free(b->lock_station);
+	free(b->remote);
+	free(b->wait_meas);
+	free(b->held_meas);
 	if (b->sp)
 		for (int k = 0; k < b->m->n_stations; k++)
 			free(b->sp[k].handlers);
@@ -1890,8 +2020,14 @@ int model_build(const struct snapshot *s, const struct model_opts *o, struct mod
 
 	eval_alloc(&b, &at_target);
 	eval_alloc(&b, &at_measured);
-	evaluate(&b, rates, m->scale, true, &at_target);
 	evaluate(&b, measured, 1, false, &at_measured);
+	if (b.n_remote) {
+		b.wait_meas = xcalloc((size_t)m->n_stations + 1, sizeof(double));
+		b.held_meas = xcalloc((size_t)b.H + 1, sizeof(double));
+		memcpy(b.wait_meas, at_measured.wait, (size_t)m->n_stations * sizeof(double));
+		memcpy(b.held_meas, at_measured.held, (size_t)b.H * sizeof(double));
+	}
+	evaluate(&b, rates, m->scale, true, &at_target);
 	for (int k = 0; k < m->n_stations; k++) {
 		struct model_station *st = &m->stations[k];
 

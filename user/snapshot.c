@@ -198,6 +198,8 @@ static json_object *edge_json(const struct snap_edge *e, bool with_calls)
 		jo_add(o, "declared", json_object_new_boolean(e->declared));
 	}
 	jo_add(o, "async", json_object_new_boolean(e->async));
+	if (e->waits) /* only then: older documents stay as they were */
+		jo_add(o, "waits", json_object_new_boolean(true));
 	return o;
 }
 
@@ -801,6 +803,7 @@ static int load_edge(struct loader *ld, json_object *o, const char *ctx, struct 
 	    (with_calls && get_u64(ld, o, ctx, "calls", true, &e->calls)) ||
 	    (with_calls && get_bool(ld, o, ctx, "declared", &e->declared)) ||
 	    get_bool(ld, o, ctx, "async", &e->async) ||
+	    get_bool(ld, o, ctx, "waits", &e->waits) ||
 	    check_handler_ref(ld, handlers, ctx, "from", e->from) ||
 	    check_handler_ref(ld, handlers, ctx, "to", e->to))
 		return -1;
@@ -1361,6 +1364,7 @@ static bool edge_equal(struct differ *d, const char *w, const struct snap_edge *
 	EQ_U64(d, w, a, b, calls);
 	EQ_N(d, w, a, b, declared);
 	EQ_N(d, w, a, b, async);
+	EQ_N(d, w, a, b, waits);
 	return true;
 }
 
@@ -1904,6 +1908,7 @@ static void merge_edge_list(struct snap_edge **arr, int *n, const struct snap_ed
 			(*arr)[j].calls += src[i].calls;
 			(*arr)[j].declared |= src[i].declared;
 			(*arr)[j].async |= src[i].async;
+			(*arr)[j].waits |= src[i].waits;
 		} else {
 			grow_array((void **)arr, &cap, (size_t)*n + 1, sizeof(**arr));
 			copy_edge(&(*arr)[*n], &src[i]);

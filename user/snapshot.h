@@ -54,7 +54,8 @@ struct snap_edge {
 	char *to;
 	uint64_t calls;
 	bool declared;	/* in the flow file */
-	bool async;	/* declared as "a ~> b" */
+	bool async;	/* declared as "a ~> b" or "a => b": not nested on one thread */
+	bool waits;	/* declared as "a => b": the caller waits for the reply */
 };
 
 struct snap_visit {

@@ -662,9 +662,9 @@ static void test_err_types(void **state)
 	expect_error(BUNDLE_S "  f:\n    entry: [ s.a ]\n",
 		     "flows.yaml:12:12: entry must be a handler id 'bundle.handler'");
 	expect_error(BUNDLE_S "  f:\n    entry: s.a\n    calls: s.a -> s.b\n",
-		     "flows.yaml:13:12: calls must be a list of 'a -> b' or 'a ~> b'");
+		     "flows.yaml:13:12: calls must be a list of 'a -> b', 'a => b' or 'a ~> b'");
 	expect_error(BUNDLE_S "  f:\n    entry: s.a\n    calls:\n      - { s.a: s.b }\n",
-		     "flows.yaml:14:9: a call must be a string 'bundle.handler -> bundle.handler' or 'bundle.handler ~> bundle.handler'");
+		     "flows.yaml:14:9: a call must be a string 'bundle.handler -> bundle.handler', 'bundle.handler => bundle.handler' or 'bundle.handler ~> bundle.handler'");
 }
 
 static void test_err_values(void **state)
@@ -740,15 +740,15 @@ static void test_err_unknown_handler(void **state)
 
 static void test_err_call_syntax(void **state)
 {
-	static const char *const bad[] = { "s.a => s.b", "s.a - > s.b", "s.a", "-> s.b", "s.a ->",
-					   "s.a -> s.b -> s.c", "s.a ~> s.b ~> s.c", "s.a s.c -> s.b",
-					   "s.a -> s.b s.c" };
+	static const char *const bad[] = { "s.a >> s.b", "s.a - > s.b", "s.a", "-> s.b", "s.a ->",
+					   "s.a -> s.b -> s.c", "s.a ~> s.b ~> s.c", "s.a => s.b -> s.c",
+					   "s.a s.c -> s.b", "s.a -> s.b s.c", "s.a = > s.b" };
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		char *yaml = xasprintf(BUNDLE_S "  f:\n    entry: s.a\n    calls:\n      - '%s'\n", bad[i]);
-		char *want = xasprintf("flows.yaml:14:9: invalid call '%s'; write 'bundle.handler -> bundle.handler' (synchronous) or 'bundle.handler ~> bundle.handler' (asynchronous)",
+		char *want = xasprintf("flows.yaml:14:9: invalid call '%s'; write 'bundle.handler -> bundle.handler' (synchronous, same thread), 'bundle.handler => bundle.handler' (synchronous, another process) or 'bundle.handler ~> bundle.handler' (asynchronous)",
 				       bad[i]);
 
 		expect_error(yaml, want);

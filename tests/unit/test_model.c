@@ -318,7 +318,9 @@ static void test_workers_double_the_ceiling(void **state)
 	build(&s, &m);
 	web = station(&m, "web");
 	assert_int_equal(web->servers, 12);
-	rel(m.flows[0].max_rate_alone_per_s, 6000, 1e-9);
+	/* 6000/s, less a hair: at the ceiling the CPU (M/M/8 at A = 1.2) makes
+	 * the held time 6e-7 longer than at the measured load */
+	rel(m.flows[0].max_rate_alone_per_s, 6000, 1e-6);
 	model_free(&m);
 	model_opts_free(&opts);
 
@@ -476,7 +478,13 @@ static void test_serial_handler_station(void **state)
 	assert_string_equal(m.stations[m.flows[0].saturated_station].name, "web.lock");
 	assert_string_equal(m.stations[m.bottleneck].name, "web.lock");
 	assert_int_equal(station(&m, "web.lock")->required_servers, 0);
-	rel(m.flows[0].max_rate_per_s, 1000, 1e-9);
+	/* The ceiling is where the pool, counting the lock's wait, fills: the
+	 * same test as "exceeds capacity". At rate x (per ms) the lock is at
+	 * rho = x, its M/D/1 wait x / (1 - x) / 2 ms, and the 8 workers are
+	 * full when x (2 + x / (2 (1 - x))) = 8, i.e. 3x^2 - 20x + 16 = 0:
+	 * x = (20 - sqrt(208)) / 6, 929.6/s, before the lock's own 1000/s. */
+	rel(m.flows[0].max_rate_per_s, (20 - sqrt(208)) / 6 * 1000, 1e-6);
+	assert_string_equal(m.stations[m.flows[0].alone_bottleneck].name, "web");
 	model_free(&m);
 	snapshot_free(&s);
 }
@@ -602,6 +610,64 @@ static void test_async_single_caller(void **state)
 	rel(station(&m, "mail")->demand_measured_ns[0], 4.5e6, 1e-9);
 	near(m.handlers[2].unattributed_calls, 0, 1e-9);
 	assert_int_equal(m.n_notes, 0);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/*
+ * A remote call (web.handle => db.query): web's 4 workers each wait for one
+ * query on db's single worker (1 ms, exponential). At the measured 500/s db
+ * is at rho = 0.5 and its M/M/1 wait is 1 ms, so web.handle measures 2 ms
+ * (all of it waiting for the reply). At 700/s, rho = 0.7 and the wait is
+ * 0.7 / 0.3 ms: web holds its worker 2 + (7/3 - 1) = 10/3 ms, so its pool
+ * is at U+WAITS = 700/s x 10/3 ms / 4 = 7/12 while its own work stays at
+ * 700/s x 2 ms / 4 = 0.35. In general web holds 1 / (1 - rho) ms, and its
+ * 4 workers fill at rho / (1 - rho) = 4 ... i.e. 800/s, before db's 1000/s.
+ * Declared as "~>" (no wait), the held time would not grow.
+ */
+static void test_remote_call_holds_the_worker(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_flow *f;
+	const struct model_station *web;
+
+	(void)state;
+	snap_init(&s, 10, 64);
+	add_bundle(&s, "web", 1, 4);
+	add_bundle(&s, "db", 1, 1);
+	add_handler(&s, "web.handle", 5000, 2e6, 2e6, 0, 1);
+	add_handler(&s, "db.query", 5000, 1e6, 1e6, 0, 1);
+	f = add_flow(&s, "req", "web.handle", 5000);
+	add_declared(f, "web.handle", "db.query", true);
+	f->declared[0].waits = true;
+	opt("--target", "req=700/s");
+	build(&s, &m);
+	web = station(&m, "web");
+	rel(m.flows[0].visits[1], 1, 1e-12);
+	rel(web->utilization, 0.35, 1e-9);
+	rel(web->utilization_loaded, 7.0 / 12, 1e-6);
+	rel(station(&m, "db")->utilization, 0.7, 1e-9);
+	rel(m.flows[0].max_rate_per_s, 800, 1e-6);
+	assert_string_equal(m.stations[m.flows[0].alone_bottleneck].name, "web");
+	assert_false(m.flows[0].exceeds_capacity);
+	model_free(&m);
+	model_opts_free(&opts);
+
+	/* at 800/s the workers are all waiting on db: over capacity */
+	opt("--target", "req=810/s");
+	build(&s, &m);
+	assert_true(m.flows[0].exceeds_capacity);
+	assert_string_equal(m.stations[m.flows[0].saturated_station].name, "web");
+	model_free(&m);
+	model_opts_free(&opts);
+
+	/* a message (~>): web does not wait, so its pool stays at its own work */
+	f->declared[0].waits = false;
+	opt("--target", "req=700/s");
+	build(&s, &m);
+	rel(station(&m, "web")->utilization_loaded, 0.35, 1e-9);
+	rel(m.flows[0].max_rate_per_s, 1000, 1e-6);
 	model_free(&m);
 	snapshot_free(&s);
 }
@@ -815,6 +881,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_nested_visits_exact, reset_opts),
 		cmocka_unit_test_teardown(test_async_least_squares, reset_opts),
 		cmocka_unit_test_teardown(test_async_single_caller, reset_opts),
+		cmocka_unit_test_teardown(test_remote_call_holds_the_worker, reset_opts),
 		cmocka_unit_test_teardown(test_probe_cost_correction, reset_opts),
 		cmocka_unit_test_teardown(test_closed_workload, reset_opts),
 		cmocka_unit_test_teardown(test_option_parsing, reset_opts),
