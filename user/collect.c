@@ -208,6 +208,7 @@ static void collect_edges(struct recorder *r, const struct flowfile *ff, struct 
 		decl = declared_call(ff, (int)from, (int)to);
 		e->declared = decl != NULL;
 		e->async = decl && decl->async;
+		e->waits = decl && decl->waits;
 		free(buf);
 	}
 }
@@ -248,6 +249,7 @@ static void collect_flows(struct recorder *r, const struct flowfile *ff, struct 
 			sf->declared[c].from = xstrdup(ff->handlers[ffl->calls[c].from].id);
 			sf->declared[c].to = xstrdup(ff->handlers[ffl->calls[c].to].id);
 			sf->declared[c].async = ffl->calls[c].async;
+			sf->declared[c].waits = ffl->calls[c].waits;
 			sf->declared[c].declared = true;
 		}
 	}

@@ -253,10 +253,10 @@ static bool declared_before(const struct snapshot *s, int flow, int k)
 	return false;
 }
 
-static char *edge_label(const char *from, const char *to, bool async)
+static char *edge_label(const char *from, const char *to, const struct snap_edge *d)
 {
 	char *f = term_escape(from), *t = term_escape(to);
-	char *label = xasprintf("%s %s %s", f, async ? "~>" : "->", t);
+	char *label = xasprintf("%s %s %s", f, !d || !d->async ? "->" : d->waits ? "=>" : "~>", t);
 
 	free(f);
 	free(t);
@@ -276,7 +276,7 @@ static void print_call_graph(FILE *out, const struct snapshot *s)
 
 		if (!e->calls)
 			continue; /* a declared edge never seen: listed below */
-		row[0] = edge_label(e->from, e->to, false);
+		row[0] = edge_label(e->from, e->to, NULL);
 		row[1] = xasprintf("%llu", (unsigned long long)e->calls);
 		row[2] = xstrdup(e->declared || d ? "declared" : "observed, NOT declared");
 		table_add(&t, row);
@@ -289,9 +289,12 @@ static void print_call_graph(FILE *out, const struct snapshot *s)
 			if (declared_before(s, i, k) || find_observed(s, d->from, d->to))
 				continue;
 			flow = term_escape(s->flows[i].name);
-			row[0] = edge_label(d->from, d->to, d->async);
+			row[0] = edge_label(d->from, d->to, d);
 			row[1] = xstrdup(d->async ? "-" : "0");
-			row[2] = d->async
+			row[2] = d->waits
+				? xasprintf("declared remote call (flow %s): another thread, counted "
+					    "per handler; the caller waits for it", flow)
+				: d->async
 				? xasprintf("declared async (flow %s): another thread, counted per "
 					    "handler", flow)
 				: xasprintf("declared (flow %s), NEVER SEEN", flow);
