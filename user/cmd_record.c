@@ -351,6 +351,9 @@ int cmd_record(int argc, char **argv)
 	/* The window closes before the detach: calls during it are not counted. */
 	if (live_collect(&live, &snap))
 		goto cleanup;
+	/* The window's baseline is spent (the metrics server, its only other
+	 * reader, has stopped): its memory goes before the snapshot's text. */
+	snapshot_free(&live.base);
 	recorder_detach(&live.rec);
 	for (int h = 0; h < snap.n_handlers && samples; h++)
 		snap.handlers[h].inflight_mean = inflight_sum[h] / (double)samples;

@@ -206,20 +206,19 @@ int live_read(struct live *l, struct snapshot *s)
 
 int live_collect(struct live *l, struct snapshot *s)
 {
-	struct snapshot now = { 0 };
 	char err[512];
-	int rc = -1;
 
-	if (live_read(l, &now))
-		goto out;
-	if (snapshot_delta(&now, &l->base, s, err, sizeof(err))) {
+	/* Subtracted in place: one snapshot besides the base, not two. */
+	if (live_read(l, s))
+		goto fail;
+	if (snapshot_subtract(s, &l->base, err, sizeof(err))) {
 		log_error("%s", err);
-		goto out;
+		goto fail;
 	}
-	rc = 0;
-out:
-	snapshot_free(&now);
-	return rc;
+	return 0;
+fail:
+	snapshot_free(s);
+	return -1;
 }
 
 void live_stop(struct live *l)

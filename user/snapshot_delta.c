@@ -106,36 +106,32 @@ static int flow_delta(struct snap_flow *d, const struct snap_flow *s, char *err,
 	return 0;
 }
 
-int snapshot_delta(const struct snapshot *end, const struct snapshot *start,
-		   struct snapshot *out, char *err, size_t errlen)
+int snapshot_subtract(struct snapshot *d, const struct snapshot *start, char *err,
+		      size_t errlen)
 {
-	struct snapshot d = { 0 };
+	for (int i = 0; i < d->n_handlers; i++) {
+		const struct snap_handler *s = snapshot_handler(start, d->handlers[i].id);
 
-	if (snapshot_merge(&d, end, err, errlen))
-		return -1;
-	for (int i = 0; i < d.n_handlers; i++) {
-		const struct snap_handler *s = snapshot_handler(start, d.handlers[i].id);
-
-		if (s && handler_delta(&d.handlers[i], s, err, errlen))
-			goto fail;
+		if (s && handler_delta(&d->handlers[i], s, err, errlen))
+			return -1;
 	}
-	for (int i = 0; i < d.n_edges; i++) {
-		const struct snap_edge *s = find_edge(start, &d.edges[i]);
+	for (int i = 0; i < d->n_edges; i++) {
+		const struct snap_edge *s = find_edge(start, &d->edges[i]);
 		char name[256];
 
-		snprintf(name, sizeof(name), "%s -> %s", d.edges[i].from, d.edges[i].to);
-		if (s && sub_u64(&d.edges[i].calls, s->calls, "calls", name, err, errlen))
-			goto fail;
+		snprintf(name, sizeof(name), "%s -> %s", d->edges[i].from, d->edges[i].to);
+		if (s && sub_u64(&d->edges[i].calls, s->calls, "calls", name, err, errlen))
+			return -1;
 	}
-	for (int i = 0; i < d.n_flows; i++) {
-		const struct snap_flow *s = snapshot_flow(start, d.flows[i].name);
+	for (int i = 0; i < d->n_flows; i++) {
+		const struct snap_flow *s = snapshot_flow(start, d->flows[i].name);
 
-		if (s && flow_delta(&d.flows[i], s, err, errlen))
-			goto fail;
+		if (s && flow_delta(&d->flows[i], s, err, errlen))
+			return -1;
 	}
 #define SUB_COUNTER(f) \
-	if (sub_u64(&d.f, start->f, "counter", #f, err, errlen)) \
-		goto fail
+	if (sub_u64(&d->f, start->f, "counter", #f, err, errlen)) \
+		return -1
 	SUB_COUNTER(unmatched_returns);
 	SUB_COUNTER(depth_overflows);
 	SUB_COUNTER(abandoned_frames);
@@ -144,9 +140,21 @@ int snapshot_delta(const struct snapshot *end, const struct snapshot *start,
 	SUB_COUNTER(instances_dropped);
 	SUB_COUNTER(threads_dropped);
 #undef SUB_COUNTER
+	d->version = SNAPSHOT_VERSION; /* as snapshot_merge's copy has it */
+	return 0;
+}
+
+int snapshot_delta(const struct snapshot *end, const struct snapshot *start,
+		   struct snapshot *out, char *err, size_t errlen)
+{
+	struct snapshot d = { 0 };
+
+	if (snapshot_merge(&d, end, err, errlen))
+		return -1;
+	if (snapshot_subtract(&d, start, err, errlen)) {
+		snapshot_free(&d);
+		return -1;
+	}
 	*out = d;
 	return 0;
-fail:
-	snapshot_free(&d);
-	return -1;
 }

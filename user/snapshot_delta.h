@@ -26,4 +26,11 @@
 int snapshot_delta(const struct snapshot *end, const struct snapshot *start,
 		   struct snapshot *out, char *err, size_t errlen);
 
+/*
+ * The same in place, without a copy: *end becomes end - start. On error
+ * (-1, the reason in err) *end is partly subtracted: free it.
+ */
+int snapshot_subtract(struct snapshot *end, const struct snapshot *start, char *err,
+		      size_t errlen);
+
 #endif

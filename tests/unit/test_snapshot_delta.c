@@ -183,6 +183,32 @@ static void test_delta_refuses_a_later_start(void **state)
 	snapshot_free(&end);
 }
 
+/* In place (what live_collect does) is the copy's result, to the byte. */
+static void test_subtract_in_place_is_delta(void **state)
+{
+	struct snapshot end, start, d = { 0 };
+	char err[256] = "";
+	char *a, *b;
+
+	(void)state;
+	load_fixture(&end);
+	earlier(&start, &end);
+	assert_int_equal(snapshot_delta(&end, &start, &d, err, sizeof(err)), 0);
+	assert_int_equal(snapshot_subtract(&end, &start, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	a = snapshot_to_json(&d, true);
+	b = snapshot_to_json(&end, true);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	/* a later start is refused in place too */
+	assert_int_equal(snapshot_subtract(&start, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not readings of one recording in order"));
+	snapshot_free(&d);
+	snapshot_free(&start);
+	snapshot_free(&end);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +216,7 @@ int main(void)
 		cmocka_unit_test(test_delta_of_itself_is_empty),
 		cmocka_unit_test(test_delta_from_nothing),
 		cmocka_unit_test(test_delta_refuses_a_later_start),
+		cmocka_unit_test(test_subtract_in_place_is_delta),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
