@@ -94,6 +94,9 @@ void calibrate_finish(struct calibration *c, struct recorder *r)
 	}
 }
 
+/* Probe points the single-step warning names, at most. */
+#define MAX_LISTED 10
+
 /* Was this (symbol, binary) of handler h listed already, at an earlier site? */
 static bool listed_before(const struct resolution *res, size_t i)
 {
@@ -137,13 +140,19 @@ void calibrate_warn_singlestep(const struct calibration *c, const struct flowfil
 		log_warn("%d handler%s %s probed at a site the kernel must single-step: each call "
 			 "there pays a trap and a single-step, about 10x the probe cost of a nop5 "
 			 "site", n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
-	for (int h = 0; h < ff->n_handlers; h++)
+	/* with -fcf-protection every function starts with endbr64: keep it short */
+	for (int h = 0, shown = 0; h < ff->n_handlers; h++)
 		for (size_t i = 0; i < res->n_sites; i++) {
 			const struct probe_site *s = &res->sites[i];
 
 			if (s->handler != h || s->cls != SITE_SINGLESTEP ||
 			    s->kind == PROBE_PYTHON_LINE_GATE || listed_before(res, i))
 				continue;
+			if (shown++ == MAX_LISTED) {
+				log_note("  ... and more: `flowprof check` gives the class of every "
+					 "probe point");
+				return;
+			}
 			log_note("  %s: %s in %s", ff->handlers[h].id,
 				 s->demangled ? s->demangled : s->symbol, s->binary);
 		}

@@ -8,12 +8,14 @@ glob handler (sc.mixed, "mix_*") over three more, one of each class:
   (what the model subtracts);
 - `record` warns at start-up, without -v, naming each handler probed at a
   single-step site with its symbol and binary, and what a call there costs
-  the service (the class's calibrated per_call_ns); the report says the same.
+  the service (the class's calibrated per_call_ns), at most 10 of them; the
+  report says the same.
 """
 import os
 import re
 import sys
 
+import subprocess
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fptest  # noqa: E402
 from fptest import test  # noqa: E402
@@ -95,3 +97,33 @@ def report_quotes_per_call_cost():
 
 if __name__ == "__main__":
     fptest.main()
+@test
+def record_warning_lists_ten_at_most():
+    """12 handlers at single-step sites: 10 named, then a pointer to check."""
+    core.need()
+    d = fptest.tmpdir()
+    n = 12
+    src = ["__asm__(\".text\\n\"", *[
+        "\".globl s%d\\n.type s%d,@function\\ns%d:\\n lea 0(%%rip), %%rax\\n ret\\n\"" % (i, i, i)
+        for i in range(n)], ");"]
+    src += ["void s%d(void);" % i for i in range(n)]
+    src.append("int main(void) { %s return 0; }" % " ".join("s%d();" % i for i in range(n)))
+    c_file = fptest.write(os.path.join(d, "steps.c"), "\n".join(src) + "\n")
+    exe = os.path.join(d, "steps")
+    r = subprocess.run(["cc", "-O1", "-o", exe, c_file], capture_output=True, text=True)
+    fptest.eq(r.returncode, 0, "cc\n" + r.stderr)
+    flows = fptest.write(os.path.join(d, "steps.yaml"), "bundles:\n  t:\n    exe: %s\n"
+                         "    handlers:\n%s" % (exe, "".join("      s%d: s%d\n" % (i, i)
+                                                             for i in range(n))))
+    rc, _, err = core.run_record(flows, "-o", os.path.join(d, "snap.json"), "--", exe)
+    fptest.eq(rc, 0, "flowprof exit status (stderr:\n%s)" % err)
+    lines = err.splitlines()
+    at = [i for i, ln in enumerate(lines) if "single-step" in ln]
+    assert at and lines[at[0]].startswith("flowprof: warning: 12 handlers are probed"), err
+    fptest.eq(lines[at[0] + 1:at[0] + 12],
+              ["flowprof:   t.s%d: s%d in %s" % (i, i, exe) for i in range(10)] +
+              ["flowprof:   ... and more: `flowprof check` gives the class of every probe "
+               "point"], "the handlers named")
+    fptest.eq(lines[at[0] + 12][:20], "flowprof: recording ", "the line after the list")
+
+
