@@ -13,9 +13,9 @@ glob handler (sc.mixed, "mix_*") over three more, one of each class:
 """
 import os
 import re
+import subprocess
 import sys
 
-import subprocess
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fptest  # noqa: E402
 from fptest import test  # noqa: E402
@@ -82,22 +82,6 @@ def record_warns_of_single_step_sites():
 
 
 @test
-def report_quotes_per_call_cost():
-    path, snap, _ = recording()
-    text = fptest.flowprof("report", path).stdout
-    m = re.search(r"^warning: 2 handlers are probed at a site the kernel must single-step: "
-                  r"sc.sstep, sc.mixed\n  each call there costs the service about (\S+ \S+) "
-                  r"\(\S+ \S+ at a nop5 site\),\n  (\S+ \S+) of it inside the times above$",
-                  text, re.M)
-    assert m, "the report's single-step warning:\n" + text
-    pc = snap["probe_cost"]["single-step"]
-    fptest.near(ns_of(m.group(1)), pc["per_call_ns"], 0.006, "per-call cost")
-    fptest.near(ns_of(m.group(2)), pc["in_window_ns"], 0.006, "in-window cost")
-
-
-if __name__ == "__main__":
-    fptest.main()
-@test
 def record_warning_lists_ten_at_most():
     """12 handlers at single-step sites: 10 named, then a pointer to check."""
     core.need()
@@ -127,3 +111,19 @@ def record_warning_lists_ten_at_most():
     fptest.eq(lines[at[0] + 12][:20], "flowprof: recording ", "the line after the list")
 
 
+@test
+def report_quotes_per_call_cost():
+    path, snap, _ = recording()
+    text = fptest.flowprof("report", path).stdout
+    m = re.search(r"^warning: 2 handlers are probed at a site the kernel must single-step: "
+                  r"sc.sstep, sc.mixed\n  each call there costs the service about (\S+ \S+) "
+                  r"\(\S+ \S+ at a nop5 site\),\n  (\S+ \S+) of it inside the times above$",
+                  text, re.M)
+    assert m, "the report's single-step warning:\n" + text
+    pc = snap["probe_cost"]["single-step"]
+    fptest.near(ns_of(m.group(1)), pc["per_call_ns"], 0.006, "per-call cost")
+    fptest.near(ns_of(m.group(2)), pc["in_window_ns"], 0.006, "in-window cost")
+
+
+if __name__ == "__main__":
+    fptest.main()
