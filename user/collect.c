@@ -105,9 +105,11 @@ enum site_class handler_site_class(const struct resolution *res, int h)
 	return worst;
 }
 
-/* Joins the distinct symbols a handler resolved to ("price_a,price_b"). */
+/* Joins the distinct symbols a handler resolved to ("price_a,price_b");
+ * its classes, the dearest and all of them when they differ. */
 static void describe_sites(const struct resolution *res, int h, struct snap_handler *sh)
 {
+	unsigned int classes = 0;
 	size_t len = 0;
 	char *syms = NULL;
 
@@ -120,6 +122,8 @@ static void describe_sites(const struct resolution *res, int h, struct snap_hand
 			continue;
 		if (!sh->binary)
 			sh->binary = xstrdup(s->binary);
+		if (s->kind != PROBE_PYTHON_LINE_GATE && s->cls != SITE_UNKNOWN)
+			classes |= 1u << s->cls;
 		/* one entry per symbol, however many processes it was attached in */
 		for (size_t j = 0; j < i && !dup; j++)
 			dup = res->sites[j].handler == h && res->sites[j].symbol &&
@@ -136,6 +140,7 @@ static void describe_sites(const struct resolution *res, int h, struct snap_hand
 	if (!sh->binary)
 		sh->binary = xstrdup("");
 	sh->site_class = xstrdup(site_class_name(handler_site_class(res, h)));
+	sh->site_classes = classes & (classes - 1) ? classes : 0;
 }
 
 static void collect_handlers(struct recorder *r, const struct flowfile *ff,

@@ -126,13 +126,48 @@ static int by_total_time(const void *a, const void *b)
 	return strcmp(x->id ? x->id : "", y->id ? y->id : "");
 }
 
+static const char *const site_class_names[4] = { "unknown", "nop5", "emulated", "single-step" };
+
+/* Probe points of several classes (snapshot.h: site_classes)? */
+static bool mixed_sites(const struct snap_handler *h)
+{
+	unsigned int m = h->site_classes & 0xeu;
+
+	return (m & (m - 1)) != 0;
+}
+
+/* Under the table: the classes of each handler whose SITE is "mixed". */
+static void print_mixed_sites(FILE *out, const struct snap_handler *const *order, int n)
+{
+	bool any = false;
+
+	for (int i = 0; i < n; i++) {
+		const struct snap_handler *h = order[i];
+		char *id;
+
+		if (!mixed_sites(h))
+			continue;
+		if (!any)
+			fputs("mixed: probe points of several site classes; the probe cost counted is "
+			      "the dearest's\n", out);
+		any = true;
+		id = term_escape(h->id);
+		fprintf(out, "  %s:", id);
+		for (int c = 1, k = 0; c < 4; c++)
+			if (h->site_classes & (1u << c))
+				fprintf(out, "%s %s", k++ ? "," : "", site_class_names[c]);
+		fputc('\n', out);
+		free(id);
+	}
+}
+
 static void print_handlers(FILE *out, const struct snapshot *s, const struct report_opts *o)
 {
 	static const char *const headers[] = { "HANDLER", "CALLS", "RATE", "MEAN", "P50", "P99",
 					       "MAX", "SELF MEAN", "ON-CPU", "TOTAL",
-					       "INCOMPLETE" };
+					       "INCOMPLETE", "SITE" };
 	static const bool right[] = { false, true, true, true, true, true,
-				      true, true, true, true, true };
+				      true, true, true, true, true, false };
 	struct table t = { .ncols = ARRAY_SIZE(headers), .headers = headers, .right = right };
 	const struct snap_handler **order = xcalloc((size_t)s->n_handlers, sizeof(*order));
 
@@ -159,14 +194,18 @@ static void print_handlers(FILE *out, const struct snapshot *s, const struct rep
 				     : xstrdup("-");
 		row[9] = dur((double)h->total_ns, o);
 		row[10] = xasprintf("%llu", (unsigned long long)h->incomplete);
+		row[11] = mixed_sites(h) ? xstrdup("mixed")
+			: term_escape(h->site_class ? h->site_class : "unknown");
 		table_add(&t, row);
 	}
 	fputs("\nHandlers, by total time (mean, percentiles and max are inclusive; "
 	      "self excludes nested handlers)\n", out);
-	if (s->n_handlers)
+	if (s->n_handlers) {
 		table_print(out, &t);
-	else
+		print_mixed_sites(out, order, s->n_handlers);
+	} else {
 		fputs("  (no handlers)\n", out);
+	}
 	table_free(&t);
 	free(order);
 }

@@ -44,6 +44,27 @@ static char *dup_or_null(const char *s)
 /* Keys of the "probe_cost" object, indexed like enum site_class (resolve.h). */
 static const char *const site_class_key[4] = { "unknown", "nop5", "emulated", "single-step" };
 
+/* Bits of snap_handler.site_classes: the three classes, not "unknown". */
+#define SITE_CLASS_BITS 0xeu
+
+/* A handler's classes as a mask: its site_class, and site_classes if set. */
+static unsigned int site_mask(const struct snap_handler *h)
+{
+	unsigned int m = h->site_classes & SITE_CLASS_BITS;
+
+	for (unsigned int c = 1; c < ARRAY_SIZE(site_class_key); c++)
+		if (same_str(h->site_class, site_class_key[c]))
+			m |= 1u << c;
+	return m;
+}
+
+/* site_classes as stored: 0 unless the mask holds two classes or more. */
+static unsigned int several_classes(unsigned int mask)
+{
+	mask &= SITE_CLASS_BITS;
+	return mask & (mask - 1) ? mask : 0;
+}
+
 /* ---- derived figures ---------------------------------------------------- */
 
 void snapshot_summarize(const struct snap_handler *h, struct handler_summary *out)
@@ -148,6 +169,14 @@ static json_object *handler_json(const struct snap_handler *h)
 	jo_add(o, "symbol", jo_str(h->symbol));
 	jo_add(o, "binary", jo_str(h->binary));
 	jo_add(o, "site_class", jo_str(h->site_class ? h->site_class : "unknown"));
+	if (several_classes(h->site_classes)) { /* only then: older documents stay as they were */
+		json_object *cls = json_object_new_array();
+
+		for (unsigned int c = 1; c < ARRAY_SIZE(site_class_key); c++)
+			if (h->site_classes & (1u << c))
+				json_object_array_add(cls, jo_str(site_class_key[c]));
+		jo_add(o, "site_classes", cls);
+	}
 	jo_add(o, "probe_cost_ns", jo_num_exact(h->probe_cost_ns));
 	jo_add(o, "serial", json_object_new_boolean(h->serial));
 	jo_add(o, "calls", jo_u64(h->calls));
@@ -738,6 +767,33 @@ static int load_instances(struct loader *ld, json_object *o, const char *hctx,
 	return 0;
 }
 
+/* "site_classes": ["nop5", "single-step"], the classes of a handler's probe
+ * points when they differ. */
+static int load_site_classes(struct loader *ld, json_object *o, const char *ctx,
+			     struct snap_handler *h)
+{
+	json_object *arr;
+	int n, r = get_typed(ld, o, ctx, "site_classes", false, json_type_array, &arr);
+
+	if (r <= 0)
+		return r;
+	if (array_len(ld, arr, ctx, "site_classes", &n))
+		return -1;
+	for (int i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+		unsigned int c = 1;
+
+		while (c < ARRAY_SIZE(site_class_key) && json_object_is_type(v, json_type_string) &&
+		       strcmp(json_object_get_string(v), site_class_key[c]))
+			c++;
+		if (c == ARRAY_SIZE(site_class_key) || !json_object_is_type(v, json_type_string))
+			return fail(ld, ctx, "site_classes", "expected nop5, emulated or single-step "
+				    "(element %d)", i);
+		h->site_classes |= 1u << c;
+	}
+	return 0;
+}
+
 static int load_handler(struct loader *ld, json_object *o, const char *ctx,
 			struct snap_handler *h)
 {
@@ -750,6 +806,7 @@ static int load_handler(struct loader *ld, json_object *o, const char *ctx,
 	    get_str(ld, o, ctx, "symbol", true, true, false, &h->symbol) ||
 	    get_str(ld, o, ctx, "binary", true, true, false, &h->binary) ||
 	    get_str(ld, o, ctx, "site_class", false, true, false, &h->site_class) ||
+	    load_site_classes(ld, o, ctx, h) ||
 	    get_number(ld, o, ctx, "probe_cost_ns", false, &h->probe_cost_ns) ||
 	    get_number(ld, o, ctx, "inflight_mean", false, &h->inflight_mean) ||
 	    get_bool(ld, o, ctx, "serial", &h->serial) ||
@@ -779,6 +836,7 @@ static int load_handler(struct loader *ld, json_object *o, const char *ctx,
 	}
 	if (!h->site_class)
 		h->site_class = xstrdup("unknown");
+	h->site_classes = several_classes(site_mask(h));
 	if (h->calls && h->min_ns > h->max_ns)
 		return fail(ld, ctx, "min_ns", "%llu is greater than max_ns (%llu)",
 			    (unsigned long long)h->min_ns, (unsigned long long)h->max_ns);
@@ -1385,6 +1443,7 @@ static bool handler_equal(struct differ *d, const char *w, const struct snap_han
 	if (!same_str(site_class_of(a), site_class_of(b)))
 		return differ(d, "%s.site_class: '%s' != '%s'", w, site_class_of(a),
 			      site_class_of(b));
+	EQ_N(d, w, a, b, site_classes);
 	EQ_DBL(d, w, a, b, probe_cost_ns);
 	EQ_DBL(d, w, a, b, inflight_mean);
 	EQ_N(d, w, a, b, serial);
@@ -1863,6 +1922,7 @@ static void merge_handler(struct snap_handler *d, const struct snap_handler *s,
 {
 	set_first(&d->symbol, s->symbol);
 	set_first(&d->binary, s->binary);
+	d->site_classes = several_classes(site_mask(d) | site_mask(s));
 	if (site_rank(s->site_class) > site_rank(d->site_class)) {
 		free(d->site_class);
 		d->site_class = dup_or_null(s->site_class);

@@ -31,6 +31,9 @@ struct snap_handler {
 	char *symbol;	  /* matched symbol(s), comma-separated when a glob matched several */
 	char *binary;	  /* file the probes sit in */
 	char *site_class; /* "nop5", "emulated", "single-step", "unknown" (dearest probe site) */
+	unsigned int site_classes; /* probe points of several classes: bit 1 << c for each
+				      class c, numbered as probe_cost[]; 0 when they are
+				      all of site_class (document key "site_classes") */
 	double probe_cost_ns; /* in-window probe cost of this site class (0 = unknown) */
 	double inflight_mean; /* calls in progress, mean of the per-interval samples (document key "inflight_mean") */
 	bool serial;

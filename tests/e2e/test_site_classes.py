@@ -5,7 +5,9 @@ The target has one function per class (nop5, emulated, single-step) and a
 glob handler (sc.mixed, "mix_*") over three more, one of each class:
 - the snapshot gives each handler its class, and a handler whose probe
   points differ the dearest one, with that class's calibrated probe cost
-  (what the model subtracts);
+  (what the model subtracts), and lists the classes in "site_classes";
+- `report`'s handler table has a SITE column: the class, or "mixed" with
+  the classes listed under the table;
 - `record` warns at start-up, without -v, naming each handler probed at a
   single-step site with its symbol and binary, and what a call there costs
   the service (the class's calibrated per_call_ns), at most 10 of them; the
@@ -48,9 +50,30 @@ def snapshot_has_dearest_class():
     fptest.eq(hs["sc.mixed"]["symbol"], "mix_emulated,mix_nop5,mix_sstep", "sc.mixed's symbols")
     for h, c in CLASSES.items():
         fptest.eq(hs[h]["calls"], CALLS * (3 if h == "sc.mixed" else 1), h + " calls")
+        fptest.eq(hs[h].get("site_classes"),
+                  ["nop5", "emulated", "single-step"] if h == "sc.mixed" else None,
+                  h + " site_classes")
         if snap["probe_cost"].get(c):
             fptest.eq(hs[h]["probe_cost_ns"], snap["probe_cost"][c]["in_window_ns"],
                       h + " probe_cost_ns (the in-window cost of its class)")
+
+
+@test
+def report_has_site_column():
+    path, _, _ = recording()
+    text = fptest.flowprof("report", "--no-model", path).stdout
+    lines = text.splitlines()
+    head = [i for i, ln in enumerate(lines) if ln.startswith("HANDLER ")]
+    fptest.eq(len(head), 1, "the handler table's header in:\n" + text)
+    fptest.eq(lines[head[0]].split(),
+              ["HANDLER", "CALLS", "RATE", "MEAN", "P50", "P99", "MAX", "SELF", "MEAN",
+               "ON-CPU", "TOTAL", "INCOMPLETE", "SITE"], "the header")
+    rows = {ln.split()[0]: ln.split()[-1] for ln in lines[head[0] + 1:head[0] + 5]}
+    want = dict(CLASSES, **{"sc.mixed": "mixed"})
+    fptest.eq(rows, want, "SITE per handler")
+    fptest.eq(lines[head[0] + 5:head[0] + 7],
+              ["mixed: probe points of several site classes; the probe cost counted is the "
+               "dearest's", "  sc.mixed: nop5, emulated, single-step"], "under the table")
 
 
 def ns_of(text):

@@ -119,7 +119,7 @@ static void test_report_sections(void **state)
 	text = render(&s, &(struct report_opts){ .ascii = true });
 	assert_null(strstr(text, "\xc2\xb5"));
 	assert_non_null(strstr(text, "shop.price      6000   200/s  96.9 us  94.9 us   153 us   "
-				     "227 us    96.9 us     n/a  581 ms           0\n"));
+				     "227 us    96.9 us     n/a  581 ms           0  single-step\n"));
 	free(text);
 	snapshot_free(&s);
 }
@@ -145,6 +145,30 @@ static void test_report_empty_and_uncalibrated(void **state)
 	snapshot_free(&s);
 }
 
+/* SITE: a handler whose probe points differ in class says "mixed", and
+ * which classes under the table. */
+static void test_report_mixed_sites(void **state)
+{
+	struct snapshot s;
+	char *text;
+
+	(void)state;
+	load_fixture(&s);
+	s.handlers[2].site_classes = 1u << 1 | 1u << 3; /* shop.price */
+	text = render(&s, NULL);
+	assert_non_null(strstr(text, "\nshop.price      6000   200/s  96.9 µs  94.9 µs   153 µs   "
+				     "227 µs    96.9 µs     97%  581 ms           0  mixed\n"));
+	assert_non_null(strstr(text, "\nshop.cache         0     0/s        -        -        -   "
+				     "     -          -       -    0 ns           0  unknown\n"
+				     "mixed: probe points of several site classes; the probe cost "
+				     "counted is the dearest's\n"
+				     "  shop.price: nop5, single-step\n\nFlows"));
+	/* still warned of: its dearest class is single-step */
+	assert_non_null(strstr(text, "must single-step: shop.price\n"));
+	free(text);
+	snapshot_free(&s);
+}
+
 /* Names from a target cannot drive the terminal. */
 static void test_report_escapes_names(void **state)
 {
@@ -163,6 +187,19 @@ static void test_report_escapes_names(void **state)
 	assert_non_null(strstr(text, "host web\\x1B[2J-1 (4 CPUs)"));
 	assert_non_null(strstr(text, "\nshop.\\x1B]0;owned\\x07price\\n   6000 "));
 	assert_non_null(strstr(text, "single-step: shop.\\x1B]0;owned\\x07price\\n\n"));
+	free(text);
+	/* in the SITE column and under the table too */
+	free(s.handlers[2].site_class);
+	s.handlers[2].site_class = xstrdup("nop\x1b[2J5");
+	s.handlers[2].site_classes = 1u << 1 | 1u << 2;
+	text = render(&s, NULL);
+	assert_null(strchr(text, '\x1b'));
+	assert_non_null(strstr(text, "\n  shop.\\x1B]0;owned\\x07price\\n: nop5, emulated\n"));
+	s.handlers[2].site_classes = 0;
+	free(text);
+	text = render(&s, NULL);
+	assert_null(strchr(text, '\x1b'));
+	assert_non_null(strstr(text, "  nop\\x1B[2J5\n"));
 	free(text);
 	snapshot_free(&s);
 }
@@ -277,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_golden_report),
 		cmocka_unit_test(test_report_sections),
 		cmocka_unit_test(test_report_empty_and_uncalibrated),
+		cmocka_unit_test(test_report_mixed_sites),
 		cmocka_unit_test(test_report_escapes_names),
 	};
 

@@ -1016,6 +1016,61 @@ static void test_merge_fixture_with_itself(void **state)
 	free(text);
 }
 
+/* site_classes: written only for a handler whose probe points differ in
+ * class, read back, checked, and united by merge. */
+static void test_site_classes(void **state)
+{
+	struct snapshot a, b, m;
+	json_object *arr;
+	size_t len;
+	char *text = fixture(&len), *json;
+
+	(void)state;
+	load_ok(text, len, &a);
+	for (int i = 0; i < a.n_handlers; i++)
+		assert_int_equal(a.handlers[i].site_classes, 0);
+	assert_null(strstr(text, "site_classes"));
+	/* shop.price (single-step): price_base a nop5 site */
+	a.handlers[2].site_classes = 1u << 1 | 1u << 3;
+	json = snapshot_to_json(&a, false);
+	assert_non_null(strstr(json, "\"site_class\":\"single-step\",\"site_classes\":[\"nop5\","
+				     "\"single-step\"]"));
+	load_ok(json, strlen(json), &b);
+	assert_int_equal(b.handlers[2].site_classes, 1u << 1 | 1u << 3);
+	assert_int_equal(b.handlers[0].site_classes, 0);
+	free(json);
+	snapshot_free(&b);
+	/* one class is no mixture: not written */
+	a.handlers[2].site_classes = 1u << 3;
+	json = snapshot_to_json(&a, false);
+	assert_null(strstr(json, "site_classes"));
+	free(json);
+	/* merge: shop.browse nop5 here, emulated there */
+	a.handlers[2].site_classes = 0;
+	load_ok(text, len, &b);
+	free(b.handlers[0].site_class);
+	b.handlers[0].site_class = xstrdup("emulated");
+	copy_of(&m, &a);
+	merge_ok(&m, &b);
+	assert_string_equal(m.handlers[0].site_class, "emulated");
+	assert_int_equal(m.handlers[0].site_classes, 1u << 1 | 1u << 2);
+	assert_int_equal(m.handlers[1].site_classes, 0);
+	assert_round_trips(&m);
+	snapshot_free(&a);
+	snapshot_free(&b);
+	snapshot_free(&m);
+	free(text);
+
+	expect_error_after("/handlers/2/site_classes", json_object_new_string("nop5"),
+			   "snap.json: handlers[2].site_classes: expected an array");
+	arr = json_object_new_array();
+	json_object_array_add(arr, json_object_new_string("nop5"));
+	json_object_array_add(arr, json_object_new_string("fast"));
+	expect_error_after("/handlers/2/site_classes", arr,
+			   "snap.json: handlers[2].site_classes: expected nop5, emulated or "
+			   "single-step (element 1)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1040,6 +1095,7 @@ int main(void)
 		cmocka_unit_test(test_merge_across_hosts),
 		cmocka_unit_test(test_merge_conflicts),
 		cmocka_unit_test(test_merge_fixture_with_itself),
+		cmocka_unit_test(test_site_classes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
