@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -141,37 +142,114 @@ static const char record_doc[] =
 	"  flowprof record -f flows.yaml -o snap.json -- ./shop --port 8080\n"
 	"      start a command, record it until it exits (or Ctrl-C)\n"
 	"\nRecording needs root (CAP_BPF and CAP_PERFMON). Ctrl-C and SIGTERM stop it and\n"
-	"still write the snapshot (exit status 130 / 143). See flowprof(1).";
+	"still write the snapshot (exit status 130 / 143).\n"
+	"With -- COMMAND, the exit status is the command's when it exits during the\n"
+	"recording (128+N when killed by signal N; the snapshot is written all the\n"
+	"same); 127 when the command is not found and 126 when it cannot be run:\n"
+	"then nothing is recorded and no snapshot written. See flowprof(1).";
 
-/* A started command waits on this pipe until its probes are attached. */
-static pid_t start_paused(char **cmd, int *go_fd)
+/* The exit status for a command that cannot be started, as shells use them:
+ * 127 not found, 126 found but not executable. */
+static int cannot_run_status(int err)
 {
-	int fds[2];
+	return err == ENOENT || err == ENOTDIR ? EXIT_CMD_NOT_FOUND : EXIT_CMD_CANNOT_RUN;
+}
+
+static int exec_error(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return errno;
+	if (!S_ISREG(st.st_mode) || access(path, X_OK))
+		return EACCES;
+	return 0;
+}
+
+/* Why execvp(name) would fail, looked up as it does (PATH when name has no
+ * '/'), so that a typo fails before anything is attached: 0, or an errno. */
+static int command_error(const char *name)
+{
+	const char *path = getenv("PATH");
+	int err = ENOENT;
+
+	if (!*name)
+		return ENOENT;
+	if (strchr(name, '/'))
+		return exec_error(name);
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (const char *p = path;; p++) {
+		size_t n = strcspn(p, ":");
+		char *file = n ? xasprintf("%.*s/%s", (int)n, p, name) : xstrdup(name);
+		int e = exec_error(file);
+
+		free(file);
+		if (!e)
+			return 0;
+		if (e == EACCES)
+			err = EACCES; /* as execvp: reported unless found later */
+		p += n;
+		if (!*p)
+			return err;
+	}
+}
+
+/* A started command waits on go_fd until its probes are attached; exec_fd
+ * then reads EOF once it runs, or the errno of a failed exec. */
+static pid_t start_paused(char **cmd, int *go_fd, int *exec_fd)
+{
+	int fds[2], efds[2];
 	pid_t pid;
 
 	if (pipe2(fds, O_CLOEXEC))
 		return -1;
-	pid = fork();
-	if (pid < 0) {
+	if (pipe2(efds, O_CLOEXEC)) {
 		close(fds[0]);
 		close(fds[1]);
 		return -1;
 	}
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		close(efds[0]);
+		close(efds[1]);
+		return -1;
+	}
 	if (pid == 0) {
 		char go;
+		int e;
 
 		close(fds[1]);
+		close(efds[0]);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		if (read(fds[0], &go, 1) != 1)
 			_exit(127); /* flowprof failed: never run the command unprofiled */
 		execvp(cmd[0], cmd);
-		fprintf(stderr, "flowprof: error: cannot run %s: %s\n", cmd[0], strerror(errno));
-		_exit(127);
+		e = errno;
+		if (write(efds[1], &e, sizeof(e)) != sizeof(e))
+			_exit(127);
+		_exit(cannot_run_status(e));
 	}
 	close(fds[0]);
+	close(efds[1]);
 	*go_fd = fds[1];
+	*exec_fd = efds[0];
 	return pid;
+}
+
+/* "CMD exited with status N", "CMD was killed by signal N (SIGX)", or NULL
+ * when it exited with status 0. Caller frees. */
+static char *command_outcome(const char *cmd, int status)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status))
+		return xasprintf("%s exited with status %d", cmd, WEXITSTATUS(status));
+	if (WIFSIGNALED(status))
+		return xasprintf("%s was killed by signal %d (SIG%s)", cmd, WTERMSIG(status),
+				 sigabbrev_np(WTERMSIG(status)));
+	return NULL;
 }
 
 static int output_snapshot(const struct snapshot *s, const struct record_args *a)
@@ -226,19 +304,12 @@ static void record_metrics_release(void *ctx, struct metrics_extra *x)
 
 /* Why the recording ends on its own: the command or the -p processes exited. */
 static bool targets_done(const struct record_args *a, pid_t child, bool *child_done,
-			 const int *pidfds)
+			 int *child_status, const int *pidfds)
 {
-	int status;
-
 	if (child > 0) {
-		if (*child_done || waitpid(child, &status, WNOHANG) != child)
+		if (*child_done || waitpid(child, child_status, WNOHANG) != child)
 			return false;
 		*child_done = true;
-		if (WIFEXITED(status) && WEXITSTATUS(status))
-			log_warn("%s exited with status %d", a->cmd[0], WEXITSTATUS(status));
-		else if (WIFSIGNALED(status))
-			log_warn("%s was killed by signal %d (SIG%s)", a->cmd[0], WTERMSIG(status),
-				 sigabbrev_np(WTERMSIG(status)));
 		return true;
 	}
 	if (!a->n_pids)
@@ -259,14 +330,14 @@ int cmd_record(int argc, char **argv)
 	struct snapshot snap = { 0 };
 	struct record_metrics metrics = { .live = &live };
 	struct metrics_server *srv = NULL;
-	int *pidfds = NULL, go_fd = -1, rc = EXIT_ERROR;
+	int *pidfds = NULL, go_fd = -1, exec_fd = -1, child_status = 0, rc = EXIT_ERROR;
 	pid_t child = -1;
 	bool child_done = false, started = false;
 	uint64_t next_sample;
 	uint64_t *inflight = NULL;
 	double *inflight_sum = NULL;
 	long samples = 0;
-	char err[1024];
+	char err[1024], *outcome = NULL;
 
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return EXIT_USAGE;
@@ -279,7 +350,16 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 	if (a.cmd) {
-		child = start_paused(a.cmd, &go_fd);
+		int e = command_error(a.cmd[0]);
+
+		if (e) { /* before anything is attached */
+			log_error("cannot run %s: %s", a.cmd[0],
+				  e == ENOENT && !strchr(a.cmd[0], '/') ? "command not found in PATH"
+				  : strerror(e));
+			rc = cannot_run_status(e);
+			goto cleanup;
+		}
+		child = start_paused(a.cmd, &go_fd, &exec_fd);
 		if (child < 0) {
 			log_error("cannot start %s: %s", a.cmd[0], strerror(errno));
 			goto cleanup;
@@ -312,10 +392,26 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "flowprof: serving live metrics on %s\n", metrics_server_url(srv));
 	}
 	if (child > 0) {
+		int e;
+
 		if (write(go_fd, "g", 1) != 1)
 			log_warn("cannot release the command: %s", strerror(errno));
 		close(go_fd);
 		go_fd = -1;
+		/* EOF once it runs; an errno when it could not be started after all
+		 * (the check above passed): no snapshot of a command that never ran */
+		if (read(exec_fd, &e, sizeof(e)) == sizeof(e)) {
+			/* the file is there: its #! interpreter or ELF loader is not */
+			log_error("cannot run %s: %s%s", a.cmd[0],
+				  e == ENOENT ? "its #! interpreter or ELF loader: " : "",
+				  strerror(e));
+			waitpid(child, NULL, 0);
+			child_done = true;
+			rc = cannot_run_status(e);
+			goto cleanup;
+		}
+		close(exec_fd);
+		exec_fd = -1;
 	}
 
 	inflight = xcalloc((size_t)live.ff.n_handlers + 1, sizeof(uint64_t));
@@ -339,7 +435,7 @@ int cmd_record(int argc, char **argv)
 			if (next_sample < now)
 				next_sample = now + (uint64_t)(a.interval_s * 1e9);
 		}
-		if (targets_done(&a, child, &child_done, pidfds))
+		if (targets_done(&a, child, &child_done, &child_status, pidfds))
 			break;
 		/* wake for the next sample, and at least every 20 ms for the rest */
 		now = now_ns();
@@ -361,25 +457,38 @@ int cmd_record(int argc, char **argv)
 
 	if (output_snapshot(&snap, &a))
 		goto cleanup;
+	if (child_done)
+		outcome = command_outcome(a.cmd[0], child_status);
 	if (a.output) {
 		uint64_t calls = 0;
 
 		for (int h = 0; h < snap.n_handlers; h++)
 			calls += snap.handlers[h].calls;
 		fprintf(stderr, "flowprof: wrote %s: %d handlers, %llu calls in %.1f s "
-			"(attach %.1f ms, detach %.1f ms)\n",
+			"(attach %.1f ms, detach %.1f ms)%s%s\n",
 			a.output, snap.n_handlers, (unsigned long long)calls, snap.duration_s,
-			live.rec.attach_ms, live.rec.detach_ms);
+			live.rec.attach_ms, live.rec.detach_ms, outcome ? "; " : "",
+			outcome ? outcome : "");
+	} else if (outcome) {
+		log_note("%s", outcome);
 	}
 	rc = stop_signal == SIGINT ? EXIT_SIGINT : stop_signal == SIGTERM ? EXIT_SIGTERM : EXIT_OK;
+	/* As time(1) and perf record: the command's own exit status, 128+N
+	 * when a signal N ended it. */
+	if (!stop_signal && child_done)
+		rc = WIFEXITED(child_status) ? WEXITSTATUS(child_status)
+		     : WIFSIGNALED(child_status) ? 128 + WTERMSIG(child_status) : EXIT_ERROR;
 
 cleanup:
 	metrics_server_stop(srv);
 	metrics_window_free(&metrics.window);
 	if (go_fd >= 0)
 		close(go_fd); /* an unreleased command exits without running */
+	if (exec_fd >= 0)
+		close(exec_fd);
 	if (child > 0 && !child_done && rc == EXIT_ERROR)
 		waitpid(child, NULL, 0);
+	free(outcome);
 	if (started)
 		live_stop(&live);
 	for (int i = 0; pidfds && i < a.n_pids; i++)

@@ -8,6 +8,8 @@ enum {
 	EXIT_OK = 0,
 	EXIT_ERROR = 1,		/* bad input, missing capability, attach failure */
 	EXIT_USAGE = 2,		/* bad command line */
+	EXIT_CMD_CANNOT_RUN = 126, /* record -- CMD: found, but it cannot be run */
+	EXIT_CMD_NOT_FOUND = 127,  /* record -- CMD: not found */
 	EXIT_SIGINT = 130,	/* stopped by SIGINT: the snapshot so far was written */
 	EXIT_SIGTERM = 143,	/* stopped by SIGTERM: the snapshot so far was written */
 };

@@ -14,6 +14,10 @@
 - on a terminal, with 50+ probe points (and USDT ones attached apart), the
   "attaching N/N probe points..." line reaches N/N and is erased before the
   next message;
+- `-- CMD` that cannot be started (not found: 127, not executable: 126)
+  fails without a snapshot; one that exits non-zero or dies of a signal still
+  gets its snapshot, the closing line says how it ended and flowprof exits
+  with its status (128+N for signal N);
 - command-line errors: no flow file, a pid that does not exist.
 """
 import os
@@ -353,6 +357,86 @@ flows:
     fptest.eq({h: hs[h]["calls"] for h in hs}, {"gen.req": rounds, "gen.work": MANY * rounds},
               "calls")
     core.check_counters_zero(snap)
+
+
+PUPPET_FLOWS = """\
+bundles:
+  app:
+    exe: %s
+    handlers:
+      request: request
+      work: work
+"""
+
+
+def puppet_flows(d):
+    exe = core.target_path("puppet")
+    return exe, fptest.write(os.path.join(d, "flows.yaml"), PUPPET_FLOWS % exe)
+
+
+@test
+def command_that_cannot_start_fails():
+    """record -- CMD where CMD is not found (127) or cannot be run (126), as
+    shells exit: one error line, no snapshot. Found missing before attaching
+    (nothing else on stderr), or, for a script whose #! interpreter is
+    missing, when the exec fails once attached."""
+    core.need("puppet")
+    d = fptest.tmpdir()
+    _, flows = puppet_flows(d)
+    out = os.path.join(d, "snap.json")
+    plain = fptest.write(os.path.join(d, "plain.txt"), "not a program\n")
+    os.chmod(plain, 0o644)
+    script = fptest.write(os.path.join(d, "script"), "#!%s/no-interpreter\n" % d)
+    os.chmod(script, 0o755)
+    cases = [("/nonexistent/cmd", 127, "No such file or directory", True),
+             ("flowprof-no-such-command", 127, "command not found in PATH", True),
+             (plain, 126, "Permission denied", True),
+             (d, 126, "Permission denied", True),
+             (script, 127, "its #! interpreter or ELF loader: No such file or directory",
+              False)]
+    for cmd, status, why, early in cases:
+        r = fptest.flowprof("record", "-f", flows, "-o", out, "--", cmd, "arg", check=False,
+                            timeout=30)
+        lines = r.stderr.splitlines()
+        fptest.eq(lines[-1:], ["flowprof: error: cannot run %s: %s" % (cmd, why)],
+                  "last stderr line for %s" % cmd)
+        if early:
+            fptest.eq(len(lines), 1, "stderr lines (before attaching) for %s:\n%s"
+                      % (cmd, r.stderr))
+        fptest.eq(r.returncode, status, "exit status for %s" % cmd)
+        fptest.eq(os.path.exists(out), False, "snapshot written for %s" % cmd)
+
+
+@test
+def command_exit_status_passed_through():
+    """The command exits 3, or dies of SIGABRT, or exits 0: the snapshot is
+    written each time (its calls counted), the closing line says how the
+    command ended, and flowprof exits with the command's status (134 =
+    128 + SIGABRT). Without -o the report is printed and a line says it."""
+    core.need("puppet")
+    d = fptest.tmpdir()
+    exe, flows = puppet_flows(d)
+    for script, status, how in (("run 5\nexit-in-call\n", 3, "exited with status 3"),
+                                ("run 5\nabort\n", 134, "was killed by signal 6 (SIGABRT)"),
+                                ("run 5\nquit\n", 0, None)):
+        out = os.path.join(d, "snap-%d.json" % status)
+        r = subprocess.run([fptest.FLOWPROF, "record", "-f", flows, "-o", out, "--", exe],
+                           input=script, capture_output=True, text=True, timeout=60)
+        fptest.eq(r.returncode, status, "exit status\n" + r.stderr)
+        last = r.stderr.splitlines()[-1]
+        if not last.startswith("flowprof: wrote %s: 2 handlers, 10 calls in " % out):
+            raise AssertionError("closing line: %r" % last)
+        fptest.eq(last.endswith("; %s %s" % (exe, how)) if how else last.endswith("ms)"), True,
+                  "how the closing line ends: %r" % last)
+        fptest.eq(fptest.handler(fptest.load_json(out), "app.request")["calls"], 5,
+                  "request calls in the snapshot")
+    r = subprocess.run([fptest.FLOWPROF, "record", "-f", flows, "--", exe],
+                       input="run 5\nexit-in-call\n", capture_output=True, text=True, timeout=60)
+    fptest.eq(r.returncode, 3, "exit status without -o\n" + r.stderr)
+    fptest.eq(r.stderr.splitlines()[-1], "flowprof: %s exited with status 3" % exe,
+              "last stderr line without -o")
+    if not re.search(r"^app\.request +5 ", r.stdout, re.M):
+        raise AssertionError("no report with app.request's 5 calls:\n" + r.stdout)
 
 
 @test
