@@ -38,7 +38,8 @@ enum {
 };
 
 static const struct argp_option export_options[] = {
-	{ "jmt", OPT_JMT, "FILE", 0, "Write a Java Modelling Tools JMVA document (.jmva)", 0 },
+	{ "jmt", OPT_JMT, "FILE", 0,
+	  "Write a Java Modelling Tools JMVA document (.jmva; mode 0600, atomic)", 0 },
 	{ "users", OPT_USERS, "N", 0, "Closed classes with N users in all, spread over the flows "
 	  "by their measured mix (default: open classes at the measured rates)", 0 },
 	{ "think", OPT_THINK, "SECONDS", 0, "With --users: the users' think time (a delay "
@@ -183,7 +184,8 @@ int cmd_export(int argc, char **argv)
 	jo.think_s = a.think_s;
 	jo.description = desc;
 	doc = jmva_document(&m, &jo);
-	if (write_file_atomic(a.jmt, doc, strlen(doc), 0644)) {
+	/* 0600 as every output: it names the host, the flows and the stations */
+	if (write_file_atomic(a.jmt, doc, strlen(doc), 0600)) {
 		log_error("cannot write %s: %s (any previous file is intact)", a.jmt,
 			  strerror(errno));
 		goto cleanup;

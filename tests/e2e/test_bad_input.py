@@ -507,7 +507,7 @@ def hostile_names_escaped_in_errors():
 @test
 def snapshot_mode_0600():
     """Snapshots name internal symbols: mode 0600 whatever the umask, also when
-    replacing a world-readable file."""
+    replacing a world-readable file; so do merge's and export --jmt's files."""
     d = fptest.tmpdir()
     exe = target("puppet")
     out = os.path.join(d, "snap.json")
@@ -524,6 +524,15 @@ def snapshot_mode_0600():
                        text=True, timeout=60, preexec_fn=lambda: os.umask(0))
     eq(r.returncode, 0, "merge exit status\n" + r.stderr)
     eq(os.stat(merged).st_mode & 0o777, 0o600, "merged snapshot mode")
+    jmva = fptest.write(os.path.join(d, "model.jmva"), "old\n")
+    os.chmod(jmva, 0o666)
+    r = subprocess.run([fptest.FLOWPROF, "export", out, "--jmt", jmva], capture_output=True,
+                       text=True, timeout=60, preexec_fn=lambda: os.umask(0))
+    eq(r.returncode, 0, "export --jmt exit status\n" + r.stderr)
+    eq(os.stat(jmva).st_mode & 0o777, 0o600, "JMVA document mode")
+    with open(jmva) as f:
+        if "<model" not in f.read():
+            raise AssertionError("export --jmt wrote no JMVA document")
 
 
 @test
