@@ -511,7 +511,7 @@ static int try_mode(struct recorder *r, const struct flowfile *ff, const struct 
 int recorder_start(struct recorder *r, const struct flowfile *ff, const struct resolution *res,
 		   const struct attach_opts *o, char *err, size_t errlen)
 {
-	enum attach_mode first = o->mode, last = o->mode;
+	enum attach_mode first = o->mode, last = o->mode, next;
 	int e = -EINVAL;
 
 	memset(r, 0, sizeof(*r));
@@ -538,7 +538,11 @@ int recorder_start(struct recorder *r, const struct flowfile *ff, const struct r
 		}
 		if (error_is_final(-e) || m == last)
 			break;
-		log_info("%s; falling back to %s", err, mode_names[m + 1]);
+		/* said without -v: the kernel refused a mode it offers, and the next
+		 * one costs more (single links take ~0.1 s each to detach) */
+		next = m + 1 == ATTACH_MULTI && !r->feat.uprobe_multi && o->mode == ATTACH_AUTO
+			? ATTACH_SINGLE : m + 1;
+		log_warn("%s; falling back to %s", err, mode_names[next]);
 	}
 	return -1;
 }

@@ -11,7 +11,10 @@ glob handler (sc.mixed, "mix_*") over three more, one of each class:
 - `record` warns at start-up, without -v, naming each handler probed at a
   single-step site with its symbol and binary, and what a call there costs
   the service (the class's calibrated per_call_ns), at most 10 of them; the
-  report says the same.
+  report says the same;
+- attach-mode fallback: on a site the kernel refuses (int3), each mode that
+  fails says why and which mode comes next, without -v; the line naming the
+  mode that worked stays a -v one.
 """
 import os
 import re
@@ -146,6 +149,41 @@ def report_quotes_per_call_cost():
     pc = snap["probe_cost"]["single-step"]
     fptest.near(ns_of(m.group(1)), pc["per_call_ns"], 0.006, "per-call cost")
     fptest.near(ns_of(m.group(2)), pc["in_window_ns"], 0.006, "in-window cost")
+
+
+@test
+def attach_fallback_said_without_verbose():
+    core.need(TARGET)
+    t = core.Target(TARGET, "-n", "1")
+    rec = core.Recorder(core.flowfile("site_refused"), "-p", str(t.pid), "-d", "1",
+                        out=os.path.join(fptest.tmpdir(), "snap.json"))
+    rc, _, err = rec.finish(timeout=60)
+    t.release()
+    t.finish()
+    fptest.eq(rc, 1, "flowprof exit status (stderr:\n%s)" % err)
+    falls = [re.match(r"flowprof: warning: (\S+) link on (\S+) \(pid %d, 1 probes\): (.+); "
+                      r"falling back to (\S+)$" % t.pid, ln)
+             for ln in err.splitlines() if "falling back" in ln]
+    assert falls and all(falls), "fallback lines in:\n" + err
+    tried = [m.group(1) for m in falls] + [falls[-1].group(4)]
+    fptest.eq([m.group(4) for m in falls], tried[1:], "each line names the mode tried next")
+    fptest.eq(tried[-1], "uprobe", "the last mode tried")
+    assert tried[0] in ("uprobe.session", "uprobe_multi"), tried
+    fptest.eq({m.group(2) for m in falls}, {core.target_path(TARGET)}, "the binary")
+    assert err.rstrip().splitlines()[-1].startswith("flowprof: error: attach uprobe to "), err
+    assert "attach mode:" not in err, err
+
+
+@test
+def attach_mode_line_only_with_verbose():
+    _, _, err = recording()
+    assert "attach mode:" not in err and "falling back" not in err, err
+    rc, _, err = core.run_record(core.flowfile("site_classes"), "-v", "-o",
+                                 os.path.join(fptest.tmpdir(), "snap.json"), "--",
+                                 core.target_path(TARGET), "-n", "1")
+    fptest.eq(rc, 0, "flowprof -v exit status (stderr:\n%s)" % err)
+    assert re.search(r"^flowprof: attach mode: \S+ \(\d+ probe points in [\d.]+ ms\)$", err,
+                     re.M), err
 
 
 if __name__ == "__main__":
