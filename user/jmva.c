@@ -132,7 +132,7 @@ static void put_station(struct out *o, const struct model *m, const struct model
 	put(o, "        <servicetimes>\n");
 	for (int f = 0; f < m->n_flows; f++) {
 		char *cls = xml_text(m->flows[f].name);
-		double d = st->demand_ns[f] / 1e9, v = st->visits[f];
+		double d = st->demand_exclusive_ns[f] / 1e9, v = st->visits[f];
 
 		if (!(v > 0))
 			v = d > 0 ? 1 : 0;
@@ -144,7 +144,7 @@ static void put_station(struct out *o, const struct model *m, const struct model
 	put(o, "        </servicetimes>\n        <visits>\n");
 	for (int f = 0; f < m->n_flows; f++) {
 		char *cls = xml_text(m->flows[f].name);
-		double d = st->demand_ns[f], v = st->visits[f];
+		double d = st->demand_exclusive_ns[f], v = st->visits[f];
 
 		if (!(v > 0))
 			v = d > 0 ? 1 : 0;

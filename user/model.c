@@ -504,6 +504,7 @@ static struct model_station *new_station(struct build *b, const char *name,
 	st->handler = -1;
 	st->demand_ns = xcalloc((size_t)b->F + 1, sizeof(double));
 	st->demand_measured_ns = xcalloc((size_t)b->F + 1, sizeof(double));
+	st->demand_exclusive_ns = xcalloc((size_t)b->F + 1, sizeof(double));
 	st->oncpu_ns = xcalloc((size_t)b->F + 1, sizeof(double));
 	st->visits = xcalloc((size_t)b->F + 1, sizeof(double));
 	st->busy_sampled = NAN;
@@ -1605,6 +1606,53 @@ static void sizing(struct build *b, const struct eval *ev)
 	}
 }
 
+/* Each handler's time split over the stations without overlap (model.h:
+ * demand_exclusive_ns): on-CPU self time to the CPU; the rest of its own
+ * work (without the waits for the CPU and serial handlers, the calls it
+ * makes into other bundles, and the responses of its remote calls at the
+ * measured load) to its bundle's pool. A serial handler's whole own work
+ * goes to its station, on-CPU time included: that is what it serializes. */
+static void exclusive_demands(struct build *b)
+{
+	struct model *m = b->m;
+
+	for (int h = 0; h < b->H; h++) {
+		const struct model_handler *mh = &m->handlers[h];
+		/* a serial handler keeps its on-CPU time: what it serializes */
+		bool lock = b->lock_station[h] >= 0;
+		double own = mh->held0_ns, cpu = b->cpu_known && !lock ? mh->oncpu_self_ns : 0;
+		int home = lock ? b->lock_station[h] : b->bundle_of[h];
+
+		if (!mh->calls)
+			continue;
+		for (int e = b->out_start[h]; e < b->out_start[h + 1]; e++) {
+			int to = b->edges[e].to;
+
+			if (b->bundle_of[to] != b->bundle_of[h])
+				own -= b->edges[e].calls / (double)mh->calls * m->handlers[to].mean_ns;
+		}
+		for (int r = 0; r < b->n_remote; r++) {
+			const struct remote_call *rc = &b->remote[r];
+
+			if (rc->from == h)
+				own -= rc->per_call * (m->handlers[rc->to].mean_ns +
+						       (b->wait_meas ? b->wait_meas[b->bundle_of[rc->to]] : 0));
+		}
+		if (!isfinite(cpu))
+			cpu = 0;
+		own = fmax(0, own - cpu);
+		for (int f = 0; f < b->F; f++) {
+			double v = V(b, f, h);
+
+			if (!(v > 0))
+				continue;
+			m->stations[home].demand_exclusive_ns[f] += v * own;
+			if (cpu > 0 && b->cpu_station >= 0)
+				m->stations[b->cpu_station].demand_exclusive_ns[f] += v * cpu;
+		}
+	}
+}
+
 /* The fullest station at these rates, counting the predicted waits below
  * each pool (U+WAITS) as "exceeds capacity" does; *worst names it. */
 static double max_load(struct build *b, const double *rates, double bg_scale, struct eval *ev,
@@ -2027,6 +2075,7 @@ int model_build(const struct snapshot *s, const struct model_opts *o, struct mod
 		memcpy(b.wait_meas, at_measured.wait, (size_t)m->n_stations * sizeof(double));
 		memcpy(b.held_meas, at_measured.held, (size_t)b.H * sizeof(double));
 	}
+	exclusive_demands(&b);
 	evaluate(&b, rates, m->scale, true, &at_target);
 	for (int k = 0; k < m->n_stations; k++) {
 		struct model_station *st = &m->stations[k];
@@ -2044,6 +2093,7 @@ int model_build(const struct snapshot *s, const struct model_opts *o, struct mod
 		mf->predicted_mean_ns = at_target.mean[f];
 		mf->predicted_p95_ns = at_target.p95[f];
 		mf->predicted_p99_ns = at_target.p99[f];
+		mf->predicted_service_ns = at_target.service_f[f];
 		mf->exceeds_capacity = at_target.exceeds[f];
 		mf->saturated_station = at_target.saturated[f];
 	}
@@ -2090,6 +2140,7 @@ void model_free(struct model *m)
 		free(st->name);
 		free(st->demand_ns);
 		free(st->demand_measured_ns);
+		free(st->demand_exclusive_ns);
 		free(st->oncpu_ns);
 		free(st->visits);
 		free(st->top);

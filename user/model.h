@@ -121,6 +121,12 @@ struct model_station {
 	/* per flow (model.n_flows), ns per invocation of the flow: */
 	double *demand_ns;	/* own work, the station's intrinsic demand */
 	double *demand_measured_ns; /* as measured (includes waits below it) */
+	double *demand_exclusive_ns; /* the part no other station counts: a pool's
+				      off-CPU own work without its calls into other
+				      bundles, the CPU's on-CPU time, a serial
+				      handler's off-CPU time. What a product-form
+				      network (the JMVA export) takes: the demands of
+				      a flow add up to its time at zero load */
 	double *oncpu_ns;	/* the on-CPU part of the demand */
 	double *visits;		/* separate visits (queueing points) per invocation */
 	double background;	/* utilization by calls outside every flow, at the target */
@@ -157,6 +163,9 @@ struct model_flow {
 	double measured_mean_ns, measured_mean_raw_ns; /* entry, corrected and raw */
 	double predicted_mean_ns, predicted_p95_ns, predicted_p99_ns; /* at the target */
 	double predicted_mean_measured_ns; /* at the measured rates (self-check) */
+	double predicted_service_ns; /* at the target: the part inside the entry handler,
+					without the wait for a worker (what a probe on the
+					entry measures) */
 	double predicted_service_measured_ns; /* the part inside the entry handler, without
 						 the wait for a worker (self-check) */
 	bool exceeds_capacity;	/* at the target */

@@ -536,6 +536,7 @@ static json_object *stations_json(const struct model *m)
 		jo_add(o, "background_utilization", jo_num(st->background, 4));
 		jo_add(o, "demand_ns", per_flow(m, st->demand_ns));
 		jo_add(o, "demand_measured_ns", per_flow(m, st->demand_measured_ns));
+		jo_add(o, "demand_exclusive_ns", per_flow(m, st->demand_exclusive_ns));
 		jo_add(o, "oncpu_ns", per_flow(m, st->oncpu_ns));
 		jo_add(o, "service_ns", st->kind == STATION_CPU ? NULL : jo_num(st->service_ns, 1));
 		jo_add(o, "scv", jo_num(st->scv, 4));

@@ -172,13 +172,19 @@ static double *mix_shares(const struct model *m)
 	return share;
 }
 
-static double station_demand(const struct model *m, int k, const double *share)
+/* A per-flow demand of the model (model.h) for one request of the mix. */
+static double mix_demand(const struct model *m, const double *per_flow, const double *share)
 {
 	double d = 0;
 
 	for (int f = 0; f < m->n_flows; f++)
-		d += share[f] * m->stations[k].demand_ns[f];
+		d += share[f] * per_flow[f];
 	return d;
+}
+
+static double station_demand(const struct model *m, int k, const double *share)
+{
+	return mix_demand(m, m->stations[k].demand_ns, share);
 }
 
 /* Utilizations at throughput x: the busiest station names the bottleneck. */
@@ -262,17 +268,19 @@ static int predict_open(const struct snapshot *s, double fit_rate, double rate,
 	memset(p, 0, sizeof(*p));
 	if (!(fit_rate > 0) || model_build(s, &o, &m, err, sizeof(err)))
 		return -1;
+	/* R as the measurement sees it: the time inside the entry handler (the
+	 * wait for a worker comes before it, where no probe is) */
 	share = mix_shares(&m);
 	for (int f = 0; f < m.n_flows; f++) {
 		x += m.flows[f].rate_per_s;
-		r += share[f] * m.flows[f].predicted_mean_ns;
+		r += share[f] * m.flows[f].predicted_service_ns;
 	}
 	p->throughput_per_s = m.max_throughput_per_s < x ? m.max_throughput_per_s : x;
 	p->response_ns = r; /* INFINITY past capacity: the table says "-" */
 	name_bottleneck(&m, share, p->throughput_per_s, p);
 	p->flow_response_ns = xcalloc((size_t)m.n_flows + 1, sizeof(double));
 	for (int f = 0; f < m.n_flows; f++)
-		p->flow_response_ns[f] = m.flows[f].predicted_mean_ns;
+		p->flow_response_ns[f] = m.flows[f].predicted_service_ns;
 	free(share);
 	model_free(&m);
 	return 0;
@@ -389,7 +397,13 @@ static void fill_fit(struct sweep *sw, const struct model *m, const double *shar
 	int b = c->max_station >= 0 ? c->max_station : m->bottleneck;
 
 	f->demand_ns = c->demand_ns;
-	f->max_throughput_per_s = c->max_demand_ns > 0 ? 1e9 / c->max_demand_ns : INFINITY;
+	/* closed: the asymptotic bound the MVA curve tends to; open: the open
+	 * model's ceiling, the rate at which a station fills (waits below it
+	 * counted), which is what predict_open() caps the throughput at */
+	if (sw->variable == SWEEP_RATE)
+		f->max_throughput_per_s = m->max_throughput_per_s;
+	else
+		f->max_throughput_per_s = c->max_demand_ns > 0 ? 1e9 / c->max_demand_ns : INFINITY;
 	f->knee_users = sw->variable == SWEEP_USERS ? c->knee : NAN;
 	f->bottleneck = b >= 0 ? xstrdup(m->stations[b].name) : NULL;
 	f->n_stations = m->n_stations;
@@ -398,6 +412,8 @@ static void fill_fit(struct sweep *sw, const struct model *m, const double *shar
 		f->stations[k].name = xstrdup(m->stations[k].name);
 		f->stations[k].servers = m->stations[k].servers;
 		f->stations[k].demand_ns = station_demand(m, k, share);
+		f->stations[k].demand_exclusive_ns =
+			mix_demand(m, m->stations[k].demand_exclusive_ns, share);
 	}
 	f->n_flows = m->n_flows;
 	f->flow_names = xcalloc((size_t)m->n_flows + 1, sizeof(char *));
@@ -599,6 +615,7 @@ static json_object *fit_json(const struct sweep *sw)
 		jo_add(s, "name", jo_str(f->stations[k].name));
 		jo_add(s, "servers", jo_int(f->stations[k].servers));
 		jo_add(s, "demand_ns", num_or_null(f->stations[k].demand_ns));
+		jo_add(s, "demand_exclusive_ns", num_or_null(f->stations[k].demand_exclusive_ns));
 		json_object_array_add(st, s);
 	}
 	jo_add(o, "stations", st);
@@ -905,7 +922,9 @@ static int load_fit(struct sloader *ld, json_object *o, struct sweep *sw)
 
 		if (get_string(ld, s, "fit.stations", "name", &f->stations[k].name) ||
 		    get_num(ld, s, "fit.stations", "servers", false, &v) ||
-		    get_num(ld, s, "fit.stations", "demand_ns", true, &f->stations[k].demand_ns))
+		    get_num(ld, s, "fit.stations", "demand_ns", true, &f->stations[k].demand_ns) ||
+		    get_num(ld, s, "fit.stations", "demand_exclusive_ns", true,
+			    &f->stations[k].demand_exclusive_ns))
 			return -1;
 		f->stations[k].servers = (int)v;
 	}

@@ -75,6 +75,8 @@ struct sweep_station {
 	char *name;
 	int servers;
 	double demand_ns;	/* per request of the measured mix */
+	double demand_exclusive_ns; /* the part no other station counts (model.h), as
+				       the JMVA export takes it; NAN when not known */
 };
 
 struct sweep_fit {

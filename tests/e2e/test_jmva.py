@@ -123,7 +123,7 @@ def open_export_round_trips_the_model():
         ms = by_name[s["name"]]
         eq(s["kind"], "listation", "station kind")
         for i, (name, _, _) in enumerate(classes):
-            want = ms["demand_ns"].get(name, 0) or 0
+            want = ms["demand_exclusive_ns"].get(name, 0) or 0
             got = s["times"][i] * s["visits"][i] * 1e9
             # report --json prints demands to 0.1 ns; the file keeps every bit
             # (test_sweep compares exactly, against the sweep's exact figures)

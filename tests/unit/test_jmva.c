@@ -49,6 +49,7 @@ static void make_model(struct fixture *fx, const char *flow0)
 	fx->visits[1][1] = 0;
 	for (int k = 0; k < 2; k++) {
 		fx->st[k].demand_ns = fx->demand[k];
+		fx->st[k].demand_exclusive_ns = fx->demand[k];
 		fx->st[k].visits = fx->visits[k];
 	}
 	fx->m.stations = fx->st;
