@@ -461,21 +461,24 @@ struct candidate {
 	size_t dist;
 };
 
-int elf_closest_names(const struct elf_file *ef, const char *name, const char **out, int max)
+/* The distance of symbol s to what was asked for, and the name to show. */
+typedef size_t (*sym_distance_fn)(const char *key, const struct elf_sym *s, const char **shown);
+
+/* Up to max names of ef by dist(key, ...), within limit, closest first,
+ * ties by name, each shown name once. */
+static int closest_by(const struct elf_file *ef, const char *key, size_t limit,
+		      sym_distance_fn dist, const char **out, int max)
 {
-	size_t limit = strlen(name) / 3, i;
 	struct candidate *best;
 	int n = 0, j;
+	size_t i;
 
 	if (max <= 0)
 		return 0;
-	if (limit < 2)
-		limit = 2;
 	best = xcalloc((size_t)max, sizeof(*best));
 	for (i = 0; i < ef->n_syms; i++) {
-		const struct elf_sym *s = &ef->syms[i];
-		const char *shown = s->base ? s->base : s->demangled ? s->demangled : s->name;
-		size_t d = edit_distance(name, shown);
+		const char *shown;
+		size_t d = dist(key, &ef->syms[i], &shown);
 		bool dup = false;
 
 		if (d > limit)
@@ -503,6 +506,116 @@ int elf_closest_names(const struct elf_file *ef, const char *name, const char **
 		out[j] = best[j].name;
 	free(best);
 	return n;
+}
+
+static size_t name_distance(const char *name, const struct elf_sym *s, const char **shown)
+{
+	*shown = s->base ? s->base : s->demangled ? s->demangled : s->name;
+	return edit_distance(name, *shown);
+}
+
+int elf_closest_names(const struct elf_file *ef, const char *name, const char **out, int max)
+{
+	size_t limit = strlen(name) / 3;
+
+	return closest_by(ef, name, limit < 2 ? 2 : limit, name_distance, out, max);
+}
+
+/* Where the fnmatch(3) token at p ends: "\\x", "[...]" or one character. */
+static const char *glob_token_end(const char *p)
+{
+	const char *q;
+
+	if (*p == '\\' && p[1])
+		return p + 2;
+	if (*p != '[')
+		return p + 1;
+	q = p + 1;
+	if (*q == '!' || *q == '^')
+		q++;
+	if (*q == ']')
+		q++;
+	while (*q && *q != ']')
+		q++;
+	return *q ? q + 1 : p + 1; /* an unclosed '[' is a literal */
+}
+
+/* Edits (insert, delete, substitute a character) that make s match the
+ * fnmatch(3) pattern: '*' takes any run for free, '?' any character, a
+ * bracket expression any character of its set; 0 when s matches. */
+static size_t glob_edit_distance(const char *pattern, const char *s)
+{
+	size_t ls = strlen(s), j, *row, d;
+	const char *p, *end;
+
+	row = xcalloc(ls + 1, sizeof(*row));
+	for (j = 0; j <= ls; j++)
+		row[j] = j;
+	for (p = pattern; *p; p = end) {
+		size_t diag = row[0];
+
+		end = glob_token_end(p);
+		if (*p == '*') { /* the run it takes, empty or longer: no edit */
+			for (j = 1; j <= ls; j++)
+				if (row[j - 1] < row[j])
+					row[j] = row[j - 1];
+			continue;
+		}
+		row[0]++;
+		for (j = 1; j <= ls; j++) {
+			size_t up = row[j], best;
+			bool same;
+
+			if (*p == '?') {
+				same = true;
+			} else if (*p == '[' && end - p > 1) {
+				char set[256], c[2] = { s[j - 1], 0 };
+
+				snprintf(set, sizeof(set), "%.*s", (int)(end - p), p);
+				same = fnmatch(set, c, 0) == 0;
+			} else {
+				same = p[*p == '\\' && p[1]] == s[j - 1];
+			}
+			best = diag + !same;
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	d = row[ls];
+	free(row);
+	return d;
+}
+
+static size_t glob_distance(const char *pattern, const struct elf_sym *s, const char **shown)
+{
+	const char *names[3] = { s->name, s->demangled, s->base };
+	size_t best = SIZE_MAX;
+
+	*shown = s->name;
+	for (int i = 0; i < 3; i++) {
+		size_t d = names[i] ? glob_edit_distance(pattern, names[i]) : SIZE_MAX;
+
+		if (d < best || (d == best && names[i] && i)) { /* a readable name on a tie */
+			best = d;
+			*shown = names[i];
+		}
+	}
+	return best;
+}
+
+int elf_closest_to_glob(const struct elf_file *ef, const char *pattern, const char **out, int max)
+{
+	size_t literal = 0;
+
+	for (const char *p = pattern; *p; p = glob_token_end(p))
+		literal += *p != '*';
+	if (literal < 3)
+		return 0; /* "a*": too little to go by */
+	return closest_by(ef, pattern, literal / 3, glob_distance, out, max);
 }
 
 enum site_class elf_site_class(const struct elf_file *ef, uint64_t offset)

@@ -103,6 +103,16 @@ size_t elf_glob_symbols(const struct elf_file *ef, const char *pattern, const st
  */
 int elf_closest_names(const struct elf_file *ef, const char *name, const char **out, int max);
 
+/*
+ * The same for a glob that matched nothing: the names closest to matching
+ * the fnmatch(3) pattern, counting the edits to them ('*' takes any run for
+ * free, '?' and a bracket expression one character), within a third of the
+ * pattern's characters other than '*' (none for fewer than 3). Each symbol
+ * is measured by its mangled, demangled and base names, and shown by the
+ * closest of them.
+ */
+int elf_closest_to_glob(const struct elf_file *ef, const char *pattern, const char **out, int max);
+
 /* "x86-64", "AArch64"... for an e_machine value. */
 const char *elf_machine_name(unsigned int machine);
 

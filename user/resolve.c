@@ -571,8 +571,8 @@ static int report_missing(struct ctx *c, const struct ff_handler *h, const struc
 		free(hint);
 		hint = tmp;
 	}
-	if (!glob)
-		n = elf_closest_names(ef, h->symbol, closest, MAX_CLOSEST);
+	n = glob ? elf_closest_to_glob(ef, h->symbol, closest, MAX_CLOSEST)
+		 : elf_closest_names(ef, h->symbol, closest, MAX_CLOSEST);
 	for (i = 0; i < n; i++) {
 		tmp = xasprintf("%s%s%s", hint, i ? ", " : "; closest: ", closest[i]);
 		free(hint);

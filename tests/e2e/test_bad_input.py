@@ -214,6 +214,25 @@ def absent_symbol():
 
 
 @test
+def glob_matching_nothing():
+    """A glob that matches no symbol offers the names closest to matching it,
+    as an absent exact name does; record and check say the same."""
+    d = fptest.tmpdir()
+    exe = target("puppet")
+    flows = flows_for(d, exe, {"request": "request", "work": '"wrk*"', "exec": '"reqest_e*"'})
+    want = ("%s:6:7: app.work: no symbol matches 'wrk*' in %s; closest: work"
+            % (flows, exe))
+    r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False)
+    only_error(r, "flowprof: error: " + want)
+    r = fptest.flowprof("check", "-f", flows, check=False)
+    eq(r.returncode, 1, "check exit status\n" + r.stderr)
+    problems = r.stdout.split("problems:\n", 1)[-1].splitlines()
+    eq(problems, ["  " + want,
+                  "  %s:7:7: app.exec: no symbol matches 'reqest_e*' in %s; closest: "
+                  "request_exec, request_exit" % (flows, exe)], "check's problems")
+
+
+@test
 def absent_library():
     d = fptest.tmpdir()
     exe = target("puppet")

@@ -325,6 +325,42 @@ static void test_closest_names(void **state)
 	elf_file_close(ef);
 }
 
+static void test_closest_to_glob(void **state)
+{
+	struct elf_file *ef = elf_file_open(path_of("shop"), NULL, 0);
+	const char *names[3];
+	int n;
+
+	(void)state;
+	/* One edit from matching: both price_ functions, by name. */
+	n = elf_closest_to_glob(ef, "prise_*", names, 3);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "price_base");
+	assert_string_equal(names[1], "price_discount");
+	/* '*' in front and inside, '?' and a bracket expression cost nothing. */
+	n = elf_closest_to_glob(ef, "*_checkot", names, 3);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "shop_checkout");
+	assert_string_equal(names[1], "shop_check");
+	n = elf_closest_to_glob(ef, "sh?p_br[aeiou]wze", names, 3);
+	assert_int_equal(n, 1);
+	assert_string_equal(names[0], "shop_browse");
+	n = elf_closest_to_glob(ef, "price_d*x", names, 1);
+	assert_int_equal(n, 1);
+	assert_string_equal(names[0], "price_discount");
+	/* Far from everything, or too little literal text to go by. */
+	assert_int_equal(elf_closest_to_glob(ef, "zzzzzz*", names, 3), 0);
+	assert_int_equal(elf_closest_to_glob(ef, "q*", names, 3), 0);
+	elf_file_close(ef);
+
+	/* C++: measured by the demangled name too, shown by it. */
+	ef = elf_file_open(path_of("cart"), NULL, 0);
+	n = elf_closest_to_glob(ef, "Shop::Kart::add*", names, 1);
+	assert_int_equal(n, 1);
+	assert_string_equal(names[0], "Shop::Cart::add");
+	elf_file_close(ef);
+}
+
 static void test_read_at(void **state)
 {
 	struct elf_file *ef = elf_file_open(path_of("shop"), NULL, 0);
@@ -396,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_glob),
 		cmocka_unit_test(test_cxx_demangled),
 		cmocka_unit_test(test_closest_names),
+		cmocka_unit_test(test_closest_to_glob),
 		cmocka_unit_test(test_read_at),
 		cmocka_unit_test(test_not_elf),
 		cmocka_unit_test(test_architecture_mismatch),

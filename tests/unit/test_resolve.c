@@ -800,7 +800,8 @@ static void test_allow_missing_collects_everything(void **state)
 			    p("flows.yaml:4:7: shop.checkout: symbol 'shop_checkot' not found in "
 			      "%s/shop; closest: shop_checkout, shop_check", dir));
 	assert_string_equal(res.problems[2],
-			    p("flows.yaml:6:7: shop.price: no symbol matches 'prize_*' in %s/shop", dir));
+			    p("flows.yaml:6:7: shop.price: no symbol matches 'prize_*' in %s/shop; "
+			      "closest: price_base, price_discount", dir));
 	assert_string_equal(res.problems[3],
 			    p("flows.yaml:7:7: shop.py: %s/shop has no CPython USDT probes "
 			      "(python:function__entry): this Python was built without --with-dtrace "
