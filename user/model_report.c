@@ -63,6 +63,11 @@ static const char *kind_name(enum model_station_kind k)
 
 static char *servers_str(const struct model_station *st, bool ascii)
 {
+	/* observed threads need not split evenly over the processes: 5 over 2
+	 * is not 2 x 3 */
+	if (st->kind == STATION_POOL && st->servers != st->instances * st->workers)
+		return xasprintf("%d over %d instances (%s)", st->servers, st->instances,
+				 st->servers_source);
 	if (st->kind == STATION_POOL)
 		return xasprintf("%d = %d %s %d (%s)", st->servers, st->instances, ascii ? "x" : "×",
 				 st->workers, st->servers_source);

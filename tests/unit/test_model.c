@@ -247,6 +247,29 @@ static char *print_to_string(const struct model *m)
 	return buf;
 }
 
+/* Observed servers that do not split evenly: 5 threads over 2 processes
+ * is said as such, not as 2 x 3. */
+static void test_uneven_observed_servers(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	char *text;
+
+	(void)state;
+	snap_init(&s, 10, 8);
+	add_bundle(&s, "web", 2, 5);
+	add_handler(&s, "web.handle", 1000, 1e6, 1e6, 0.1e6, 1);
+	add_flow(&s, "req", "web.handle", 1000);
+	build(&s, &m);
+	assert_int_equal(station(&m, "web")->servers, 5);
+	text = print_to_string(&m);
+	assert_non_null(strstr(text, "5 over 2 instances (observed)"));
+	assert_null(strstr(text, "5 = 2 x 3"));
+	free(text);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
 static void test_target_beyond_capacity(void **state)
 {
 	struct snapshot s;
@@ -882,6 +905,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_async_least_squares, reset_opts),
 		cmocka_unit_test_teardown(test_async_single_caller, reset_opts),
 		cmocka_unit_test_teardown(test_remote_call_holds_the_worker, reset_opts),
+		cmocka_unit_test_teardown(test_uneven_observed_servers, reset_opts),
 		cmocka_unit_test_teardown(test_probe_cost_correction, reset_opts),
 		cmocka_unit_test_teardown(test_closed_workload, reset_opts),
 		cmocka_unit_test_teardown(test_option_parsing, reset_opts),

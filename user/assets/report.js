@@ -349,8 +349,9 @@
       if (r.bottleneck && r.bottleneck.station === s.name) tr.className = 'bottleneck';
       cell(tr, s.name, 'name', s.name, 'name');
       cell(tr, s.kind, 'kind', s.kind, 'kind');
-      cell(tr, s.kind === 'pool' ? s.servers + ' = ' + s.instances + ' \u00d7 ' + s.workers
-        : String(s.servers), 'servers', s.servers);
+      cell(tr, s.kind !== 'pool' ? String(s.servers)
+        : s.servers !== s.instances * s.workers ? s.servers + ' over ' + s.instances + ' instances'
+        : s.servers + ' = ' + s.instances + ' \u00d7 ' + s.workers, 'servers', s.servers);
       var td = cell(tr, util(s.utilization), 'utilization', s.utilization,
         s.utilization >= 1 ? 'over' : '');
       var bar = el('span', null, 'bar');
