@@ -289,9 +289,12 @@ static void flow_counters(struct out *o, const struct snapshot *s)
 	family(o, "flowprof_flow_invocations", "counter", NULL,
 	       "Invocations of the flow: calls of its entry handler.");
 	for (int i = 0; i < s->n_flows; i++) {
+		const struct snap_handler *entry = snapshot_handler(s, s->flows[i].entry);
+
 		l[0] = (struct label){ "flow", s->flows[i].name };
-		l[1] = (struct label){ "handler", s->flows[i].entry };
-		sample_u64(o, "flowprof_flow_invocations", "_total", l, 2, s->flows[i].invocations);
+		l[1] = (struct label){ "bundle", entry && entry->bundle ? entry->bundle : "" };
+		l[2] = (struct label){ "handler", s->flows[i].entry };
+		sample_u64(o, "flowprof_flow_invocations", "_total", l, 3, s->flows[i].invocations);
 	}
 	family(o, "flowprof_flow_handler_calls", "counter", NULL,
 	       "Calls of the handler nested under the flow's entry on the same thread "
@@ -337,9 +340,20 @@ static void bundle_gauges(struct out *o, const struct snapshot *s)
 	}
 }
 
+/* station="...", and bundle="..." for a bundle's pool or serial handler
+ * (not for the host's CPUs): the number of labels. */
+static int station_labels(const struct metrics_station *st, struct label *l)
+{
+	l[0] = (struct label){ "station", st->name };
+	if (!st->bundle)
+		return 1;
+	l[1] = (struct label){ "bundle", st->bundle };
+	return 2;
+}
+
 static void station_gauges(struct out *o, const struct metrics_extra *x)
 {
-	struct label l[1];
+	struct label l[2];
 
 	if (!x || !x->n_stations)
 		return;
@@ -347,23 +361,21 @@ static void station_gauges(struct out *o, const struct metrics_extra *x)
 	       "Utilization of the station (bundle, serial handler, or the host's CPUs) from the "
 	       "queueing model, over the time since the previous scrape.");
 	for (int i = 0; i < x->n_stations; i++) {
-		l[0] = (struct label){ "station", x->stations[i].name };
-		sample_double(o, "flowprof_station_utilization_ratio", l, 1,
-			      x->stations[i].utilization);
+		sample_double(o, "flowprof_station_utilization_ratio", l,
+			      station_labels(&x->stations[i], l), x->stations[i].utilization);
 	}
 	family(o, "flowprof_station_servers", "gauge", NULL,
 	       "Servers of the station in the model (instances x workers, or CPUs).");
 	for (int i = 0; i < x->n_stations; i++) {
-		l[0] = (struct label){ "station", x->stations[i].name };
-		sample_double(o, "flowprof_station_servers", l, 1, x->stations[i].servers);
+		sample_double(o, "flowprof_station_servers", l, station_labels(&x->stations[i], l),
+			      x->stations[i].servers);
 	}
 	if (!x->bottleneck)
 		return;
 	family(o, "flowprof_station_bottleneck", "gauge", NULL,
 	       "1 for the station the model names as the bottleneck, 0 for the others.");
 	for (int i = 0; i < x->n_stations; i++) {
-		l[0] = (struct label){ "station", x->stations[i].name };
-		sample_u64(o, "flowprof_station_bottleneck", "", l, 1,
+		sample_u64(o, "flowprof_station_bottleneck", "", l, station_labels(&x->stations[i], l),
 			   !strcmp(x->stations[i].name, x->bottleneck));
 	}
 }
@@ -410,8 +422,10 @@ static void recording_info(struct out *o, const struct snapshot *s)
 
 void metrics_extra_free(struct metrics_extra *x)
 {
-	for (int i = 0; i < x->n_stations; i++)
+	for (int i = 0; i < x->n_stations; i++) {
 		free(x->stations[i].name);
+		free(x->stations[i].bundle);
+	}
 	free(x->stations);
 	free(x->bottleneck);
 	memset(x, 0, sizeof(*x));
@@ -434,6 +448,10 @@ void metrics_window_model(struct metrics_window *w, const struct snapshot *s,
 	x->n_stations = m.n_stations;
 	for (int k = 0; k < m.n_stations; k++) {
 		x->stations[k].name = xstrdup(m.stations[k].name);
+		x->stations[k].bundle = m.stations[k].kind == STATION_CPU ? NULL
+					: m.stations[k].kind == STATION_LOCK
+						? xstrdup(m.handlers[m.stations[k].handler].bundle)
+						: xstrdup(m.stations[k].name);
 		x->stations[k].servers = m.stations[k].servers;
 		x->stations[k].utilization = m.stations[k].utilization;
 	}
@@ -442,6 +460,11 @@ void metrics_window_model(struct metrics_window *w, const struct snapshot *s,
 	model_free(&m);
 out:
 	snapshot_free(&d);
+	/* A window closes only once it is METRICS_MIN_WINDOW_S long: a second
+	 * scraper (a curl, an HA pair) in between sees the window so far and
+	 * leaves it open, instead of cutting the other's short. */
+	if (w->have_last && s->duration_s - w->last.duration_s < METRICS_MIN_WINDOW_S)
+		return;
 	metrics_window_free(w);
 	snapshot_merge(&w->last, s, err, sizeof(err)); /* into a zeroed snapshot: a copy */
 	w->have_last = true;

@@ -47,6 +47,7 @@ uint64_t metrics_calls_below(const struct snap_handler *h, uint64_t bound_ns);
 /* Station figures from the model, shown as gauges when given. */
 struct metrics_station {
 	char *name;		/* the bundle, a serial handler, or "cpu" */
+	char *bundle;		/* its bundle; NULL for the CPUs */
 	double servers;
 	double utilization;	/* 0..1 */
 };
@@ -60,12 +61,15 @@ struct metrics_extra {
 void metrics_extra_free(struct metrics_extra *x);
 
 /*
- * The model's stations over the time since the previous call (since the
- * start for the first): the utilization gauges follow the load as it is
- * now, not its average since the start. s is the recording so far (as
- * live_collect() gives it); x must be zeroed. One window per endpoint: with
- * one Prometheus server scraping, the window is its scrape interval.
+ * The model's stations over the current window (since the start for the
+ * first): the utilization gauges follow the load as it is now, not its
+ * average since the start. A window closes at the first call at least
+ * METRICS_MIN_WINDOW_S after it opened: with one Prometheus server
+ * scraping, it is the scrape interval (or a multiple of it, for intervals
+ * under METRICS_MIN_WINDOW_S); other scrapers in between do not shorten it.
+ * s is the recording so far (as live_collect() gives it); x must be zeroed.
  */
+#define METRICS_MIN_WINDOW_S 5.0
 struct metrics_window {
 	struct snapshot last;
 	bool have_last;

@@ -41,6 +41,8 @@ def start_serve(target, *extra):
     p = fptest.start([fptest.FLOWPROF, "serve", "-f", target.flows, "-p", str(target.pid),
                       "--listen", "127.0.0.1:0", *extra])
     line = p.stderr.readline().decode()
+    while line.startswith(("flowprof: warning: ", "flowprof:   ")):
+        line = p.stderr.readline().decode()  # vt.fast is a single-step site
     m = re.search(r" on (http://127\.0\.0\.1:\d+/metrics); ", line)
     if not m:
         rest = p.stderr.read().decode() if p.poll() is not None else ""
@@ -134,8 +136,12 @@ def prometheus_scrapes_exact_counts_rate_and_quantile():
     fptest.near(prom_rate, own_rate, 0.05, "prometheus rate vs the target's own rate")
     # The model's gauges over the last scrape interval: the loop keeps vt's
     # one worker busy all the time, so vt is the bottleneck, nearly 100% used.
-    fptest.eq(prom.value('flowprof_station_bottleneck{station="vt"}'), 1.0, "bottleneck gauge")
+    fptest.eq(prom.value('flowprof_station_bottleneck{station="vt",bundle="vt"}'), 1.0,
+              "bottleneck gauge, with its bundle label")
     fptest.eq(prom.value('flowprof_station_servers{station="vt"}'), 1.0, "servers of vt")
+    # the host's CPUs are no bundle's
+    fptest.eq(prom.value('count(flowprof_station_servers{station="cpu",bundle=""})'), 1.0,
+              "the cpu station without a bundle label")
     util = prom.value('flowprof_station_utilization_ratio{station="vt"}')
     assert util is not None and 0.8 < util <= 1.0, "utilization of vt while looping: %r" % util
 
@@ -146,7 +152,8 @@ def prometheus_scrapes_exact_counts_rate_and_quantile():
     for handler, want in (("vt.request", requests), ("vt.fast", requests), ("vt.slow", slow)):
         got = prom.wait_value('flowprof_handler_calls_total{handler="%s"}' % handler, want)
         fptest.eq(got, float(want), "flowprof_handler_calls_total of " + handler)
-    fptest.eq(prom.value('flowprof_flow_invocations_total{flow="serve"}'), float(requests),
+    fptest.eq(prom.value('flowprof_flow_invocations_total{flow="serve",bundle="vt",'
+                         'handler="vt.request"}'), float(requests),
               "flowprof_flow_invocations_total")
     fptest.eq(prom.value('flowprof_flow_handler_calls_total{flow="serve",handler="vt.slow"}'),
               float(slow), "flowprof_flow_handler_calls_total of vt.slow")
