@@ -59,9 +59,32 @@ static error_t parse_check(int key, char *arg, struct argp_state *state)
 static const char check_doc[] =
 	"Resolve every handler of a flow file to probe points without attaching.\v"
 	"Prints each handler's symbols, binary, file offset and probe-site class,\n"
-	"then everything that could not be resolved and why. Exit status 0 when\n"
-	"everything resolved, 1 otherwise.\n\n"
+	"then everything that could not be resolved and why (\"N problems\"), and\n"
+	"the warnings and notes apart. Exit status 0 when everything resolved,\n"
+	"1 otherwise.\n\n"
 	"Example:\n  flowprof check -f flows.yaml -p 4242";
+
+/* "\nN <what>s:" and the messages of that kind, when there are any. */
+static void print_problems(const struct resolution *res, enum problem_kind kind,
+			   const char *what)
+{
+	int n = 0;
+
+	for (int i = 0; i < res->n_problems; i++)
+		n += res->problem_kinds[i] == kind;
+	if (!n)
+		return;
+	printf("\n%d %s%s:\n", n, what, n == 1 ? "" : "s");
+	for (int i = 0; i < res->n_problems; i++) {
+		char *p;
+
+		if (res->problem_kinds[i] != kind)
+			continue;
+		p = term_escape(res->problems[i]);
+		printf("  %s\n", p);
+		free(p);
+	}
+}
 
 int cmd_check(int argc, char **argv)
 {
@@ -127,15 +150,11 @@ int cmd_check(int argc, char **argv)
 				printf("  %-24s (unresolved)\n", ff.handlers[h].id);
 		}
 	}
-	if (res.n_problems) {
-		printf("\n%d problem%s:\n", res.n_problems, res.n_problems == 1 ? "" : "s");
-		for (int i = 0; i < res.n_problems; i++) {
-			char *p = term_escape(res.problems[i]);
-
-			printf("  %s\n", p);
-			free(p);
-		}
-	}
+	/* Problems are what was left unresolved (the exit status); warnings and
+	 * notes are listed apart, and not counted among them. */
+	print_problems(&res, PROBLEM_ERROR, "problem");
+	print_problems(&res, PROBLEM_WARNING, "warning");
+	print_problems(&res, PROBLEM_NOTE, "note");
 	rc = res.n_errors ? EXIT_ERROR : EXIT_OK;
 cleanup:
 	resolution_free(&res);

@@ -68,11 +68,11 @@ struct ctx {
 	struct elf_file **elfs;	/* opened once each, by (dev, ino) */
 	size_t n_elfs, elfs_cap;
 	struct site_key *keys;	/* parallel to res->sites */
-	size_t sites_cap, keys_cap, problems_cap;
+	size_t sites_cap, keys_cap, problems_cap, kinds_cap;
 	char *error;		/* the first error, when not collecting */
 };
 
-static void push_problem(struct ctx *c, char *msg)
+static void push_problem(struct ctx *c, char *msg, enum problem_kind kind)
 {
 	struct resolution *res = c->res;
 	int i;
@@ -85,6 +85,9 @@ static void push_problem(struct ctx *c, char *msg)
 	}
 	grow_array((void **)&res->problems, &c->problems_cap, (size_t)res->n_problems + 1,
 		   sizeof(*res->problems));
+	grow_array((void **)&res->problem_kinds, &c->kinds_cap, (size_t)res->n_problems + 1,
+		   sizeof(*res->problem_kinds));
+	res->problem_kinds[res->n_problems] = kind;
 	res->problems[res->n_problems++] = msg;
 }
 
@@ -125,7 +128,7 @@ static int fail_at(struct ctx *c, const struct ff_loc *loc, const char *fmt, ...
 		return -1;
 	}
 	c->res->n_errors++;
-	push_problem(c, msg);
+	push_problem(c, msg, PROBLEM_ERROR);
 	return 0;
 }
 
@@ -137,7 +140,8 @@ static void note_at(struct ctx *c, const struct ff_loc *loc, const char *kind, c
 	va_list ap;
 
 	va_start(ap, fmt);
-	push_problem(c, vformat_at(c, loc, kind, fmt, ap));
+	push_problem(c, vformat_at(c, loc, kind, fmt, ap),
+		     strcmp(kind, "note: ") ? PROBLEM_WARNING : PROBLEM_NOTE);
 	va_end(ap);
 }
 
@@ -1382,5 +1386,6 @@ void resolution_free(struct resolution *res)
 	for (j = 0; j < res->n_problems; j++)
 		free(res->problems[j]);
 	free(res->problems);
+	free(res->problem_kinds);
 	memset(res, 0, sizeof(*res));
 }

@@ -68,6 +68,13 @@ struct resolved_bundle {
 	char *binary;		/* the executable, from our mount namespace; NULL if unknown */
 };
 
+/* What one of resolution.problems is. */
+enum problem_kind {
+	PROBLEM_ERROR,		/* a handler or bundle left unresolved (check exits 1) */
+	PROBLEM_WARNING,	/* "...: warning: ...": resolved, but something is off */
+	PROBLEM_NOTE,		/* "...: note: ...": information */
+};
+
 struct resolution {
 	struct probe_site *sites;
 	size_t n_sites;
@@ -76,11 +83,12 @@ struct resolution {
 	/* Problems that did not stop resolution (a handler that matched nothing
 	 * when opts.allow_missing is set): one message per line. */
 	char **problems;
+	enum problem_kind *problem_kinds; /* parallel to problems */
 	int n_problems;
 	/* How many of problems are errors (opts.allow_missing); the others are
 	 * "<file>:<line>:<col>: note: ..." or "...: warning: ..." lines (an alias
 	 * attached once, a library probed in every process, a bundle left out
-	 * by -p). */
+	 * by -p): problem_kinds tells which is which. */
 	int n_errors;
 };
 

@@ -14,6 +14,7 @@ Flow-file syntax errors are in test_flowfile_errors.py.
 import ipaddress
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -230,6 +231,39 @@ def glob_matching_nothing():
     eq(problems, ["  " + want,
                   "  %s:7:7: app.exec: no symbol matches 'reqest_e*' in %s; closest: "
                   "request_exec, request_exit" % (flows, exe)], "check's problems")
+
+
+@test
+def check_counts_only_unresolved_as_problems():
+    """`check`'s "N problems" are the handlers left unresolved (exit status 1);
+    a note (a library handler with no process running: probed wherever it is
+    used) is listed under "1 note:", not counted: alone, check exits 0."""
+    d = fptest.tmpdir()
+    exe = os.path.join(d, "svc")  # a copy: no process of it runs, whatever else does
+    shutil.copy(target("puppet"), exe)
+    alloc = "{ symbol: malloc, library: libc.so.6 }"
+    note = re.compile(r"^  %s:7:7: note: app\.alloc: no process of bundle app is running: "
+                      r"/\S+/libc\.so\.6 is probed in every process that uses it$"
+                      % re.escape(os.path.join(d, "flows.yaml")))
+    flows = flows_for(d, exe, {"request": "request", "work": "wrok", "alloc": alloc})
+    r = fptest.flowprof("check", "-f", flows, check=False)
+    eq(r.returncode, 1, "exit status with an unresolved handler\n" + r.stderr)
+    tail = r.stdout.split("\n\n", 1)[1].splitlines()
+    eq(tail[:3], ["1 problem:",
+                  "  %s:6:7: app.work: symbol 'wrok' not found in %s; closest: work"
+                  % (flows, exe), ""], "problems")
+    eq(tail[3], "1 note:", "notes heading")
+    if len(tail) != 5 or not note.match(tail[4]):
+        raise AssertionError("the note: %r" % tail[4:])
+    flows = flows_for(d, exe, {"request": "request", "work": "work", "alloc": alloc})
+    r = fptest.flowprof("check", "-f", flows, check=False)
+    eq(r.returncode, 0, "exit status with only a note\n" + r.stderr)
+    tail = r.stdout.split("\n\n", 1)[1].splitlines()
+    eq(tail[0], "1 note:", "heading (no problem)")
+    if len(tail) != 2 or not note.match(tail[1]):
+        raise AssertionError("the note: %r" % tail[1:])
+    if "problem" in r.stdout:
+        raise AssertionError("a problem counted:\n" + r.stdout)
 
 
 @test

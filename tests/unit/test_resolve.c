@@ -338,6 +338,7 @@ static void test_p_restricts_every_bundle(void **state)
 	assert_string_equal(res.problems[0],
 			    p("flows.yaml:8:3: warning: bundle idle: none of its processes is among "
 			      "-p %d; its handlers are not attached", child));
+	assert_int_equal(res.problem_kinds[0], PROBLEM_WARNING);
 	resolution_free(&res);
 
 	/* Nothing left at all: an error. */
@@ -483,6 +484,8 @@ static void test_aliases_attached_once(void **state)
 			    p("flows.yaml:10:7: note: shop.all: symbol 'shop_checkout_alias' is at "
 			      "the same address as 'shop_checkout' of shop.checkout in %s/shop: "
 			      "attached once, counted as shop.checkout", dir));
+	for (int i = 0; i < 3; i++) /* notes: `check` does not count them as problems */
+		assert_int_equal(res.problem_kinds[i], PROBLEM_NOTE);
 	resolution_free(&res);
 
 	/* Within one handler: a glob over a symbol and its alias. */
@@ -806,6 +809,8 @@ static void test_allow_missing_collects_everything(void **state)
 			    p("flows.yaml:7:7: shop.py: %s/shop has no CPython USDT probes "
 			      "(python:function__entry): this Python was built without --with-dtrace "
 			      "(Debian's /usr/bin/python3 has them)", dir));
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(res.problem_kinds[i], PROBLEM_ERROR);
 	resolution_free(&res);
 }
 
