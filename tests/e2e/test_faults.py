@@ -99,17 +99,25 @@ class Recording:
         self.wait_recording()
 
     def wait_recording(self, timeout=30.0):
+        # os.read, not readline: lines readline buffered past the one it
+        # returns (a warning comes before this one) would stall select()
         end = time.time() + timeout
+        fd, buf = self.p.stderr.fileno(), b""
         while time.time() < end:
-            r, _, _ = select.select([self.p.stderr], [], [], max(0.0, end - time.time()))
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                self.stderr += line.decode() + "\n"
+                if line.startswith(b"flowprof: recording "):
+                    self.stderr += buf.decode()  # the rest, as finish() will see it
+                    return
+            r, _, _ = select.select([fd], [], [], max(0.0, end - time.time()))
             if not r:
                 break
-            line = self.p.stderr.readline()
-            if not line:
+            chunk = os.read(fd, 65536)
+            if not chunk:
                 break
-            self.stderr += line
-            if line.startswith("flowprof: recording "):
-                return
+            buf += chunk
+        self.stderr += buf.decode()
         self.p.kill()
         out, err = self.p.communicate()
         raise AssertionError("flowprof record %s did not start recording:\n%s%s"
