@@ -145,11 +145,16 @@ void jo_add(json_object *obj, const char *key, json_object *val)
 	json_object_object_add(obj, key, val);
 }
 
-char *jo_to_string(json_object *obj, bool pretty)
+const char *jo_text(json_object *obj, bool pretty, size_t *len)
 {
 	int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
 		    (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
 			    : JSON_C_TO_STRING_PLAIN);
 
-	return xasprintf("%s\n", json_object_to_json_string_ext(obj, flags));
+	return json_object_to_json_string_length(obj, flags, len);
+}
+
+char *jo_to_string(json_object *obj, bool pretty)
+{
+	return xasprintf("%s\n", jo_text(obj, pretty, &(size_t){ 0 }));
 }

@@ -47,4 +47,8 @@ void jo_add(json_object *obj, const char *key, json_object *val);
  * final newline. Caller frees. */
 char *jo_to_string(json_object *obj, bool pretty);
 
+/* The same text without the final newline, in json-c's own buffer (no
+ * copy: valid until obj is put or serialized again); its length in *len. */
+const char *jo_text(json_object *obj, bool pretty, size_t *len);
+
 #endif

@@ -368,11 +368,16 @@ char *snapshot_to_json(const struct snapshot *s, bool pretty)
 
 int snapshot_write(const struct snapshot *s, const char *path)
 {
-	char *text = snapshot_to_json(s, true);
-	int r = write_file_atomic(path, text, strlen(text), 0600);
-	int e = errno;
+	json_object *o = snapshot_to_json_object(s);
+	struct write_part parts[2] = { { NULL, 0 }, { "\n", 1 } };
+	int r, e;
 
-	free(text);
+	/* json-c's text as it is, not a copy with the newline appended: at
+	 * 1000 handlers that copy is 2.5 MiB more at the recording's peak. */
+	parts[0].buf = jo_text(o, true, &parts[0].len);
+	r = write_file_atomic_parts(path, parts, 2, 0600);
+	e = errno;
+	json_object_put(o);
 	errno = e;
 	return r;
 }

@@ -201,8 +201,15 @@ int check_writable_atomic(const char *path, char *err, size_t errlen)
 
 int write_file_atomic(const char *path, const void *buf, size_t len, unsigned int mode)
 {
+	const struct write_part part = { buf, len };
+
+	return write_file_atomic_parts(path, &part, 1, mode);
+}
+
+int write_file_atomic_parts(const char *path, const struct write_part *parts, int n_parts,
+			    unsigned int mode)
+{
 	char *tmp = atomic_tmp_template(path);
-	const char *p = buf;
 	int fd, err = 0;
 
 	fd = mkstemp(tmp);
@@ -212,17 +219,22 @@ int write_file_atomic(const char *path, const void *buf, size_t len, unsigned in
 	}
 	if (fchmod(fd, mode) < 0)
 		err = errno;
-	while (!err && len > 0) {
-		ssize_t w = write(fd, p, len);
+	for (int i = 0; !err && i < n_parts; i++) {
+		const char *p = parts[i].buf;
+		size_t len = parts[i].len;
 
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			err = errno;
-			break;
+		while (!err && len > 0) {
+			ssize_t w = write(fd, p, len);
+
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				err = errno;
+				break;
+			}
+			p += w;
+			len -= (size_t)w;
 		}
-		p += w;
-		len -= (size_t)w;
 	}
 	if (!err && fsync(fd) < 0)
 		err = errno;

@@ -39,6 +39,15 @@ uint64_t now_ns(void);
  * old file is intact, errno is set and -1 returned. */
 int write_file_atomic(const char *path, const void *buf, size_t len, unsigned int mode);
 
+/* The same for a file made of several buffers, written one after the other
+ * (a large text and its final newline, without joining them first). */
+struct write_part {
+	const void *buf;
+	size_t len;
+};
+int write_file_atomic_parts(const char *path, const struct write_part *parts, int n_parts,
+			    unsigned int mode);
+
 /* Whether write_file_atomic() could write path now: path is not a directory
  * nor another kind of non-regular file, and a temporary file of the same
  * name can be created (and is removed again) in its directory. For outputs
