@@ -227,6 +227,16 @@ static bool error_is_final(int err)
 	       err == ENOEXEC;
 }
 
+/* The kernel's reasons for refusing a probe point, in words: 524 is its
+ * internal ENOTSUPP (no libc name), what uprobes answer for an instruction
+ * they cannot probe, such as an int3. */
+static const char *attach_strerror(int e)
+{
+	if (e == 524)
+		return "the kernel cannot probe the instruction there (ENOTSUPP)";
+	return strerror(e);
+}
+
 static int attach_group(struct recorder *r, const struct site_group *g, char *err, size_t errlen)
 {
 	struct flowprof_bpf *skel = r->skel;
@@ -275,7 +285,7 @@ static int attach_group(struct recorder *r, const struct site_group *g, char *er
 					snprintf(err, errlen,
 						 "attach uprobe to %s offset 0x%llx (%s): %s",
 						 g->binary, (unsigned long long)g->offsets[i], who,
-						 strerror(e));
+						 attach_strerror(e));
 					return -e;
 				}
 				keep_link(r, l);
@@ -289,7 +299,7 @@ static int attach_group(struct recorder *r, const struct site_group *g, char *er
 multi_fail:
 	e = -fd;
 	snprintf(err, errlen, "%s link on %s (%s, %u probes): %s", mode_names[r->mode], g->binary,
-		 who, g->cnt, strerror(e));
+		 who, g->cnt, attach_strerror(e));
 	return -e;
 }
 
@@ -432,7 +442,7 @@ static int attach_unwind_hooks(struct recorder *r, const struct resolution *res,
 			if (fd < 0) {
 				e = fd;
 				snprintf(err, errlen, "unwinder hooks on %s: %s", g->binary,
-					 strerror(-fd));
+					 attach_strerror(-fd));
 			} else {
 				keep_fd(r, fd);
 			}
@@ -446,7 +456,7 @@ static int attach_unwind_hooks(struct recorder *r, const struct resolution *res,
 			if (!l) {
 				e = -errno;
 				snprintf(err, errlen, "unwinder hook on %s offset 0x%llx: %s", g->binary,
-					 (unsigned long long)g->offsets[k], strerror(errno));
+					 (unsigned long long)g->offsets[k], attach_strerror(errno));
 			} else {
 				keep_link(r, l);
 			}

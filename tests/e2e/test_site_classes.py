@@ -171,6 +171,11 @@ def attach_fallback_said_without_verbose():
     assert tried[0] in ("uprobe.session", "uprobe_multi"), tried
     fptest.eq({m.group(2) for m in falls}, {core.target_path(TARGET)}, "the binary")
     assert err.rstrip().splitlines()[-1].startswith("flowprof: error: attach uprobe to "), err
+    # the kernel's ENOTSUPP (524) said in words, not "Unknown error 524"
+    fptest.eq({m.group(3) for m in falls},
+              {"the kernel cannot probe the instruction there (ENOTSUPP)"}, "the reason")
+    assert err.rstrip().endswith("the kernel cannot probe the instruction there (ENOTSUPP)"), err
+    assert "Unknown error" not in err, err
     assert "attach mode:" not in err, err
 
 
