@@ -20,6 +20,8 @@ registered only when this file is the one run.
 import json
 import os
 import select
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -534,8 +536,37 @@ def t_attach_modes_agree():
             check_mean(hs[P + n], rep, n)
 
 
+def t_bundle_started_during_recording():
+    """An exe: bundle with no process yet is attached by binary path: a
+    process started after attach is recorded, every call counted."""
+    need("nested")
+    d = fptest.tmpdir()
+    exe = os.path.join(d, "nested")  # a copy: no other process runs this file
+    shutil.copy2(target_path("nested"), exe)
+    flow = fptest.write(os.path.join(d, "late.yaml"), open(flowfile("nested")).read()
+                        .replace("../../../build/targets/nested", exe))
+    out = os.path.join(d, "snap.json")
+    rec = Recorder(flow, out=out)
+    rec.wait_recording()
+    fptest.eq(rec.stderr_lines[-1].split(" in ")[1].split(";")[0], "0 processes",
+              "nothing runs the binary at attach")
+    p = subprocess.Popen([exe, "-r", "30", "-k", "2", "-x", "4", "-v", "0", "-c", "50", "-s",
+                          "50", "-b", "0"], stdout=subprocess.PIPE, text=True)
+    stdout, _ = p.communicate(timeout=120)
+    fptest.eq(p.returncode, 0, "the late process's exit status")
+    report = parse_report(stdout, "nested")
+    rec.p.send_signal(signal.SIGINT)
+    rc, _, err = rec.finish(timeout=60)
+    fptest.eq(rc, 130, "flowprof exit status after Ctrl-C (stderr:\n%s)" % err)
+    snap = fptest.load_json(out)
+    fptest.eq(report["handlers"]["req"]["calls"], 30, "the target's own req count")
+    check_counts(snap, report, P, ["req", "parse", "work_cpu", "work_sleep"])
+    fptest.eq([b["pids"] for b in snap["bundles"]], [[p.pid]], "the late process is the bundle's")
+
+
 CORE_TESTS = [t_counts_exact, t_mean_latency, t_min_max_percentiles, t_self_time, t_oncpu,
-              t_edges_exact, t_visits_exact, t_bundle_and_instances, t_attach_modes_agree]
+              t_edges_exact, t_visits_exact, t_bundle_and_instances, t_attach_modes_agree,
+              t_bundle_started_during_recording]
 
 
 def register(tests, prefix):
