@@ -207,6 +207,20 @@ static int yaml_fail(struct parser *p, const yaml_parser_t *yp)
 	}
 	if (byte_at_mark(p->buf, p->len, yp->problem_mark) == '\t')
 		hint = "; indent with spaces, YAML does not allow tabs";
+	else if (strstr(problem, "mapping values are not allowed"))
+		hint = "; a value with ': ' in it needs quotes (\"a: b\"), or a key is indented "
+		       "too far";
+	else if (strstr(problem, "did not find expected key") ||
+		 strstr(problem, "did not find expected '-' indicator"))
+		hint = "; check the indentation: keys of one mapping (items of one list) start "
+		       "in the same column";
+	else if (strstr(problem, "found unexpected end of stream") ||
+		 strstr(problem, "found unexpected end"))
+		hint = "; a quote or bracket is not closed";
+	else if (strstr(problem, "did not find expected ',' or"))
+		hint = "; a [ ] or { } list is not closed, or its items lack a comma";
+	else if (strstr(problem, "did not find expected <document start>"))
+		hint = "; the file must be one mapping ('bundles:' ...), not text after it";
 	if (yp->context && (yp->context_mark.line != yp->problem_mark.line ||
 			    yp->context_mark.column != yp->problem_mark.column)) {
 		struct ff_loc c = mark_loc(yp->context_mark);

@@ -510,15 +510,15 @@ static void test_err_yaml(void **state)
 {
 	(void)state;
 	expect_error("bundles:\n  shop: exe: x\n",
-		     "flows.yaml:2:12: invalid YAML: mapping values are not allowed in this context");
+		     "flows.yaml:2:12: invalid YAML: mapping values are not allowed in this context; a value with ': ' in it needs quotes (\"a: b\"), or a key is indented too far");
 	expect_error("bundles: [a, b\n",
-		     "flows.yaml:2:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at 1:10)");
+		     "flows.yaml:2:1: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at 1:10); a [ ] or { } list is not closed, or its items lack a comma");
 	expect_error("bundles:\n  shop:\n    exe: x\n   handlers: {}\n",
-		     "flows.yaml:4:4: invalid YAML: did not find expected key (while parsing a block mapping at 2:3)");
+		     "flows.yaml:4:4: invalid YAML: did not find expected key (while parsing a block mapping at 2:3); check the indentation: keys of one mapping (items of one list) start in the same column");
 	expect_error("bundles:\n\tshop:\n",
 		     "flows.yaml:2:1: invalid YAML: found character that cannot start any token; indent with spaces, YAML does not allow tabs");
 	expect_error("bundles: \"abc\n",
-		     "flows.yaml:2:1: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at 1:10)");
+		     "flows.yaml:2:1: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at 1:10); a quote or bracket is not closed");
 	expect_error("bundles:\n  x: \xc3\xa9\xff\n",
 		     "flows.yaml:2:7: invalid YAML: invalid leading UTF-8 octet (byte 0xff); the file must be UTF-8 text");
 	expect_error("bundles:\n  x: a\x01\n",
