@@ -4,6 +4,7 @@
  * Command table (as bpftool does it); each command parses its own options.
  */
 #include <argp.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +65,12 @@ int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
 
+	/* Large blocks (the 5.5 MB kernel BTF that libbpf reads and frees, a
+	 * snapshot's handler array, the JSON text) get their own mappings and go
+	 * back to the kernel when freed. Without this, glibc raises the
+	 * threshold to the largest block freed so far, and later large blocks
+	 * stay resident in the heap after free. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	remember_command_line(argc, argv);
 	libbpf_set_print(libbpf_log);
 	/* argp exits with EX_USAGE (64) on a bad command line; flowprof
