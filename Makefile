@@ -20,6 +20,10 @@ WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS) -lstdc++ -lm
+# flowprof itself takes libstdc++'s demangler (its only C++) from the static
+# archive: the shared library would add 0.9 MiB to the agent's RSS. Tests and
+# fuzz targets keep the shared one (libFuzzer links it too).
+FLOWPROF_LDLIBS = $(filter-out -lstdc++,$(LDLIBS)) -Wl,-Bstatic -lstdc++ -Wl,-Bdynamic
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -77,7 +81,7 @@ $(BUILD)/san/%.o: user/%.c $(SKEL) $(wildcard user/*.h include/*.h)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(BUILD)/flowprof: $(USER_OBJS)
-	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $^ $(FLOWPROF_LDLIBS) -o $@
 
 # Unit tests: cmocka, linked with every stage but main.c, under ASan + UBSan.
 $(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS)
