@@ -11,6 +11,7 @@ BUILD := build
 CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
+LLVM_STRIP ?= llvm-strip
 
 PKGS := libbpf libelf zlib yaml-0.1 json-c ncursesw libmicrohttpd libgvc
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -69,7 +70,12 @@ $(BPF_OBJ): bpf/flowprof.bpf.c $(wildcard include/*.h) $(VMLINUX)
 	$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) $(WARN) -Wno-unused-parameter \
 		-Iinclude -I$(VMLINUX_DIR) -c $< -o $@
 
-$(SKEL): $(BPF_OBJ)
+# The skeleton embeds the object without its DWARF (245 KB instead of 940 KB,
+# which the agent maps): .BTF and .BTF.ext stay, for CO-RE and the maps.
+$(BUILD)/flowprof.stripped.bpf.o: $(BPF_OBJ)
+	$(LLVM_STRIP) -g $< -o $@
+
+$(SKEL): $(BUILD)/flowprof.stripped.bpf.o
 	$(BPFTOOL) gen skeleton $< name flowprof_bpf > $@
 
 $(BUILD)/obj/%.o: user/%.c $(SKEL) $(wildcard user/*.h include/*.h)
