@@ -24,6 +24,7 @@
 
 #include "flowprof.h"
 #include "flowprof.skel.h"
+#include "kernel_btf.h"
 #include "uprobe_multi_link.h"
 #include "util.h"
 
@@ -77,10 +78,21 @@ static bool btf_has_enum_value(const struct btf *btf, const char *enum_name, con
 
 void detect_kernel_features(struct kernel_features *f)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	struct kbtf_query q[] = {
+		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_TRACE_UPROBE_MULTI", false },
+		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_TRACE_UPROBE_SESSION", false },
+		{ BTF_KIND_FUNC, "bpf_session_cookie", NULL, false },
+		{ BTF_KIND_FUNC, "bpf_session_is_return", NULL, false },
+	};
+	struct btf *btf;
 
 	memset(f, 0, sizeof(*f));
-	if (btf) {
+	/* Four names: read through the file, not parsed into 11 MB (libbpf
+	 * parses it once more to load the programs anyway). */
+	if (!kernel_btf_find(KERNEL_BTF_PATH, q, (int)ARRAY_SIZE(q))) {
+		f->uprobe_multi = q[0].found;
+		f->uprobe_session = q[1].found && q[2].found && q[3].found;
+	} else if ((btf = btf__load_vmlinux_btf())) { /* elsewhere, or unknown to the reader */
 		f->uprobe_multi = btf_has_enum_value(btf, "bpf_attach_type", "BPF_TRACE_UPROBE_MULTI");
 		f->uprobe_session =
 			btf_has_enum_value(btf, "bpf_attach_type", "BPF_TRACE_UPROBE_SESSION") &&
