@@ -5,9 +5,14 @@
  * name the address and the reason, and port 0 reports the port it got.
  * Each GET /metrics collects a fresh snapshot: nothing is cached, so two
  * scrapes never disagree with the maps.
+ *
+ * libmicrohttpd is loaded (dlopen) when the first server starts, not
+ * linked: it brings GnuTLS and seven more libraries, 2.4 MiB of RSS that
+ * every other flowprof (record without --listen, report, ...) would map.
  */
 #include "metrics.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -24,6 +29,55 @@
 
 #include "util.h"
 
+/* libmicrohttpd's soname since 0.9.x (Debian 12: libmicrohttpd12); the
+ * development symlink as a second chance. */
+static const char *const mhd_libs[] = { "libmicrohttpd.so.12", "libmicrohttpd.so" };
+
+static struct {
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+	__typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
+	__typeof__(MHD_add_response_header) *add_response_header;
+	__typeof__(MHD_queue_response) *queue_response;
+	__typeof__(MHD_destroy_response) *destroy_response;
+	__typeof__(MHD_lookup_connection_value) *lookup_connection_value;
+} mhd;
+
+/* Loads libmicrohttpd once (servers start from the main thread). Returns 0,
+ * or -1 with the loader's reason in err. */
+static int load_mhd(char *err, size_t errlen)
+{
+	void *h;
+
+	if (mhd.start_daemon)
+		return 0;
+	h = dlopen(mhd_libs[0], RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(err, errlen, "cannot load libmicrohttpd: %s", dlerror());
+		h = dlopen(mhd_libs[1], RTLD_NOW | RTLD_LOCAL);
+		if (!h)
+			return -1;
+	}
+#define SYM(f)                                                                              \
+	if (!(*(void **)&mhd.f = dlsym(h, "MHD_" #f))) {                                    \
+		snprintf(err, errlen, "libmicrohttpd has no MHD_" #f ": %s", dlerror());   \
+		goto fail;                                                                  \
+	}
+	SYM(stop_daemon);
+	SYM(create_response_from_buffer);
+	SYM(add_response_header);
+	SYM(queue_response);
+	SYM(destroy_response);
+	SYM(lookup_connection_value);
+	SYM(start_daemon); /* last: it says the table is complete */
+#undef SYM
+	return 0; /* stays loaded: the handle is never closed */
+fail:
+	memset(&mhd, 0, sizeof(mhd));
+	dlclose(h);
+	return -1;
+}
+
 struct metrics_server {
 	struct MHD_Daemon *daemon;
 	int fd;
@@ -39,24 +93,24 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, char
 			     const char *type)
 {
 	struct MHD_Response *r =
-		MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+		mhd.create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
 	enum MHD_Result ok;
 
 	if (!r) {
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ok = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+		mhd.add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	ok = mhd.queue_response(c, status, r);
+	mhd.destroy_response(r);
 	return ok;
 }
 
 static enum MHD_Result serve_metrics(struct metrics_server *srv, struct MHD_Connection *c)
 {
-	const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	const char *accept = mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	enum metrics_format fmt = metrics_negotiate(accept);
 	struct snapshot s = { 0 };
 	struct metrics_extra x = { 0 };
@@ -181,6 +235,7 @@ struct metrics_server *metrics_server_start(const char *listen, metrics_collect_
 {
 	struct metrics_server *srv = xcalloc(1, sizeof(*srv));
 	bool ipv6 = false;
+	char why[512];
 
 	srv->collect = collect;
 	srv->release = release;
@@ -189,7 +244,12 @@ struct metrics_server *metrics_server_start(const char *listen, metrics_collect_
 	srv->fd = open_listener(listen, &ipv6, srv->url, sizeof(srv->url), err, errlen);
 	if (srv->fd < 0)
 		goto fail;
-	srv->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (ipv6 ? MHD_USE_IPv6 : 0),
+	if (load_mhd(why, sizeof(why))) {
+		snprintf(err, errlen, "--listen %s: %s", listen, why);
+		close(srv->fd);
+		goto fail;
+	}
+	srv->daemon = mhd.start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (ipv6 ? MHD_USE_IPv6 : 0),
 				       0, NULL, NULL, on_request, srv,
 				       MHD_OPTION_LISTEN_SOCKET, srv->fd,
 				       MHD_OPTION_CONNECTION_TIMEOUT, 30U,
@@ -223,7 +283,7 @@ void metrics_server_stop(struct metrics_server *srv)
 {
 	if (!srv)
 		return;
-	MHD_stop_daemon(srv->daemon); /* closes the listening socket too */
+	mhd.stop_daemon(srv->daemon); /* closes the listening socket too */
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 }
