@@ -449,7 +449,7 @@ int cmd_record(int argc, char **argv)
 		goto cleanup;
 	/* The window's baseline is spent (the metrics server, its only other
 	 * reader, has stopped): its memory goes before the snapshot's text. */
-	snapshot_free(&live.base);
+	snapshot_start_free(&live.base);
 	recorder_detach(&live.rec);
 	for (int h = 0; h < snap.n_handlers && samples; h++)
 		snap.handlers[h].inflight_mean = inflight_sum[h] / (double)samples;

@@ -21,6 +21,7 @@
 #include "flowfile.h"
 #include "resolve.h"
 #include "snapshot.h"
+#include "snapshot_delta.h"
 
 struct live_opts {
 	const char *cmd;	/* "top", "serve": named in messages */
@@ -43,7 +44,7 @@ struct live {
 	struct resolution res;
 	struct recorder rec;
 	struct calibration cal;
-	struct snapshot base;	/* the maps when the window opened (after calibration) */
+	struct snapshot_start base; /* the maps when the window opened (after calibration) */
 	const char *flow_path;
 	time_t started;
 	uint64_t t_start;	/* now_ns() when the probes were in place */

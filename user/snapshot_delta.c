@@ -2,6 +2,7 @@
 #include "snapshot_delta.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "histogram_math.h"
@@ -157,4 +158,112 @@ int snapshot_delta(const struct snapshot *end, const struct snapshot *start,
 	}
 	*out = d;
 	return 0;
+}
+
+/* What handler_delta() reads of a start handler. */
+struct start_handler {
+	char *id;
+	uint64_t entries, calls, incomplete, total_ns, self_ns, oncpu_ns;
+	long double sumsq_ns2;
+	unsigned int first;	/* hist[first .. first + n_hist) */
+	unsigned int n_hist;
+	uint64_t *hist;
+	struct snap_instance_stats *instances;
+	int n_instances;
+};
+
+void snapshot_start_take(struct snapshot_start *st, struct snapshot *s)
+{
+	memset(st, 0, sizeof(*st));
+	st->n_handlers = s->n_handlers;
+	st->handlers = xcalloc((size_t)s->n_handlers, sizeof(*st->handlers));
+	for (int i = 0; i < s->n_handlers; i++) {
+		struct snap_handler *h = &s->handlers[i];
+		struct start_handler *c = &st->handlers[i];
+		unsigned int first, last;
+
+		c->id = h->id;
+		h->id = NULL;
+		c->entries = h->entries;
+		c->calls = h->calls;
+		c->incomplete = h->incomplete;
+		c->total_ns = h->total_ns;
+		c->self_ns = h->self_ns;
+		c->oncpu_ns = h->oncpu_ns;
+		c->sumsq_ns2 = h->sumsq_ns2;
+		if (hist_range(h->hist, &first, &last)) {
+			c->first = first;
+			c->n_hist = last - first + 1;
+			c->hist = xmalloc(c->n_hist * sizeof(uint64_t));
+			memcpy(c->hist, h->hist + first, c->n_hist * sizeof(uint64_t));
+		}
+		c->instances = h->instances;
+		c->n_instances = h->n_instances;
+		h->instances = NULL;
+		h->n_instances = 0;
+	}
+	/* the handlers' other strings (bundle, symbol, ...) go */
+	snapshot_free(&(struct snapshot){ .handlers = s->handlers, .n_handlers = s->n_handlers });
+	st->rest = *s;
+	st->rest.handlers = NULL;
+	st->rest.n_handlers = 0;
+	memset(s, 0, sizeof(*s));
+}
+
+static const struct start_handler *start_handler(const struct snapshot_start *st, int i,
+						  const char *id)
+{
+	if (i < st->n_handlers && !strcmp(st->handlers[i].id, id))
+		return &st->handlers[i]; /* one recording: the same order */
+	for (int k = 0; k < st->n_handlers; k++)
+		if (!strcmp(st->handlers[k].id, id))
+			return &st->handlers[k];
+	return NULL;
+}
+
+int snapshot_subtract_start(struct snapshot *end, const struct snapshot_start *st, char *err,
+			    size_t errlen)
+{
+	struct snap_handler *s = xmalloc(sizeof(*s)); /* one at a time, expanded */
+	int rc = 0;
+
+	for (int i = 0; i < end->n_handlers && !rc; i++) {
+		const struct start_handler *c = start_handler(st, i, end->handlers[i].id);
+
+		if (!c)
+			continue;
+		memset(s, 0, sizeof(*s));
+		s->id = c->id;
+		s->entries = c->entries;
+		s->calls = c->calls;
+		s->incomplete = c->incomplete;
+		s->total_ns = c->total_ns;
+		s->self_ns = c->self_ns;
+		s->oncpu_ns = c->oncpu_ns;
+		s->sumsq_ns2 = c->sumsq_ns2;
+		if (c->n_hist)
+			memcpy(s->hist + c->first, c->hist, c->n_hist * sizeof(uint64_t));
+		s->instances = c->instances;
+		s->n_instances = c->n_instances;
+		rc = handler_delta(&end->handlers[i], s, err, errlen);
+	}
+	free(s);
+	/* no handlers in the rest: edges, flows and counters */
+	return rc ? rc : snapshot_subtract(end, &st->rest, err, errlen);
+}
+
+void snapshot_start_free(struct snapshot_start *st)
+{
+	for (int i = 0; i < st->n_handlers; i++) {
+		struct start_handler *c = &st->handlers[i];
+
+		free(c->id);
+		free(c->hist);
+		for (int k = 0; k < c->n_instances; k++)
+			free(c->instances[k].host);
+		free(c->instances);
+	}
+	free(st->handlers);
+	snapshot_free(&st->rest);
+	memset(st, 0, sizeof(*st));
 }

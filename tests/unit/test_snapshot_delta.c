@@ -209,6 +209,48 @@ static void test_subtract_in_place_is_delta(void **state)
 	snapshot_free(&end);
 }
 
+/* A start kept compact (what live.c keeps while recording) subtracts to the
+ * same bytes, and refuses a later start with the same words. */
+static void test_compact_start_is_the_start(void **state)
+{
+	struct snapshot end, start, a, b, tmp;
+	struct snapshot_start st, st_end;
+	char err[256] = "", err2[256] = "";
+	char *ja, *jb;
+
+	(void)state;
+	load_fixture(&end);
+	earlier(&start, &end);
+	copy(&a, &end);
+	copy(&b, &end);
+	assert_int_equal(snapshot_subtract(&a, &start, err, sizeof(err)), 0);
+	copy(&tmp, &start);
+	snapshot_start_take(&st, &tmp);
+	assert_null(tmp.handlers);
+	assert_int_equal(snapshot_subtract_start(&b, &st, err, sizeof(err)), 0);
+	ja = snapshot_to_json(&a, true);
+	jb = snapshot_to_json(&b, true);
+	assert_string_equal(ja, jb);
+	free(ja);
+	free(jb);
+	snapshot_free(&a);
+	snapshot_free(&b);
+	/* the end as a start of the start: refused, as snapshot_subtract says it */
+	copy(&a, &start);
+	copy(&b, &start);
+	copy(&tmp, &end);
+	snapshot_start_take(&st_end, &tmp);
+	assert_int_equal(snapshot_subtract(&a, &end, err, sizeof(err)), -1);
+	assert_int_equal(snapshot_subtract_start(&b, &st_end, err2, sizeof(err2)), -1);
+	assert_string_equal(err, err2);
+	snapshot_free(&a);
+	snapshot_free(&b);
+	snapshot_start_free(&st_end);
+	snapshot_start_free(&st);
+	snapshot_free(&start);
+	snapshot_free(&end);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_delta_from_nothing),
 		cmocka_unit_test(test_delta_refuses_a_later_start),
 		cmocka_unit_test(test_subtract_in_place_is_delta),
+		cmocka_unit_test(test_compact_start_is_the_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
