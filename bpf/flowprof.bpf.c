@@ -678,11 +678,43 @@ int on_exec(struct bpf_raw_tracepoint_args *ctx)
  * the agent's (user/unwind_servicer.c, through /proc/PID/mem): this
  * sleepable program sends them and waits, spinning, until the agent says
  * they are done. See resolve.c, "exceptions and unwinding".
+ *
+ * The requests of a thread spinning on CPU c go to ring c % UNWIND_RINGS,
+ * and the agent serves each ring from a thread of its own, pinned to a CPU
+ * that feeds another ring. The spinning thread keeps its CPU (it cannot
+ * migrate, and a kernel without full preemption does not take the CPU from
+ * it), so the thread that serves it must never be woken onto that CPU: it
+ * would wait there until the spin gives up. Eight maps rather than an array
+ * of maps: sleepable programs may use map-in-map only on recent kernels.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 64 * 1024);
-} unwind_requests SEC(".maps");
+#define UNWIND_RING(n)                                     \
+	struct {                                           \
+		__uint(type, BPF_MAP_TYPE_RINGBUF);        \
+		__uint(max_entries, UNWIND_RING_SIZE);     \
+	} unwind_ring##n SEC(".maps")
+
+UNWIND_RING(0);
+UNWIND_RING(1);
+UNWIND_RING(2);
+UNWIND_RING(3);
+UNWIND_RING(4);
+UNWIND_RING(5);
+UNWIND_RING(6);
+UNWIND_RING(7);
+
+static __always_inline long unwind_send(struct unwind_request *req)
+{
+	switch (bpf_get_smp_processor_id() % UNWIND_RINGS) {
+	case 0: return bpf_ringbuf_output(&unwind_ring0, req, sizeof(*req), 0);
+	case 1: return bpf_ringbuf_output(&unwind_ring1, req, sizeof(*req), 0);
+	case 2: return bpf_ringbuf_output(&unwind_ring2, req, sizeof(*req), 0);
+	case 3: return bpf_ringbuf_output(&unwind_ring3, req, sizeof(*req), 0);
+	case 4: return bpf_ringbuf_output(&unwind_ring4, req, sizeof(*req), 0);
+	case 5: return bpf_ringbuf_output(&unwind_ring5, req, sizeof(*req), 0);
+	case 6: return bpf_ringbuf_output(&unwind_ring6, req, sizeof(*req), 0);
+	default: return bpf_ringbuf_output(&unwind_ring7, req, sizeof(*req), 0);
+	}
+}
 
 /* tid -> the last request the agent has carried out */
 struct {
@@ -776,14 +808,16 @@ int BPF_KPROBE(unwind_hook)
 	w.req->tgid = w.st->tgid;
 	w.req->tid = w.st->tid;
 	w.req->seq = ++w.st->unwind_seq;
-	if (bpf_ringbuf_output(&unwind_requests, w.req, sizeof(*w.req), 0)) {
+	if (unwind_send(w.req)) {
 		count(CNT_UNWIND_LOST);
 		return 0;
 	}
-	/* The thread must not run on into the unwinder before the writes. */
+	/* The thread must not run on into the unwinder before the writes: it
+	 * waits as long as one bpf_loop may (1 << 23 turns, about 0.2 s). The
+	 * agent answers far sooner unless it is stopped or gets no CPU. */
 	wait.tid = w.st->tid;
 	wait.seq = w.st->unwind_seq;
-	bpf_loop(1 << 22, unwind_wait, &wait, 0);
+	bpf_loop(1 << 23, unwind_wait, &wait, 0);
 	if (!wait.done)
 		count(CNT_UNWIND_LOST);
 	return 0;

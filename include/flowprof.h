@@ -104,6 +104,10 @@ struct thread_state {
 	struct frame frames[MAX_DEPTH];
 };
 
+/* Ring buffers of unwind_hook requests, by CPU (bpf: unwind_ring0..7). */
+#define UNWIND_RINGS 8
+#define UNWIND_RING_SIZE (16 * 1024)
+
 /* Stack writes an unwinder needs (unwind_hook -> user/unwind_servicer.c). */
 struct unwind_request {
 	__u32 tgid;

@@ -475,8 +475,7 @@ static int attach_unwind_hooks(struct recorder *r, const struct resolution *res,
 		}
 	}
 	if (!e && gl.n) {
-		e = unwind_servicer_start(&r->unwind, bpf_map__fd(r->skel->maps.unwind_requests),
-					  bpf_map__fd(r->skel->maps.unwind_done));
+		e = unwind_servicer_start(&r->unwind, r->skel->obj);
 		if (e)
 			snprintf(err, errlen, "start the unwinder servicer: %s", strerror(-e));
 	}
@@ -587,8 +586,8 @@ void recorder_detach(struct recorder *r)
 	unwind_servicer_stop(&r->unwind);
 	if (r->skel->bss->counters[CNT_UNWIND_LOST])
 		log_warn("%llu exception or unwind fix-up%s could not be made in time (registry "
-			 "full, or flowprof got no CPU): a C++ exception thrown through a probed "
-			 "call may have ended its process",
+			 "or request ring full, or flowprof got no CPU within about 0.2 s): a C++ "
+			 "exception thrown through a probed call may have ended its process",
 			 (unsigned long long)r->skel->bss->counters[CNT_UNWIND_LOST],
 			 r->skel->bss->counters[CNT_UNWIND_LOST] == 1 ? "" : "s");
 	r->detach_ms = (double)(now_ns() - t0) / 1e6;

@@ -3,9 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +19,15 @@
 
 #include "flowprof.h"
 #include "util.h"
+
+struct unwind_worker {
+	struct unwind_servicer *u;
+	struct ring_buffer *rb;	/* one ring: bpf unwind_ring<ring> */
+	pthread_t thread;
+	int ring;
+	int cpu;		/* pinned to it (-1: not pinned) */
+	bool started;
+};
 
 static int serve_request(void *ctx, void *data, size_t size)
 {
@@ -33,54 +46,143 @@ static int serve_request(void *ctx, void *data, size_t size)
 			ok = 0;
 	}
 	if (fd < 0 || !ok) {
-		u->failed++;
+		__atomic_fetch_add(&u->failed, 1, __ATOMIC_RELAXED);
 		log_debug("unwinder fix-up for pid %u tid %u: %s", req->tgid, req->tid,
 			  strerror(errno));
 	}
 	if (fd >= 0)
 		close(fd);
-	u->served++;
+	__atomic_fetch_add(&u->served, 1, __ATOMIC_RELAXED);
 	/* acknowledge even on failure: the thread must not wait for nothing */
 	bpf_map_update_elem(u->done_fd, &req->tid, &req->seq, BPF_ANY);
 	return 0;
 }
 
+/*
+ * One thread per ring, pinned to a CPU that does not feed its ring, at a low
+ * real-time priority: a request must be served within microseconds even
+ * when CPU hogs share the machine (bpf/flowprof.bpf.c, unwind_ring0..).
+ */
 static void *service_loop(void *arg)
 {
-	struct unwind_servicer *u = arg;
+	struct unwind_worker *w = arg;
+	struct unwind_servicer *u = w->u;
+	struct sched_param sp = { .sched_priority = 1 };
+	int epfd = ring_buffer__epoll_fd(w->rb), e;
 
-	while (!u->stop)
-		ring_buffer__poll(u->rb, 100);
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		e = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		if (e)
+			log_debug("unwinder servicer %d: cannot pin to CPU %d: %s", w->ring, w->cpu,
+				  strerror(e));
+	}
+	/* root (or CAP_SYS_NICE) may; CAP_BPF + CAP_PERFMON alone may not */
+	e = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	if (e && !__atomic_exchange_n(&u->said_no_rt, true, __ATOMIC_RELAXED))
+		log_info("unwinder servicer: no real-time priority (%s): under CPU load, an "
+			 "exception through a probed call may wait for it", strerror(e));
+	log_debug("unwinder servicer %d: CPU %d, %s", w->ring, w->cpu,
+		  e ? "SCHED_OTHER" : "SCHED_FIFO 1");
+	while (!__atomic_load_n(&u->stop, __ATOMIC_ACQUIRE)) {
+		struct epoll_event ev;
+
+		/* the ring's wakeup, or unwind_servicer_stop()'s eventfd */
+		if (epoll_wait(epfd, &ev, 1, 1000) < 0 && errno != EINTR) {
+			log_warn("unwinder servicer %d: epoll_wait: %s", w->ring, strerror(errno));
+			break;
+		}
+		ring_buffer__consume(w->rb);
+	}
 	return NULL;
 }
 
-int unwind_servicer_start(struct unwind_servicer *u, int ringbuf_fd, int done_fd)
+/* The first CPU after ring that flowprof may run on and that feeds another
+ * ring: ring r's servicer on CPU r + 1, as long as there are such CPUs. */
+static int pick_cpu(const cpu_set_t *allowed, int ring)
 {
-	int e;
+	for (int k = 1; k <= CPU_SETSIZE; k++) {
+		int c = (ring + k) % CPU_SETSIZE;
+
+		if (CPU_ISSET(c, allowed) && c % UNWIND_RINGS != ring)
+			return c;
+	}
+	return -1; /* allowed only on CPUs of this ring: leave it to the scheduler */
+}
+
+int unwind_servicer_start(struct unwind_servicer *u, struct bpf_object *obj)
+{
+	int possible = libbpf_num_possible_cpus(), e = 0;
+	struct epoll_event ev = { .events = EPOLLIN };
+	cpu_set_t allowed;
 
 	memset(u, 0, sizeof(*u));
-	u->done_fd = done_fd;
-	u->rb = ring_buffer__new(ringbuf_fd, serve_request, u, NULL);
-	if (!u->rb)
+	u->stop_fd = -1;
+	u->done_fd = bpf_object__find_map_fd_by_name(obj, "unwind_done");
+	if (u->done_fd < 0)
+		return u->done_fd;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		CPU_ZERO(&allowed);
+	u->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (u->stop_fd < 0)
 		return -errno;
-	e = pthread_create(&u->thread, NULL, service_loop, u);
-	if (e) {
-		ring_buffer__free(u->rb);
-		u->rb = NULL;
-		return -e;
-	}
+	ev.data.fd = u->stop_fd;
+	/* rings no CPU feeds need no thread */
+	u->n_workers = possible > 0 && possible < UNWIND_RINGS ? possible : UNWIND_RINGS;
+	u->workers = xcalloc((size_t)u->n_workers, sizeof(*u->workers));
 	u->running = true;
-	return 0;
+	for (int i = 0; i < u->n_workers && !e; i++) {
+		struct unwind_worker *w = &u->workers[i];
+		char name[32];
+		int fd;
+
+		snprintf(name, sizeof(name), "unwind_ring%d", i);
+		fd = bpf_object__find_map_fd_by_name(obj, name);
+		if (fd < 0) {
+			e = fd;
+			break;
+		}
+		w->u = u;
+		w->ring = i;
+		w->cpu = pick_cpu(&allowed, i);
+		w->rb = ring_buffer__new(fd, serve_request, u, NULL);
+		if (!w->rb || epoll_ctl(ring_buffer__epoll_fd(w->rb), EPOLL_CTL_ADD, u->stop_fd, &ev)) {
+			e = -errno;
+			break;
+		}
+		e = -pthread_create(&w->thread, NULL, service_loop, w);
+		w->started = !e;
+	}
+	if (e)
+		unwind_servicer_stop(u);
+	return e;
 }
 
 void unwind_servicer_stop(struct unwind_servicer *u)
 {
+	uint64_t one = 1;
+
 	if (!u->running)
 		return;
-	u->stop = true;
-	pthread_join(u->thread, NULL);
-	ring_buffer__consume(u->rb);
-	ring_buffer__free(u->rb);
+	__atomic_store_n(&u->stop, true, __ATOMIC_RELEASE);
+	if (write(u->stop_fd, &one, sizeof(one)) != sizeof(one))
+		log_debug("unwinder servicer: eventfd: %s", strerror(errno));
+	for (int i = 0; i < u->n_workers; i++) {
+		struct unwind_worker *w = &u->workers[i];
+
+		if (w->started)
+			pthread_join(w->thread, NULL);
+		if (w->rb) {
+			ring_buffer__consume(w->rb);
+			ring_buffer__free(w->rb);
+		}
+	}
+	close(u->stop_fd);
+	free(u->workers);
+	u->workers = NULL;
 	u->running = false;
 }
 

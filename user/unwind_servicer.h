@@ -12,18 +12,28 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct unwind_worker;
+
 struct unwind_servicer {
-	struct ring_buffer *rb;
+	struct unwind_worker *workers; /* one per ring (unwind_servicer.c) */
+	int n_workers;
 	int done_fd;		/* the unwind_done map */
-	pthread_t thread;
-	volatile bool stop;
+	int stop_fd;		/* eventfd: wakes the workers to stop */
+	bool stop;
+	bool said_no_rt;	/* a worker could not get SCHED_FIFO (said once, -v) */
 	bool running;
 	uint64_t served;	/* requests carried out */
 	uint64_t failed;	/* requests whose writes failed (process gone) */
 };
 
-/* Starts the servicing thread on the unwind_requests ring buffer. */
-int unwind_servicer_start(struct unwind_servicer *u, int ringbuf_fd, int done_fd);
+struct bpf_object;
+
+/*
+ * Starts the servicing threads, one per request ring of obj (unwind_ring0..,
+ * as many as there can be CPUs, up to UNWIND_RINGS), each pinned to a CPU
+ * that does not feed its ring, at SCHED_FIFO priority 1 when allowed.
+ */
+int unwind_servicer_start(struct unwind_servicer *u, struct bpf_object *obj);
 
 /* Stops it (after the hooks are detached: no thread is waiting any more). */
 void unwind_servicer_stop(struct unwind_servicer *u);
