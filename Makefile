@@ -15,9 +15,11 @@ LLVM_STRIP ?= llvm-strip
 
 PKGS := libbpf libelf zlib yaml-0.1 json-c ncursesw libmicrohttpd libgvc
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libmicrohttpd: its header only; metrics_http.c loads the library when a
-# server starts (not linked: it maps GnuTLS and more, 2.4 MiB of RSS).
-PKG_LIBS = $(shell pkg-config --libs $(filter-out libmicrohttpd,$(PKGS)) 2>/dev/null)
+# libmicrohttpd and libgvc: their headers only. metrics_http.c loads the
+# first when a server starts, graphviz_lazy.c the second when an HTML page
+# lays out its graph: linked, they would map GnuTLS, Graphviz and more
+# (2.9 MiB of RSS) into every flowprof, the recording agent included.
+PKG_LIBS = $(shell pkg-config --libs $(filter-out libmicrohttpd libgvc,$(PKGS)) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
