@@ -117,6 +117,24 @@ struct {
 	__type(value, struct open_return);
 } open_returns SEC(".maps");
 
+/*
+ * The agent's acknowledgements of unwind_hook's requests (below): tid -> the
+ * id of the request it has just carried out. Ids are unique
+ * (unwind_next_id), so an entry left by a thread that is gone, or by a wait
+ * that timed out, can never pass for a new request's. The waiting thread
+ * deletes its entry once it has seen it, and on_thread_exit() an entry that
+ * came too late; LRU, so that even such leftovers never make the agent's
+ * update fail.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} unwind_done SEC(".maps");
+
+__u64 unwind_next_id = 0;
+
 extern bool bpf_session_is_return(void) __ksym __weak;
 extern __u64 *bpf_session_cookie(void) __ksym __weak;
 
@@ -647,6 +665,9 @@ int on_thread_exit(struct bpf_raw_tracepoint_args *ctx)
 	if (!st)
 		return 0;
 	drop_stack(st);
+	/* an acknowledgement that came after its wait had given up */
+	if (st->unwind_id)
+		bpf_map_delete_elem(&unwind_done, &st->tid);
 	if (!use_task_storage) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
@@ -716,14 +737,6 @@ static __always_inline long unwind_send(struct unwind_request *req)
 	}
 }
 
-/* tid -> the last request the agent has carried out */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, __u32);
-} unwind_done SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -769,17 +782,17 @@ static long unwind_plan_frame(__u32 k, void *arg)
 }
 
 struct unwind_wait_ctx {
+	__u64 id;
 	__u32 tid;
-	__u32 seq;
 	bool done;
 };
 
 static long unwind_wait(__u32 k, void *arg)
 {
 	struct unwind_wait_ctx *w = arg;
-	__u32 *done = bpf_map_lookup_elem(&unwind_done, &w->tid);
+	__u64 *done = bpf_map_lookup_elem(&unwind_done, &w->tid);
 
-	if (done && (__s32)(*done - w->seq) >= 0) {
+	if (done && *done == w->id) {
 		w->done = true;
 		return 1;
 	}
@@ -807,7 +820,7 @@ int BPF_KPROBE(unwind_hook)
 		return 0;
 	w.req->tgid = w.st->tgid;
 	w.req->tid = w.st->tid;
-	w.req->seq = ++w.st->unwind_seq;
+	w.req->id = w.st->unwind_id = __sync_fetch_and_add(&unwind_next_id, 1) + 1;
 	if (unwind_send(w.req)) {
 		count(CNT_UNWIND_LOST);
 		return 0;
@@ -816,9 +829,11 @@ int BPF_KPROBE(unwind_hook)
 	 * waits as long as one bpf_loop may (1 << 23 turns, about 0.2 s). The
 	 * agent answers far sooner unless it is stopped or gets no CPU. */
 	wait.tid = w.st->tid;
-	wait.seq = w.st->unwind_seq;
+	wait.id = w.st->unwind_id;
 	bpf_loop(1 << 23, unwind_wait, &wait, 0);
-	if (!wait.done)
+	if (wait.done)
+		bpf_map_delete_elem(&unwind_done, &wait.tid);
+	else
 		count(CNT_UNWIND_LOST);
 	return 0;
 }

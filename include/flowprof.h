@@ -96,9 +96,8 @@ struct thread_state {
 	__u32 flow_mask;  /* flows with an entry frame on this stack */
 	__u32 tgid;
 	__u32 tid;
-	__u32 ignored;
-	__u32 unwind_seq;  /* unwind_hook requests sent for this thread */
-	__u32 pad2;	  /* not a process being recorded (record -- CMD): skip its events */
+	__u32 ignored;	  /* not a process being recorded (record -- CMD): skip its events */
+	__u64 unwind_id;  /* its last unwind_hook request (unique; 0 = none yet) */
 	__u64 off_ns;	  /* time switched out, up to the last switch-in seen */
 	__u64 out_at;	  /* last switch-out not yet folded into off_ns, 0 = none */
 	struct frame frames[MAX_DEPTH];
@@ -112,8 +111,9 @@ struct thread_state {
 struct unwind_request {
 	__u32 tgid;
 	__u32 tid;
-	__u32 seq;	/* the agent acknowledges it in the unwind_done map */
+	__u64 id;	/* unique: the agent acknowledges it in the unwind_done map */
 	__u32 n;
+	__u32 pad;
 	struct {
 		__u64 addr;
 		__u64 value;

@@ -585,9 +585,9 @@ void recorder_detach(struct recorder *r)
 	/* only now: a thread may have been waiting for it until the detach */
 	unwind_servicer_stop(&r->unwind);
 	if (r->skel->bss->counters[CNT_UNWIND_LOST])
-		log_warn("%llu exception or unwind fix-up%s could not be made in time (registry "
-			 "or request ring full, or flowprof got no CPU within about 0.2 s): a C++ "
-			 "exception thrown through a probed call may have ended its process",
+		log_warn("%llu exception or unwind fix-up%s could not be made in time (request "
+			 "ring full, or flowprof got no CPU within about 0.2 s): a C++ exception "
+			 "thrown through a probed call may have ended its process",
 			 (unsigned long long)r->skel->bss->counters[CNT_UNWIND_LOST],
 			 r->skel->bss->counters[CNT_UNWIND_LOST] == 1 ? "" : "s");
 	r->detach_ms = (double)(now_ns() - t0) / 1e6;

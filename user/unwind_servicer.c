@@ -54,7 +54,12 @@ static int serve_request(void *ctx, void *data, size_t size)
 		close(fd);
 	__atomic_fetch_add(&u->served, 1, __ATOMIC_RELAXED);
 	/* acknowledge even on failure: the thread must not wait for nothing */
-	bpf_map_update_elem(u->done_fd, &req->tid, &req->seq, BPF_ANY);
+	if (bpf_map_update_elem(u->done_fd, &req->tid, &req->id, BPF_ANY)) {
+		/* the thread waits on, and counts the fix-up lost (CNT_UNWIND_LOST) */
+		if (!__atomic_fetch_add(&u->ack_failed, 1, __ATOMIC_RELAXED))
+			log_warn("cannot acknowledge an unwinder fix-up for pid %u tid %u: %s",
+				 req->tgid, req->tid, strerror(errno));
+	}
 	return 0;
 }
 

@@ -24,6 +24,7 @@ struct unwind_servicer {
 	bool running;
 	uint64_t served;	/* requests carried out */
 	uint64_t failed;	/* requests whose writes failed (process gone) */
+	uint64_t ack_failed;	/* requests the unwind_done map refused to acknowledge */
 };
 
 struct bpf_object;
