@@ -118,6 +118,14 @@ def cpu_share(own, snap):
     return own["cpu_ns"] / (own["elapsed_ns"] * nproc)
 
 
+def say_ceiling(what, req, own):
+    """The figure the closing notes quote: the model's ceiling against the
+    throughput the saturated target measured itself."""
+    print("# %s: predicted max %.1f/s, measured %.1f/s (error %+.1f%%)"
+          % (what, req["max_rate_per_s"], own["throughput_per_s"],
+             100 * (req["max_rate_per_s"] / own["throughput_per_s"] - 1)))
+
+
 @test
 def pool_saturates_bottleneck_and_ceiling():
     snap, own = record(POOL_ARGS)
@@ -133,6 +141,7 @@ def pool_saturates_bottleneck_and_ceiling():
         raise AssertionError("the CPU should not be the limit here: %r" % station(m, "cpu"))
     req = flow(m, "req")
     eq(req["exceeds_capacity"], False, "exceeds_capacity at the measured rate")
+    say_ceiling("pool-bound", req, own)
     near(req["max_rate_per_s"], own["throughput_per_s"], 0.10,
          "predicted max throughput of the measured mix vs the target's own")
     near(req["max_rate_alone_per_s"], req["max_rate_per_s"], 1e-6, "one flow: alone = mix")
@@ -195,6 +204,7 @@ def cpu_saturates_bottleneck_and_ceiling():
     eq(m["bottleneck"]["station"], "cpu", "bottleneck station")
     eq(m["bottleneck"]["handler"], "pool.compute", "largest on-CPU contributor")
     req = flow(m, "req")
+    say_ceiling("cpu-bound", req, own)
     near(req["max_rate_per_s"], own["throughput_per_s"], 0.10,
          "predicted max throughput of the measured mix vs the target's own")
     eq(req["alone_bottleneck"], "cpu", "what limits the flow alone")
