@@ -1388,6 +1388,7 @@ static void evaluate(struct build *b, const double *rates, double bg_scale, bool
 	bool remote = b->n_remote && b->wait_meas;
 	double *prev_wait = remote ? xcalloc((size_t)K + 1, sizeof(double)) : NULL;
 	double *prev_held = remote ? xcalloc((size_t)b->H + 1, sizeof(double)) : NULL;
+	double *more = remote ? xcalloc((size_t)b->H + 1, sizeof(double)) : NULL;
 
 	if (remote) {
 		memcpy(prev_wait, b->wait_meas, (size_t)K * sizeof(double));
@@ -1396,6 +1397,16 @@ static void evaluate(struct build *b, const double *rates, double bg_scale, bool
 	for (int pass = 0;; pass++) {
 		double change = 0;
 
+		/* what each caller's remote calls add: the change of their responses */
+		for (int r = 0; remote && r < b->n_remote; r++) {
+			const struct remote_call *rc = &b->remote[r];
+			int B = b->bundle_of[rc->to];
+
+			if (!r)
+				memset(more, 0, (size_t)b->H * sizeof(double));
+			more[rc->from] += rc->per_call * (prev_wait[B] - b->wait_meas[B] +
+							  prev_held[rc->to] - b->held_meas[rc->to]);
+		}
 		for (int h = 0; h < b->H; h++) {
 			const struct model_handler *mh = &m->handlers[h];
 			double held = mh->held_ns + mh->held_oncpu_ns * (ev->stretch - b->stretch_meas);
@@ -1409,14 +1420,8 @@ static void evaluate(struct build *b, const double *rates, double bg_scale, bool
 					held += b->edges[e].calls / (double)mh->calls *
 						(ev->lock_w[b->lock_station[to]] - b->lock_wait_meas[to]);
 			}
-			for (int r = 0; remote && r < b->n_remote; r++) {
-				const struct remote_call *rc = &b->remote[r];
-				int B = b->bundle_of[rc->to];
-
-				if (rc->from == h)
-					held += rc->per_call * (prev_wait[B] - b->wait_meas[B] +
-								prev_held[rc->to] - b->held_meas[rc->to]);
-			}
+			if (remote)
+				held += more[h];
 			ev->held[h] = fmax(held, mh->held0_ns);
 		}
 		for (int k = 0; k < K; k++) {
@@ -1458,6 +1463,7 @@ static void evaluate(struct build *b, const double *rates, double bg_scale, bool
 	}
 	free(prev_wait);
 	free(prev_held);
+	free(more);
 	/* per flow: the wait for a worker of the entry's bundle plus the time the
 	 * flow holds it (its synchronous work, with the waits below at these rates) */
 	for (int f = 0; f < b->F; f++) {
