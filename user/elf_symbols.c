@@ -563,7 +563,7 @@ static size_t glob_edit_distance(const char *pattern, const char *s)
 		}
 		row[0]++;
 		for (j = 1; j <= ls; j++) {
-			size_t up = row[j], best;
+			size_t up = row[j];
 			bool same;
 
 			if (*p == '?') {
@@ -576,13 +576,8 @@ static size_t glob_edit_distance(const char *pattern, const char *s)
 			} else {
 				same = p[*p == '\\' && p[1]] == s[j - 1];
 			}
-			best = diag + !same;
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
+			row[j] = edit_step(diag, up, row[j - 1], same);
 			diag = up;
-			row[j] = best;
 		}
 	}
 	d = row[ls];

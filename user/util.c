@@ -296,15 +296,10 @@ size_t edit_distance(const char *a, const char *b)
 
 		row[0] = i;
 		for (j = 1; j <= lb; j++) {
-			size_t up = row[j], best;
+			size_t up = row[j];
 
-			best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
+			row[j] = edit_step(diag, up, row[j - 1], a[i - 1] == b[j - 1]);
 			diag = up;
-			row[j] = best;
 		}
 	}
 	d = row[lb];

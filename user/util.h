@@ -64,4 +64,17 @@ bool locale_is_utf8(void);
 /* Levenshtein distance, for "did you mean" hints. */
 size_t edit_distance(const char *a, const char *b);
 
+/* One cell of the edit-distance table: the cheapest of substituting (free
+ * when the characters are the same), deleting and inserting. */
+static inline size_t edit_step(size_t diag, size_t up, size_t left, bool same)
+{
+	size_t best = diag + !same;
+
+	if (up + 1 < best)
+		best = up + 1;
+	if (left + 1 < best)
+		best = left + 1;
+	return best;
+}
+
 #endif
