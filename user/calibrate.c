@@ -121,13 +121,8 @@ void calibrate_warn_singlestep(const struct calibration *c, const struct flowfil
 	char a[UNITS_BUF], b[UNITS_BUF];
 	int n = 0;
 
-	for (int h = 0; h < ff->n_handlers; h++)
-		for (size_t i = 0; i < res->n_sites; i++)
-			if (res->sites[i].handler == h && res->sites[i].cls == SITE_SINGLESTEP &&
-			    res->sites[i].kind != PROBE_PYTHON_LINE_GATE) {
-				n++;
-				break;
-			}
+	for (int h = 0; h < ff->n_handlers; h++) /* the dearest class: single-step */
+		n += handler_site_class(res, h) == SITE_SINGLESTEP;
 	if (!n)
 		return;
 	if (step->measured && nop->measured)

@@ -140,7 +140,7 @@ static void describe_sites(const struct resolution *res, int h, struct snap_hand
 	if (!sh->binary)
 		sh->binary = xstrdup("");
 	sh->site_class = xstrdup(site_class_name(handler_site_class(res, h)));
-	sh->site_classes = classes & (classes - 1) ? classes : 0;
+	sh->site_classes = snapshot_site_classes(classes);
 }
 
 static void collect_handlers(struct recorder *r, const struct flowfile *ff,

@@ -58,12 +58,6 @@ static unsigned int site_mask(const struct snap_handler *h)
 	return m;
 }
 
-/* site_classes as stored: 0 unless the mask holds two classes or more. */
-static unsigned int several_classes(unsigned int mask)
-{
-	mask &= SITE_CLASS_BITS;
-	return mask & (mask - 1) ? mask : 0;
-}
 
 /* ---- derived figures ---------------------------------------------------- */
 
@@ -169,7 +163,7 @@ static json_object *handler_json(const struct snap_handler *h)
 	jo_add(o, "symbol", jo_str(h->symbol));
 	jo_add(o, "binary", jo_str(h->binary));
 	jo_add(o, "site_class", jo_str(h->site_class ? h->site_class : "unknown"));
-	if (several_classes(h->site_classes)) { /* only then: older documents stay as they were */
+	if (snapshot_site_classes(h->site_classes)) { /* only then: older documents stay as they were */
 		json_object *cls = json_object_new_array();
 
 		for (unsigned int c = 1; c < ARRAY_SIZE(site_class_key); c++)
@@ -894,7 +888,7 @@ static int load_handler(struct loader *ld, json_object *o, const char *ctx,
 	}
 	if (!h->site_class)
 		h->site_class = xstrdup("unknown");
-	h->site_classes = several_classes(site_mask(h));
+	h->site_classes = snapshot_site_classes(site_mask(h));
 	if (h->calls && h->min_ns > h->max_ns)
 		return fail(ld, ctx, "min_ns", "%llu is greater than max_ns (%llu)",
 			    (unsigned long long)h->min_ns, (unsigned long long)h->max_ns);
@@ -1980,7 +1974,7 @@ static void merge_handler(struct snap_handler *d, const struct snap_handler *s,
 {
 	set_first(&d->symbol, s->symbol);
 	set_first(&d->binary, s->binary);
-	d->site_classes = several_classes(site_mask(d) | site_mask(s));
+	d->site_classes = snapshot_site_classes(site_mask(d) | site_mask(s));
 	if (site_rank(s->site_class) > site_rank(d->site_class)) {
 		free(d->site_class);
 		d->site_class = dup_or_null(s->site_class);

@@ -52,6 +52,14 @@ struct snap_handler {
 	int n_instances;
 };
 
+/* site_classes as stored from a mask of classes (bit 1 << c, c numbered as
+ * probe_cost[], the three real classes only): 0 unless it holds two or more. */
+static inline unsigned int snapshot_site_classes(unsigned int mask)
+{
+	mask &= 0xeu;
+	return mask & (mask - 1) ? mask : 0;
+}
+
 struct snap_edge {
 	char *from;
 	char *to;
