@@ -156,5 +156,11 @@ const char *jo_text(json_object *obj, bool pretty, size_t *len)
 
 char *jo_to_string(json_object *obj, bool pretty)
 {
-	return xasprintf("%s\n", jo_text(obj, pretty, &(size_t){ 0 }));
+	const char *text = jo_text(obj, pretty, &(size_t){ 0 });
+
+	if (!text) { /* json-c is out of memory: as every other allocation failure */
+		log_error("out of memory");
+		exit(1);
+	}
+	return xasprintf("%s\n", text);
 }

@@ -422,6 +422,11 @@ int snapshot_write(const struct snapshot *s, const char *path)
 	/* json-c's text as it is, not a copy with the newline appended: at
 	 * 1000 handlers that copy is 2.5 MiB more at the recording's peak. */
 	parts[0].buf = jo_text(o, true, &parts[0].len);
+	if (!parts[0].buf) { /* json-c failed: never a file of one newline over the old one */
+		json_object_put(o);
+		errno = ENOMEM;
+		return -1;
+	}
 	r = write_file_atomic_parts(path, parts, 2, 0600);
 	e = errno;
 	json_object_put(o);
