@@ -164,7 +164,8 @@ int check_writable_atomic(const char *path, char *err, size_t errlen)
 		errno = ENOENT;
 		return -1;
 	}
-	if (stat(path, &st) == 0) {
+	/* lstat: the rename replaces a symbolic link itself, not what it points to */
+	if (lstat(path, &st) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			snprintf(err, errlen, "%s: %s", path, strerror(EISDIR));
 			errno = EISDIR;

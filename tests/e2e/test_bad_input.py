@@ -308,6 +308,12 @@ def unwritable_output_fails_before_recording():
              (d, "Is a directory"),
              (d + "/", "Is a directory"),
              ("/dev/null", "not a regular file (it would be replaced)")]
+    # a symbolic link: the rename would replace the link itself, whatever it
+    # points to (here a file, which must stay as it is)
+    kept = fptest.write(os.path.join(d, "kept.json"), "{}\n")
+    link = os.path.join(d, "link.json")
+    os.symlink(kept, link)
+    cases.append((link, "not a regular file (it would be replaced)"))
     before = sorted(os.listdir(d))
     for out, why in cases:
         want = "flowprof: error: cannot write %s: %s; nothing was recorded" % (out, why)
@@ -329,6 +335,7 @@ def unwritable_output_fails_before_recording():
                             timeout=10)
         only_error(r, want)
     eq(sorted(os.listdir(d)), before, "files in the directory (no temporary file left)")
+    eq((os.path.islink(link), open(kept).read()), (True, "{}\n"), "the link and its file")
     eq(p.poll(), None, "the target still runs")
 
 
