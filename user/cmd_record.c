@@ -380,17 +380,8 @@ int cmd_record(int argc, char **argv)
 	for (int i = 0; i < a.n_pids; i++)
 		pidfds[i] = proc_open_pidfd(a.pids[i]);
 
-	/* Announced only once the window is open (live_start read its
-	 * baseline): a caller that waits for this line has every call inside. */
-	fprintf(stderr, "flowprof: recording %d handlers (%zu probe points, %s) in %d process%s%s; "
-		"attach took %.1f ms; Ctrl-C to stop\n",
-		live.ff.n_handlers, live.rec.n_probes - (size_t)live.cal.n_sites,
-		attach_mode_name(live.rec.mode), live.processes, live.processes == 1 ? "" : "es",
-		a.cmd ? " (starting the command)" : "", live.rec.attach_ms);
-	if (srv) {
-		atomic_store(&metrics.ready, true);
-		fprintf(stderr, "flowprof: serving live metrics on %s\n", metrics_server_url(srv));
-	}
+	/* The command goes first: one whose exec still fails is said before
+	 * anyone is told the recording runs (the window is open already). */
 	if (child > 0) {
 		int e;
 
@@ -412,6 +403,18 @@ int cmd_record(int argc, char **argv)
 		}
 		close(exec_fd);
 		exec_fd = -1;
+	}
+
+	/* Announced only once the window is open (live_start read its
+	 * baseline): a caller that waits for this line has every call inside. */
+	fprintf(stderr, "flowprof: recording %d handlers (%zu probe points, %s) in %d process%s%s; "
+		"attach took %.1f ms; Ctrl-C to stop\n",
+		live.ff.n_handlers, live.rec.n_probes - (size_t)live.cal.n_sites,
+		attach_mode_name(live.rec.mode), live.processes, live.processes == 1 ? "" : "es",
+		a.cmd ? " (starting the command)" : "", live.rec.attach_ms);
+	if (srv) {
+		atomic_store(&metrics.ready, true);
+		fprintf(stderr, "flowprof: serving live metrics on %s\n", metrics_server_url(srv));
 	}
 
 	inflight = xcalloc((size_t)live.ff.n_handlers + 1, sizeof(uint64_t));
