@@ -521,6 +521,25 @@ def started_command_killed_by_signal_is_said():
 THROW_N = 200  # throws from the bottom of the stack: more than MAX_DEPTH (64)
 
 
+def end_cxx_recording(p, rec, line, want):
+    """A C++ target that printed line after its throws: want, or it died.
+    Stops the recording (Ctrl-C: 130), then lets the target quit (0)."""
+    if line != want:
+        try:
+            p.stdin.close()
+        except BrokenPipeError:
+            pass
+        status = p.wait(timeout=10)
+        rec.stop(signal.SIGINT)
+        raise AssertionError("the profiled target died (status %d) instead of printing "
+                             "'%s'; its stderr:\n%s\nflowprof's:\n%s"
+                             % (status, want, p.stderr.read().decode(), rec.stderr))
+    eq(rec.stop(signal.SIGINT), 130, "flowprof exit status\n" + rec.stderr)
+    p.stdin.write(b"quit\n")
+    p.stdin.flush()
+    eq(p.wait(timeout=10), 0, "target exit status")
+
+
 def build_cxx(src_name, d):
     """Builds tests/targets/SRC_NAME with g++ (the Makefile builds only C targets)."""
     src = os.path.join(fptest.ROOT, "tests", "targets", src_name)
@@ -569,18 +588,7 @@ def record_throw_through(d, p, pid, flows, *args, recording=None):
             raise
     p.stdin.write(b"go\n")
     p.stdin.flush()
-    line = fptest.read_line(p, timeout=60).strip()
-    if line != "done %d" % n:
-        p.stdin.close()
-        status = p.wait(timeout=10)
-        rec.stop(signal.SIGINT)
-        raise AssertionError("the profiled target died (status %d) instead of printing "
-                             "'done %d'; its stderr:\n%s\nflowprof's:\n%s"
-                             % (status, n, p.stderr.read().decode(), rec.stderr))
-    eq(rec.stop(signal.SIGINT), 130, "flowprof exit status\n" + rec.stderr)
-    p.stdin.write(b"quit\n")
-    p.stdin.flush()
-    eq(p.wait(timeout=10), 0, "target exit status")
+    end_cxx_recording(p, rec, fptest.read_line(p, timeout=60).strip(), "done %d" % n)
     s = fptest.load_json(out)
     throws = n // 4  # validate throws for i % 4 == 0, i < n
     eq(calls(s, "cxx.serve"), (2 * n, 0), "serve (calls, incomplete)")
@@ -714,16 +722,7 @@ def throw_threads(d, n, loaded=False):
         for h in hogs:
             h.kill()
             h.wait()
-    if line != "caught %d" % n:
-        status = p.wait(timeout=10)
-        rec.stop(signal.SIGINT)
-        raise AssertionError("the profiled target died (status %d) instead of printing "
-                             "'caught %d'; its stderr:\n%s\nflowprof's:\n%s"
-                             % (status, n, p.stderr.read().decode(), rec.stderr))
-    eq(rec.stop(signal.SIGINT), 130, "flowprof exit status\n" + rec.stderr)
-    p.stdin.write(b"quit\n")
-    p.stdin.flush()
-    eq(p.wait(timeout=10), 0, "target exit status")
+    end_cxx_recording(p, rec, line, "caught %d" % n)
     if "could not be made in time" in rec.stderr:
         raise AssertionError("flowprof missed unwinder fix-ups:\n" + rec.stderr)
     s = fptest.load_json(out)
