@@ -13,7 +13,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 LLVM_STRIP ?= llvm-strip
 
-PKGS := libbpf libelf zlib yaml-0.1 json-c ncursesw libmicrohttpd libgvc
+PKGS := libbpf libelf zlib yaml-0.1 json-c ncursesw libmicrohttpd libgvc capstone
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libmicrohttpd and libgvc: their headers only. metrics_http.c loads the
 # first when a server starts, graphviz_lazy.c the second when an HTML page
@@ -70,7 +70,7 @@ $(VMLINUX):
 		cp vmlinux/$(ARCH)/vmlinux.h $@; \
 	fi
 
-$(BPF_OBJ): bpf/flowprof.bpf.c $(wildcard include/*.h) $(VMLINUX)
+$(BPF_OBJ): bpf/flowprof.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) $(VMLINUX)
 	$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) $(WARN) -Wno-unused-parameter \
 		-Iinclude -I$(VMLINUX_DIR) -c $< -o $@
 

@@ -10,10 +10,12 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h> /* userspace; BPF gets the types from vmlinux.h */
 #endif
+#include "cost_slot.h"
 #include "histogram.h"
 
-/* Nesting depth tracked per thread. The kernel stops installing uretprobes
- * past 64 active ones per task, so a deeper stack would never see returns. */
+/* Nesting depth tracked per thread (or goroutine). The kernel stops
+ * installing uretprobes past 64 active ones per task, so with uretprobe
+ * exits a deeper stack would never see returns. */
 #define MAX_DEPTH 64
 /* Flows whose entry handler is on a thread's stack; one bit each in the
  * upper half of the BPF cookie. */
@@ -22,26 +24,33 @@
 #define DEFAULT_MAX_INSTANCES 64
 #define DEFAULT_MAX_EDGES 16384
 #define DEFAULT_MAX_THREADS 32768 /* hash fallback for per-thread state only */
+#define DEFAULT_MAX_GOROUTINES 16384 /* goroutines inside Go handlers at once */
 
 /*
- * BPF cookie of every probe point: which handler it belongs to, and the flows
- * this handler is the entry of (so entries need no map lookup).
+ * BPF cookie of every probe point:
+ *   bits 0-23   the handler index
+ *   bits 24-27  the probe's cost slot (below): what one hit of it costs
+ *   bit 28      COOKIE_EXIT_SITE: this uprobe is one of the function's exits
+ *               (a `ret` or a tail-call `jmp`), not its entry
+ *   bit 29      COOKIE_EXITS_AT_SITES: an entry whose call ends at exit sites,
+ *               so the return address is left alone (no uretprobe)
+ *   bit 30      COOKIE_GO: a Go function: frames belong to the goroutine
+ *   bits 32-63  the flows this handler is the entry of (no map lookup)
  */
 #define COOKIE_HANDLER(c) ((__u32)((c) & 0xffffffULL))
-/* The entry saves the real return address, for unwinders (unwind_hook). */
-#define COOKIE_SAVES_RETURN (1ULL << 30)
+#define COOKIE_SLOT(c) ((__u32)(((c) >> 24) & 0xf))
+#define COOKIE_EXIT_SITE (1ULL << 28)
+#define COOKIE_EXITS_AT_SITES (1ULL << 29)
+#define COOKIE_GO (1ULL << 30)
 #define COOKIE_ENTRY_FLOWS(c) ((__u32)((c) >> 32))
 #define MAKE_COOKIE(hid, flow_mask) (((__u64)(flow_mask) << 32) | (__u32)(hid))
-
-/* Cookies of the unwind_hook program's probe points. */
-#define UNWIND_HOOK_RAISE 1	/* an unwinder starts walking the stack */
-#define UNWIND_HOOK_CATCH 2	/* a catch block begins: the frames above it live on */
+#define COOKIE_WITH_SLOT(c, slot) ((c) | ((__u64)((slot) & 0xf) << 24))
 
 /* Per handler, per CPU. Userspace sums the CPUs. */
 struct handler_stats {
 	__u64 entries;	      /* entry probes hit (in flight = entries - calls - incomplete) */
 	__u64 calls;	      /* calls whose return was seen and matched */
-	__u64 incomplete;     /* calls whose return was never seen (longjmp, depth, exit) */
+	__u64 incomplete;     /* calls whose return was never seen (unwound, depth, exit) */
 	__u64 total_ns;	      /* inclusive time of completed calls */
 	__u64 self_ns;	      /* inclusive minus time in nested declared handlers */
 	__u64 oncpu_ns;	      /* time the thread was on a CPU during the call */
@@ -49,6 +58,10 @@ struct handler_stats {
 	__u64 max_ns;
 	__u64 sumsq_lo;	      /* sum of squared durations, 128-bit (ns^2) */
 	__u64 sumsq_hi;
+	__u64 unwound;	      /* of incomplete: closed by the stack pointer (exception, longjmp) */
+	__u64 probe_ns;	      /* probes' time inside total_ns: own in-window share + nested hits */
+	__u64 self_probe_ns;  /* probes' time inside self_ns: own share + direct children's rest */
+	__u64 nested_calls;   /* probed calls nested inside completed calls, at any depth */
 	__u64 hist[HIST_BUCKETS]; /* inclusive durations, histogram.h layout */
 };
 
@@ -58,36 +71,62 @@ struct inst_stats {
 	__u64 total_ns;
 };
 
-/* One per instance slot (max_instances of them, then one pooling the rest):
- * which process it is and how many of its threads ran handlers. */
+/* Levels of the time-weighted histograms of concurrency (the last one
+ * holds every level at or above it). */
+#define CONC_LEVELS 64
+
+/*
+ * One per instance slot (max_instances of them, then one pooling the rest):
+ * which process it is, how many of its threads ran handlers, and how many
+ * could run at once. A thread is "live" from its first handler call to its
+ * exit (a goroutine: while it is inside a handler); "in flight" while it is
+ * inside a handler. live_ns[k] and inflight_ns[k] are the time spent with k
+ * of them, up to live_at and inflight_at (userspace adds the stretch since).
+ * Kept without locks (tracing programs may not take one): two changes at
+ * the same moment on two CPUs can give a few ns to the wrong level, never
+ * lose or add time.
+ */
 struct inst_info {
 	__u32 tgid;
-	__u32 threads;
+	__u32 threads;		/* threads that ever ran a handler */
+	__u32 live;
+	__u32 inflight;
+	__u32 live_max;
+	__u32 inflight_max;
+	__u64 live_at;		/* when live last changed (0: never) */
+	__u64 inflight_at;
+	__u64 live_ns[CONC_LEVELS];
+	__u64 inflight_ns[CONC_LEVELS];
 };
 
 /* Global event counters, kept in .bss (rare events only). */
 enum fp_counter {
 	CNT_UNMATCHED_RETURN,	/* a return with no matching entry (entered before attach) */
 	CNT_DEPTH_OVERFLOW,	/* entries past MAX_DEPTH: counted incomplete */
-	CNT_ABANDONED,		/* frames popped without their return (longjmp, exception) */
+	CNT_UNWOUND,		/* frames closed by the stack pointer (longjmp, exception) */
 	CNT_EXITED_IN_CALL,	/* frames left when a thread exited or exec'd */
 	CNT_EDGES_FULL,		/* edge map full: edge not counted */
 	CNT_INSTANCES_FULL,	/* more processes than instance slots */
 	CNT_STATE_FULL,		/* per-thread state could not be created */
-	CNT_UNWIND_LOST,	/* an unwinder's return-address fix-up was not done in time */
+	CNT_GO_STATE_FULL,	/* per-goroutine state could not be created */
 	CNT_MAX,
 };
+/* The snapshot's old name for CNT_UNWOUND (counters.abandoned_frames). */
+#define CNT_ABANDONED CNT_UNWOUND
 
 struct frame {
 	__u64 start_ns;
-	__u64 child_ns;	   /* inclusive time of completed nested handlers */
-	__u64 off_start_ns; /* thread's off-CPU clock at entry */
-	__u64 sp;	   /* stack pointer at entry: matches the return exactly */
+	__u64 child_ns;	      /* inclusive time of completed nested handlers */
+	__u64 off_start_ns;   /* thread's off-CPU clock at entry */
+	__u64 sp;	      /* frame key: the stack pointer at entry (see bpf/frames.h) */
+	__u64 nested_cost_ns; /* full cost of the probe hits of completed nested calls */
+	__u64 kids_out_ns;    /* of those, direct children's hits outside their own windows */
+	__u32 nested_calls;   /* completed probed calls nested inside, at any depth */
 	__u32 hid;
-	__u32 entry_flows; /* flows this frame is the entry of */
-	__u32 flows_before; /* thread's flow_mask when this frame was pushed */
-	__u32 restored;	   /* ret_addr is back on the stack for an unwinder */
-	__u64 ret_addr;	   /* the real return address (COOKIE_SAVES_RETURN), else 0 */
+	__u32 entry_flows;    /* flows this frame is the entry of */
+	__u32 flows_before;   /* thread's flow_mask when this frame was pushed */
+	__u32 entry_slot;     /* cost slot of the entry probe */
+	__u32 pad;
 };
 
 struct thread_state {
@@ -97,41 +136,11 @@ struct thread_state {
 	__u32 tgid;
 	__u32 tid;
 	__u32 ignored;	  /* not a process being recorded (record -- CMD): skip its events */
-	__u64 unwind_id;  /* its last unwind_hook request (unique; 0 = none yet) */
+	__u32 goroutine;  /* keyed by goroutine (go_state), not by thread */
+	__u32 pad;
 	__u64 off_ns;	  /* time switched out, up to the last switch-in seen */
 	__u64 out_at;	  /* last switch-out not yet folded into off_ns, 0 = none */
 	struct frame frames[MAX_DEPTH];
-};
-
-/* Ring buffers of unwind_hook requests, by CPU (bpf: unwind_ring0..7). */
-#define UNWIND_RINGS 8
-#define UNWIND_RING_SIZE (16 * 1024)
-
-/* Stack writes an unwinder needs (unwind_hook -> user/unwind_servicer.c). */
-struct unwind_request {
-	__u32 tgid;
-	__u32 tid;
-	__u64 id;	/* unique: the agent acknowledges it in the unwind_done map */
-	__u32 n;
-	__u32 pad;
-	struct {
-		__u64 addr;
-		__u64 value;
-	} writes[MAX_DEPTH];
-};
-
-/* An open call whose return address the kernel replaced, by thread and
- * stack slot (bpf: open_returns; user/unwind_servicer.c restores them). */
-struct open_return_key {
-	__u32 tid;
-	__u32 pad;
-	__u64 sp;
-};
-
-struct open_return {
-	__u64 ret_addr;
-	__u32 tgid;
-	__u32 pad;
 };
 
 /* Time of the last context switch on each CPU. */

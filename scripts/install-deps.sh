@@ -6,7 +6,7 @@ set -eu
 
 # the loader, its BPF object and the HTML report's WebAssembly model; sys/sdt.h
 # (systemtap-sdt-dev) for the USDT test target that `make` builds
-build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev libncurses-dev libmicrohttpd-dev libgraphviz-dev lld-14 wasi-libc libclang-rt-14-dev-wasm32 xxd systemtap-sdt-dev"
+build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev libcapstone-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev libncurses-dev libmicrohttpd-dev libgraphviz-dev lld-14 wasi-libc libclang-rt-14-dev-wasm32 xxd systemtap-sdt-dev"
 test_pkgs="libcmocka-dev python3 libclang-rt-14-dev g++ valgrind tmux prometheus chromium graphviz"
 # sweep (redis-benchmark) and JMVA export (xmllint) tests
 test_pkgs="$test_pkgs redis-server redis-tools libxml2-utils"

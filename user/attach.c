@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Attach stage: skeleton lifecycle (open, set rodata and map sizes, load,
- * attach, destroy) and mass attachment of probe sites.
+ * attach, destroy), the probe-cost calibration (calibrate.c) and mass
+ * attachment of probe sites.
  *
  * Probe sites are grouped by (binary, process) so that one uprobe_multi or
  * uprobe.session link covers every handler of a binary: such a link
@@ -9,6 +10,7 @@
  * take ~0.1 s each to detach (see docs/internals.md).
  */
 #include "attach.h"
+#include "attach_int.h"
 #include "attach_usdt.h"
 
 #include <errno.h>
@@ -23,9 +25,9 @@
 #include <bpf/libbpf.h>
 
 #include "flowprof.h"
-#include "flowprof.skel.h"
 #include "kernel_btf.h"
 #include "uprobe_multi_link.h"
+#include "exit_sites.h"
 #include "util.h"
 
 #if defined(__x86_64__)
@@ -108,61 +110,147 @@ void detect_kernel_features(struct kernel_features *f)
 		 f->task_storage ? "yes" : "no", f->raw_tp ? "yes" : "no");
 }
 
-/* One batch of probe points that can share a link. */
-struct site_group {
-	const char *binary;
-	int pid;
-	uint64_t *offsets;
-	uint64_t *ref_ctrs;	/* NULL when no site has a semaphore */
-	uint64_t *cookies;
-	uint32_t cnt;
+
+static const char *const exits_names[] = {
+	[EXITS_AUTO] = "auto",
+	[EXITS_SITES] = "sites",
+	[EXITS_URETPROBE] = "uretprobe",
 };
 
-struct group_list {
-	struct site_group *g;
-	size_t n, cap;
-};
+const char *exits_choice_name(enum exits_choice e)
+{
+	return e >= EXITS_AUTO && e <= EXITS_URETPROBE ? exits_names[e] : "auto";
+}
 
-static struct site_group *group_for(struct group_list *gl, const char *binary, int pid)
+int exits_choice_parse(const char *s)
+{
+	for (int i = EXITS_AUTO; i <= EXITS_URETPROBE; i++)
+		if (!strcmp(s, exits_names[i]))
+			return i;
+	return -1;
+}
+
+/* ---- probe-site groups ---------------------------------------------------- */
+
+struct site_group *group_for(struct group_list *gl, const char *binary, int pid)
 {
 	for (size_t i = 0; i < gl->n; i++)
 		if (gl->g[i].pid == pid && !strcmp(gl->g[i].binary, binary))
 			return &gl->g[i];
 	grow_array((void **)&gl->g, &gl->cap, gl->n + 1, sizeof(*gl->g));
+	memset(&gl->g[gl->n], 0, sizeof(gl->g[gl->n]));
 	gl->g[gl->n].binary = binary;
 	gl->g[gl->n].pid = pid;
 	return &gl->g[gl->n++];
 }
 
-static void group_add(struct site_group *g, uint64_t offset, uint64_t ref_ctr, uint64_t cookie)
+void site_list_add(struct site_list *l, uint64_t offset, uint64_t ref_ctr, uint64_t cookie)
 {
-	g->offsets = xrealloc(g->offsets, (g->cnt + 1) * sizeof(uint64_t));
-	g->cookies = xrealloc(g->cookies, (g->cnt + 1) * sizeof(uint64_t));
-	if (ref_ctr && !g->ref_ctrs)
-		g->ref_ctrs = xcalloc(g->cnt + 1, sizeof(uint64_t));
-	if (g->ref_ctrs) {
-		g->ref_ctrs = xrealloc(g->ref_ctrs, (g->cnt + 1) * sizeof(uint64_t));
-		g->ref_ctrs[g->cnt] = ref_ctr;
+	l->offsets = xrealloc(l->offsets, (l->cnt + 1) * sizeof(uint64_t));
+	l->cookies = xrealloc(l->cookies, (l->cnt + 1) * sizeof(uint64_t));
+	if (ref_ctr && !l->ref_ctrs)
+		l->ref_ctrs = xcalloc(l->cnt + 1, sizeof(uint64_t));
+	if (l->ref_ctrs) {
+		l->ref_ctrs = xrealloc(l->ref_ctrs, (l->cnt + 1) * sizeof(uint64_t));
+		l->ref_ctrs[l->cnt] = ref_ctr;
 	}
-	g->offsets[g->cnt] = offset;
-	g->cookies[g->cnt] = cookie;
-	g->cnt++;
+	l->offsets[l->cnt] = offset;
+	l->cookies[l->cnt] = cookie;
+	l->cnt++;
 }
 
-static void groups_free(struct group_list *gl)
+bool site_list_has(const struct site_list *l, uint64_t offset)
+{
+	for (uint32_t i = 0; i < l->cnt; i++)
+		if (l->offsets[i] == offset)
+			return true;
+	return false;
+}
+
+static void site_list_free(struct site_list *l)
+{
+	free(l->offsets);
+	free(l->cookies);
+	free(l->ref_ctrs);
+}
+
+void groups_free(struct group_list *gl)
 {
 	for (size_t i = 0; i < gl->n; i++) {
-		free(gl->g[i].offsets);
-		free(gl->g[i].ref_ctrs);
-		free(gl->g[i].cookies);
+		site_list_free(&gl->g[i].entries);
+		site_list_free(&gl->g[i].exits);
+		site_list_free(&gl->g[i].returns);
 	}
 	free(gl->g);
 	memset(gl, 0, sizeof(*gl));
 }
 
-static void build_groups(struct group_list *gl, const struct flowfile *ff,
-			 const struct resolution *res, const struct attach_opts *o,
-			 const char *self_exe)
+/* ---- exits: at the sites, or a uretprobe --------------------------------- */
+
+/* What one hit of the site's exits costs, as measured (the dearest of its
+ * exit instructions); < 0 when not measured. */
+static double exit_sites_cost(const struct recorder *r, const struct probe_site *s)
+{
+	double worst = 0;
+
+	for (size_t k = 0; k < s->n_exits; k++) {
+		const struct slot_cost *c = &r->info.costs[s->exits[k].slot & (SLOT_COUNT - 1)];
+
+		if (!c->measured)
+			return -1;
+		if (c->hit_ns > worst)
+			worst = c->hit_ns;
+	}
+	return worst;
+}
+
+/*
+ * Exit sites or a uretprobe for one function site: exit sites where
+ * something unwinds (a uretprobe would end the program) or where asked;
+ * else the one measured cheaper here. NULL, or why a uretprobe is used
+ * although exit sites were wanted (the exits could not be found).
+ */
+static bool use_exit_sites(const struct recorder *r, const struct probe_site *s,
+			   enum exits_choice want, const char **why)
+{
+	const struct slot_cost *uret = &r->info.costs[SLOT_EXIT_URETPROBE];
+	double sites;
+
+	*why = NULL;
+	if (s->exits_unknown) {
+		if (want == EXITS_SITES || s->unwinds)
+			*why = s->exits_unknown;
+		return false;
+	}
+	if (want == EXITS_URETPROBE && !s->go)
+		return false;
+	if (want == EXITS_SITES || s->unwinds || s->go)
+		return true;
+	sites = exit_sites_cost(r, s);
+	return uret->measured && sites >= 0 && sites < uret->hit_ns;
+}
+
+static void note_probes(struct handler_probes *hp, enum cost_slot entry, enum cost_slot exit,
+			bool sites, const char *why, const struct probe_site *s)
+{
+	hp->n_sites++;
+	if (entry > hp->entry)
+		hp->entry = entry;
+	if (!hp->exit || (exit != hp->exit && exit == SLOT_EXIT_URETPROBE) ||
+	    (exit > hp->exit && hp->exit != SLOT_EXIT_URETPROBE))
+		hp->exit = exit;
+	if (sites)
+		hp->n_exit_sites += (int)s->n_exits;
+	if (why) {
+		hp->n_fallback++;
+		if (!hp->fallback)
+			hp->fallback = xasprintf("%s in %s: %s", s->demangled ? s->demangled : s->symbol,
+						 s->binary, why);
+	}
+}
+
+static void build_groups(struct recorder *r, struct group_list *gl, const struct flowfile *ff,
+			 const struct resolution *res, enum exits_choice want)
 {
 	uint32_t *entry_flows = xcalloc((size_t)ff->n_handlers + 1, sizeof(uint32_t));
 
@@ -171,26 +259,54 @@ static void build_groups(struct group_list *gl, const struct flowfile *ff,
 		entry_flows[ff->flows[f].entry] |= 1U << f;
 	for (size_t i = 0; i < res->n_sites; i++) {
 		const struct probe_site *s = &res->sites[i];
+		struct site_group *g;
+		const char *why;
+		uint64_t base, cookie;
+		bool sites;
 
 		if (s->kind != PROBE_FUNCTION)
-			continue; /* rt_attach(), attach_unwind_hooks() */
-		group_add(group_for(gl, s->binary, s->pid), s->offset, s->ref_ctr_offset,
-			  MAKE_COOKIE(s->handler, entry_flows[s->handler]) |
-				  (s->saves_return ? COOKIE_SAVES_RETURN : 0));
+			continue; /* rt_attach() */
+		g = group_for(gl, s->binary, s->pid);
+		sites = use_exit_sites(r, s, want, &why);
+		/* an exit at another probe's place (a function that is one tail
+		 * call): the order of the two programs there is not defined */
+		for (size_t k = 0; sites && k < s->n_exits; k++)
+			if (s->exits[k].offset == s->offset || site_list_has(&g->entries, s->exits[k].offset) ||
+			    site_list_has(&g->exits, s->exits[k].offset))
+				sites = false, why = "an exit shares its address with another probe";
+		if (why && s->go) {
+			log_warn("%s: %s in %s: %s; a Go function's exits must be probed at their "
+				 "sites (a uretprobe would crash the program): left out",
+				 ff->handlers[s->handler].id, s->symbol, s->binary, why);
+			continue;
+		}
+		base = MAKE_COOKIE(s->handler, 0) | (s->go ? COOKIE_GO : 0);
+		cookie = COOKIE_WITH_SLOT(base | ((uint64_t)entry_flows[s->handler] << 32),
+					  s->entry_slot) | (sites ? COOKIE_EXITS_AT_SITES : 0);
+		site_list_add(&g->entries, s->offset, 0, cookie);
+		if (sites) {
+			for (size_t k = 0; k < s->n_exits; k++)
+				site_list_add(&g->exits, s->exits[k].offset, 0,
+					      COOKIE_WITH_SLOT(base, s->exits[k].slot) | COOKIE_EXIT_SITE);
+		} else {
+			site_list_add(&g->returns, s->offset, 0, cookie);
+		}
+		note_probes(&r->info.handlers[s->handler], (enum cost_slot)s->entry_slot,
+			    sites ? (s->n_exits ? s->exits[0].slot : SLOT_EXIT_RET) : SLOT_EXIT_URETPROBE,
+			    sites, why, s);
 	}
-	for (int i = 0; i < o->n_extra; i++)
-		group_add(group_for(gl, self_exe, getpid()), o->extra[i].offset, 0,
-			  MAKE_COOKIE(o->extra[i].hid, 0));
 	free(entry_flows);
 }
 
-static void keep_link(struct recorder *r, struct bpf_link *l)
+/* ---- links ---------------------------------------------------------------- */
+
+void recorder_keep_link(struct recorder *r, struct bpf_link *l)
 {
 	grow_array((void **)&r->links, &r->cap_links, r->n_links + 1, sizeof(*r->links));
 	r->links[r->n_links++] = l;
 }
 
-static void keep_fd(struct recorder *r, int fd)
+void recorder_keep_fd(struct recorder *r, int fd)
 {
 	grow_array((void **)&r->link_fds, &r->cap_link_fds, r->n_link_fds + 1, sizeof(int));
 	r->link_fds[r->n_link_fds++] = fd;
@@ -209,20 +325,6 @@ static void detach_all(struct recorder *r)
 	r->n_link_fds = r->cap_link_fds = r->n_links = r->cap_links = 0;
 }
 
-/* Detaches the first n_fds raw links and n_links libbpf links, keeping the rest. */
-static void detach_prefix(struct recorder *r, size_t n_fds, size_t n_links)
-{
-	for (size_t i = 0; i < n_fds; i++)
-		close(r->link_fds[i]);
-	for (size_t i = 0; i < n_links; i++)
-		bpf_link__destroy(r->links[i]);
-	memmove(r->link_fds, r->link_fds + n_fds, (r->n_link_fds - n_fds) * sizeof(int));
-	memmove(r->links, r->links + n_links, (r->n_links - n_links) * sizeof(*r->links));
-	r->n_link_fds -= n_fds;
-	r->n_links -= n_links;
-	r->hook_fds_from = r->hook_links_from = 0;
-}
-
 static const char *describe_pid(int pid, char *buf, size_t len)
 {
 	if (pid > 0)
@@ -239,80 +341,102 @@ static bool error_is_final(int err)
 	       err == ENOEXEC;
 }
 
-/* The kernel's reasons for refusing a probe point, in words: 524 is its
- * internal ENOTSUPP (no libc name), what uprobes answer for an instruction
- * they cannot probe, such as an int3. */
-static const char *attach_strerror(int e)
+/* 524 is the kernel's internal ENOTSUPP (no libc name), what uprobes answer
+ * for an instruction they cannot probe, such as an int3. */
+const char *attach_strerror(int e)
 {
 	if (e == 524)
 		return "the kernel cannot probe the instruction there (ENOTSUPP)";
 	return strerror(e);
 }
 
-static int attach_group(struct recorder *r, const struct site_group *g, char *err, size_t errlen)
+/* One multi link over a list (nothing when it is empty). */
+static int multi_link(struct recorder *r, struct bpf_program *prog, uint32_t type, uint32_t flags,
+		      const struct site_group *g, const struct site_list *l, char *err, size_t errlen)
+{
+	char who[32];
+	int fd;
+
+	if (!l->cnt)
+		return 0;
+	fd = create_multi_link(bpf_program__fd(prog), type, flags, g->binary, l->offsets,
+			       l->ref_ctrs, l->cookies, l->cnt, g->pid);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s link on %s (%s, %u probes): %s", mode_names[r->info.mode],
+			 g->binary, describe_pid(g->pid, who, sizeof(who)), l->cnt,
+			 attach_strerror(-fd));
+		return fd;
+	}
+	recorder_keep_fd(r, fd);
+	return 0;
+}
+
+static int single_links(struct recorder *r, struct bpf_program *prog, bool ret,
+			const struct site_group *g, const struct site_list *l, char *err,
+			size_t errlen)
+{
+	char who[32];
+
+	for (uint32_t i = 0; i < l->cnt; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = l->cookies[i], .retprobe = ret,
+			    .ref_ctr_offset = l->ref_ctrs ? l->ref_ctrs[i] : 0);
+		struct bpf_link *lk = bpf_program__attach_uprobe_opts(
+			prog, g->pid > 0 ? g->pid : -1, g->binary, (size_t)l->offsets[i], &uo);
+
+		if (!lk) {
+			int e = errno;
+
+			snprintf(err, errlen, "attach %s to %s offset 0x%llx (%s): %s",
+				 ret ? "uretprobe" : "uprobe", g->binary,
+				 (unsigned long long)l->offsets[i],
+				 describe_pid(g->pid, who, sizeof(who)), attach_strerror(e));
+			return -e;
+		}
+		recorder_keep_link(r, lk);
+	}
+	return 0;
+}
+
+int attach_site_group(struct recorder *r, const struct site_group *g, char *err, size_t errlen)
 {
 	struct flowprof_bpf *skel = r->skel;
-	char who[32];
-	int fd, e;
+	int e = 0;
 
-	describe_pid(g->pid, who, sizeof(who));
-	switch (r->mode) {
-	case ATTACH_SESSION:
-		fd = create_multi_link(bpf_program__fd(skel->progs.handler_session),
-				       FP_BPF_TRACE_UPROBE_SESSION, 0, g->binary, g->offsets,
-				       g->ref_ctrs, g->cookies, g->cnt, g->pid);
-		if (fd < 0)
-			goto multi_fail;
-		keep_fd(r, fd);
-		break;
-	case ATTACH_MULTI:
-		fd = create_multi_link(bpf_program__fd(skel->progs.handler_entry),
-				       FP_BPF_TRACE_UPROBE_MULTI, 0, g->binary, g->offsets,
-				       g->ref_ctrs, g->cookies, g->cnt, g->pid);
-		if (fd < 0)
-			goto multi_fail;
-		keep_fd(r, fd);
-		fd = create_multi_link(bpf_program__fd(skel->progs.handler_return),
-				       FP_BPF_TRACE_UPROBE_MULTI, FP_BPF_F_UPROBE_MULTI_RETURN,
-				       g->binary, g->offsets, g->ref_ctrs, g->cookies, g->cnt,
-				       g->pid);
-		if (fd < 0)
-			goto multi_fail;
-		keep_fd(r, fd);
-		break;
-	default:
-		for (uint32_t i = 0; i < g->cnt; i++) {
-			for (int ret = 0; ret <= 1; ret++) {
-				LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = g->cookies[i],
-					    .retprobe = ret,
-					    .ref_ctr_offset = g->ref_ctrs ? g->ref_ctrs[i] : 0);
-				struct bpf_program *p = ret ? skel->progs.handler_return
-							    : skel->progs.handler_entry;
-				struct bpf_link *l = bpf_program__attach_uprobe_opts(
-					p, g->pid > 0 ? g->pid : -1, g->binary,
-					(size_t)g->offsets[i], &uo);
+	switch (r->info.mode) {
+	case ATTACH_SESSION: {
+		/* one link: entries and exit sites, with one program */
+		struct site_list all = { 0 };
 
-				if (!l) {
-					e = errno;
-					snprintf(err, errlen,
-						 "attach uprobe to %s offset 0x%llx (%s): %s",
-						 g->binary, (unsigned long long)g->offsets[i], who,
-						 attach_strerror(e));
-					return -e;
-				}
-				keep_link(r, l);
-			}
-		}
+		for (uint32_t i = 0; i < g->entries.cnt; i++)
+			site_list_add(&all, g->entries.offsets[i], 0, g->entries.cookies[i]);
+		for (uint32_t i = 0; i < g->exits.cnt; i++)
+			site_list_add(&all, g->exits.offsets[i], 0, g->exits.cookies[i]);
+		e = multi_link(r, skel->progs.handler_session, FP_BPF_TRACE_UPROBE_SESSION, 0, g,
+			       &all, err, errlen);
+		site_list_free(&all);
 		break;
 	}
-	r->n_probes += g->cnt;
-	return 0;
-
-multi_fail:
-	e = -fd;
-	snprintf(err, errlen, "%s link on %s (%s, %u probes): %s", mode_names[r->mode], g->binary,
-		 who, g->cnt, attach_strerror(e));
-	return -e;
+	case ATTACH_MULTI:
+		e = multi_link(r, skel->progs.handler_entry, FP_BPF_TRACE_UPROBE_MULTI, 0, g,
+			       &g->entries, err, errlen);
+		if (!e)
+			e = multi_link(r, skel->progs.handler_exit_site, FP_BPF_TRACE_UPROBE_MULTI, 0,
+				       g, &g->exits, err, errlen);
+		if (!e)
+			e = multi_link(r, skel->progs.handler_return, FP_BPF_TRACE_UPROBE_MULTI,
+				       FP_BPF_F_UPROBE_MULTI_RETURN, g, &g->returns, err, errlen);
+		break;
+	default:
+		e = single_links(r, skel->progs.handler_entry, false, g, &g->entries, err, errlen);
+		if (!e)
+			e = single_links(r, skel->progs.handler_exit_site, false, g, &g->exits, err,
+					 errlen);
+		if (!e)
+			e = single_links(r, skel->progs.handler_return, true, g, &g->returns, err,
+					 errlen);
+		break;
+	}
+	return e;
 }
 
 static int attach_tracepoints(struct recorder *r)
@@ -334,10 +458,10 @@ static int attach_tracepoints(struct recorder *r)
 				 strerror(errno),
 				 i == 0 ? "; on-CPU time will not be measured" : "");
 			if (i == 0)
-				r->oncpu = false;
+				r->info.oncpu = false;
 			continue;
 		}
-		keep_link(r, l);
+		recorder_keep_link(r, l);
 	}
 	return 0;
 }
@@ -346,8 +470,9 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 			 const struct attach_opts *o, char *err, size_t errlen)
 {
 	struct flowprof_bpf *skel;
-	uint32_t nh = (uint32_t)r->n_handlers, inst = (uint32_t)r->max_instances;
-	bool session = r->mode == ATTACH_SESSION, multi = r->mode == ATTACH_MULTI;
+	uint32_t nh = (uint32_t)(r->n_flow_handlers + CALIB_HANDLERS);
+	uint32_t inst = (uint32_t)r->max_instances;
+	bool session = r->info.mode == ATTACH_SESSION, multi = r->info.mode == ATTACH_MULTI;
 	int e;
 
 	skel = flowprof_bpf__open();
@@ -357,21 +482,21 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 	}
 	r->skel = skel;
 	skel->rodata->n_handlers = nh;
-	skel->rodata->n_flows = (uint32_t)r->n_flows;
+	skel->rodata->n_flows = (uint32_t)ff->n_flows;
 	skel->rodata->max_instances = inst;
-	skel->rodata->use_task_storage = r->feat.task_storage;
+	skel->rodata->use_task_storage = r->info.feat.task_storage;
 	skel->rodata->self_tgid = (uint32_t)getpid();
 	skel->rodata->root_tgid = o->root_tgid > 0 ? (uint32_t)o->root_tgid : 0;
-	skel->rodata->track_oncpu = r->oncpu;
+	skel->rodata->track_oncpu = r->info.oncpu;
 	skel->rodata->ret_sp_adjust = RET_SP_ADJUST;
 
 	bpf_map__set_max_entries(skel->maps.handler_stats, nh);
-	bpf_map__set_max_entries(skel->maps.flow_visits, (uint32_t)(r->n_flows ? r->n_flows : 1) * nh);
+	bpf_map__set_max_entries(skel->maps.flow_visits, (uint32_t)(ff->n_flows ? ff->n_flows : 1) * nh);
 	/* one slot per process up to max_instances, then one pooling the rest */
 	bpf_map__set_max_entries(skel->maps.instances, inst);
 	bpf_map__set_max_entries(skel->maps.instance_info, inst + 1);
 	bpf_map__set_max_entries(skel->maps.instance_stats, (inst + 1) * nh);
-	if (r->feat.task_storage)
+	if (r->info.feat.task_storage)
 		bpf_map__set_max_entries(skel->maps.thread_state_hash, 1);
 	else
 		bpf_map__set_autocreate(skel->maps.task_state, false);
@@ -379,6 +504,7 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 	bpf_program__set_autoload(skel->progs.handler_session, session);
 	bpf_program__set_autoload(skel->progs.handler_entry, !session);
 	bpf_program__set_autoload(skel->progs.handler_return, !session);
+	bpf_program__set_autoload(skel->progs.handler_exit_site, !session);
 	if (session)
 		bpf_program__set_expected_attach_type(skel->progs.handler_session,
 						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_SESSION);
@@ -387,23 +513,19 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.handler_return,
 						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_MULTI);
-	}
-	/* It waits for the agent's writes: it must be allowed to be preempted. */
-	bpf_program__set_flags(skel->progs.unwind_hook,
-			       bpf_program__flags(skel->progs.unwind_hook) | BPF_F_SLEEPABLE);
-	if (session || multi)
-		bpf_program__set_expected_attach_type(skel->progs.unwind_hook,
+		bpf_program__set_expected_attach_type(skel->progs.handler_exit_site,
 						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_MULTI);
-	bpf_program__set_autoload(skel->progs.on_sched_switch, r->feat.raw_tp && r->oncpu);
-	bpf_program__set_autoload(skel->progs.on_thread_exit, r->feat.raw_tp);
-	bpf_program__set_autoload(skel->progs.on_exec, r->feat.raw_tp);
+	}
+	bpf_program__set_autoload(skel->progs.on_sched_switch, r->info.feat.raw_tp && r->info.oncpu);
+	bpf_program__set_autoload(skel->progs.on_thread_exit, r->info.feat.raw_tp);
+	bpf_program__set_autoload(skel->progs.on_exec, r->info.feat.raw_tp);
 
 	rt_prepare_load(r, ff, res);
 
 	e = flowprof_bpf__load(skel);
 	if (e) {
 		e = e < 0 ? -e : e;
-		snprintf(err, errlen, "load BPF programs (%s mode): %s", mode_names[r->mode],
+		snprintf(err, errlen, "load BPF programs (%s mode): %s", mode_names[r->info.mode],
 			 strerror(e));
 		return -e;
 	}
@@ -413,190 +535,179 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 static void unload(struct recorder *r)
 {
 	detach_all(r);
-	unwind_servicer_stop(&r->unwind);
 	flowprof_bpf__destroy(r->skel);
 	r->skel = NULL;
-	r->n_probes = 0;
+	r->info.n_probes = 0;
+	for (int h = 0; h < r->info.n_handlers; h++) {
+		free(r->info.handlers[h].fallback);
+		memset(&r->info.handlers[h], 0, sizeof(r->info.handlers[h]));
+	}
 }
 
-/*
- * Entry-only probes on the unwinder (resolve.c: "exceptions and unwinding"),
- * so that exceptions and forced unwinds can walk stacks that uretprobes
- * have rewritten. One uprobe_multi link per (library, process) when the
- * kernel has them, else single links.
- */
-static int attach_unwind_hooks(struct recorder *r, const struct resolution *res, char *err,
-			       size_t errlen)
-{
-	struct bpf_program *prog = r->skel->progs.unwind_hook;
-	struct group_list gl = { 0 };
-	int e = 0;
-
-	/* attached last, detached last: see recorder_detach() */
-	r->hook_fds_from = r->n_link_fds;
-	r->hook_links_from = r->n_links;
-	for (size_t i = 0; i < res->n_sites; i++) {
-		const struct probe_site *s = &res->sites[i];
-
-		if (s->kind == PROBE_UNWIND_RAISE || s->kind == PROBE_UNWIND_CATCH)
-			group_add(group_for(&gl, s->binary, s->pid), s->offset, 0,
-				  s->kind == PROBE_UNWIND_RAISE ? UNWIND_HOOK_RAISE
-								: UNWIND_HOOK_CATCH);
-	}
-	for (size_t i = 0; i < gl.n && !e; i++) {
-		const struct site_group *g = &gl.g[i];
-
-		if (r->mode != ATTACH_SINGLE) {
-			int fd = create_multi_link(bpf_program__fd(prog), FP_BPF_TRACE_UPROBE_MULTI, 0,
-						   g->binary, g->offsets, NULL, g->cookies, g->cnt,
-						   g->pid);
-
-			if (fd < 0) {
-				e = fd;
-				snprintf(err, errlen, "unwinder hooks on %s: %s", g->binary,
-					 attach_strerror(-fd));
-			} else {
-				keep_fd(r, fd);
-			}
-			continue;
-		}
-		for (uint32_t k = 0; k < g->cnt && !e; k++) {
-			LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = g->cookies[k]);
-			struct bpf_link *l = bpf_program__attach_uprobe_opts(
-				prog, g->pid > 0 ? g->pid : -1, g->binary, (size_t)g->offsets[k], &uo);
-
-			if (!l) {
-				e = -errno;
-				snprintf(err, errlen, "unwinder hook on %s offset 0x%llx: %s", g->binary,
-					 (unsigned long long)g->offsets[k], attach_strerror(errno));
-			} else {
-				keep_link(r, l);
-			}
-		}
-	}
-	if (!e && gl.n) {
-		e = unwind_servicer_start(&r->unwind, r->skel->obj);
-		if (e)
-			snprintf(err, errlen, "start the unwinder servicer: %s", strerror(-e));
-	}
-	groups_free(&gl);
-	return e;
-}
+/* Initial calibration rounds, before the handlers are attached. */
+#define CALIB_FIRST_ROUNDS 5
 
 static int try_mode(struct recorder *r, const struct flowfile *ff, const struct resolution *res,
 		    const struct attach_opts *o, char *err, size_t errlen)
 {
-	struct group_list gl = { 0 };
-	char self_exe[4096];
+	struct group_list calib = { 0 }, gl = { 0 };
 	size_t done = 0, total = 0;
-	ssize_t n;
-	uint64_t t0;
+	uint64_t t0 = now_ns();
 	int e;
-
-	n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
-	self_exe[n > 0 ? n : 0] = '\0';
 
 	e = open_and_load(r, ff, res, o, err, errlen);
 	if (e)
 		return e;
-	if (r->feat.raw_tp)
+	if (r->info.feat.raw_tp)
 		attach_tracepoints(r);
 
-	t0 = now_ns();
-	build_groups(&gl, ff, res, o, self_exe);
-	/* Progress counts what this loop attaches; USDT pairs and unwinder
-	 * hooks (below) are few. */
+	/* What probes cost here, measured on flowprof's own functions, before
+	 * the handlers' probes go in: the choice of their exits depends on it. */
+	if (!calib_prepare(r, &calib, r->n_flow_handlers)) {
+		for (size_t i = 0; i < calib.n && !e; i++)
+			e = attach_site_group(r, &calib.g[i], err, errlen);
+		if (!e)
+			e = calib_attach_usdt(r, err, errlen);
+		if (e)
+			goto out;
+		r->cal.ready = true;
+		calib_measure(r, CALIB_FIRST_ROUNDS);
+	}
+
+	build_groups(r, &gl, ff, res, o->exits);
 	for (size_t i = 0; i < gl.n; i++)
-		total += gl.g[i].cnt;
+		total += gl.g[i].entries.cnt + gl.g[i].exits.cnt;
 	for (size_t i = 0; i < gl.n; i++) {
-		e = attach_group(r, &gl.g[i], err, errlen);
+		e = attach_site_group(r, &gl.g[i], err, errlen);
 		if (e)
 			break;
-		done += gl.g[i].cnt;
+		done += gl.g[i].entries.cnt + gl.g[i].exits.cnt;
 		if (o->progress)
 			o->progress(o->progress_ctx, done, total);
 	}
 	if (o->progress && done < total) /* failed: the line still goes */
 		o->progress(o->progress_ctx, total, total);
+	r->info.n_probes = done;
 	if (!e)
 		e = rt_attach(r, ff, res, err, errlen);
-	if (!e)
-		e = attach_unwind_hooks(r, res, err, errlen);
+out:
+	groups_free(&calib);
 	groups_free(&gl);
-	r->attach_ms = (double)(now_ns() - t0) / 1e6;
+	r->info.attach_ms = (double)(now_ns() - t0) / 1e6;
 	if (e)
 		unload(r);
 	return e;
 }
 
-int recorder_start(struct recorder *r, const struct flowfile *ff, const struct resolution *res,
-		   const struct attach_opts *o, char *err, size_t errlen)
+int recorder_start(struct recorder **out, const struct flowfile *ff,
+		   const struct resolution *res, const struct attach_opts *o, char *err,
+		   size_t errlen)
 {
 	enum attach_mode first = o->mode, last = o->mode, next;
+	struct recorder *r = xcalloc(1, sizeof(*r));
 	int e = -EINVAL;
 
-	memset(r, 0, sizeof(*r));
-	detect_kernel_features(&r->feat);
-	r->n_handlers = ff->n_handlers + o->n_extra;
-	r->n_flows = ff->n_flows;
+	*out = NULL;
+	detect_kernel_features(&r->info.feat);
+	r->n_flow_handlers = ff->n_handlers;
+	r->info.n_handlers = ff->n_handlers;
+	r->info.handlers = xcalloc((size_t)ff->n_handlers + 1, sizeof(*r->info.handlers));
 	r->max_instances = o->max_instances > 1 ? o->max_instances : DEFAULT_MAX_INSTANCES;
 	if (o->mode == ATTACH_AUTO) {
-		first = r->feat.uprobe_session ? ATTACH_SESSION
-			: r->feat.uprobe_multi ? ATTACH_MULTI
-					       : ATTACH_SINGLE;
+		first = r->info.feat.uprobe_session ? ATTACH_SESSION
+			: r->info.feat.uprobe_multi ? ATTACH_MULTI
+						    : ATTACH_SINGLE;
 		last = ATTACH_SINGLE;
 	}
 	for (enum attach_mode m = first; m <= last; m++) {
-		if (m == ATTACH_MULTI && !r->feat.uprobe_multi && o->mode == ATTACH_AUTO)
+		if (m == ATTACH_MULTI && !r->info.feat.uprobe_multi && o->mode == ATTACH_AUTO)
 			continue;
-		r->mode = m;
-		r->oncpu = !o->no_oncpu && r->feat.raw_tp;
+		r->info.mode = m;
+		r->info.oncpu = !o->no_oncpu && r->info.feat.raw_tp;
 		e = try_mode(r, ff, res, o, err, errlen);
 		if (!e) {
 			log_info("attach mode: %s (%zu probe points in %.1f ms)", mode_names[m],
-				 r->n_probes, r->attach_ms);
+				 r->info.n_probes, r->info.attach_ms);
+			*out = r;
 			return 0;
 		}
 		if (error_is_final(-e) || m == last)
 			break;
 		/* said without -v: the kernel refused a mode it offers, and the next
 		 * one costs more (single links take ~0.1 s each to detach) */
-		next = m + 1 == ATTACH_MULTI && !r->feat.uprobe_multi && o->mode == ATTACH_AUTO
+		next = m + 1 == ATTACH_MULTI && !r->info.feat.uprobe_multi && o->mode == ATTACH_AUTO
 			? ATTACH_SINGLE : m + 1;
 		log_warn("%s; falling back to %s", err, mode_names[next]);
 	}
+	recorder_free(r);
 	return -1;
+}
+
+void recorder_recalibrate(struct recorder *r)
+{
+	if (r && r->skel && r->cal.ready && (r->n_links || r->n_link_fds))
+		calib_measure(r, 1);
 }
 
 void recorder_detach(struct recorder *r)
 {
 	uint64_t t0 = now_ns();
 
-	if (!r->n_links && !r->n_link_fds)
+	if (!r || (!r->n_links && !r->n_link_fds))
 		return;
-	if (r->unwind.running) {
-		/* Probes first, then the calls they left open get their return
-		 * address back, while the unwinder hooks still serve exceptions;
-		 * the hooks and their servicer go last. */
-		detach_prefix(r, r->hook_fds_from, r->hook_links_from);
-		unwind_restore_open_returns(bpf_map__fd(r->skel->maps.open_returns));
-	}
 	detach_all(r);
-	/* only now: a thread may have been waiting for it until the detach */
-	unwind_servicer_stop(&r->unwind);
-	if (r->skel->bss->counters[CNT_UNWIND_LOST])
-		log_warn("%llu exception or unwind fix-up%s could not be made in time (request "
-			 "ring full, or flowprof got no CPU within about 0.2 s): a C++ exception "
-			 "thrown through a probed call may have ended its process",
-			 (unsigned long long)r->skel->bss->counters[CNT_UNWIND_LOST],
-			 r->skel->bss->counters[CNT_UNWIND_LOST] == 1 ? "" : "s");
-	r->detach_ms = (double)(now_ns() - t0) / 1e6;
+	r->info.detach_ms = (double)(now_ns() - t0) / 1e6;
 }
 
-void recorder_destroy(struct recorder *r)
+void recorder_free(struct recorder *r)
 {
-	if (!r->skel)
+	if (!r)
 		return;
-	recorder_detach(r);
-	unload(r);
+	if (r->skel) {
+		recorder_detach(r);
+		unload(r);
+	}
+	calib_free(&r->cal);
+	for (int h = 0; h < r->info.n_handlers; h++)
+		free(r->info.handlers[h].fallback);
+	free(r->info.handlers);
+	free(r);
+}
+
+const struct recorder_info *recorder_info(const struct recorder *r)
+{
+	return &r->info;
+}
+
+int recorder_map_fd(const struct recorder *r, enum recorder_map m)
+{
+	switch (m) {
+	case RMAP_HANDLER_STATS: return bpf_map__fd(r->skel->maps.handler_stats);
+	case RMAP_EDGES: return bpf_map__fd(r->skel->maps.edges);
+	case RMAP_FLOW_VISITS: return bpf_map__fd(r->skel->maps.flow_visits);
+	case RMAP_INSTANCES: return bpf_map__fd(r->skel->maps.instances);
+	case RMAP_INSTANCE_INFO: return bpf_map__fd(r->skel->maps.instance_info);
+	case RMAP_INSTANCE_STATS: return bpf_map__fd(r->skel->maps.instance_stats);
+	default: return -1;
+	}
+}
+
+const uint64_t *recorder_counters(const struct recorder *r)
+{
+	return (const uint64_t *)r->skel->bss->counters;
+}
+
+int recorder_n_handlers(const struct recorder *r)
+{
+	return r->n_flow_handlers;
+}
+
+int recorder_bpf_handlers(const struct recorder *r)
+{
+	return r->n_flow_handlers + CALIB_HANDLERS;
+}
+
+int recorder_max_instances(const struct recorder *r)
+{
+	return r->max_instances;
 }

@@ -1,12 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Stage 3: load the BPF program and attach it to every resolved probe site,
- * through the cheapest mechanism the kernel offers (detected at start-up):
+ * Stage 3: load the BPF programs, measure what a probe costs on this host,
+ * and attach every resolved probe site. One opaque object, the recorder:
+ *
+ *   recorder_start()        load, calibrate, attach (falling back between modes)
+ *   recorder_recalibrate()  one more round of the probe-cost measurement
+ *   recorder_detach()       remove every probe (the maps stay readable)
+ *   recorder_free()         detach if needed, free everything
+ *
+ * Attach modes, the cheapest the kernel offers first:
  *   uprobe.session  one link per (binary, process), one program both ways
- *   uprobe_multi    two links per (binary, process): entry and return
- *   uprobe          two perf-event links per probe site (libbpf's own API)
+ *   uprobe_multi    up to three links per (binary, process)
+ *   uprobe          perf-event links per probe point (libbpf's own API)
  * libbpf 1.1 knows neither of the first two: their links are created with a
- * raw BPF_LINK_CREATE (see attach.c).
+ * raw BPF_LINK_CREATE (include/uprobe_multi_link.h).
+ *
+ * A call's exit is seen at the function's exit sites (uprobes on its `ret`s
+ * and tail-call `jmp`s) or by a uretprobe (docs/internals.md). Exit sites
+ * are the only choice where something unwinds the stack (C++, Go); where
+ * nothing does, the cheaper of the two as measured here is used.
  */
 #ifndef FLOWPROF_ATTACH_H
 #define FLOWPROF_ATTACH_H
@@ -16,8 +28,8 @@
 #include <stdint.h>
 
 #include "flowfile.h"
+#include "cost_slot.h"
 #include "resolve.h"
-#include "unwind_servicer.h"
 
 enum attach_mode {
 	ATTACH_AUTO = -1,
@@ -31,20 +43,23 @@ const char *attach_mode_name(enum attach_mode m);
 /* Parses "session", "multi", "single" (or "auto"); -2 if unknown. */
 int attach_mode_parse(const char *s);
 
-/* Extra probe points in flowprof's own process, attached with the rest,
- * used to calibrate the probe cost (user/calibrate.c). */
-struct extra_site {
-	uint64_t offset;   /* file offset in /proc/self/exe */
-	uint32_t hid;	   /* handler slot after the flow file's handlers */
+/* How calls' exits are seen (--exits). */
+enum exits_choice {
+	EXITS_AUTO = 0,		/* exit sites where something unwinds, else the cheaper */
+	EXITS_SITES,		/* exit sites wherever the code could be decoded */
+	EXITS_URETPROBE,	/* uretprobes (refused in Go; unsafe where C++ throws) */
 };
+
+const char *exits_choice_name(enum exits_choice e);
+/* Parses "auto", "sites", "uretprobe"; -1 if unknown. */
+int exits_choice_parse(const char *s);
 
 struct attach_opts {
 	enum attach_mode mode;	/* ATTACH_AUTO: best available */
+	enum exits_choice exits;
 	bool no_oncpu;		/* do not load the sched_switch program */
 	int max_instances;	/* processes tracked individually */
 	int root_tgid;		/* > 0: count only this process and its descendants */
-	const struct extra_site *extra;
-	int n_extra;
 	/* Called as probe points get attached (done of total), e.g. for a
 	 * progress line on a terminal; NULL for none. */
 	void (*progress)(void *ctx, size_t done, size_t total);
@@ -58,41 +73,87 @@ struct kernel_features {
 	bool raw_tp;		/* raw tracepoints (sched_switch, exit, exec) */
 };
 
-struct recorder {
-	struct flowprof_bpf *skel;
-	enum attach_mode mode;
-	struct kernel_features feat;
-	bool oncpu;		/* sched_switch accounting is running */
-	int n_handlers;		/* flow-file handlers + extra sites */
-	int n_flows;
-	int max_instances;
-	struct bpf_link **links;	/* libbpf links (single mode, tracepoints) */
-	size_t n_links, cap_links;
-	int *link_fds;			/* raw uprobe_multi/session links */
-	size_t n_link_fds, cap_link_fds;
-	size_t n_probes;		/* probe points attached */
-	struct unwind_servicer unwind;	/* stack writes for exceptions (unwind_hook) */
-	size_t hook_fds_from, hook_links_from; /* the unwinder hooks' links start here */
-	double attach_ms;
-	double detach_ms;
-};
-
 /* Detects kernel features (no side effects beyond probe loads). */
 void detect_kernel_features(struct kernel_features *f);
 
 /*
- * Loads and attaches. Tries the requested (or best) mode and falls back to
- * the next one when the kernel refuses it, logging why. On failure returns
- * -1 with a message in err and leaves nothing attached.
+ * What one probe slot (include/flowprof.h, enum cost_slot) costs on this
+ * host, as measured on flowprof's own functions: rounds of calls, probed and
+ * unprobed, in the thread's CPU time; the robust figure is the median over
+ * rounds, jitter half their spread.
  */
-int recorder_start(struct recorder *r, const struct flowfile *ff, const struct resolution *res,
-		   const struct attach_opts *o, char *err, size_t errlen);
+struct slot_cost {
+	bool measured;
+	double hit_ns;		/* one hit, in all */
+	double in_window_ns;	/* its share inside a call's measured time */
+	double jitter_ns;	/* half the spread of the rounds */
+	double first_hit_ns;	/* hit_ns as the first rounds measured it */
+	/* what the kernel was seen to do there: "optimized", "emulated",
+	 * "single-step" (measured, not read off the instruction) */
+	const char *behaves_as;
+};
 
-/* Detaches every probe (timed in detach_ms); the maps stay readable.
- * Warns when an unwinder's return-address fix-up was missed meanwhile. */
+/* Per handler, the probes it got. */
+struct handler_probes {
+	enum cost_slot entry;	/* the dearest entry slot among its sites */
+	enum cost_slot exit;	/* the dearest exit slot (SLOT_EXIT_URETPROBE...) */
+	int n_sites, n_exit_sites, n_fallback;
+	char *fallback;		/* why some sites use a uretprobe, or NULL */
+};
+
+struct recorder_info {
+	enum attach_mode mode;
+	struct kernel_features feat;
+	bool oncpu;		/* sched_switch accounting is running */
+	size_t n_probes;	/* probe points attached for the handlers */
+	double attach_ms;	/* load, calibration and attach */
+	double detach_ms;
+	int calib_rounds;
+	struct slot_cost costs[SLOT_COUNT];
+	struct handler_probes *handlers; /* one per flow-file handler */
+	int n_handlers;
+};
+
+struct recorder;
+
+/*
+ * Loads, calibrates and attaches. Tries the requested (or best) mode and
+ * falls back to the next one when the kernel refuses it, logging why. On
+ * failure returns -1 with a message in err, and *out is NULL with nothing
+ * attached.
+ */
+int recorder_start(struct recorder **out, const struct flowfile *ff,
+		   const struct resolution *res, const struct attach_opts *o, char *err,
+		   size_t errlen);
+
+/* One more round of the probe-cost measurement (a few ms of CPU); the
+ * costs the BPF programs subtract follow the median of recent rounds. */
+void recorder_recalibrate(struct recorder *r);
+
+/* Detaches every probe (timed in detach_ms); the maps stay readable. */
 void recorder_detach(struct recorder *r);
 
-/* Detaches if still attached and frees the BPF objects. */
-void recorder_destroy(struct recorder *r);
+/* Detaches if still attached and frees everything. NULL is fine. */
+void recorder_free(struct recorder *r);
+
+const struct recorder_info *recorder_info(const struct recorder *r);
+
+/* The maps collect/ reads. */
+enum recorder_map {
+	RMAP_HANDLER_STATS,
+	RMAP_EDGES,
+	RMAP_FLOW_VISITS,
+	RMAP_INSTANCES,
+	RMAP_INSTANCE_INFO,
+	RMAP_INSTANCE_STATS,
+	RMAP_COUNT,
+};
+
+int recorder_map_fd(const struct recorder *r, enum recorder_map m);
+/* Global event counters (enum fp_counter), live. */
+const uint64_t *recorder_counters(const struct recorder *r);
+int recorder_n_handlers(const struct recorder *r);	/* flow-file handlers */
+int recorder_bpf_handlers(const struct recorder *r);	/* and the calibration's, after them */
+int recorder_max_instances(const struct recorder *r);
 
 #endif

@@ -13,6 +13,7 @@
  *   class glob (rt_globs).
  */
 #include "attach_usdt.h"
+#include "attach_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -74,7 +75,7 @@ static bool is_return(enum probe_site_kind k)
 	return k == PROBE_USDT_RETURN || k == PROBE_PYTHON_RETURN || k == PROBE_JAVA_RETURN;
 }
 
-static struct rt_group *group_for(struct rt_plan *p, const char *binary, int pid, enum rt_prog prog)
+static struct rt_group *rt_group_for(struct rt_plan *p, const char *binary, int pid, enum rt_prog prog)
 {
 	for (size_t i = 0; i < p->n_groups; i++)
 		if (p->groups[i].pid == pid && p->groups[i].prog == prog &&
@@ -273,7 +274,7 @@ static int build_plan(struct rt_plan *p, const struct flowfile *ff, const struct
 				e = add_name(p, ff, s->handler, flows, err, errlen);
 			}
 		}
-		group_add(group_for(p, s->binary, s->pid, prog), s->offset, s->ref_ctr_offset,
+		group_add(rt_group_for(p, s->binary, s->pid, prog), s->offset, s->ref_ctr_offset,
 			  cookie, s->symbol);
 	}
 	free(flows);
@@ -293,7 +294,7 @@ static struct bpf_program *prog_ptr(struct flowprof_bpf *skel, enum rt_prog p)
 /* uprobe_multi when the kernel has it and the user did not ask for single links. */
 static bool use_multi(const struct recorder *r)
 {
-	return r->feat.uprobe_multi && r->mode != ATTACH_SINGLE;
+	return r->info.feat.uprobe_multi && r->info.mode != ATTACH_SINGLE;
 }
 
 static size_t max1(size_t n)
@@ -312,8 +313,11 @@ void rt_prepare_load(struct recorder *r, const struct flowfile *ff, const struct
 	for (int i = 0; i < PROG_COUNT; i++) {
 		struct bpf_program *prog = prog_ptr(skel, (enum rt_prog)i);
 
-		bpf_program__set_autoload(prog, p.used[i]);
-		if (p.used[i] && use_multi(r))
+		/* the USDT pair program always: the calibration measures it */
+		bool used = p.used[i] || prog == skel->progs.usdt_pair;
+
+		bpf_program__set_autoload(prog, used);
+		if (used && use_multi(r))
 			bpf_program__set_expected_attach_type(
 				prog, (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_MULTI);
 	}
@@ -321,18 +325,6 @@ void rt_prepare_load(struct recorder *r, const struct flowfile *ff, const struct
 	bpf_map__set_max_entries(skel->maps.rt_names, (uint32_t)max1(p.n_names));
 	bpf_map__set_max_entries(skel->maps.rt_globs, (uint32_t)max1(p.n_globs));
 	plan_free(&p);
-}
-
-static void keep_fd(struct recorder *r, int fd)
-{
-	grow_array((void **)&r->link_fds, &r->cap_link_fds, r->n_link_fds + 1, sizeof(int));
-	r->link_fds[r->n_link_fds++] = fd;
-}
-
-static void keep_link(struct recorder *r, struct bpf_link *l)
-{
-	grow_array((void **)&r->links, &r->cap_links, r->n_links + 1, sizeof(*r->links));
-	r->links[r->n_links++] = l;
 }
 
 /* The prefilter bit of a function name (flowprof_rt.h; the BPF side reads
@@ -390,8 +382,8 @@ static int attach_group(struct recorder *r, const struct rt_group *g, char *err,
 				 strerror(-fd));
 			return fd;
 		}
-		keep_fd(r, fd);
-		r->n_probes += g->cnt;
+		recorder_keep_fd(r, fd);
+		r->info.n_probes += g->cnt;
 		return 0;
 	}
 	for (uint32_t i = 0; i < g->cnt; i++) {
@@ -407,8 +399,8 @@ static int attach_group(struct recorder *r, const struct rt_group *g, char *err,
 				 strerror(e));
 			return -e;
 		}
-		keep_link(r, l);
-		r->n_probes++;
+		recorder_keep_link(r, l);
+		r->info.n_probes++;
 	}
 	return 0;
 }

@@ -409,9 +409,9 @@ int cmd_record(int argc, char **argv)
 	 * baseline): a caller that waits for this line has every call inside. */
 	fprintf(stderr, "flowprof: recording %d handlers (%zu probe points, %s) in %d process%s%s; "
 		"attach took %.1f ms; Ctrl-C to stop\n",
-		live.ff.n_handlers, live.rec.n_probes - (size_t)live.cal.n_sites,
-		attach_mode_name(live.rec.mode), live.processes, live.processes == 1 ? "" : "es",
-		a.cmd ? " (starting the command)" : "", live.rec.attach_ms);
+		live.ff.n_handlers, live_info(&live)->n_probes,
+		attach_mode_name(live_info(&live)->mode), live.processes, live.processes == 1 ? "" : "es",
+		a.cmd ? " (starting the command)" : "", live_info(&live)->attach_ms);
 	if (srv) {
 		atomic_store(&metrics.ready, true);
 		fprintf(stderr, "flowprof: serving live metrics on %s\n", metrics_server_url(srv));
@@ -430,7 +430,7 @@ int cmd_record(int argc, char **argv)
 		if (a.duration_s > 0 && now - live.t_start >= (uint64_t)(a.duration_s * 1e9))
 			break;
 		if (now >= next_sample) {
-			collect_inflight(&live.rec, live.ff.n_handlers, inflight);
+			collect_inflight(live.rec, live.ff.n_handlers, inflight);
 			for (int h = 0; h < live.ff.n_handlers; h++)
 				inflight_sum[h] += (double)inflight[h];
 			samples++;
@@ -438,6 +438,7 @@ int cmd_record(int argc, char **argv)
 			if (next_sample < now)
 				next_sample = now + (uint64_t)(a.interval_s * 1e9);
 		}
+		live_tick(&live);
 		if (targets_done(&a, child, &child_done, &child_status, pidfds))
 			break;
 		/* wake for the next sample, and at least every 20 ms for the rest */
@@ -453,10 +454,10 @@ int cmd_record(int argc, char **argv)
 	/* The window's baseline is spent (the metrics server, its only other
 	 * reader, has stopped): its memory goes before the snapshot's text. */
 	snapshot_start_free(&live.base);
-	recorder_detach(&live.rec);
+	live_detach(&live);
 	for (int h = 0; h < snap.n_handlers && samples; h++)
 		snap.handlers[h].inflight_mean = inflight_sum[h] / (double)samples;
-	snap.detach_ms = live.rec.detach_ms;
+	snap.detach_ms = live_info(&live)->detach_ms;
 
 	if (output_snapshot(&snap, &a))
 		goto cleanup;
@@ -470,7 +471,7 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "flowprof: wrote %s: %d handlers, %llu calls in %.1f s "
 			"(attach %.1f ms, detach %.1f ms)%s%s\n",
 			a.output, snap.n_handlers, (unsigned long long)calls, snap.duration_s,
-			live.rec.attach_ms, live.rec.detach_ms, outcome ? "; " : "",
+			live_info(&live)->attach_ms, live_info(&live)->detach_ms, outcome ? "; " : "",
 			outcome ? outcome : "");
 	} else if (outcome) {
 		log_note("%s", outcome);

@@ -180,13 +180,14 @@ int cmd_serve(int argc, char **argv)
 	atomic_store(&st.ready, true);
 	fprintf(stderr, "flowprof: serving %d handlers (%zu probe points, %s) in %d process%s "
 		"on %s; attach took %.1f ms; Ctrl-C to stop\n",
-		live->ff.n_handlers, live->rec.n_probes - (size_t)live->cal.n_sites,
-		attach_mode_name(live->rec.mode), live->processes, live->processes == 1 ? "" : "es",
-		metrics_server_url(srv), live->rec.attach_ms);
+		live->ff.n_handlers, live_info(live)->n_probes,
+		attach_mode_name(live_info(live)->mode), live->processes, live->processes == 1 ? "" : "es",
+		metrics_server_url(srv), live_info(live)->attach_ms);
 
 	while (!stop_signal) {
 		if (a.duration_s > 0 && now_ns() - live->t_start >= (uint64_t)(a.duration_s * 1e9))
 			break;
+		live_tick(live);
 		usleep(50000);
 	}
 	fprintf(stderr, "flowprof: stopping after %llu scrapes\n",
@@ -201,15 +202,15 @@ int cmd_serve(int argc, char **argv)
 		if (live_collect(live, &s)) {
 			rc = EXIT_ERROR;
 		} else {
-			recorder_detach(&live->rec);
-			s.detach_ms = live->rec.detach_ms;
+			live_detach(live);
+			s.detach_ms = live_info(live)->detach_ms;
 			if (snapshot_write(&s, a.output)) {
 				log_error("cannot write snapshot %s: %m (any previous file is intact)",
 					  a.output);
 				rc = EXIT_ERROR;
 			} else {
 				fprintf(stderr, "flowprof: wrote %s (%.1f s; detach %.1f ms)\n",
-					a.output, s.duration_s, live->rec.detach_ms);
+					a.output, s.duration_s, live_info(live)->detach_ms);
 			}
 		}
 		snapshot_free(&s);

@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 #include "attach.h"
-#include "calibrate.h"
 #include "collect.h"
 #include "live.h"
 #include "procs.h"
@@ -437,12 +436,13 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 		if (a->max_window_s > 0 && now - tw0 >= (uint64_t)(a->max_window_s * 1e9))
 			break;
 		if (now >= next_sample) {
-			collect_inflight(&r->live.rec, r->live.ff.n_handlers, inflight);
+			collect_inflight(r->live.rec, r->live.ff.n_handlers, inflight);
 			for (int h = 0; h < r->live.ff.n_handlers; h++)
 				inflight_sum[h] += (double)inflight[h];
 			samples++;
 			next_sample += INFLIGHT_INTERVAL_NS;
 		}
+		live_tick(&r->live);
 		usleep(5000);
 	}
 	tw1 = now_ns();
@@ -544,8 +544,8 @@ static int prepare(struct sweep_rec *r, const struct sweep_args *a)
 		r->pidfds[i] = proc_open_pidfd(a->pids[i]);
 	fprintf(stderr, "flowprof: recording %d handlers (%zu probe points, %s); attach took "
 		"%.1f ms; %d steps; Ctrl-C to stop\n", r->live.ff.n_handlers,
-		r->live.rec.n_probes - (size_t)r->live.cal.n_sites,
-		attach_mode_name(r->live.rec.mode), r->live.rec.attach_ms, a->n_levels);
+		live_info(&r->live)->n_probes,
+		attach_mode_name(live_info(&r->live)->mode), live_info(&r->live)->attach_ms, a->n_levels);
 	return 0;
 }
 
@@ -594,7 +594,7 @@ int cmd_sweep(int argc, char **argv)
 		if (!run_step(&r, &sw, &a, st, &cum))
 			break;
 	}
-	recorder_detach(&r.live.rec);
+	live_detach(&r.live);
 	if (sw.n_steps < a.n_levels)
 		sw.partial = true;
 

@@ -452,8 +452,8 @@ static char *write_snapshot(struct live *l, const char *path, bool detach)
 		goto out;
 	}
 	if (detach) {
-		recorder_detach(&l->rec);
-		s.detach_ms = l->rec.detach_ms;
+		live_detach(l);
+		s.detach_ms = live_info(l)->detach_ms;
 	}
 	if (snapshot_write(&s, path)) {
 		msg = xasprintf("cannot write snapshot %s: %s", p, strerror(errno));
@@ -696,6 +696,7 @@ static int run_plain(struct top_state *st)
 	while (!stop_signal) {
 		uint64_t now = now_ns();
 
+		live_tick(st->live);
 		next += (uint64_t)(st->a->interval_s * 1e9);
 		if (next > now)
 			usleep((useconds_t)((next - now) / 1000));
@@ -718,7 +719,7 @@ static int run_screen(struct top_state *st)
 
 	sc.n_handlers = st->live->ff.n_handlers;
 	sc.processes = st->live->processes;
-	sc.mode = attach_mode_name(st->live->rec.mode);
+	sc.mode = attach_mode_name(live_info(st->live)->mode);
 	setlocale(LC_CTYPE, "");
 	ascii = !locale_is_utf8();
 	err_fd = divert_stderr(&saved_err);
@@ -747,6 +748,7 @@ static int run_screen(struct top_state *st)
 		enum column col;
 
 		if (now >= next) {
+			live_tick(st->live);
 			refresh_frame(st, ascii, &sc.sort);
 			next += interval;
 			if (next <= now) /* fell behind (a slow collection): skip ahead */
@@ -857,9 +859,9 @@ int cmd_top(int argc, char **argv)
 	if (!screen)
 		fprintf(stderr, "flowprof: watching %d handlers (%zu probe points, %s) in %d "
 			"process%s; attach took %.1f ms\n",
-			live.ff.n_handlers, live.rec.n_probes - (size_t)live.cal.n_sites,
-			attach_mode_name(live.rec.mode), live.processes,
-			live.processes == 1 ? "" : "es", live.rec.attach_ms);
+			live.ff.n_handlers, live_info(&live)->n_probes,
+			attach_mode_name(live_info(&live)->mode), live.processes,
+			live.processes == 1 ? "" : "es", live_info(&live)->attach_ms);
 
 	if (screen)
 		run_screen(&st);
@@ -871,7 +873,7 @@ int cmd_top(int argc, char **argv)
 		char *msg;
 
 		msg = write_snapshot(&live, path, true);
-		fprintf(stderr, "flowprof: %s (detach %.1f ms)\n", msg, live.rec.detach_ms);
+		fprintf(stderr, "flowprof: %s (detach %.1f ms)\n", msg, live_info(&live)->detach_ms);
 		rc = strncmp(msg, "wrote ", 6) ? EXIT_ERROR : EXIT_OK;
 		free(msg);
 		free(path);

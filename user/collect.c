@@ -4,11 +4,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "flowprof.skel.h"
+#include "procs.h"
+#include "exit_sites.h"
 #include "util.h"
 
 static int ncpus(void)
@@ -20,14 +23,14 @@ static int ncpus(void)
 	return n > 0 ? n : 1;
 }
 
-/* Reads one per-CPU element: returns a buffer of ncpus() values of
- * value_size bytes each (kernel rounds each to 8 bytes). Caller frees. */
-static void *read_percpu(const struct bpf_map *map, const void *key, size_t *stride)
+/* Reads one per-CPU element of a map of values of value_size bytes: returns
+ * a buffer of ncpus() values (the kernel rounds each to 8 bytes). Caller frees. */
+static void *read_percpu(int fd, size_t value_size, const void *key, size_t *stride)
 {
-	size_t sz = (bpf_map__value_size(map) + 7) & ~(size_t)7;
+	size_t sz = (value_size + 7) & ~(size_t)7;
 	void *buf = xcalloc((size_t)ncpus(), sz);
 
-	if (bpf_map_lookup_elem(bpf_map__fd(map), key, buf)) {
+	if (bpf_map_lookup_elem(fd, key, buf)) {
 		free(buf);
 		return NULL;
 	}
@@ -38,7 +41,8 @@ static void *read_percpu(const struct bpf_map *map, const void *key, size_t *str
 int collect_handler(struct recorder *r, uint32_t hid, struct handler_stats *out)
 {
 	size_t stride;
-	char *buf = read_percpu(r->skel->maps.handler_stats, &hid, &stride);
+	char *buf = read_percpu(recorder_map_fd(r, RMAP_HANDLER_STATS), sizeof(struct handler_stats),
+				&hid, &stride);
 
 	memset(out, 0, sizeof(*out));
 	if (!buf)
@@ -53,6 +57,10 @@ int collect_handler(struct recorder *r, uint32_t hid, struct handler_stats *out)
 		out->total_ns += hs->total_ns;
 		out->self_ns += hs->self_ns;
 		out->oncpu_ns += hs->oncpu_ns;
+		out->unwound += hs->unwound;
+		out->probe_ns += hs->probe_ns;
+		out->self_probe_ns += hs->self_probe_ns;
+		out->nested_calls += hs->nested_calls;
 		if (hs->min_ns && (!out->min_ns || hs->min_ns < out->min_ns))
 			out->min_ns = hs->min_ns;
 		if (hs->max_ns > out->max_ns)
@@ -143,6 +151,48 @@ static void describe_sites(const struct resolution *res, int h, struct snap_hand
 	sh->site_classes = snapshot_site_classes(classes);
 }
 
+/* The measured behaviour of a slot, in the snapshot's site-class words. */
+static const char *behaviour_class(const struct slot_cost *c)
+{
+	if (!c->measured || !c->behaves_as)
+		return NULL;
+	if (!strcmp(c->behaves_as, "optimized"))
+		return "nop5";
+	if (!strcmp(c->behaves_as, "emulated") || !strcmp(c->behaves_as, "single-step"))
+		return c->behaves_as;
+	return NULL;
+}
+
+/* The handler's probes as attached: entry kind, how its exits are seen,
+ * and its site class as the kernel was measured to treat its entry. */
+static void describe_probes(const struct recorder_info *ri, int h, struct snap_handler *sh)
+{
+	const struct handler_probes *hp;
+	const char *cls;
+
+	if (h >= ri->n_handlers || !ri->handlers[h].n_sites)
+		return;
+	hp = &ri->handlers[h];
+	sh->entry_site = xstrdup(cost_slot_name(hp->entry));
+	sh->exit_site = xstrdup(hp->n_fallback && hp->n_fallback < hp->n_sites ? "mixed"
+				: cost_slot_name(hp->exit));
+	if (hp->fallback)
+		sh->exits_fallback = xstrdup(hp->fallback);
+	cls = behaviour_class(&ri->costs[hp->entry & (SLOT_COUNT - 1)]);
+	if (cls) {
+		free(sh->site_class);
+		sh->site_class = xstrdup(cls);
+	}
+}
+
+static bool handler_is_go(const struct resolution *res, int h)
+{
+	for (size_t i = 0; i < res->n_sites; i++)
+		if (res->sites[i].handler == h && res->sites[i].kind == PROBE_FUNCTION)
+			return res->sites[i].go;
+	return false;
+}
+
 static void collect_handlers(struct recorder *r, const struct flowfile *ff,
 			     const struct resolution *res, struct snapshot *s)
 {
@@ -158,9 +208,16 @@ static void collect_handlers(struct recorder *r, const struct flowfile *ff,
 		sh->bundle = xstrdup(ff->bundles[fh->bundle].name);
 		sh->serial = fh->serial;
 		describe_sites(res, h, sh);
-		sh->oncpu_measured = r->oncpu;
+		describe_probes(recorder_info(r), h, sh);
+		/* a goroutine's on-CPU time is not the thread's */
+		sh->oncpu_measured = recorder_info(r)->oncpu && !handler_is_go(res, h);
+		sh->probe_measured = true;
 		if (collect_handler(r, (uint32_t)h, hs))
 			continue;
+		sh->unwound = hs->unwound;
+		sh->probe_ns = hs->probe_ns;
+		sh->self_probe_ns = hs->self_probe_ns;
+		sh->nested_calls = hs->nested_calls;
 		sh->entries = hs->entries;
 		sh->calls = hs->calls;
 		sh->incomplete = hs->incomplete;
@@ -187,11 +244,11 @@ static const struct ff_call *declared_call(const struct flowfile *ff, int from, 
 
 static void collect_edges(struct recorder *r, const struct flowfile *ff, struct snapshot *s)
 {
-	const struct bpf_map *map = r->skel->maps.edges;
+	int fd = recorder_map_fd(r, RMAP_EDGES);
 	uint64_t key, next, *pkey = NULL;
 	size_t cap = 0;
 
-	while (!bpf_map_get_next_key(bpf_map__fd(map), pkey, &next)) {
+	while (!bpf_map_get_next_key(fd, pkey, &next)) {
 		uint32_t from = (uint32_t)(next >> 32), to = (uint32_t)next;
 		const struct ff_call *decl;
 		struct snap_edge *e;
@@ -202,7 +259,7 @@ static void collect_edges(struct recorder *r, const struct flowfile *ff, struct 
 		pkey = &key;
 		if (from >= (uint32_t)ff->n_handlers || to >= (uint32_t)ff->n_handlers)
 			continue; /* calibration sites */
-		buf = read_percpu(map, &key, &stride);
+		buf = read_percpu(fd, sizeof(uint64_t), &key, &stride);
 		if (!buf)
 			continue;
 		grow_array((void **)&s->edges, &cap, (size_t)s->n_edges + 1, sizeof(*s->edges));
@@ -220,7 +277,8 @@ static void collect_edges(struct recorder *r, const struct flowfile *ff, struct 
 
 static void collect_flows(struct recorder *r, const struct flowfile *ff, struct snapshot *s)
 {
-	const struct bpf_map *map = r->skel->maps.flow_visits;
+	int fd = recorder_map_fd(r, RMAP_FLOW_VISITS);
+	uint32_t nh = (uint32_t)recorder_bpf_handlers(r);
 
 	s->n_flows = ff->n_flows;
 	s->flows = xcalloc((size_t)ff->n_flows, sizeof(*s->flows));
@@ -233,9 +291,9 @@ static void collect_flows(struct recorder *r, const struct flowfile *ff, struct 
 		sf->invocations = s->handlers[ffl->entry].calls;
 		sf->visits = xcalloc((size_t)ff->n_handlers, sizeof(*sf->visits));
 		for (int h = 0; h < ff->n_handlers; h++) {
-			uint32_t key = (uint32_t)(f * r->n_handlers + h);
+			uint32_t key = (uint32_t)f * nh + (uint32_t)h;
 			size_t stride;
-			char *buf = read_percpu(map, &key, &stride);
+			char *buf = read_percpu(fd, sizeof(uint64_t), &key, &stride);
 			uint64_t n;
 
 			if (!buf)
@@ -291,21 +349,87 @@ static void sort_pids(struct snap_bundle *b)
 	}
 }
 
+static uint64_t ktime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* A process's time at each level of concurrency, up to now. */
+static void add_concurrency(struct snap_bundle *b, const struct inst_info *info)
+{
+	uint64_t now = ktime_ns();
+	uint64_t live_span = info->live_at && now > info->live_at ? now - info->live_at : 0;
+	uint64_t inflight_span = info->inflight_at && now > info->inflight_at
+				 ? now - info->inflight_at : 0;
+
+	for (int k = 0; k < SNAP_CONC_LEVELS && k < CONC_LEVELS; k++) {
+		b->live_ns[k] += info->live_ns[k];
+		b->inflight_ns[k] += info->inflight_ns[k];
+	}
+	b->live_ns[info->live < SNAP_CONC_LEVELS ? info->live : SNAP_CONC_LEVELS - 1] += live_span;
+	b->inflight_ns[info->inflight < SNAP_CONC_LEVELS ? info->inflight : SNAP_CONC_LEVELS - 1] +=
+		inflight_span;
+	if ((int)info->live_max > b->live_max)
+		b->live_max = (int)info->live_max;
+	if ((int)info->inflight_max > b->inflight_max)
+		b->inflight_max = (int)info->inflight_max;
+	b->conc_measured = true;
+}
+
+/* CPU time of the bundle's processes so far, and the CPUs they may use:
+ * processes that share a cgroup and affinity share those CPUs. */
+static void bundle_cpu(struct snap_bundle *b, int nproc)
+{
+	char (*groups)[512] = xcalloc((size_t)b->n_pids + 1, sizeof(*groups));
+	char source[128] = "", src[128], group[512];
+	int n_groups = 0;
+	double cpus = 0, lim;
+
+	b->cpu_measured = b->n_pids > 0;
+	for (int i = 0; i < b->n_pids; i++) {
+		double t = proc_cpu_seconds(b->pids[i]);
+		bool seen = false;
+
+		if (t >= 0)
+			b->cpu_s += t;
+		if (proc_cpu_limit(b->pids[i], &lim, src, sizeof(src), group, sizeof(group)))
+			continue;
+		for (int g = 0; g < n_groups && !seen; g++)
+			seen = !strcmp(groups[g], group);
+		if (seen)
+			continue;
+		snprintf(groups[n_groups++], sizeof(*groups), "%s", group);
+		cpus += lim;
+		snprintf(source, sizeof(source), "%s", src);
+	}
+	if (cpus > nproc)
+		cpus = nproc;
+	if (cpus > 0) {
+		b->cpus = cpus;
+		b->cpus_source = xstrdup(n_groups > 1 ? "several cgroups or affinities" : source);
+	}
+	free(groups);
+}
+
 /* One instance slot's per-handler figures into the snapshot; pid 0 is the
  * slot pooling the processes past --max-instances. */
 static void collect_slot(struct recorder *r, const struct flowfile *ff, struct snapshot *s,
 			 uint32_t slot, const struct inst_info *info)
 {
-	const struct bpf_map *stats = r->skel->maps.instance_stats;
+	int fd = recorder_map_fd(r, RMAP_INSTANCE_STATS);
+	uint32_t nh = (uint32_t)recorder_bpf_handlers(r);
 	bool *in_bundle = xcalloc((size_t)ff->n_bundles, sizeof(bool));
 
 	for (int h = 0; h < ff->n_handlers; h++) {
-		uint32_t k = slot * (uint32_t)r->n_handlers + (uint32_t)h;
+		uint32_t k = slot * nh + (uint32_t)h;
 		struct snap_handler *sh = &s->handlers[h];
 		struct snap_instance_stats *is;
 		uint64_t calls = 0, total = 0;
 		size_t stride;
-		char *buf = read_percpu(stats, &k, &stride);
+		char *buf = read_percpu(fd, sizeof(struct inst_stats), &k, &stride);
 
 		if (!buf)
 			continue;
@@ -332,6 +456,7 @@ static void collect_slot(struct recorder *r, const struct flowfile *ff, struct s
 		if (info->tgid)
 			add_pid(&s->bundles[b], (int)info->tgid, (int)info->threads);
 		s->bundles[b].threads += (int)info->threads;
+		add_concurrency(&s->bundles[b], info);
 	}
 	free(in_bundle);
 }
@@ -340,8 +465,8 @@ static void collect_slot(struct recorder *r, const struct flowfile *ff, struct s
 static void collect_instances(struct recorder *r, const struct flowfile *ff,
 			      const struct resolution *res, struct snapshot *s)
 {
-	const struct bpf_map *slots = r->skel->maps.instances;
-	uint32_t key, next, *pkey = NULL, pool = (uint32_t)r->max_instances;
+	int slots = recorder_map_fd(r, RMAP_INSTANCES), infos = recorder_map_fd(r, RMAP_INSTANCE_INFO);
+	uint32_t key, next, *pkey = NULL, pool = (uint32_t)recorder_max_instances(r);
 	struct inst_info info;
 
 	s->n_bundles = ff->n_bundles;
@@ -355,28 +480,30 @@ static void collect_instances(struct recorder *r, const struct flowfile *ff,
 			for (int i = 0; i < res->bundles[b].n_pids; i++)
 				add_pid(&s->bundles[b], res->bundles[b].pids[i], 0);
 	}
-	while (!bpf_map_get_next_key(bpf_map__fd(slots), pkey, &next)) {
+	while (!bpf_map_get_next_key(slots, pkey, &next)) {
 		uint32_t slot;
 
 		key = next;
 		pkey = &key;
-		if (bpf_map_lookup_elem(bpf_map__fd(slots), &key, &slot) ||
-		    bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.instance_info), &slot, &info))
+		if (bpf_map_lookup_elem(slots, &key, &slot) ||
+		    bpf_map_lookup_elem(infos, &slot, &info))
 			continue;
 		collect_slot(r, ff, s, slot, &info);
 	}
-	if (!bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.instance_info), &pool, &info)) {
+	if (!bpf_map_lookup_elem(infos, &pool, &info)) {
 		info.tgid = 0;
 		collect_slot(r, ff, s, pool, &info);
 	}
-	for (int b = 0; b < ff->n_bundles; b++)
+	for (int b = 0; b < ff->n_bundles; b++) {
 		sort_pids(&s->bundles[b]);
+		bundle_cpu(&s->bundles[b], (int)sysconf(_SC_NPROCESSORS_ONLN));
+	}
 }
 
 int collect_snapshot(struct recorder *r, const struct flowfile *ff, const struct resolution *res,
 		     struct snapshot *s)
 {
-	const __u64 *cnt = r->skel->bss->counters;
+	const uint64_t *cnt = recorder_counters(r);
 
 	collect_handlers(r, ff, res, s);
 	collect_edges(r, ff, s);
@@ -389,6 +516,6 @@ int collect_snapshot(struct recorder *r, const struct flowfile *ff, const struct
 	s->edges_dropped = cnt[CNT_EDGES_FULL];
 	s->instances_dropped = cnt[CNT_INSTANCES_FULL];
 	s->threads_dropped = cnt[CNT_STATE_FULL];
-	s->attach_mode = xstrdup(attach_mode_name(r->mode));
+	s->attach_mode = xstrdup(attach_mode_name(recorder_info(r)->mode));
 	return 0;
 }

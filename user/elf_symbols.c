@@ -373,6 +373,7 @@ void elf_file_close(struct elf_file *ef)
 		free(ef->syms[i].demangled);
 		free(ef->syms[i].base);
 	}
+	free(ef->by_addr);
 	free(ef->syms);
 	usdt_notes_free(ef);
 	free(ef->segs);
@@ -385,6 +386,49 @@ void elf_file_close(struct elf_file *ef)
 		close(ef->fd);
 	free(ef->path);
 	free(ef);
+}
+
+static int sym_addr_cmp(const void *a, const void *b)
+{
+	const struct elf_sym *x = *(const struct elf_sym *const *)a, *y = *(const struct elf_sym *const *)b;
+
+	if (x->vaddr != y->vaddr)
+		return (x->vaddr > y->vaddr) - (x->vaddr < y->vaddr);
+	return (x->size < y->size) - (x->size > y->size); /* the largest first */
+}
+
+const struct elf_sym *elf_symbol_at(const struct elf_file *ef, uint64_t vaddr, bool *starts)
+{
+	struct elf_file *mut = (struct elf_file *)ef; /* the index is a cache */
+	size_t lo = 0, hi;
+
+	if (!ef->by_addr && ef->n_syms) {
+		mut->by_addr = xcalloc(ef->n_syms, sizeof(*ef->by_addr));
+		for (size_t i = 0; i < ef->n_syms; i++)
+			mut->by_addr[i] = &ef->syms[i];
+		qsort(mut->by_addr, ef->n_syms, sizeof(*ef->by_addr), sym_addr_cmp);
+		mut->n_by_addr = ef->n_syms;
+	}
+	hi = ef->n_by_addr;
+	/* the first symbol above vaddr */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (ef->by_addr[mid]->vaddr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (starts)
+		*starts = lo > 0 && ef->by_addr[lo - 1]->vaddr == vaddr;
+	/* the symbols at or below vaddr, nearest first: one that holds it? */
+	for (size_t i = lo; i > 0 && i + 8 > lo; i--) {
+		const struct elf_sym *s = ef->by_addr[i - 1];
+
+		if (vaddr < s->vaddr + s->size)
+			return s;
+	}
+	return NULL;
 }
 
 ssize_t elf_read_at(const struct elf_file *ef, uint64_t offset, void *buf, size_t len)

@@ -59,6 +59,8 @@ struct elf_file {
 	bool go;	/* a Go program (.go.buildinfo or a Go build ID note) */
 	bool needs_unwinder; /* DT_NEEDED names libstdc++ or libgcc_s: exceptions can
 				unwind through its functions (see resolve.c) */
+	const struct elf_sym **by_addr; /* syms sorted by vaddr, built on first use */
+	size_t n_by_addr;
 	struct usdt_note *usdt; /* USDT notes, read on first use (user/usdt.c) */
 	size_t n_usdt;
 	bool usdt_read;
@@ -112,6 +114,11 @@ int elf_closest_names(const struct elf_file *ef, const char *name, const char **
  * closest of them.
  */
 int elf_closest_to_glob(const struct elf_file *ef, const char *pattern, const char **out, int max);
+
+/* The function symbol whose [vaddr, vaddr + size) holds vaddr, or NULL;
+ * *starts says whether vaddr is a symbol's first byte (of any symbol, even
+ * one without a size). */
+const struct elf_sym *elf_symbol_at(const struct elf_file *ef, uint64_t vaddr, bool *starts);
 
 /* "x86-64", "AArch64"... for an e_machine value. */
 const char *elf_machine_name(unsigned int machine);

@@ -17,7 +17,6 @@
 #include <argp.h>
 
 #include "attach.h"
-#include "calibrate.h"
 #include "flowfile.h"
 #include "resolve.h"
 #include "snapshot.h"
@@ -29,6 +28,7 @@ struct live_opts {
 	const int *pids;	/* -p; NULL = every process of the bundles */
 	int n_pids;
 	enum attach_mode mode;
+	enum exits_choice exits;
 	bool no_oncpu;
 	int max_instances;
 	const char *output;	/* -o: written when the recording ends; checked first
@@ -42,13 +42,13 @@ struct live_opts {
 struct live {
 	struct flowfile ff;
 	struct resolution res;
-	struct recorder rec;
-	struct calibration cal;
+	struct recorder *rec;
 	struct snapshot_start base; /* the maps when the window opened (after calibration) */
 	const char *flow_path;
 	time_t started;
 	uint64_t t_start;	/* now_ns() when the probes were in place */
 	int processes;		/* resolved at start */
+	uint64_t t_calibrated;	/* now_ns() of the last calibration round */
 };
 
 /* The options every recording command shares: --mode, --no-oncpu and
@@ -73,6 +73,18 @@ int live_read(struct live *l, struct snapshot *s);
  * free it with snapshot_free. Returns 0 or -1. Safe to call from one
  * thread while another only reads l. */
 int live_collect(struct live *l, struct snapshot *s);
+
+/* Once per interval while recording: a round of probe-cost calibration
+ * every LIVE_CALIB_PERIOD_S, so that the costs the kernel subtracts follow
+ * the host's load. Cheap to call more often. */
+#define LIVE_CALIB_PERIOD_S 5
+void live_tick(struct live *l);
+
+/* Removes the probes (timed); what they measured stays readable. */
+void live_detach(struct live *l);
+
+/* What the recording attached: mode, probe points, times, costs. */
+const struct recorder_info *live_info(const struct live *l);
 
 /* Detaches (timed) and frees everything. */
 void live_stop(struct live *l);

@@ -5,6 +5,8 @@
  */
 #include "procs.h"
 
+#include <sched.h>
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -328,4 +330,134 @@ bool proc_has_exited(int pid, int pidfd)
 		return poll(&p, 1, 0) > 0;
 	}
 	return kill(pid, 0) && errno == ESRCH;
+}
+
+double proc_cpu_seconds(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, st;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* after the comm, which may hold spaces and parentheses */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			 &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)(hz > 0 ? hz : 100);
+}
+
+/* Bits set in a cpu list such as "0-3,8,10-11". */
+static int cpu_list_count(const char *s)
+{
+	int n = 0;
+
+	while (*s && *s != '\n') {
+		char *end;
+		long a = strtol(s, &end, 10), b = a;
+
+		if (end == s)
+			break;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		n += b >= a ? (int)(b - a + 1) : 0;
+		s = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	bool ok;
+
+	if (!f)
+		return -1;
+	ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -1;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+int proc_cpu_limit(int pid, double *cpus, char *source, size_t srclen, char *group,
+		   size_t grouplen)
+{
+	char path[4400], line[4096], cg[4096] = "", aff[256];
+	cpu_set_t set;
+	double best;
+	FILE *f;
+
+	CPU_ZERO(&set);
+	if (sched_getaffinity(pid, sizeof(set), &set))
+		return -1;
+	best = CPU_COUNT(&set);
+	snprintf(source, srclen, "affinity");
+	aff[0] = '\0';
+	for (int c = 0, first = -1; c <= CPU_SETSIZE; c++) {
+		bool on = c < CPU_SETSIZE && CPU_ISSET(c, &set);
+
+		if (on && first < 0)
+			first = c;
+		if (!on && first >= 0) {
+			size_t l = strlen(aff);
+
+			snprintf(aff + l, sizeof(aff) - l, "%s%d-%d", l ? "," : "", first, c - 1);
+			first = -1;
+		}
+	}
+	/* cgroup v2: "0::/path" */
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "0::", 3)) {
+				snprintf(cg, sizeof(cg), "%s", line + 3);
+				cg[strcspn(cg, "\n")] = '\0';
+			}
+		fclose(f);
+	}
+	if (cg[0]) {
+		char dir[4096], *slash;
+
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpuset.cpus.effective", cg);
+		if (!read_line(path, line, sizeof(line))) {
+			int n = cpu_list_count(line);
+
+			if (n > 0 && n < best) {
+				best = n;
+				snprintf(source, srclen, "cgroup cpuset %s", line);
+			}
+		}
+		/* the tightest quota on the way up */
+		snprintf(dir, sizeof(dir), "%s", cg);
+		for (;;) {
+			unsigned long long quota, period;
+
+			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpu.max",
+				 strcmp(dir, "/") ? dir : "");
+			if (!read_line(path, line, sizeof(line)) &&
+			    sscanf(line, "%llu %llu", &quota, &period) == 2 && period &&
+			    (double)quota / (double)period < best) {
+				best = (double)quota / (double)period;
+				snprintf(source, srclen, "cgroup cpu.max %llu/%llu", quota, period);
+			}
+			slash = strrchr(dir, '/');
+			if (!slash || slash == dir)
+				break;
+			*slash = '\0';
+		}
+	}
+	*cpus = best;
+	snprintf(group, grouplen, "%s|%s", cg, aff);
+	return 0;
 }

@@ -81,6 +81,22 @@ void proc_cmdline_free(char **argv, int n);
 /* The value of an environment variable of a process (xmalloc'ed), or NULL. */
 char *proc_getenv(int pid, const char *name);
 
+/* CPU time the process has used so far, all its threads (the dead ones
+ * too), in seconds: utime + stime of /proc/PID/stat. -1 if gone. */
+double proc_cpu_seconds(int pid);
+
+/*
+ * The CPUs a process may use: the fewest of its affinity mask, its cgroup's
+ * cpuset.cpus.effective and its cgroup's (and ancestors') cpu.max quota
+ * over period. *cpus gets the count (a quota may make it fractional),
+ * source says which limit decided ("affinity", "cgroup cpuset",
+ * "cgroup cpu.max 50000/100000"), group names what it is shared with (the
+ * cgroup path and the affinity mask: processes with the same group share
+ * those CPUs). Returns 0, or -1 if the process is gone.
+ */
+int proc_cpu_limit(int pid, double *cpus, char *source, size_t srclen, char *group,
+		   size_t grouplen);
+
 /* true if a file's base name matches a library name as above. */
 bool library_name_matches(const char *basename, const char *name);
 

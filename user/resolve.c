@@ -25,6 +25,7 @@
 #include "elf_symbols.h"
 #include "procs.h"
 #include "usdt.h"
+#include "exit_sites.h"
 #include "util.h"
 
 #define MAX_CLOSEST 3
@@ -68,6 +69,14 @@ struct ctx {
 	struct elf_file **elfs;	/* opened once each, by (dev, ino) */
 	size_t n_elfs, elfs_cap;
 	struct site_key *keys;	/* parallel to res->sites */
+	struct decoded {	/* functions decoded (decode_exits) */
+		dev_t dev;
+		ino_t ino;
+		uint64_t offset;
+		bool ok;
+		struct function_code fc;
+	} *decoded;
+	size_t n_decoded, decoded_cap;
 	size_t sites_cap, keys_cap, problems_cap, kinds_cap;
 	char *error;		/* the first error, when not collecting */
 };
@@ -513,6 +522,38 @@ static int handler_targets(struct ctx *c, int hi, const struct bundle_state *bs,
 	return 0;
 }
 
+/*
+ * The function's first instruction and its exits (user/exit_sites.c),
+ * decoded once per (file, symbol) however many processes run it.
+ */
+static void decode_exits(struct ctx *c, struct probe_site *s, const struct elf_file *ef,
+			 const struct elf_sym *sym)
+{
+	struct decoded *d = NULL;
+
+	for (size_t i = 0; i < c->n_decoded; i++)
+		if (c->decoded[i].dev == ef->dev && c->decoded[i].ino == ef->ino &&
+		    c->decoded[i].offset == sym->offset)
+			d = &c->decoded[i];
+	if (!d) {
+		grow_array((void **)&c->decoded, &c->decoded_cap, c->n_decoded + 1,
+			   sizeof(*c->decoded));
+		d = &c->decoded[c->n_decoded++];
+		d->dev = ef->dev;
+		d->ino = ef->ino;
+		d->offset = sym->offset;
+		d->ok = function_code_decode(ef, sym, &d->fc) == 0;
+	}
+	s->entry_slot = d->fc.entry_slot ? d->fc.entry_slot : SLOT_ENTRY_STEP;
+	s->go = ef->go;
+	if (!d->ok) {
+		s->exits_unknown = xstrdup(d->fc.reason);
+		return;
+	}
+	s->n_exits = d->fc.n_exits;
+	s->exits = xmemdup(d->fc.exits, d->fc.n_exits * sizeof(*d->fc.exits));
+}
+
 static void add_site(struct ctx *c, int hi, const struct target *t, const struct elf_file *ef,
 		     const struct elf_sym *sym)
 {
@@ -559,6 +600,7 @@ static void add_site(struct ctx *c, int hi, const struct target *t, const struct
 	s->offset = sym->offset;
 	s->ref_ctr_offset = 0;
 	s->cls = elf_site_class(ef, sym->offset);
+	decode_exits(c, s, ef, sym);
 }
 
 static int report_missing(struct ctx *c, const struct ff_handler *h, const struct target *t,
@@ -605,8 +647,6 @@ const char *probe_site_kind_name(enum probe_site_kind k)
 	case PROBE_PYTHON_LINE_GATE: return "python line semaphore";
 	case PROBE_JAVA_ENTRY: return "java entry";
 	case PROBE_JAVA_RETURN: return "java return";
-	case PROBE_UNWIND_RAISE: return "unwinder start";
-	case PROBE_UNWIND_CATCH: return "catch";
 	default: return "?";
 	}
 }
@@ -1134,20 +1174,6 @@ static int resolve_function(struct ctx *c, int hi, const struct bundle_state *bs
 				break;
 			continue;
 		}
-		if (ef->go) {
-			/* A uretprobe rewrites the return address on the stack; the Go
-			 * runtime copies goroutine stacks and walks them, and crashes. */
-			char pid[32];
-
-			if ((r = fail_at(c, &h->loc,
-					 "%s: %s%s is a Go program: flowprof does not put return "
-					 "probes (uretprobes) in Go programs, because they crash "
-					 "them (the Go runtime moves and unwinds goroutine stacks); "
-					 "use usdt: probes, or a handler in a non-Go process", h->id,
-					 t[i].binary, pid_suffix(&t[i], pid, sizeof(pid)))) < 0)
-				break;
-			continue;
-		}
 		n = glob ? elf_glob_symbols(ef, h->symbol, &syms) : elf_find_symbols(ef, h->symbol, &syms);
 		if (n == 0) {
 			/* One message per binary, not per process running it. */
@@ -1182,26 +1208,13 @@ static int resolve_function(struct ctx *c, int hi, const struct bundle_state *bs
 
 /*
  * A uretprobe replaces the return address on the stack with the kernel's
- * trampoline. An unwinder (a C++ throw, pthread_exit's forced unwind) reads
- * those return addresses to walk the stack, finds no unwind information at
- * the trampoline and terminates the program. So in binaries that link the
- * unwinder, function probes save the real return address at entry, and
- * hooks on the unwinder put the real addresses back before it walks
- * (_Unwind_RaiseException and friends) and the trampoline back into the
- * frames that survive, when a catch block begins (__cxa_begin_catch).
- * bpf/flowprof.bpf.c (unwind_hook) does the writing.
+ * trampoline. An unwinder (a C++ throw, pthread_exit's forced unwind, Go's
+ * stack copying and tracebacks) that reads it finds no unwind information
+ * there and ends the program. So a function that something may unwind
+ * through gets its exits probed at its exit sites, never by a uretprobe
+ * (bpf/flowprof.bpf.c). Something may unwind through it when its binary
+ * links the unwinder, or its process has the unwinder mapped, or it is Go.
  */
-static const struct unwind_symbol {
-	const char *library;	/* where it lives when not in the executable */
-	const char *symbol;
-	enum probe_site_kind kind;
-} unwind_symbols[] = {
-	{ "libgcc_s.so.1", "_Unwind_RaiseException", PROBE_UNWIND_RAISE },
-	{ "libgcc_s.so.1", "_Unwind_Resume_or_Rethrow", PROBE_UNWIND_RAISE },
-	{ "libgcc_s.so.1", "_Unwind_ForcedUnwind", PROBE_UNWIND_RAISE },
-	{ "libstdc++.so.6", "__cxa_begin_catch", PROBE_UNWIND_CATCH },
-};
-
 static bool defines(const struct elf_file *ef, const char *symbol)
 {
 	const struct elf_sym **syms = NULL;
@@ -1211,92 +1224,35 @@ static bool defines(const struct elf_file *ef, const char *symbol)
 	return n > 0;
 }
 
-static void add_unwind_site(struct ctx *c, const char *binary, struct elf_file *ef, int pid,
-			    const struct unwind_symbol *u)
+static bool process_unwinds(int pid)
 {
-	struct resolution *res = c->res;
-	const struct elf_sym **syms = NULL;
-	struct probe_site *s;
-	size_t n = elf_find_symbols(ef, u->symbol, &syms);
+	static const char *const libs[] = { "libgcc_s.so.1", "libstdc++.so.6" };
 
-	if (!n)
-		goto out;
-	for (size_t i = 0; i < res->n_sites; i++) {
-		const struct site_key *k = &c->keys[i];
+	for (size_t i = 0; i < ARRAY_SIZE(libs); i++) {
+		char *path = proc_find_library(pid, libs[i]);
 
-		if (k->dev == ef->dev && k->ino == ef->ino && k->offset == syms[0]->offset &&
-		    k->pid == pid)
-			goto out;
-	}
-	grow_array((void **)&res->sites, &c->sites_cap, res->n_sites + 1, sizeof(*res->sites));
-	grow_array((void **)&c->keys, &c->keys_cap, res->n_sites + 1, sizeof(*c->keys));
-	c->keys[res->n_sites] = (struct site_key){ ef->dev, ef->ino, syms[0]->offset, pid };
-	s = &res->sites[res->n_sites++];
-	memset(s, 0, sizeof(*s));
-	s->kind = u->kind;
-	s->handler = -1;
-	s->pid = pid;
-	s->binary = xstrdup(binary);
-	s->symbol = xstrdup(u->symbol);
-	s->offset = syms[0]->offset;
-	s->cls = elf_site_class(ef, syms[0]->offset);
-out:
-	free(syms);
-}
-
-/* The unwinder's entry points for the processes running one binary: in the
- * binary itself (static libgcc), else in the libraries its processes map
- * (or, with no process known, the ones the dynamic linker would load). */
-static void add_unwind_hooks(struct ctx *c, const char *binary, struct elf_file *exe, int pid)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(unwind_symbols); i++) {
-		const struct unwind_symbol *u = &unwind_symbols[i];
-		struct elf_file *lib;
-		char *path, err[256];
-
-		if (defines(exe, u->symbol)) {
-			add_unwind_site(c, binary, exe, pid, u);
-			continue;
-		}
-		if (pid > 0) {
-			/* the library as the process sees it: in another mount
-			 * namespace, the host's file of that name is another one */
-			char *mapped = proc_find_library(pid, u->library);
-
-			path = mapped ? proc_path_from_ours(pid, mapped) : NULL;
-			free(mapped);
-		} else {
-			path = find_library_on_disk(exe, binary, u->library);
-		}
-		lib = path ? open_elf(c, path, err, sizeof(err)) : NULL;
-		if (lib)
-			add_unwind_site(c, path, lib, pid, u);
 		free(path);
+		if (path)
+			return true;
 	}
+	return false;
 }
 
 static void resolve_unwinding(struct ctx *c)
 {
 	struct resolution *res = c->res;
-	size_t n = res->n_sites;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < res->n_sites; i++) {
 		struct probe_site *s = &res->sites[i];
 		struct elf_file *ef;
 		char err[256];
-		bool seen = false;
 
 		if (s->kind != PROBE_FUNCTION)
 			continue;
 		ef = open_elf(c, s->binary, err, sizeof(err));
-		if (!ef || !(ef->needs_unwinder || defines(ef, "_Unwind_RaiseException")))
-			continue;
-		s->saves_return = true;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = res->sites[j].kind == PROBE_FUNCTION && res->sites[j].pid == s->pid &&
-			       !strcmp(res->sites[j].binary, s->binary);
-		if (!seen)
-			add_unwind_hooks(c, s->binary, ef, s->pid);
+		s->unwinds = s->go || (ef && (ef->needs_unwinder || ef->go ||
+					      defines(ef, "_Unwind_RaiseException"))) ||
+			     (s->pid > 0 && process_unwinds(s->pid));
 	}
 }
 
@@ -1361,6 +1317,9 @@ cleanup:
 		elf_file_close(c.elfs[k]);
 	free(c.elfs);
 	free(c.keys);
+	for (size_t k = 0; k < c.n_decoded; k++)
+		function_code_free(&c.decoded[k].fc);
+	free(c.decoded);
 	return ret;
 }
 
@@ -1376,6 +1335,8 @@ void resolution_free(struct resolution *res)
 		free(res->sites[i].symbol);
 		free(res->sites[i].demangled);
 		free(res->sites[i].usdt_args);
+		free(res->sites[i].exits);
+		free(res->sites[i].exits_unknown);
 	}
 	free(res->sites);
 	for (j = 0; j < res->n_bundles; j++) {

@@ -14,6 +14,8 @@
 
 #include "flowfile.h"
 
+struct exit_site; /* exit_sites.h */
+
 /* What the kernel must do at a probe site's first instruction (x86-64). */
 enum site_class {
 	SITE_UNKNOWN = 0,
@@ -25,9 +27,9 @@ enum site_class {
 const char *site_class_name(enum site_class c);
 
 /*
- * What a probe site is. A function site gets an entry probe and a return
- * probe (uretprobe or uprobe.session) in user/attach.c; the others are USDT
- * probe points, each an entry-style uprobe of its own, attached by
+ * What a probe site is. A function site gets an entry probe and exit probes
+ * (uprobes on its exit sites, or a uretprobe) in user/attach.c; the others
+ * are USDT probe points, each an entry-style uprobe of its own, attached by
  * user/attach_usdt.c (see docs/real-services.md).
  */
 enum probe_site_kind {
@@ -40,8 +42,6 @@ enum probe_site_kind {
 				   gated probe that never runs (docs/real-services.md) */
 	PROBE_JAVA_ENTRY,	/* HotSpot's method__entry */
 	PROBE_JAVA_RETURN,	/* HotSpot's method__return */
-	PROBE_UNWIND_RAISE,	/* the unwinder starts (_Unwind_RaiseException...): no handler */
-	PROBE_UNWIND_CATCH,	/* a catch block begins (__cxa_begin_catch): no handler */
 };
 
 const char *probe_site_kind_name(enum probe_site_kind k);
@@ -58,8 +58,14 @@ struct probe_site {
 	uint64_t ref_ctr_offset; /* USDT semaphore file offset, 0 if none */
 	char *usdt_args;	/* python/java sites: the note's argument string */
 	enum site_class cls;
-	bool saves_return;	/* PROBE_FUNCTION in a binary exceptions unwind through:
-				   the entry saves the return address (see resolve.c) */
+	/* PROBE_FUNCTION only: */
+	int entry_slot;		/* enum cost_slot of the first instruction */
+	struct exit_site *exits; /* its exit sites (user/exit_sites.h), when decoded */
+	size_t n_exits;
+	char *exits_unknown;	/* why the exits could not be found (a uretprobe is used), or NULL */
+	bool unwinds;		/* something unwinds through it (C++ exceptions, Go's stack
+				   copying): its exits must not be a uretprobe */
+	bool go;		/* a Go function: frames belong to goroutines */
 };
 
 struct resolved_bundle {

@@ -41,6 +41,11 @@ static char *dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
+const char *const snapshot_slot_key[SNAP_SLOTS] = {
+	[1] = "nop5", [2] = "nop", [3] = "push", [4] = "branch", [5] = "step", [6] = "usdt",
+	[8] = "uretprobe", [9] = "ret", [10] = "jmp", [11] = "jmp_indirect", [12] = "usdt_return",
+};
+
 /* Keys of the "probe_cost" object, indexed like enum site_class (resolve.h). */
 static const char *const site_class_key[4] = { "unknown", "nop5", "emulated", "single-step" };
 
@@ -195,6 +200,18 @@ static json_object *handler_json(const struct snap_handler *h)
 	jo_add(o, "oncpu_ns", h->oncpu_measured ? jo_u64(h->oncpu_ns) : NULL);
 	jo_add(o, "sumsq_ns2", jo_long_double(h->sumsq_ns2));
 	jo_add(o, "histogram", histogram_json(h->hist));
+	jo_add(o, "unwound", jo_u64(h->unwound));
+	if (h->probe_measured) {
+		jo_add(o, "probe_ns", jo_u64(h->probe_ns));
+		jo_add(o, "self_probe_ns", jo_u64(h->self_probe_ns));
+		jo_add(o, "nested_calls", jo_u64(h->nested_calls));
+	}
+	if (h->entry_site)
+		jo_add(o, "entry_site", jo_str(h->entry_site));
+	if (h->exit_site)
+		jo_add(o, "exit_site", jo_str(h->exit_site));
+	if (h->exits_fallback)
+		jo_add(o, "exits_fallback", jo_str(h->exits_fallback));
 	for (int i = 0; i < h->n_instances; i++) {
 		const struct snap_instance_stats *is = &h->instances[i];
 		json_object *io = json_object_new_object();
@@ -251,6 +268,19 @@ static json_object *flow_json(const struct snapshot *s, const struct snap_flow *
 	return o;
 }
 
+/* Time at each concurrency level, up to the highest one used. */
+static json_object *conc_array(const uint64_t *levels)
+{
+	json_object *a = jo_inline_array(json_object_new_array());
+	int last = SNAP_CONC_LEVELS - 1;
+
+	while (last > 0 && !levels[last])
+		last--;
+	for (int k = 0; k <= last; k++)
+		json_object_array_add(a, jo_u64(levels[k]));
+	return a;
+}
+
 static json_object *bundle_json(const struct snap_bundle *b)
 {
 	json_object *o = json_object_new_object();
@@ -264,6 +294,21 @@ static json_object *bundle_json(const struct snap_bundle *b)
 	jo_add(o, "instances", jo_int(b->instances));
 	jo_add(o, "workers", jo_int(b->workers));
 	jo_add(o, "serial", json_object_new_boolean(b->serial));
+	if (b->conc_measured) {
+		json_object *c = json_object_new_object();
+
+		jo_add(c, "live_max", jo_int(b->live_max));
+		jo_add(c, "inflight_max", jo_int(b->inflight_max));
+		jo_add(c, "live_ns", conc_array(b->live_ns));
+		jo_add(c, "inflight_ns", conc_array(b->inflight_ns));
+		jo_add(o, "concurrency", c);
+	}
+	if (b->cpu_measured)
+		jo_add(o, "cpu_s", jo_num_exact(b->cpu_s));
+	if (b->cpus > 0) {
+		jo_add(o, "cpus", jo_num_exact(b->cpus));
+		jo_add(o, "cpus_source", jo_str(b->cpus_source ? b->cpus_source : ""));
+	}
 	if (b->pid_threads || b->pid_hosts) {
 		json_object *procs = json_object_new_array();
 
@@ -366,6 +411,27 @@ static json_object *snapshot_json(const struct snapshot *s, bool lazy)
 		jo_add(arr, site_class_key[c], pc);
 	}
 	jo_add(o, "probe_cost", arr);
+	if (s->calib_rounds) {
+		json_object *cal = json_object_new_object(), *slots = json_object_new_object();
+
+		jo_add(cal, "rounds", jo_int(s->calib_rounds));
+		for (int k = 0; k < SNAP_SLOTS; k++) {
+			const struct snap_slot_cost *c = &s->probe_slots[k];
+			json_object *so;
+
+			if (!c->measured || !snapshot_slot_key[k])
+				continue;
+			so = json_object_new_object();
+			jo_add(so, "hit_ns", jo_num_exact(c->hit_ns));
+			jo_add(so, "in_window_ns", jo_num_exact(c->in_window_ns));
+			jo_add(so, "jitter_ns", jo_num_exact(c->jitter_ns));
+			jo_add(so, "first_hit_ns", jo_num_exact(c->first_hit_ns));
+			jo_add(so, "behaves_as", jo_str(c->behaves_as ? c->behaves_as : "unknown"));
+			jo_add(slots, snapshot_slot_key[k], so);
+		}
+		jo_add(cal, "slots", slots);
+		jo_add(o, "calibration", cal);
+	}
 	jo_add(o, "attach_mode", jo_str(s->attach_mode));
 	jo_add(o, "attach_ms", jo_num_exact(s->attach_ms));
 	jo_add(o, "detach_ms", jo_num_exact(s->detach_ms));
@@ -595,6 +661,22 @@ static int get_number(struct loader *ld, json_object *obj, const char *ctx, cons
 	int r = lookup(ld, obj, ctx, key, required, &v);
 
 	return r <= 0 ? r : as_number(ld, v, ctx, key, out);
+}
+
+/* A finite number that may be negative (a probe slot's share of a pair). */
+static int get_signed(struct loader *ld, json_object *obj, const char *ctx, const char *key,
+		      bool required, double *out)
+{
+	json_object *v;
+	int r = lookup(ld, obj, ctx, key, required, &v);
+
+	if (r <= 0)
+		return r;
+	if ((!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)) ||
+	    !isfinite(json_object_get_double(v)))
+		return fail(ld, ctx, key, "expected a finite number");
+	*out = json_object_get_double(v);
+	return 0;
 }
 
 static int get_bool(struct loader *ld, json_object *obj, const char *ctx, const char *key,
@@ -885,6 +967,18 @@ static int load_handler(struct loader *ld, json_object *o, const char *ctx,
 		h->entries = h->calls + h->incomplete;
 	if (!has_self)
 		h->self_ns = h->total_ns;
+	h->probe_measured = json_object_object_get_ex(o, "probe_ns", NULL);
+	if (get_u64(ld, o, ctx, "unwound", false, &h->unwound) ||
+	    get_u64(ld, o, ctx, "probe_ns", false, &h->probe_ns) ||
+	    get_u64(ld, o, ctx, "self_probe_ns", false, &h->self_probe_ns) ||
+	    get_u64(ld, o, ctx, "nested_calls", false, &h->nested_calls) ||
+	    get_str(ld, o, ctx, "entry_site", false, true, false, &h->entry_site) ||
+	    get_str(ld, o, ctx, "exit_site", false, true, false, &h->exit_site) ||
+	    get_str(ld, o, ctx, "exits_fallback", false, true, false, &h->exits_fallback))
+		return -1;
+	if (h->unwound > h->incomplete)
+		return fail(ld, ctx, "unwound", "%llu is greater than incomplete (%llu)",
+			    (unsigned long long)h->unwound, (unsigned long long)h->incomplete);
 	/* oncpu_ns: null or absent when the kernel did not let us measure it. */
 	if (lookup(ld, o, ctx, "oncpu_ns", false, &v) > 0 && v) {
 		if (as_u64(ld, v, ctx, "oncpu_ns", &h->oncpu_ns))
@@ -1039,6 +1133,45 @@ static int load_processes(struct loader *ld, json_object *o, const char *bctx,
 	return 0;
 }
 
+static int load_levels(struct loader *ld, json_object *c, const char *ctx, const char *key,
+		       uint64_t *levels)
+{
+	json_object *arr;
+	char ectx[96];
+	int n, r = get_typed(ld, c, ctx, key, true, json_type_array, &arr);
+
+	if (r < 0 || array_len(ld, arr, ctx, key, &n))
+		return -1;
+	if (n > SNAP_CONC_LEVELS)
+		return fail(ld, ctx, key, "more than %d levels", SNAP_CONC_LEVELS);
+	for (int k = 0; k < n; k++) {
+		snprintf(ectx, sizeof(ectx), "%s.%s[%d]", ctx, key, k);
+		if (as_u64(ld, json_object_array_get_idx(arr, k), ectx, NULL, &levels[k]))
+			return -1;
+	}
+	return 0;
+}
+
+/* "concurrency": {"live_max", "inflight_max", "live_ns": [...], "inflight_ns": [...]} */
+static int load_concurrency(struct loader *ld, json_object *o, const char *bctx,
+			    struct snap_bundle *b)
+{
+	json_object *c;
+	char ctx[96];
+	int r = get_typed(ld, o, bctx, "concurrency", false, json_type_object, &c);
+
+	if (r <= 0)
+		return r;
+	snprintf(ctx, sizeof(ctx), "%s.concurrency", bctx);
+	if (get_int(ld, c, ctx, "live_max", true, &b->live_max) ||
+	    get_int(ld, c, ctx, "inflight_max", true, &b->inflight_max) ||
+	    load_levels(ld, c, ctx, "live_ns", b->live_ns) ||
+	    load_levels(ld, c, ctx, "inflight_ns", b->inflight_ns))
+		return -1;
+	b->conc_measured = true;
+	return 0;
+}
+
 static int load_bundle(struct loader *ld, json_object *o, const char *ctx, struct snap_bundle *b)
 {
 	json_object *pids;
@@ -1059,7 +1192,13 @@ static int load_bundle(struct loader *ld, json_object *o, const char *ctx, struc
 	    get_int(ld, o, ctx, "instances", false, &b->instances) ||
 	    get_int(ld, o, ctx, "workers", false, &b->workers) ||
 	    get_bool(ld, o, ctx, "serial", &b->serial) ||
-	    load_processes(ld, o, ctx, b))
+	    load_processes(ld, o, ctx, b) ||
+	    load_concurrency(ld, o, ctx, b))
+		return -1;
+	b->cpu_measured = json_object_object_get_ex(o, "cpu_s", NULL);
+	if (get_number(ld, o, ctx, "cpu_s", false, &b->cpu_s) ||
+	    get_number(ld, o, ctx, "cpus", false, &b->cpus) ||
+	    get_str(ld, o, ctx, "cpus_source", false, true, false, &b->cpus_source))
 		return -1;
 	return 0;
 }
@@ -1106,6 +1245,43 @@ static int load_probe_costs(struct loader *ld, json_object *top, struct snapshot
 		    get_number(ld, o, ctx, "in_window_ns", true, &pc->in_window_ns))
 			return -1;
 		pc->measured = true;
+	}
+	return 0;
+}
+
+/* "calibration": {"rounds": N, "slots": {"nop5": {...}, ...}}; slots this
+ * flowprof does not know are ignored. */
+static int load_calibration(struct loader *ld, json_object *top, struct snapshot *s)
+{
+	json_object *cal, *slots;
+	char ctx[64];
+	int r = get_typed(ld, top, NULL, "calibration", false, json_type_object, &cal);
+
+	if (r <= 0)
+		return r;
+	if (get_int(ld, cal, "calibration", "rounds", true, &s->calib_rounds) ||
+	    get_typed(ld, cal, "calibration", "slots", true, json_type_object, &slots) < 0)
+		return -1;
+	for (int k = 0; k < SNAP_SLOTS; k++) {
+		struct snap_slot_cost *c = &s->probe_slots[k];
+		json_object *o;
+
+		if (!snapshot_slot_key[k])
+			continue;
+		snprintf(ctx, sizeof(ctx), "calibration.slots.%s", snapshot_slot_key[k]);
+		r = get_typed(ld, slots, "calibration.slots", snapshot_slot_key[k], false,
+			      json_type_object, &o);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			continue;
+		if (get_signed(ld, o, ctx, "hit_ns", true, &c->hit_ns) ||
+		    get_signed(ld, o, ctx, "in_window_ns", true, &c->in_window_ns) ||
+		    get_number(ld, o, ctx, "jitter_ns", false, &c->jitter_ns) ||
+		    get_signed(ld, o, ctx, "first_hit_ns", false, &c->first_hit_ns) ||
+		    get_str(ld, o, ctx, "behaves_as", false, true, false, &c->behaves_as))
+			return -1;
+		c->measured = true;
 	}
 	return 0;
 }
@@ -1188,6 +1364,7 @@ static int load_top(struct loader *ld, json_object *top, struct snapshot *s)
 	    get_number(ld, top, NULL, "attach_ms", false, &s->attach_ms) ||
 	    get_number(ld, top, NULL, "detach_ms", false, &s->detach_ms) ||
 	    load_probe_costs(ld, top, s) ||
+	    load_calibration(ld, top, s) ||
 	    get_str(ld, top, NULL, "flow_file", false, true, false, &s->flow_file) ||
 	    load_counters(ld, top, s) || load_hosts(ld, top, s))
 		return -1;
@@ -1341,6 +1518,9 @@ static void free_handler(struct snap_handler *h)
 	free(h->symbol);
 	free(h->binary);
 	free(h->site_class);
+	free(h->entry_site);
+	free(h->exit_site);
+	free(h->exits_fallback);
 	for (int i = 0; i < h->n_instances; i++)
 		free(h->instances[i].host);
 	free(h->instances);
@@ -1366,6 +1546,7 @@ static void free_bundle(struct snap_bundle *b)
 	if (b->pid_hosts)
 		for (int i = 0; i < b->n_pids; i++)
 			free(b->pid_hosts[i]);
+	free(b->cpus_source);
 	free(b->pid_hosts);
 }
 
@@ -1383,6 +1564,8 @@ void snapshot_free(struct snapshot *s)
 	free(s->kernel);
 	free(s->started_at);
 	free(s->attach_mode);
+	for (int k = 0; k < SNAP_SLOTS; k++)
+		free(s->probe_slots[k].behaves_as);
 	free(s->flow_file);
 	for (int i = 0; i < s->n_handlers; i++)
 		free_handler(&s->handlers[i]);
@@ -1514,6 +1697,14 @@ static bool handler_equal(struct differ *d, const char *w, const struct snap_han
 	EQ_N(d, w, a, b, oncpu_measured);
 	EQ_U64(d, w, a, b, oncpu_ns);
 	EQ_DBL(d, w, a, b, sumsq_ns2);
+	EQ_U64(d, w, a, b, unwound);
+	EQ_N(d, w, a, b, probe_measured);
+	EQ_U64(d, w, a, b, probe_ns);
+	EQ_U64(d, w, a, b, self_probe_ns);
+	EQ_U64(d, w, a, b, nested_calls);
+	EQ_STR(d, w, a, b, entry_site);
+	EQ_STR(d, w, a, b, exit_site);
+	EQ_STR(d, w, a, b, exits_fallback);
 	for (unsigned int i = 0; i < HIST_BUCKETS; i++)
 		if (a->hist[i] != b->hist[i])
 			return differ(d, "%s.hist[%u] (%llu ns): %llu != %llu", w, i,
@@ -1562,6 +1753,20 @@ static bool bundle_equal(struct differ *d, const char *w, const struct snap_bund
 	EQ_N(d, w, a, b, instances);
 	EQ_N(d, w, a, b, workers);
 	EQ_N(d, w, a, b, serial);
+	EQ_N(d, w, a, b, conc_measured);
+	EQ_N(d, w, a, b, live_max);
+	EQ_N(d, w, a, b, inflight_max);
+	for (int k = 0; k < SNAP_CONC_LEVELS; k++)
+		if (a->live_ns[k] != b->live_ns[k] || a->inflight_ns[k] != b->inflight_ns[k])
+			return differ(d, "%s.concurrency level %d: %llu/%llu != %llu/%llu", w, k,
+				      (unsigned long long)a->live_ns[k],
+				      (unsigned long long)a->inflight_ns[k],
+				      (unsigned long long)b->live_ns[k],
+				      (unsigned long long)b->inflight_ns[k]);
+	EQ_N(d, w, a, b, cpu_measured);
+	EQ_DBL(d, w, a, b, cpu_s);
+	EQ_DBL(d, w, a, b, cpus);
+	EQ_STR(d, w, a, b, cpus_source);
 	EQ_N(d, w, a, b, n_pids);
 	if (!a->pid_threads != !b->pid_threads)
 		return differ(d, "%s.pid_threads: %s != %s", w, a->pid_threads ? "known" : "NULL",
@@ -1602,6 +1807,16 @@ bool snapshot_equal(const struct snapshot *a, const struct snapshot *b, char *di
 		EQ_N(d, w, &a->probe_cost[c], &b->probe_cost[c], measured);
 		EQ_DBL(d, w, &a->probe_cost[c], &b->probe_cost[c], per_call_ns);
 		EQ_DBL(d, w, &a->probe_cost[c], &b->probe_cost[c], in_window_ns);
+	}
+	EQ_N(d, "snapshot", a, b, calib_rounds);
+	for (int k = 0; k < SNAP_SLOTS; k++) {
+		snprintf(w, sizeof(w), "calibration.slots[%d]", k);
+		EQ_N(d, w, &a->probe_slots[k], &b->probe_slots[k], measured);
+		EQ_DBL(d, w, &a->probe_slots[k], &b->probe_slots[k], hit_ns);
+		EQ_DBL(d, w, &a->probe_slots[k], &b->probe_slots[k], in_window_ns);
+		EQ_DBL(d, w, &a->probe_slots[k], &b->probe_slots[k], jitter_ns);
+		EQ_DBL(d, w, &a->probe_slots[k], &b->probe_slots[k], first_hit_ns);
+		EQ_STR(d, w, &a->probe_slots[k], &b->probe_slots[k], behaves_as);
 	}
 	EQ_STR(d, "snapshot", a, b, flow_file);
 	EQ_U64(d, "snapshot", a, b, unmatched_returns);
@@ -1698,6 +1913,9 @@ static void copy_handler(struct snap_handler *d, const struct snap_handler *s,
 	d->symbol = dup_or_null(s->symbol);
 	d->binary = dup_or_null(s->binary);
 	d->site_class = dup_or_null(s->site_class);
+	d->entry_site = dup_or_null(s->entry_site);
+	d->exit_site = dup_or_null(s->exit_site);
+	d->exits_fallback = dup_or_null(s->exits_fallback);
 	d->instances = xcalloc((size_t)s->n_instances, sizeof(*d->instances));
 	for (int i = 0; i < s->n_instances; i++)
 		copy_instance(&d->instances[i], &s->instances[i],
@@ -1732,6 +1950,7 @@ static void copy_bundle(struct snap_bundle *d, const struct snap_bundle *s,
 {
 	*d = *s;
 	d->name = dup_or_null(s->name);
+	d->cpus_source = dup_or_null(s->cpus_source);
 	d->pids = xcalloc((size_t)s->n_pids, sizeof(*d->pids));
 	memcpy(d->pids, s->pids, (size_t)s->n_pids * sizeof(*d->pids));
 	d->pid_threads = NULL;
@@ -1758,6 +1977,8 @@ static void copy_snapshot(struct snapshot *d, const struct snapshot *s)
 	d->started_at = dup_or_null(s->started_at);
 	d->attach_mode = dup_or_null(s->attach_mode);
 	d->flow_file = dup_or_null(s->flow_file);
+	for (int k = 0; k < SNAP_SLOTS; k++)
+		d->probe_slots[k].behaves_as = dup_or_null(s->probe_slots[k].behaves_as);
 	d->hosts = xcalloc((size_t)s->n_hosts, sizeof(*d->hosts));
 	for (int i = 0; i < s->n_hosts; i++) {
 		d->hosts[i] = s->hosts[i];
@@ -2003,6 +2224,15 @@ static void merge_handler(struct snap_handler *d, const struct snap_handler *s,
 		d->max_ns = s->max_ns;
 	d->sumsq_ns2 += s->sumsq_ns2;
 	hist_add(d->hist, s->hist);
+	d->unwound += s->unwound;
+	/* corrections only mean something when every recording made them */
+	d->probe_measured = d->probe_measured && s->probe_measured;
+	d->probe_ns = d->probe_measured ? d->probe_ns + s->probe_ns : 0;
+	d->self_probe_ns = d->probe_measured ? d->self_probe_ns + s->self_probe_ns : 0;
+	d->nested_calls = d->probe_measured ? d->nested_calls + s->nested_calls : 0;
+	set_first(&d->entry_site, s->entry_site);
+	set_first(&d->exit_site, s->exit_site);
+	set_first(&d->exits_fallback, s->exits_fallback);
 	merge_instances(d, s, dst_host, src_snap, explicit_hosts);
 }
 
@@ -2122,6 +2352,25 @@ static void merge_bundle(struct snap_bundle *d, const struct snap_bundle *s,
 	if (!d->workers)
 		d->workers = s->workers;
 	d->serial |= s->serial;
+	/* processes side by side: time at each level adds up (per process) */
+	if (s->conc_measured) {
+		for (int k = 0; k < SNAP_CONC_LEVELS; k++) {
+			d->live_ns[k] += s->live_ns[k];
+			d->inflight_ns[k] += s->inflight_ns[k];
+		}
+		if (s->live_max > d->live_max)
+			d->live_max = s->live_max;
+		if (s->inflight_max > d->inflight_max)
+			d->inflight_max = s->inflight_max;
+		d->conc_measured = true;
+	}
+	d->cpu_measured = d->cpu_measured && s->cpu_measured;
+	d->cpu_s = d->cpu_measured ? d->cpu_s + s->cpu_s : 0;
+	/* the CPUs of another host add up; of the same host they are the same */
+	if (s->cpus > 0 && (!same_str(dst_host, host_of(NULL, src_snap)) || s->cpus > d->cpus)) {
+		d->cpus = same_str(dst_host, host_of(NULL, src_snap)) ? s->cpus : d->cpus + s->cpus;
+		set_first(&d->cpus_source, s->cpus_source);
+	}
 }
 
 /* Gives every instance and process of dst an explicit host, before dst's
@@ -2231,6 +2480,13 @@ int snapshot_merge(struct snapshot *dst, const struct snapshot *src, char *err, 
 	for (size_t c = 0; c < ARRAY_SIZE(dst->probe_cost); c++)
 		if (!dst->probe_cost[c].measured)
 			dst->probe_cost[c] = src->probe_cost[c];
+	for (int k = 0; k < SNAP_SLOTS; k++)
+		if (!dst->probe_slots[k].measured && src->probe_slots[k].measured) {
+			dst->probe_slots[k] = src->probe_slots[k];
+			dst->probe_slots[k].behaves_as = dup_or_null(src->probe_slots[k].behaves_as);
+		}
+	if (!dst->calib_rounds)
+		dst->calib_rounds = src->calib_rounds;
 	if (starts_before(src->started_at, dst->started_at)) {
 		free(dst->started_at);
 		dst->started_at = dup_or_null(src->started_at);

@@ -17,6 +17,11 @@
 #include "histogram.h"
 
 #define SNAPSHOT_VERSION 1
+/* Probe slots (include/flowprof.h, SLOT_COUNT). */
+#define SNAP_SLOTS 16
+
+/* The document's key of each probe slot, NULL for unused slots. */
+extern const char *const snapshot_slot_key[SNAP_SLOTS];
 
 struct snap_instance_stats {
 	int pid;
@@ -50,6 +55,21 @@ struct snap_handler {
 	uint64_t hist[HIST_BUCKETS];
 	struct snap_instance_stats *instances;
 	int n_instances;
+	/* Calls closed by the stack pointer (an exception, a longjmp): part of
+	 * incomplete. Document key "unwound". */
+	uint64_t unwound;
+	/* The probes' own time inside the measured sums, subtracted per call by
+	 * the kernel with the costs measured at that moment (docs/model.md):
+	 * probe_ns inside total_ns (and oncpu_ns), self_probe_ns inside self_ns;
+	 * nested_calls, the probed calls nested in them. probe_measured is false
+	 * for older snapshots, which lack the keys. */
+	bool probe_measured;
+	uint64_t probe_ns;
+	uint64_t self_probe_ns;
+	uint64_t nested_calls;
+	char *entry_site;	/* kind of its entry probe ("push", "nop5", "other"...) */
+	char *exit_site;	/* how its exits are seen ("ret", "uretprobe", ...) */
+	char *exits_fallback;	/* why some of its exits are a uretprobe, or NULL */
 };
 
 /* site_classes as stored from a mask of classes (bit 1 << c, c numbered as
@@ -85,11 +105,29 @@ struct snap_flow {
 	int n_declared;
 };
 
+/* Levels of a bundle's concurrency histograms (the last holds all above). */
+#define SNAP_CONC_LEVELS 64
+
 struct snap_bundle {
 	char *name;
 	int *pids;
 	int n_pids;
 	int threads;	/* distinct threads that ran handlers */
+	/* Concurrency, per process: time spent with k threads live (they ran a
+	 * handler and have not exited) and with k threads inside a handler,
+	 * summed over the bundle's processes; the largest k seen. Document key
+	 * "concurrency". */
+	bool conc_measured;
+	int live_max, inflight_max;
+	uint64_t live_ns[SNAP_CONC_LEVELS];
+	uint64_t inflight_ns[SNAP_CONC_LEVELS];
+	/* CPU time its processes used in the window (every thread, in handlers
+	 * or not) and the CPUs they may use (affinity, cpuset, quota), with
+	 * where that came from ("affinity", "cgroup cpu.max", ...). */
+	bool cpu_measured;
+	double cpu_s;
+	double cpus;
+	char *cpus_source;
 	int instances;	/* from the flow file, 0 = observe */
 	int workers;	/* from the flow file, 0 = observe */
 	bool serial;
@@ -127,6 +165,15 @@ struct snapshot {
 		double per_call_ns;
 		double in_window_ns;
 	} probe_cost[4];
+	/* What each kind of probe (include/flowprof.h, enum cost_slot) costs on
+	 * the recording host, measured in calib_rounds rounds. Document key
+	 * "calibration": {"rounds", "slots": {"nop5": {...}, "ret": {...}}}. */
+	struct snap_slot_cost {
+		bool measured;
+		double hit_ns, in_window_ns, jitter_ns, first_hit_ns;
+		char *behaves_as;
+	} probe_slots[SNAP_SLOTS];
+	int calib_rounds;
 	char *attach_mode;	/* "uprobe.session", "uprobe_multi", "uprobe" */
 	double attach_ms;	/* time to attach every probe (document key "attach_ms") */
 	double detach_ms;	/* time to detach them (document key "detach_ms") */

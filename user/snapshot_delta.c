@@ -61,7 +61,11 @@ static int handler_delta(struct snap_handler *d, const struct snap_handler *s, c
 	    sub_u64(&d->incomplete, s->incomplete, "incomplete calls", n, err, errlen) ||
 	    sub_u64(&d->total_ns, s->total_ns, "total time", n, err, errlen) ||
 	    sub_u64(&d->self_ns, s->self_ns, "self time", n, err, errlen) ||
-	    sub_u64(&d->oncpu_ns, s->oncpu_ns, "on-CPU time", n, err, errlen))
+	    sub_u64(&d->oncpu_ns, s->oncpu_ns, "on-CPU time", n, err, errlen) ||
+	    sub_u64(&d->unwound, s->unwound, "unwound calls", n, err, errlen) ||
+	    sub_u64(&d->probe_ns, s->probe_ns, "probe time", n, err, errlen) ||
+	    sub_u64(&d->self_probe_ns, s->self_probe_ns, "probe time in self", n, err, errlen) ||
+	    sub_u64(&d->nested_calls, s->nested_calls, "nested calls", n, err, errlen))
 		return -1;
 	d->sumsq_ns2 = d->sumsq_ns2 > s->sumsq_ns2 ? d->sumsq_ns2 - s->sumsq_ns2 : 0;
 	for (int b = 0; b < HIST_BUCKETS; b++)
@@ -79,6 +83,31 @@ static int handler_delta(struct snap_handler *d, const struct snap_handler *s, c
 	/* Nothing completed before the window: end's extremes are the window's. */
 	if (s->calls)
 		window_extremes(d);
+	return 0;
+}
+
+/* Concurrency time and CPU time of the window; its largest levels are the
+ * highest ones with time in the window. */
+static int bundle_delta(struct snap_bundle *d, const struct snap_bundle *s, char *err,
+			size_t errlen)
+{
+	const char *n = d->name ? d->name : "?";
+
+	if (d->conc_measured && s->conc_measured) {
+		d->live_max = d->inflight_max = 0;
+		for (int k = 0; k < SNAP_CONC_LEVELS; k++) {
+			if (sub_u64(&d->live_ns[k], s->live_ns[k], "concurrency time", n, err, errlen) ||
+			    sub_u64(&d->inflight_ns[k], s->inflight_ns[k], "concurrency time", n, err,
+				    errlen))
+				return -1;
+			if (d->live_ns[k])
+				d->live_max = k;
+			if (d->inflight_ns[k])
+				d->inflight_max = k;
+		}
+	}
+	if (d->cpu_measured && s->cpu_measured)
+		d->cpu_s = d->cpu_s > s->cpu_s ? d->cpu_s - s->cpu_s : 0;
 	return 0;
 }
 
@@ -141,6 +170,12 @@ int snapshot_subtract(struct snapshot *d, const struct snapshot *start, char *er
 	SUB_COUNTER(instances_dropped);
 	SUB_COUNTER(threads_dropped);
 #undef SUB_COUNTER
+	for (int i = 0; i < d->n_bundles; i++) {
+		const struct snap_bundle *s = snapshot_bundle(start, d->bundles[i].name);
+
+		if (s && bundle_delta(&d->bundles[i], s, err, errlen))
+			return -1;
+	}
 	d->version = SNAPSHOT_VERSION; /* as snapshot_merge's copy has it */
 	return 0;
 }
@@ -164,6 +199,7 @@ int snapshot_delta(const struct snapshot *end, const struct snapshot *start,
 struct start_handler {
 	char *id;
 	uint64_t entries, calls, incomplete, total_ns, self_ns, oncpu_ns;
+	uint64_t unwound, probe_ns, self_probe_ns, nested_calls;
 	long double sumsq_ns2;
 	unsigned int first;	/* hist[first .. first + n_hist) */
 	unsigned int n_hist;
@@ -190,6 +226,10 @@ void snapshot_start_take(struct snapshot_start *st, struct snapshot *s)
 		c->total_ns = h->total_ns;
 		c->self_ns = h->self_ns;
 		c->oncpu_ns = h->oncpu_ns;
+		c->unwound = h->unwound;
+		c->probe_ns = h->probe_ns;
+		c->self_probe_ns = h->self_probe_ns;
+		c->nested_calls = h->nested_calls;
 		c->sumsq_ns2 = h->sumsq_ns2;
 		if (hist_range(h->hist, &first, &last)) {
 			c->first = first;
@@ -240,6 +280,10 @@ int snapshot_subtract_start(struct snapshot *end, const struct snapshot_start *s
 		s->total_ns = c->total_ns;
 		s->self_ns = c->self_ns;
 		s->oncpu_ns = c->oncpu_ns;
+		s->unwound = c->unwound;
+		s->probe_ns = c->probe_ns;
+		s->self_probe_ns = c->self_probe_ns;
+		s->nested_calls = c->nested_calls;
 		s->sumsq_ns2 = c->sumsq_ns2;
 		if (c->n_hist)
 			memcpy(s->hist + c->first, c->hist, c->n_hist * sizeof(uint64_t));

@@ -103,6 +103,17 @@ void *xrealloc(void *p, size_t n)
 	return check_alloc(realloc(p, n ? n : 1));
 }
 
+void *xmemdup(const void *p, size_t n)
+{
+	void *q;
+
+	if (!n)
+		return NULL;
+	q = xmalloc(n);
+	memcpy(q, p, n);
+	return q;
+}
+
 char *xstrdup(const char *s)
 {
 	return check_alloc(strdup(s ? s : ""));

@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Entry and exit accounting: one frame per open call, found again at the
+ * exit by its key (bpf/state.bpf.h), folded into per-CPU aggregates.
+ * Included by flowprof.bpf.c.
+ *
+ * Frames that will never see their exit (an exception or longjmp skipped
+ * it, or the exit probe is a `ret` that did not run) are closed as
+ * "unwound" by the next entry or exit of the same thread whose key lies
+ * above theirs: a live caller's frame always lies above its callee's.
+ */
+
+/*
+ * The thread's off-CPU clock: time spent switched out since its state was
+ * created. sched_switch stamps the switch-out; the switch-in time is the
+ * last switch on the CPU the thread now runs on, so it is folded in lazily
+ * at the thread's next event. In the common case (no switch since the last
+ * event) this costs one load: no map lookup on the hot path.
+ */
+static __always_inline __u64 thread_off_ns(struct thread_state *st)
+{
+	if (st->out_at) {
+		__u32 zero = 0;
+		struct cpu_switch *cs = bpf_map_lookup_elem(&cpu_switch, &zero);
+
+		/* The thread runs here now, so this CPU's last switch brought it in. */
+		if (cs && cs->at > st->out_at)
+			st->off_ns += cs->at - st->out_at;
+		st->out_at = 0;
+	}
+	return st->off_ns;
+}
+
+static __always_inline void count_incomplete(__u32 hid, bool unwound)
+{
+	struct handler_stats *hs = bpf_map_lookup_elem(&handler_stats, &hid);
+
+	if (hs) {
+		hs->incomplete++;
+		if (unwound)
+			hs->unwound++;
+	}
+}
+
+/* The thread left every handler (its stack emptied, however it happened). */
+static __always_inline void stack_emptied(struct thread_state *st, __u64 now)
+{
+	conc_change(st, st->goroutine ? -1 : 0, -1, now);
+}
+
+/*
+ * A frame at the same key as a new call is still live when the new call is
+ * a tail call out of it and the frame's exit is the kernel's uretprobe
+ * trampoline, which then sits in the return-address slot. (A frame whose
+ * exits are probed sites was closed at the tail call's `jmp`.) Rare path,
+ * so reading memory here is fine.
+ */
+static __always_inline __u64 uretprobe_trampoline(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct xol_area *area = BPF_CORE_READ(task, mm, uprobes_state.xol_area);
+
+	return area ? BPF_CORE_READ(area, vaddr) : 0;
+}
+
+static __always_inline bool is_tail_call(__u64 sp)
+{
+	__u64 ret = 0, tramp = uretprobe_trampoline();
+
+	if (!tramp || bpf_probe_read_user(&ret, sizeof(ret), (void *)sp))
+		return false;
+	return ret == tramp;
+}
+
+struct unwind_walk {
+	struct thread_state *st;
+	__u64 key;
+	__u32 hid;
+	bool entry;	/* an entry (a frame at the same key may be a tail call's caller) */
+};
+
+/* Closes the top frame if the stack has unwound past it. */
+static long unwind_frame(__u32 k, void *arg)
+{
+	struct unwind_walk *w = arg;
+	struct thread_state *st = w->st;
+	__u32 d = st->depth;
+	struct frame *top;
+
+	if (!d || d > MAX_DEPTH)
+		return 1;
+	top = &st->frames[(d - 1) & (MAX_DEPTH - 1)];
+	/* key 0: a USDT-style frame, no stack pointer to reason with */
+	if (!top->sp || top->sp > w->key)
+		return 1;
+	if (top->sp == w->key) {
+		if (!w->entry)
+			return 1; /* an exit at this key: it may be this frame's own */
+		if (!st->goroutine && top->hid != w->hid && is_tail_call(w->key))
+			return 1;
+	}
+	count_incomplete(top->hid, true);
+	count(CNT_UNWOUND);
+	st->flow_mask = top->flows_before;
+	st->depth = d - 1;
+	return 0;
+}
+
+/* Closes every open frame below key (entry: at or below it). */
+static __always_inline void unwind_to(struct thread_state *st, __u64 key, __u32 hid, bool entry,
+				      __u64 now)
+{
+	__u32 d = st->depth;
+	struct unwind_walk w = { .st = st, .key = key, .hid = hid, .entry = entry };
+
+	if (!key || !d || d > MAX_DEPTH || st->frames[(d - 1) & (MAX_DEPTH - 1)].sp > key)
+		return;
+	bpf_loop(MAX_DEPTH, unwind_frame, &w, 0);
+	if (d && !st->depth)
+		stack_emptied(st, now);
+}
+
+/*
+ * Entry of a handler call. key identifies the frame at its exit (see
+ * hit_state); for probe pairs that are not a function's own entry and exit
+ * (USDT entry/return probes, language runtimes) it is 0, and the exit
+ * matches the innermost open frame of the same handler. Returns 1 when no
+ * return probe is wanted for this call (session mode).
+ */
+static __noinline int on_entry(struct thread_state *st, __u64 cookie, __u64 key)
+{
+	__u32 hid = COOKIE_HANDLER(cookie), d;
+	__u64 now = bpf_ktime_get_ns();
+	struct handler_stats *hs;
+	struct frame *fr;
+
+	if (!st || hid >= n_handlers)
+		return 1;
+	hs = bpf_map_lookup_elem(&handler_stats, &hid);
+	if (!hs || st->ignored)
+		return 1;
+	hs->entries++;
+	unwind_to(st, key, hid, true, now);
+	d = st->depth;
+	if (d >= MAX_DEPTH) {
+		hs->incomplete++;
+		count(CNT_DEPTH_OVERFLOW);
+		return 1;
+	}
+	if (!d)
+		conc_change(st, st->goroutine ? 1 : 0, 1, now);
+	fr = &st->frames[d & (MAX_DEPTH - 1)];
+	fr->hid = hid;
+	fr->entry_flows = COOKIE_ENTRY_FLOWS(cookie);
+	fr->entry_slot = COOKIE_SLOT(cookie);
+	fr->sp = key;
+	fr->child_ns = 0;
+	fr->nested_cost_ns = 0;
+	fr->kids_out_ns = 0;
+	fr->nested_calls = 0;
+	fr->off_start_ns = track_oncpu && !st->goroutine ? thread_off_ns(st) : 0;
+	st->depth = d + 1;
+	/* Flows entered are a stack property: popping a frame restores the
+	 * mask it saw, which also undoes frames abandoned above it. */
+	fr->flows_before = st->flow_mask;
+	st->flow_mask |= fr->entry_flows;
+	fr->start_ns = now;
+	return (cookie & COOKIE_EXITS_AT_SITES) ? 1 : 0;
+}
+
+/* Adds a*a to the 128-bit sum (lo, hi) using 32-bit halves: BPF has no 128-bit multiply. */
+static __always_inline void add_square(struct handler_stats *hs, __u64 a)
+{
+	__u64 ah = a >> 32, al = a & 0xffffffffULL;
+	__u64 ll = al * al, lh = al * ah, hh = ah * ah;
+	__u64 lo, hi, mid_lo, mid_hi;
+
+	/* a^2 = hh<<64 + 2*lh<<32 + ll */
+	mid_lo = lh << 33;
+	mid_hi = lh >> 31;
+	lo = ll + mid_lo;
+	hi = hh + mid_hi + (lo < ll);
+	hs->sumsq_lo += lo;
+	hs->sumsq_hi += hi + (hs->sumsq_lo < lo);
+}
+
+static __always_inline void count_edge(__u32 parent, __u32 child)
+{
+	__u64 key = ((__u64)parent << 32) | child, one = 1, *v;
+
+	v = bpf_map_lookup_elem(&edges, &key);
+	if (v) {
+		(*v)++;
+		return;
+	}
+	if (bpf_map_update_elem(&edges, &key, &one, BPF_NOEXIST)) {
+		v = bpf_map_lookup_elem(&edges, &key);
+		if (v)
+			(*v)++;
+		else
+			count(CNT_EDGES_FULL);
+	}
+}
+
+/* One more visit of hid for every flow whose entry is below it on the stack.
+ * The mask is not modified in the loop so that the verifier can prune. */
+static __always_inline void count_visits(__u32 mask, __u32 hid)
+{
+	for (__u32 f = 0; f < MAX_FLOWS; f++) {
+		__u32 key;
+		__u64 *v;
+
+		if (f >= n_flows)
+			break;
+		if (!(mask & (1U << f)))
+			continue;
+		key = f * n_handlers + hid;
+		v = bpf_map_lookup_elem(&flow_visits, &key);
+		if (v)
+			(*v)++;
+	}
+}
+
+struct frame_walk {
+	struct thread_state *st;
+	__u64 key;
+	__u32 hid;
+	__u32 depth;
+	__u32 found;
+};
+
+/* k-th frame from the top: is it the one returning? */
+static long find_frame(__u32 k, void *arg)
+{
+	struct frame_walk *w = arg;
+	struct frame *fr;
+
+	if (k >= w->depth)
+		return 1;
+	fr = &w->st->frames[(w->depth - 1 - k) & (MAX_DEPTH - 1)];
+	if (fr->sp == w->key && fr->hid == w->hid) {
+		w->found = w->depth - 1 - k;
+		return 1;
+	}
+	/* a live caller lies above: the returning frame cannot be further down */
+	if (w->key && fr->sp > w->key)
+		return 1;
+	return 0;
+}
+
+/* k-th frame above the returning one: its exit was skipped. */
+static long abandon_frame(__u32 k, void *arg)
+{
+	struct frame_walk *w = arg;
+	__u32 i = w->found + 1 + k;
+
+	if (i >= w->depth || i >= MAX_DEPTH)
+		return 1;
+	count_incomplete(w->st->frames[i & (MAX_DEPTH - 1)].hid, true);
+	count(CNT_UNWOUND);
+	return 0;
+}
+
+/* A call's two probes (entry and exit slot) from one row of the table. */
+static __always_inline __u64 pair_cost(const __s32 *table, __u32 entry, __u32 exit)
+{
+	__s64 v = (__s64)table[entry & (SLOT_COUNT - 1)] + table[exit & (SLOT_COUNT - 1)];
+
+	return v > 0 ? (__u64)v : 0;
+}
+
+/* Exit of a handler call; key as given to on_entry(); exit_slot: the cost
+ * slot of the exit probe (SLOT_EXIT_URETPROBE for the kernel's trampoline). */
+static __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 exit_slot)
+{
+	__u32 hid = COOKIE_HANDLER(cookie), d, b, found = MAX_DEPTH;
+	__u64 now = bpf_ktime_get_ns(), dur, cpu, self, own_in, own_full, corr;
+	struct handler_stats *hs;
+	struct inst_stats *is;
+	struct frame *fr;
+	__u32 i;
+
+	if (!st) {
+		count(CNT_UNMATCHED_RETURN);
+		return 0;
+	}
+	if (st->ignored)
+		return 0;
+	d = st->depth;
+	if (d > MAX_DEPTH)
+		d = MAX_DEPTH;
+	/* Usually the top frame; deeper when exits were skipped (longjmp,
+	 * exceptions, the kernel's uretprobe depth limit). The loops run in
+	 * bpf_loop() callbacks, which the verifier checks once, not per pass. */
+	if (d && st->frames[(d - 1) & (MAX_DEPTH - 1)].sp == key &&
+	    st->frames[(d - 1) & (MAX_DEPTH - 1)].hid == hid) {
+		found = d - 1;
+	} else {
+		struct frame_walk w = { .st = st, .key = key, .hid = hid, .depth = d,
+					.found = MAX_DEPTH };
+
+		bpf_loop(MAX_DEPTH, find_frame, &w, 0);
+		found = w.found;
+	}
+	if (found >= MAX_DEPTH) {
+		/* Not one of ours (entered before attach); whatever lies below
+		 * its stack pointer has unwound. */
+		unwind_to(st, key, hid, false, now);
+		count(CNT_UNMATCHED_RETURN);
+		return 0;
+	}
+	if (found + 1 < d) {
+		struct frame_walk w = { .st = st, .depth = d, .found = found };
+
+		bpf_loop(MAX_DEPTH, abandon_frame, &w, 0);
+	}
+	fr = &st->frames[found & (MAX_DEPTH - 1)];
+	dur = now > fr->start_ns ? now - fr->start_ns : 0;
+	self = dur > fr->child_ns ? dur - fr->child_ns : 0;
+	cpu = 0;
+	if (track_oncpu && !st->goroutine) {
+		__u64 off = thread_off_ns(st) - fr->off_start_ns;
+
+		cpu = dur > off ? dur - off : 0;
+	}
+	/* The probes' own time inside this call's window (include/flowprof.h). */
+	own_in = pair_cost(probe_costs.in_window_ns, fr->entry_slot, exit_slot);
+	own_full = pair_cost(probe_costs.hit_ns, fr->entry_slot, exit_slot);
+	corr = own_in + fr->nested_cost_ns;
+	st->depth = found;
+	st->flow_mask = fr->flows_before;
+	if (found > 0) {
+		struct frame *parent = &st->frames[(found - 1) & (MAX_DEPTH - 1)];
+
+		parent->child_ns += dur;
+		parent->nested_cost_ns += fr->nested_cost_ns + own_full;
+		parent->kids_out_ns += own_full > own_in ? own_full - own_in : 0;
+		parent->nested_calls += fr->nested_calls + 1;
+		count_edge(parent->hid, hid);
+	}
+	if (st->flow_mask)
+		count_visits(st->flow_mask, hid);
+
+	hs = bpf_map_lookup_elem(&handler_stats, &hid);
+	if (hs) {
+		hs->calls++;
+		hs->total_ns += dur;
+		hs->self_ns += self;
+		hs->oncpu_ns += cpu;
+		hs->probe_ns += corr;
+		hs->self_probe_ns += own_in + fr->kids_out_ns;
+		hs->nested_calls += fr->nested_calls;
+		if (!hs->min_ns || dur < hs->min_ns)
+			hs->min_ns = dur ? dur : 1;
+		if (dur > hs->max_ns)
+			hs->max_ns = dur;
+		add_square(hs, dur);
+		b = hist_bucket(dur);
+		if (b < HIST_BUCKETS)
+			hs->hist[b]++;
+	}
+	i = (st->inst - 1) * n_handlers + hid;
+	is = bpf_map_lookup_elem(&instance_stats, &i);
+	if (is) {
+		is->calls++;
+		is->total_ns += dur;
+	}
+	if (!found)
+		stack_emptied(st, now);
+	return 0;
+}
+
+/* The programs' common path: the hit's state, then entry or exit. */
+static __always_inline int function_entry(struct pt_regs *ctx, __u64 cookie)
+{
+	struct hit h;
+	int ret;
+
+	if (hit_state(ctx, cookie, PT_REGS_SP(ctx), true, bpf_ktime_get_ns(), &h))
+		return 1;
+	ret = on_entry(h.st, cookie, h.key);
+	go_state_release(&h);
+	return ret;
+}
+
+static __always_inline int function_exit(struct pt_regs *ctx, __u64 cookie, __u64 sp,
+					 __u32 exit_slot)
+{
+	struct hit h;
+
+	if (hit_state(ctx, cookie, sp, false, 0, &h)) {
+		count(CNT_UNMATCHED_RETURN);
+		return 0;
+	}
+	on_exit(h.st, cookie, h.key, exit_slot);
+	go_state_release(&h);
+	return 0;
+}

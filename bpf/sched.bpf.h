@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The scheduler's side: off-CPU time (sched_switch) and threads that exit
+ * or exec with calls still open. Included by flowprof.bpf.c.
+ */
+
+/* Current is the task being switched out. Only the time of the switch is
+ * kept for whoever comes in: it reads it at its next event (thread_off_ns). */
+SEC("raw_tp/sched_switch")
+int on_sched_switch(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct thread_state *st;
+	struct cpu_switch *cs;
+	__u32 zero = 0;
+
+	cs = bpf_map_lookup_elem(&cpu_switch, &zero);
+	if (!cs)
+		return 0;
+	st = thread_state_get(false, now);
+	if (st) {
+		thread_off_ns(st); /* fold in the slice's start before stamping its end */
+		st->out_at = now;
+	}
+	cs->at = now;
+	return 0;
+}
+
+/* Frames still open when a thread exits or execs never return. */
+static long drop_frame(__u32 k, void *arg)
+{
+	struct frame_walk *w = arg;
+
+	if (k >= w->depth || k >= MAX_DEPTH)
+		return 1;
+	count_incomplete(w->st->frames[k & (MAX_DEPTH - 1)].hid, false);
+	count(CNT_EXITED_IN_CALL);
+	return 0;
+}
+
+static __always_inline void drop_stack(struct thread_state *st, __u64 now)
+{
+	struct frame_walk w = { .st = st, .depth = st->depth };
+
+	if (!st->depth)
+		return;
+	bpf_loop(MAX_DEPTH, drop_frame, &w, 0);
+	st->depth = 0;
+	st->flow_mask = 0;
+	stack_emptied(st, now);
+}
+
+SEC("raw_tp/sched_process_exit")
+int on_thread_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct thread_state *st = thread_state_get(false, now);
+
+	if (!st)
+		return 0;
+	drop_stack(st, now);
+	conc_change(st, -1, 0, now); /* no longer live */
+	if (!use_task_storage) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+		bpf_map_delete_elem(&thread_state_hash, &tid);
+	}
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int on_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct thread_state *st = thread_state_get(false, now);
+
+	if (st)
+		drop_stack(st, now);
+	return 0;
+}

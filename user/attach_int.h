@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the attach stage (attach.c, attach_usdt.c, calibrate.c): the
+ * recorder's insides and the probe-site groups they share.
+ */
+#ifndef FLOWPROF_ATTACH_INT_H
+#define FLOWPROF_ATTACH_INT_H
+
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "flowprof.skel.h"
+
+/* Probes of one binary in one process (pid -1: every process running it)
+ * that can share links: entries, exit sites, and the entries whose exit is
+ * a uretprobe (listed again, for the return link). */
+struct site_list {
+	uint64_t *offsets;
+	uint64_t *cookies;
+	uint64_t *ref_ctrs;	/* NULL when no site has a semaphore */
+	uint32_t cnt;
+};
+
+struct site_group {
+	const char *binary;
+	int pid;
+	struct site_list entries, exits, returns;
+};
+
+struct group_list {
+	struct site_group *g;
+	size_t n, cap;
+};
+
+struct site_group *group_for(struct group_list *gl, const char *binary, int pid);
+void site_list_add(struct site_list *l, uint64_t offset, uint64_t ref_ctr, uint64_t cookie);
+bool site_list_has(const struct site_list *l, uint64_t offset);
+void groups_free(struct group_list *gl);
+
+/* The calibration's state (calibrate.c). */
+#define CALIB_STUBS 8
+
+struct calib_round {
+	double added_ns[CALIB_STUBS];	/* probed minus unprobed call, CPU time */
+	double window_ns[CALIB_STUBS];	/* median measured duration of the probed calls */
+};
+
+struct calibration {
+	bool ready;			/* stubs found and attached */
+	int first_hid;
+	uint64_t offsets[CALIB_STUBS][2]; /* entry (and exit site or USDT return), file offsets */
+	struct calib_round *rounds;
+	int n_rounds;
+	size_t cap_rounds;
+};
+
+struct recorder {
+	struct flowprof_bpf *skel;
+	struct recorder_info info;
+	int n_flow_handlers;	/* the flow file's; calibration stubs come after */
+	int max_instances;
+	char self_exe[4096];
+	struct bpf_link **links;
+	size_t n_links, cap_links;
+	int *link_fds;
+	size_t n_link_fds, cap_link_fds;
+	struct calibration cal;
+};
+
+void recorder_keep_link(struct recorder *r, struct bpf_link *l);
+void recorder_keep_fd(struct recorder *r, int fd);
+/* The kernel's reason for refusing a probe point, in words. */
+const char *attach_strerror(int e);
+
+/* Attaches one group with the recorder's mode; -errno with err set. */
+int attach_site_group(struct recorder *r, const struct site_group *g, char *err, size_t errlen);
+
+/* calibrate.c: find flowprof's own stub functions and add them to gl
+ * (hids from first_hid); then, once attached, measure rounds and write the
+ * cost table the BPF programs read. */
+int calib_prepare(struct recorder *r, struct group_list *gl, int first_hid);
+int calib_attach_usdt(struct recorder *r, char *err, size_t errlen);
+void calib_measure(struct recorder *r, int rounds);
+void calib_free(struct calibration *c);
+#define CALIB_HANDLERS CALIB_STUBS
+
+#endif
