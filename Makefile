@@ -40,6 +40,11 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 TARGET_SRCS := $(sort $(wildcard tests/targets/*.c))
 TARGET_BINS := $(patsubst tests/targets/%.c,$(BUILD)/targets/%,$(TARGET_SRCS))
+# nested again with other first instructions, for the accuracy tests at every
+# probe-site class: a 5-byte nop (-mnop-mcount: gcc's -pg hook as a nop, linked
+# without -pg so nothing calls mcount), and endbr64 (-fcf-protection), which
+# the kernel single-steps.
+TARGET_BINS += $(BUILD)/targets/nested_nop5 $(BUILD)/targets/nested_endbr
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 BENCH_SRCS := $(filter-out %.bpf.c,$(sort $(wildcard bench/*.c)))
@@ -102,6 +107,18 @@ $(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS)
 $(BUILD)/targets/%: tests/targets/%.c $(wildcard tests/targets/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -Wall -Wextra -Werror -fno-inline -fno-omit-frame-pointer -pthread $< -o $@ -lm
+
+$(BUILD)/targets/nested_nop5: tests/targets/nested.c $(wildcard tests/targets/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -Wall -Wextra -Werror -fno-inline -fno-omit-frame-pointer -pthread \
+		-fno-pie -no-pie -pg -mfentry -mnop-mcount -c $< -o $@.o
+	$(CC) -no-pie -pthread $@.o -o $@ -lm
+	@rm -f $@.o
+
+$(BUILD)/targets/nested_endbr: tests/targets/nested.c $(wildcard tests/targets/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -Wall -Wextra -Werror -fno-inline -fno-omit-frame-pointer -pthread \
+		-fcf-protection=full $< -o $@ -lm
 
 $(BUILD)/examples/%: examples/%.c $(wildcard examples/*.h)
 	@mkdir -p $(dir $@)

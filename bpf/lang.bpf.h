@@ -182,10 +182,17 @@ static long glob_step(__u32 k, void *arg)
 	return 1;
 }
 
+/* Zero, but not to the verifier: it starts glob_step's state, which the
+ * verifier would otherwise follow value by value through every iteration
+ * (newer kernels: "the sequence of 8193 jumps is too complex"). */
+__u32 glob_zero = 0;
+
 static __always_inline bool glob_match(const struct rt_glob *g, const char *str, __u32 slen)
 {
+	__u32 z = glob_zero;
 	struct glob_walk w = {
-		.pat = g->pat, .str = str, .plen = g->len, .slen = slen, .star = -1,
+		.pat = g->pat, .str = str, .plen = g->len, .slen = slen,
+		.i = z, .j = z, .mark = z, .star = -1 + (__s32)z, .result = z,
 	};
 
 	bpf_loop(1 << 16, glob_step, &w, 0);

@@ -468,6 +468,22 @@ static void index_edges(struct build *b)
 	}
 }
 
+/*
+ * How far off a handler's per-call correction may be: each of its own two
+ * probes and each probe pair nested in it (2 * nested calls per call) is off
+ * by up to its slot's jitter; the dearest jitter measured stands for all.
+ */
+static double probe_uncertainty(const struct snapshot *s, const struct snap_handler *h)
+{
+	double jitter = 0, pairs;
+
+	for (int k = 0; k < SNAP_SLOTS; k++)
+		if (s->probe_slots[k].measured && s->probe_slots[k].jitter_ns > jitter)
+			jitter = s->probe_slots[k].jitter_ns;
+	pairs = 1 + (h->calls ? (double)h->nested_calls / (double)h->calls : 0);
+	return 2 * jitter * pairs;
+}
+
 /* Index of a handler's site class in snapshot.probe_cost, 0 if unknown. */
 static int site_class_index(const char *name)
 {
@@ -633,11 +649,29 @@ static void build_handlers(struct build *b)
 		snapshot_summarize(h, &sum);
 		mh->raw_mean_ns = (double)h->total_ns / calls;
 		mh->raw_self_ns = (double)h->self_ns / calls;
-		mh->probe_ns = b->pc_in[i] + kids;
+		if (h->probe_measured) {
+			/* the kernel subtracted each call's own probes and those of
+			 * every probed call nested in it, at the costs of the moment */
+			mh->probe_per_call = true;
+			mh->probe_ns = (double)h->probe_ns / calls;
+			mh->probe_self_ns = (double)h->self_probe_ns / calls;
+			mh->probe_unc_ns = probe_uncertainty(s, h);
+		} else {
+			mh->probe_ns = b->pc_in[i] + kids;
+			mh->probe_self_ns = b->pc_in[i] + kids_out;
+		}
+		mh->probe_dominated = mh->probe_ns > 0.25 * mh->raw_mean_ns;
+		mh->min_ns = fmax(0, (double)h->min_ns - mh->probe_ns);
+		mh->p50_ns = fmax(0, sum.p50_ns - mh->probe_ns);
+		mh->p90_ns = fmax(0, sum.p90_ns - mh->probe_ns);
+		mh->p99_ns = fmax(0, sum.p99_ns - mh->probe_ns);
+		mh->max_ns = fmax(0, (double)h->max_ns - mh->probe_ns);
+		/* not clamped at the raw figure's share: an over-correction shows */
 		mh->mean_ns = fmax(0, mh->raw_mean_ns - mh->probe_ns);
-		mh->self_ns = clamp(mh->raw_self_ns - b->pc_in[i] - kids_out, 0, mh->mean_ns);
+		mh->self_ns = clamp(mh->raw_self_ns - mh->probe_self_ns, 0, mh->mean_ns);
 		mh->stddev_ns = sum.stddev_ns;
 		if (h->oncpu_measured) {
+			/* a probe's work is on the CPU, in the thread */
 			mh->raw_oncpu_ns = (double)h->oncpu_ns / calls;
 			mh->oncpu_ns = clamp(mh->raw_oncpu_ns - mh->probe_ns, 0, mh->mean_ns);
 		}

@@ -86,6 +86,13 @@ struct model_handler {
 	double oncpu_self_ns;	/* on-CPU time outside nested handlers (0 if not measured) */
 	double stddev_ns;	/* of inclusive durations */
 	double probe_ns;	/* subtracted from the inclusive mean */
+	double probe_self_ns;	/* subtracted from the self mean */
+	double probe_unc_ns;	/* the correction's uncertainty, per call (probe-cost jitter) */
+	bool probe_dominated;	/* the correction is over 25% of the raw mean */
+	bool probe_per_call;	/* corrected per call by the kernel (snapshot probe_ns) */
+	/* inclusive durations' extremes and percentiles, less the mean
+	 * correction per call (a leaf's is the same for every call) */
+	double min_ns, p50_ns, p90_ns, p99_ns, max_ns;
 	double held_ns;		/* time a worker of its bundle is held per call (LQNS):
 				   self time plus nested calls into other bundles */
 	double held_oncpu_ns;	/* the on-CPU part of held_ns */

@@ -634,7 +634,16 @@ static json_object *handlers_json(const struct model *m)
 		jo_add(o, "id", jo_str(mh->id));
 		jo_add(o, "calls", jo_u64(mh->calls));
 		jo_add(o, "probe_ns", jo_num(mh->probe_ns, 1));
+		jo_add(o, "probe_self_ns", jo_num(mh->probe_self_ns, 1));
+		jo_add(o, "probe_uncertainty_ns", jo_num(mh->probe_unc_ns, 1));
+		jo_add(o, "probe_corrected_per_call", json_object_new_boolean(mh->probe_per_call));
+		jo_add(o, "probe_dominated", json_object_new_boolean(mh->probe_dominated));
 		jo_add(o, "mean_raw_ns", jo_num(mh->raw_mean_ns, 1));
+		jo_add(o, "min_ns", jo_num(mh->min_ns, 1));
+		jo_add(o, "p50_ns", jo_num(mh->p50_ns, 1));
+		jo_add(o, "p90_ns", jo_num(mh->p90_ns, 1));
+		jo_add(o, "p99_ns", jo_num(mh->p99_ns, 1));
+		jo_add(o, "max_ns", jo_num(mh->max_ns, 1));
 		jo_add(o, "mean_ns", jo_num(mh->mean_ns, 1));
 		jo_add(o, "self_raw_ns", jo_num(mh->raw_self_ns, 1));
 		jo_add(o, "self_ns", jo_num(mh->self_ns, 1));

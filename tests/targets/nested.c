@@ -15,14 +15,18 @@
  * (1 + (37 i mod 100)) * CPU_US / 20), and the target reports the nearest-rank
  * percentiles of what it measured, to check flowprof's histogram.
  *
- *   nested [-r R] [-k K] [-x X] [-c CPU_US] [-s SLEEP_US] [-b BLOCK_US] [-v V] [-w] [-l]
+ *   nested [-r R] [-k K] [-x X] [-c CPU_US] [-s SLEEP_US] [-b BLOCK_US] [-v V] [-o OWN_US] [-w] [-l]
+ *
+ * -o: req and parse also spin OWN_US in their own code (self time).
  *
  * Prints the JSON report (target.h) at the end; handlers: req, parse,
  * work_cpu, work_sleep, work_block, work_var, each timed in its caller;
  * "outside": the X work_cpu calls outside req ({"calls", "total_ns"});
  * "self_ns": {"req", "parse"}: their total minus the time of the calls they
  * timed; "percentiles": {"work_var": {"p50_ns", "p90_ns", "p99_ns"}} and
- * "sorted_ns": {"work_var": [every duration, ascending]}.
+ * "sorted_ns": {"work_var": [every duration, ascending]}; durations and
+ * percentiles are the truth (target.h: without the probes' time), and each
+ * handler's "truth" object has its calls as they would take unprobed.
  */
 #include <pthread.h>
 
@@ -36,48 +40,54 @@ static struct tstat stats[H_COUNT];
 static uint64_t outside_ns, req_child_ns, parse_child_ns;
 
 
-static uint64_t opt_k = 3, opt_cpu_us = 200, opt_sleep_us = 300, opt_block_us = 300;
+static uint64_t opt_k = 3, opt_cpu_us = 200, opt_sleep_us = 300, opt_block_us = 300, opt_own_us;
 static int wake_req[2], wake_resp[2]; /* work_block -> helper, helper -> work_block */
 
 HANDLER void work_cpu(uint64_t us)
 {
-	spin_ns(us * 1000);
+	BODY(spin_ns(us * 1000));
 }
 
 HANDLER void work_sleep(uint64_t us)
 {
-	sleep_ns(us * 1000);
+	BODY(sleep_ns(us * 1000));
 }
 
 HANDLER void work_block(uint64_t us)
 {
 	char c;
 
-	if (write(wake_req[1], &us, sizeof(us)) != sizeof(us) ||
-	    read(wake_resp[0], &c, 1) != 1) {
+	BODY(if (write(wake_req[1], &us, sizeof(us)) != sizeof(us) ||
+		 read(wake_resp[0], &c, 1) != 1) {
 		perror("nested: work_block");
 		exit(1);
-	}
+	});
 }
 
 HANDLER void work_var(uint64_t ns)
 {
-	spin_ns(ns);
+	BODY(spin_ns(ns));
 }
 
 HANDLER void parse(void)
 {
-	parse_child_ns += TIMED(stats[H_CPU], work_cpu(opt_cpu_us));
+	BODY({
+		spin_ns(opt_own_us * 1000);
+		parse_child_ns += TIMED(stats[H_CPU], work_cpu(opt_cpu_us));
+	});
 }
 
 HANDLER void req(void)
 {
-	req_child_ns += TIMED(stats[H_PARSE], parse());
-	for (uint64_t i = 0; i < opt_k; i++)
-		req_child_ns += TIMED(stats[H_CPU], work_cpu(opt_cpu_us));
-	req_child_ns += TIMED(stats[H_SLEEP], work_sleep(opt_sleep_us));
-	if (opt_block_us)
-		req_child_ns += TIMED(stats[H_BLOCK], work_block(opt_block_us));
+	BODY({
+		spin_ns(opt_own_us * 1000);
+		req_child_ns += TIMED(stats[H_PARSE], parse());
+		for (uint64_t i = 0; i < opt_k; i++)
+			req_child_ns += TIMED(stats[H_CPU], work_cpu(opt_cpu_us));
+		req_child_ns += TIMED(stats[H_SLEEP], work_sleep(opt_sleep_us));
+		if (opt_block_us)
+			req_child_ns += TIMED(stats[H_BLOCK], work_block(opt_block_us));
+	});
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -116,7 +126,7 @@ int main(int argc, char **argv)
 	pthread_t helper;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "r:k:x:c:s:b:v:wl")) != -1) {
+	while ((opt = getopt(argc, argv, "r:k:x:c:s:b:v:o:wl")) != -1) {
 		switch (opt) {
 		case 'r': requests = arg_u64(optarg, 'r'); break;
 		case 'k': opt_k = arg_u64(optarg, 'k'); break;
@@ -125,11 +135,12 @@ int main(int argc, char **argv)
 		case 's': opt_sleep_us = arg_u64(optarg, 's'); break;
 		case 'b': opt_block_us = arg_u64(optarg, 'b'); break;
 		case 'v': n_var = arg_u64(optarg, 'v'); break;
+		case 'o': opt_own_us = arg_u64(optarg, 'o'); break;
 		case 'w': wait = true; break;
 		case 'l': linger = true; break;
 		default:
 			fprintf(stderr, "usage: nested [-r R] [-k K] [-x X] [-c CPU_US] [-s SLEEP_US] "
-				"[-b BLOCK_US] [-v V] [-w] [-l]\n");
+				"[-b BLOCK_US] [-v V] [-o OWN_US] [-w] [-l]\n");
 			return 2;
 		}
 	}
@@ -138,12 +149,15 @@ int main(int argc, char **argv)
 		perror("nested: set-up");
 		return 1;
 	}
+	truth_calibrate();
 	target_wait_start(wait);
 
 	for (uint64_t i = 0; i < outside; i++)
 		outside_ns += TIMED(stats[H_CPU], work_cpu(opt_cpu_us));
-	for (uint64_t i = 0; i < n_var; i++)
-		var_ns[i] = TIMED(stats[H_VAR], work_var((1 + (37 * i) % 100) * opt_cpu_us * 1000 / 20));
+	for (uint64_t i = 0; i < n_var; i++) {
+		TIMED(stats[H_VAR], work_var((1 + (37 * i) % 100) * opt_cpu_us * 1000 / 20));
+		var_ns[i] = truth_last_ns; /* without the probes */
+	}
 	for (uint64_t i = 0; i < requests; i++)
 		TIMED(stats[H_REQ], req());
 

@@ -64,13 +64,27 @@ static inline void sleep_ns(uint64_t ns)
 		;
 }
 
-/* A handler's calls as its caller measured them. */
+/*
+ * A handler's calls as its caller measured them (calls ... oncpu_ns, the
+ * probes' cost included), and, in truth, as they would take without the
+ * probes: see TIMED() and BODY().
+ */
+struct truth {
+	uint64_t calls;
+	uint64_t total_ns;	/* inclusive, without any probe's time */
+	uint64_t self_ns;	/* without nested timed calls and the probes */
+	uint64_t oncpu_ns;	/* the thread's CPU time, without the probes' */
+	uint64_t min_ns, max_ns;
+	uint64_t probe_ns;	/* what the probes added, the call's own and nested ones */
+};
+
 struct tstat {
 	uint64_t calls;
 	uint64_t total_ns;
 	uint64_t min_ns;
 	uint64_t max_ns;
 	uint64_t oncpu_ns; /* the thread's CPU time during the calls */
+	struct truth truth;
 };
 
 static inline void tstat_add(struct tstat *st, uint64_t ns, uint64_t oncpu_ns)
@@ -93,21 +107,163 @@ static inline void tstat_merge(struct tstat *into, const struct tstat *from)
 		into->min_ns = from->min_ns;
 	if (from->max_ns > into->max_ns)
 		into->max_ns = from->max_ns;
+	into->truth.calls += from->truth.calls;
+	into->truth.total_ns += from->truth.total_ns;
+	into->truth.self_ns += from->truth.self_ns;
+	into->truth.oncpu_ns += from->truth.oncpu_ns;
+	into->truth.probe_ns += from->truth.probe_ns;
+	if (from->truth.min_ns && (!into->truth.min_ns || from->truth.min_ns < into->truth.min_ns))
+		into->truth.min_ns = from->truth.min_ns;
+	if (from->truth.max_ns > into->truth.max_ns)
+		into->truth.max_ns = from->truth.max_ns;
+}
+
+/*
+ * The ground truth (tests/targets/README.md). A timed call is measured
+ * twice by the target's own clock: outside, by its caller (TIMED), and
+ * inside, from the first to the last statement of its body (BODY). What
+ * lies between the two is the call's instrumentation (the clock reads, the
+ * call and return) and its probes. The instrumentation alone is measured
+ * once on an unprobed function (truth_calibrate), so each call's probes cost
+ * outer - inner - instrumentation. Then, per call:
+ *   total  = inner - the probes of every timed call nested in it
+ *   self   = inner - the inner time and the probes of its direct children
+ *   oncpu  = the CPU time around the call - its probes' time - the
+ *            instrumentation's CPU time
+ * A shadow stack per thread carries the nested calls' figures up.
+ */
+struct tframe {
+	uint64_t in0, in1;	/* BODY's clock */
+	uint64_t kids_inner;	/* direct children: inner time */
+	uint64_t kids_probe;	/* direct children: their own probes */
+	uint64_t desc_probe;	/* every nested call: its probes */
+	bool body;
+};
+
+#define TSTACK_DEPTH 128
+static __thread struct tframe tstack[TSTACK_DEPTH];
+static __thread int tdepth;
+static uint64_t truth_instr_ns, truth_instr_cpu_ns;
+static __thread uint64_t truth_last_ns; /* the last timed call's truth.total */
+
+static inline void truth_push(void)
+{
+	if (tdepth < TSTACK_DEPTH)
+		memset(&tstack[tdepth], 0, sizeof(tstack[0]));
+	tdepth++;
+}
+
+static inline uint64_t sub0(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+static inline void truth_pop(struct tstat *st, uint64_t outer, uint64_t outer_cpu)
+{
+	struct tframe f;
+	struct truth *t = &st->truth;
+	uint64_t inner, probe, total;
+
+	tdepth--;
+	if (tdepth >= TSTACK_DEPTH)
+		return;
+	f = tstack[tdepth];
+	inner = f.body ? f.in1 - f.in0 : sub0(outer, truth_instr_ns);
+	probe = sub0(outer, inner + truth_instr_ns);
+	total = sub0(inner, f.desc_probe);
+	t->calls++;
+	t->total_ns += total;
+	t->self_ns += sub0(inner, f.kids_inner + f.kids_probe);
+	t->oncpu_ns += sub0(outer_cpu, probe + f.desc_probe + truth_instr_cpu_ns);
+	t->probe_ns += probe + f.desc_probe;
+	if (!t->min_ns || total < t->min_ns)
+		t->min_ns = total;
+	if (total > t->max_ns)
+		t->max_ns = total;
+	truth_last_ns = total;
+	if (tdepth > 0 && tdepth <= TSTACK_DEPTH) {
+		struct tframe *p = &tstack[tdepth - 1];
+
+		p->kids_inner += inner;
+		p->kids_probe += probe;
+		p->desc_probe += probe + f.desc_probe;
+	}
 }
 
 /*
  * Times one call in the caller, as a user would see it (the probes' cost
  * included): the wall clock, and the thread's CPU clock just outside it.
- * The value of TIMED() is the wall time in ns.
+ * The value of TIMED() is the wall time in ns; truth_last_ns is the call's
+ * time without probes.
  */
 #define TIMED(st, call)                                                      \
 	({                                                                   \
 		uint64_t c0_ = thread_cpu_ns(), t0_ = now_ns(), d_;          \
+		truth_push();                                                \
 		call;                                                        \
 		d_ = now_ns() - t0_;                                         \
-		tstat_add(&(st), d_, thread_cpu_ns() - c0_);                 \
+		{                                                            \
+			uint64_t dc_ = thread_cpu_ns() - c0_;                \
+			truth_pop(&(st), d_, dc_);                           \
+			tstat_add(&(st), d_, dc_);                           \
+		}                                                            \
 		d_;                                                          \
 	})
+
+/* A handler's body, timed from inside (see above). */
+#define BODY(stmt)                                                           \
+	do {                                                                 \
+		struct tframe *f_ = tdepth > 0 && tdepth <= TSTACK_DEPTH     \
+					    ? &tstack[tdepth - 1] : NULL;    \
+		uint64_t b0_ = now_ns();                                     \
+		stmt;                                                        \
+		if (f_) {                                                    \
+			f_->in1 = now_ns();                                  \
+			f_->in0 = b0_;                                       \
+			f_->body = true;                                     \
+		}                                                            \
+	} while (0)
+
+/* An unprobed function shaped as a handler, for truth_calibrate(). */
+__attribute__((noinline, noipa)) static void truth_empty(void)
+{
+	BODY(;);
+}
+
+static inline int cmp_u64_(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The instrumentation's own cost (median of many unprobed calls): call
+ * before the probes can matter, from the thread that times calls. */
+static inline void truth_calibrate(void)
+{
+	enum { N = 2001 };
+	static uint64_t w[N], c[N];
+	struct tstat scratch;
+
+	for (int i = 0; i < N; i++) {
+		uint64_t c0 = thread_cpu_ns(), t0 = now_ns(), d, dc, in;
+
+		truth_push();
+		truth_empty();
+		d = now_ns() - t0;
+		dc = thread_cpu_ns() - c0;
+		in = tstack[tdepth - 1].in1 - tstack[tdepth - 1].in0;
+		tdepth--;
+		w[i] = d > in ? d - in : 0;
+		c[i] = dc;
+	}
+	qsort(w, N, sizeof(w[0]), cmp_u64_);
+	qsort(c, N, sizeof(c[0]), cmp_u64_);
+	truth_instr_ns = w[N / 2];
+	truth_instr_cpu_ns = c[N / 2];
+	memset(&scratch, 0, sizeof(scratch));
+	(void)scratch;
+}
 
 /* Parses a non-negative decimal option value or exits 2. */
 static inline uint64_t arg_u64(const char *s, char opt)
@@ -165,9 +321,16 @@ static inline void json_begin(const char *target)
 
 static inline void json_tstat(const char *name, const struct tstat *st)
 {
+	const struct truth *t = &st->truth;
+
 	printf("\"%s\":{\"calls\":%" PRIu64 ",\"total_ns\":%" PRIu64 ",\"min_ns\":%" PRIu64
-	       ",\"max_ns\":%" PRIu64 ",\"oncpu_ns\":%" PRIu64 "}",
+	       ",\"max_ns\":%" PRIu64 ",\"oncpu_ns\":%" PRIu64,
 	       name, st->calls, st->total_ns, st->min_ns, st->max_ns, st->oncpu_ns);
+	printf(",\"truth\":{\"calls\":%" PRIu64 ",\"total_ns\":%" PRIu64 ",\"self_ns\":%" PRIu64
+	       ",\"oncpu_ns\":%" PRIu64 ",\"min_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64
+	       ",\"probe_ns\":%" PRIu64 ",\"instrumentation_ns\":%" PRIu64 "}}",
+	       t->calls, t->total_ns, t->self_ns, t->oncpu_ns, t->min_ns, t->max_ns, t->probe_ns,
+	       truth_instr_ns);
 }
 
 /* "key": {name[0]: stats[0], ...} */
