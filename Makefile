@@ -108,6 +108,16 @@ $(BUILD)/targets/%: tests/targets/%.c $(wildcard tests/targets/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -Wall -Wextra -Werror -fno-inline -fno-omit-frame-pointer -pthread $< -o $@ -lm
 
+# The Go target (test_go.py), with Debian's golang when it is installed.
+GO ?= go
+ifneq ($(shell command -v $(GO) 2>/dev/null),)
+TARGET_BINS += $(BUILD)/targets/gohttp $(BUILD)/targets/gogrow
+endif
+$(BUILD)/targets/%: tests/targets/%.go
+	@mkdir -p $(dir $@) $(BUILD)/go-cache
+	GOCACHE=$(abspath $(BUILD)/go-cache) GOPATH=$(abspath $(BUILD)/go-path) \
+		GO111MODULE=off $(GO) build -o $@ $<
+
 $(BUILD)/targets/nested_nop5: tests/targets/nested.c $(wildcard tests/targets/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -Wall -Wextra -Werror -fno-inline -fno-omit-frame-pointer -pthread \

@@ -139,6 +139,14 @@ static __noinline int on_entry(struct thread_state *st, __u64 cookie, __u64 key)
 	hs = bpf_map_lookup_elem(&handler_stats, &hid);
 	if (!hs || st->ignored)
 		return 1;
+	d = st->depth;
+	/* A goroutine whose stack had to grow runs its function's prologue
+	 * again (morestack jumps back to the start) on the copied stack: the
+	 * same call, at the same distance from the stack's top. */
+	if (st->goroutine && d && d <= MAX_DEPTH && key &&
+	    st->frames[(d - 1) & (MAX_DEPTH - 1)].sp == key &&
+	    st->frames[(d - 1) & (MAX_DEPTH - 1)].hid == hid)
+		return 1;
 	hs->entries++;
 	unwind_to(st, key, hid, true, now);
 	d = st->depth;

@@ -207,8 +207,10 @@ static double exit_sites_cost(const struct recorder *r, const struct probe_site 
 /*
  * Exit sites or a uretprobe for one function site: exit sites where
  * something unwinds (a uretprobe would end the program) or where asked;
- * else the one measured cheaper here. NULL, or why a uretprobe is used
- * although exit sites were wanted (the exits could not be found).
+ * else the one measured cheaper here. *why: what the choice gives up, or
+ * NULL: where some exit could not be found, a uretprobe (exact) where
+ * nothing unwinds, else the exits that were found (safe; a call that
+ * leaves another way is counted incomplete).
  */
 static bool use_exit_sites(const struct recorder *r, const struct probe_site *s,
 			   enum exits_choice want, const char **why)
@@ -218,8 +220,10 @@ static bool use_exit_sites(const struct recorder *r, const struct probe_site *s,
 
 	*why = NULL;
 	if (s->exits_unknown) {
-		if (want == EXITS_SITES || s->unwinds)
+		if (s->unwinds || s->go || want == EXITS_SITES) {
 			*why = s->exits_unknown;
+			return s->unwinds || s->go || s->n_exits;
+		}
 		return false;
 	}
 	if (want == EXITS_URETPROBE && !s->go)
@@ -241,11 +245,16 @@ static void note_probes(struct handler_probes *hp, enum cost_slot entry, enum co
 		hp->exit = exit;
 	if (sites)
 		hp->n_exit_sites += (int)s->n_exits;
-	if (why) {
+	if (why && !sites) {
 		hp->n_fallback++;
 		if (!hp->fallback)
 			hp->fallback = xasprintf("%s in %s: %s", s->demangled ? s->demangled : s->symbol,
 						 s->binary, why);
+	} else if (why) {
+		hp->n_partial++;
+		if (!hp->partial)
+			hp->partial = xasprintf("%s in %s: %s", s->demangled ? s->demangled : s->symbol,
+						s->binary, why);
 	}
 }
 
@@ -274,12 +283,7 @@ static void build_groups(struct recorder *r, struct group_list *gl, const struct
 			if (s->exits[k].offset == s->offset || site_list_has(&g->entries, s->exits[k].offset) ||
 			    site_list_has(&g->exits, s->exits[k].offset))
 				sites = false, why = "an exit shares its address with another probe";
-		if (why && s->go) {
-			log_warn("%s: %s in %s: %s; a Go function's exits must be probed at their "
-				 "sites (a uretprobe would crash the program): left out",
-				 ff->handlers[s->handler].id, s->symbol, s->binary, why);
-			continue;
-		}
+
 		base = MAKE_COOKIE(s->handler, 0) | (s->go ? COOKIE_GO : 0);
 		cookie = COOKIE_WITH_SLOT(base | ((uint64_t)entry_flows[s->handler] << 32),
 					  s->entry_slot) | (sites ? COOKIE_EXITS_AT_SITES : 0);
@@ -540,6 +544,7 @@ static void unload(struct recorder *r)
 	r->info.n_probes = 0;
 	for (int h = 0; h < r->info.n_handlers; h++) {
 		free(r->info.handlers[h].fallback);
+		free(r->info.handlers[h].partial);
 		memset(&r->info.handlers[h], 0, sizeof(r->info.handlers[h]));
 	}
 }
@@ -668,8 +673,10 @@ void recorder_free(struct recorder *r)
 		unload(r);
 	}
 	calib_free(&r->cal);
-	for (int h = 0; h < r->info.n_handlers; h++)
+	for (int h = 0; h < r->info.n_handlers; h++) {
 		free(r->info.handlers[h].fallback);
+		free(r->info.handlers[h].partial);
+	}
 	free(r->info.handlers);
 	free(r);
 }

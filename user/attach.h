@@ -97,8 +97,10 @@ struct slot_cost {
 struct handler_probes {
 	enum cost_slot entry;	/* the dearest entry slot among its sites */
 	enum cost_slot exit;	/* the dearest exit slot (SLOT_EXIT_URETPROBE...) */
-	int n_sites, n_exit_sites, n_fallback;
-	char *fallback;		/* why some sites use a uretprobe, or NULL */
+	int n_sites, n_exit_sites, n_fallback, n_partial;
+	char *fallback;		/* why some sites use a uretprobe (exits unknown), or NULL */
+	char *partial;		/* why some exits may be missed (exit sites in code
+				   that unwinds, where some exit is uncertain), or NULL */
 };
 
 struct recorder_info {

@@ -177,7 +177,9 @@ static void describe_probes(const struct recorder_info *ri, int h, struct snap_h
 	sh->exit_site = xstrdup(hp->n_fallback && hp->n_fallback < hp->n_sites ? "mixed"
 				: cost_slot_name(hp->exit));
 	if (hp->fallback)
-		sh->exits_fallback = xstrdup(hp->fallback);
+		sh->exits_fallback = xasprintf("uretprobe: %s", hp->fallback);
+	else if (hp->partial)
+		sh->exits_fallback = xasprintf("partial: %s", hp->partial);
 	cls = behaviour_class(&ri->costs[hp->entry & (SLOT_COUNT - 1)]);
 	if (cls) {
 		free(sh->site_class);

@@ -415,9 +415,12 @@ static enum cost_slot entry_slot_of(const struct code_region *r, const cs_insn *
 	}
 }
 
+/* Every exit found; -1 with the reason when some way out is uncertain (the
+ * exits found are kept: they are exits all the same). */
 static int find_exits(struct decoder *d, struct function_code *out)
 {
 	size_t cap = 0;
+	int ret = 0;
 
 	for (size_t i = 0; i < d->n; i++) {
 		const struct insn *in = &d->insns[i];
@@ -429,38 +432,39 @@ static int find_exits(struct decoder *d, struct function_code *out)
 		if (in->jump && !in->indirect &&
 		    (region_of(d, in->target) >= 0 || find_insn(d, in->target) >= 0))
 			continue; /* inside the function */
-		if (in->jump && !in->indirect && in->region < 0 && h.sp == HEIGHT_UNREACHED)
-			continue;
 		if (in->jump && in->indirect) {
 			/* inside the frame: a switch's jump table */
 			if (h.sp != HEIGHT_UNKNOWN && h.sp != HEIGHT_UNREACHED && h.sp > 0)
 				continue;
-			snprintf(out->reason, sizeof(out->reason),
-				 "a computed jump at +0x%llx may leave the function (an indirect "
-				 "tail call)", (unsigned long long)rel);
-			return -1;
+			if (!ret)
+				snprintf(out->reason, sizeof(out->reason),
+					 "a computed jump at +0x%llx may leave the function (an "
+					 "indirect tail call)", (unsigned long long)rel);
+			ret = -1;
+			continue;
 		}
 		if (in->jump && in->cond) {
-			snprintf(out->reason, sizeof(out->reason),
-				 "a conditional jump at +0x%llx leaves the function%s",
-				 (unsigned long long)rel,
-				 h.sp == 0 ? " (a conditional tail call)" : "");
-			return -1;
+			if (!ret)
+				snprintf(out->reason, sizeof(out->reason),
+					 "a conditional jump at +0x%llx leaves the function%s",
+					 (unsigned long long)rel,
+					 h.sp == 0 ? " (a conditional tail call)" : "");
+			ret = -1;
+			continue;
 		}
 		if (insn_offset(d, in, &off)) {
-			snprintf(out->reason, sizeof(out->reason),
-				 "the exit at +0x%llx is outside the file's segments",
-				 (unsigned long long)rel);
-			return -1;
+			if (!ret)
+				snprintf(out->reason, sizeof(out->reason),
+					 "the exit at +0x%llx is outside the file's segments",
+					 (unsigned long long)rel);
+			ret = -1;
+			continue;
 		}
 		add_exit(out, &cap, off, in->ret ? SLOT_EXIT_RET : SLOT_EXIT_JMP);
 	}
-	if (!out->n_exits) {
-		/* a function that never returns (exit(), a thread's loop) */
-		snprintf(out->reason, sizeof(out->reason), "no ret or tail call in its code");
-		return -1;
-	}
-	return 0;
+	/* no exit at all: a function that never returns (it calls exit(), or
+	 * one that always throws; the compiler left out the epilogue) */
+	return ret;
 }
 
 static int decode(const struct elf_file *ef, const struct code_region *regions, size_t n_regions,
@@ -495,11 +499,6 @@ static int decode(const struct elf_file *ef, const struct code_region *regions, 
 	out->n_insns = d.n;
 	ret = find_exits(&d, out);
 done:
-	if (ret) {
-		free(out->exits);
-		out->exits = NULL;
-		out->n_exits = 0;
-	}
 	cs_free(d.ci, 1);
 	cs_close(&d.cs);
 	free(d.insns);

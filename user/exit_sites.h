@@ -39,8 +39,10 @@ struct function_code {
 };
 
 /* Decodes sym (and its compiler-split cold part "NAME.cold", if the binary
- * has one) from ef. Returns 0 with the exits found, or -1 with out->reason
- * set; out is always safe to pass to function_code_free(). */
+ * has one) from ef. Returns 0 with every exit (none for a function that
+ * never returns), or -1 with out->reason set when a way out is uncertain;
+ * the exits found are kept then too. out is always safe to pass to
+ * function_code_free(). */
 int function_code_decode(const struct elf_file *ef, const struct elf_sym *sym,
 			 struct function_code *out);
 

@@ -121,10 +121,14 @@ static void warn_probes(const struct live *l)
 		    (x->behaves_as && !strcmp(x->behaves_as, "single-step")))
 			stepped++;
 		if (hp->fallback)
-			log_warn("%s: exits seen by a uretprobe at %d of its %d probe point%s (%s)%s",
-				 l->ff.handlers[h].id, hp->n_fallback, hp->n_sites,
-				 hp->n_sites == 1 ? "" : "s", hp->fallback,
-				 l->res.n_sites && hp->n_fallback ? "" : "");
+			log_warn("%s: exits seen by a uretprobe at %d of its %d probe point%s, as the "
+				 "function's exits could not all be found (%s)", l->ff.handlers[h].id,
+				 hp->n_fallback, hp->n_sites, hp->n_sites == 1 ? "" : "s", hp->fallback);
+		if (hp->partial)
+			log_warn("%s: some exits of %d of its %d probe point%s may be missed (%s); "
+				 "something unwinds there, so no uretprobe: a call that leaves that "
+				 "way counts as incomplete", l->ff.handlers[h].id, hp->n_partial,
+				 hp->n_sites, hp->n_sites == 1 ? "" : "s", hp->partial);
 	}
 	if (!stepped)
 		return;

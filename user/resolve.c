@@ -546,10 +546,8 @@ static void decode_exits(struct ctx *c, struct probe_site *s, const struct elf_f
 	}
 	s->entry_slot = d->fc.entry_slot ? d->fc.entry_slot : SLOT_ENTRY_STEP;
 	s->go = ef->go;
-	if (!d->ok) {
-		s->exits_unknown = xstrdup(d->fc.reason);
-		return;
-	}
+	if (!d->ok)
+		s->exits_unknown = xstrdup(d->fc.reason[0] ? d->fc.reason : "its code could not be decoded");
 	s->n_exits = d->fc.n_exits;
 	s->exits = xmemdup(d->fc.exits, d->fc.n_exits * sizeof(*d->fc.exits));
 }
