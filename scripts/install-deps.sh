@@ -13,6 +13,9 @@ test_pkgs="$test_pkgs redis-server redis-tools libxml2-utils"
 # real services (tests/e2e/test_realworld*.py): redis, nginx with wrk and ab,
 # Debian's CPython (USDT probes), a JDK for HotSpot's probes
 test_pkgs="$test_pkgs nginx wrk apache2-utils python3.11 openjdk-17-jdk-headless"
+# Go handlers (tests/targets/gohttp.go, gogrow.go) and a real database
+# (PostgreSQL under pgbench) for the capacity tests
+test_pkgs="$test_pkgs golang-go postgresql postgresql-contrib"
 # make bench compares against bpftrace's equivalent script; GNU time measures
 # the agent's lifetime peak RSS
 bench_pkgs="bpftrace time"

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Runs every test: the cmocka unit tests (built under ASan + UBSan) and the
 # end-to-end tests (real BPF probes on real processes). Each speaks TAP
-# ("ok N - name" / "not ok N - name"); this script counts them and prints
-# the closing line "N passed, N failed". Exits non-zero on any failure.
+# ("ok N - name" / "not ok N - name" / "ok N - name # SKIP reason"); this
+# script counts them and prints the closing line "N passed, N failed, N
+# skipped" (a skip is never a pass). Exits non-zero on any failure.
 #
 #   tests/run-tests.sh [PATTERN]     only suites whose file name contains PATTERN
 set -u
@@ -12,7 +13,9 @@ log_dir=build/test-logs
 mkdir -p "$log_dir"
 passed=0
 failed=0
+skipped=0
 failed_names=""
+: >"$log_dir/skipped.txt"
 
 run_suite() { # name, command...
 	name=$1; shift
@@ -21,7 +24,8 @@ run_suite() { # name, command...
 	echo "== $name"
 	"$@" >"$log" 2>&1
 	rc=$?
-	ok=$(grep -c '^ok ' "$log")
+	ok=$(grep '^ok ' "$log" | grep -vc '# SKIP')
+	skip=$(grep '^ok ' "$log" | grep -c '# SKIP')
 	notok=$(grep -c '^not ok ' "$log")
 	grep -E '^(ok|not ok) ' "$log" | sed 's/^/   /'
 	if [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; then
@@ -35,6 +39,8 @@ run_suite() { # name, command...
 		tail -n 25 "$log" | sed 's/^/   | /'
 	fi
 	passed=$((passed + ok))
+	skipped=$((skipped + skip))
+	grep '^ok .*# SKIP' "$log" | sed "s|^|$name: |" >>"$log_dir/skipped.txt"
 	failed=$((failed + notok))
 }
 
@@ -51,5 +57,6 @@ for t in tests/e2e/test_*.py; do
 done
 
 [ -n "$failed_names" ] && echo "failed suites:$failed_names"
-echo "$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && echo "skipped (the host lacks a feature):" && sed 's/^/   /' "$log_dir/skipped.txt"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

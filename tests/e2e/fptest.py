@@ -24,7 +24,10 @@ _procs = []
 
 
 class Skip(Exception):
-    """Raise to skip a test with a reason (reported as ok # SKIP)."""
+    """Raise to skip a test (reported as "ok N - name # SKIP reason", counted
+    apart, never as a pass) -- only when the host lacks a feature the test
+    needs, named in the reason. A missing build artefact or package that
+    scripts/install-deps.sh installs is a failure, not a skip."""
 
 
 def test(fn):

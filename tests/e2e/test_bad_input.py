@@ -670,7 +670,7 @@ def serve_binds_loopback_by_default():
     if srv.poll() is not None:
         err = srv.stderr.read()
         if "Address already in use" in err:
-            raise fptest.Skip("port 9464 is taken on this host")
+            raise AssertionError("port 9464 is taken on this host: the test needs flowprof's default port free")
         raise AssertionError("flowprof serve exited %d:\n%s" % (srv.returncode, err))
     eq(socks, [("127.0.0.1", 9464)], "listening sockets of flowprof serve")
     srv.send_signal(2)

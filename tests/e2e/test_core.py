@@ -69,10 +69,10 @@ def target_path(name):
 def need(*targets):
     """Skips unless build/flowprof and the given targets are built."""
     if not os.access(fptest.FLOWPROF, os.X_OK):
-        raise fptest.Skip("build/flowprof not built")
+        raise AssertionError("build/flowprof not built (make)")
     for t in targets:
         if not os.access(target_path(t), os.X_OK):
-            raise fptest.Skip("build/targets/%s not built (make)" % t)
+            raise AssertionError("build/targets/%s not built (make)" % t)
 
 
 class LineReader:

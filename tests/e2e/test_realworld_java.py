@@ -46,7 +46,7 @@ def build():
     core.need()
     for tool in (JAVA, JAVAC):
         if not os.access(tool, os.X_OK):
-            raise fptest.Skip("%s missing: scripts/install-deps.sh installs "
+            raise AssertionError("%s missing: scripts/install-deps.sh installs "
                               "openjdk-17-jdk-headless" % tool)
     d = fptest.tmpdir()
     subprocess.run([JAVAC, "-d", d, SRC], check=True, timeout=300)

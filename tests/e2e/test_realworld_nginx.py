@@ -76,7 +76,7 @@ def need_nginx(tool):
     core.need()
     for t in (NGINX, tool):
         if not os.access(t, os.X_OK):
-            raise fptest.Skip("%s missing: scripts/install-deps.sh installs nginx, wrk and "
+            raise AssertionError("%s missing: scripts/install-deps.sh installs nginx, wrk and "
                               "apache2-utils" % t)
 
 

@@ -43,7 +43,7 @@ def need_redis():
     core.need()
     for tool in (REDIS, "/usr/bin/redis-benchmark", "/usr/bin/redis-cli"):
         if not os.access(tool, os.X_OK):
-            raise fptest.Skip("%s missing: scripts/install-deps.sh installs redis-server "
+            raise AssertionError("%s missing: scripts/install-deps.sh installs redis-server "
                               "and redis-tools" % tool)
 
 
