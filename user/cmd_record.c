@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -307,9 +308,14 @@ static bool targets_done(const struct record_args *a, pid_t child, bool *child_d
 			 int *child_status, const int *pidfds)
 {
 	if (child > 0) {
-		if (*child_done || waitpid(child, child_status, WNOHANG) != child)
+		struct rusage ru;
+
+		if (*child_done || wait4(child, child_status, WNOHANG, &ru) != child)
 			return false;
 		*child_done = true;
+		/* its CPU time, exactly: it is gone from /proc now */
+		collect_cpu_final(child, (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+					 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 		return true;
 	}
 	if (!a->n_pids)

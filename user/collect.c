@@ -381,23 +381,100 @@ static void add_concurrency(struct snap_bundle *b, const struct inst_info *info)
 	b->conc_measured = true;
 }
 
+/* The last CPU time seen of each process (collect_cpu_sample). */
+static struct cpu_seen {
+	int pid;
+	double cpu_s;
+	bool final;
+	double limit;		/* proc_cpu_limit's, once read (0: not yet) */
+	char source[128], group[512];
+} *cpu_seen;
+static size_t n_cpu_seen, cap_cpu_seen;
+
+static struct cpu_seen *cpu_entry(int pid)
+{
+	for (size_t i = 0; i < n_cpu_seen; i++)
+		if (cpu_seen[i].pid == pid)
+			return &cpu_seen[i];
+	grow_array((void **)&cpu_seen, &cap_cpu_seen, n_cpu_seen + 1, sizeof(*cpu_seen));
+	memset(&cpu_seen[n_cpu_seen], 0, sizeof(*cpu_seen));
+	cpu_seen[n_cpu_seen].pid = pid;
+	cpu_seen[n_cpu_seen].cpu_s = -1;
+	return &cpu_seen[n_cpu_seen++];
+}
+
+/* The CPUs a process may use, as read while it ran. */
+static int limit_of(int pid, double *lim, const char **source, const char **group)
+{
+	struct cpu_seen *e = cpu_entry(pid);
+
+	if (!e->limit && proc_cpu_limit(pid, &e->limit, e->source, sizeof(e->source), e->group,
+					sizeof(e->group)))
+		e->limit = 0;
+	if (!e->limit)
+		return -1;
+	*lim = e->limit;
+	*source = e->source;
+	*group = e->group;
+	return 0;
+}
+
+/* A process's CPU time now, or the last seen when it is gone. */
+static double cpu_of(int pid)
+{
+	struct cpu_seen *e = cpu_entry(pid);
+	double t;
+
+	if (e->final)
+		return e->cpu_s;
+	t = proc_cpu_seconds(pid);
+	if (t >= 0)
+		e->cpu_s = t;
+	return e->cpu_s;
+}
+
+void collect_cpu_final(int pid, double cpu_s)
+{
+	struct cpu_seen *e = cpu_entry(pid);
+
+	e->cpu_s = cpu_s;
+	e->final = true;
+}
+
+void collect_cpu_sample(struct recorder *r)
+{
+	int slots = recorder_map_fd(r, RMAP_INSTANCES);
+	uint32_t key, next, *pkey = NULL;
+
+	while (!bpf_map_get_next_key(slots, pkey, &next)) {
+		const char *src, *grp;
+		double lim;
+
+		key = next;
+		pkey = &key;
+		cpu_of((int)key);
+		limit_of((int)key, &lim, &src, &grp);
+	}
+}
+
 /* CPU time of the bundle's processes so far, and the CPUs they may use:
  * processes that share a cgroup and affinity share those CPUs. */
 static void bundle_cpu(struct snap_bundle *b, int nproc)
 {
 	char (*groups)[512] = xcalloc((size_t)b->n_pids + 1, sizeof(*groups));
-	char source[128] = "", src[128], group[512];
+	char source[128] = "";
+	const char *src, *group;
 	int n_groups = 0;
 	double cpus = 0, lim;
 
 	b->cpu_measured = b->n_pids > 0;
 	for (int i = 0; i < b->n_pids; i++) {
-		double t = proc_cpu_seconds(b->pids[i]);
+		double t = cpu_of(b->pids[i]);
 		bool seen = false;
 
 		if (t >= 0)
 			b->cpu_s += t;
-		if (proc_cpu_limit(b->pids[i], &lim, src, sizeof(src), group, sizeof(group)))
+		if (limit_of(b->pids[i], &lim, &src, &group))
 			continue;
 		for (int g = 0; g < n_groups && !seen; g++)
 			seen = !strcmp(groups[g], group);

@@ -28,6 +28,16 @@ int collect_inflight(struct recorder *r, int n_handlers, uint64_t *inflight);
 enum site_class handler_site_class(const struct resolution *res, int h);
 
 /*
+ * CPU time of the recorded processes: a process may be gone when the
+ * snapshot is taken, so its last reading counts. collect_cpu_sample()
+ * reads every process seen in the maps now (call it a few times a second
+ * while recording); collect_cpu_final() gives the exact total of a process
+ * flowprof reaped itself (wait4's rusage, record -- CMD).
+ */
+void collect_cpu_sample(struct recorder *r);
+void collect_cpu_final(int pid, double cpu_s);
+
+/*
  * Fills handlers, edges, flows, bundles and counters of s from the maps,
  * described by the flow file and the resolution. Header fields (host, time,
  * duration, probe cost) are the caller's. Returns 0 or -errno.

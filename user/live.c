@@ -302,6 +302,10 @@ fail:
 
 void live_tick(struct live *l)
 {
+	if (l->rec && now_ns() - l->t_cpu_sampled >= 50000000ULL) {
+		collect_cpu_sample(l->rec);
+		l->t_cpu_sampled = now_ns();
+	}
 	if (l->rec && now_ns() - l->t_calibrated >= LIVE_CALIB_PERIOD_S * 1000000000ULL) {
 		recorder_recalibrate(l->rec);
 		l->t_calibrated = now_ns();

@@ -49,6 +49,7 @@ struct live {
 	uint64_t t_start;	/* now_ns() when the probes were in place */
 	int processes;		/* resolved at start */
 	uint64_t t_calibrated;	/* now_ns() of the last calibration round */
+	uint64_t t_cpu_sampled;	/* now_ns() of the last reading of the processes' CPU time */
 };
 
 /* The options every recording command shares: --mode, --no-oncpu and

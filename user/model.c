@@ -536,6 +536,35 @@ static const struct model_servers *find_servers(const struct model_servers *arr,
 	return NULL;
 }
 
+/* The level under which a share q of the recorded time was spent, from a
+ * time-weighted histogram of concurrency (snapshot bundle "concurrency"). */
+static double conc_quantile(const uint64_t *levels, double q)
+{
+	double total = 0, cum = 0;
+
+	for (int k = 0; k < SNAP_CONC_LEVELS; k++)
+		total += (double)levels[k];
+	if (total <= 0)
+		return 0;
+	for (int k = 0; k < SNAP_CONC_LEVELS; k++) {
+		cum += (double)levels[k];
+		if (cum >= q * total)
+			return k;
+	}
+	return SNAP_CONC_LEVELS - 1;
+}
+
+static double conc_mean(const uint64_t *levels)
+{
+	double total = 0, sum = 0;
+
+	for (int k = 0; k < SNAP_CONC_LEVELS; k++) {
+		total += (double)levels[k];
+		sum += (double)k * (double)levels[k];
+	}
+	return total > 0 ? sum / total : NAN;
+}
+
 /* A bundle's servers: command line > flow file > observed (docs/model.md). */
 static void size_pool(struct build *b, struct model_station *st, const struct snap_bundle *sb)
 {
@@ -545,7 +574,25 @@ static void size_pool(struct build *b, struct model_station *st, const struct sn
 	int threads = sb ? sb->threads : 0;
 	int inst = ci ? ci->value : sb && sb->instances > 0 ? sb->instances : 0;
 	int work = cw ? cw->value : sb && sb->workers > 0 ? sb->workers : 0;
+	bool conc_source = false;
 
+	st->concurrency_mean = NAN;
+	if (sb && sb->conc_measured && sb->inflight_max > 0) {
+		/* what ran at once: the most threads inside its handlers at once,
+		 * per process, not every thread ever seen (a thread-per-request
+		 * server starts thousands) */
+		double live = conc_quantile(sb->live_ns, 0.99);
+
+		threads = sb->inflight_max * pids;
+		conc_source = true;
+		st->concurrency_mean = conc_mean(sb->inflight_ns) * pids;
+		st->concurrency_max = sb->inflight_max;
+		if (!inst && !work && live > sb->inflight_max + 1)
+			add_note(b->m, "%s: %.0f threads that ran its handlers stayed alive at once, but "
+				 "at most %d ran them at a time: the pool counts %d; if its workers are "
+				 "a pool of %.0f, say workers: %.0f in the flow file (or --workers)",
+				 st->name, live, sb->inflight_max, sb->inflight_max, live, live);
+	}
 	b->sp[st - b->m->stations].observed = sb && sb->serial ? 1 : threads > 0 ? threads : pids;
 	if (sb && sb->serial) {
 		st->kind = STATION_SERIAL;
@@ -557,7 +604,7 @@ static void size_pool(struct build *b, struct model_station *st, const struct sn
 		st->servers = threads > 0 ? threads : pids;
 		st->instances = pids;
 		st->workers = (st->servers + pids - 1) / pids;
-		st->servers_source = "observed";
+		st->servers_source = conc_source ? "observed: most in handlers at once" : "observed";
 		if (threads <= 0)
 			add_note(b->m, "%s: no thread count in the snapshot; assuming one worker per "
 				 "process (set workers: in the flow file or --workers)", st->name);
@@ -1064,7 +1111,7 @@ static double station_time(const struct build *b, int st, int h, bool intrinsic)
 
 	switch (S->kind) {
 	case STATION_CPU:
-		return mh->oncpu_self_ns;
+		return mh->cpu_demand_ns;
 	case STATION_LOCK:
 		return mh->mean_ns;
 	default:
@@ -1079,7 +1126,7 @@ static double station_oncpu(const struct build *b, int st, int h)
 
 	switch (S->kind) {
 	case STATION_CPU:
-		return mh->oncpu_self_ns;
+		return mh->cpu_demand_ns;
 	case STATION_LOCK:
 		return isfinite(mh->oncpu_ns) ? mh->oncpu_ns : 0;
 	default:
@@ -1131,6 +1178,98 @@ static double lock_wait(const struct build *b, int st, double A, bool observed)
 	return fmin(ggc_wait(1, A, mh->mean_ns, 1, scv), cap);
 }
 
+/* The snapshot's probe slot named key ("push", "ret"...), or NULL. */
+static const struct snap_slot_cost *slot_named(const struct snapshot *s, const char *key)
+{
+	for (int k = 0; key && k < SNAP_SLOTS; k++)
+		if (snapshot_slot_key[k] && s->probe_slots[k].measured &&
+		    !strcmp(snapshot_slot_key[k], key))
+			return &s->probe_slots[k];
+	return NULL;
+}
+
+/* What one call's own two probes cost the thread, from its entry and exit
+ * kinds (snapshot entry_site/exit_site), 0 when unknown. */
+static double pair_hit_ns(const struct snapshot *s, const struct snap_handler *h)
+{
+	static const struct { const char *site, *key; } names[] = {
+		{ "nop5", "nop5" }, { "nop", "nop" }, { "push", "push" }, { "branch", "branch" },
+		{ "other", "step" }, { "usdt", "usdt" }, { "uretprobe", "uretprobe" },
+		{ "ret", "ret" }, { "tail-call jmp", "jmp" },
+	};
+	const struct snap_slot_cost *e = NULL, *x = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (h->entry_site && !strcmp(h->entry_site, names[i].site))
+			e = slot_named(s, names[i].key);
+		if (h->exit_site && !strcmp(h->exit_site, names[i].site))
+			x = slot_named(s, names[i].key);
+	}
+	if (h->exit_site && !strcmp(h->exit_site, "usdt"))
+		x = slot_named(s, "usdt_return");
+	return (e ? e->hit_ns : 0) + (x ? x->hit_ns : 0);
+}
+
+/*
+ * The CPU station's demand. Capacity counts every CPU-second a bundle's
+ * processes spend, in the named handlers or not (a server parses, reads
+ * sockets and runs its framework outside them): the time its processes
+ * used in the window (snapshot bundle cpu_s), less what the probes took
+ * there, is spread over its handlers in proportion to their own on-CPU
+ * time. And a bundle that may use fewer CPUs than the host has (affinity,
+ * cpuset, a quota: bundle cpus) gets CPUs of that speed: the station has
+ * ceil(cpus) servers, each doing cpus / ceil(cpus) of a CPU's work.
+ */
+static void cpu_demands(struct build *b, double *cpus_out, const char **source_out)
+{
+	const struct snapshot *s = b->s;
+	struct model *m = b->m;
+	double cpus = 0;
+	const char *source = NULL;
+	bool limited = false;
+
+	for (int h = 0; h < b->H; h++)
+		m->handlers[h].cpu_demand_ns = m->handlers[h].oncpu_self_ns;
+	for (int i = 0; i < s->n_bundles; i++) {
+		const struct snap_bundle *sb = &s->bundles[i];
+		double handler_cpu = 0, probes = 0, outside, scale;
+		int st = bundle_station(m, sb->name ? sb->name : "");
+
+		if (sb->cpus > 0) {
+			cpus += sb->cpus;
+			limited |= sb->cpus < s->nproc - 1e-9;
+			source = sb->cpus_source;
+		}
+		if (!sb->cpu_measured || st < 0 || s->duration_s <= 0)
+			continue;
+		for (int h = 0; h < b->H; h++) {
+			if (b->bundle_of[h] != st || !m->handlers[h].calls)
+				continue;
+			handler_cpu += (double)m->handlers[h].calls * m->handlers[h].oncpu_self_ns;
+			probes += (double)m->handlers[h].calls * pair_hit_ns(s, &s->handlers[h]);
+		}
+		outside = sb->cpu_s * NS - probes - handler_cpu;
+		if (handler_cpu <= 0 || outside <= 0)
+			continue;
+		scale = 1 + outside / handler_cpu;
+		m->stations[st].cpu_outside_share = outside / (outside + handler_cpu);
+		for (int h = 0; h < b->H; h++)
+			if (b->bundle_of[h] == st)
+				m->handlers[h].cpu_demand_ns *= scale;
+	}
+	if (limited && cpus > 0 && cpus < s->nproc) {
+		double speed = ceil(cpus - 1e-9) / cpus;
+
+		for (int h = 0; h < b->H; h++)
+			m->handlers[h].cpu_demand_ns *= speed;
+		*cpus_out = cpus;
+		*source_out = source;
+	} else {
+		*cpus_out = s->nproc;
+		*source_out = "nproc";
+	}
+}
+
 static void build_stations(struct build *b)
 {
 	const struct snapshot *s = b->s;
@@ -1160,13 +1299,18 @@ static void build_stations(struct build *b)
 		station_add_handler(b, m->n_stations - 1, h);
 	}
 	if (b->cpu_known) {
+		double cpus = s->nproc;
+		const char *source = "nproc";
+
+		cpu_demands(b, &cpus, &source);
 		if (s->nproc > 0) {
 			const char *name = model_station_index(m, "cpu") < 0 ? "cpu" : "host-cpu";
 			struct model_station *st = new_station(b, name, STATION_CPU);
 
-			st->servers = s->nproc;
-			st->servers_source = "nproc";
-			b->sp[m->n_stations - 1].observed = s->nproc;
+			st->servers = (int)ceil(cpus - 1e-9);
+			st->cpus = cpus;
+			st->servers_source = source;
+			b->sp[m->n_stations - 1].observed = st->servers;
 			b->cpu_station = m->n_stations - 1;
 			for (int h = 0; h < b->H; h++)
 				station_add_handler(b, b->cpu_station, h);
@@ -1181,17 +1325,19 @@ static void build_stations(struct build *b)
 	/* waits that the measured held times contain: for the CPU and for serial
 	 * handlers (their callers wait for them) */
 	{
-		double cpu_busy = 0;
+		double cpu_busy = 0, servers = b->cpu_station >= 0
+						  ? m->stations[b->cpu_station].servers : s->nproc;
 
+		/* in units of the station's servers (a quota's slower CPUs) */
 		for (int h = 0; h < b->H; h++)
-			cpu_busy += (double)m->handlers[h].calls * m->handlers[h].oncpu_self_ns;
+			cpu_busy += (double)m->handlers[h].calls * m->handlers[h].cpu_demand_ns;
 		cpu_busy /= dur * NS;
 		b->stretch_meas = cpu_stretch(b, b->cpu_station, cpu_busy, true);
-		if (b->cpu_station >= 0 && cpu_busy / s->nproc > 0.8)
-			add_note(m, "the handlers kept the CPUs %.0f%% busy while recording: the waits "
+		if (b->cpu_station >= 0 && servers > 0 && cpu_busy / servers > 0.8)
+			add_note(m, "the bundles kept their CPUs %.0f%% busy while recording: the waits "
 				 "for a CPU inside their times are estimated (M/M/c, capped by the "
 				 "workers that exist) and taken out of the pools' own demand",
-				 100 * cpu_busy / s->nproc);
+				 100 * cpu_busy / servers);
 	}
 	for (int h = 0; h < b->H; h++) {
 		int l = b->lock_station[h];
@@ -1660,7 +1806,7 @@ static void exclusive_demands(struct build *b)
 		const struct model_handler *mh = &m->handlers[h];
 		/* a serial handler keeps its on-CPU time: what it serializes */
 		bool lock = b->lock_station[h] >= 0;
-		double own = mh->held0_ns, cpu = b->cpu_known && !lock ? mh->oncpu_self_ns : 0;
+		double own = mh->held0_ns, cpu = b->cpu_known && !lock ? mh->cpu_demand_ns : 0;
 		int home = lock ? b->lock_station[h] : b->bundle_of[h];
 
 		if (!mh->calls)

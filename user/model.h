@@ -84,6 +84,9 @@ struct model_handler {
 	double self_ns;		/* corrected exclusive */
 	double oncpu_ns;	/* corrected inclusive on-CPU (NAN if not measured) */
 	double oncpu_self_ns;	/* on-CPU time outside nested handlers (0 if not measured) */
+	double cpu_demand_ns;	/* what it asks of the CPU station per call: oncpu_self_ns and
+				   its share of its bundle's CPU time outside the handlers,
+				   at the speed of the CPUs the bundle may use */
 	double stddev_ns;	/* of inclusive durations */
 	double probe_ns;	/* subtracted from the inclusive mean */
 	double probe_self_ns;	/* subtracted from the self mean */
@@ -124,7 +127,14 @@ struct model_station {
 	int handler;		/* STATION_LOCK: handler index; else -1 */
 	int servers;
 	int instances, workers;	/* POOL: the factors of servers */
-	const char *servers_source; /* "observed", "flow file", "command line", "serial", "nproc" */
+	const char *servers_source; /* "observed", "flow file", "command line", "serial", "nproc",
+				       "affinity", "cgroup ..." */
+	double cpus;		/* CPU: the CPUs (a quota may make it fractional); servers is its
+				   ceiling, each at cpus / servers of a CPU's speed */
+	double cpu_outside_share; /* POOL: of its processes' CPU time, the share outside the
+				     handlers (0: not measured) */
+	double concurrency_mean; /* POOL: threads inside its handlers at once, mean (NAN: unknown) */
+	int concurrency_max;	/* POOL: the most at once (0: unknown) */
 	/* per flow (model.n_flows), ns per invocation of the flow: */
 	double *demand_ns;	/* own work, the station's intrinsic demand */
 	double *demand_measured_ns; /* as measured (includes waits below it) */

@@ -71,6 +71,8 @@ static char *servers_str(const struct model_station *st, bool ascii)
 	if (st->kind == STATION_POOL)
 		return xasprintf("%d = %d %s %d (%s)", st->servers, st->instances, ascii ? "x" : "×",
 				 st->workers, st->servers_source);
+	if (st->kind == STATION_CPU && st->cpus > 0 && fabs(st->cpus - st->servers) > 1e-9)
+		return xasprintf("%.2f CPUs (%s)", st->cpus, st->servers_source);
 	return xasprintf("%d (%s)", st->servers, st->servers_source);
 }
 
@@ -533,6 +535,15 @@ static json_object *stations_json(const struct model *m)
 		jo_add(o, "instances", jo_int(st->instances));
 		jo_add(o, "workers", jo_int(st->workers));
 		jo_add(o, "servers_source", jo_str(st->servers_source));
+		if (st->kind == STATION_CPU)
+			jo_add(o, "cpus", jo_num(st->cpus > 0 ? st->cpus : st->servers, 4));
+		if (st->kind == STATION_POOL) {
+			jo_add(o, "concurrency_mean", isfinite(st->concurrency_mean)
+						       ? jo_num(st->concurrency_mean, 3) : NULL);
+			jo_add(o, "concurrency_max", st->concurrency_max ? jo_int(st->concurrency_max)
+									 : NULL);
+			jo_add(o, "cpu_outside_handlers", jo_num(st->cpu_outside_share, 4));
+		}
 		jo_add(o, "utilization", jo_num(st->utilization, 4));
 		jo_add(o, "utilization_loaded",
 		       st->kind == STATION_POOL || st->kind == STATION_SERIAL

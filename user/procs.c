@@ -389,13 +389,114 @@ static int read_line(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/* Where a cgroup hierarchy is mounted: cgroup2 (controller NULL) or the
+ * cgroup v1 hierarchy that has controller among its options. */
+static bool cgroup_mount(const char *controller, char *out, size_t len)
+{
+	FILE *f = fopen("/proc/self/mounts", "re");
+	char line[4096];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char dev[256], dir[2048], type[64], opts[1024];
+
+		if (sscanf(line, "%255s %2047s %63s %1023s", dev, dir, type, opts) != 4)
+			continue;
+		if (!controller && !strcmp(type, "cgroup2")) {
+			found = true;
+		} else if (controller && !strcmp(type, "cgroup")) {
+			for (char *o = strtok(opts, ","); o && !found; o = strtok(NULL, ","))
+				found = !strcmp(o, controller);
+		}
+		if (found)
+			snprintf(out, len, "%s", dir);
+	}
+	fclose(f);
+	return found;
+}
+
+/* The process's cgroup path in the hierarchy of controller (NULL: v2). */
+static bool proc_cgroup_path(int pid, const char *controller, char *out, size_t len)
+{
+	char path[64], line[4096];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		if (!controller) {
+			found = c2 == c1 + 1; /* "0::/path" */
+		} else {
+			for (char *o = strtok(c1 + 1, ","); o && !found; o = strtok(NULL, ","))
+				found = !strcmp(o, controller);
+		}
+		if (found) {
+			snprintf(out, len, "%s", c2 + 1);
+			out[strcspn(out, "\n")] = '\0';
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* The tightest CPU quota from dir up to the hierarchy's root: v2's cpu.max
+ * ("max 100000" or "QUOTA PERIOD"), v1's cpu.cfs_quota_us / cpu.cfs_period_us. */
+static void tightest_quota(const char *mnt, const char *cg, bool v2, double *best, char *source,
+			   size_t srclen)
+{
+	char dir[4096], path[8300], line[256], period_line[256];
+
+	snprintf(dir, sizeof(dir), "%s", cg);
+	for (;;) {
+		const char *d = strcmp(dir, "/") ? dir : "";
+		long long quota = -1, period = 0;
+
+		if (v2) {
+			snprintf(path, sizeof(path), "%s%s/cpu.max", mnt, d);
+			if (!read_line(path, line, sizeof(line)) &&
+			    sscanf(line, "%lld %lld", &quota, &period) != 2)
+				quota = -1;
+		} else {
+			snprintf(path, sizeof(path), "%s%s/cpu.cfs_quota_us", mnt, d);
+			if (!read_line(path, line, sizeof(line))) {
+				snprintf(path, sizeof(path), "%s%s/cpu.cfs_period_us", mnt, d);
+				if (!read_line(path, period_line, sizeof(period_line))) {
+					quota = atoll(line);
+					period = atoll(period_line);
+				}
+			}
+		}
+		if (quota > 0 && period > 0 && (double)quota / (double)period < *best) {
+			*best = (double)quota / (double)period;
+			snprintf(source, srclen, "cgroup %s %lld/%lld", v2 ? "cpu.max" : "cpu.cfs_quota_us",
+				 quota, period);
+		}
+		{
+			char *slash = strrchr(dir, '/');
+
+			if (!slash || slash == dir)
+				break;
+			*slash = '\0';
+		}
+	}
+}
+
 int proc_cpu_limit(int pid, double *cpus, char *source, size_t srclen, char *group,
 		   size_t grouplen)
 {
-	char path[4400], line[4096], cg[4096] = "", aff[256];
+	char mnt[2048], cg[4096] = "", cpuset_cg[4096] = "", path[8300], line[4096], aff[256];
 	cpu_set_t set;
 	double best;
-	FILE *f;
 
 	CPU_ZERO(&set);
 	if (sched_getaffinity(pid, sizeof(set), &set))
@@ -415,49 +516,40 @@ int proc_cpu_limit(int pid, double *cpus, char *source, size_t srclen, char *gro
 			first = -1;
 		}
 	}
-	/* cgroup v2: "0::/path" */
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	f = fopen(path, "re");
-	if (f) {
-		while (fgets(line, sizeof(line), f))
-			if (!strncmp(line, "0::", 3)) {
-				snprintf(cg, sizeof(cg), "%s", line + 3);
-				cg[strcspn(cg, "\n")] = '\0';
-			}
-		fclose(f);
-	}
-	if (cg[0]) {
-		char dir[4096], *slash;
-
-		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpuset.cpus.effective", cg);
-		if (!read_line(path, line, sizeof(line))) {
-			int n = cpu_list_count(line);
-
-			if (n > 0 && n < best) {
-				best = n;
-				snprintf(source, srclen, "cgroup cpuset %s", line);
-			}
+	/* cpusets: v1's cpuset hierarchy, else v2's */
+	if (cgroup_mount("cpuset", mnt, sizeof(mnt)) &&
+	    proc_cgroup_path(pid, "cpuset", cpuset_cg, sizeof(cpuset_cg))) {
+		snprintf(path, sizeof(path), "%s%s/cpuset.effective_cpus", mnt,
+			 strcmp(cpuset_cg, "/") ? cpuset_cg : "");
+		if (read_line(path, line, sizeof(line))) {
+			snprintf(path, sizeof(path), "%s%s/cpuset.cpus", mnt,
+				 strcmp(cpuset_cg, "/") ? cpuset_cg : "");
+			if (read_line(path, line, sizeof(line)))
+				line[0] = '\0';
 		}
-		/* the tightest quota on the way up */
-		snprintf(dir, sizeof(dir), "%s", cg);
-		for (;;) {
-			unsigned long long quota, period;
+	} else if (cgroup_mount(NULL, mnt, sizeof(mnt)) &&
+		   proc_cgroup_path(pid, NULL, cpuset_cg, sizeof(cpuset_cg))) {
+		snprintf(path, sizeof(path), "%s%s/cpuset.cpus.effective", mnt,
+			 strcmp(cpuset_cg, "/") ? cpuset_cg : "");
+		if (read_line(path, line, sizeof(line)))
+			line[0] = '\0';
+	} else {
+		line[0] = '\0';
+	}
+	if (line[0]) {
+		int n = cpu_list_count(line);
 
-			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpu.max",
-				 strcmp(dir, "/") ? dir : "");
-			if (!read_line(path, line, sizeof(line)) &&
-			    sscanf(line, "%llu %llu", &quota, &period) == 2 && period &&
-			    (double)quota / (double)period < best) {
-				best = (double)quota / (double)period;
-				snprintf(source, srclen, "cgroup cpu.max %llu/%llu", quota, period);
-			}
-			slash = strrchr(dir, '/');
-			if (!slash || slash == dir)
-				break;
-			*slash = '\0';
+		if (n > 0 && n < best) {
+			best = n;
+			snprintf(source, srclen, "cgroup cpuset %s", line);
 		}
 	}
+	/* quotas: v1's cpu hierarchy, else v2's cpu.max */
+	if (cgroup_mount("cpu", mnt, sizeof(mnt)) && proc_cgroup_path(pid, "cpu", cg, sizeof(cg)))
+		tightest_quota(mnt, cg, false, &best, source, srclen);
+	else if (cgroup_mount(NULL, mnt, sizeof(mnt)) && proc_cgroup_path(pid, NULL, cg, sizeof(cg)))
+		tightest_quota(mnt, cg, true, &best, source, srclen);
 	*cpus = best;
-	snprintf(group, grouplen, "%s|%s", cg, aff);
+	snprintf(group, grouplen, "%s|%s|%s", cg, cpuset_cg, aff);
 	return 0;
 }

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Capacity from what the service really has (issue 17, section 3).
+
+- A thread-per-request server (tests/targets/thread_per_request.c: a new
+  thread per request, at most C in flight): the pool's servers are the most
+  requests in flight at once, not the thousands of threads it started; its
+  utilization and the headroom follow from the target's own clock.
+- The same server in a cgroup with a CPU quota of half a CPU, run at
+  saturation: the CPU station has the quota's CPUs, not the host's, and the
+  model's ceiling is the throughput the server really reached.
+"""
+import json
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fptest  # noqa: E402
+from fptest import eq, test  # noqa: E402
+from test_core import Target, Recorder  # noqa: E402
+
+FLOWS = """\
+bundles:
+  srv:
+    exe: {exe}
+    handlers:
+      serve: serve
+flows:
+  request:
+    entry: srv.serve
+"""
+
+
+def record(targs, cgroup=None):
+    d = fptest.tmpdir()
+    exe = os.path.join(fptest.TARGETS, "thread_per_request")
+    flows = fptest.write(os.path.join(d, "f.yaml"), FLOWS.format(exe=exe))
+    out = os.path.join(d, "snap.json")
+    t = Target("thread_per_request", *targs)
+    if cgroup:
+        cgroup.add(t.pid)
+    rec = Recorder(flows, "-p", str(t.pid), out=out)
+    rec.wait_recording()
+    t.release()
+    own = t.finish(timeout=120)
+    rc, _, err = rec.finish(timeout=60)
+    eq(rc, 0, "flowprof exit status (stderr:\n%s)" % err)
+    model = json.loads(fptest.flowprof("report", "--json", out).stdout)["model"]
+    return own, model, fptest.load_json(out)
+
+
+def station(model, name):
+    for s in model["stations"]:
+        if s["name"] == name:
+            return s
+    raise AssertionError("no station %s in %r" % (name, [s["name"] for s in model["stations"]]))
+
+
+@test
+def thread_per_request_pool_is_its_concurrency():
+    own, model, snap = record(["-n", "4000", "-c", "2", "-s", "300"])
+    eq(own["inflight_max"], 2, "the target's own most in flight")
+    pool = station(model, "srv")
+    eq(snap["bundles"][0]["threads"], 4000, "threads that ran the handler (one per request)")
+    eq(pool["servers"], 2, "the pool's servers (the most in flight at once)")
+    # the pool's utilization is the mean in flight over its servers; the
+    # target knows its own (Little's law on its own clock)
+    truth = own["inflight_mean"] / 2
+    fptest.near(pool["utilization"], truth, 0.05, "pool utilization against the target's own")
+    fptest.near(pool["concurrency_mean"], own["inflight_mean"], 0.05,
+                "mean in flight against the target's own")
+    # at most the pool's room: 2 / mean in flight (the CPU may say less)
+    room = 2 / own["inflight_mean"]
+    if not model["headroom"] <= room * 1.05:
+        raise AssertionError("headroom %.2fx, but the pool only has room for %.2fx"
+                             % (model["headroom"], room))
+
+
+class CpuQuota:
+    """A cgroup with a CPU quota (v2 cpu.max when the cpu controller is on
+    the unified hierarchy, else v1's cpu.cfs_quota_us)."""
+
+    def __init__(self, quota_us, period_us):
+        self.path = None
+        v2 = self._mount("cgroup2", None)
+        if v2 and "cpu" in open(os.path.join(v2, "cgroup.controllers")).read().split():
+            self.path = os.path.join(v2, "flowprof-test-%d" % os.getpid())
+            os.mkdir(self.path)
+            fptest.write(os.path.join(self.path, "cpu.max"), "%d %d" % (quota_us, period_us))
+            return
+        v1 = self._mount("cgroup", "cpu")
+        if not v1:
+            raise fptest.Skip("this host has no cgroup cpu controller (v1 or v2) to set a quota")
+        self.path = os.path.join(v1, "flowprof-test-%d" % os.getpid())
+        os.mkdir(self.path)
+        fptest.write(os.path.join(self.path, "cpu.cfs_period_us"), str(period_us))
+        fptest.write(os.path.join(self.path, "cpu.cfs_quota_us"), str(quota_us))
+
+    @staticmethod
+    def _mount(fstype, option):
+        with open("/proc/self/mounts") as f:
+            for line in f:
+                dev, path, typ, opts = line.split()[:4]
+                if typ == fstype and (option is None or option in opts.split(",")):
+                    return path
+        return None
+
+    def add(self, pid):
+        fptest.write(os.path.join(self.path, "cgroup.procs"), str(pid))
+
+    def remove(self):
+        if self.path:
+            try:
+                os.rmdir(self.path)
+            except OSError:
+                pass
+
+
+@test
+def cpu_quota_is_the_cpu_station():
+    cg = CpuQuota(50000, 100000)  # half a CPU
+    try:
+        own, model, snap = record(["-n", "1500", "-c", "4", "-s", "300"], cgroup=cg)
+    finally:
+        cg.remove()
+    b = snap["bundles"][0]
+    fptest.near(b["cpus"], 0.5, 0.001, "the bundle's CPUs (the quota)")
+    if "cpu" not in b["cpus_source"]:
+        raise AssertionError("cpus_source %r does not name the quota" % b["cpus_source"])
+    cpu = station(model, "cpu")
+    fptest.near(cpu["cpus"], 0.5, 0.001, "the CPU station's CPUs")
+    eq(model["bottleneck"]["station"], "cpu", "the bottleneck")
+    # run at saturation (4 in flight, half a CPU): what it reached is the ceiling
+    flow = model["flows"][0]
+    print("# quota 0.5 CPU: predicted %.0f/s, the target's own %.0f/s"
+          % (flow["max_rate_per_s"], own["throughput_per_s"]), flush=True)
+    fptest.near(flow["max_rate_per_s"], own["throughput_per_s"], 0.10,
+                "predicted ceiling against the saturated target's own throughput")
+
+
+if __name__ == "__main__":
+    fptest.main()
