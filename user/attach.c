@@ -550,7 +550,7 @@ static void unload(struct recorder *r)
 }
 
 /* Initial calibration rounds, before the handlers are attached. */
-#define CALIB_FIRST_ROUNDS 5
+#define CALIB_FIRST_ROUNDS 9
 
 static int try_mode(struct recorder *r, const struct flowfile *ff, const struct resolution *res,
 		    const struct attach_opts *o, char *err, size_t errlen)

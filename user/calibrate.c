@@ -38,7 +38,7 @@
 /* The table follows the median of this many most recent rounds. */
 #define CALIB_WINDOW 9
 /* CPU time per batch of calls. */
-#define BATCH_NS 1500000.0
+#define BATCH_NS 1000000.0
 
 #if defined(__x86_64__)
 /*
