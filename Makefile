@@ -1,4 +1,5 @@
 # flowprof: flow file -> resolve -> attach (BPF) -> collect -> model -> report
+# (one folder per stage under user/: docs/architecture.md)
 #
 #   make          build build/flowprof
 #   make demo     install what is missing, build, run the demo services, profile, report
@@ -31,11 +32,27 @@ LDLIBS += $(PKG_LIBS) -lstdc++ -lm
 FLOWPROF_LDLIBS = $(filter-out -lstdc++,$(LDLIBS)) -Wl,-Bstatic -lstdc++ -Wl,-Bdynamic
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# Every compile writes the headers it read to a .d file next to its object;
+# the .d files are included at the end, so a header change rebuilds its users.
+DEPFLAGS = -MMD -MP
 
-USER_SRCS := $(sort $(wildcard user/*.c))
-LIB_SRCS := $(filter-out user/main.c,$(USER_SRCS))
-USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
+# user/<stage>/*.c, one folder per pipeline stage (docs/architecture.md);
+# user/wasm/ is the browser build's, never native.
+USER_SRCS := $(sort $(filter-out user/wasm/%,$(wildcard user/*/*.c)))
+# The core library: the flow file, the snapshot and the model, with what
+# they take from base/ and the site classes' names (probe/site_class.c). No
+# BPF, no /proc: the CLI, the unit tests and the fuzz targets link it, and
+# the WebAssembly model is built from the same list (less the flow file).
+CORE_SRCS := $(sort $(wildcard user/base/*.c user/flowfile/*.c user/snapshot/*.c user/model/*.c)) \
+	user/probe/site_class.c
+# Everything else but main.c, linked as objects before the library.
+LIB_SRCS := $(filter-out user/cmd/main.c $(CORE_SRCS),$(USER_SRCS))
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(filter-out $(CORE_SRCS),$(USER_SRCS)))
+CORE_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(CORE_SRCS))
+CORE_LIB := $(BUILD)/libflowprof_core.a
 SAN_OBJS := $(patsubst user/%.c,$(BUILD)/san/%.o,$(LIB_SRCS))
+SAN_CORE_OBJS := $(patsubst user/%.c,$(BUILD)/san/%.o,$(CORE_SRCS))
+SAN_CORE_LIB := $(BUILD)/san/libflowprof_core.a
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 TARGET_SRCS := $(sort $(wildcard tests/targets/*.c))
@@ -87,21 +104,34 @@ $(BUILD)/flowprof.stripped.bpf.o: $(BPF_OBJ)
 $(SKEL): $(BUILD)/flowprof.stripped.bpf.o
 	$(BPFTOOL) gen skeleton $< name flowprof_bpf > $@
 
-$(BUILD)/obj/%.o: user/%.c $(SKEL) $(wildcard user/*.h include/*.h)
+# The skeleton is order-only: the first build needs it, later ones rebuild
+# what includes it (the .d files say which).
+$(BUILD)/obj/%.o: user/%.c | $(SKEL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/san/%.o: user/%.c $(SKEL) $(wildcard user/*.h include/*.h)
+$(BUILD)/san/%.o: user/%.c | $(SKEL)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/flowprof: $(USER_OBJS)
-	$(CC) $(CFLAGS) $^ $(FLOWPROF_LDLIBS) -o $@
+# ar from scratch, so that a removed source leaves no member behind.
+$(CORE_LIB): $(CORE_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
-# Unit tests: cmocka, linked with every stage but main.c, under ASan + UBSan.
-$(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS)
+$(SAN_CORE_LIB): $(SAN_CORE_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/flowprof: $(USER_OBJS) $(CORE_LIB)
+	$(CC) $(CFLAGS) $(USER_OBJS) $(CORE_LIB) $(FLOWPROF_LDLIBS) -o $@
+
+# Unit tests: cmocka, linked with every stage but main.c (the core library's
+# sanitized build), under ASan + UBSan.
+$(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS) $(SAN_CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(SAN_OBJS) $(LDLIBS) -lcmocka -o $@
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -MF $@.d -MT $@ $< $(SAN_OBJS) $(SAN_CORE_LIB) \
+		$(LDLIBS) -lcmocka -o $@
 
 # Test targets keep their frame layout predictable; see tests/targets/README.md.
 $(BUILD)/targets/%: tests/targets/%.c $(wildcard tests/targets/*.h)
@@ -161,29 +191,27 @@ $(BUILD)/bench/many_handlers: $(BUILD)/bench/many_handlers.c
 
 # ---- HTML report assets (report --html; views helper) ----------------------
 # The page embeds its script and style and the capacity model compiled to
-# WebAssembly (user/assets/model_wasm.c with the model's own sources), so its
-# sliders run the very code of `flowprof report`. xxd -i turns each into a C
-# array that html_report.c includes. Debian: clang, lld (wasm-ld), wasi-libc,
-# libclang-rt-14-dev-wasm32, xxd.
+# WebAssembly (user/wasm/: model_wasm.c, the page's entry points, and
+# wasm_shim.c, what wasi-libc lacks, with the core library's sources but the
+# flow file's, which needs libyaml), so its sliders run the very code of
+# `flowprof report`. xxd -i turns each into a C array that html_report.c
+# includes. Debian: clang, lld (wasm-ld), wasi-libc, libclang-rt-14-dev-wasm32, xxd.
 WASM_CC ?= clang-14
 WASM_LD ?= wasm-ld-14
 WASM_FLAGS := --target=wasm32-wasi --sysroot=/nonexistent -isystem /usr/include/wasm32-wasi \
 	-O2 -std=gnu11 -D_GNU_SOURCE $(WARN) -Iinclude -Iuser -I$(BUILD)/wasm/inc \
-	-include user/assets/wasm_compat.h
-WASM_SRCS := user/model.c user/queueing.c user/histogram.c user/options.c user/util.c \
-	user/site_class.c user/snapshot.c user/units.c
-WASM_OBJS := $(patsubst user/%.c,$(BUILD)/wasm/%.o,$(WASM_SRCS)) $(BUILD)/wasm/model_wasm.o
+	-include user/wasm/wasm_compat.h
+WASM_SRCS := $(filter-out user/flowfile/%,$(CORE_SRCS)) $(sort $(wildcard user/wasm/*.c))
+WASM_OBJS := $(patsubst user/%.c,$(BUILD)/wasm/obj/%.o,$(WASM_SRCS))
 ASSETS := $(BUILD)/assets/model_wasm.h $(BUILD)/assets/report_js.h $(BUILD)/assets/report_css.h
 
 $(BUILD)/wasm/inc/json-c: # snapshot.c's json-c header, without the rest of /usr/include
 	@mkdir -p $(dir $@)
 	ln -sfn $(shell pkg-config --variable=includedir json-c)/json-c $@
 
-$(BUILD)/wasm/%.o: user/%.c $(wildcard user/*.h include/*.h) | $(BUILD)/wasm/inc/json-c
-	$(WASM_CC) $(WASM_FLAGS) -c $< -o $@
-
-$(BUILD)/wasm/model_wasm.o: user/assets/model_wasm.c $(wildcard user/*.h include/*.h) | $(BUILD)/wasm/inc/json-c
-	$(WASM_CC) $(WASM_FLAGS) -c $< -o $@
+$(BUILD)/wasm/obj/%.o: user/%.c | $(BUILD)/wasm/inc/json-c
+	@mkdir -p $(dir $@)
+	$(WASM_CC) $(WASM_FLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/assets/model.wasm: $(WASM_OBJS)
 	@mkdir -p $(dir $@)
@@ -194,11 +222,12 @@ $(BUILD)/assets/model.wasm: $(WASM_OBJS)
 $(BUILD)/assets/model_wasm.h: $(BUILD)/assets/model.wasm
 	{ echo 'static const unsigned char asset_model_wasm[] = {'; xxd -i < $<; echo '};'; } > $@
 
-$(BUILD)/assets/report_%.h: user/assets/report.%
+$(BUILD)/assets/report_%.h: user/report/assets/report.%
 	@mkdir -p $(dir $@)
 	{ echo 'static const unsigned char asset_report_$*[] = {'; xxd -i < $<; echo '};'; } > $@
 
-$(BUILD)/obj/html_report.o $(BUILD)/san/html_report.o $(BUILD)/fuzz/obj/html_report.o: $(ASSETS)
+$(BUILD)/obj/report/html_report.o $(BUILD)/san/report/html_report.o \
+$(BUILD)/fuzz/obj/report/html_report.o: $(ASSETS)
 # ---- end of HTML report assets -----------------------------------------------
 
 unit: $(UNIT_BINS)
@@ -208,8 +237,14 @@ demo: deps
 	@examples/run-demo.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all unit fuzz-smoke
+	@$(MAKE) --no-print-directory layout all unit fuzz-smoke
 	@tests/run-tests.sh
+
+# Each stage folder is included from outside only through its public header
+# (user/X/X.h): scripts/check-layout.py says where it is not, and fails.
+.PHONY: layout
+layout:
+	@python3 scripts/check-layout.py
 
 test: check
 
@@ -224,13 +259,20 @@ FUZZ_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-f
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(patsubst fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 FUZZ_OBJS := $(patsubst user/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS))
+FUZZ_CORE_OBJS := $(patsubst user/%.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRCS))
+FUZZ_CORE_LIB := $(BUILD)/fuzz/libflowprof_core.a
 
-$(BUILD)/fuzz/obj/%.o: user/%.c $(SKEL) $(wildcard user/*.h include/*.h)
+$(BUILD)/fuzz/obj/%.o: user/%.c | $(SKEL)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CLANG) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CLANG) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJS)
-	$(FUZZ_CLANG) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) $(LDLIBS) -o $@
+$(FUZZ_CORE_LIB): $(FUZZ_CORE_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJS) $(FUZZ_CORE_LIB)
+	$(FUZZ_CLANG) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(DEPFLAGS) -MF $@.d -MT $@ $< \
+		$(FUZZ_OBJS) $(FUZZ_CORE_LIB) $(LDLIBS) -o $@
 
 fuzz-smoke: $(FUZZ_BINS)
 
@@ -260,3 +302,7 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)
+
+# The headers each object, test and fuzz target was built from (DEPFLAGS).
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/san/*/*.d $(BUILD)/fuzz/obj/*/*.d \
+	$(BUILD)/wasm/obj/*/*.d $(BUILD)/tests/*.d $(BUILD)/fuzz/*.d)

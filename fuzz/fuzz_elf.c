@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: the ELF symbol reader (user/elf_symbols.c) on malformed
+ * libFuzzer target: the ELF symbol reader (user/probe/elf_symbols.c) on malformed
  * files. flowprof opens whatever binary a flow file or /proc names, so a
  * truncated or hostile ELF file must end in a clear error, never a crash,
  * leak or undefined behaviour. The input goes into a memfd (no disk I/O per
@@ -14,7 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "elf_symbols.h"
+#include "probe/probe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

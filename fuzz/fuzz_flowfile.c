@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: the flow-file parser (user/flowfile.c) on arbitrary
+ * libFuzzer target: the flow-file parser (user/flowfile/flowfile.c) on arbitrary
  * bytes. A flow file is untrusted input: whatever it holds, parsing ends
  * in a flowfile or in one "<path>:<line>:<col>: ..." message, never a crash,
  * a leak or undefined behaviour (ASan + UBSan). Properties checked besides:
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flowfile.h"
+#include "flowfile/flowfile.h"
 
 #define FUZZ_PATH "fuzz.yaml"
 

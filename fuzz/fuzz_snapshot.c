@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: the snapshot loader (user/snapshot.c) on arbitrary
+ * libFuzzer target: the snapshot loader (user/snapshot/snapshot.c) on arbitrary
  * bytes, then everything `flowprof report` and `merge` do with a loaded
  * document. Snapshots travel between hosts, so a hostile or damaged one must
  * end in a clear error, never a crash, leak or undefined behaviour.
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-#include "snapshot.h"
+#include "report/report.h"
+#include "snapshot/snapshot.h"
 
 #define FUZZ_PATH "fuzz.json"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: the USDT note parser (user/usdt.c). Two inputs in one
+ * libFuzzer target: the USDT note parser (user/probe/usdt.c). Two inputs in one
  * target, told apart by the ELF magic:
  *  - an ELF file: read through elf_file_open (from a memfd, as flowprof
  *    opens binaries), then its .note.stapsdt notes, each note's argument
@@ -17,8 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "elf_symbols.h"
-#include "usdt.h"
+#include "probe/probe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

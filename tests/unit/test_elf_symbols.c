@@ -14,7 +14,7 @@
 
 #include "../fixtures/fixture_build.h"
 #include <elf.h>
-#include "elf_symbols.h"
+#include "probe/probe.h"
 
 static char dir[64];
 

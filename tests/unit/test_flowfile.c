@@ -16,8 +16,8 @@
 #include <cmocka.h>
 #include <glob.h>
 
-#include "flowfile.h"
-#include "util.h"
+#include "base/base.h"
+#include "flowfile/flowfile.h"
 
 #define PATH "flows.yaml"
 

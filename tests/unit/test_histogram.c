@@ -15,8 +15,7 @@
 
 #include <cmocka.h>
 
-#include "histogram_math.h"
-#include "util.h"
+#include "base/base.h"
 
 #define SAMPLES 100000
 

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "jmva.h"
-#include "util.h"
+#include "base/base.h"
+#include "model/model.h"
 
 /* Two flows, a pool of 4 and a serial bundle named "think" (so the think
  * station must take another name). */

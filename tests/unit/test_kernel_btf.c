@@ -21,8 +21,8 @@
 #include <bpf/btf.h>
 #include <linux/btf.h>
 
-#include "kernel_btf.h"
-#include "util.h"
+#include "attach/attach.h"
+#include "base/base.h"
 
 /* libbpf's answer to one query */
 static bool libbpf_answer(const struct btf *btf, const struct kbtf_query *q)

@@ -18,11 +18,9 @@
 
 #include <cmocka.h>
 
-#include "json_out.h"
-#include "model.h"
-#include "model_report.h"
-#include "queueing.h"
-#include "util.h"
+#include "base/base.h"
+#include "model/model.h"
+#include "report/report.h"
 
 #define near(got, want, tol)                                                              \
 	do {                                                                              \

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "queueing.h"
+#include "model/model.h"
 
 #define near(got, want, tol)                                                              \
 	do {                                                                              \

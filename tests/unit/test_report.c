@@ -17,11 +17,9 @@
 
 #include <cmocka.h>
 
-#include "histogram_math.h"
-#include "report.h"
-#include "snapshot.h"
-#include "units.h"
-#include "util.h"
+#include "base/base.h"
+#include "report/report.h"
+#include "snapshot/snapshot.h"
 
 #define FIXTURE "tests/snapshots/basic.json"
 #define GOLDEN "tests/snapshots/basic.txt"

@@ -13,9 +13,7 @@
 #include <cmocka.h>
 
 #include "../fixtures/fixture_build.h"
-#include "elf_symbols.h"
-#include "resolve.h"
-#include "usdt.h"
+#include "probe/probe.h"
 
 static char dir[PATH_MAX];	/* realpath of the temporary directory */
 static char ffpath[PATH_MAX + 32];

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "../fixtures/fixture_build.h"
-#include "elf_symbols.h"
+#include "probe/probe.h"
 
 struct case_ {
 	const char *what;

@@ -22,9 +22,8 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "histogram_math.h"
-#include "snapshot.h"
-#include "util.h"
+#include "base/base.h"
+#include "snapshot/snapshot.h"
 
 #define FIXTURE "tests/snapshots/basic.json"
 #define NAME "snap.json"

@@ -14,10 +14,8 @@
 
 #include <cmocka.h>
 
-#include "histogram_math.h"
-#include "snapshot.h"
-#include "snapshot_delta.h"
-#include "util.h"
+#include "base/base.h"
+#include "snapshot/snapshot.h"
 
 #define FIXTURE "tests/snapshots/basic.json"
 

@@ -19,9 +19,8 @@
 
 #include <cmocka.h>
 
-#include "json_out.h"
-#include "snapshot.h"
-#include "util.h"
+#include "base/base.h"
+#include "snapshot/snapshot.h"
 
 #define FIXTURE "tests/snapshots/basic.json"
 

@@ -18,12 +18,11 @@
 
 #include <cmocka.h>
 
+#include "base/base.h"
 #include "histogram.h"
-#include "html_report.h"
-#include "queueing.h"
-#include "snapshot.h"
-#include "sweep.h"
-#include "util.h"
+#include "model/model.h"
+#include "report/report.h"
+#include "snapshot/snapshot.h"
 
 #define SERVICE_NS 2000000.0	/* 2 ms */
 #define THINK_NS 100000.0	/* what the synthetic users add per cycle */

@@ -16,8 +16,7 @@
 #include <asm/ptrace.h>
 
 #include "../fixtures/fixture_build.h"
-#include "elf_symbols.h"
-#include "usdt.h"
+#include "probe/probe.h"
 
 static char dir[PATH_MAX];
 

@@ -1,0 +1,719 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Attach stage: skeleton lifecycle (open, set rodata and map sizes, load,
+ * attach, destroy), the probe-cost calibration (calibrate.c) and mass
+ * attachment of probe sites.
+ *
+ * Probe sites are grouped by (binary, process) so that one uprobe_multi or
+ * uprobe.session link covers every handler of a binary: such a link
+ * attaches and detaches in milliseconds, where per-site perf-event links
+ * take ~0.1 s each to detach (see docs/internals.md).
+ */
+#include "attach.h"
+#include "attach_int.h"
+#include "attach_usdt.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "base/base.h"
+#include "flowprof.h"
+#include "kernel_btf.h"
+#include "uprobe_multi_link.h"
+
+#if defined(__x86_64__)
+#define RET_SP_ADJUST 8 /* `ret` pops the return address */
+#else
+#define RET_SP_ADJUST 0 /* return address in a register (arm64 LR) */
+#endif
+
+static const char *const mode_names[ATTACH_MODE_COUNT] = {
+	[ATTACH_SESSION] = "uprobe.session",
+	[ATTACH_MULTI] = "uprobe_multi",
+	[ATTACH_SINGLE] = "uprobe",
+};
+
+const char *attach_mode_name(enum attach_mode m)
+{
+	if (m < 0 || m >= ATTACH_MODE_COUNT)
+		return "auto";
+	return mode_names[m];
+}
+
+int attach_mode_parse(const char *s)
+{
+	if (!strcmp(s, "auto"))
+		return ATTACH_AUTO;
+	if (!strcmp(s, "session") || !strcmp(s, "uprobe.session"))
+		return ATTACH_SESSION;
+	if (!strcmp(s, "multi") || !strcmp(s, "uprobe_multi"))
+		return ATTACH_MULTI;
+	if (!strcmp(s, "single") || !strcmp(s, "uprobe"))
+		return ATTACH_SINGLE;
+	return -2;
+}
+
+static bool btf_has_enum_value(const struct btf *btf, const char *enum_name, const char *value)
+{
+	int id = btf__find_by_name_kind(btf, enum_name, BTF_KIND_ENUM);
+	const struct btf_type *t;
+	const struct btf_enum *e;
+
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	e = btf_enum(t);
+	for (int i = 0; i < btf_vlen(t); i++, e++)
+		if (!strcmp(btf__name_by_offset(btf, e->name_off), value))
+			return true;
+	return false;
+}
+
+void detect_kernel_features(struct kernel_features *f)
+{
+	struct kbtf_query q[] = {
+		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_TRACE_UPROBE_MULTI", false },
+		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_TRACE_UPROBE_SESSION", false },
+		{ BTF_KIND_FUNC, "bpf_session_cookie", NULL, false },
+		{ BTF_KIND_FUNC, "bpf_session_is_return", NULL, false },
+	};
+	struct btf *btf;
+
+	memset(f, 0, sizeof(*f));
+	/* Four names: read through the file, not parsed into 11 MB (libbpf
+	 * parses it once more to load the programs anyway). */
+	if (!kernel_btf_find(KERNEL_BTF_PATH, q, (int)ARRAY_SIZE(q))) {
+		f->uprobe_multi = q[0].found;
+		f->uprobe_session = q[1].found && q[2].found && q[3].found;
+	} else if ((btf = btf__load_vmlinux_btf())) { /* elsewhere, or unknown to the reader */
+		f->uprobe_multi = btf_has_enum_value(btf, "bpf_attach_type", "BPF_TRACE_UPROBE_MULTI");
+		f->uprobe_session =
+			btf_has_enum_value(btf, "bpf_attach_type", "BPF_TRACE_UPROBE_SESSION") &&
+			btf__find_by_name_kind(btf, "bpf_session_cookie", BTF_KIND_FUNC) > 0 &&
+			btf__find_by_name_kind(btf, "bpf_session_is_return", BTF_KIND_FUNC) > 0;
+		btf__free(btf);
+	}
+	f->task_storage = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_task_storage_get,
+						  NULL) == 1;
+	f->raw_tp = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL) == 1;
+	log_info("kernel features: uprobe.session %s, uprobe_multi %s, task storage %s, raw tracepoints %s",
+		 f->uprobe_session ? "yes" : "no", f->uprobe_multi ? "yes" : "no",
+		 f->task_storage ? "yes" : "no", f->raw_tp ? "yes" : "no");
+}
+
+
+static const char *const exits_names[] = {
+	[EXITS_AUTO] = "auto",
+	[EXITS_SITES] = "sites",
+	[EXITS_URETPROBE] = "uretprobe",
+};
+
+const char *exits_choice_name(enum exits_choice e)
+{
+	return e >= EXITS_AUTO && e <= EXITS_URETPROBE ? exits_names[e] : "auto";
+}
+
+int exits_choice_parse(const char *s)
+{
+	for (int i = EXITS_AUTO; i <= EXITS_URETPROBE; i++)
+		if (!strcmp(s, exits_names[i]))
+			return i;
+	return -1;
+}
+
+/* ---- probe-site groups ---------------------------------------------------- */
+
+struct site_group *group_for(struct group_list *gl, const char *binary, int pid)
+{
+	for (size_t i = 0; i < gl->n; i++)
+		if (gl->g[i].pid == pid && !strcmp(gl->g[i].binary, binary))
+			return &gl->g[i];
+	grow_array((void **)&gl->g, &gl->cap, gl->n + 1, sizeof(*gl->g));
+	memset(&gl->g[gl->n], 0, sizeof(gl->g[gl->n]));
+	gl->g[gl->n].binary = binary;
+	gl->g[gl->n].pid = pid;
+	return &gl->g[gl->n++];
+}
+
+void site_list_add(struct site_list *l, uint64_t offset, uint64_t ref_ctr, uint64_t cookie)
+{
+	l->offsets = xrealloc(l->offsets, (l->cnt + 1) * sizeof(uint64_t));
+	l->cookies = xrealloc(l->cookies, (l->cnt + 1) * sizeof(uint64_t));
+	if (ref_ctr && !l->ref_ctrs)
+		l->ref_ctrs = xcalloc(l->cnt + 1, sizeof(uint64_t));
+	if (l->ref_ctrs) {
+		l->ref_ctrs = xrealloc(l->ref_ctrs, (l->cnt + 1) * sizeof(uint64_t));
+		l->ref_ctrs[l->cnt] = ref_ctr;
+	}
+	l->offsets[l->cnt] = offset;
+	l->cookies[l->cnt] = cookie;
+	l->cnt++;
+}
+
+bool site_list_has(const struct site_list *l, uint64_t offset)
+{
+	for (uint32_t i = 0; i < l->cnt; i++)
+		if (l->offsets[i] == offset)
+			return true;
+	return false;
+}
+
+static void site_list_free(struct site_list *l)
+{
+	free(l->offsets);
+	free(l->cookies);
+	free(l->ref_ctrs);
+}
+
+void groups_free(struct group_list *gl)
+{
+	for (size_t i = 0; i < gl->n; i++) {
+		site_list_free(&gl->g[i].entries);
+		site_list_free(&gl->g[i].exits);
+		site_list_free(&gl->g[i].returns);
+	}
+	free(gl->g);
+	memset(gl, 0, sizeof(*gl));
+}
+
+/* ---- exits: at the sites, or a uretprobe --------------------------------- */
+
+/* What one hit of the site's exits costs, as measured (the dearest of its
+ * exit instructions); < 0 when not measured. */
+static double exit_sites_cost(const struct recorder *r, const struct probe_site *s)
+{
+	double worst = 0;
+
+	for (size_t k = 0; k < s->n_exits; k++) {
+		const struct slot_cost *c = &r->info.costs[s->exits[k].slot & (SLOT_COUNT - 1)];
+
+		if (!c->measured)
+			return -1;
+		if (c->hit_ns > worst)
+			worst = c->hit_ns;
+	}
+	return worst;
+}
+
+/*
+ * Exit sites or a uretprobe for one function site: exit sites where
+ * something unwinds (a uretprobe would end the program) or where asked;
+ * else the one measured cheaper here. *why: what the choice gives up, or
+ * NULL: where some exit could not be found, a uretprobe (exact) where
+ * nothing unwinds, else the exits that were found (safe; a call that
+ * leaves another way is counted incomplete).
+ */
+static bool use_exit_sites(const struct recorder *r, const struct probe_site *s,
+			   enum exits_choice want, const char **why)
+{
+	const struct slot_cost *uret = &r->info.costs[SLOT_EXIT_URETPROBE];
+	double sites;
+
+	*why = NULL;
+	if (s->exits_unknown) {
+		if (s->unwinds || s->go || want == EXITS_SITES) {
+			*why = s->exits_unknown;
+			return s->unwinds || s->go || s->n_exits;
+		}
+		return false;
+	}
+	if (want == EXITS_URETPROBE && !s->go)
+		return false;
+	if (want == EXITS_SITES || s->unwinds || s->go)
+		return true;
+	sites = exit_sites_cost(r, s);
+	return uret->measured && sites >= 0 && sites < uret->hit_ns;
+}
+
+static void note_probes(struct handler_probes *hp, enum cost_slot entry, enum cost_slot exit,
+			bool sites, const char *why, const struct probe_site *s)
+{
+	hp->n_sites++;
+	if (entry > hp->entry)
+		hp->entry = entry;
+	if (!hp->exit || (exit != hp->exit && exit == SLOT_EXIT_URETPROBE) ||
+	    (exit > hp->exit && hp->exit != SLOT_EXIT_URETPROBE))
+		hp->exit = exit;
+	if (sites)
+		hp->n_exit_sites += (int)s->n_exits;
+	if (why && !sites) {
+		hp->n_fallback++;
+		if (!hp->fallback)
+			hp->fallback = xasprintf("%s in %s: %s", s->demangled ? s->demangled : s->symbol,
+						 s->binary, why);
+	} else if (why) {
+		hp->n_partial++;
+		if (!hp->partial)
+			hp->partial = xasprintf("%s in %s: %s", s->demangled ? s->demangled : s->symbol,
+						s->binary, why);
+	}
+}
+
+static void build_groups(struct recorder *r, struct group_list *gl, const struct flowfile *ff,
+			 const struct resolution *res, enum exits_choice want)
+{
+	uint32_t *entry_flows = xcalloc((size_t)ff->n_handlers + 1, sizeof(uint32_t));
+
+	/* The cookie tells the BPF side which flows a handler is the entry of. */
+	for (int f = 0; f < ff->n_flows && f < MAX_FLOWS; f++)
+		entry_flows[ff->flows[f].entry] |= 1U << f;
+	for (size_t i = 0; i < res->n_sites; i++) {
+		const struct probe_site *s = &res->sites[i];
+		struct site_group *g;
+		const char *why;
+		uint64_t base, cookie;
+		bool sites;
+
+		if (s->kind != PROBE_FUNCTION)
+			continue; /* rt_attach() */
+		g = group_for(gl, s->binary, s->pid);
+		sites = use_exit_sites(r, s, want, &why);
+		/* an exit at another probe's place (a function that is one tail
+		 * call): the order of the two programs there is not defined */
+		for (size_t k = 0; sites && k < s->n_exits; k++)
+			if (s->exits[k].offset == s->offset || site_list_has(&g->entries, s->exits[k].offset) ||
+			    site_list_has(&g->exits, s->exits[k].offset))
+				sites = false, why = "an exit shares its address with another probe";
+
+		base = MAKE_COOKIE(s->handler, 0) | (s->go ? COOKIE_GO : 0);
+		cookie = COOKIE_WITH_SLOT(base | ((uint64_t)entry_flows[s->handler] << 32),
+					  s->entry_slot) | (sites ? COOKIE_EXITS_AT_SITES : 0);
+		site_list_add(&g->entries, s->offset, 0, cookie);
+		if (sites) {
+			for (size_t k = 0; k < s->n_exits; k++)
+				site_list_add(&g->exits, s->exits[k].offset, 0,
+					      COOKIE_WITH_SLOT(base, s->exits[k].slot) | COOKIE_EXIT_SITE);
+		} else {
+			site_list_add(&g->returns, s->offset, 0, cookie);
+		}
+		note_probes(&r->info.handlers[s->handler], (enum cost_slot)s->entry_slot,
+			    sites ? (s->n_exits ? s->exits[0].slot : SLOT_EXIT_RET) : SLOT_EXIT_URETPROBE,
+			    sites, why, s);
+	}
+	free(entry_flows);
+}
+
+/* ---- links ---------------------------------------------------------------- */
+
+void recorder_keep_link(struct recorder *r, struct bpf_link *l)
+{
+	grow_array((void **)&r->links, &r->cap_links, r->n_links + 1, sizeof(*r->links));
+	r->links[r->n_links++] = l;
+}
+
+void recorder_keep_fd(struct recorder *r, int fd)
+{
+	grow_array((void **)&r->link_fds, &r->cap_link_fds, r->n_link_fds + 1, sizeof(int));
+	r->link_fds[r->n_link_fds++] = fd;
+}
+
+static void detach_all(struct recorder *r)
+{
+	for (size_t i = 0; i < r->n_link_fds; i++)
+		close(r->link_fds[i]);
+	for (size_t i = 0; i < r->n_links; i++)
+		bpf_link__destroy(r->links[i]);
+	free(r->link_fds);
+	free(r->links);
+	r->link_fds = NULL;
+	r->links = NULL;
+	r->n_link_fds = r->cap_link_fds = r->n_links = r->cap_links = 0;
+}
+
+static const char *describe_pid(int pid, char *buf, size_t len)
+{
+	if (pid > 0)
+		snprintf(buf, len, "pid %d", pid);
+	else
+		snprintf(buf, len, "all processes");
+	return buf;
+}
+
+/* Errors that no other attach mode would avoid. */
+static bool error_is_final(int err)
+{
+	return err == ENOENT || err == EACCES || err == EPERM || err == ESRCH || err == ENOMEM ||
+	       err == ENOEXEC;
+}
+
+/* 524 is the kernel's internal ENOTSUPP (no libc name), what uprobes answer
+ * for an instruction they cannot probe, such as an int3. */
+const char *attach_strerror(int e)
+{
+	if (e == 524)
+		return "the kernel cannot probe the instruction there (ENOTSUPP)";
+	return strerror(e);
+}
+
+/* One multi link over a list (nothing when it is empty). */
+static int multi_link(struct recorder *r, struct bpf_program *prog, uint32_t type, uint32_t flags,
+		      const struct site_group *g, const struct site_list *l, char *err, size_t errlen)
+{
+	char who[32];
+	int fd;
+
+	if (!l->cnt)
+		return 0;
+	fd = create_multi_link(bpf_program__fd(prog), type, flags, g->binary, l->offsets,
+			       l->ref_ctrs, l->cookies, l->cnt, g->pid);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s link on %s (%s, %u probes): %s", mode_names[r->info.mode],
+			 g->binary, describe_pid(g->pid, who, sizeof(who)), l->cnt,
+			 attach_strerror(-fd));
+		return fd;
+	}
+	recorder_keep_fd(r, fd);
+	return 0;
+}
+
+static int single_links(struct recorder *r, struct bpf_program *prog, bool ret,
+			const struct site_group *g, const struct site_list *l, char *err,
+			size_t errlen)
+{
+	char who[32];
+
+	for (uint32_t i = 0; i < l->cnt; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = l->cookies[i], .retprobe = ret,
+			    .ref_ctr_offset = l->ref_ctrs ? l->ref_ctrs[i] : 0);
+		struct bpf_link *lk = bpf_program__attach_uprobe_opts(
+			prog, g->pid > 0 ? g->pid : -1, g->binary, (size_t)l->offsets[i], &uo);
+
+		if (!lk) {
+			int e = errno;
+
+			snprintf(err, errlen, "attach %s to %s offset 0x%llx (%s): %s",
+				 ret ? "uretprobe" : "uprobe", g->binary,
+				 (unsigned long long)l->offsets[i],
+				 describe_pid(g->pid, who, sizeof(who)), attach_strerror(e));
+			return -e;
+		}
+		recorder_keep_link(r, lk);
+	}
+	return 0;
+}
+
+int attach_site_group(struct recorder *r, const struct site_group *g, char *err, size_t errlen)
+{
+	struct flowprof_bpf *skel = r->skel;
+	int e = 0;
+
+	switch (r->info.mode) {
+	case ATTACH_SESSION: {
+		/* one link: entries and exit sites, with one program */
+		struct site_list all = { 0 };
+
+		for (uint32_t i = 0; i < g->entries.cnt; i++)
+			site_list_add(&all, g->entries.offsets[i], 0, g->entries.cookies[i]);
+		for (uint32_t i = 0; i < g->exits.cnt; i++)
+			site_list_add(&all, g->exits.offsets[i], 0, g->exits.cookies[i]);
+		e = multi_link(r, skel->progs.handler_session, FP_BPF_TRACE_UPROBE_SESSION, 0, g,
+			       &all, err, errlen);
+		site_list_free(&all);
+		break;
+	}
+	case ATTACH_MULTI:
+		e = multi_link(r, skel->progs.handler_entry, FP_BPF_TRACE_UPROBE_MULTI, 0, g,
+			       &g->entries, err, errlen);
+		if (!e)
+			e = multi_link(r, skel->progs.handler_exit_site, FP_BPF_TRACE_UPROBE_MULTI, 0,
+				       g, &g->exits, err, errlen);
+		if (!e)
+			e = multi_link(r, skel->progs.handler_return, FP_BPF_TRACE_UPROBE_MULTI,
+				       FP_BPF_F_UPROBE_MULTI_RETURN, g, &g->returns, err, errlen);
+		break;
+	default:
+		e = single_links(r, skel->progs.handler_entry, false, g, &g->entries, err, errlen);
+		if (!e)
+			e = single_links(r, skel->progs.handler_exit_site, false, g, &g->exits, err,
+					 errlen);
+		if (!e)
+			e = single_links(r, skel->progs.handler_return, true, g, &g->returns, err,
+					 errlen);
+		break;
+	}
+	return e;
+}
+
+static int attach_tracepoints(struct recorder *r)
+{
+	struct bpf_program *progs[] = {
+		r->skel->progs.on_sched_switch,
+		r->skel->progs.on_thread_exit,
+		r->skel->progs.on_exec,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(progs[i]))
+			continue;
+		l = bpf_program__attach(progs[i]);
+		if (!l) {
+			log_warn("cannot attach %s: %s%s", bpf_program__name(progs[i]),
+				 strerror(errno),
+				 i == 0 ? "; on-CPU time will not be measured" : "");
+			if (i == 0)
+				r->info.oncpu = false;
+			continue;
+		}
+		recorder_keep_link(r, l);
+	}
+	return 0;
+}
+
+static int open_and_load(struct recorder *r, const struct flowfile *ff, const struct resolution *res,
+			 const struct attach_opts *o, char *err, size_t errlen)
+{
+	struct flowprof_bpf *skel;
+	uint32_t nh = (uint32_t)(r->n_flow_handlers + CALIB_HANDLERS);
+	uint32_t inst = (uint32_t)r->max_instances;
+	bool session = r->info.mode == ATTACH_SESSION, multi = r->info.mode == ATTACH_MULTI;
+	int e;
+
+	skel = flowprof_bpf__open();
+	if (!skel) {
+		snprintf(err, errlen, "open BPF object: %s", strerror(errno));
+		return -errno;
+	}
+	r->skel = skel;
+	skel->rodata->n_handlers = nh;
+	skel->rodata->n_flows = (uint32_t)ff->n_flows;
+	skel->rodata->max_instances = inst;
+	skel->rodata->use_task_storage = r->info.feat.task_storage;
+	skel->rodata->self_tgid = (uint32_t)getpid();
+	skel->rodata->root_tgid = o->root_tgid > 0 ? (uint32_t)o->root_tgid : 0;
+	skel->rodata->track_oncpu = r->info.oncpu;
+	skel->rodata->ret_sp_adjust = RET_SP_ADJUST;
+
+	bpf_map__set_max_entries(skel->maps.handler_stats, nh);
+	bpf_map__set_max_entries(skel->maps.flow_visits, (uint32_t)(ff->n_flows ? ff->n_flows : 1) * nh);
+	/* one slot per process up to max_instances, then one pooling the rest */
+	bpf_map__set_max_entries(skel->maps.instances, inst);
+	bpf_map__set_max_entries(skel->maps.instance_info, inst + 1);
+	bpf_map__set_max_entries(skel->maps.instance_stats, (inst + 1) * nh);
+	if (r->info.feat.task_storage)
+		bpf_map__set_max_entries(skel->maps.thread_state_hash, 1);
+	else
+		bpf_map__set_autocreate(skel->maps.task_state, false);
+
+	bpf_program__set_autoload(skel->progs.handler_session, session);
+	bpf_program__set_autoload(skel->progs.handler_entry, !session);
+	bpf_program__set_autoload(skel->progs.handler_return, !session);
+	bpf_program__set_autoload(skel->progs.handler_exit_site, !session);
+	if (session)
+		bpf_program__set_expected_attach_type(skel->progs.handler_session,
+						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_SESSION);
+	if (multi) {
+		bpf_program__set_expected_attach_type(skel->progs.handler_entry,
+						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.handler_return,
+						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.handler_exit_site,
+						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_MULTI);
+	}
+	bpf_program__set_autoload(skel->progs.on_sched_switch, r->info.feat.raw_tp && r->info.oncpu);
+	bpf_program__set_autoload(skel->progs.on_thread_exit, r->info.feat.raw_tp);
+	bpf_program__set_autoload(skel->progs.on_exec, r->info.feat.raw_tp);
+
+	rt_prepare_load(r, ff, res);
+
+	e = flowprof_bpf__load(skel);
+	if (e) {
+		e = e < 0 ? -e : e;
+		snprintf(err, errlen, "load BPF programs (%s mode): %s", mode_names[r->info.mode],
+			 strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+static void unload(struct recorder *r)
+{
+	detach_all(r);
+	flowprof_bpf__destroy(r->skel);
+	r->skel = NULL;
+	r->info.n_probes = 0;
+	for (int h = 0; h < r->info.n_handlers; h++) {
+		free(r->info.handlers[h].fallback);
+		free(r->info.handlers[h].partial);
+		memset(&r->info.handlers[h], 0, sizeof(r->info.handlers[h]));
+	}
+}
+
+/* Initial calibration rounds, before the handlers are attached. */
+#define CALIB_FIRST_ROUNDS 9
+
+static int try_mode(struct recorder *r, const struct flowfile *ff, const struct resolution *res,
+		    const struct attach_opts *o, char *err, size_t errlen)
+{
+	struct group_list calib = { 0 }, gl = { 0 };
+	size_t done = 0, total = 0;
+	uint64_t t0 = now_ns();
+	int e;
+
+	e = open_and_load(r, ff, res, o, err, errlen);
+	if (e)
+		return e;
+	if (r->info.feat.raw_tp)
+		attach_tracepoints(r);
+
+	/* What probes cost here, measured on flowprof's own functions, before
+	 * the handlers' probes go in: the choice of their exits depends on it. */
+	if (!calib_prepare(r, &calib, r->n_flow_handlers)) {
+		for (size_t i = 0; i < calib.n && !e; i++)
+			e = attach_site_group(r, &calib.g[i], err, errlen);
+		if (!e)
+			e = calib_attach_usdt(r, err, errlen);
+		if (e)
+			goto out;
+		r->cal.ready = true;
+		calib_measure(r, CALIB_FIRST_ROUNDS);
+	}
+
+	build_groups(r, &gl, ff, res, o->exits);
+	for (size_t i = 0; i < gl.n; i++)
+		total += gl.g[i].entries.cnt + gl.g[i].exits.cnt;
+	for (size_t i = 0; i < gl.n; i++) {
+		e = attach_site_group(r, &gl.g[i], err, errlen);
+		if (e)
+			break;
+		done += gl.g[i].entries.cnt + gl.g[i].exits.cnt;
+		if (o->progress)
+			o->progress(o->progress_ctx, done, total);
+	}
+	if (o->progress && done < total) /* failed: the line still goes */
+		o->progress(o->progress_ctx, total, total);
+	r->info.n_probes = done;
+	if (!e)
+		e = rt_attach(r, ff, res, err, errlen);
+out:
+	groups_free(&calib);
+	groups_free(&gl);
+	r->info.attach_ms = (double)(now_ns() - t0) / 1e6;
+	if (e)
+		unload(r);
+	return e;
+}
+
+int recorder_start(struct recorder **out, const struct flowfile *ff,
+		   const struct resolution *res, const struct attach_opts *o, char *err,
+		   size_t errlen)
+{
+	enum attach_mode first = o->mode, last = o->mode, next;
+	struct recorder *r = xcalloc(1, sizeof(*r));
+	int e = -EINVAL;
+
+	*out = NULL;
+	detect_kernel_features(&r->info.feat);
+	r->n_flow_handlers = ff->n_handlers;
+	r->info.n_handlers = ff->n_handlers;
+	r->info.handlers = xcalloc((size_t)ff->n_handlers + 1, sizeof(*r->info.handlers));
+	r->max_instances = o->max_instances > 1 ? o->max_instances : DEFAULT_MAX_INSTANCES;
+	if (o->mode == ATTACH_AUTO) {
+		first = r->info.feat.uprobe_session ? ATTACH_SESSION
+			: r->info.feat.uprobe_multi ? ATTACH_MULTI
+						    : ATTACH_SINGLE;
+		last = ATTACH_SINGLE;
+	}
+	for (enum attach_mode m = first; m <= last; m++) {
+		if (m == ATTACH_MULTI && !r->info.feat.uprobe_multi && o->mode == ATTACH_AUTO)
+			continue;
+		r->info.mode = m;
+		r->info.oncpu = !o->no_oncpu && r->info.feat.raw_tp;
+		e = try_mode(r, ff, res, o, err, errlen);
+		if (!e) {
+			log_info("attach mode: %s (%zu probe points in %.1f ms)", mode_names[m],
+				 r->info.n_probes, r->info.attach_ms);
+			*out = r;
+			return 0;
+		}
+		if (error_is_final(-e) || m == last)
+			break;
+		/* said without -v: the kernel refused a mode it offers, and the next
+		 * one costs more (single links take ~0.1 s each to detach) */
+		next = m + 1 == ATTACH_MULTI && !r->info.feat.uprobe_multi && o->mode == ATTACH_AUTO
+			? ATTACH_SINGLE : m + 1;
+		log_warn("%s; falling back to %s", err, mode_names[next]);
+	}
+	recorder_free(r);
+	return -1;
+}
+
+void recorder_recalibrate(struct recorder *r)
+{
+	if (r && r->skel && r->cal.ready && (r->n_links || r->n_link_fds))
+		calib_measure(r, 1);
+}
+
+void recorder_detach(struct recorder *r)
+{
+	uint64_t t0 = now_ns();
+
+	if (!r || (!r->n_links && !r->n_link_fds))
+		return;
+	detach_all(r);
+	r->info.detach_ms = (double)(now_ns() - t0) / 1e6;
+}
+
+void recorder_free(struct recorder *r)
+{
+	if (!r)
+		return;
+	if (r->skel) {
+		recorder_detach(r);
+		unload(r);
+	}
+	calib_free(&r->cal);
+	for (int h = 0; h < r->info.n_handlers; h++) {
+		free(r->info.handlers[h].fallback);
+		free(r->info.handlers[h].partial);
+	}
+	free(r->info.handlers);
+	free(r);
+}
+
+const struct recorder_info *recorder_info(const struct recorder *r)
+{
+	return &r->info;
+}
+
+int recorder_map_fd(const struct recorder *r, enum recorder_map m)
+{
+	switch (m) {
+	case RMAP_HANDLER_STATS: return bpf_map__fd(r->skel->maps.handler_stats);
+	case RMAP_EDGES: return bpf_map__fd(r->skel->maps.edges);
+	case RMAP_FLOW_VISITS: return bpf_map__fd(r->skel->maps.flow_visits);
+	case RMAP_INSTANCES: return bpf_map__fd(r->skel->maps.instances);
+	case RMAP_INSTANCE_INFO: return bpf_map__fd(r->skel->maps.instance_info);
+	case RMAP_INSTANCE_STATS: return bpf_map__fd(r->skel->maps.instance_stats);
+	default: return -1;
+	}
+}
+
+const uint64_t *recorder_counters(const struct recorder *r)
+{
+	return (const uint64_t *)r->skel->bss->counters;
+}
+
+int recorder_n_handlers(const struct recorder *r)
+{
+	return r->n_flow_handlers;
+}
+
+int recorder_bpf_handlers(const struct recorder *r)
+{
+	return r->n_flow_handlers + CALIB_HANDLERS;
+}
+
+int recorder_max_instances(const struct recorder *r)
+{
+	return r->max_instances;
+}

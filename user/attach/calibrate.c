@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What a probe costs on this host, measured (never read off an instruction).
+ *
+ * flowprof probes tiny functions of its own, one per kind of probe (the
+ * slots of include/flowprof.h), with the same programs and attach mode as
+ * the handlers, and calls each of them and an unprobed twin of identical
+ * code in turn. Per round and stub:
+ *   added   what a probed call costs its caller more than the twin, in the
+ *           thread's CPU time (the kernel's uprobe work runs in the thread,
+ *           and CPU time leaves out what other processes take meanwhile);
+ *   window  the median duration the BPF programs measured for the probed
+ *           calls of an empty function: the probes' own share of a window.
+ * Each stub pairs one entry with one exit, so these are sums of an entry
+ * slot's and an exit slot's costs; the nop5 stub's pair is split in halves
+ * and every other slot follows from it (a call always has one entry and one
+ * exit, so the split cancels out of every correction). The table the BPF
+ * programs subtract holds the median over the last rounds, so a change of
+ * load moves it only as far as it really moves a probe's cost.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "attach_int.h"
+#include "base/base.h"
+#include "cost_slot.h"
+#include "flowprof.h"
+#include "flowprof_rt.h"
+#include "uprobe_multi_link.h"
+
+/* The table follows the median of this many most recent rounds. */
+#define CALIB_WINDOW 9
+/* CPU time per batch of calls. */
+#define BATCH_NS 1000000.0
+
+#if defined(__x86_64__)
+/*
+ * The stubs, written in assembly so that each instruction is exactly the
+ * kind it stands for, 16-byte aligned (a nop5 must not cross a page). The
+ * twin of each (prefix fp_cb_) is the same code, never probed.
+ *   0 nop5    5-byte nop; ret                 nop5 entry, uretprobe exit
+ *   1 nop     nop; ret                        nop entry, uretprobe exit
+ *   2 push    push %rbp; pop %rbp; ret        push entry, uretprobe exit
+ *   3 branch  jmp .+2; ret                    branch entry, uretprobe exit
+ *   4 step    lea 0(%rip),%rax; ret           single-stepped entry, uretprobe exit
+ *   5 ret     5-byte nop; ret                 nop5 entry, exit at the ret (+5)
+ *   6 jmp     5-byte nop; jmp tail            nop5 entry, exit at the tail call (+5)
+ *   7 usdt    nop; nop; ret                   USDT-style entry (+0) and return (+1)
+ */
+#define STUB(p, name, body)                                                   \
+	".globl " p name "\n.type " p name ",@function\n.p2align 4\n" p name ":\n" \
+	body ".size " p name ", .-" p name "\n"
+#define STUBS(p)                                                              \
+	STUB(p, "nop5", "\t.byte 0x0f,0x1f,0x44,0x00,0x00\n\tret\n")           \
+	STUB(p, "nop", "\tnop\n\tret\n")                                       \
+	STUB(p, "push", "\tpush %rbp\n\tpop %rbp\n\tret\n")                    \
+	STUB(p, "branch", "\tjmp 1f\n1:\tret\n")                               \
+	STUB(p, "step", "\tlea 0(%rip), %rax\n\tret\n")                        \
+	STUB(p, "ret", "\t.byte 0x0f,0x1f,0x44,0x00,0x00\n\tret\n")            \
+	STUB(p, "jmp", "\t.byte 0x0f,0x1f,0x44,0x00,0x00\n\tjmp " p "tail\n")  \
+	STUB(p, "tail", "\tret\n")                                             \
+	STUB(p, "usdt", "\tnop\n\tnop\n\tret\n")
+
+__asm__(".text\n" STUBS("fp_cs_") STUBS("fp_cb_"));
+
+#define DECLARE_STUBS(p)                                                      \
+	void p##nop5(void), p##nop(void), p##push(void), p##branch(void),     \
+		p##step(void), p##ret(void), p##jmp(void), p##usdt(void)
+DECLARE_STUBS(fp_cs_);
+DECLARE_STUBS(fp_cb_);
+
+static const struct stub {
+	void (*probed)(void);
+	void (*twin)(void);
+	enum cost_slot entry, exit;
+	uint64_t exit_at;	/* exit site or USDT return: bytes after the entry; 0: uretprobe */
+} stubs[CALIB_STUBS] = {
+	{ fp_cs_nop5, fp_cb_nop5, SLOT_ENTRY_NOP5, SLOT_EXIT_URETPROBE, 0 },
+	{ fp_cs_nop, fp_cb_nop, SLOT_ENTRY_NOP, SLOT_EXIT_URETPROBE, 0 },
+	{ fp_cs_push, fp_cb_push, SLOT_ENTRY_PUSH, SLOT_EXIT_URETPROBE, 0 },
+	{ fp_cs_branch, fp_cb_branch, SLOT_ENTRY_BRANCH, SLOT_EXIT_URETPROBE, 0 },
+	{ fp_cs_step, fp_cb_step, SLOT_ENTRY_STEP, SLOT_EXIT_URETPROBE, 0 },
+	{ fp_cs_ret, fp_cb_ret, SLOT_ENTRY_NOP5, SLOT_EXIT_RET, 5 },
+	{ fp_cs_jmp, fp_cb_jmp, SLOT_ENTRY_NOP5, SLOT_EXIT_JMP, 5 },
+	{ fp_cs_usdt, fp_cb_usdt, SLOT_ENTRY_USDT, SLOT_EXIT_USDT, 1 },
+};
+#define STUB_USDT 7
+
+static int self_offset(void (*fn)(void), uint64_t *off)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	uintptr_t addr = (uintptr_t)fn;
+	char line[4096];
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, o;
+
+		if (sscanf(line, "%lx-%lx %*s %lx", &lo, &hi, &o) == 3 && addr >= lo && addr < hi) {
+			*off = addr - lo + o;
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+int calib_prepare(struct recorder *r, struct group_list *gl, int first_hid)
+{
+	struct calibration *c = &r->cal;
+	ssize_t n = readlink("/proc/self/exe", r->self_exe, sizeof(r->self_exe) - 1);
+	struct site_group *g;
+
+	if (n <= 0)
+		goto unknown;
+	r->self_exe[n] = '\0';
+	c->first_hid = first_hid;
+	for (int k = 0; k < CALIB_STUBS; k++) {
+		if (self_offset(stubs[k].probed, &c->offsets[k][0]))
+			goto unknown;
+		c->offsets[k][1] = c->offsets[k][0] + stubs[k].exit_at;
+	}
+	g = group_for(gl, r->self_exe, getpid());
+	for (int k = 0; k < CALIB_STUBS; k++) {
+		uint64_t base = MAKE_COOKIE((uint32_t)(first_hid + k), 0);
+		uint64_t entry = COOKIE_WITH_SLOT(base, stubs[k].entry);
+
+		if (k == STUB_USDT)
+			continue; /* calib_attach_usdt() */
+		if (stubs[k].exit == SLOT_EXIT_URETPROBE) {
+			site_list_add(&g->entries, c->offsets[k][0], 0, entry);
+			site_list_add(&g->returns, c->offsets[k][0], 0, entry);
+		} else {
+			site_list_add(&g->entries, c->offsets[k][0], 0, entry | COOKIE_EXITS_AT_SITES);
+			site_list_add(&g->exits, c->offsets[k][1], 0,
+				      COOKIE_WITH_SLOT(base, stubs[k].exit) | COOKIE_EXIT_SITE);
+		}
+	}
+	return 0;
+unknown:
+	log_info("calibration: cannot find flowprof's own code; probe cost unknown");
+	return -1;
+}
+
+/* The USDT stub goes to the program USDT handlers use (bpf/lang.bpf.h). */
+int calib_attach_usdt(struct recorder *r, char *err, size_t errlen)
+{
+	struct bpf_program *prog = r->skel->progs.usdt_pair;
+	const struct calibration *c = &r->cal;
+	uint64_t cookie = MAKE_COOKIE((uint32_t)(c->first_hid + STUB_USDT), 0);
+	uint64_t offs[2] = { c->offsets[STUB_USDT][0], c->offsets[STUB_USDT][1] };
+	uint64_t cookies[2] = { cookie, cookie | RT_USDT_RETURN_BIT };
+
+	if (r->info.feat.uprobe_multi && r->info.mode != ATTACH_SINGLE) {
+		int fd = create_multi_link(bpf_program__fd(prog), FP_BPF_TRACE_UPROBE_MULTI, 0,
+					   r->self_exe, offs, NULL, cookies, 2, getpid());
+
+		if (fd < 0) {
+			snprintf(err, errlen, "calibration probes in %s: %s", r->self_exe,
+				 attach_strerror(-fd));
+			return fd;
+		}
+		recorder_keep_fd(r, fd);
+		return 0;
+	}
+	for (int i = 0; i < 2; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = cookies[i]);
+		struct bpf_link *l = bpf_program__attach_uprobe_opts(prog, getpid(), r->self_exe,
+								     (size_t)offs[i], &uo);
+
+		if (!l) {
+			int e = errno;
+
+			snprintf(err, errlen, "calibration probe in %s: %s", r->self_exe,
+				 attach_strerror(e));
+			return -e;
+		}
+		recorder_keep_link(r, l);
+	}
+	return 0;
+}
+
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU ns per call of fn over n calls. */
+static double per_call(void (*volatile fn)(void), int n)
+{
+	uint64_t t0 = cpu_ns();
+
+	for (int i = 0; i < n; i++)
+		fn();
+	return (double)(cpu_ns() - t0) / n;
+}
+
+/* The stub's histogram, summed over CPUs. */
+static int read_hist(struct recorder *r, uint32_t hid, uint64_t *hist)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	size_t sz = (sizeof(struct handler_stats) + 7) & ~(size_t)7;
+	char *buf;
+
+	if (ncpu <= 0)
+		return -1;
+	buf = xcalloc((size_t)ncpu, sz);
+	if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.handler_stats), &hid, buf)) {
+		free(buf);
+		return -1;
+	}
+	memset(hist, 0, HIST_BUCKETS * sizeof(*hist));
+	for (int c = 0; c < ncpu; c++)
+		hist_add(hist, (const uint64_t *)((const struct handler_stats *)(buf + (size_t)c * sz))->hist);
+	free(buf);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	if (n <= 0)
+		return NAN;
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void one_round(struct recorder *r, struct calib_round *out)
+{
+	static uint64_t before[HIST_BUCKETS], after[HIST_BUCKETS];
+
+	for (int k = 0; k < CALIB_STUBS; k++) {
+		uint32_t hid = (uint32_t)(r->cal.first_hid + k);
+		double probe, twin;
+		int n;
+
+		out->added_ns[k] = out->window_ns[k] = NAN;
+		/* size the batch from a short probe of the cost */
+		probe = per_call(stubs[k].probed, 32);
+		n = (int)(BATCH_NS / (probe > 1 ? probe : 1));
+		n = n < 64 ? 64 : n > 20000 ? 20000 : n;
+		if (read_hist(r, hid, before))
+			continue;
+		probe = per_call(stubs[k].probed, n);
+		if (read_hist(r, hid, after))
+			continue;
+		twin = per_call(stubs[k].twin, n);
+		for (unsigned b = 0; b < HIST_BUCKETS; b++)
+			after[b] -= before[b];
+		out->added_ns[k] = probe > twin ? probe - twin : 0;
+		out->window_ns[k] = hist_count(after) ? hist_percentile(after, 50, 0, 0) : NAN;
+	}
+}
+
+/* Medians over the last CALIB_WINDOW rounds (and over the first ones). */
+static void summarize(const struct calibration *c, int from, int to, double *added,
+		      double *window, double *spread)
+{
+	double a[CALIB_WINDOW * 4], w[CALIB_WINDOW * 4];
+
+	for (int k = 0; k < CALIB_STUBS; k++) {
+		int na = 0, nw = 0;
+		double lo = INFINITY, hi = -INFINITY;
+
+		for (int i = from; i < to && na < (int)ARRAY_SIZE(a); i++) {
+			if (isfinite(c->rounds[i].added_ns[k])) {
+				a[na++] = c->rounds[i].added_ns[k];
+				lo = fmin(lo, c->rounds[i].added_ns[k]);
+				hi = fmax(hi, c->rounds[i].added_ns[k]);
+			}
+			if (isfinite(c->rounds[i].window_ns[k]))
+				w[nw++] = c->rounds[i].window_ns[k];
+		}
+		added[k] = median(a, na);
+		window[k] = median(w, nw);
+		if (spread)
+			spread[k] = na > 1 ? (hi - lo) / 2 : NAN;
+	}
+}
+
+/* What the kernel does at a kind of probe, judged by its cost against the
+ * emulated nop (a trap) and the single-stepped lea of the same run. */
+static const char *behaviour(double cost, double trap, double step, bool may_optimize)
+{
+	if (!isfinite(cost) || !isfinite(trap) || !isfinite(step))
+		return "unknown";
+	if (may_optimize && cost < 0.8 * trap)
+		return "optimized";
+	if (cost >= sqrt(trap * step))
+		return "single-step";
+	return "emulated";
+}
+
+static void set_slot(struct slot_cost *s, double hit, double window, double jitter, bool first)
+{
+	if (!isfinite(hit))
+		return;
+	s->measured = true;
+	s->hit_ns = fmax(0, hit);
+	s->in_window_ns = isfinite(window) ? window : 0;
+	s->jitter_ns = isfinite(jitter) ? jitter : 0;
+	if (first)
+		s->first_hit_ns = s->hit_ns;
+}
+
+void calib_measure(struct recorder *r, int rounds)
+{
+	struct calibration *c = &r->cal;
+	struct slot_cost *cost = r->info.costs;
+	double added[CALIB_STUBS], window[CALIB_STUBS], spread[CALIB_STUBS];
+	double half_hit, half_win, uret_hit, uret_win, trap, step;
+	bool first = c->n_rounds == 0;
+	int from;
+
+	if (!c->ready)
+		return;
+	for (int i = 0; i < rounds; i++) {
+		grow_array((void **)&c->rounds, &c->cap_rounds, (size_t)c->n_rounds + 1,
+			   sizeof(*c->rounds));
+		one_round(r, &c->rounds[c->n_rounds++]);
+	}
+	r->info.calib_rounds = c->n_rounds;
+	from = c->n_rounds > CALIB_WINDOW ? c->n_rounds - CALIB_WINDOW : 0;
+	summarize(c, from, c->n_rounds, added, window, spread);
+
+	/* the nop5 stub's pair, split in halves: entry nop5 and the uretprobe */
+	half_hit = added[0] / 2;
+	half_win = window[0] / 2;
+	set_slot(&cost[SLOT_ENTRY_NOP5], half_hit, half_win, spread[0] / 2, first);
+	uret_hit = added[0] - half_hit;
+	uret_win = window[0] - half_win;
+	set_slot(&cost[SLOT_EXIT_URETPROBE], uret_hit, uret_win, spread[0] / 2, first);
+	for (int k = 1; k <= 4; k++)
+		set_slot(&cost[stubs[k].entry], added[k] - uret_hit, window[k] - uret_win, spread[k],
+			 first);
+	for (int k = 5; k <= 6; k++)
+		set_slot(&cost[stubs[k].exit], added[k] - half_hit, window[k] - half_win, spread[k],
+			 first);
+	set_slot(&cost[SLOT_ENTRY_USDT], added[STUB_USDT] / 2, window[STUB_USDT] / 2,
+		 spread[STUB_USDT] / 2, first);
+	set_slot(&cost[SLOT_EXIT_USDT], added[STUB_USDT] / 2, window[STUB_USDT] / 2,
+		 spread[STUB_USDT] / 2, first);
+
+	trap = added[1];	/* nop entry: a trap, emulated */
+	step = added[4];	/* lea entry: a trap and a single step */
+	cost[SLOT_ENTRY_NOP5].behaves_as = behaviour(added[0], trap, step, true);
+	cost[SLOT_ENTRY_NOP].behaves_as = behaviour(added[1], trap, step, false);
+	cost[SLOT_ENTRY_PUSH].behaves_as = behaviour(added[2], trap, step, false);
+	cost[SLOT_ENTRY_BRANCH].behaves_as = behaviour(added[3], trap, step, false);
+	cost[SLOT_ENTRY_STEP].behaves_as = behaviour(added[4], trap, step, false);
+	cost[SLOT_EXIT_URETPROBE].behaves_as = "uretprobe";
+	/* exits against the entries' scale: both stubs enter at the nop5 */
+	cost[SLOT_EXIT_RET].behaves_as = behaviour(added[5] - added[0] + added[1], trap, step, false);
+	cost[SLOT_EXIT_JMP].behaves_as = behaviour(added[6] - added[0] + added[1], trap, step, false);
+	cost[SLOT_ENTRY_USDT].behaves_as = cost[SLOT_EXIT_USDT].behaves_as = "emulated";
+
+	/* the table the BPF programs subtract, per call */
+	for (int s = 0; s < SLOT_COUNT; s++) {
+		r->skel->bss->probe_costs.hit_ns[s] = cost[s].measured ? (__s32)lround(cost[s].hit_ns) : 0;
+		r->skel->bss->probe_costs.in_window_ns[s] =
+			cost[s].measured ? (__s32)lround(cost[s].in_window_ns) : 0;
+	}
+	if (first)
+		for (int s = 0; s < SLOT_COUNT; s++)
+			if (cost[s].measured)
+				log_info("probe cost (%s, %s): %.0f ns a hit, %.0f ns inside the "
+					 "measured time (+-%.0f)", cost_slot_name((enum cost_slot)s),
+					 cost[s].behaves_as, cost[s].hit_ns, cost[s].in_window_ns,
+					 cost[s].jitter_ns);
+}
+#else
+int calib_prepare(struct recorder *r, struct group_list *gl, int first_hid)
+{
+	(void)r;
+	(void)gl;
+	(void)first_hid;
+	log_info("calibration: not implemented on this architecture; probe cost unknown");
+	return -1;
+}
+
+int calib_attach_usdt(struct recorder *r, char *err, size_t errlen)
+{
+	(void)r;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+void calib_measure(struct recorder *r, int rounds)
+{
+	(void)r;
+	(void)rounds;
+}
+#endif
+
+void calib_free(struct calibration *c)
+{
+	free(c->rounds);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `flowprof record`: the whole pipeline on a live host (user/collect/live.c: flow
+ * file -> resolve -> attach -> calibrate), then wait, sampling calls in
+ * flight once per interval, collect the window and write the snapshot.
+ * Ctrl-C and SIGTERM stop the recording and still write everything
+ * measured so far.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach/attach.h"
+#include "base/base.h"
+#include "collect/collect.h"
+#include "commands.h"
+#include "probe/probe.h"
+#include "report/report.h"
+#include "snapshot/snapshot.h"
+
+struct record_args {
+	const char *flow_path;
+	int *pids;
+	int n_pids;
+	double duration_s;	/* 0: until Ctrl-C, or until the targets exit */
+	double interval_s;
+	const char *output;	/* NULL: print the report instead */
+	bool json;
+	struct live_opts live;	/* --mode, --no-oncpu, --max-instances (live_attach_argp) */
+	char **cmd;		/* after `--` */
+	const char *listen;	/* --listen: serve live metrics while recording */
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+enum {
+	OPT_JSON = 0x100,
+	OPT_LISTEN,
+};
+
+static const struct argp_option record_options[] = {
+	{ "flows", 'f', "FILE", 0, "Flow definition file (YAML; see docs/flow-file.md)", 0 },
+	{ "pid", 'p', "PID[,PID...]", 0, "Record only these processes", 0 },
+	{ "duration", 'd', "SECONDS", 0,
+	  "Stop after SECONDS (default: Ctrl-C, or when the recorded processes exit)", 0 },
+	{ "interval", 'i', "SECONDS", 0,
+	  "Sample in-flight calls every SECONDS (default 0.1, longer with over 50 handlers)", 0 },
+	{ "output", 'o', "FILE", 0, "Write the snapshot to FILE (JSON, mode 0600, atomic); "
+	  "without -o the report is printed", 0 },
+	{ "json", OPT_JSON, NULL, 0, "Without -o: print the snapshot JSON instead of the table", 0 },
+	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
+	  "While recording, serve live metrics for Prometheus on ADDR:PORT, e.g. 127.0.0.1:9464 "
+	  "(as 'flowprof serve')", 0 },
+	{ "verbose", 'v', NULL, 0, "Say more (repeat for libbpf debug output)", 0 },
+	{ 0 },
+};
+
+static const struct argp_child record_children[] = {
+	{ &live_attach_argp, 0, "How to attach:", 1 },
+	{ 0 },
+};
+
+static error_t parse_record(int key, char *arg, struct argp_state *state)
+{
+	struct record_args *a = state->input;
+	char err[256];
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->live;
+		break;
+	case 'f':
+		a->flow_path = arg;
+		break;
+	case 'p':
+		if (parse_pid_list(arg, &a->pids, &a->n_pids, err, sizeof(err)))
+			argp_error(state, "-p %s: %s", arg, err);
+		break;
+	case 'd':
+		if (parse_seconds(arg, &a->duration_s) || a->duration_s <= 0)
+			argp_error(state, "-d %s: expected a positive number of seconds", arg);
+		break;
+	case 'i':
+		if (parse_seconds(arg, &a->interval_s) || a->interval_s < 0.01)
+			argp_error(state, "-i %s: expected seconds, at least 0.01", arg);
+		break;
+	case 'o':
+		a->output = arg;
+		a->live.output = arg;
+		break;
+	case 'v':
+		log_verbosity++;
+		break;
+	case OPT_JSON:
+		a->json = true;
+		break;
+	case OPT_LISTEN:
+		a->listen = arg;
+		break;
+	case ARGP_KEY_ARGS:
+		a->cmd = state->argv + state->next;
+		state->next = state->argc;
+		break;
+	case ARGP_KEY_END:
+		if (!a->flow_path)
+			argp_error(state, "no flow file: use -f FILE");
+		if (a->cmd && a->n_pids)
+			argp_error(state, "-p and a command (-- CMD) cannot be combined");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const char record_doc[] =
+	"Attach to running processes and measure every handler of a flow file.\v"
+	"Examples:\n"
+	"  flowprof record -f flows.yaml -p 4242 -d 30 -o snap.json\n"
+	"      profile process 4242 for 30 s, write the snapshot\n"
+	"  flowprof record -f flows.yaml -d 10\n"
+	"      every process of the bundles' executables for 10 s; print the report\n"
+	"  flowprof record -f flows.yaml -o snap.json -- ./shop --port 8080\n"
+	"      start a command, record it until it exits (or Ctrl-C)\n"
+	"\nRecording needs root (CAP_BPF and CAP_PERFMON). Ctrl-C and SIGTERM stop it and\n"
+	"still write the snapshot (exit status 130 / 143).\n"
+	"With -- COMMAND, the exit status is the command's when it exits during the\n"
+	"recording (128+N when killed by signal N; the snapshot is written all the\n"
+	"same); 127 when the command is not found and 126 when it cannot be run:\n"
+	"then nothing is recorded and no snapshot written. See flowprof(1).";
+
+/* The exit status for a command that cannot be started, as shells use them:
+ * 127 not found, 126 found but not executable. */
+static int cannot_run_status(int err)
+{
+	return err == ENOENT || err == ENOTDIR ? EXIT_CMD_NOT_FOUND : EXIT_CMD_CANNOT_RUN;
+}
+
+static int exec_error(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return errno;
+	if (!S_ISREG(st.st_mode) || access(path, X_OK))
+		return EACCES;
+	return 0;
+}
+
+/* Why execvp(name) would fail, looked up as it does (PATH when name has no
+ * '/'), so that a typo fails before anything is attached: 0, or an errno. */
+static int command_error(const char *name)
+{
+	const char *path = getenv("PATH");
+	int err = ENOENT;
+
+	if (!*name)
+		return ENOENT;
+	if (strchr(name, '/'))
+		return exec_error(name);
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (const char *p = path;; p++) {
+		size_t n = strcspn(p, ":");
+		char *file = n ? xasprintf("%.*s/%s", (int)n, p, name) : xstrdup(name);
+		int e = exec_error(file);
+
+		free(file);
+		if (!e)
+			return 0;
+		if (e == EACCES)
+			err = EACCES; /* as execvp: reported unless found later */
+		p += n;
+		if (!*p)
+			return err;
+	}
+}
+
+/* A started command waits on go_fd until its probes are attached; exec_fd
+ * then reads EOF once it runs, or the errno of a failed exec. */
+static pid_t start_paused(char **cmd, int *go_fd, int *exec_fd)
+{
+	int fds[2], efds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return -1;
+	if (pipe2(efds, O_CLOEXEC)) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		close(efds[0]);
+		close(efds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char go;
+		int e;
+
+		close(fds[1]);
+		close(efds[0]);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (read(fds[0], &go, 1) != 1)
+			_exit(127); /* flowprof failed: never run the command unprofiled */
+		execvp(cmd[0], cmd);
+		e = errno;
+		if (write(efds[1], &e, sizeof(e)) != sizeof(e))
+			_exit(127);
+		_exit(cannot_run_status(e));
+	}
+	close(fds[0]);
+	close(efds[1]);
+	*go_fd = fds[1];
+	*exec_fd = efds[0];
+	return pid;
+}
+
+/* "CMD exited with status N", "CMD was killed by signal N (SIGX)", or NULL
+ * when it exited with status 0. Caller frees. */
+static char *command_outcome(const char *cmd, int status)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status))
+		return xasprintf("%s exited with status %d", cmd, WEXITSTATUS(status));
+	if (WIFSIGNALED(status))
+		return xasprintf("%s was killed by signal %d (SIG%s)", cmd, WTERMSIG(status),
+				 sigabbrev_np(WTERMSIG(status)));
+	return NULL;
+}
+
+static int output_snapshot(const struct snapshot *s, const struct record_args *a)
+{
+	if (a->output) {
+		if (snapshot_write(s, a->output)) {
+			log_error("cannot write snapshot %s: %s (any previous file is intact)",
+				  a->output, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (a->json) {
+		char *doc = snapshot_to_json(s, true);
+
+		fputs(doc, stdout);
+		free(doc);
+	} else {
+		struct report_opts ro = { .ascii = !locale_is_utf8() };
+
+		report_print_table(stdout, s, &ro);
+	}
+	return 0;
+}
+
+/* ---- --listen: live metrics while recording (metrics.h) ------------------ */
+
+struct record_metrics {
+	atomic_bool ready;	/* the window is open */
+	struct live *live;
+	struct metrics_window window;	/* the model's gauges: since the last scrape */
+};
+
+/* One scrape: the window so far, as the snapshot at the end will count it. */
+static int record_metrics_collect(void *ctx, struct snapshot *s, struct metrics_extra *x)
+{
+	struct record_metrics *m = ctx;
+
+	if (!atomic_load(&m->ready))
+		return -1; /* 503 until the probes are in place */
+	if (live_collect(m->live, s))
+		return -1;
+	metrics_window_model(&m->window, s, x);
+	return 0;
+}
+
+static void record_metrics_release(void *ctx, struct metrics_extra *x)
+{
+	(void)ctx;
+	metrics_extra_free(x);
+}
+
+/* Why the recording ends on its own: the command or the -p processes exited. */
+static bool targets_done(const struct record_args *a, pid_t child, bool *child_done,
+			 int *child_status, const int *pidfds)
+{
+	if (child > 0) {
+		struct rusage ru;
+
+		if (*child_done || wait4(child, child_status, WNOHANG, &ru) != child)
+			return false;
+		*child_done = true;
+		/* its CPU time, exactly: it is gone from /proc now */
+		collect_cpu_final(child, (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+					 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+		return true;
+	}
+	if (!a->n_pids)
+		return false;
+	for (int i = 0; i < a->n_pids; i++)
+		if (!proc_has_exited(a->pids[i], pidfds[i]))
+			return false;
+	log_info("every recorded process has exited");
+	return true;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct record_args a = { .live = { .cmd = "record", .mode = ATTACH_AUTO } };
+	struct argp argp = { record_options, parse_record, "[-- COMMAND [ARG...]]", record_doc,
+			     record_children, NULL, NULL };
+	struct live live = { 0 };
+	struct snapshot snap = { 0 };
+	struct record_metrics metrics = { .live = &live };
+	struct metrics_server *srv = NULL;
+	int *pidfds = NULL, go_fd = -1, exec_fd = -1, child_status = 0, rc = EXIT_ERROR;
+	pid_t child = -1;
+	bool child_done = false, started = false;
+	uint64_t next_sample;
+	uint64_t *inflight = NULL;
+	double *inflight_sum = NULL;
+	long samples = 0;
+	char err[1024], *outcome = NULL;
+
+	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
+		return EXIT_USAGE;
+	if (a.listen) { /* bind first: a busy port fails before anything is attached */
+		srv = metrics_server_start(a.listen, record_metrics_collect, record_metrics_release,
+					   &metrics, err, sizeof(err));
+		if (!srv) {
+			log_error("%s", err);
+			goto cleanup;
+		}
+	}
+	if (a.cmd) {
+		int e = command_error(a.cmd[0]);
+
+		if (e) { /* before anything is attached */
+			log_error("cannot run %s: %s", a.cmd[0],
+				  e == ENOENT && !strchr(a.cmd[0], '/') ? "command not found in PATH"
+				  : strerror(e));
+			rc = cannot_run_status(e);
+			goto cleanup;
+		}
+		child = start_paused(a.cmd, &go_fd, &exec_fd);
+		if (child < 0) {
+			log_error("cannot start %s: %s", a.cmd[0], strerror(errno));
+			goto cleanup;
+		}
+	}
+	a.live.flow_path = a.flow_path;
+	a.live.pids = a.pids;
+	a.live.n_pids = a.n_pids;
+	a.live.command_pid = child > 0 ? child : 0;
+	if (live_start(&live, &a.live))
+		goto cleanup;
+	started = true;
+
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
+	signal(SIGPIPE, SIG_IGN);
+	pidfds = xcalloc((size_t)a.n_pids + 1, sizeof(int));
+	for (int i = 0; i < a.n_pids; i++)
+		pidfds[i] = proc_open_pidfd(a.pids[i]);
+
+	/* The command goes first: one whose exec still fails is said before
+	 * anyone is told the recording runs (the window is open already). */
+	if (child > 0) {
+		int e;
+
+		if (write(go_fd, "g", 1) != 1)
+			log_warn("cannot release the command: %s", strerror(errno));
+		close(go_fd);
+		go_fd = -1;
+		/* EOF once it runs; an errno when it could not be started after all
+		 * (the check above passed): no snapshot of a command that never ran */
+		if (read(exec_fd, &e, sizeof(e)) == sizeof(e)) {
+			/* the file is there: its #! interpreter or ELF loader is not */
+			log_error("cannot run %s: %s%s", a.cmd[0],
+				  e == ENOENT ? "its #! interpreter or ELF loader: " : "",
+				  strerror(e));
+			waitpid(child, NULL, 0);
+			child_done = true;
+			rc = cannot_run_status(e);
+			goto cleanup;
+		}
+		close(exec_fd);
+		exec_fd = -1;
+	}
+
+	/* Announced only once the window is open (live_start read its
+	 * baseline): a caller that waits for this line has every call inside. */
+	fprintf(stderr, "flowprof: recording %d handlers (%zu probe points, %s) in %d process%s%s; "
+		"attach took %.1f ms; Ctrl-C to stop\n",
+		live.ff.n_handlers, live_info(&live)->n_probes,
+		attach_mode_name(live_info(&live)->mode), live.processes, live.processes == 1 ? "" : "es",
+		a.cmd ? " (starting the command)" : "", live_info(&live)->attach_ms);
+	if (srv) {
+		atomic_store(&metrics.ready, true);
+		fprintf(stderr, "flowprof: serving live metrics on %s\n", metrics_server_url(srv));
+	}
+
+	inflight = xcalloc((size_t)live.ff.n_handlers + 1, sizeof(uint64_t));
+	inflight_sum = xcalloc((size_t)live.ff.n_handlers + 1, sizeof(double));
+	/* Each sample reads every handler's per-CPU counters: keep that to a
+	 * few MB/s when the flow file is large. */
+	if (!a.interval_s)
+		a.interval_s = 0.1 * (live.ff.n_handlers > 50 ? live.ff.n_handlers / 50.0 : 1.0);
+	next_sample = live.t_start + (uint64_t)(a.interval_s * 1e9);
+	while (!stop_signal) {
+		uint64_t now = now_ns();
+
+		if (a.duration_s > 0 && now - live.t_start >= (uint64_t)(a.duration_s * 1e9))
+			break;
+		if (now >= next_sample) {
+			collect_inflight(live.rec, live.ff.n_handlers, inflight);
+			for (int h = 0; h < live.ff.n_handlers; h++)
+				inflight_sum[h] += (double)inflight[h];
+			samples++;
+			next_sample += (uint64_t)(a.interval_s * 1e9);
+			if (next_sample < now)
+				next_sample = now + (uint64_t)(a.interval_s * 1e9);
+		}
+		live_tick(&live);
+		if (targets_done(&a, child, &child_done, &child_status, pidfds))
+			break;
+		/* wake for the next sample, and at least every 20 ms for the rest */
+		now = now_ns();
+		usleep(next_sample > now && next_sample - now < 20000000
+			       ? (useconds_t)((next_sample - now) / 1000) : 20000);
+	}
+	metrics_server_stop(srv);
+	srv = NULL;
+	/* The window closes before the detach: calls during it are not counted. */
+	if (live_collect(&live, &snap))
+		goto cleanup;
+	/* The window's baseline is spent (the metrics server, its only other
+	 * reader, has stopped): its memory goes before the snapshot's text. */
+	snapshot_start_free(&live.base);
+	live_detach(&live);
+	for (int h = 0; h < snap.n_handlers && samples; h++)
+		snap.handlers[h].inflight_mean = inflight_sum[h] / (double)samples;
+	snap.detach_ms = live_info(&live)->detach_ms;
+
+	if (output_snapshot(&snap, &a))
+		goto cleanup;
+	if (child_done)
+		outcome = command_outcome(a.cmd[0], child_status);
+	if (a.output) {
+		uint64_t calls = 0;
+
+		for (int h = 0; h < snap.n_handlers; h++)
+			calls += snap.handlers[h].calls;
+		fprintf(stderr, "flowprof: wrote %s: %d handlers, %llu calls in %.1f s "
+			"(attach %.1f ms, detach %.1f ms)%s%s\n",
+			a.output, snap.n_handlers, (unsigned long long)calls, snap.duration_s,
+			live_info(&live)->attach_ms, live_info(&live)->detach_ms, outcome ? "; " : "",
+			outcome ? outcome : "");
+	} else if (outcome) {
+		log_note("%s", outcome);
+	}
+	rc = stop_signal == SIGINT ? EXIT_SIGINT : stop_signal == SIGTERM ? EXIT_SIGTERM : EXIT_OK;
+	/* As time(1) and perf record: the command's own exit status, 128+N
+	 * when a signal N ended it. */
+	if (!stop_signal && child_done)
+		rc = WIFEXITED(child_status) ? WEXITSTATUS(child_status)
+		     : WIFSIGNALED(child_status) ? 128 + WTERMSIG(child_status) : EXIT_ERROR;
+
+cleanup:
+	metrics_server_stop(srv);
+	metrics_window_free(&metrics.window);
+	if (go_fd >= 0)
+		close(go_fd); /* an unreleased command exits without running */
+	if (exec_fd >= 0)
+		close(exec_fd);
+	if (child > 0 && !child_done && rc == EXIT_ERROR)
+		waitpid(child, NULL, 0);
+	free(outcome);
+	if (started)
+		live_stop(&live);
+	for (int i = 0; pidfds && i < a.n_pids; i++)
+		if (pidfds[i] >= 0)
+			close(pidfds[i]);
+	free(pidfds);
+	free(inflight);
+	free(inflight_sum);
+	snapshot_free(&snap);
+	free(a.pids);
+	return rc;
+}

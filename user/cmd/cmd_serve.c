@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `flowprof serve`: attach like record, then answer Prometheus scrapes
+ * (OpenMetrics over HTTP, metrics.h) until stopped. Every scrape reads the
+ * maps afresh: counters are cumulative since the start, as Prometheus
+ * expects, and rate() turns them into per-second figures.
+ */
+#include <argp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "collect/collect.h"
+#include "commands.h"
+#include "report/report.h"
+#include "snapshot/snapshot.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:9464"
+
+struct serve_args {
+	struct live_opts live;
+	int *pids;
+	const char *listen;
+	double duration_s;	/* 0: until Ctrl-C or SIGTERM */
+	const char *output;
+};
+
+enum {
+	OPT_LISTEN = 0x100,
+};
+
+static const struct argp_option serve_options[] = {
+	{ "flows", 'f', "FILE", 0, "Flow definition file (YAML; see flowprof(1))", 0 },
+	{ "pid", 'p', "PID[,PID...]", 0, "Record only these processes", 0 },
+	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
+	  "Serve /metrics on ADDR:PORT (default " DEFAULT_LISTEN ", loopback only; :PORT for "
+	  "every address; port 0 picks a free one)", 0 },
+	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: Ctrl-C or SIGTERM)", 0 },
+	{ "output", 'o', "FILE", 0, "When stopping, write everything recorded to FILE (JSON, as "
+	  "record -o)", 0 },
+	{ "verbose", 'v', NULL, 0, "Say more (repeat for libbpf debug output)", 0 },
+	{ 0 },
+};
+
+static const struct argp_child serve_children[] = {
+	{ &live_attach_argp, 0, "How to attach:", 1 },
+	{ 0 },
+};
+
+static error_t parse_serve(int key, char *arg, struct argp_state *state)
+{
+	struct serve_args *a = state->input;
+	char err[256];
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &a->live;
+		break;
+	case 'f':
+		a->live.flow_path = arg;
+		break;
+	case 'p':
+		if (parse_pid_list(arg, &a->pids, &a->live.n_pids, err, sizeof(err)))
+			argp_error(state, "-p %s: %s", arg, err);
+		a->live.pids = a->pids;
+		break;
+	case OPT_LISTEN:
+		a->listen = arg;
+		break;
+	case 'd':
+		if (parse_seconds(arg, &a->duration_s) || a->duration_s <= 0)
+			argp_error(state, "-d %s: expected a positive number of seconds", arg);
+		break;
+	case 'o':
+		a->output = arg;
+		a->live.output = arg;
+		break;
+	case 'v':
+		log_verbosity++;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s' (serve watches running processes: "
+			   "-p PID)", arg);
+		break;
+	case ARGP_KEY_END:
+		if (!a->live.flow_path)
+			argp_error(state, "no flow file: use -f FILE");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const char serve_doc[] =
+	"Serve live handler metrics to Prometheus (OpenMetrics text over HTTP).\v"
+	"Attaches like 'flowprof record', then answers GET /metrics with counters that\n"
+	"grow from the start: per handler calls, a duration histogram in seconds, self\n"
+	"and on-CPU time; per flow invocations and nested calls; per process calls.\n"
+	"It listens on the loopback interface unless told otherwise. The metrics are\n"
+	"listed in flowprof(1), section METRICS.\n"
+	"\n"
+	"Examples:\n"
+	"  sudo flowprof serve -f flows.yaml\n"
+	"      every process of the bundles' executables; http://127.0.0.1:9464/metrics\n"
+	"  sudo flowprof serve -f flows.yaml -p 4242 --listen :9464\n"
+	"      process 4242, on every address of the host\n"
+	"  curl -s http://127.0.0.1:9464/metrics | promtool check metrics\n"
+	"\n"
+	"A Prometheus scrape job:\n"
+	"  scrape_configs:\n"
+	"    - job_name: flowprof\n"
+	"      static_configs: [{ targets: ['127.0.0.1:9464'] }]\n"
+	"\nExit status: 0 when stopped by Ctrl-C, SIGTERM or -d; 1 on an error (the\n"
+	"address is in use, ...); 2 on a bad command line. See flowprof(1).";
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+struct serve_state {
+	struct live live;
+	atomic_bool ready;	/* live is started: scrapes may read it */
+	struct metrics_window window;	/* the model's gauges: since the last scrape */
+};
+
+static int collect_live(void *ctx, struct snapshot *s, struct metrics_extra *x)
+{
+	struct serve_state *st = ctx;
+
+	if (!atomic_load(&st->ready))
+		return -1; /* 503 while attaching */
+	if (live_collect(&st->live, s))
+		return -1;
+	metrics_window_model(&st->window, s, x);
+	return 0;
+}
+
+static void release_extra(void *ctx, struct metrics_extra *x)
+{
+	(void)ctx;
+	metrics_extra_free(x);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_args a = { .listen = DEFAULT_LISTEN,
+				.live = { .cmd = "serve", .mode = ATTACH_AUTO } };
+	struct argp argp = { serve_options, parse_serve, NULL, serve_doc, serve_children, NULL, NULL };
+	struct metrics_server *srv = NULL;
+	struct serve_state st = { 0 };
+	struct live *live = &st.live;
+	bool started = false;
+	int rc = EXIT_ERROR;
+	char err[512];
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
+		return EXIT_USAGE;
+
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
+	signal(SIGPIPE, SIG_IGN);
+	/* Bind first: a busy port fails before anything is attached. */
+	srv = metrics_server_start(a.listen, collect_live, release_extra, &st, err, sizeof(err));
+	if (!srv) {
+		log_error("%s", err);
+		goto cleanup;
+	}
+	if (live_start(live, &a.live))
+		goto cleanup;
+	started = true;
+	atomic_store(&st.ready, true);
+	fprintf(stderr, "flowprof: serving %d handlers (%zu probe points, %s) in %d process%s "
+		"on %s; attach took %.1f ms; Ctrl-C to stop\n",
+		live->ff.n_handlers, live_info(live)->n_probes,
+		attach_mode_name(live_info(live)->mode), live->processes, live->processes == 1 ? "" : "es",
+		metrics_server_url(srv), live_info(live)->attach_ms);
+
+	while (!stop_signal) {
+		if (a.duration_s > 0 && now_ns() - live->t_start >= (uint64_t)(a.duration_s * 1e9))
+			break;
+		live_tick(live);
+		usleep(50000);
+	}
+	fprintf(stderr, "flowprof: stopping after %llu scrapes\n",
+		(unsigned long long)metrics_server_scrapes(srv));
+	metrics_server_stop(srv);
+	srv = NULL;
+	rc = EXIT_OK;
+	if (a.output) {
+		struct snapshot s = { 0 };
+
+		/* The window ends when the maps are read, before the slow detach. */
+		if (live_collect(live, &s)) {
+			rc = EXIT_ERROR;
+		} else {
+			live_detach(live);
+			s.detach_ms = live_info(live)->detach_ms;
+			if (snapshot_write(&s, a.output)) {
+				log_error("cannot write snapshot %s: %m (any previous file is intact)",
+					  a.output);
+				rc = EXIT_ERROR;
+			} else {
+				fprintf(stderr, "flowprof: wrote %s (%.1f s; detach %.1f ms)\n",
+					a.output, s.duration_s, live_info(live)->detach_ms);
+			}
+		}
+		snapshot_free(&s);
+	}
+
+cleanup:
+	metrics_server_stop(srv);
+	metrics_window_free(&st.window);
+	if (started)
+		live_stop(live);
+	free(a.pids);
+	return rc;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stage 4: read the BPF maps (summing the per-CPU copies) into a snapshot.
+ * Called once per interval and once at the end: never per call.
+ */
+#ifndef FLOWPROF_COLLECT_H
+#define FLOWPROF_COLLECT_H
+
+#include "attach/attach.h"
+#include "flowfile/flowfile.h"
+#include "flowprof.h"
+#include "probe/probe.h"
+#include "snapshot/snapshot.h"
+
+/* One handler's counters summed over CPUs (min over CPUs that saw a call). */
+int collect_handler(struct recorder *r, uint32_t hid, struct handler_stats *out);
+
+/* Calls in flight per handler right now (entries - calls - incomplete),
+ * summed into inflight[0..ff->n_handlers). For Little's-law checks. */
+int collect_inflight(struct recorder *r, int n_handlers, uint64_t *inflight);
+
+/*
+ * The dearest class among handler h's probe points (single-step > emulated >
+ * nop5 > unknown), what each of its calls may pay: a glob can cover symbols
+ * of different classes. SITE_UNKNOWN when it has none. The python line gate
+ * is left out: it is parked on a probe that never fires.
+ */
+enum site_class handler_site_class(const struct resolution *res, int h);
+
+/*
+ * CPU time of the recorded processes: a process may be gone when the
+ * snapshot is taken, so its last reading counts. collect_cpu_sample()
+ * reads every process seen in the maps now (call it a few times a second
+ * while recording); collect_cpu_final() gives the exact total of a process
+ * flowprof reaped itself (wait4's rusage, record -- CMD).
+ */
+void collect_cpu_sample(struct recorder *r);
+void collect_cpu_final(int pid, double cpu_s);
+
+/*
+ * Fills handlers, edges, flows, bundles and counters of s from the maps,
+ * described by the flow file and the resolution. Header fields (host, time,
+ * duration, probe cost) are the caller's. Returns 0 or -errno.
+ */
+int collect_snapshot(struct recorder *r, const struct flowfile *ff, const struct resolution *res,
+		     struct snapshot *s);
+
+/* The rest of the stage's interface: this is user/collect/'s public header, the
+ * only one code outside the folder includes. */
+#include "live.h"
+
+#endif

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: MIT
+/* A recording that stays attached while a view watches it: see live.h. */
+#include "live.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "cmd/cmd.h"
+#include "collect.h"
+#include "snapshot/snapshot.h"
+
+/* `-- CMD`: the command is the bundles' only known process. Its probes stay
+ * on the binaries (so that workers it forks are probed too); the BPF side
+ * counts only the command and its descendants (attach_opts.root_tgid). */
+static void processes_are(struct resolution *res, int pid)
+{
+	for (int b = 0; b < res->n_bundles; b++) {
+		struct resolved_bundle *rb = &res->bundles[b];
+
+		free(rb->pids);
+		rb->pids = xmalloc(sizeof(int));
+		rb->pids[0] = pid;
+		rb->n_pids = 1;
+	}
+}
+
+enum {
+	OPT_MODE = 0x200,
+	OPT_NO_ONCPU,
+	OPT_MAX_INSTANCES,
+	OPT_EXITS,
+};
+
+static const struct argp_option attach_options[] = {
+	{ "mode", OPT_MODE, "MODE", 0,
+	  "Attach mechanism: auto (default), session, multi or single", 0 },
+	{ "exits", OPT_EXITS, "HOW", 0,
+	  "How calls' exits are seen: auto (default: at the function's ret and tail-call "
+	  "sites where something unwinds the stack, else the cheaper as measured), sites, "
+	  "or uretprobe", 0 },
+	{ "no-oncpu", OPT_NO_ONCPU, NULL, 0, "Do not measure on-CPU time (no sched_switch probe)", 0 },
+	{ "max-instances", OPT_MAX_INSTANCES, "N", 0,
+	  "Processes counted individually (default 64; more are pooled as pid 0)", 0 },
+	{ 0 },
+};
+
+static error_t parse_attach(int key, char *arg, struct argp_state *state)
+{
+	struct live_opts *o = state->input;
+
+	switch (key) {
+	case OPT_MODE: {
+		int m = attach_mode_parse(arg);
+
+		if (m == -2)
+			argp_error(state, "--mode %s: expected auto, session, multi or single", arg);
+		o->mode = (enum attach_mode)m;
+		break;
+	}
+	case OPT_EXITS: {
+		int e = exits_choice_parse(arg);
+
+		if (e < 0)
+			argp_error(state, "--exits %s: expected auto, sites or uretprobe", arg);
+		o->exits = (enum exits_choice)e;
+		break;
+	}
+	case OPT_NO_ONCPU:
+		o->no_oncpu = true;
+		break;
+	case OPT_MAX_INSTANCES: {
+		char *end;
+		long v = strtol(arg, &end, 10);
+
+		if (*end || v < 2 || v > 65536)
+			argp_error(state, "--max-instances %s: expected an integer from 2 to 65536", arg);
+		o->max_instances = (int)v;
+		break;
+	}
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp live_attach_argp = { attach_options, parse_attach, NULL, NULL, NULL, NULL, NULL };
+
+/* On a terminal, a line that counts probe points as they get attached
+ * (single links take a while for many handlers); erased once done. */
+static void show_progress(void *ctx, size_t done, size_t total)
+{
+	(void)ctx;
+	fprintf(stderr, "\rflowprof: attaching %zu/%zu probe points...", done, total);
+	if (done >= total)
+		fprintf(stderr, "\r\033[K");
+	fflush(stderr);
+}
+
+/* Handlers at dear probe sites (single-stepped here, as measured), and
+ * exits that are a uretprobe where exit sites were wanted. */
+static void warn_probes(const struct live *l)
+{
+	const struct recorder_info *ri = recorder_info(l->rec);
+	bool ascii = !locale_is_utf8();
+	char a[UNITS_BUF], b[UNITS_BUF];
+	int stepped = 0, shown = 0;
+
+	for (int h = 0; h < ri->n_handlers; h++) {
+		const struct handler_probes *hp = &ri->handlers[h];
+		const struct slot_cost *e = &ri->costs[hp->entry & (SLOT_COUNT - 1)];
+		const struct slot_cost *x = &ri->costs[hp->exit & (SLOT_COUNT - 1)];
+
+		if (!hp->n_sites)
+			continue;
+		if ((e->behaves_as && !strcmp(e->behaves_as, "single-step")) ||
+		    (x->behaves_as && !strcmp(x->behaves_as, "single-step")))
+			stepped++;
+		if (hp->fallback)
+			log_warn("%s: exits seen by a uretprobe at %d of its %d probe point%s, as the "
+				 "function's exits could not all be found (%s)", l->ff.handlers[h].id,
+				 hp->n_fallback, hp->n_sites, hp->n_sites == 1 ? "" : "s", hp->fallback);
+		if (hp->partial)
+			log_warn("%s: some exits of %d of its %d probe point%s may be missed (%s); "
+				 "something unwinds there, so no uretprobe: a call that leaves that "
+				 "way counts as incomplete", l->ff.handlers[h].id, hp->n_partial,
+				 hp->n_sites, hp->n_sites == 1 ? "" : "s", hp->partial);
+	}
+	if (!stepped)
+		return;
+	log_warn("%d handler%s %s probed where the kernel single-steps (measured here): each call "
+		 "there costs the service about %s (%s with a nop5 entry and a uretprobe)",
+		 stepped, stepped == 1 ? "" : "s", stepped == 1 ? "is" : "are",
+		 units_duration(a, sizeof(a), ri->costs[SLOT_ENTRY_STEP].hit_ns +
+					       ri->costs[SLOT_EXIT_URETPROBE].hit_ns, ascii),
+		 units_duration(b, sizeof(b), ri->costs[SLOT_ENTRY_NOP5].hit_ns +
+					       ri->costs[SLOT_EXIT_URETPROBE].hit_ns, ascii));
+	for (int h = 0; h < ri->n_handlers && shown < 10; h++) {
+		const struct handler_probes *hp = &ri->handlers[h];
+		const char *eb = ri->costs[hp->entry & (SLOT_COUNT - 1)].behaves_as;
+		const char *xb = ri->costs[hp->exit & (SLOT_COUNT - 1)].behaves_as;
+
+		if (!hp->n_sites || !((eb && !strcmp(eb, "single-step")) ||
+				      (xb && !strcmp(xb, "single-step"))))
+			continue;
+		log_note("  %s: entry %s (%s), exits %s (%s)", l->ff.handlers[h].id,
+			 cost_slot_name(hp->entry), eb ? eb : "?", cost_slot_name(hp->exit),
+			 xb ? xb : "?");
+		shown++;
+	}
+	if (shown == 10)
+		log_note("  ... and more: `flowprof check` lists every probe point");
+}
+
+int live_start(struct live *l, const struct live_opts *o)
+{
+	struct resolve_opts ro = { .pids = o->pids, .n_pids = o->n_pids };
+	struct attach_opts ao = { 0 };
+	struct snapshot base = { 0 };
+	char err[1024];
+
+	memset(l, 0, sizeof(*l));
+	l->flow_path = o->flow_path;
+	if (flowfile_load(o->flow_path, &l->ff, err, sizeof(err))) {
+		log_error("%s", err);
+		goto fail;
+	}
+	if (require_bpf_capabilities(o->cmd))
+		goto fail;
+	/* Now, not after the whole recording: it would be lost. */
+	if (o->output && check_writable_atomic(o->output, err, sizeof(err))) {
+		log_error("cannot write %s; nothing was recorded", err);
+		goto fail;
+	}
+	if (resolve_flowfile(&l->ff, &ro, &l->res, err, sizeof(err))) {
+		log_error("%s", err);
+		goto fail;
+	}
+	for (int i = 0; i < l->res.n_problems; i++)
+		log_note("%s", l->res.problems[i]);
+	if (!l->res.n_sites) {
+		log_error("%s: no probe point left to attach (see the warnings above)", o->flow_path);
+		goto fail;
+	}
+	if (o->command_pid > 0)
+		processes_are(&l->res, o->command_pid);
+	for (int b = 0; b < l->res.n_bundles; b++)
+		l->processes += l->res.bundles[b].n_pids;
+
+	ao.mode = o->mode;
+	ao.exits = o->exits;
+	ao.no_oncpu = o->no_oncpu;
+	ao.max_instances = o->max_instances;
+	ao.root_tgid = o->command_pid;
+	if (isatty(STDERR_FILENO) && l->res.n_sites >= 50)
+		ao.progress = show_progress;
+	if (recorder_start(&l->rec, &l->ff, &l->res, &ao, err, sizeof(err))) {
+		log_error("%s", err);
+		goto fail;
+	}
+	warn_probes(l);
+	/* Counts start here, as record's do: calls during attach and
+	 * calibration fall outside the window. */
+	collect_snapshot(l->rec, &l->ff, &l->res, &base);
+	snapshot_start_take(&l->base, &base); /* kept small: 4.7 KiB less per handler */
+	l->started = time(NULL);
+	l->t_start = l->t_calibrated = now_ns();
+	return 0;
+
+fail:
+	live_stop(l);
+	return -1;
+}
+
+static void fill_header(struct snapshot *s, const struct live *l)
+{
+	struct utsname u;
+	char when[64];
+
+	uname(&u);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&l->started));
+	s->version = SNAPSHOT_VERSION;
+	s->host = xstrdup(u.nodename);
+	s->kernel = xstrdup(u.release);
+	s->started_at = xstrdup(when);
+	s->duration_s = (double)(now_ns() - l->t_start) / 1e9;
+	s->nproc = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	s->flow_file = xstrdup(l->flow_path);
+	s->attach_ms = recorder_info(l->rec)->attach_ms;
+	s->detach_ms = recorder_info(l->rec)->detach_ms;
+}
+
+/*
+ * What the probes cost here, as the snapshot keeps it: every slot as
+ * measured ("calibration"), and, for readers of the older keys, each site
+ * class as a pair with a uretprobe exit (probe_cost) and each handler's
+ * in-window share (probe_cost_ns).
+ */
+static void fill_probe_costs(struct snapshot *s, const struct live *l)
+{
+	const struct recorder_info *ri = recorder_info(l->rec);
+	static const enum cost_slot class_entry[4] = { 0, SLOT_ENTRY_NOP5, SLOT_ENTRY_PUSH,
+						       SLOT_ENTRY_STEP };
+	const struct slot_cost *uret = &ri->costs[SLOT_EXIT_URETPROBE];
+
+	s->calib_rounds = ri->calib_rounds;
+	for (int k = 0; k < SNAP_SLOTS && k < SLOT_COUNT; k++) {
+		const struct slot_cost *c = &ri->costs[k];
+
+		s->probe_slots[k] = (struct snap_slot_cost){
+			.measured = c->measured, .hit_ns = c->hit_ns, .in_window_ns = c->in_window_ns,
+			.jitter_ns = c->jitter_ns, .first_hit_ns = c->first_hit_ns,
+			.behaves_as = c->behaves_as ? xstrdup(c->behaves_as) : NULL,
+		};
+	}
+	for (int c = 1; c < 4; c++) {
+		const struct slot_cost *e = &ri->costs[class_entry[c]];
+
+		s->probe_cost[c].measured = e->measured && uret->measured;
+		s->probe_cost[c].per_call_ns = e->hit_ns + uret->hit_ns;
+		s->probe_cost[c].in_window_ns = e->in_window_ns + uret->in_window_ns;
+	}
+	s->probe_cost_ns = s->probe_cost[SITE_EMULATED].in_window_ns;
+	for (int h = 0; h < s->n_handlers && h < ri->n_handlers; h++) {
+		const struct handler_probes *hp = &ri->handlers[h];
+
+		if (hp->n_sites)
+			s->handlers[h].probe_cost_ns = ri->costs[hp->entry & (SLOT_COUNT - 1)].in_window_ns +
+						       ri->costs[hp->exit & (SLOT_COUNT - 1)].in_window_ns;
+	}
+}
+
+int live_read(struct live *l, struct snapshot *s)
+{
+	if (collect_snapshot(l->rec, &l->ff, &l->res, s))
+		return -1;
+	fill_header(s, l);
+	fill_probe_costs(s, l);
+	return 0;
+}
+
+int live_collect(struct live *l, struct snapshot *s)
+{
+	char err[512];
+
+	/* Subtracted in place: one snapshot besides the base, not two. */
+	if (live_read(l, s))
+		goto fail;
+	if (snapshot_subtract_start(s, &l->base, err, sizeof(err))) {
+		log_error("%s", err);
+		goto fail;
+	}
+	return 0;
+fail:
+	snapshot_free(s);
+	return -1;
+}
+
+void live_tick(struct live *l)
+{
+	if (l->rec && now_ns() - l->t_cpu_sampled >= 50000000ULL) {
+		collect_cpu_sample(l->rec);
+		l->t_cpu_sampled = now_ns();
+	}
+	if (l->rec && now_ns() - l->t_calibrated >= LIVE_CALIB_PERIOD_S * 1000000000ULL) {
+		recorder_recalibrate(l->rec);
+		l->t_calibrated = now_ns();
+	}
+}
+
+void live_detach(struct live *l)
+{
+	recorder_detach(l->rec);
+}
+
+const struct recorder_info *live_info(const struct live *l)
+{
+	return recorder_info(l->rec);
+}
+
+void live_stop(struct live *l)
+{
+	recorder_free(l->rec);
+	l->rec = NULL;
+	snapshot_start_free(&l->base);
+	resolution_free(&l->res);
+	flowfile_free(&l->ff);
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A recording that stays attached while someone watches it: the pipeline of
+ * `flowprof record` (flow file -> resolve -> attach -> calibrate), then a
+ * full snapshot whenever a view asks for one (`flowprof top` once per
+ * interval, `flowprof serve` once per scrape). Snapshots count from the
+ * start; snapshot_delta() (snapshot_delta.h) turns two of them into the
+ * snapshot of the interval between them.
+ */
+#ifndef FLOWPROF_LIVE_H
+#define FLOWPROF_LIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <argp.h>
+
+#include "attach/attach.h"
+#include "flowfile/flowfile.h"
+#include "probe/probe.h"
+#include "snapshot/snapshot.h"
+
+struct live_opts {
+	const char *cmd;	/* "top", "serve": named in messages */
+	const char *flow_path;
+	const int *pids;	/* -p; NULL = every process of the bundles */
+	int n_pids;
+	enum attach_mode mode;
+	enum exits_choice exits;
+	bool no_oncpu;
+	int max_instances;
+	const char *output;	/* -o: written when the recording ends; checked first
+				   (check_writable_atomic) so that a file that cannot be
+				   written fails before anything is attached */
+	int command_pid;	/* record -- CMD: the started command (paused until the probes
+				   are in place): the bundles' only process, and only it and
+				   its descendants are counted */
+};
+
+struct live {
+	struct flowfile ff;
+	struct resolution res;
+	struct recorder *rec;
+	struct snapshot_start base; /* the maps when the window opened (after calibration) */
+	const char *flow_path;
+	time_t started;
+	uint64_t t_start;	/* now_ns() when the probes were in place */
+	int processes;		/* resolved at start */
+	uint64_t t_calibrated;	/* now_ns() of the last calibration round */
+	uint64_t t_cpu_sampled;	/* now_ns() of the last reading of the processes' CPU time */
+};
+
+/* The options every recording command shares: --mode, --no-oncpu and
+ * --max-instances, parsed into the struct live_opts given as this argp
+ * child's input (state->child_inputs[i] in the parent's ARGP_KEY_INIT). */
+extern const struct argp live_attach_argp;
+
+/* Loads the flow file, checks capabilities and that o->output can be
+ * written, resolves, attaches and calibrates. Prints resolution notes and
+ * errors on stderr. Returns 0, or -1 after printing why (nothing stays
+ * attached). */
+int live_start(struct live *l, const struct live_opts *o);
+
+/* The maps now, cumulative since attach, as a snapshot with its header
+ * (host, times, probe costs): what live_collect() subtracts from. s must
+ * be zeroed; free it with snapshot_free. Returns 0 or -1. */
+int live_read(struct live *l, struct snapshot *s);
+
+/* Everything measured since live_start, as record would write it now
+ * (header, handlers, edges, flows, bundles, probe costs): the maps now
+ * minus the maps when the window opened. s must be zeroed;
+ * free it with snapshot_free. Returns 0 or -1. Safe to call from one
+ * thread while another only reads l. */
+int live_collect(struct live *l, struct snapshot *s);
+
+/* Once per interval while recording: a round of probe-cost calibration
+ * every LIVE_CALIB_PERIOD_S, so that the costs the kernel subtracts follow
+ * the host's load. Cheap to call more often. */
+#define LIVE_CALIB_PERIOD_S 5
+void live_tick(struct live *l);
+
+/* Removes the probes (timed); what they measured stays readable. */
+void live_detach(struct live *l);
+
+/* What the recording attached: mode, probe points, times, costs. */
+const struct recorder_info *live_info(const struct live *l);
+
+/* Detaches (timed) and frees everything. */
+void live_stop(struct live *l);
+
+#endif

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `flowprof report --html FILE` and `--dot FILE`: the snapshot and its model
+ * for people who look before they read.
+ *
+ * The HTML report is one self-contained file (no network access): the flow
+ * graph as SVG (laid out by Graphviz: handlers grouped by bundle, edges
+ * labelled with visit ratios, nodes coloured by their station's utilization,
+ * the bottleneck marked), a latency histogram per handler, the model's
+ * tables, and sliders for each flow's rate and each bundle's instances and
+ * workers. The sliders rerun the model in the page: user/model/model.c itself,
+ * compiled to WebAssembly (user/wasm/model_wasm.c), so the page's numbers
+ * equal `flowprof report --target ... --json` for the same settings. Every
+ * name from the target is escaped (HTML, SVG, JSON inside <script>, DOT).
+ *
+ * The model input: the page hands the snapshot to the WebAssembly model as
+ * text, one record per line, fields separated by one space, strings
+ * %-encoded (bytes <= 0x20, '%', >= 0x7f; "%N" is NULL), doubles in C's
+ * exact hexadecimal form (%a), the sum of squares as a long double (%La):
+ *   flowprof-model-input 1
+ *   snapshot DURATION_S NPROC PROBE_COST_NS N_HOSTS
+ *   probe_cost CLASS MEASURED PER_CALL_NS IN_WINDOW_NS          (CLASS 0..3)
+ *   handler ID BUNDLE SYMBOL BINARY SITE_CLASS SERIAL ENTRIES CALLS INCOMPLETE
+ *           MIN_NS MAX_NS TOTAL_NS SELF_NS ONCPU_NS ONCPU_MEASURED
+ *           PROBE_COST_NS INFLIGHT_MEAN SUMSQ_NS2 N [BUCKET COUNT]...
+ *   edge FROM TO CALLS DECLARED ASYNC
+ *   flow NAME ENTRY INVOCATIONS N [HANDLER CALLS]... M [FROM TO ASYNC]...
+ *   bundle NAME N_PIDS THREADS INSTANCES WORKERS SERIAL
+ *   end
+ */
+#ifndef FLOWPROF_HTML_REPORT_H
+#define FLOWPROF_HTML_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "model/model.h"
+#include "snapshot/snapshot.h"
+
+/* Writes the HTML report of s to path (atomically, mode 0600: it names
+ * internal symbols, as the snapshot does), with the
+ * model options of the command line as the page's starting settings (o may
+ * be NULL). snapshot_path names the snapshot in the page's equivalent
+ * command line. Returns 0, or -1 with the reason in err. */
+int html_report_write(const struct snapshot *s, const struct model_opts *o,
+		      const char *snapshot_path, const char *path, char *err, size_t errlen);
+
+/* Writes the flow graph of the HTML report as a Graphviz DOT file. */
+int dot_write(const struct snapshot *s, const struct model_opts *o, const char *path, char *err,
+	      size_t errlen);
+
+/* The model input text of s (see above). Caller frees. */
+char *html_model_input(const struct snapshot *s);
+
+/* ---- shared by the pages (the snapshot's here, the sweep's in sweep_html.c) -- */
+
+/* s as the text or an attribute value of a page: & < > " ' as entities,
+ * control bytes as the visible text \xNN, bytes that are not UTF-8 as
+ * U+FFFD, code points that would make a name display as another (bidi
+ * overrides, C1 controls) as the text \u{202E}. NULL writes nothing. */
+void html_text(FILE *o, const char *s);
+
+/* The shortest "%g" that reads back as v exactly. Caller frees. */
+char *html_shortest(double v);
+
+/* A page up to its open <body data-state="STATE">: doctype, charset, the
+ * title kind + escaped title, the report's style sheet
+ * (user/report/assets/report.css), and csp (NULL: none) as its
+ * Content-Security-Policy. */
+void html_page_start(FILE *o, const char *kind, const char *title, const char *csp,
+		     const char *state);
+
+/*
+ * `flowprof report SWEEP.json --html FILE` (sweep_html.c): the sweep's page,
+ * one self-contained file without any script: throughput and response time
+ * against the step's level as SVG charts (measured as points, the model's
+ * prediction as a line, the knee and the saturation marked) and a table per
+ * step. sweep_path names the document in the page. Written atomically, mode
+ * 0600. Returns 0, or -1 with the reason in err.
+ */
+struct sweep;
+int sweep_html_write(const struct sweep *sw, const char *sweep_path, const char *path,
+		     char *err, size_t errlen);
+
+#endif

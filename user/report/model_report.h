@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The model (user/model/model.h) for readers: the tables `flowprof report`
+ * prints after the snapshot's own report, and the "model" object that
+ * `report --json` adds to the snapshot document (docs/model.md).
+ */
+#ifndef FLOWPROF_MODEL_REPORT_H
+#define FLOWPROF_MODEL_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "model/model.h"
+
+/* Prints the model's sections: target and bottleneck, stations, demand per
+ * flow, flows at the target, the closed workload, self-checks, corrected
+ * handler times and notes. ascii: "us" for "µs". Names are terminal-escaped;
+ * a load beyond capacity prints "exceeds capacity", never a negative or
+ * infinite number. */
+void model_print(FILE *out, const struct model *m, bool ascii);
+
+/*
+ * The document's "model" object (caller puts it with json_object_put()):
+ *   { "bottleneck": { "station", "handler", "utilization" } | null,
+ *     "stations": [ { "name", "servers", "utilization", "demand_ns": {flow: ns}, ... } ],
+ *     "flows": [ { "name", "rate_per_s", "max_rate_per_s", "predicted_mean_ns",
+ *                  "predicted_p99_ns", ... } ],
+ *     ... }
+ * Numbers that do not exist (beyond capacity, unknown) are null; every
+ * extra field is listed in docs/model.md.
+ */
+json_object *model_to_json(const struct model *m);
+
+#endif

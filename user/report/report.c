@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: MIT
+/* The readable report of a snapshot: see report.h. */
+#include "report.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "text_table.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char *dur(double ns, const struct report_opts *o)
+{
+	char buf[UNITS_BUF];
+
+	return xstrdup(units_duration(buf, sizeof(buf), ns, o->ascii));
+}
+
+static char *rate(double per_s)
+{
+	char buf[UNITS_BUF];
+
+	return xstrdup(units_rate(buf, sizeof(buf), per_s));
+}
+
+static char *pct(double share)
+{
+	char buf[UNITS_BUF];
+
+	return xstrdup(units_percent(buf, sizeof(buf), share));
+}
+
+/* Visits per invocation: two decimals, more digits only for small ratios. */
+static char *ratio(double v)
+{
+	if (v == 0)
+		return xstrdup("0");
+	return v >= 0.1 ? xasprintf("%.2f", v) : xasprintf("%.2g", v);
+}
+
+static double per_second(uint64_t n, double duration_s)
+{
+	return duration_s > 0 ? (double)n / duration_s : NAN;
+}
+
+/* ---- sections ----------------------------------------------------------- */
+
+/* The calibrated in-window cost per site class, "640 ns per call at nop5
+ * sites, 830 ns at emulated, ..."; false when none was measured. */
+static bool print_probe_costs(FILE *out, const struct snapshot *s, const struct report_opts *o)
+{
+	static const char *const names[4] = { "unknown", "nop5", "emulated", "single-step" };
+	char in[UNITS_BUF];
+	int n = 0;
+
+	for (int c = 0; c < 4; c++) {
+		const struct snap_probe_cost *pc = &s->probe_cost[c];
+
+		if (!pc->measured)
+			continue;
+		if (!n)
+			fputs("times include the probe's own cost, calibrated on the recording host:\n  ",
+			      out);
+		fprintf(out, "%s%s %s%s", n ? ", " : "",
+			units_duration(in, sizeof(in), pc->in_window_ns, o->ascii),
+			n ? "at " : "per call at ", names[c]);
+		if (!n)
+			fputs(" sites", out);
+		n++;
+	}
+	if (n)
+		fputc('\n', out);
+	return n > 0;
+}
+
+static void print_header(FILE *out, const struct snapshot *s, const struct report_opts *o)
+{
+	char *host = term_escape(s->host), *kernel = term_escape(s->kernel);
+	char *started = term_escape(s->started_at), *mode = term_escape(s->attach_mode);
+	char *flows = term_escape(s->flow_file);
+	char d[UNITS_BUF], cost[UNITS_BUF];
+
+	fprintf(out, "flowprof snapshot: %s %s", s->n_hosts > 1 ? "hosts" : "host", host);
+	if (s->nproc > 0)
+		fprintf(out, " (%d CPU%s%s)", s->nproc, s->nproc == 1 ? "" : "s",
+			s->n_hosts > 1 ? " in all" : "");
+	if (*kernel)
+		fprintf(out, ", kernel %s", kernel);
+	fprintf(out, "\nrecorded %s for %s", *started ? started : "(start time unknown)",
+		units_duration(d, sizeof(d), s->duration_s * 1e9, o->ascii));
+	if (*mode)
+		fprintf(out, ", attach mode %s", mode);
+	if (*flows)
+		fprintf(out, ", flow file %s", flows);
+	fputc('\n', out);
+	/* Per site class when calibrated that way, else the one overall figure. */
+	if (print_probe_costs(out, s, o))
+		goto cleanup;
+	if (s->probe_cost_ns > 0)
+		fprintf(out, "times include the probe's own cost, about %s per call "
+			"(calibrated on the recording host)\n",
+			units_duration(cost, sizeof(cost), s->probe_cost_ns, o->ascii));
+	else
+		fputs("times include the probe's own cost (not calibrated in this recording)\n", out);
+cleanup:
+	free(host);
+	free(kernel);
+	free(started);
+	free(mode);
+	free(flows);
+}
+
+/* Sort order of the handler table: most total time first, then by name. */
+static int by_total_time(const void *a, const void *b)
+{
+	const struct snap_handler *x = *(const struct snap_handler *const *)a;
+	const struct snap_handler *y = *(const struct snap_handler *const *)b;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
+	return strcmp(x->id ? x->id : "", y->id ? y->id : "");
+}
+
+static const char *const site_class_names[4] = { "unknown", "nop5", "emulated", "single-step" };
+
+/* Probe points of several classes (snapshot.h: site_classes)? */
+static bool mixed_sites(const struct snap_handler *h)
+{
+	unsigned int m = h->site_classes & 0xeu;
+
+	return (m & (m - 1)) != 0;
+}
+
+/* Under the table: the classes of each handler whose SITE is "mixed". */
+static void print_mixed_sites(FILE *out, const struct snap_handler *const *order, int n)
+{
+	bool any = false;
+
+	for (int i = 0; i < n; i++) {
+		const struct snap_handler *h = order[i];
+		char *id;
+
+		if (!mixed_sites(h))
+			continue;
+		if (!any)
+			fputs("mixed: probe points of several site classes; the probe cost counted is "
+			      "the dearest's\n", out);
+		any = true;
+		id = term_escape(h->id);
+		fprintf(out, "  %s:", id);
+		for (int c = 1, k = 0; c < 4; c++)
+			if (h->site_classes & (1u << c))
+				fprintf(out, "%s %s", k++ ? "," : "", site_class_names[c]);
+		fputc('\n', out);
+		free(id);
+	}
+}
+
+static void print_handlers(FILE *out, const struct snapshot *s, const struct report_opts *o)
+{
+	static const char *const headers[] = { "HANDLER", "CALLS", "RATE", "MEAN", "P50", "P99",
+					       "MAX", "SELF MEAN", "ON-CPU", "TOTAL",
+					       "INCOMPLETE", "SITE" };
+	static const bool right[] = { false, true, true, true, true, true,
+				      true, true, true, true, true, false };
+	struct table t = { .ncols = ARRAY_SIZE(headers), .headers = headers, .right = right };
+	const struct snap_handler **order = xcalloc((size_t)s->n_handlers, sizeof(*order));
+
+	for (int i = 0; i < s->n_handlers; i++)
+		order[i] = &s->handlers[i];
+	qsort(order, (size_t)s->n_handlers, sizeof(*order), by_total_time);
+	for (int i = 0; i < s->n_handlers; i++) {
+		const struct snap_handler *h = order[i];
+		struct handler_summary sum;
+		bool any = h->calls > 0;
+		char *row[ARRAY_SIZE(headers)];
+
+		snapshot_summarize(h, &sum);
+		row[0] = term_escape(h->id);
+		row[1] = xasprintf("%llu", (unsigned long long)h->calls);
+		row[2] = rate(per_second(h->calls, s->duration_s));
+		row[3] = any ? dur(sum.mean_ns, o) : xstrdup("-");
+		row[4] = any ? dur(sum.p50_ns, o) : xstrdup("-");
+		row[5] = any ? dur(sum.p99_ns, o) : xstrdup("-");
+		row[6] = any ? dur((double)h->max_ns, o) : xstrdup("-");
+		row[7] = any ? dur(sum.self_mean_ns, o) : xstrdup("-");
+		row[8] = !h->oncpu_measured ? xstrdup("n/a")
+		       : h->total_ns ? pct((double)h->oncpu_ns / (double)h->total_ns)
+				     : xstrdup("-");
+		row[9] = dur((double)h->total_ns, o);
+		row[10] = xasprintf("%llu", (unsigned long long)h->incomplete);
+		row[11] = mixed_sites(h) ? xstrdup("mixed")
+			: term_escape(h->site_class ? h->site_class : "unknown");
+		table_add(&t, row);
+	}
+	fputs("\nHandlers, by total time (mean, percentiles and max are inclusive; "
+	      "self excludes nested handlers)\n", out);
+	if (s->n_handlers) {
+		table_print(out, &t);
+		print_mixed_sites(out, order, s->n_handlers);
+	} else {
+		fputs("  (no handlers)\n", out);
+	}
+	table_free(&t);
+	free(order);
+}
+
+static void print_flows(FILE *out, const struct snapshot *s)
+{
+	if (!s->n_flows)
+		return;
+	fputs("\nFlows (visits: calls of each handler per invocation of the entry)\n", out);
+	for (int i = 0; i < s->n_flows; i++) {
+		const struct snap_flow *f = &s->flows[i];
+		char *name = term_escape(f->name), *entry = term_escape(f->entry);
+		char *r = rate(per_second(f->invocations, s->duration_s));
+		static const char *const headers[] = { "  VISITS", "PER INVOCATION", "CALLS" };
+		static const bool right[] = { false, true, true };
+		struct table t = { .ncols = 3, .headers = headers, .right = right };
+
+		fprintf(out, "%s: entry %s, %llu invocation%s, %s\n", name, entry,
+			(unsigned long long)f->invocations, f->invocations == 1 ? "" : "s", r);
+		for (int k = 0; k < f->n_visits; k++) {
+			const struct snap_visit *v = &f->visits[k];
+			char *h = term_escape(v->handler);
+			char *row[3];
+
+			row[0] = xasprintf("  %s", h);
+			row[1] = f->invocations ? ratio((double)v->calls / (double)f->invocations)
+						: xstrdup("-");
+			row[2] = xasprintf("%llu", (unsigned long long)v->calls);
+			table_add(&t, row);
+			free(h);
+		}
+		if (f->n_visits)
+			table_print(out, &t);
+		table_free(&t);
+		free(name);
+		free(entry);
+		free(r);
+	}
+}
+
+/* The declared call a -> b of some flow, or NULL. */
+static const struct snap_edge *find_declared(const struct snapshot *s, const char *from,
+					     const char *to, const char **flow)
+{
+	for (int i = 0; i < s->n_flows; i++)
+		for (int k = 0; k < s->flows[i].n_declared; k++) {
+			const struct snap_edge *e = &s->flows[i].declared[k];
+
+			if (!strcmp(e->from ? e->from : "", from ? from : "") &&
+			    !strcmp(e->to ? e->to : "", to ? to : "")) {
+				if (flow)
+					*flow = s->flows[i].name;
+				return e;
+			}
+		}
+	return NULL;
+}
+
+static const struct snap_edge *find_observed(const struct snapshot *s, const char *from,
+					     const char *to)
+{
+	for (int i = 0; i < s->n_edges; i++) {
+		const struct snap_edge *e = &s->edges[i];
+
+		if (e->calls && !strcmp(e->from ? e->from : "", from ? from : "") &&
+		    !strcmp(e->to ? e->to : "", to ? to : ""))
+			return e;
+	}
+	return NULL;
+}
+
+/* Was this declared call already listed (it can appear in several flows)? */
+static bool declared_before(const struct snapshot *s, int flow, int k)
+{
+	const struct snap_edge *e = &s->flows[flow].declared[k];
+
+	for (int i = 0; i <= flow; i++)
+		for (int j = 0; j < (i == flow ? k : s->flows[i].n_declared); j++)
+			if (!strcmp(s->flows[i].declared[j].from ? s->flows[i].declared[j].from : "",
+				    e->from ? e->from : "") &&
+			    !strcmp(s->flows[i].declared[j].to ? s->flows[i].declared[j].to : "",
+				    e->to ? e->to : ""))
+				return true;
+	return false;
+}
+
+static char *edge_label(const char *from, const char *to, const struct snap_edge *d)
+{
+	char *f = term_escape(from), *t = term_escape(to);
+	char *label = xasprintf("%s %s %s", f, !d || !d->async ? "->" : d->waits ? "=>" : "~>", t);
+
+	free(f);
+	free(t);
+	return label;
+}
+
+static void print_call_graph(FILE *out, const struct snapshot *s)
+{
+	static const char *const headers[] = { "EDGE", "CALLS", "STATUS" };
+	static const bool right[] = { false, true, false };
+	struct table t = { .ncols = 3, .headers = headers, .right = right };
+
+	for (int i = 0; i < s->n_edges; i++) {
+		const struct snap_edge *e = &s->edges[i];
+		const struct snap_edge *d = find_declared(s, e->from, e->to, NULL);
+		char *row[3];
+
+		if (!e->calls)
+			continue; /* a declared edge never seen: listed below */
+		row[0] = edge_label(e->from, e->to, NULL);
+		row[1] = xasprintf("%llu", (unsigned long long)e->calls);
+		row[2] = xstrdup(e->declared || d ? "declared" : "observed, NOT declared");
+		table_add(&t, row);
+	}
+	for (int i = 0; i < s->n_flows; i++)
+		for (int k = 0; k < s->flows[i].n_declared; k++) {
+			const struct snap_edge *d = &s->flows[i].declared[k];
+			char *flow, *row[3];
+
+			if (declared_before(s, i, k) || find_observed(s, d->from, d->to))
+				continue;
+			flow = term_escape(s->flows[i].name);
+			row[0] = edge_label(d->from, d->to, d);
+			row[1] = xstrdup(d->async ? "-" : "0");
+			row[2] = d->waits
+				? xasprintf("declared remote call (flow %s): another thread, counted "
+					    "per handler; the caller waits for it", flow)
+				: d->async
+				? xasprintf("declared async (flow %s): another thread, counted per "
+					    "handler", flow)
+				: xasprintf("declared (flow %s), NEVER SEEN", flow);
+			table_add(&t, row);
+			free(flow);
+		}
+	if (t.nrows) {
+		fputs("\nCall graph, observed against declared\n", out);
+		table_print(out, &t);
+	}
+	table_free(&t);
+}
+
+static void print_events(FILE *out, const struct snapshot *s)
+{
+	static const struct {
+		size_t offset;
+		const char *what;
+	} counters[] = {
+		{ offsetof(struct snapshot, unmatched_returns),
+		  "returns had no matching entry (calls in progress when recording started)" },
+		{ offsetof(struct snapshot, depth_overflows),
+		  "calls were nested deeper than 64 handlers: not timed, counted incomplete" },
+		{ offsetof(struct snapshot, abandoned_frames),
+		  "calls never returned normally (longjmp or exception): counted incomplete" },
+		{ offsetof(struct snapshot, exited_in_call),
+		  "calls were in progress when their thread exited or exec'd: counted incomplete" },
+		{ offsetof(struct snapshot, edges_dropped),
+		  "nested calls were not counted as edges: the edge map was full" },
+		{ offsetof(struct snapshot, instances_dropped),
+		  "processes past the instance limit were pooled into one instance" },
+		{ offsetof(struct snapshot, threads_dropped),
+		  "calls found no per-thread state (thread map full): counted incomplete" },
+	};
+	uint64_t running = 0;
+	bool any = false;
+
+	for (int i = 0; i < s->n_handlers; i++) {
+		const struct snap_handler *h = &s->handlers[i];
+
+		if (h->entries > h->calls + h->incomplete)
+			running += h->entries - h->calls - h->incomplete;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(counters); i++) {
+		uint64_t n = *(const uint64_t *)((const char *)s + counters[i].offset);
+
+		if (!n)
+			continue;
+		if (!any)
+			fputs("\nEvents\n", out);
+		any = true;
+		fprintf(out, "  %llu %s\n", (unsigned long long)n, counters[i].what);
+	}
+	if (running) {
+		if (!any)
+			fputs("\nEvents\n", out);
+		fprintf(out, "  %llu calls were still running when the recording ended (not timed)\n",
+			(unsigned long long)running);
+	}
+}
+
+static void print_site_warnings(FILE *out, const struct snapshot *s,
+				const struct report_opts *o)
+{
+	const struct snap_probe_cost *step = &s->probe_cost[3], *nop = &s->probe_cost[1];
+	char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
+	int n = 0;
+
+	for (int i = 0; i < s->n_handlers; i++)
+		n += s->handlers[i].site_class && !strcmp(s->handlers[i].site_class, "single-step");
+	if (!n)
+		return;
+	fprintf(out, "\nwarning: %d handler%s %s probed at a site the kernel must single-step:",
+		n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
+	for (int i = 0, k = 0; i < s->n_handlers; i++) {
+		char *id;
+
+		if (!s->handlers[i].site_class || strcmp(s->handlers[i].site_class, "single-step"))
+			continue;
+		id = term_escape(s->handlers[i].id);
+		fprintf(out, "%s %s", k++ ? "," : "", id);
+		free(id);
+	}
+	/* what the service pays per call (per_call_ns); the in-window part is
+	 * what the measured times carry */
+	if (step->measured && nop->measured)
+		fprintf(out, "\n  each call there costs the service about %s (%s at a nop5 site),\n"
+			"  %s of it inside the times above\n",
+			units_duration(a, sizeof(a), step->per_call_ns, o->ascii),
+			units_duration(b, sizeof(b), nop->per_call_ns, o->ascii),
+			units_duration(c, sizeof(c), step->in_window_ns, o->ascii));
+	else
+		fputs("\n  each call there pays a trap and a single-step, about 10x the probe cost\n"
+		      "  of a nop5 site, and the times above include it\n", out);
+}
+
+void report_print_table(FILE *out, const struct snapshot *s, const struct report_opts *o)
+{
+	static const struct report_opts defaults = { 0 };
+
+	if (!o)
+		o = &defaults;
+	print_header(out, s, o);
+	print_handlers(out, s, o);
+	print_flows(out, s);
+	print_call_graph(out, s);
+	print_events(out, s);
+	print_site_warnings(out, s, o);
+}
