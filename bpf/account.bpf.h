@@ -121,13 +121,16 @@ static __always_inline void unwind_to(struct thread_state *st, __u64 key, __u32 
 }
 
 /*
+ * on_entry() and on_exit() are global functions: the verifier checks each
+ * once, not once per program and call site (a fifth of the load time).
+ *
  * Entry of a handler call. key identifies the frame at its exit (see
  * hit_state); for probe pairs that are not a function's own entry and exit
  * (USDT entry/return probes, language runtimes) it is 0, and the exit
  * matches the innermost open frame of the same handler. Returns 1 when no
  * return probe is wanted for this call (session mode).
  */
-static __noinline int on_entry(struct thread_state *st, __u64 cookie, __u64 key)
+__noinline int on_entry(struct thread_state *st, __u64 cookie, __u64 key)
 {
 	__u32 hid = COOKIE_HANDLER(cookie), d;
 	__u64 now = bpf_ktime_get_ns();
@@ -279,7 +282,7 @@ static __always_inline __u64 pair_cost(const __s32 *table, __u32 entry, __u32 ex
 
 /* Exit of a handler call; key as given to on_entry(); exit_slot: the cost
  * slot of the exit probe (SLOT_EXIT_URETPROBE for the kernel's trampoline). */
-static __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 exit_slot)
+__noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 exit_slot)
 {
 	__u32 hid = COOKIE_HANDLER(cookie), d, b, found = MAX_DEPTH;
 	__u64 now = bpf_ktime_get_ns(), dur, cpu, self, own_in, own_full, corr;

@@ -177,7 +177,8 @@ int BPF_KPROBE(handler_session)
 		function_exit(ctx, cookie, PT_REGS_SP(ctx), COOKIE_SLOT(cookie));
 		return 1;
 	}
-	return function_entry(ctx, cookie);
+	/* 0 or 1 for the verifier: on_entry is verified apart (a global function) */
+	return function_entry(ctx, cookie) ? 1 : 0;
 }
 
 #include "sched.bpf.h"

@@ -233,6 +233,16 @@ static bool use_exit_sites(const struct recorder *r, const struct probe_site *s,
 	return uret->measured && sites >= 0 && sites < uret->hit_ns;
 }
 
+/* Is the entry's later place (probe/exit_sites.h) measured cheaper here? */
+static bool cheaper_entry(const struct recorder *r, const struct probe_site *s)
+{
+	const struct slot_cost *first = &r->info.costs[s->entry_slot & (SLOT_COUNT - 1)];
+	const struct slot_cost *alt = &r->info.costs[s->alt_entry_slot & (SLOT_COUNT - 1)];
+
+	return s->alt_entry_offset && first->measured && alt->measured &&
+	       alt->hit_ns < first->hit_ns;
+}
+
 static void note_probes(struct handler_probes *hp, enum cost_slot entry, enum cost_slot exit,
 			bool sites, const char *why, const struct probe_site *s)
 {
@@ -269,7 +279,8 @@ static void build_groups(struct recorder *r, struct group_list *gl, const struct
 		const struct probe_site *s = &res->sites[i];
 		struct site_group *g;
 		const char *why;
-		uint64_t base, cookie;
+		uint64_t base, cookie, entry;
+		enum cost_slot entry_slot;
 		bool sites;
 
 		if (s->kind != PROBE_FUNCTION)
@@ -283,18 +294,25 @@ static void build_groups(struct recorder *r, struct group_list *gl, const struct
 			    site_list_has(&g->exits, s->exits[k].offset))
 				sites = false, why = "an exit shares its address with another probe";
 
+		entry = s->offset;
+		entry_slot = (enum cost_slot)s->entry_slot;
+		if (cheaper_entry(r, s)) {
+			entry = s->alt_entry_offset;
+			entry_slot = (enum cost_slot)s->alt_entry_slot;
+			r->info.handlers[s->handler].n_moved++;
+		}
 		base = MAKE_COOKIE(s->handler, 0) | (s->go ? COOKIE_GO : 0);
 		cookie = COOKIE_WITH_SLOT(base | ((uint64_t)entry_flows[s->handler] << 32),
-					  s->entry_slot) | (sites ? COOKIE_EXITS_AT_SITES : 0);
-		site_list_add(&g->entries, s->offset, 0, cookie);
+					  entry_slot) | (sites ? COOKIE_EXITS_AT_SITES : 0);
+		site_list_add(&g->entries, entry, 0, cookie);
 		if (sites) {
 			for (size_t k = 0; k < s->n_exits; k++)
 				site_list_add(&g->exits, s->exits[k].offset, 0,
 					      COOKIE_WITH_SLOT(base, s->exits[k].slot) | COOKIE_EXIT_SITE);
 		} else {
-			site_list_add(&g->returns, s->offset, 0, cookie);
+			site_list_add(&g->returns, entry, 0, cookie);
 		}
-		note_probes(&r->info.handlers[s->handler], (enum cost_slot)s->entry_slot,
+		note_probes(&r->info.handlers[s->handler], entry_slot,
 			    sites ? (s->n_exits ? s->exits[0].slot : SLOT_EXIT_RET) : SLOT_EXIT_URETPROBE,
 			    sites, why, s);
 	}
@@ -549,19 +567,20 @@ static void unload(struct recorder *r)
 }
 
 /* Initial calibration rounds, before the handlers are attached. */
-#define CALIB_FIRST_ROUNDS 9
+#define CALIB_FIRST_ROUNDS 3
 
 static int try_mode(struct recorder *r, const struct flowfile *ff, const struct resolution *res,
 		    const struct attach_opts *o, char *err, size_t errlen)
 {
 	struct group_list calib = { 0 }, gl = { 0 };
 	size_t done = 0, total = 0;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = now_ns(), t1;
 	int e;
 
 	e = open_and_load(r, ff, res, o, err, errlen);
 	if (e)
 		return e;
+	r->info.load_ms = (double)(now_ns() - t0) / 1e6;
 	if (r->info.feat.raw_tp)
 		attach_tracepoints(r);
 
@@ -575,7 +594,9 @@ static int try_mode(struct recorder *r, const struct flowfile *ff, const struct 
 		if (e)
 			goto out;
 		r->cal.ready = true;
+		t1 = now_ns();
 		calib_measure(r, CALIB_FIRST_ROUNDS);
+		r->info.calib_ms = (double)(now_ns() - t1) / 1e6;
 	}
 
 	build_groups(r, &gl, ff, res, o->exits);
@@ -630,8 +651,9 @@ int recorder_start(struct recorder **out, const struct flowfile *ff,
 		r->info.oncpu = !o->no_oncpu && r->info.feat.raw_tp;
 		e = try_mode(r, ff, res, o, err, errlen);
 		if (!e) {
-			log_info("attach mode: %s (%zu probe points in %.1f ms)", mode_names[m],
-				 r->info.n_probes, r->info.attach_ms);
+			log_info("attach mode: %s (%zu probe points in %.1f ms: BPF load and "
+				 "verification %.1f ms, probe-cost calibration %.1f ms)", mode_names[m],
+				 r->info.n_probes, r->info.attach_ms, r->info.load_ms, r->info.calib_ms);
 			*out = r;
 			return 0;
 		}

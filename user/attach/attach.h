@@ -98,6 +98,8 @@ struct handler_probes {
 	enum cost_slot entry;	/* the dearest entry slot among its sites */
 	enum cost_slot exit;	/* the dearest exit slot (SLOT_EXIT_URETPROBE...) */
 	int n_sites, n_exit_sites, n_fallback, n_partial;
+	int n_moved;		/* sites whose entry probe went past a single-stepped
+				   first instruction to a cheaper one */
 	char *fallback;		/* why some sites use a uretprobe (exits unknown), or NULL */
 	char *partial;		/* why some exits may be missed (exit sites in code
 				   that unwinds, where some exit is uncertain), or NULL */
@@ -109,6 +111,8 @@ struct recorder_info {
 	bool oncpu;		/* sched_switch accounting is running */
 	size_t n_probes;	/* probe points attached for the handlers */
 	double attach_ms;	/* load, calibration and attach */
+	double load_ms;		/* of which BPF load and verification */
+	double calib_ms;	/* and the probe-cost calibration's first rounds */
 	double detach_ms;
 	int calib_rounds;
 	struct slot_cost costs[SLOT_COUNT];

@@ -305,7 +305,9 @@ void live_tick(struct live *l)
 		collect_cpu_sample(l->rec);
 		l->t_cpu_sampled = now_ns();
 	}
-	if (l->rec && now_ns() - l->t_calibrated >= LIVE_CALIB_PERIOD_S * 1000000000ULL) {
+	/* the first rounds, which attach keeps few, soon; then one now and then */
+	if (l->rec && (recorder_info(l->rec)->calib_rounds < LIVE_CALIB_EARLY_ROUNDS ||
+		       now_ns() - l->t_calibrated >= LIVE_CALIB_PERIOD_S * 1000000000ULL)) {
 		recorder_recalibrate(l->rec);
 		l->t_calibrated = now_ns();
 	}

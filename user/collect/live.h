@@ -78,6 +78,7 @@ int live_collect(struct live *l, struct snapshot *s);
  * every LIVE_CALIB_PERIOD_S, so that the costs the kernel subtracts follow
  * the host's load. Cheap to call more often. */
 #define LIVE_CALIB_PERIOD_S 5
+#define LIVE_CALIB_EARLY_ROUNDS 9
 void live_tick(struct live *l);
 
 /* Removes the probes (timed); what they measured stays readable. */

@@ -1401,6 +1401,10 @@ static void build_stations(struct build *b)
 		}
 		if (st->kind != STATION_CPU && (sampled > 0 || st->busy_measured == 0))
 			st->busy_sampled = sampled;
+		/* the kernel's own count of threads inside the bundle's handlers,
+		 * time-weighted: exact where the samples were a handful */
+		if (st->kind == STATION_POOL && isfinite(st->concurrency_mean))
+			st->busy_sampled = st->concurrency_mean;
 		st->utilization_measured = st->servers ? st->busy_measured / st->servers : 0;
 		st->scv = 1;
 		if (st->kind != STATION_CPU && w_sum > 0 && m1 > 0) {
@@ -2120,8 +2124,11 @@ static void self_checks(struct build *b, const struct eval *meas)
 				 bx < bm ? "outside every flow" : "over-attributed");
 		if (isfinite(st->busy_sampled) && fmax(bm, st->busy_sampled) > 0.05 &&
 		    fabs(bm - st->busy_sampled) > 0.25 * fmax(bm, st->busy_sampled))
-			add_note(m, "%s: the sampled in-flight calls (%.2f) disagree with the kernel's "
-				 "time sums (%.2f servers busy)", st->name, st->busy_sampled, bm);
+			add_note(m, "%s: %.2f threads were inside its handlers at once on average, "
+				 "but its handlers' times add up to %.2f busy; the model uses the "
+				 "times. Such a gap comes from calls that never returned (INCOMPLETE), "
+				 "or from one thread's calls counted in two of its handlers that are "
+				 "not declared as nested", st->name, st->busy_sampled, bm);
 	}
 	for (int f = 0; f < b->F; f++) {
 		struct model_flow *mf = &m->flows[f];

@@ -417,6 +417,54 @@ static enum cost_slot entry_slot_of(const struct code_region *r, const cs_insn *
 
 /* Every exit found; -1 with the reason when some way out is uncertain (the
  * exits found are kept: they are exits all the same). */
+/* Instructions past the entry the entry probe may move over. */
+#define ALT_ENTRY_LOOKAHEAD 4
+
+/*
+ * The entry probe's cheaper place (function_code.alt_entry_*): the first
+ * instruction after a single-stepped one that the kernel would not
+ * single-step, if every instruction before it leaves the stack pointer
+ * alone, none branches, and no jump in the function lands after the
+ * entry and at or before it (so it runs exactly once per call, with the
+ * entry's stack pointer: the frame key stays the same).
+ */
+static void find_alt_entry(const struct decoder *d, struct function_code *out)
+{
+	const struct code_region *r = &d->regions[0];
+
+	if (out->entry_slot != SLOT_ENTRY_STEP)
+		return;
+	for (size_t i = 1; i < d->n && i <= ALT_ENTRY_LOOKAHEAD; i++) {
+		const struct insn *prev = &d->insns[i - 1], *in = &d->insns[i];
+		uint64_t rel = in->addr - r->vaddr;
+		enum cost_slot slot;
+		bool landed = false;
+
+		if (in->region != 0 || prev->jump || prev->ret || prev->stop ||
+		    (prev->op != H_NONE && prev->op != H_SET_FP && prev->op != H_CLOBBER_FP))
+			return;
+		for (size_t k = 0; k < d->n && !landed; k++)
+			landed = d->insns[k].jump && !d->insns[k].indirect &&
+				 d->insns[k].target > r->vaddr && d->insns[k].target <= in->addr;
+		if (landed || rel + 16 > r->size + 16)
+			return;
+		switch (site_classify_x86(r->code + rel, r->size - rel < 16 ? r->size - rel : 16,
+					  in->addr)) {
+		case SITE_NOP5: slot = SLOT_ENTRY_NOP5; break;
+		case SITE_EMULATED:
+			slot = in->jump ? SLOT_ENTRY_BRANCH : in->op == H_PUSH ? SLOT_ENTRY_PUSH
+									       : SLOT_ENTRY_NOP;
+			break;
+		default:
+			continue;
+		}
+		out->alt_entry_offset = (uint64_t)((int64_t)in->addr + r->bias);
+		out->alt_entry_skip = rel;
+		out->alt_entry_slot = slot;
+		return;
+	}
+}
+
 static int find_exits(struct decoder *d, struct function_code *out)
 {
 	size_t cap = 0;
@@ -497,6 +545,7 @@ static int decode(const struct elf_file *ef, const struct code_region *regions, 
 	}
 	follow_heights(&d);
 	out->n_insns = d.n;
+	find_alt_entry(&d, out);
 	ret = find_exits(&d, out);
 done:
 	cs_free(d.ci, 1);

@@ -32,6 +32,13 @@ struct exit_site {
 
 struct function_code {
 	enum cost_slot entry_slot;	/* kind of the first instruction (SLOT_ENTRY_*) */
+	/* A later place for the entry probe, when the first instruction is one
+	 * the kernel single-steps: the first cheaper instruction of the entry
+	 * block that runs once per call with the stack pointer of the entry
+	 * (nothing skipped moves it, no branch lands between). 0: none. */
+	uint64_t alt_entry_offset;	/* file offset */
+	uint64_t alt_entry_skip;	/* bytes skipped */
+	enum cost_slot alt_entry_slot;
 	struct exit_site *exits;
 	size_t n_exits;
 	size_t n_insns;			/* instructions decoded (function and cold parts) */

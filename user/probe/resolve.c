@@ -545,6 +545,9 @@ static void decode_exits(struct ctx *c, struct probe_site *s, const struct elf_f
 		d->ok = function_code_decode(ef, sym, &d->fc) == 0;
 	}
 	s->entry_slot = d->fc.entry_slot ? d->fc.entry_slot : SLOT_ENTRY_STEP;
+	s->alt_entry_offset = d->fc.alt_entry_offset;
+	s->alt_entry_skip = d->fc.alt_entry_skip;
+	s->alt_entry_slot = d->fc.alt_entry_slot;
 	s->go = ef->go;
 	if (!d->ok)
 		s->exits_unknown = xstrdup(d->fc.reason[0] ? d->fc.reason : "its code could not be decoded");

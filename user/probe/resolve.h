@@ -51,6 +51,9 @@ struct probe_site {
 	enum site_class cls;
 	/* PROBE_FUNCTION only: */
 	int entry_slot;		/* enum cost_slot of the first instruction */
+	uint64_t alt_entry_offset; /* a cheaper place for the entry probe (exit_sites.h), 0: none */
+	uint64_t alt_entry_skip;   /* bytes between the function's start and it */
+	int alt_entry_slot;
 	struct exit_site *exits; /* its exit sites (user/exit_sites.h), when decoded */
 	size_t n_exits;
 	char *exits_unknown;	/* why the exits could not be found (a uretprobe is used), or NULL */
