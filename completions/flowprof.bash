@@ -12,17 +12,17 @@ _flowprof_commands="record report check merge sweep export top serve"
 _flowprof_options() {
 	case $1 in
 	record) echo "-f --flows -p --pid -d --duration -i --interval -o --output --json
-		--listen -v --verbose --mode --no-oncpu --max-instances --help --usage" ;;
+		--listen -v --verbose --mode --exits --no-oncpu --max-instances --help --usage" ;;
 	report) echo "--json --no-model --html --dot --target --scale --instances --workers
 		--util-limit --users --think -v --verbose --help --usage" ;;
 	check) echo "-f --flows -p --pid -v --verbose --help --usage" ;;
 	merge) echo "-o --output -v --verbose --help --usage" ;;
 	sweep) echo "-f --flows -p --pid -d --duration --load --users --rate --settle --think
-		-o --output --json -v --verbose --mode --no-oncpu --max-instances --help --usage" ;;
+		-o --output --json -v --verbose --mode --exits --no-oncpu --max-instances --help --usage" ;;
 	top) echo "-f --flows -p --pid -i --interval -o --output -n --iterations -b --batch
-		-v --verbose --mode --no-oncpu --max-instances --help --usage" ;;
+		-v --verbose --mode --exits --no-oncpu --max-instances --help --usage" ;;
 	serve) echo "-f --flows -p --pid --listen -d --duration -o --output -v --verbose
-		--mode --no-oncpu --max-instances --help --usage" ;;
+		--mode --exits --no-oncpu --max-instances --help --usage" ;;
 	export) echo "--jmt --users --think --target --scale --instances --workers -v --verbose
 		--help --usage" ;;
 	esac
@@ -61,6 +61,7 @@ _flowprof_value() {
 	--dot) _flowprof_files "$cur" dot gv ;;
 	-p | --pid) _flowprof_pids "$cur" ;;
 	--mode) COMPREPLY=($(compgen -W "auto session multi single" -- "$cur")) ;;
+	--exits) COMPREPLY=($(compgen -W "auto sites uretprobe" -- "$cur")) ;;
 	--listen) COMPREPLY=($(compgen -W "127.0.0.1:9464 [::1]:9464 :9464" -- "$cur")) ;;
 	--load) COMPREPLY=($(compgen -c -- "$cur")) ;;
 	-d | --duration | -i | --interval | -n | --iterations | --settle | --think | --users | \

@@ -135,6 +135,7 @@ def pool_saturates_bottleneck_and_ceiling():
     pool = station(m, "pool")
     eq(pool["servers"], 4, "pool servers (threads that ran handlers)")
     eq(pool["servers_source"], "observed", "servers source")
+    eq(pool.get("servers_basis"), "concurrency", "observed from the most in its handlers at once")
     if pool["utilization"] < 0.9:
         raise AssertionError("the pool should be saturated: utilization %.3f" % pool["utilization"])
     if station(m, "cpu")["utilization"] > 0.5:
@@ -195,11 +196,9 @@ def target_beyond_capacity_is_reported_as_such():
 
 @test
 def cpu_saturates_bottleneck_and_ceiling():
+    # Other processes using the CPUs meanwhile are background load on the
+    # CPU station (snapshot host_cpu_s): the ceiling is what is left to it.
     snap, own = record(CPU_ARGS)
-    share = cpu_share(own, snap)
-    if share < 0.85:
-        raise AssertionError("host busy: pool_server got %.0f%% of the CPUs (other processes ran); "
-                          "the CPU ceiling needs an idle host" % (100 * share))
     m = model(snap)
     eq(m["bottleneck"]["station"], "cpu", "bottleneck station")
     eq(m["bottleneck"]["handler"], "pool.compute", "largest on-CPU contributor")

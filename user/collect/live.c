@@ -2,6 +2,7 @@
 /* A recording that stays attached while a view watches it: see live.h. */
 #include "live.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,25 +101,52 @@ static void show_progress(void *ctx, size_t done, size_t total)
 	fflush(stderr);
 }
 
+static bool single_stepped(const struct recorder_info *ri, enum cost_slot slot)
+{
+	const char *b = ri->costs[slot & (SLOT_COUNT - 1)].behaves_as;
+
+	return b && !strcmp(b, "single-step");
+}
+
+/* The handler's probe point to name: a single-stepped one if it has one. */
+static const struct probe_site *stepped_site(const struct recorder_info *ri,
+					     const struct resolution *res, int h)
+{
+	const struct probe_site *any = NULL;
+
+	for (size_t i = 0; i < res->n_sites; i++) {
+		const struct probe_site *s = &res->sites[i];
+
+		if (s->handler != h || s->kind != PROBE_FUNCTION)
+			continue;
+		if (single_stepped(ri, (enum cost_slot)s->entry_slot))
+			return s;
+		if (!any)
+			any = s;
+	}
+	return any;
+}
+
 /* Handlers at dear probe sites (single-stepped here, as measured), and
- * exits that are a uretprobe where exit sites were wanted. */
+ * exits that could not all be found. */
 static void warn_probes(const struct live *l)
 {
 	const struct recorder_info *ri = recorder_info(l->rec);
 	bool ascii = !locale_is_utf8();
 	char a[UNITS_BUF], b[UNITS_BUF];
+	double dearest = 0;
 	int stepped = 0, shown = 0;
 
 	for (int h = 0; h < ri->n_handlers; h++) {
 		const struct handler_probes *hp = &ri->handlers[h];
-		const struct slot_cost *e = &ri->costs[hp->entry & (SLOT_COUNT - 1)];
-		const struct slot_cost *x = &ri->costs[hp->exit & (SLOT_COUNT - 1)];
 
 		if (!hp->n_sites)
 			continue;
-		if ((e->behaves_as && !strcmp(e->behaves_as, "single-step")) ||
-		    (x->behaves_as && !strcmp(x->behaves_as, "single-step")))
+		if (single_stepped(ri, hp->entry) || single_stepped(ri, hp->exit)) {
 			stepped++;
+			dearest = fmax(dearest, ri->costs[hp->entry & (SLOT_COUNT - 1)].hit_ns +
+						ri->costs[hp->exit & (SLOT_COUNT - 1)].hit_ns);
+		}
 		if (hp->fallback)
 			log_warn("%s: exits seen by a uretprobe at %d of its %d probe point%s, as the "
 				 "function's exits could not all be found (%s)", l->ff.handlers[h].id,
@@ -131,28 +159,26 @@ static void warn_probes(const struct live *l)
 	}
 	if (!stepped)
 		return;
-	log_warn("%d handler%s %s probed where the kernel single-steps (measured here): each call "
-		 "there costs the service about %s (%s with a nop5 entry and a uretprobe)",
-		 stepped, stepped == 1 ? "" : "s", stepped == 1 ? "is" : "are",
-		 units_duration(a, sizeof(a), ri->costs[SLOT_ENTRY_STEP].hit_ns +
-					       ri->costs[SLOT_EXIT_URETPROBE].hit_ns, ascii),
+	log_warn("%d handler%s %s probed at a site the kernel single-steps (measured here): each "
+		 "call there costs the service about %s (%s at a nop5 site)", stepped,
+		 stepped == 1 ? "" : "s", stepped == 1 ? "is" : "are",
+		 units_duration(a, sizeof(a), dearest, ascii),
 		 units_duration(b, sizeof(b), ri->costs[SLOT_ENTRY_NOP5].hit_ns +
 					       ri->costs[SLOT_EXIT_URETPROBE].hit_ns, ascii));
-	for (int h = 0; h < ri->n_handlers && shown < 10; h++) {
+	for (int h = 0; h < ri->n_handlers; h++) {
 		const struct handler_probes *hp = &ri->handlers[h];
-		const char *eb = ri->costs[hp->entry & (SLOT_COUNT - 1)].behaves_as;
-		const char *xb = ri->costs[hp->exit & (SLOT_COUNT - 1)].behaves_as;
+		const struct probe_site *s = stepped_site(ri, &l->res, h);
 
-		if (!hp->n_sites || !((eb && !strcmp(eb, "single-step")) ||
-				      (xb && !strcmp(xb, "single-step"))))
+		if (!hp->n_sites || !s ||
+		    !(single_stepped(ri, hp->entry) || single_stepped(ri, hp->exit)))
 			continue;
-		log_note("  %s: entry %s (%s), exits %s (%s)", l->ff.handlers[h].id,
-			 cost_slot_name(hp->entry), eb ? eb : "?", cost_slot_name(hp->exit),
-			 xb ? xb : "?");
-		shown++;
+		if (shown++ == 10) {
+			log_note("  ... and more: `flowprof check` gives the class of every probe point");
+			break;
+		}
+		log_note("  %s: %s in %s", l->ff.handlers[h].id, s->demangled ? s->demangled : s->symbol,
+			 s->binary);
 	}
-	if (shown == 10)
-		log_note("  ... and more: `flowprof check` lists every probe point");
 }
 
 int live_start(struct live *l, const struct live_opts *o)
@@ -205,6 +231,8 @@ int live_start(struct live *l, const struct live_opts *o)
 	/* Counts start here, as record's do: calls during attach and
 	 * calibration fall outside the window. */
 	collect_snapshot(l->rec, &l->ff, &l->res, &base);
+	base.host_cpu_s = host_cpu_busy_seconds();
+	base.host_cpu_measured = base.host_cpu_s >= 0;
 	snapshot_start_take(&l->base, &base); /* kept small: 4.7 KiB less per handler */
 	l->started = time(NULL);
 	l->t_start = l->t_calibrated = now_ns();
@@ -228,6 +256,8 @@ static void fill_header(struct snapshot *s, const struct live *l)
 	s->started_at = xstrdup(when);
 	s->duration_s = (double)(now_ns() - l->t_start) / 1e9;
 	s->nproc = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	s->host_cpu_s = host_cpu_busy_seconds();
+	s->host_cpu_measured = s->host_cpu_s >= 0;
 	s->flow_file = xstrdup(l->flow_path);
 	s->attach_ms = recorder_info(l->rec)->attach_ms;
 	s->detach_ms = recorder_info(l->rec)->detach_ms;

@@ -601,7 +601,8 @@ static void size_pool(struct build *b, struct model_station *st, const struct sn
 		st->servers = threads > 0 ? threads : pids;
 		st->instances = pids;
 		st->workers = (st->servers + pids - 1) / pids;
-		st->servers_source = conc_source ? "observed: most in handlers at once" : "observed";
+		st->servers_source = "observed";
+		st->servers_basis = conc_source ? "concurrency" : "threads";
 		if (threads <= 0)
 			add_note(b->m, "%s: no thread count in the snapshot; assuming one worker per "
 				 "process (set workers: in the flow file or --workers)", st->name);
@@ -1267,6 +1268,28 @@ static void cpu_demands(struct build *b, double *cpus_out, const char **source_o
 	}
 }
 
+/*
+ * What other processes kept busy of the CPUs the bundles use, while
+ * recording: the host's busy time less the bundles' own (snapshot
+ * host_cpu_s, bundle cpu_s). It does not grow with the service's load. Only
+ * when the bundles use the host's CPUs: others cannot take a cgroup's quota,
+ * and whether they ran inside a cpuset is not known.
+ */
+static double others_cpu_busy(const struct build *b, double cpus)
+{
+	const struct snapshot *s = b->s;
+	double own = 0;
+
+	if (!s->host_cpu_measured || s->duration_s <= 0 || cpus < s->nproc - 1e-9)
+		return 0;
+	for (int i = 0; i < s->n_bundles; i++) {
+		if (!s->bundles[i].cpu_measured)
+			return 0;
+		own += s->bundles[i].cpu_s;
+	}
+	return fmax(0, (s->host_cpu_s - own) / s->duration_s);
+}
+
 static void build_stations(struct build *b)
 {
 	const struct snapshot *s = b->s;
@@ -1307,6 +1330,7 @@ static void build_stations(struct build *b)
 			st->servers = (int)ceil(cpus - 1e-9);
 			st->cpus = cpus;
 			st->servers_source = source;
+			st->others_busy = others_cpu_busy(b, cpus);
 			b->sp[m->n_stations - 1].observed = st->servers;
 			b->cpu_station = m->n_stations - 1;
 			for (int h = 0; h < b->H; h++)
@@ -1544,7 +1568,7 @@ static void evaluate(struct build *b, const double *rates, double bg_scale, bool
 	ev->stretch = 1;
 	for (int k = 0; k < K; k++) {
 		struct model_station *st = &m->stations[k];
-		double A = b->sp[k].bg0 * bg_scale;
+		double A = b->sp[k].bg0 * bg_scale + st->others_busy;
 
 		if (st->kind != STATION_CPU && st->kind != STATION_LOCK)
 			continue;
@@ -1873,17 +1897,24 @@ static double feasible_scale(struct build *b, const double *rates, double bg_sca
 
 	*limit = -1;
 	evaluate(b, rates, bg_scale, false, ev);
+	/* U(x) = fixed + x (U(1) - fixed): the fixed part (other processes on
+	 * the CPUs) does not grow with the load */
+	hi = INFINITY;
 	for (int k = 0; k < b->m->n_stations; k++) {
-		if (ev->u[k] > own) {
+		const struct model_station *st = &b->m->stations[k];
+		double fixed = st->servers ? st->others_busy / st->servers : 0;
+		double grows = ev->u[k] - fixed;
+
+		if (grows > 0 && (1 - fixed) / grows < hi) {
+			hi = fmax(0, 1 - fixed) / grows;
 			own = ev->u[k];
 			*limit = k;
 		}
 	}
-	if (!(own > 0)) {
+	if (!(own > 0) || !isfinite(hi)) {
 		free(scaled);
 		return INFINITY;
 	}
-	hi = 1 / own;
 	for (int f = 0; f < b->F; f++)
 		scaled[f] = rates[f] * hi * (1 - 1e-9);
 	if (max_load(b, scaled, bg_scale * hi * (1 - 1e-9), ev, &worst) < 1) {

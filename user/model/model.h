@@ -129,10 +129,14 @@ struct model_station {
 	int instances, workers;	/* POOL: the factors of servers */
 	const char *servers_source; /* "observed", "flow file", "command line", "serial", "nproc",
 				       "affinity", "cgroup ..." */
+	const char *servers_basis;  /* observed: "concurrency" (the most in its handlers at
+				       once), "threads" (older snapshots: every thread seen) */
 	double cpus;		/* CPU: the CPUs (a quota may make it fractional); servers is its
 				   ceiling, each at cpus / servers of a CPU's speed */
 	double cpu_outside_share; /* POOL: of its processes' CPU time, the share outside the
 				     handlers (0: not measured) */
+	double others_busy;	/* CPU: CPUs kept busy by other processes while recording,
+				   held constant at any load (0: none or unknown) */
 	double concurrency_mean; /* POOL: threads inside its handlers at once, mean (NAN: unknown) */
 	int concurrency_max;	/* POOL: the most at once (0: unknown) */
 	/* per flow (model.n_flows), ns per invocation of the flow: */

@@ -553,3 +553,22 @@ int proc_cpu_limit(int pid, double *cpus, char *source, size_t srclen, char *gro
 	snprintf(group, grouplen, "%s|%s|%s", cg, cpuset_cg, aff);
 	return 0;
 }
+
+double host_cpu_busy_seconds(void)
+{
+	unsigned long long user, nice, sys, idle, iowait, irq, softirq;
+	long hz = sysconf(_SC_CLK_TCK);
+	char line[512];
+	FILE *f = fopen("/proc/stat", "re");
+	bool ok;
+
+	if (!f)
+		return -1;
+	ok = fgets(line, sizeof(line), f) &&
+	     sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &sys, &idle,
+		    &iowait, &irq, &softirq) == 7;
+	fclose(f);
+	if (!ok)
+		return -1;
+	return (double)(user + nice + sys + irq + softirq) / (double)(hz > 0 ? hz : 100);
+}

@@ -81,6 +81,10 @@ void proc_cmdline_free(char **argv, int n);
 /* The value of an environment variable of a process (xmalloc'ed), or NULL. */
 char *proc_getenv(int pid, const char *name);
 
+/* Busy CPU time of the whole host since boot, in seconds (/proc/stat: user,
+ * nice, system, irq and softirq time of every CPU). -1 if unreadable. */
+double host_cpu_busy_seconds(void);
+
 /* CPU time the process has used so far, all its threads (the dead ones
  * too), in seconds: utime + stime of /proc/PID/stat. -1 if gone. */
 double proc_cpu_seconds(int pid);

@@ -61,14 +61,16 @@ static const char *kind_name(enum model_station_kind k)
 
 static char *servers_str(const struct model_station *st, bool ascii)
 {
+	const char *src = st->servers_basis && !strcmp(st->servers_basis, "concurrency")
+				  ? "observed: most in its handlers at once" : st->servers_source;
+
 	/* observed threads need not split evenly over the processes: 5 over 2
 	 * is not 2 x 3 */
 	if (st->kind == STATION_POOL && st->servers != st->instances * st->workers)
-		return xasprintf("%d over %d instances (%s)", st->servers, st->instances,
-				 st->servers_source);
+		return xasprintf("%d over %d instances (%s)", st->servers, st->instances, src);
 	if (st->kind == STATION_POOL)
 		return xasprintf("%d = %d %s %d (%s)", st->servers, st->instances, ascii ? "x" : "×",
-				 st->workers, st->servers_source);
+				 st->workers, src);
 	if (st->kind == STATION_CPU && st->cpus > 0 && fabs(st->cpus - st->servers) > 1e-9)
 		return xasprintf("%.2f CPUs (%s)", st->cpus, st->servers_source);
 	return xasprintf("%d (%s)", st->servers, st->servers_source);
@@ -533,8 +535,12 @@ static json_object *stations_json(const struct model *m)
 		jo_add(o, "instances", jo_int(st->instances));
 		jo_add(o, "workers", jo_int(st->workers));
 		jo_add(o, "servers_source", jo_str(st->servers_source));
-		if (st->kind == STATION_CPU)
+		if (st->servers_basis)
+			jo_add(o, "servers_basis", jo_str(st->servers_basis));
+		if (st->kind == STATION_CPU) {
 			jo_add(o, "cpus", jo_num(st->cpus > 0 ? st->cpus : st->servers, 4));
+			jo_add(o, "others_busy", jo_num(st->others_busy, 4));
+		}
 		if (st->kind == STATION_POOL) {
 			jo_add(o, "concurrency_mean", isfinite(st->concurrency_mean)
 						       ? jo_num(st->concurrency_mean, 3) : NULL);

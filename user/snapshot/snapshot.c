@@ -396,6 +396,8 @@ static json_object *snapshot_json(const struct snapshot *s, bool lazy)
 	jo_add(o, "started_at", jo_str(str_or_empty(s->started_at)));
 	jo_add(o, "duration_s", jo_num_exact(s->duration_s));
 	jo_add(o, "nproc", jo_int(s->nproc));
+	if (s->host_cpu_measured)
+		jo_add(o, "host_cpu_s", jo_num_exact(s->host_cpu_s));
 	jo_add(o, "probe_cost_ns", jo_num_exact(s->probe_cost_ns));
 	arr = json_object_new_object();
 	for (size_t c = 0; c < ARRAY_SIZE(s->probe_cost); c++) {
@@ -1363,9 +1365,11 @@ static int load_top(struct loader *ld, json_object *top, struct snapshot *s)
 	    get_number(ld, top, NULL, "detach_ms", false, &s->detach_ms) ||
 	    load_probe_costs(ld, top, s) ||
 	    load_calibration(ld, top, s) ||
+	    get_number(ld, top, NULL, "host_cpu_s", false, &s->host_cpu_s) ||
 	    get_str(ld, top, NULL, "flow_file", false, true, false, &s->flow_file) ||
 	    load_counters(ld, top, s) || load_hosts(ld, top, s))
 		return -1;
+	s->host_cpu_measured = json_object_object_get_ex(top, "host_cpu_s", NULL);
 	if (*s->started_at && parse_rfc3339(s->started_at, &t))
 		return fail(ld, NULL, "started_at", "'%s' is not an RFC 3339 time "
 			    "(e.g. 2026-11-22T23:41:59Z)", s->started_at);
@@ -1807,6 +1811,8 @@ bool snapshot_equal(const struct snapshot *a, const struct snapshot *b, char *di
 		EQ_DBL(d, w, &a->probe_cost[c], &b->probe_cost[c], in_window_ns);
 	}
 	EQ_N(d, "snapshot", a, b, calib_rounds);
+	EQ_N(d, "snapshot", a, b, host_cpu_measured);
+	EQ_DBL(d, "snapshot", a, b, host_cpu_s);
 	for (int k = 0; k < SNAP_SLOTS; k++) {
 		snprintf(w, sizeof(w), "calibration.slots[%d]", k);
 		EQ_N(d, w, &a->probe_slots[k], &b->probe_slots[k], measured);
@@ -2485,6 +2491,12 @@ int snapshot_merge(struct snapshot *dst, const struct snapshot *src, char *err, 
 		}
 	if (!dst->calib_rounds)
 		dst->calib_rounds = src->calib_rounds;
+	/* the busy time of different hosts adds up; one host's, recorded side
+	 * by side, is the same */
+	if (src->host_cpu_measured)
+		dst->host_cpu_s = multi ? dst->host_cpu_s + src->host_cpu_s
+					: fmax(dst->host_cpu_s, src->host_cpu_s);
+	dst->host_cpu_measured = dst->host_cpu_measured || src->host_cpu_measured;
 	if (starts_before(src->started_at, dst->started_at)) {
 		free(dst->started_at);
 		dst->started_at = dup_or_null(src->started_at);

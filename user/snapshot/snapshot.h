@@ -154,6 +154,11 @@ struct snapshot {
 	char *started_at;	/* RFC 3339, UTC */
 	double duration_s;
 	int nproc;		/* CPUs of the recording host */
+	/* Busy CPU time of the whole host (every process, flowprof included):
+	 * since boot in a reading, over the window in a recording. Document key
+	 * "host_cpu_s" (absent: not measured). */
+	bool host_cpu_measured;
+	double host_cpu_s;
 	double probe_cost_ns;	/* in-window probe cost at the handlers' most common site class, 0 = unknown */
 	/* Calibrated per site class, indexed like enum site_class (resolve.h):
 	 * [1] nop5, [2] emulated, [3] single-step. Document key "probe_cost": {

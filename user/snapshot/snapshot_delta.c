@@ -169,6 +169,8 @@ int snapshot_subtract(struct snapshot *d, const struct snapshot *start, char *er
 	SUB_COUNTER(instances_dropped);
 	SUB_COUNTER(threads_dropped);
 #undef SUB_COUNTER
+	if (d->host_cpu_measured && start->host_cpu_measured)
+		d->host_cpu_s = d->host_cpu_s > start->host_cpu_s ? d->host_cpu_s - start->host_cpu_s : 0;
 	for (int i = 0; i < d->n_bundles; i++) {
 		const struct snap_bundle *s = snapshot_bundle(start, d->bundles[i].name);
 
