@@ -39,8 +39,6 @@ static int setup(void **state)
 		return -1;
 	if (fx_system("cc -O0 -g -o '%s/probes' '%s/probes.c'", dir, fixture_src_dir()) != 0)
 		return -1;
-	if (fx_system("cc -O1 -o '%s/gomark' '%s/gomark.c'", dir, fixture_src_dir()) != 0)
-		return -1;
 	return fx_system("g++ -O0 -o '%s/cart' '%s/cart.cpp'", dir, fixture_src_dir());
 }
 
@@ -754,23 +752,6 @@ static void test_java_jvm_without_process(void **state)
 	resolution_free(&res);
 }
 
-static void test_go_refused(void **state)
-{
-	struct resolution res;
-	struct test_ff t;
-	char err[1024];
-
-	(void)state;
-	ff_init(&t, "flows.yaml");
-	add_bundle(&t, "go", p("%s/gomark", dir), NULL, NULL, 0, 2, 3);
-	add_handler(&t, 0, "serve", "serve", NULL, 4, 7);
-	assert_int_equal(resolve_flowfile(&t.ff, NULL, &res, err, sizeof(err)), -1);
-	assert_string_equal(err, p("flows.yaml:4:7: go.serve: %s/gomark is a Go program: flowprof "
-				   "does not put return probes (uretprobes) in Go programs, because "
-				   "they crash them (the Go runtime moves and unwinds goroutine "
-				   "stacks); use usdt: probes, or a handler in a non-Go process", dir));
-}
-
 static void test_allow_missing_collects_everything(void **state)
 {
 	struct resolve_opts opts = { .allow_missing = true };
@@ -929,7 +910,6 @@ int main(void)
 		cmocka_unit_test(test_python_errors),
 		cmocka_unit_test(test_java_needs_the_flag),
 		cmocka_unit_test(test_java_jvm_without_process),
-		cmocka_unit_test(test_go_refused),
 		cmocka_unit_test(test_allow_missing_collects_everything),
 		cmocka_unit_test(test_binary_opened_once),
 		cmocka_unit_test(test_other_mount_namespace),

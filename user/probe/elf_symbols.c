@@ -341,8 +341,8 @@ struct elf_file *elf_file_open(const char *path, char *err, size_t errlen)
 		if (!gelf_getshdr(scn, &sh))
 			continue;
 		sname = elf_strptr(elf, shstrndx, sh.sh_name);
-		/* Go's linker writes both; either marks a Go program (user/probe/resolve.c
-		 * refuses return probes in it). */
+		/* Go's linker writes both; either marks a Go program (its functions get
+		 * no uretprobe: resolve_unwinding.c). */
 		if (sname && (!strcmp(sname, ".go.buildinfo") || !strcmp(sname, ".note.go.buildid")))
 			ef->go = true;
 		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) {

@@ -58,7 +58,7 @@ struct elf_file {
 	char *rpath;	/* DT_RPATH or NULL */
 	bool go;	/* a Go program (.go.buildinfo or a Go build ID note) */
 	bool needs_unwinder; /* DT_NEEDED names libstdc++ or libgcc_s: exceptions can
-				unwind through its functions (see resolve.c) */
+				unwind through its functions (see resolve_unwinding.c) */
 	const struct elf_sym **by_addr; /* syms sorted by vaddr, built on first use */
 	size_t n_by_addr;
 	struct usdt_note *usdt; /* USDT notes, read on first use (user/probe/usdt.c) */

@@ -54,7 +54,7 @@ struct probe_site {
 	uint64_t alt_entry_offset; /* a cheaper place for the entry probe (exit_sites.h), 0: none */
 	uint64_t alt_entry_skip;   /* bytes between the function's start and it */
 	int alt_entry_slot;
-	struct exit_site *exits; /* its exit sites (user/exit_sites.h), when decoded */
+	struct exit_site *exits; /* its exit sites (user/probe/exit_sites.h), when decoded */
 	size_t n_exits;
 	char *exits_unknown;	/* why the exits could not be found (a uretprobe is used), or NULL */
 	bool unwinds;		/* something unwinds through it (C++ exceptions, Go's stack

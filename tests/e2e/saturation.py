@@ -1,0 +1,159 @@
+"""Real servers taken to saturation, for test_saturation.py and the bench.
+
+A server is pinned to one CPU and its load generator to another (taskset),
+so that the server's CPU station is one CPU that nothing else uses. The
+server's measured maximum comes from ramping the load generator's clients
+until the throughput stops growing; the model is built from one recording at
+a low load; and the response time at 50% and 80% of the maximum is measured
+with a rate-limited load and compared with the model's prediction.
+
+The load generator's response time includes what no probe sees (the network
+round trip, the client, the server's work outside its handlers). That part
+is taken as the same at every load: the prediction at a rate is the
+response measured at the recording's load, plus what the model says the
+handlers' response grows by from that load to the rate.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import fptest
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+def cpus():
+    return os.cpu_count() or 1
+
+
+def pinned(cpu, argv):
+    return ["taskset", "-c", str(cpu)] + argv
+
+
+class Postgres:
+    """A PostgreSQL 15 cluster of its own, run as the postgres user, pinned
+    to the last CPU, listening on a Unix socket in a temporary directory."""
+
+    def __init__(self, scale=4):
+        for tool in ("initdb", "postgres", "pgbench"):
+            if not os.access(os.path.join(PG_BIN, tool), os.X_OK):
+                raise AssertionError("%s/%s missing: scripts/install-deps.sh installs "
+                                     "postgresql" % (PG_BIN, tool))
+        if not shutil.which("taskset") or not shutil.which("runuser"):
+            raise AssertionError("taskset or runuser missing (util-linux)")
+        self.dir = fptest.tmpdir()
+        os.chmod(self.dir, 0o755)
+        self.data = os.path.join(self.dir, "data")
+        shutil.chown(self.dir, "postgres", "postgres")
+        self.port = 5400 + os.getpid() % 500
+        self.cpu = cpus() - 1
+        self._as_postgres([os.path.join(PG_BIN, "initdb"), "-D", self.data, "-A", "trust",
+                           "-U", "postgres", "--no-sync", "-E", "UTF8"], timeout=120)
+        self.p = fptest.start(["runuser", "-u", "postgres", "--"] + pinned(self.cpu, [
+            os.path.join(PG_BIN, "postgres"), "-D", self.data, "-k", self.dir, "-p",
+            str(self.port), "-c", "listen_addresses=", "-c", "fsync=off",
+            "-c", "synchronous_commit=off", "-c", "shared_buffers=64MB",
+            "-c", "max_connections=64"]))
+        fptest.wait_for(lambda: os.path.exists(os.path.join(self.dir, ".s.PGSQL.%d" % self.port)),
+                        timeout=30, what="postgres to listen")
+        self.pgbench(["-i", "-s", str(scale), "-q"], timeout=300)
+        self.postmaster = self.p.pid
+
+    def _as_postgres(self, argv, timeout=60):
+        r = subprocess.run(["runuser", "-u", "postgres", "--"] + argv, capture_output=True,
+                           text=True, timeout=timeout)
+        if r.returncode:
+            raise AssertionError("%s failed:\n%s%s" % (" ".join(argv), r.stdout, r.stderr))
+        return r
+
+    def pgbench(self, args, timeout=120):
+        argv = pinned(0, [os.path.join(PG_BIN, "pgbench"), "-h", self.dir, "-p", str(self.port),
+                          "-U", "postgres"] + args + ["postgres"])
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        if r.returncode:
+            raise AssertionError("pgbench %s failed:\n%s%s" % (" ".join(args), r.stdout, r.stderr))
+        return r.stdout
+
+    def run(self, clients, seconds, rate=None):
+        """Select-only transactions: (tps, mean latency in ns)."""
+        args = ["-S", "-M", "simple", "-n", "-c", str(clients), "-j", str(min(clients, 4)),
+                "-T", str(seconds)]
+        if rate:
+            args += ["-R", str(int(rate))]
+        out = self.pgbench(args, timeout=seconds + 60)
+        tps = float(re.search(r"tps = ([\d.]+) \(without initial", out).group(1))
+        lat = float(re.search(r"latency average = ([\d.]+) ms", out).group(1)) * 1e6
+        return tps, lat
+
+    def backends(self):
+        """The postmaster's children (backends and auxiliary processes)."""
+        out = subprocess.run(["pgrep", "-P", str(self.postmaster)], capture_output=True,
+                             text=True).stdout.split()
+        return [int(p) for p in out]
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            self.p.wait(timeout=30)
+
+
+PG_FLOWS = """\
+bundles:
+  pg:
+    exe: %s/postgres
+    handlers:
+      query: PortalRun
+flows:
+  select:
+    entry: pg.query
+""" % PG_BIN
+
+
+def ramp(run, start=1, most=32, settle=0.03):
+    """Clients doubled until the throughput stops growing (< settle more,
+    twice in a row): the measured maximum and every point [(clients, tps)]."""
+    points, best, flat, c = [], 0.0, 0, start
+    while c <= most:
+        tps, _ = run(c)
+        points.append((c, tps))
+        if tps > best * (1 + settle):
+            best, flat = max(best, tps), 0
+        else:
+            best = max(best, tps)
+            flat += 1
+            if flat == 2:
+                break
+        c *= 2
+    return best, points
+
+
+def record_during(flows, load, seconds=3.0, warmup=1.0):
+    """flowprof records for `seconds` while load() runs (started first, in a
+    thread, given warmup to settle): (snapshot path, load's result)."""
+    import threading
+    d = fptest.tmpdir()
+    snap = os.path.join(d, "snap.json")
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault("r", load()))
+    t.start()
+    time.sleep(warmup)
+    r = fptest.flowprof("record", "-f", flows, "-d", str(seconds), "-o", snap, timeout=120)
+    t.join()
+    if "r" not in result:
+        raise AssertionError("the load during the recording failed")
+    del r
+    return snap, result["r"]
+
+
+def model(snap, *opts):
+    return json.loads(fptest.flowprof("report", "--json", snap, *opts).stdout)["model"]
+
+
+def flow(m, name):
+    for f in m["flows"]:
+        if f["name"] == name:
+            return f
+    raise AssertionError("no flow %s" % name)

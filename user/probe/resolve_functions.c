@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Symbol handlers: the ELF symbols matching a handler (exact, glob, C++
+ * demangled) in each of its binaries, one site per (symbol, process). Two
+ * symbols at one address (aliases, or two handlers on one function) are
+ * attached once, with a note. Each function's first instruction and exits
+ * are decoded once, however many processes run it (exit_sites.c). A symbol
+ * that is not found comes with the closest names the binary has.
+ */
+#include "resolve_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "elf_symbols.h"
+
+/*
+ * The function's first instruction and its exits (exit_sites.c),
+ * decoded once per (file, symbol) however many processes run it.
+ */
+static void decode_exits(struct resolve_ctx *c, struct probe_site *s, const struct elf_file *ef,
+			 const struct elf_sym *sym)
+{
+	struct decoded *d = NULL;
+
+	for (size_t i = 0; i < c->n_decoded; i++)
+		if (c->decoded[i].dev == ef->dev && c->decoded[i].ino == ef->ino &&
+		    c->decoded[i].offset == sym->offset)
+			d = &c->decoded[i];
+	if (!d) {
+		grow_array((void **)&c->decoded, &c->decoded_cap, c->n_decoded + 1,
+			   sizeof(*c->decoded));
+		d = &c->decoded[c->n_decoded++];
+		d->dev = ef->dev;
+		d->ino = ef->ino;
+		d->offset = sym->offset;
+		d->ok = function_code_decode(ef, sym, &d->fc) == 0;
+	}
+	s->entry_slot = d->fc.entry_slot ? d->fc.entry_slot : SLOT_ENTRY_STEP;
+	s->alt_entry_offset = d->fc.alt_entry_offset;
+	s->alt_entry_skip = d->fc.alt_entry_skip;
+	s->alt_entry_slot = d->fc.alt_entry_slot;
+	s->go = ef->go;
+	if (!d->ok)
+		s->exits_unknown = xstrdup(d->fc.reason[0] ? d->fc.reason : "its code could not be decoded");
+	s->n_exits = d->fc.n_exits;
+	s->exits = xmemdup(d->fc.exits, d->fc.n_exits * sizeof(*d->fc.exits));
+}
+
+static void add_site(struct resolve_ctx *c, int hi, const struct target *t,
+		     const struct elf_file *ef, const struct elf_sym *sym)
+{
+	struct resolution *res = c->res;
+	const struct ff_handler *h = &c->ff->handlers[hi];
+	struct probe_site *s;
+	size_t i;
+
+	for (i = 0; i < res->n_sites; i++) {
+		const struct site_key *k = &c->keys[i];
+		const struct probe_site *o = &res->sites[i];
+
+		if (k->dev != ef->dev || k->ino != ef->ino || k->offset != sym->offset ||
+		    k->pid != t->pid)
+			continue;
+		if (strcmp(o->symbol, sym->name) == 0 && o->handler == hi)
+			return; /* the same symbol again (a glob matching both spellings) */
+		if (o->handler == hi)
+			note_at(c, &h->loc, "note: ",
+				"%s: symbol '%s' is an alias of '%s' in %s: attached once", h->id,
+				sym->name, o->symbol, t->binary);
+		else
+			note_at(c, &h->loc, "note: ",
+				"%s: symbol '%s' is at the same address as '%s' of %s in %s: "
+				"attached once, counted as %s", h->id, sym->name, o->symbol,
+				c->ff->handlers[o->handler].id, t->binary,
+				c->ff->handlers[o->handler].id);
+		return;
+	}
+	if (sym->ifunc)
+		note_at(c, &h->loc, "warning: ",
+			"%s: '%s' in %s is an IFUNC: the probe sits on its resolver, which runs "
+			"once at load, not on the implementation it picks", h->id, sym->name,
+			t->binary);
+	grow_array((void **)&res->sites, &c->sites_cap, res->n_sites + 1, sizeof(*res->sites));
+	grow_array((void **)&c->keys, &c->keys_cap, res->n_sites + 1, sizeof(*c->keys));
+	c->keys[res->n_sites] = (struct site_key){ ef->dev, ef->ino, sym->offset, t->pid };
+	s = &res->sites[res->n_sites++];
+	s->handler = hi;
+	s->pid = t->pid;
+	s->binary = xstrdup(t->binary);
+	s->symbol = xstrdup(sym->name);
+	s->demangled = sym->demangled ? xstrdup(sym->demangled) : NULL;
+	s->offset = sym->offset;
+	s->ref_ctr_offset = 0;
+	s->cls = elf_site_class(ef, sym->offset);
+	decode_exits(c, s, ef, sym);
+}
+
+static int report_missing(struct resolve_ctx *c, const struct ff_handler *h, const struct target *t,
+			  const struct elf_file *ef, bool glob)
+{
+	const char *closest[MAX_CLOSEST];
+	char pid[32] = "", *hint = xstrdup(""), *tmp;
+	int n = 0, i, r;
+
+	if (t->pid > 0)
+		snprintf(pid, sizeof(pid), " (pid %d)", t->pid);
+	if (ef->stripped) {
+		tmp = xasprintf("%s, which is stripped: only .dynsym was searched", hint);
+		free(hint);
+		hint = tmp;
+	}
+	n = glob ? elf_closest_to_glob(ef, h->symbol, closest, MAX_CLOSEST)
+		 : elf_closest_names(ef, h->symbol, closest, MAX_CLOSEST);
+	for (i = 0; i < n; i++) {
+		tmp = xasprintf("%s%s%s", hint, i ? ", " : "; closest: ", closest[i]);
+		free(hint);
+		hint = tmp;
+	}
+	if (glob)
+		r = fail_at(c, &h->loc, "%s: no symbol matches '%s' in %s%s%s", h->id, h->symbol,
+			    t->binary, pid, hint);
+	else
+		r = fail_at(c, &h->loc, "%s: symbol '%s' not found in %s%s%s", h->id, h->symbol,
+			    t->binary, pid, hint);
+	free(hint);
+	return r;
+}
+
+/* An ELF symbol (exact, glob, C++ demangled) in the executable or a library. */
+int resolve_function(struct resolve_ctx *c, int hi, const struct bundle_state *bs)
+{
+	const struct ff_handler *h = &c->ff->handlers[hi];
+	const struct elf_file **failed = NULL;
+	struct target *t = NULL;
+	int n_t = 0, n_failed = 0, i, r = 0;
+	bool glob;
+
+	if (!h->symbol || !*h->symbol)
+		return fail_at(c, &h->loc, "%s: no symbol given", h->id);
+	glob = h->is_glob || strpbrk(h->symbol, "*?[") != NULL;
+	if (handler_targets(c, hi, bs, h->library, &t, &n_t) < 0)
+		return -1;
+	failed = xcalloc((size_t)n_t + 1, sizeof(*failed));
+	for (i = 0; i < n_t; i++) {
+		const struct elf_sym **syms = NULL;
+		struct elf_file *ef;
+		char err[512];
+		size_t n, k;
+		int j;
+		bool seen = false;
+
+		ef = open_elf(c, t[i].binary, err, sizeof(err));
+		if (!ef) {
+			char pid[32] = "";
+
+			if (t[i].pid > 0)
+				snprintf(pid, sizeof(pid), " (pid %d)", t[i].pid);
+			if ((r = fail_at(c, &h->loc, "%s: %s%s", h->id, err, pid)) < 0)
+				break;
+			continue;
+		}
+		n = glob ? elf_glob_symbols(ef, h->symbol, &syms) : elf_find_symbols(ef, h->symbol, &syms);
+		if (n == 0) {
+			/* One message per binary, not per process running it. */
+			for (j = 0; j < n_failed; j++)
+				seen |= failed[j] == ef;
+			if (!seen) {
+				failed[n_failed++] = ef;
+				if ((r = report_missing(c, h, &t[i], ef, glob)) < 0)
+					break;
+			}
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			if (syms[k]->offset == 0) {
+				note_at(c, &h->loc, "warning: ",
+					"%s: symbol '%s' in %s is outside every loaded segment: skipped",
+					h->id, syms[k]->name, t[i].binary);
+				continue;
+			}
+			add_site(c, hi, &t[i], ef, syms[k]);
+		}
+		free(syms);
+	}
+	free_targets(t, n_t);
+	free(failed);
+	return r;
+}
