@@ -130,8 +130,13 @@ $(BUILD)/flowprof: $(USER_OBJS) $(CORE_LIB)
 # sanitized build), under ASan + UBSan.
 $(BUILD)/tests/%: tests/unit/%.c $(SAN_OBJS) $(SAN_CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -MF $@.d -MT $@ $< $(SAN_OBJS) $(SAN_CORE_LIB) \
-		$(LDLIBS) -lcmocka -o $@
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -MF $@.d -MT $@ $< $(TEST_EXTRA_OBJS) $(SAN_OBJS) \
+		$(SAN_CORE_LIB) $(LDLIBS) -lcmocka -o $@
+
+# The round trip of the HTML page's model input also links the browser
+# build's reader of it (user/wasm/model_input_reader.c), built natively.
+$(BUILD)/tests/test_model_input: TEST_EXTRA_OBJS = $(BUILD)/san/wasm/model_input_reader.o
+$(BUILD)/tests/test_model_input: $(BUILD)/san/wasm/model_input_reader.o
 
 # Test targets keep their frame layout predictable; see tests/targets/README.md.
 $(BUILD)/targets/%: tests/targets/%.c $(wildcard tests/targets/*.h)
@@ -191,7 +196,8 @@ $(BUILD)/bench/many_handlers: $(BUILD)/bench/many_handlers.c
 
 # ---- HTML report assets (report --html; views helper) ----------------------
 # The page embeds its script and style and the capacity model compiled to
-# WebAssembly (user/wasm/: model_wasm.c, the page's entry points, and
+# WebAssembly (user/wasm/: model_wasm.c, the page's entry points,
+# model_input_reader.c, its reader of the page's model input, and
 # wasm_shim.c, what wasi-libc lacks, with the core library's sources but the
 # flow file's, which needs libyaml), so its sliders run the very code of
 # `flowprof report`. xxd -i turns each into a C array that html_report.c

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The readable report (user/report.c) and the unit formatting under it
- * (user/units.c): the fixture's table against its golden text, every unit
- * boundary, and terminal escaping of names taken from a target.
+ * The readable report (user/report/report.c) and what it stands on, units
+ * (user/base/units.c) and terminal escaping (user/base/text.c): the
+ * fixture's table against its golden text, every unit boundary, and
+ * terminal escaping of names taken from a target.
  * Run from the repository root (tests/run-tests.sh does): reads
  * tests/snapshots/basic.json and tests/snapshots/basic.txt.
  */

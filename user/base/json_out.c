@@ -7,37 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "units.h"
+#include "text.h"
 #include "util.h"
 
 json_object *jo_str(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n, o = 0;
 	json_object *j;
+	size_t len;
 	char *clean;
 
 	if (!s)
 		return NULL; /* json-c's null */
-	n = strlen(s);
-	/* U+FFFD is 3 bytes: at most 3 per invalid input byte. */
-	clean = xmalloc(n * 3 + 1);
-	while (n) {
-		uint32_t cp;
-		size_t len = utf8_decode(p, n, &cp);
-
-		if (len == 0) {
-			memcpy(clean + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			len = 1;
-		} else {
-			memcpy(clean + o, p, len);
-			o += len;
-		}
-		p += len;
-		n -= len;
-	}
-	j = json_object_new_string_len(clean, (int)o);
+	clean = escape_text(s, &escape_invalid_utf8, &len);
+	j = json_object_new_string_len(clean, (int)len);
 	free(clean);
 	return j;
 }
@@ -58,16 +40,11 @@ static json_object *double_as(double v, const char *text)
 	return json_object_new_double_s(v, text);
 }
 
-json_object *jo_num(double v, int max_decimals)
+const char *json_number_text(char buf[JSON_NUMBER_BUF], double v, int max_decimals)
 {
-	char buf[64];
 	char *dot, *end;
 
-	if (!isfinite(v))
-		return NULL;
-	if (max_decimals < 1)
-		max_decimals = 1;
-	snprintf(buf, sizeof(buf), "%.*f", max_decimals, v);
+	snprintf(buf, JSON_NUMBER_BUF, "%.*f", max_decimals, v);
 	dot = strchr(buf, '.');
 	end = buf + strlen(buf) - 1;
 	while (dot && end > dot + 1 && *end == '0')
@@ -75,7 +52,18 @@ json_object *jo_num(double v, int max_decimals)
 	/* -0.0 after rounding a tiny negative value is just 0.0 */
 	if (buf[0] == '-' && strspn(buf + 1, "0.") == strlen(buf + 1))
 		memmove(buf, buf + 1, strlen(buf));
-	return double_as(v, buf);
+	return buf;
+}
+
+json_object *jo_num(double v, int max_decimals)
+{
+	char buf[JSON_NUMBER_BUF];
+
+	if (!isfinite(v))
+		return NULL;
+	if (max_decimals < 1)
+		max_decimals = 1;
+	return double_as(v, json_number_text(buf, v, max_decimals));
 }
 
 json_object *jo_num_exact(double v)
@@ -163,4 +151,41 @@ char *jo_to_string(json_object *obj, bool pretty)
 		exit(1);
 	}
 	return xasprintf("%s\n", text);
+}
+
+/* ---- JSON inside an HTML page; and without json-c (the WebAssembly model) ---- */
+
+/* '<', '>' and '&' as \u escapes: inside a JSON string they mean the same,
+ * and outside strings JSON has none; so no "</script>" or "<!--" can
+ * appear where a page embeds the text. */
+static void put_script_safe_char(FILE *o, unsigned char c)
+{
+	if (c == '<' || c == '>' || c == '&')
+		fprintf(o, "\\u%04x", c);
+	else
+		fputc(c, o);
+}
+
+void json_put_script_safe(FILE *o, const char *json)
+{
+	for (const unsigned char *p = (const unsigned char *)json; *p; p++)
+		put_script_safe_char(o, *p);
+}
+
+void json_put_string(FILE *o, const char *s)
+{
+	if (!s) {
+		fputs("null", o);
+		return;
+	}
+	fputc('"', o);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(o, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(o, "\\u%04x", *p);
+		else
+			put_script_safe_char(o, *p);
+	}
+	fputc('"', o);
 }

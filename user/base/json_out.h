@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 
@@ -26,6 +27,12 @@ json_object *jo_int(int64_t v);
  * trailing zeros but with at least one decimal ("1234.5", "2.0"). Not
  * finite gives null (JSON has no NaN). */
 json_object *jo_num(double v, int max_decimals);
+
+/* The text of jo_num(v, max_decimals) for finite v, in buf (returned):
+ * "%.*f", trailing zeros dropped but one decimal kept, no "-0.0". For
+ * writers without json-c (the WebAssembly model). */
+#define JSON_NUMBER_BUF 64
+const char *json_number_text(char buf[JSON_NUMBER_BUF], double v, int max_decimals);
 
 /* A measured double printed with the fewest digits that read back as the
  * same double, so load -> write -> load is exact. */
@@ -50,5 +57,17 @@ char *jo_to_string(json_object *obj, bool pretty);
 /* The same text without the final newline, in json-c's own buffer (no
  * copy: valid until obj is put or serialized again); its length in *len. */
 const char *jo_text(json_object *obj, bool pretty, size_t *len);
+
+/* ---- JSON inside an HTML page; and without json-c (the WebAssembly model) - */
+
+/* Copies the JSON text json to o so that it can sit inside an HTML <script>
+ * element: '<', '>' and '&' (only ever inside strings) as \u003c, \u003e,
+ * \u0026, which mean the same; so no "</script>" or "<!--" can appear. */
+void json_put_script_safe(FILE *o, const char *json);
+
+/* s as a JSON string literal (NULL: null), script-safe as above: '"' and
+ * '\\' escaped, C0 controls and DEL as \u00NN; bytes from 0x80 up copied
+ * as they are (unlike jo_str(), nothing is made valid UTF-8). */
+void json_put_string(FILE *o, const char *s);
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "util.h"
-#include "units.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -117,6 +117,11 @@ void *xmemdup(const void *p, size_t n)
 char *xstrdup(const char *s)
 {
 	return check_alloc(strdup(s ? s : ""));
+}
+
+FILE *xopen_memstream(char **buf, size_t *len)
+{
+	return check_alloc(open_memstream(buf, len));
 }
 
 char *xasprintf(const char *fmt, ...)

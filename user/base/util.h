@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -29,6 +30,9 @@ char *xstrdup(const char *s);
 /* A copy of n bytes at p (NULL when n is 0). */
 void *xmemdup(const void *p, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A text built in memory with stdio (open_memstream): *buf is the text once
+ * the stream is closed. */
+FILE *xopen_memstream(char **buf, size_t *len);
 
 /* Grows *arr (of *cap elements of size elem) to hold at least need elements. */
 void grow_array(void **arr, size_t *cap, size_t need, size_t elem);

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "flowfile/flowfile.h"
 #include "probe/probe.h"
+#include "subcommand.h"
 
 struct check_args {
 	const char *flow_path;
@@ -28,15 +29,13 @@ static const struct argp_option check_options[] = {
 static error_t parse_check(int key, char *arg, struct argp_state *state)
 {
 	struct check_args *a = state->input;
-	char err[256];
 
 	switch (key) {
 	case 'f':
 		a->flow_path = arg;
 		break;
 	case 'p':
-		if (parse_pid_list(arg, &a->pids, &a->n_pids, err, sizeof(err)))
-			argp_error(state, "-p %s: %s", arg, err);
+		parse_pid_option(state, arg, &a->pids, &a->n_pids);
 		break;
 	case 'v':
 		log_verbosity++;

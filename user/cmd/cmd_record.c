@@ -29,6 +29,7 @@
 #include "probe/probe.h"
 #include "report/report.h"
 #include "snapshot/snapshot.h"
+#include "subcommand.h"
 
 struct record_args {
 	const char *flow_path;
@@ -42,13 +43,6 @@ struct record_args {
 	char **cmd;		/* after `--` */
 	const char *listen;	/* --listen: serve live metrics while recording */
 };
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 enum {
 	OPT_JSON = 0x100,
@@ -80,7 +74,6 @@ static const struct argp_child record_children[] = {
 static error_t parse_record(int key, char *arg, struct argp_state *state)
 {
 	struct record_args *a = state->input;
-	char err[256];
 
 	switch (key) {
 	case ARGP_KEY_INIT:
@@ -90,8 +83,7 @@ static error_t parse_record(int key, char *arg, struct argp_state *state)
 		a->flow_path = arg;
 		break;
 	case 'p':
-		if (parse_pid_list(arg, &a->pids, &a->n_pids, err, sizeof(err)))
-			argp_error(state, "-p %s: %s", arg, err);
+		parse_pid_option(state, arg, &a->pids, &a->n_pids);
 		break;
 	case 'd':
 		if (parse_seconds(arg, &a->duration_s) || a->duration_s <= 0)
@@ -376,9 +368,7 @@ int cmd_record(int argc, char **argv)
 		goto cleanup;
 	started = true;
 
-	signal(SIGINT, on_stop_signal);
-	signal(SIGTERM, on_stop_signal);
-	signal(SIGPIPE, SIG_IGN);
+	catch_stop_signals();
 	pidfds = xcalloc((size_t)a.n_pids + 1, sizeof(int));
 	for (int i = 0; i < a.n_pids; i++)
 		pidfds[i] = proc_open_pidfd(a.pids[i]);
@@ -410,11 +400,8 @@ int cmd_record(int argc, char **argv)
 
 	/* Announced only once the window is open (live_start read its
 	 * baseline): a caller that waits for this line has every call inside. */
-	fprintf(stderr, "flowprof: recording %d handlers (%zu probe points, %s) in %d process%s%s; "
-		"attach took %.1f ms; Ctrl-C to stop\n",
-		live.ff.n_handlers, live_info(&live)->n_probes,
-		attach_mode_name(live_info(&live)->mode), live.processes, live.processes == 1 ? "" : "es",
-		a.cmd ? " (starting the command)" : "", live_info(&live)->attach_ms);
+	print_recording_started(&live, "recording", true, a.cmd ? " (starting the command)" : "",
+				"Ctrl-C to stop");
 	if (srv) {
 		atomic_store(&metrics.ready, true);
 		fprintf(stderr, "flowprof: serving live metrics on %s\n", metrics_server_url(srv));
@@ -427,7 +414,7 @@ int cmd_record(int argc, char **argv)
 	if (!a.interval_s)
 		a.interval_s = 0.1 * (live.ff.n_handlers > 50 ? live.ff.n_handlers / 50.0 : 1.0);
 	next_sample = live.t_start + (uint64_t)(a.interval_s * 1e9);
-	while (!stop_signal) {
+	while (!stop_signal_caught()) {
 		uint64_t now = now_ns();
 
 		if (a.duration_s > 0 && now - live.t_start >= (uint64_t)(a.duration_s * 1e9))
@@ -479,10 +466,10 @@ int cmd_record(int argc, char **argv)
 	} else if (outcome) {
 		log_note("%s", outcome);
 	}
-	rc = stop_signal == SIGINT ? EXIT_SIGINT : stop_signal == SIGTERM ? EXIT_SIGTERM : EXIT_OK;
+	rc = exit_status_after_stop(EXIT_OK);
 	/* As time(1) and perf record: the command's own exit status, 128+N
 	 * when a signal N ended it. */
-	if (!stop_signal && child_done)
+	if (!stop_signal_caught() && child_done)
 		rc = WIFEXITED(child_status) ? WEXITSTATUS(child_status)
 		     : WIFSIGNALED(child_status) ? 128 + WTERMSIG(child_status) : EXIT_ERROR;
 

@@ -6,7 +6,6 @@
  * expects, and rate() turns them into per-second figures.
  */
 #include <argp.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "commands.h"
 #include "report/report.h"
 #include "snapshot/snapshot.h"
+#include "subcommand.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:9464"
 
@@ -54,7 +54,6 @@ static const struct argp_child serve_children[] = {
 static error_t parse_serve(int key, char *arg, struct argp_state *state)
 {
 	struct serve_args *a = state->input;
-	char err[256];
 
 	switch (key) {
 	case ARGP_KEY_INIT:
@@ -64,8 +63,7 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 		a->live.flow_path = arg;
 		break;
 	case 'p':
-		if (parse_pid_list(arg, &a->pids, &a->live.n_pids, err, sizeof(err)))
-			argp_error(state, "-p %s: %s", arg, err);
+		parse_pid_option(state, arg, &a->pids, &a->live.n_pids);
 		a->live.pids = a->pids;
 		break;
 	case OPT_LISTEN:
@@ -118,13 +116,6 @@ static const char serve_doc[] =
 	"\nExit status: 0 when stopped by Ctrl-C, SIGTERM or -d; 1 on an error (the\n"
 	"address is in use, ...); 2 on a bad command line. See flowprof(1).";
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-	stop_signal = sig;
-}
-
 struct serve_state {
 	struct live live;
 	atomic_bool ready;	/* live is started: scrapes may read it */
@@ -164,9 +155,7 @@ int cmd_serve(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return EXIT_USAGE;
 
-	signal(SIGINT, on_stop_signal);
-	signal(SIGTERM, on_stop_signal);
-	signal(SIGPIPE, SIG_IGN);
+	catch_stop_signals();
 	/* Bind first: a busy port fails before anything is attached. */
 	srv = metrics_server_start(a.listen, collect_live, release_extra, &st, err, sizeof(err));
 	if (!srv) {
@@ -177,13 +166,14 @@ int cmd_serve(int argc, char **argv)
 		goto cleanup;
 	started = true;
 	atomic_store(&st.ready, true);
-	fprintf(stderr, "flowprof: serving %d handlers (%zu probe points, %s) in %d process%s "
-		"on %s; attach took %.1f ms; Ctrl-C to stop\n",
-		live->ff.n_handlers, live_info(live)->n_probes,
-		attach_mode_name(live_info(live)->mode), live->processes, live->processes == 1 ? "" : "es",
-		metrics_server_url(srv), live_info(live)->attach_ms);
+	{
+		char *on = xasprintf(" on %s", metrics_server_url(srv));
 
-	while (!stop_signal) {
+		print_recording_started(live, "serving", true, on, "Ctrl-C to stop");
+		free(on);
+	}
+
+	while (!stop_signal_caught()) {
 		if (a.duration_s > 0 && now_ns() - live->t_start >= (uint64_t)(a.duration_s * 1e9))
 			break;
 		live_tick(live);

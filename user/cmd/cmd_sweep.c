@@ -31,6 +31,7 @@
 #include "model/model.h"
 #include "probe/probe.h"
 #include "snapshot/snapshot.h"
+#include "subcommand.h"
 
 #define OUTPUT_TAIL_BYTES 2048
 #define INFLIGHT_INTERVAL_NS 250000000ull /* Little's-law samples during a window */
@@ -50,13 +51,6 @@ struct sweep_args {
 	bool json;
 	struct live_opts live;	/* --mode, --no-oncpu, --max-instances (live_attach_argp) */
 };
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 enum {
 	OPT_LOAD = 0x100,
@@ -155,8 +149,7 @@ static error_t parse_sweep(int key, char *arg, struct argp_state *state)
 				   err);
 		break;
 	case 'p':
-		if (parse_pid_list(arg, &a->pids, &a->n_pids, err, sizeof(err)))
-			argp_error(state, "-p %s: %s", arg, err);
+		parse_pid_option(state, arg, &a->pids, &a->n_pids);
 		break;
 	case OPT_SETTLE:
 		if (parse_seconds(arg, &a->settle_s))
@@ -350,7 +343,7 @@ static bool targets_gone(const struct sweep_rec *r)
 /* Sleeps up to ns, returning early when the load ends or a signal arrives. */
 static void wait_a_little(struct load_run *lr, uint64_t until)
 {
-	while (now_ns() < until && !stop_signal && !load_finished(lr))
+	while (now_ns() < until && !stop_signal_caught() && !load_finished(lr))
 		usleep(10000);
 }
 
@@ -408,7 +401,7 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 	}
 	t0 = now_ns();
 	wait_a_little(&lr, t0 + (uint64_t)(a->settle_s * 1e9));
-	if (stop_signal)
+	if (stop_signal_caught())
 		goto interrupted;
 	if (lr.done) {
 		if (WIFEXITED(lr.status) && WEXITSTATUS(lr.status) == 0)
@@ -427,7 +420,7 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 	for (;;) {
 		uint64_t now = now_ns();
 
-		if (stop_signal || load_finished(&lr) || targets_gone(r))
+		if (stop_signal_caught() || load_finished(&lr) || targets_gone(r))
 			break;
 		if (a->max_window_s > 0 && now - tw0 >= (uint64_t)(a->max_window_s * 1e9))
 			break;
@@ -443,7 +436,7 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 	}
 	tw1 = now_ns();
 	read_maps(r, sw, &end);
-	if (stop_signal)
+	if (stop_signal_caught())
 		goto interrupted;
 	stop_load(&lr); /* --duration reached (or the targets exited) */
 
@@ -485,7 +478,8 @@ ended:
 interrupted:
 	stop_load(&lr);
 	st->status = STEP_INTERRUPTED;
-	st->reason = xstrdup(stop_signal == SIGINT ? "interrupted (Ctrl-C)" : "interrupted (SIGTERM)");
+	st->reason = xstrdup(stop_signal_caught() == SIGINT ? "interrupted (Ctrl-C)"
+							  : "interrupted (SIGTERM)");
 	st->exit_status = WIFEXITED(lr.status) ? WEXITSTATUS(lr.status) : -1;
 	st->signal = WIFSIGNALED(lr.status) ? WTERMSIG(lr.status) : 0;
 	st->stopped_by_sweep = true;
@@ -538,10 +532,12 @@ static int prepare(struct sweep_rec *r, const struct sweep_args *a)
 	r->pidfds = xcalloc((size_t)a->n_pids + 1, sizeof(int));
 	for (int i = 0; i < a->n_pids; i++)
 		r->pidfds[i] = proc_open_pidfd(a->pids[i]);
-	fprintf(stderr, "flowprof: recording %d handlers (%zu probe points, %s); attach took "
-		"%.1f ms; %d steps; Ctrl-C to stop\n", r->live.ff.n_handlers,
-		live_info(&r->live)->n_probes,
-		attach_mode_name(live_info(&r->live)->mode), live_info(&r->live)->attach_ms, a->n_levels);
+	{
+		char *tail = xasprintf("%d steps; Ctrl-C to stop", a->n_levels);
+
+		print_recording_started(&r->live, "recording", false, "", tail);
+		free(tail);
+	}
 	return 0;
 }
 
@@ -562,9 +558,7 @@ int cmd_sweep(int argc, char **argv)
 	if (prepare(&r, &a))
 		goto cleanup;
 
-	signal(SIGINT, on_stop_signal);
-	signal(SIGTERM, on_stop_signal);
-	signal(SIGPIPE, SIG_IGN);
+	catch_stop_signals();
 
 	uname(&u);
 	rfc3339_now(when, sizeof(when));
@@ -613,8 +607,7 @@ int cmd_sweep(int argc, char **argv)
 	} else {
 		sweep_print_table(stdout, &sw, !locale_is_utf8());
 	}
-	rc = stop_signal == SIGINT ? EXIT_SIGINT : stop_signal == SIGTERM ? EXIT_SIGTERM
-		: sw.partial ? EXIT_ERROR : EXIT_OK;
+	rc = exit_status_after_stop(sw.partial ? EXIT_ERROR : EXIT_OK);
 
 cleanup:
 	if (r.started)

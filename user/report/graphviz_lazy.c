@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The Graphviz functions the HTML report lays its flow graph out with
- * (html_report.c), loaded from libgvc when the first page is drawn instead
+ * (flow_graph.c), loaded from libgvc when the first page is drawn instead
  * of being linked: linked, libgvc and its five libraries (0.5 MiB of RSS)
  * are mapped into every flowprof, the recording agent included. Each
  * function here has the library's own prototype and calls the library's.

@@ -5,8 +5,10 @@
  * The page is built here from the snapshot and the model at the command
  * line's settings; its script (user/report/assets/report.js), style
  * (user/report/assets/report.css) and the model compiled to WebAssembly are
- * embedded at build time (Makefile, "HTML report assets"). The graph is laid
- * out by Graphviz (libgvc), the same DOT text that --dot writes.
+ * embedded at build time (Makefile, "HTML report assets"), so everything
+ * that uses them stays in this file. The graph (flow_graph.c) is laid out
+ * by Graphviz (libgvc), the same DOT text that --dot writes; the model's
+ * input is written by html_model_input.c; the escaping is html_page.c's.
  */
 #include "html_report.h"
 
@@ -17,434 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <graphviz/gvc.h>
-
 #include "assets/model_wasm.h"
 #include "assets/report_css.h"
 #include "assets/report_js.h"
 #include "base/base.h"
+#include "flow_graph.h"
+#include "html_page.h"
 #include "model_report.h"
-
-/* ---- escaping -------------------------------------------------------------- */
-
-/* Code points that would make a name display as another (as units.c's
- * term_escape() sees them): C1 controls, bidirectional overrides and
- * isolates, direction marks, line and paragraph separators. */
-static bool is_spoofing(uint32_t cp)
-{
-	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 || cp == 0x200e ||
-	       cp == 0x200f || cp == 0x061c;
-}
-
-/* Calls emit(o, cp_bytes, len) for each valid UTF-8 sequence of s, writes
- * U+FFFD for each byte that is not one (every output is valid UTF-8), and
- * shows spoofing code points as the text "\u{202E}". */
-static void put_text(FILE *o, const char *s, void (*emit)(FILE *, const unsigned char *, size_t))
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n = strlen((const char *)p);
-
-	for (size_t i = 0; i < n;) {
-		uint32_t cp;
-		size_t len = utf8_decode(p + i, n - i, &cp);
-
-		if (!len) {
-			fputs("\xef\xbf\xbd", o);
-			i++;
-			continue;
-		}
-		if (is_spoofing(cp)) {
-			char esc[16];
-
-			snprintf(esc, sizeof(esc), "\\u{%04X}", (unsigned int)cp);
-			for (const char *e = esc; *e; e++)
-				emit(o, (const unsigned char *)e, 1);
-		} else {
-			emit(o, p + i, len);
-		}
-		i += len;
-	}
-}
-
-static void emit_html(FILE *o, const unsigned char *c, size_t len)
-{
-	if (len > 1) {
-		fwrite(c, 1, len, o);
-		return;
-	}
-	switch (c[0]) {
-	case '&': fputs("&amp;", o); break;
-	case '<': fputs("&lt;", o); break;
-	case '>': fputs("&gt;", o); break;
-	case '"': fputs("&quot;", o); break;
-	case '\'': fputs("&#39;", o); break;
-	default:
-		if (c[0] < 0x20 || c[0] == 0x7f)
-			fprintf(o, "\\x%02x", c[0]); /* visible, never markup */
-		else
-			fputc(c[0], o);
-	}
-}
-
-/* Text and attribute values of the page: every name from the target. */
-void html_text(FILE *o, const char *s)
-{
-	put_text(o, s, emit_html);
-}
-
-static void h(FILE *o, const char *s)
-{
-	html_text(o, s);
-}
-
-static void emit_dot(FILE *o, const unsigned char *c, size_t len)
-{
-	if (len > 1) {
-		fwrite(c, 1, len, o);
-		return;
-	}
-	if (c[0] == '"' || c[0] == '\\')
-		fprintf(o, "\\%c", c[0]); /* a doubled backslash: no \N, \G, \l escapes */
-	else if (c[0] < 0x20 || c[0] == 0x7f)
-		fprintf(o, "\\\\x%02x", c[0]);
-	else
-		fputc(c[0], o);
-}
-
-/* The inside of a DOT "..." string. */
-static void dot(FILE *o, const char *s)
-{
-	put_text(o, s, emit_dot);
-}
-
-/* A JSON document inside <script>: '<', '>' and '&' only occur in strings,
- * where \u escapes mean the same; so no "</script>" or "<!--" can appear. */
-static void put_json_in_script(FILE *o, json_object *doc)
-{
-	char *text = jo_to_string(doc, false);
-
-	for (const char *p = text; *p; p++) {
-		if (*p == '<' || *p == '>' || *p == '&')
-			fprintf(o, "\\u%04x", *p);
-		else
-			fputc(*p, o);
-	}
-	free(text);
-}
-
-static FILE *memstream(char **buf, size_t *len)
-{
-	FILE *o = open_memstream(buf, len);
-
-	if (!o) {
-		log_error("out of memory");
-		exit(1);
-	}
-	return o;
-}
-
-/* ---- the model input text (html_report.h) ------------------------------------ */
-
-static void wire_str(FILE *o, const char *s)
-{
-	if (!s) {
-		fputs(" %N", o);
-		return;
-	}
-	fputc(' ', o);
-	if (!*s)
-		return; /* never happens for names; an empty field would shift the rest */
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p <= 0x20 || *p == '%' || *p >= 0x7f)
-			fprintf(o, "%%%02X", *p);
-		else
-			fputc(*p, o);
-	}
-}
-
-/* Strings are never empty on the wire: "" travels as NULL (the model treats
- * both alike). */
-static void wire_name(FILE *o, const char *s)
-{
-	wire_str(o, s && *s ? s : NULL);
-}
-
-char *html_model_input(const struct snapshot *s)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *o = memstream(&buf, &len);
-
-	fprintf(o, "flowprof-model-input 1\n");
-	fprintf(o, "snapshot %a %d %a %d\n", s->duration_s, s->nproc, s->probe_cost_ns, s->n_hosts);
-	for (int c = 0; c < 4; c++)
-		fprintf(o, "probe_cost %d %d %a %a\n", c, s->probe_cost[c].measured,
-			s->probe_cost[c].per_call_ns, s->probe_cost[c].in_window_ns);
-	for (int i = 0; i < s->n_handlers; i++) {
-		const struct snap_handler *hd = &s->handlers[i];
-		int n = 0;
-
-		fputs("handler", o);
-		wire_name(o, hd->id);
-		wire_name(o, hd->bundle);
-		wire_name(o, hd->symbol);
-		wire_name(o, hd->binary);
-		wire_name(o, hd->site_class);
-		fprintf(o, " %d %llu %llu %llu %llu %llu %llu %llu %llu %d %a %a %La", hd->serial,
-			(unsigned long long)hd->entries, (unsigned long long)hd->calls,
-			(unsigned long long)hd->incomplete, (unsigned long long)hd->min_ns,
-			(unsigned long long)hd->max_ns, (unsigned long long)hd->total_ns,
-			(unsigned long long)hd->self_ns, (unsigned long long)hd->oncpu_ns,
-			hd->oncpu_measured, hd->probe_cost_ns, hd->inflight_mean, hd->sumsq_ns2);
-		for (int b = 0; b < HIST_BUCKETS; b++)
-			n += hd->hist[b] != 0;
-		fprintf(o, " %d", n);
-		for (int b = 0; b < HIST_BUCKETS; b++)
-			if (hd->hist[b])
-				fprintf(o, " %d %llu", b, (unsigned long long)hd->hist[b]);
-		fputc('\n', o);
-	}
-	for (int i = 0; i < s->n_edges; i++) {
-		fputs("edge", o);
-		wire_name(o, s->edges[i].from);
-		wire_name(o, s->edges[i].to);
-		fprintf(o, " %llu %d %d\n", (unsigned long long)s->edges[i].calls,
-			s->edges[i].declared, s->edges[i].async);
-	}
-	for (int i = 0; i < s->n_flows; i++) {
-		const struct snap_flow *f = &s->flows[i];
-
-		fputs("flow", o);
-		wire_name(o, f->name);
-		wire_name(o, f->entry);
-		fprintf(o, " %llu %d", (unsigned long long)f->invocations, f->n_visits);
-		for (int v = 0; v < f->n_visits; v++) {
-			wire_name(o, f->visits[v].handler);
-			fprintf(o, " %llu", (unsigned long long)f->visits[v].calls);
-		}
-		fprintf(o, " %d", f->n_declared);
-		for (int d = 0; d < f->n_declared; d++) {
-			wire_name(o, f->declared[d].from);
-			wire_name(o, f->declared[d].to);
-			fprintf(o, " %d", f->declared[d].async);
-		}
-		fputc('\n', o);
-	}
-	for (int i = 0; i < s->n_bundles; i++) {
-		const struct snap_bundle *b = &s->bundles[i];
-
-		fputs("bundle", o);
-		wire_name(o, b->name);
-		fprintf(o, " %d %d %d %d %d\n", b->n_pids, b->threads, b->instances, b->workers,
-			b->serial);
-	}
-	fputs("end\n", o);
-	fclose(o);
-	return buf;
-}
-
-/* ---- the flow graph ---------------------------------------------------------- */
-
-/* Utilization classes, as the page's legend and script colour them. */
-static const char *util_fill(double u)
-{
-	if (!isfinite(u))
-		return "#eeeeee";
-	if (u >= 1)
-		return "#e57373";
-	if (u >= 0.9)
-		return "#ffab91";
-	if (u >= 0.7)
-		return "#ffe082";
-	if (u >= 0.5)
-		return "#fff59d";
-	return "#c8e6c9";
-}
-
-/* The station whose utilization colours handler h: its serial-handler
- * station, else its bundle's. */
-static int handler_station(const struct model *m, int hix)
-{
-	for (int k = 0; k < m->n_stations; k++)
-		if (m->stations[k].kind == STATION_LOCK && m->stations[k].handler == hix)
-			return k;
-	return m->handlers[hix].station;
-}
-
-static int cpu_station(const struct model *m)
-{
-	for (int k = 0; k < m->n_stations; k++)
-		if (m->stations[k].kind == STATION_CPU)
-			return k;
-	return -1;
-}
-
-/* Calls of the callee per call of the caller, as a label. */
-static char *ratio_label(double v)
-{
-	if (!isfinite(v))
-		return xstrdup("?");
-	return v >= 0.1 ? xasprintf("%.2f", v) : xasprintf("%.2g", v);
-}
-
-static bool edge_observed(const struct snapshot *s, const char *from, const char *to)
-{
-	for (int i = 0; i < s->n_edges; i++)
-		if (s->edges[i].calls && !strcmp(s->edges[i].from, from) && !strcmp(s->edges[i].to, to))
-			return true;
-	return false;
-}
-
-/* The DOT text of the graph, coloured by m. */
-static char *flow_graph_dot(const struct snapshot *s, const struct model *m)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *o = memstream(&buf, &len);
-	int cpu = cpu_station(m);
-	char d1[UNITS_BUF], d2[UNITS_BUF];
-
-	fputs("digraph flowprof {\n"
-	      "  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=11, nodesep=0.25, ranksep=0.55,"
-	      " bgcolor=\"transparent\", pad=0.15];\n"
-	      "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=10,"
-	      " color=\"#546e7a\", fillcolor=\"#eeeeee\"];\n"
-	      "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#546e7a\"];\n", o);
-	for (int b = 0; b < s->n_bundles; b++) {
-		const char *bn = s->bundles[b].name ? s->bundles[b].name : "";
-		int st = -1;
-
-		for (int k = 0; k < m->n_stations; k++)
-			if (m->stations[k].bundle == b && m->stations[k].kind != STATION_LOCK)
-				st = k;
-		fprintf(o, "  subgraph cluster_%d {\n    id=\"b%d\"; style=\"rounded\"; "
-			"color=\"#90a4ae\"; fontsize=11; label=\"", b, b);
-		dot(o, bn);
-		if (st >= 0)
-			fprintf(o, " \xc2\xb7 %s", units_percent(d1, sizeof(d1), m->stations[st].utilization));
-		fputs("\";\n", o);
-		for (int i = 0; i < s->n_handlers; i++) {
-			const struct snap_handler *hd = &s->handlers[i];
-			const char *id = hd->id ? hd->id : "", *name = id;
-			size_t bl = strlen(bn);
-			int hs = handler_station(m, i);
-			bool bottleneck = m->bottleneck_handler == i;
-
-			if (strcmp(hd->bundle ? hd->bundle : "", bn))
-				continue;
-			if (!strncmp(id, bn, bl) && id[bl] == '.' && id[bl + 1])
-				name = id + bl + 1;
-			fprintf(o, "    h%d [id=\"h%d\", label=\"", i, i);
-			dot(o, name);
-			fprintf(o, "\\n%s \xc2\xb7 %s\", tooltip=\"",
-				units_rate(d1, sizeof(d1), s->duration_s > 0
-						   ? (double)hd->calls / s->duration_s : NAN),
-				units_duration(d2, sizeof(d2),
-					       hd->calls ? (double)hd->total_ns / (double)hd->calls : NAN,
-					       false));
-			dot(o, id);
-			fprintf(o, "\", fillcolor=\"%s\"%s];\n",
-				hs >= 0 ? util_fill(m->stations[hs].utilization) : "#eeeeee",
-				bottleneck ? ", penwidth=3, color=\"#b71c1c\"" : "");
-		}
-		fputs("  }\n", o);
-	}
-	for (int f = 0; f < s->n_flows; f++) {
-		const struct snap_flow *fl = &s->flows[f];
-		int e = -1;
-
-		for (int i = 0; i < s->n_handlers; i++)
-			if (fl->entry && s->handlers[i].id && !strcmp(fl->entry, s->handlers[i].id))
-				e = i;
-		fprintf(o, "  f%d [id=\"f%d\", shape=cds, style=filled, fillcolor=\"#e3f2fd\", "
-			"label=\"", f, f);
-		dot(o, fl->name);
-		fprintf(o, "\\n%s\"];\n", units_rate(d1, sizeof(d1), f < m->n_flows
-							       ? m->flows[f].rate_per_s : NAN));
-		if (e >= 0)
-			fprintf(o, "  f%d -> h%d [style=dashed, arrowhead=vee];\n", f, e);
-	}
-	for (int i = 0; i < s->n_edges; i++) {
-		const struct snap_edge *ed = &s->edges[i];
-		const struct snap_handler *from = snapshot_handler(s, ed->from);
-		const struct snap_handler *to = snapshot_handler(s, ed->to);
-		char *r;
-
-		if (!from || !to || !ed->calls)
-			continue;
-		r = ratio_label(from->calls ? (double)ed->calls / (double)from->calls : NAN);
-		fprintf(o, "  h%d -> h%d [id=\"e%d\", label=\"%s%s\"%s];\n",
-			(int)(from - s->handlers), (int)(to - s->handlers), i, r,
-			ed->declared ? "" : " (not declared)",
-			ed->declared ? "" : ", color=\"#ef6c00\", fontcolor=\"#ef6c00\"");
-		free(r);
-	}
-	/* declared calls that never ran nested: asynchronous, or not seen */
-	for (int f = 0; f < s->n_flows; f++) {
-		for (int d = 0; d < s->flows[f].n_declared; d++) {
-			const struct snap_edge *de = &s->flows[f].declared[d];
-			const struct snap_handler *from = snapshot_handler(s, de->from);
-			const struct snap_handler *to = snapshot_handler(s, de->to);
-			bool dup = false;
-
-			if (!from || !to || edge_observed(s, de->from, de->to))
-				continue;
-			for (int g = 0; g <= f && !dup; g++)
-				for (int k = 0; k < (g == f ? d : s->flows[g].n_declared) && !dup; k++)
-					dup = !strcmp(s->flows[g].declared[k].from, de->from) &&
-					      !strcmp(s->flows[g].declared[k].to, de->to);
-			if (dup)
-				continue;
-			fprintf(o, "  h%d -> h%d [style=dashed, label=\"%s\", color=\"#90a4ae\", "
-				"fontcolor=\"#607d8b\"];\n", (int)(from - s->handlers),
-				(int)(to - s->handlers), de->async ? "async" : "declared, not seen");
-		}
-	}
-	if (cpu >= 0)
-		fprintf(o, "  cpu [id=\"cpu\", shape=box3d, style=filled, label=\"CPUs: %d\\n%s\", "
-			"fillcolor=\"%s\"%s];\n", m->stations[cpu].servers,
-			units_percent(d1, sizeof(d1), m->stations[cpu].utilization),
-			util_fill(m->stations[cpu].utilization),
-			m->bottleneck == cpu ? ", penwidth=3, color=\"#b71c1c\"" : "");
-	fputs("}\n", o);
-	fclose(o);
-	return buf;
-}
-
-/* The SVG of a DOT text laid out by Graphviz, without the XML prolog; NULL
- * (and a note in err) when Graphviz cannot. */
-static char *layout_svg(const char *dot_text, char *err, size_t errlen)
-{
-	GVC_t *gvc = gvContext();
-	Agraph_t *g = NULL;
-	char *data = NULL, *svg = NULL;
-	unsigned int len = 0;
-
-	agseterr(AGERR); /* warnings would only repeat what the page shows */
-	g = agmemread(dot_text);
-	if (!g || gvLayout(gvc, g, "dot")) {
-		snprintf(err, errlen, "Graphviz could not lay out the flow graph");
-		goto out;
-	}
-	if (gvRenderData(gvc, g, "svg", &data, &len) || !data) {
-		snprintf(err, errlen, "Graphviz could not render SVG (is its core plugin installed?)");
-		gvFreeLayout(gvc, g);
-		goto out;
-	}
-	{
-		const char *start = strstr(data, "<svg");
-
-		svg = xstrdup(start ? start : data);
-	}
-	gvFreeRenderData(data);
-	gvFreeLayout(gvc, g);
-out:
-	if (g)
-		agclose(g);
-	gvFreeContext(gvc);
-	return svg;
-}
 
 /* ---- the page ------------------------------------------------------------------ */
 
@@ -457,21 +38,10 @@ void html_page_start(FILE *o, const char *kind, const char *title, const char *c
 	fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
 	      "<meta name=\"generator\" content=\"flowprof\">\n<title>", o);
 	fputs(kind, o);
-	h(o, title);
+	html_text(o, title);
 	fputs("</title>\n<style>\n", o);
 	fwrite(asset_report_css, 1, sizeof(asset_report_css), o);
 	fprintf(o, "</style></head>\n<body data-state=\"%s\">\n", state);
-}
-
-static const char *kind_name(enum model_station_kind k)
-{
-	switch (k) {
-	case STATION_POOL: return "pool";
-	case STATION_SERIAL: return "serial";
-	case STATION_LOCK: return "serial handler";
-	case STATION_CPU: return "cpu";
-	}
-	return "?";
 }
 
 static void put_header(FILE *o, const struct snapshot *s)
@@ -480,21 +50,21 @@ static void put_header(FILE *o, const struct snapshot *s)
 
 	fputs("<header><h1>flowprof report</h1><p class=\"meta\">", o);
 	fputs(s->n_hosts > 1 ? "hosts " : "host ", o);
-	h(o, s->host);
+	html_text(o, s->host);
 	if (s->nproc > 0)
 		fprintf(o, " (%d CPUs)", s->nproc);
 	fputs(" &middot; kernel ", o);
-	h(o, s->kernel);
+	html_text(o, s->kernel);
 	fputs(" &middot; recorded ", o);
-	h(o, s->started_at);
+	html_text(o, s->started_at);
 	fprintf(o, " for %s", units_duration(d, sizeof(d), s->duration_s * 1e9, false));
 	if (s->attach_mode) {
 		fputs(" &middot; attach mode ", o);
-		h(o, s->attach_mode);
+		html_text(o, s->attach_mode);
 	}
 	if (s->flow_file) {
 		fputs(" &middot; flow file ", o);
-		h(o, s->flow_file);
+		html_text(o, s->flow_file);
 	}
 	fputs("</p></header>\n", o);
 }
@@ -528,7 +98,7 @@ static void put_graph(FILE *o, const char *svg, const char *why)
 		fputs(svg, o); /* Graphviz escaped every label (&, <, >) */
 	else {
 		fputs("<p class=\"error\">", o);
-		h(o, why);
+		html_text(o, why);
 		fputs("; the DOT text is in flowprof report --dot.</p>", o);
 	}
 	fputs("</div>\n<p class=\"legend\">"
@@ -566,11 +136,11 @@ static void put_handlers_table(FILE *o, const struct snapshot *s, const struct m
 
 		snapshot_summarize(hd, &sum);
 		fputs("<tr><td class=\"name\" title=\"", o);
-		h(o, hd->symbol);
+		html_text(o, hd->symbol);
 		fputs(" in ", o);
-		h(o, hd->binary);
+		html_text(o, hd->binary);
 		fputs("\">", o);
-		h(o, hd->id);
+		html_text(o, hd->id);
 		fprintf(o, "</td><td>%llu</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
 			"<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>",
 			(unsigned long long)hd->calls,
@@ -585,7 +155,7 @@ static void put_handlers_table(FILE *o, const struct snapshot *s, const struct m
 						  ? sum.oncpu_mean_ns / sum.mean_ns : NAN),
 			units_duration(c[7], sizeof(c[7]), any && i < m->n_handlers
 						   ? m->handlers[i].mean_ns : NAN, false));
-		h(o, hd->site_class);
+		html_text(o, hd->site_class);
 		fputs("</td></tr>\n", o);
 	}
 	fputs("</tbody></table></section>\n", o);
@@ -603,7 +173,7 @@ static void put_histogram(FILE *o, const struct snap_handler *hd)
 	char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
 
 	fputs("<figure class=\"hist\"><figcaption>", o);
-	h(o, hd->id);
+	html_text(o, hd->id);
 	if (!hist_range(hd->hist, &first, &last)) {
 		fputs(" &middot; no calls</figcaption></figure>\n", o);
 		return;
@@ -655,13 +225,13 @@ static void put_noscript(FILE *o, const struct model *m)
 {
 	char *text = NULL;
 	size_t len = 0;
-	FILE *t = memstream(&text, &len);
+	FILE *t = xopen_memstream(&text, &len);
 
 	model_print(t, m, false);
 	fclose(t);
 	fputs("<noscript><section><h2>The model at the command line's settings</h2>"
 	      "<p>The sliders need JavaScript; this is what flowprof report prints.</p><pre>", o);
-	h(o, text);
+	html_text(o, text);
 	fputs("</pre></section></noscript>\n", o);
 	free(text);
 }
@@ -673,20 +243,6 @@ static json_object *node_id(char prefix, int i)
 
 	snprintf(buf, sizeof(buf), "%c%d", prefix, i);
 	return jo_str(buf);
-}
-
-/* The shortest "%g" that reads back as v: "0.6", not "0.59999999999999998". */
-char *html_shortest(double v)
-{
-	char *t = NULL;
-
-	for (int prec = 1; prec <= 17; prec++) {
-		free(t);
-		t = xasprintf("%.*g", prec, v);
-		if (strtod(t, NULL) == v)
-			break;
-	}
-	return t;
 }
 
 /* A model option line "name value" (caller frees). */
@@ -786,12 +342,13 @@ static json_object *page_data(const struct snapshot *s, const struct model_opts 
 	arr = json_object_new_array();
 	for (int i = 0; i < m->n_handlers; i++) {
 		json_object *ho = json_object_new_object();
-		int k = handler_station(m, i);
+		int k = station_shown_for_handler(m, i);
 
 		jo_add(ho, "id", jo_str(m->handlers[i].id));
 		jo_add(ho, "node", node_id('h', i));
 		jo_add(ho, "station", k >= 0 ? jo_str(m->stations[k].name) : NULL);
-		jo_add(ho, "station_kind", k >= 0 ? jo_str(kind_name(m->stations[k].kind)) : NULL);
+		jo_add(ho, "station_kind",
+		       k >= 0 ? jo_str(station_kind_name(m->stations[k].kind)) : NULL);
 		json_object_array_add(arr, ho);
 	}
 	jo_add(d, "handlers", arr);
@@ -815,12 +372,12 @@ static char *page(const struct snapshot *s, const struct model_opts *o, const st
 {
 	char *buf = NULL, *dot_text, *svg;
 	size_t len = 0;
-	FILE *out = memstream(&buf, &len);
+	FILE *out = xopen_memstream(&buf, &len);
 	char why[256] = "";
 	json_object *data;
 
 	dot_text = flow_graph_dot(s, m);
-	svg = layout_svg(dot_text, why, sizeof(why));
+	svg = flow_graph_svg(dot_text, why, sizeof(why));
 	free(dot_text);
 
 	html_page_start(out, "flowprof report: ", s->host, NULL, "loading");
@@ -844,7 +401,12 @@ static char *page(const struct snapshot *s, const struct model_opts *o, const st
 
 	data = page_data(s, o, m, plain, snapshot_name);
 	fputs("<script type=\"application/json\" id=\"fp-data\">", out);
-	put_json_in_script(out, data);
+	{
+		char *json = jo_to_string(data, false);
+
+		json_put_script_safe(out, json);
+		free(json);
+	}
 	json_object_put(data);
 	fputs("</script>\n<script type=\"text/plain\" id=\"fp-wasm\">", out);
 	{

@@ -14,7 +14,9 @@
  * name from the target is escaped (HTML, SVG, JSON inside <script>, DOT).
  *
  * The model input: the page hands the snapshot to the WebAssembly model as
- * text, one record per line, fields separated by one space, strings
+ * text (written by html_model_input.c, read by
+ * user/wasm/model_input_reader.c; tests/unit/test_model_input.c holds the
+ * two to each other), one record per line, fields separated by one space, strings
  * %-encoded (bytes <= 0x20, '%', >= 0x7f; "%N" is NULL), doubles in C's
  * exact hexadecimal form (%a), the sum of squares as a long double (%La):
  *   flowprof-model-input 1
@@ -49,26 +51,8 @@ int html_report_write(const struct snapshot *s, const struct model_opts *o,
 int dot_write(const struct snapshot *s, const struct model_opts *o, const char *path, char *err,
 	      size_t errlen);
 
-/* The model input text of s (see above). Caller frees. */
+/* The model input text of s (see above; html_model_input.c). Caller frees. */
 char *html_model_input(const struct snapshot *s);
-
-/* ---- shared by the pages (the snapshot's here, the sweep's in sweep_html.c) -- */
-
-/* s as the text or an attribute value of a page: & < > " ' as entities,
- * control bytes as the visible text \xNN, bytes that are not UTF-8 as
- * U+FFFD, code points that would make a name display as another (bidi
- * overrides, C1 controls) as the text \u{202E}. NULL writes nothing. */
-void html_text(FILE *o, const char *s);
-
-/* The shortest "%g" that reads back as v exactly. Caller frees. */
-char *html_shortest(double v);
-
-/* A page up to its open <body data-state="STATE">: doctype, charset, the
- * title kind + escaped title, the report's style sheet
- * (user/report/assets/report.css), and csp (NULL: none) as its
- * Content-Security-Policy. */
-void html_page_start(FILE *o, const char *kind, const char *title, const char *csp,
-		     const char *state);
 
 /*
  * `flowprof report SWEEP.json --html FILE` (sweep_html.c): the sweep's page,

@@ -60,32 +60,25 @@ struct label {
 	const char *value;
 };
 
-/* A label value: valid UTF-8 (other bytes become U+FFFD), with \, " and
- * newline escaped as the text formats require. */
+/* In a label value, the text formats escape \, " and newline. */
+static const char *label_ascii(unsigned char c, char buf[TEXT_ESCAPE_BUF])
+{
+	(void)buf;
+	switch (c) {
+	case '\\': return "\\\\";
+	case '"': return "\\\"";
+	case '\n': return "\\n";
+	}
+	return NULL;
+}
+
+/* A label value: valid UTF-8 (other bytes become U+FFFD), escaped as the
+ * text formats require. */
+static const struct text_escaping escape_for_label = { .ascii = label_ascii };
+
 static void put_label_value(FILE *m, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t n = strlen((const char *)p);
-
-	for (size_t i = 0; i < n;) {
-		uint32_t cp;
-		size_t len = utf8_decode(p + i, n - i, &cp);
-
-		if (!len) {
-			fputs("\xef\xbf\xbd", m);
-			i++;
-			continue;
-		}
-		if (p[i] == '\\')
-			fputs("\\\\", m);
-		else if (p[i] == '"')
-			fputs("\\\"", m);
-		else if (p[i] == '\n')
-			fputs("\\n", m);
-		else
-			fwrite(p + i, 1, len, m);
-		i += len;
-	}
+	escape_text_to(m, s, &escape_for_label);
 }
 
 /* Metadata of one family; counters are named without _total in OpenMetrics
@@ -481,11 +474,7 @@ char *metrics_render(const struct snapshot *s, const struct metrics_extra *extra
 	char *buf = NULL;
 	size_t len = 0;
 
-	o.m = open_memstream(&buf, &len);
-	if (!o.m) {
-		log_error("out of memory");
-		exit(1);
-	}
+	o.m = xopen_memstream(&buf, &len);
 	handler_counters(&o, s);
 	handler_histograms(&o, s);
 	handler_times(&o, s);

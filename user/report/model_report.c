@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "base/base.h"
-#include "text_table.h"
 
 static char *dur(double ns, bool ascii)
 {
@@ -48,7 +47,7 @@ static char *num(double v)
 							  : xasprintf("%.3g", v);
 }
 
-static const char *kind_name(enum model_station_kind k)
+const char *station_kind_name(enum model_station_kind k)
 {
 	switch (k) {
 	case STATION_POOL: return "pool";
@@ -57,6 +56,14 @@ static const char *kind_name(enum model_station_kind k)
 	case STATION_CPU: return "cpu";
 	}
 	return "?";
+}
+
+int station_shown_for_handler(const struct model *m, int h)
+{
+	for (int k = 0; k < m->n_stations; k++)
+		if (m->stations[k].kind == STATION_LOCK && m->stations[k].handler == h)
+			return k;
+	return m->handlers[h].station;
 }
 
 static char *servers_str(const struct model_station *st, bool ascii)
@@ -164,7 +171,7 @@ static void print_summary(FILE *out, const struct model *m, bool ascii)
 		const struct model_station *st = &m->stations[m->bottleneck];
 		char *name = term_escape(st->name), *u = util(st->utilization);
 
-		fprintf(out, "  bottleneck: %s (%s, %d server%s) at %s", name, kind_name(st->kind),
+		fprintf(out, "  bottleneck: %s (%s, %d server%s) at %s", name, station_kind_name(st->kind),
 			st->servers, st->servers == 1 ? "" : "s", u);
 		if (m->bottleneck_handler >= 0) {
 			char *h = term_escape(m->handlers[m->bottleneck_handler].id);
@@ -208,7 +215,7 @@ static void print_stations(FILE *out, const struct model *m, bool ascii)
 		char *row[ARRAY_SIZE(headers)];
 
 		row[0] = term_escape(st->name);
-		row[1] = xstrdup(kind_name(st->kind));
+		row[1] = xstrdup(station_kind_name(st->kind));
 		row[2] = servers_str(st, ascii);
 		row[3] = util(st->utilization);
 		row[4] = st->kind == STATION_POOL || st->kind == STATION_SERIAL
@@ -530,7 +537,7 @@ static json_object *stations_json(const struct model *m)
 		json_object *top = json_object_new_array();
 
 		jo_add(o, "name", jo_str(st->name));
-		jo_add(o, "kind", jo_str(kind_name(st->kind)));
+		jo_add(o, "kind", jo_str(station_kind_name(st->kind)));
 		jo_add(o, "servers", jo_int(st->servers));
 		jo_add(o, "instances", jo_int(st->instances));
 		jo_add(o, "workers", jo_int(st->workers));

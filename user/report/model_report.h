@@ -14,6 +14,15 @@
 
 #include "model/model.h"
 
+/* A station's kind as every report names it: "pool", "serial", "serial
+ * handler", "cpu". */
+const char *station_kind_name(enum model_station_kind k);
+
+/* The station whose utilization handler h shows (top's UTIL column, the
+ * colour of its node in the page's graph): its serial-handler station,
+ * else its bundle's; -1 when it has none. */
+int station_shown_for_handler(const struct model *m, int h);
+
 /* Prints the model's sections: target and bottleneck, stations, demand per
  * flow, flows at the target, the closed workload, self-checks, corrected
  * handler times and notes. ascii: "us" for "µs". Names are terminal-escaped;

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "base/base.h"
-#include "text_table.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

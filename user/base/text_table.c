@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/base.h"
+#include "text.h"
+#include "util.h"
 
-/* Adds a row of ncols cells, taking ownership of each. */
 void table_add(struct table *t, char **row)
 {
 	grow_array((void **)&t->cells, &t->cap, (size_t)(t->nrows + 1) * (size_t)t->ncols,
@@ -16,18 +16,24 @@ void table_add(struct table *t, char **row)
 	t->nrows++;
 }
 
-static void print_row(FILE *out, const struct table *t, const char *const *cells,
-		      const size_t *width)
+void table_print_row(FILE *out, const char *const *cells, const size_t *width,
+		     const bool *right, int n)
 {
-	fprintf(out, "%*s", t->indent, "");
-	for (int c = 0; c < t->ncols; c++) {
-		bool last = c + 1 == t->ncols;
+	for (int c = 0; c < n; c++) {
+		bool last = c + 1 == n;
 
 		if (c)
 			fputs("  ", out);
 		/* No padding after a left-aligned last column: no trailing blanks. */
-		print_padded(out, cells[c], last && !t->right[c] ? 0 : width[c], t->right[c]);
+		print_padded(out, cells[c], last && !right[c] ? 0 : width[c], right[c]);
 	}
+}
+
+static void print_row(FILE *out, const struct table *t, const char *const *cells,
+		      const size_t *width)
+{
+	fprintf(out, "%*s", t->indent, "");
+	table_print_row(out, cells, width, t->right, t->ncols);
 	fputc('\n', out);
 }
 
