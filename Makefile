@@ -211,7 +211,7 @@ WASM_SRCS := $(filter-out user/flowfile/%,$(CORE_SRCS)) $(sort $(wildcard user/w
 WASM_OBJS := $(patsubst user/%.c,$(BUILD)/wasm/obj/%.o,$(WASM_SRCS))
 ASSETS := $(BUILD)/assets/model_wasm.h $(BUILD)/assets/report_js.h $(BUILD)/assets/report_css.h
 
-$(BUILD)/wasm/inc/json-c: # snapshot.c's json-c header, without the rest of /usr/include
+$(BUILD)/wasm/inc/json-c: # the snapshot stage's json-c header, without the rest of /usr/include
 	@mkdir -p $(dir $@)
 	ln -sfn $(shell pkg-config --variable=includedir json-c)/json-c $@
 

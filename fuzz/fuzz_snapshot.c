@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target: the snapshot loader (user/snapshot/snapshot.c) on arbitrary
- * bytes, then everything `flowprof report` and `merge` do with a loaded
+ * libFuzzer target: the snapshot loader (user/snapshot/snapshot_load.c) on
+ * arbitrary bytes, then everything `flowprof report` and `merge` do with a loaded
  * document. Snapshots travel between hosts, so a hostile or damaged one must
  * end in a clear error, never a crash, leak or undefined behaviour.
  * Properties checked besides:

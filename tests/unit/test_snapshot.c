@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The snapshot document (user/snapshot.c): the fixture loads field by field
+ * The snapshot document (user/snapshot/): the fixture loads field by field
  * and writes back byte for byte; write -> load is exact; derived figures;
  * the exact message of every kind of bad input; escaping; a fuzz smoke pass;
  * and merge: associative, exact, and across hosts.
@@ -1070,6 +1070,30 @@ static void test_site_classes(void **state)
 			   "single-step (element 1)");
 }
 
+/* Lookups by name (user/snapshot/snapshot.c); freeing twice, or nothing. */
+static void test_lookups_and_free(void **state)
+{
+	struct snapshot s;
+	size_t len;
+	char *text = fixture(&len);
+
+	(void)state;
+	load_ok(text, len, &s);
+	assert_ptr_equal(snapshot_handler(&s, "shop.persist"), &s.handlers[3]);
+	assert_ptr_equal(snapshot_bundle(&s, "mail"), &s.bundles[1]);
+	assert_ptr_equal(snapshot_flow(&s, "checkout"), &s.flows[1]);
+	assert_null(snapshot_handler(&s, "shop"));
+	assert_null(snapshot_handler(&s, NULL));
+	assert_null(snapshot_bundle(&s, "shop.browse"));
+	assert_null(snapshot_flow(&s, ""));
+	snapshot_free(&s);
+	assert_null(s.handlers);
+	assert_int_equal(s.n_handlers, 0);
+	snapshot_free(&s);
+	snapshot_free(NULL);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1095,6 +1119,7 @@ int main(void)
 		cmocka_unit_test(test_merge_conflicts),
 		cmocka_unit_test(test_merge_fixture_with_itself),
 		cmocka_unit_test(test_site_classes),
+		cmocka_unit_test(test_lookups_and_free),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

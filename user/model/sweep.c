@@ -878,15 +878,14 @@ static int load_step(struct sloader *ld, json_object *o, int idx, struct sweep *
 		goto cleanup;
 	snap = get_obj(o, "snapshot", json_type_object);
 	if (snap) {
-		const char *text = json_object_to_json_string_ext(snap, JSON_C_TO_STRING_PLAIN);
-		char sctx[300], serr[512];
+		/* The snapshot stage's one loader, on the object as parsed (no
+		 * second print and parse); its errors name the step:
+		 * "<path>: steps[2].snapshot: handlers[0].calls: missing". */
+		char sctx[300];
 
 		snprintf(sctx, sizeof(sctx), "%s: %s.snapshot", ld->path, ctx);
-		if (snapshot_parse(sctx, text, strlen(text), &st->snap, serr, sizeof(serr))) {
-			if (ld->err && ld->errlen)
-				snprintf(ld->err, ld->errlen, "%s", serr);
+		if (snapshot_from_json_object(sctx, snap, &st->snap, ld->err, ld->errlen))
 			goto cleanup;
-		}
 	}
 	rc = 0;
 cleanup:

@@ -231,10 +231,16 @@ struct json_object *snapshot_to_json_object(const struct snapshot *s);
 /* Atomic write with mode 0600. Returns 0, or -1 with errno set. */
 int snapshot_write(const struct snapshot *s, const char *path);
 
-/* Load a document. On error returns -1 and writes "<path>: <what>" into err. */
+/* Load a document: from a file, from text, or from a document json-c has
+ * already parsed (one embedded in another document, as each step of a
+ * sweep is; doc is not changed). The same checks and errors either way.
+ * On error returns -1, leaves *s zeroed and writes "<path>: <what>" into
+ * err: path names the document in errors. */
 int snapshot_load(const char *path, struct snapshot *s, char *err, size_t errlen);
 int snapshot_parse(const char *path, const char *buf, size_t len, struct snapshot *s,
 		   char *err, size_t errlen);
+int snapshot_from_json_object(const char *path, struct json_object *doc, struct snapshot *s,
+			      char *err, size_t errlen);
 
 void snapshot_free(struct snapshot *s);
 
