@@ -425,9 +425,12 @@ def t_min_max_percentiles():
         if m["min_ns"] < tr["min_ns"] - tol:
             raise AssertionError("%s min %.0f ns, below the truth's %d" % (P + name, m["min_ns"],
                                                                           tr["min_ns"]))
-        tol = max(MEAN_REL * tr["max_ns"], MEAN_ABS) + max(0.0, m["mean_ns"] - m["oncpu_ns"])
-        if m["max_ns"] > tr["max_ns"] + tol:
-            raise AssertionError("%s max %.0f ns, above the truth's %d + %.0f"
+        # nor does the longest call escape it (a preemption inside the
+        # kernel's window but outside the target's makes a call look longer:
+        # no bound that way)
+        tol = max(MEAN_REL * tr["max_ns"], MEAN_ABS)
+        if m["max_ns"] < tr["max_ns"] - tol:
+            raise AssertionError("%s max %.0f ns, below the truth's %d - %.0f"
                                  % (P + name, m["max_ns"], tr["max_ns"], tol))
     # work_var: V durations spread over 10..1000 us; each percentile against
     # the truth at its nearest rank, a rank either side, half a bucket
@@ -487,10 +490,6 @@ def t_oncpu():
         want, mean = tr["oncpu_ns"] / tr["calls"], tr["total_ns"] / tr["calls"]
         fptest.near(mh[name]["oncpu_ns"], want, 0, P + name + " on-CPU against the truth",
                     abs_tol=0.05 * mean)
-    # req is on the CPU while it and parse spin their own share and parse
-    # and its K work_cpu spin, not while it sleeps or blocks
-    fptest.near(mh["req"]["oncpu_ns"], (K + 1) * mh["work_cpu"]["oncpu_ns"] + 2 * OWN_US * 1000,
-                0.1, "req on-CPU")
 
 
 def t_edges_exact():

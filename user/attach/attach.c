@@ -131,7 +131,8 @@ int exits_choice_parse(const char *s)
 
 /* ---- probe-site groups ---------------------------------------------------- */
 
-struct site_group *group_for(struct group_list *gl, const char *binary, int pid)
+struct site_group *group_for(struct group_list *gl, const char *binary, const char *display,
+			     int pid)
 {
 	for (size_t i = 0; i < gl->n; i++)
 		if (gl->g[i].pid == pid && !strcmp(gl->g[i].binary, binary))
@@ -139,6 +140,7 @@ struct site_group *group_for(struct group_list *gl, const char *binary, int pid)
 	grow_array((void **)&gl->g, &gl->cap, gl->n + 1, sizeof(*gl->g));
 	memset(&gl->g[gl->n], 0, sizeof(gl->g[gl->n]));
 	gl->g[gl->n].binary = binary;
+	gl->g[gl->n].display = display ? display : binary;
 	gl->g[gl->n].pid = pid;
 	return &gl->g[gl->n++];
 }
@@ -285,7 +287,7 @@ static void build_groups(struct recorder *r, struct group_list *gl, const struct
 
 		if (s->kind != PROBE_FUNCTION)
 			continue; /* rt_attach() */
-		g = group_for(gl, s->binary, s->pid);
+		g = group_for(gl, s->attach_path ? s->attach_path : s->binary, s->binary, s->pid);
 		sites = use_exit_sites(r, s, want, &why);
 		/* an exit at another probe's place (a function that is one tail
 		 * call): the order of the two programs there is not defined */
@@ -384,7 +386,7 @@ static int multi_link(struct recorder *r, struct bpf_program *prog, uint32_t typ
 			       l->ref_ctrs, l->cookies, l->cnt, g->pid);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s link on %s (%s, %u probes): %s", mode_names[r->info.mode],
-			 g->binary, describe_pid(g->pid, who, sizeof(who)), l->cnt,
+			 g->display, describe_pid(g->pid, who, sizeof(who)), l->cnt,
 			 attach_strerror(-fd));
 		return fd;
 	}
@@ -408,7 +410,7 @@ static int single_links(struct recorder *r, struct bpf_program *prog, bool ret,
 			int e = errno;
 
 			snprintf(err, errlen, "attach %s to %s offset 0x%llx (%s): %s",
-				 ret ? "uretprobe" : "uprobe", g->binary,
+				 ret ? "uretprobe" : "uprobe", g->display,
 				 (unsigned long long)l->offsets[i],
 				 describe_pid(g->pid, who, sizeof(who)), attach_strerror(e));
 			return -e;

@@ -22,7 +22,8 @@ struct site_list {
 };
 
 struct site_group {
-	const char *binary;
+	const char *binary;	/* what the links attach to */
+	const char *display;	/* how messages name it */
 	int pid;
 	struct site_list entries, exits, returns;
 };
@@ -32,7 +33,8 @@ struct group_list {
 	size_t n, cap;
 };
 
-struct site_group *group_for(struct group_list *gl, const char *binary, int pid);
+struct site_group *group_for(struct group_list *gl, const char *binary, const char *display,
+			     int pid);
 void site_list_add(struct site_list *l, uint64_t offset, uint64_t ref_ctr, uint64_t cookie);
 bool site_list_has(const struct site_list *l, uint64_t offset);
 void groups_free(struct group_list *gl);

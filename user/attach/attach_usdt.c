@@ -274,7 +274,8 @@ static int build_plan(struct rt_plan *p, const struct flowfile *ff, const struct
 				e = add_name(p, ff, s->handler, flows, err, errlen);
 			}
 		}
-		group_add(rt_group_for(p, s->binary, s->pid, prog), s->offset, s->ref_ctr_offset,
+		group_add(rt_group_for(p, s->attach_path ? s->attach_path : s->binary, s->pid, prog),
+			  s->offset, s->ref_ctr_offset,
 			  cookie, s->symbol);
 	}
 	free(flows);

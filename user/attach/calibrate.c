@@ -130,7 +130,7 @@ int calib_prepare(struct recorder *r, struct group_list *gl, int first_hid)
 			goto unknown;
 		c->offsets[k][1] = c->offsets[k][0] + stubs[k].exit_at;
 	}
-	g = group_for(gl, r->self_exe, getpid());
+	g = group_for(gl, r->self_exe, NULL, getpid());
 	for (int k = 0; k < CALIB_STUBS; k++) {
 		uint64_t base = MAKE_COOKIE((uint32_t)(first_hid + k), 0);
 		uint64_t entry = COOKIE_WITH_SLOT(base, stubs[k].entry);

@@ -275,6 +275,37 @@ char *proc_find_library_prefix(int pid, const char *prefix)
 	return find_mapped(pid, prefix, true);
 }
 
+char *proc_exe_handle(int pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	return access(path, F_OK) ? NULL : xstrdup(path);
+}
+
+char *proc_mapping_handle(int pid, const char *path)
+{
+	char maps[64], line[4096 + 128], *found = NULL;
+	FILE *f;
+
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
+	f = fopen(maps, "re");
+	if (!f)
+		return NULL;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		int at = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &at) != 2 || !at)
+			continue;
+		if (!strcmp(line + at, path))
+			found = xasprintf("/proc/%d/map_files/%lx-%lx", pid, lo, hi);
+	}
+	fclose(f);
+	return found;
+}
+
 int proc_cmdline(int pid, char ***argv)
 {
 	char path[64], *buf, *p;

@@ -69,6 +69,17 @@ int procs_by_comm(const char *comm, int **pids);
  */
 char *proc_find_library(int pid, const char *name);
 
+/*
+ * A path that opens exactly the file a process runs or maps, whatever a
+ * path to it points at now (a binary replaced on disk, a directory swapped
+ * for a symlink inside a container's root): "/proc/PID/exe" for its
+ * executable, "/proc/PID/map_files/START-END" for a mapped file (path as the
+ * process sees it, from /proc/PID/maps). NULL if the process or the mapping
+ * is gone. xmalloc'ed.
+ */
+char *proc_exe_handle(int pid);
+char *proc_mapping_handle(int pid, const char *path);
+
 /* The first mapped file whose base name starts with prefix and holds ".so"
  * ("libpython" finds libpython3.11.so.1.0). NULL if none or gone. */
 char *proc_find_library_prefix(int pid, const char *prefix);

@@ -23,7 +23,8 @@
 #include "procs.h"
 
 /* The ELF file at path, opened once per (dev, ino). NULL with err set. */
-struct elf_file *open_elf(struct resolve_ctx *c, const char *path, char *err, size_t errlen)
+struct elf_file *open_elf_as(struct resolve_ctx *c, const char *path, const char *display,
+			     char *err, size_t errlen)
 {
 	struct elf_file *ef;
 	struct stat st;
@@ -38,8 +39,35 @@ struct elf_file *open_elf(struct resolve_ctx *c, const char *path, char *err, si
 	ef = elf_file_open(path, err, errlen);
 	if (!ef)
 		return NULL;
+	/* messages name the file as the user knows it, not /proc/PID/exe */
+	if (display && strcmp(display, path)) {
+		free(ef->path);
+		ef->path = xstrdup(display);
+	}
 	grow_array((void **)&c->elfs, &c->elfs_cap, c->n_elfs + 1, sizeof(*c->elfs));
 	c->elfs[c->n_elfs++] = ef;
+	return ef;
+}
+
+struct elf_file *open_elf(struct resolve_ctx *c, const char *path, char *err, size_t errlen)
+{
+	return open_elf_as(c, path, NULL, err, errlen);
+}
+
+/* A target's file: opened through the process when it can be, named by
+ * its path; an error names the path too. */
+struct elf_file *open_target(struct resolve_ctx *c, const struct target *t, char *err,
+			     size_t errlen)
+{
+	struct elf_file *ef = open_elf_as(c, target_path(t), t->binary, err, errlen);
+	size_t n = t->open ? strlen(t->open) : 0;
+
+	if (!ef && n && !strncmp(err, t->open, n)) {
+		char *rest = xstrdup(err + n);
+
+		snprintf(err, errlen, "%s%s", t->binary, rest);
+		free(rest);
+	}
 	return ef;
 }
 
@@ -160,6 +188,7 @@ void resolution_free(struct resolution *res)
 		return;
 	for (i = 0; i < res->n_sites; i++) {
 		free(res->sites[i].binary);
+		free(res->sites[i].attach_path);
 		free(res->sites[i].symbol);
 		free(res->sites[i].demangled);
 		free(res->sites[i].usdt_args);

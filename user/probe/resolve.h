@@ -41,7 +41,12 @@ struct probe_site {
 	enum probe_site_kind kind;
 	int handler;		/* index into flowfile.handlers */
 	int pid;		/* only this process; -1: every process running the binary */
-	char *binary;		/* path to attach to, from our mount namespace */
+	char *binary;		/* the file's path from our mount namespace, as messages and the
+				   snapshot name it */
+	char *attach_path;	/* what to open and attach to when it is not binary: the
+				   file the process maps, /proc/PID/exe or
+				   /proc/PID/map_files/... (a replaced binary, a symlink in a
+				   container's root cannot redirect it); NULL: binary */
 	char *symbol;		/* symbol as in the ELF file (mangled for C++), or the
 				   USDT probe as "provider:name" */
 	char *demangled;	/* NULL when not a C++ name */

@@ -188,10 +188,11 @@ int resolve_bundle(struct resolve_ctx *c, int bi, struct bundle_state *bs)
 	return 0;
 }
 
-static void add_target(struct target **t, int *n, size_t *cap, char *binary, int pid)
+static void add_target(struct target **t, int *n, size_t *cap, char *binary, char *open, int pid)
 {
 	grow_array((void **)t, cap, (size_t)*n + 1, sizeof(**t));
 	(*t)[*n].binary = binary;
+	(*t)[*n].open = open;
 	(*t)[(*n)++].pid = pid;
 }
 
@@ -299,14 +300,19 @@ int handler_targets(struct resolve_ctx *c, int hi, const struct bundle_state *bs
 	*n = 0;
 	if (!library) {
 		if (bs->exe && !c->opts->pids) {
-			add_target(t, n, &cap, xstrdup(bs->exe), -1);
+			add_target(t, n, &cap, xstrdup(bs->exe), NULL, -1);
 			return 0;
 		}
 		for (i = 0; i < bs->n_pids; i++) {
 			char *bin = bs->exe ? xstrdup(bs->exe) : proc_exe_from_ours(bs->pids[i]);
+			char *open = proc_exe_handle(bs->pids[i]);
 
-			if (bin) /* NULL: the process has just exited */
-				add_target(t, n, &cap, bin, bs->pids[i]);
+			if (bin && open) /* NULL: the process has just exited */
+				add_target(t, n, &cap, bin, open, bs->pids[i]);
+			else {
+				free(bin);
+				free(open);
+			}
 		}
 		return 0;
 	}
@@ -330,7 +336,7 @@ int handler_targets(struct resolve_ctx *c, int hi, const struct bundle_state *bs
 		note_at(c, &h->loc, "note: ",
 			"%s: no process of bundle %s is running: %s is probed in every process "
 			"that uses it", h->id, b->name, lib);
-		add_target(t, n, &cap, lib, -1);
+		add_target(t, n, &cap, lib, NULL, -1);
 		return 0;
 	}
 	for (i = 0; i < bs->n_pids; i++) {
@@ -351,7 +357,7 @@ int handler_targets(struct resolve_ctx *c, int hi, const struct bundle_state *bs
 			free(exe);
 			continue;
 		}
-		add_target(t, n, &cap, proc_path_from_ours(pid, lib), pid);
+		add_target(t, n, &cap, proc_path_from_ours(pid, lib), proc_mapping_handle(pid, lib), pid);
 		free(lib);
 	}
 	return 0;
@@ -359,7 +365,9 @@ int handler_targets(struct resolve_ctx *c, int hi, const struct bundle_state *bs
 
 void free_targets(struct target *t, int n)
 {
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		free(t[i].binary);
+		free(t[i].open);
+	}
 	free(t);
 }

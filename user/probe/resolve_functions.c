@@ -90,6 +90,7 @@ static void add_site(struct resolve_ctx *c, int hi, const struct target *t,
 	s->handler = hi;
 	s->pid = t->pid;
 	s->binary = xstrdup(t->binary);
+	s->attach_path = t->open ? xstrdup(t->open) : NULL;
 	s->symbol = xstrdup(sym->name);
 	s->demangled = sym->demangled ? xstrdup(sym->demangled) : NULL;
 	s->offset = sym->offset;
@@ -152,7 +153,7 @@ int resolve_function(struct resolve_ctx *c, int hi, const struct bundle_state *b
 		int j;
 		bool seen = false;
 
-		ef = open_elf(c, t[i].binary, err, sizeof(err));
+		ef = open_target(c, &t[i], err, sizeof(err));
 		if (!ef) {
 			char pid[32] = "";
 

@@ -68,14 +68,27 @@ struct resolve_ctx {
 /* One place a handler's symbols are looked up: a binary, in one process or
  * (pid -1) in every process that maps it. */
 struct target {
-	char *binary;
+	char *binary;	/* the path, as messages and the snapshot name it */
+	char *open;	/* what to open and attach to: the file the process maps
+			   (procs.h, proc_exe_handle), or NULL: binary */
 	int pid;
 };
+
+/* What a target's file is opened and attached as. */
+static inline const char *target_path(const struct target *t)
+{
+	return t->open ? t->open : t->binary;
+}
 
 /* ------------------------------------------------------------ resolve.c */
 
 /* The ELF file at path, opened once per (dev, ino). NULL with err set. */
 struct elf_file *open_elf(struct resolve_ctx *c, const char *path, char *err, size_t errlen);
+/* The same, naming the file display in later messages. */
+struct elf_file *open_elf_as(struct resolve_ctx *c, const char *path, const char *display,
+			     char *err, size_t errlen);
+struct elf_file *open_target(struct resolve_ctx *c, const struct target *t, char *err,
+			     size_t errlen);
 
 /* ---------------------------------------------------- resolve_bundles.c */
 

@@ -54,6 +54,7 @@ static void add_usdt_site(struct resolve_ctx *c, int hi, const struct target *t,
 	s->handler = hi;
 	s->pid = t->pid;
 	s->binary = xstrdup(t->binary);
+	s->attach_path = t->open ? xstrdup(t->open) : NULL;
 	s->symbol = xasprintf("%s:%s", note->provider, note->name);
 	s->demangled = NULL;
 	s->offset = note->offset;
@@ -191,7 +192,7 @@ int resolve_usdt(struct resolve_ctx *c, int hi, const struct bundle_state *bs)
 		const char *probes[2] = { h->usdt, h->usdt_return };
 		enum probe_site_kind kinds[2] = { PROBE_USDT_ENTRY, PROBE_USDT_RETURN };
 		char err[512], pid[32];
-		struct elf_file *ef = open_elf(c, t[i].binary, err, sizeof(err));
+		struct elf_file *ef = open_target(c, &t[i], err, sizeof(err));
 
 		if (!ef) {
 			r = fail_at(c, &h->loc, "%s: %s%s", h->id, err, pid_suffix(&t[i], pid, sizeof(pid)));
@@ -327,7 +328,7 @@ int resolve_python(struct resolve_ctx *c, int hi, const struct bundle_state *bs)
 		return -1;
 	for (i = 0; i < n_t && r == 0; i++) {
 		char err[512], pid[32];
-		struct elf_file *ef = open_elf(c, t[i].binary, err, sizeof(err));
+		struct elf_file *ef = open_target(c, &t[i], err, sizeof(err));
 		bool found = false;
 		int lib_pid = t[i].pid > 0 ? t[i].pid : bs->n_pids > 0 ? bs->pids[0] : -1;
 
@@ -347,7 +348,9 @@ int resolve_python(struct resolve_ctx *c, int hi, const struct bundle_state *bs)
 				lef = open_elf(c, ours, err, sizeof(err));
 				if (lef && usdt_find(lef, "python", "function__entry", NULL, 0) > 0) {
 					free(t[i].binary);
+					free(t[i].open);
 					t[i].binary = ours;
+					t[i].open = proc_mapping_handle(lib_pid, lib);
 					ef = lef;
 				} else {
 					free(ours);
@@ -459,7 +462,7 @@ int resolve_java(struct resolve_ctx *c, int hi, const struct bundle_state *bs)
 		return -1;
 	for (i = 0; i < n_t && r == 0; i++) {
 		char err[512], pid[32];
-		struct elf_file *ef = open_elf(c, t[i].binary, err, sizeof(err));
+		struct elf_file *ef = open_target(c, &t[i], err, sizeof(err));
 		bool found = false;
 
 		if (!ef) {

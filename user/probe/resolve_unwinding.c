@@ -52,7 +52,7 @@ void resolve_unwinding(struct resolve_ctx *c)
 
 		if (s->kind != PROBE_FUNCTION)
 			continue;
-		ef = open_elf(c, s->binary, err, sizeof(err));
+		ef = open_elf(c, s->attach_path ? s->attach_path : s->binary, err, sizeof(err));
 		s->unwinds = s->go || (ef && (ef->needs_unwinder || ef->go ||
 					      defines(ef, "_Unwind_RaiseException"))) ||
 			     (s->pid > 0 && process_unwinds(s->pid));
