@@ -75,8 +75,9 @@ def report_has_site_column():
     want = dict(CLASSES, **{"sc.mixed": "mixed"})
     fptest.eq(rows, want, "SITE per handler")
     fptest.eq(lines[head[0] + 5:head[0] + 7],
-              ["mixed: probe points of several site classes; the probe cost counted is the "
-               "dearest's", "  sc.mixed: nop5, emulated, single-step"], "under the table")
+              ["mixed: probe points of several site classes (each call is corrected by the "
+               "cost of the probes it met)", "  sc.mixed: nop5, emulated, single-step"],
+              "under the table")
 
 
 def ns_of(text):
@@ -144,11 +145,10 @@ def record_warning_lists_ten_at_most():
 def report_quotes_per_call_cost():
     path, snap, _ = recording()
     text = fptest.flowprof("report", path).stdout
-    m = re.search(r"^warning: 2 handlers are probed at a site the kernel must single-step: "
-                  r"sc.sstep, sc.mixed\n  each call there costs the service about (\S+ \S+) "
-                  r"\(\S+ \S+ at a nop5 site\),\n  (\S+ \S+) of it inside the times above$",
-                  text, re.M)
-    assert m, "the report's single-step warning:\n" + text
+    m = re.search(r"^  ! single-stepped probe sites: sc.sstep, sc.mixed: each call there "
+                  r"costs the service about (\S+ \S+) \(\S+ \S+ at a nop5 site\), "
+                  r"(\S+ \S+) of it inside the raw times$", text, re.M)
+    assert m, "the report's single-step flag:\n" + text
     pc = snap["probe_cost"]["single-step"]
     fptest.near(ns_of(m.group(1)), pc["per_call_ns"], 0.006, "per-call cost")
     fptest.near(ns_of(m.group(2)), pc["in_window_ns"], 0.006, "in-window cost")

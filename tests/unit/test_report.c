@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "base/base.h"
+#include "cost_slot.h"
 #include "report/report.h"
 #include "snapshot/snapshot.h"
 
@@ -106,8 +107,9 @@ static void test_report_sections(void **state)
 				     "NEVER SEEN\n"));
 	assert_non_null(strstr(text, "  12 returns had no matching entry (calls in progress when "
 				     "recording started)\n"));
-	assert_non_null(strstr(text, "warning: 1 handler is probed at a site the kernel must "
-				     "single-step: shop.price\n"));
+	assert_non_null(strstr(text, "  ! single-stepped probe sites: shop.price: each call there "
+				     "costs the service about 11.8 µs (812 ns at a nop5 site), "
+				     "11.0 µs of it inside the raw times\n"));
 	/* Counters that are zero say nothing. */
 	assert_null(strstr(text, "edge map was full"));
 	free(text);
@@ -135,10 +137,13 @@ static void test_report_empty_and_uncalibrated(void **state)
 	assert_same_text(text,
 			 "flowprof snapshot: host h\n"
 			 "recorded (start time unknown) for 500 ms\n"
-			 "times include the probe's own cost (not calibrated in this recording)\n"
+			 "the probe's own cost: not calibrated in this recording (times include it)\n"
 			 "\n"
-			 "Handlers, by total time (mean, percentiles and max are inclusive; self "
-			 "excludes nested handlers)\n"
+			 "Accuracy: nothing flagged; times include the probe's own cost (raw: no "
+			 "model was built)\n"
+			 "\n"
+			 "Handlers, by total time (raw: with the probe's own cost; mean, percentiles "
+			 "and max are inclusive; self excludes nested handlers)\n"
 			 "  (no handlers)\n");
 	free(text);
 	snapshot_free(&s);
@@ -159,11 +164,11 @@ static void test_report_mixed_sites(void **state)
 				     "227 µs    96.9 µs     97%  581 ms           0  mixed\n"));
 	assert_non_null(strstr(text, "\nshop.cache         0     0/s        -        -        -   "
 				     "     -          -       -    0 ns           0  unknown\n"
-				     "mixed: probe points of several site classes; the probe cost "
-				     "counted is the dearest's\n"
+				     "mixed: probe points of several site classes (each call is "
+				     "corrected by the cost of the probes it met)\n"
 				     "  shop.price: nop5, single-step\n\nFlows"));
 	/* still warned of: its dearest class is single-step */
-	assert_non_null(strstr(text, "must single-step: shop.price\n"));
+	assert_non_null(strstr(text, "single-stepped probe sites: shop.price: "));
 	free(text);
 	snapshot_free(&s);
 }
@@ -185,7 +190,7 @@ static void test_report_escapes_names(void **state)
 	assert_null(strchr(text, '\x07'));
 	assert_non_null(strstr(text, "host web\\x1B[2J-1 (4 CPUs)"));
 	assert_non_null(strstr(text, "\nshop.\\x1B]0;owned\\x07price\\n   6000 "));
-	assert_non_null(strstr(text, "single-step: shop.\\x1B]0;owned\\x07price\\n\n"));
+	assert_non_null(strstr(text, "single-stepped probe sites: shop.\\x1B]0;owned\\x07price\\n: "));
 	free(text);
 	/* in the SITE column and under the table too */
 	free(s.handlers[2].site_class);
@@ -304,6 +309,74 @@ static void test_term_escape(void **state)
 	assert_int_equal(display_width(NULL), 0);
 }
 
+
+/* The model's report: corrected times with their uncertainty (sample,
+ * bucket, probe jitter), and the flags the first lines raise. */
+static void test_report_uncertainty_and_flags(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	char err[256], *text = NULL, pm[UNITS_BUF];
+	size_t len = 0;
+	FILE *f;
+	int browse;
+
+	(void)state;
+	load_fixture(&s);
+	assert_int_equal(model_build(&s, NULL, &m, err, sizeof(err)), 0);
+	browse = model_handler_index(&m, "shop.browse");
+	assert_true(browse >= 0);
+	/* the mean's: 1.96 sigma / sqrt(n), no probe jitter in this snapshot */
+	assert_float_equal(m.handlers[browse].unc.mean_ns, 1.96 * 132391.2 / 60, 1);
+	/* a percentile's: at least half its bucket (1/32 to 1/64 of it) */
+	assert_true(m.handlers[browse].unc.p50_ns >= m.handlers[browse].p50_ns / 64);
+	assert_true(m.handlers[browse].unc.p99_ns > m.handlers[browse].unc.p50_ns);
+	f = open_memstream(&text, &len);
+	report_print(f, &s, &m, &(struct report_opts){ .verbose = false });
+	fclose(f);
+	assert_non_null(strstr(text, "  ! probe-dominated: mail.send (704 ns raw, 64 ns "));
+	assert_non_null(strstr(text, "  ! single-stepped probe sites: shop.price: "));
+	assert_null(strstr(text, "fewer than 100 calls"));
+	assert_non_null(strstr(text, "bottleneck: "));
+	assert_non_null(strstr(text, "    shop.checkout 3.92 s (3.27 ms ±2.9% a call, 1200 calls),\n"));
+	assert_non_null(strstr(text, "  browse     120/s     7.5k/s   429 µs ±1.0%"));
+	/* the details only with -v */
+	assert_null(strstr(text, "Closed workload"));
+	assert_non_null(strstr(text, "More with -v"));
+	free(text);
+	model_free(&m);
+
+	/* few calls, a drifted calibration and jitter in the correction */
+	s.handlers[5].calls = 40; /* mail.send */
+	s.probe_slots[SLOT_ENTRY_NOP5].measured = true;
+	s.probe_slots[SLOT_ENTRY_NOP5].first_hit_ns = 1300;
+	s.probe_slots[SLOT_ENTRY_NOP5].hit_ns = 2950;
+	s.probe_slots[SLOT_ENTRY_NOP5].jitter_ns = 100;
+	for (int i = 0; i < s.n_handlers; i++) {
+		s.handlers[i].probe_measured = true;
+		s.handlers[i].probe_ns = s.handlers[i].calls * 640;
+		s.handlers[i].self_probe_ns = s.handlers[i].calls * 640;
+	}
+	assert_int_equal(model_build(&s, NULL, &m, err, sizeof(err)), 0);
+	/* 2 x jitter per probe pair: none nested in shop.price */
+	browse = model_handler_index(&m, "shop.price");
+	assert_float_equal(m.handlers[browse].unc.min_ns, 200, 1e-6);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	report_print(f, &s, &m, &(struct report_opts){ .ascii = true, .verbose = true });
+	fclose(f);
+	assert_non_null(strstr(text, "  ! the probe cost drifted while recording (the host's load "
+				     "changed?): nop5 (1.30 us to 2.95 us a hit)"));
+	assert_non_null(strstr(text, "  ! fewer than 100 calls: mail.send (40): "));
+	assert_non_null(strstr(text, "Closed workload"));
+	assert_string_equal(units_uncertainty(pm, sizeof(pm), 100, 1.2, true), "+-1.2%");
+	assert_string_equal(units_uncertainty(pm, sizeof(pm), 100, 15, false), "±15%");
+	assert_string_equal(units_uncertainty(pm, sizeof(pm), 0, 1300, true), "+-1.30 us");
+	free(text);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_report_empty_and_uncalibrated),
 		cmocka_unit_test(test_report_mixed_sites),
 		cmocka_unit_test(test_report_escapes_names),
+		cmocka_unit_test(test_report_uncertainty_and_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

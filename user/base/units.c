@@ -95,3 +95,25 @@ char *units_percent(char *buf, size_t len, double share)
 		snprintf(buf, len, "%.0f%%", pct > 100 ? 100.0 : pct);
 	return buf;
 }
+
+char *units_uncertainty(char *buf, size_t len, double value, double err, bool ascii)
+{
+	const char *pm = ascii ? "+-" : "±";
+	double pct;
+
+	if (!isfinite(err) || err < 0) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	pct = value > 0 ? 100 * err / value : INFINITY;
+	if (!isfinite(pct) || pct >= 1000) {	/* no useful ratio: the duration itself */
+		char d[UNITS_BUF];
+
+		snprintf(buf, len, "%s%s", pm, units_duration(d, sizeof(d), err, ascii));
+	} else if (pct < 0.1) {
+		snprintf(buf, len, "%s<0.1%%", pm);
+	} else {
+		snprintf(buf, len, pct < 9.95 ? "%s%.1f%%" : "%s%.0f%%", pm, pct);
+	}
+	return buf;
+}

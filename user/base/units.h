@@ -26,4 +26,9 @@ char *units_rate(char *buf, size_t len, double per_s);
  * shares, so a reader never sees a misleading "0%". Returns buf. */
 char *units_percent(char *buf, size_t len, double share);
 
+/* How sure a value is, as a share of it: "±1.2%", "±15%", "±<0.1%"; as a
+ * duration when the value is 0 or the share would pass 1000% ("±1.30 µs").
+ * ascii writes "+-". Returns buf. */
+char *units_uncertainty(char *buf, size_t len, double value, double err, bool ascii);
+
 #endif

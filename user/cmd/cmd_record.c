@@ -258,7 +258,7 @@ static int output_snapshot(const struct snapshot *s, const struct record_args *a
 		fputs(doc, stdout);
 		free(doc);
 	} else {
-		struct report_opts ro = { .ascii = !locale_is_utf8() };
+		struct report_opts ro = { .ascii = !locale_is_utf8(), .verbose = true };
 
 		report_print_table(stdout, s, &ro);
 	}

@@ -22,6 +22,7 @@ struct report_args {
 	const char *html;	/* --html FILE, --dot FILE: html_report.c */
 	const char *dot;
 	const char *model_opt;	/* the first model option given ("--target"), for sweeps */
+	bool verbose;		/* -v: every section of the report */
 };
 
 enum {
@@ -58,7 +59,9 @@ static const struct argp_option report_options[] = {
 	{ "dot", OPT_DOT, "FILE", 0,
 	  "Write the flow graph to FILE for Graphviz, e.g. dot -Tsvg FILE (instead of the table)",
 	  2 },
-	{ "verbose", 'v', NULL, 0, "Say more", 0 },
+	{ "verbose", 'v', NULL, 0,
+	  "Every section: the flows' visits, the call graph, each station, the demands, "
+	  "predicted response times, the closed workload and the self-checks", 0 },
 	{ 0 },
 };
 
@@ -104,6 +107,7 @@ static error_t parse_report(int key, char *arg, struct argp_state *state)
 		a->dot = arg;
 		break;
 	case 'v':
+		a->verbose = true;
 		log_verbosity++;
 		break;
 	case ARGP_KEY_ARG:
@@ -236,18 +240,16 @@ int cmd_report(int argc, char **argv)
 
 		if (have_model)
 			json_object_object_add(doc, "model", model_to_json(&m));
+		json_object_object_add(doc, "accuracy_flags",
+				       report_flags_json(&s, have_model ? &m : NULL));
 		text = jo_to_string(doc, true);
 		fputs(text, stdout);
 		free(text);
 		json_object_put(doc);
 	} else {
-		struct report_opts ro = { .ascii = !locale_is_utf8() };
+		struct report_opts ro = { .ascii = !locale_is_utf8(), .verbose = a.verbose };
 
-		report_print_table(stdout, &s, &ro);
-		if (have_model) {
-			fputc('\n', stdout);
-			model_print(stdout, &m, ro.ascii);
-		}
+		report_print(stdout, &s, have_model ? &m : NULL, &ro);
 	}
 	rc = EXIT_OK;
 cleanup:

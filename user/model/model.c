@@ -21,6 +21,7 @@
 #include "base/base.h"
 #include "probe/site_class.h"
 #include "queueing.h"
+#include "uncertainty.h"
 
 #define NS 1e9 /* ns per s */
 
@@ -720,6 +721,7 @@ static void build_handlers(struct build *b)
 			mh->raw_oncpu_ns = (double)h->oncpu_ns / calls;
 			mh->oncpu_ns = clamp(mh->raw_oncpu_ns - mh->probe_ns, 0, mh->mean_ns);
 		}
+		model_handler_uncertainty(h, mh);
 	}
 	/* on-CPU outside nested handlers, held times, top-level shares */
 	{

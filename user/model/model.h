@@ -71,6 +71,14 @@ void model_opts_free(struct model_opts *o);
 
 /* ---- the model ---------------------------------------------------------- */
 
+/* How far a handler's corrected times may be from the truth, +- in ns at
+ * about 95 % (sample size, histogram bucket, probe-cost jitter; see
+ * model/uncertainty.c). NAN where the time itself is unknown. */
+struct model_uncertainty {
+	double mean_ns, self_ns, oncpu_ns;
+	double min_ns, p50_ns, p90_ns, p99_ns, max_ns;
+};
+
 /* A handler's per-call times: raw as measured, and corrected for the
  * probe's own cost (the in-window cost of its probes and the full cost of
  * each nested probed call). */
@@ -96,6 +104,7 @@ struct model_handler {
 	/* inclusive durations' extremes and percentiles, less the mean
 	 * correction per call (a leaf's is the same for every call) */
 	double min_ns, p50_ns, p90_ns, p99_ns, max_ns;
+	struct model_uncertainty unc; /* of each of the corrected times above */
 	double held_ns;		/* time a worker of its bundle is held per call (LQNS):
 				   self time plus nested calls into other bundles */
 	double held_oncpu_ns;	/* the on-CPU part of held_ns */

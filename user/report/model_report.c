@@ -138,7 +138,7 @@ static char *top_str(const struct model *m, const struct model_station *st, int 
 
 /* ---- sections ----------------------------------------------------------------- */
 
-static void print_summary(FILE *out, const struct model *m, bool ascii)
+void model_print_summary(FILE *out, const struct model *m, bool ascii)
 {
 	char lim[UNITS_BUF];
 
@@ -493,7 +493,12 @@ static void print_handlers(FILE *out, const struct model *m, bool ascii)
 
 void model_print(FILE *out, const struct model *m, bool ascii)
 {
-	print_summary(out, m, ascii);
+	model_print_summary(out, m, ascii);
+	model_print_details(out, m, ascii);
+}
+
+void model_print_details(FILE *out, const struct model *m, bool ascii)
+{
 	print_stations(out, m, ascii);
 	print_demands(out, m, ascii);
 	print_flows(out, m, ascii);
@@ -631,6 +636,9 @@ static json_object *flows_json(const struct model *m)
 		       jo_num(mf->predicted_service_measured_ns, 1));
 		jo_add(o, "measured_mean_ns", jo_num(mf->measured_mean_ns, 1));
 		jo_add(o, "measured_mean_raw_ns", jo_num(mf->measured_mean_raw_ns, 1));
+		jo_add(o, "measured_mean_uncertainty_ns",
+		       mf->entry_handler >= 0 && isfinite(mf->measured_mean_ns)
+			       ? jo_num(m->handlers[mf->entry_handler].unc.mean_ns, 1) : NULL);
 		jo_add(o, "inflight_sampled", jo_num(mf->inflight_sampled, 4));
 		jo_add(o, "inflight_kernel", jo_num(mf->inflight_kernel, 4));
 		jo_add(o, "attribution", jo_str(mf->least_squares ? "least-squares"
@@ -640,6 +648,23 @@ static json_object *flows_json(const struct model *m)
 		json_object_array_add(arr, o);
 	}
 	return arr;
+}
+
+/* +- of each corrected time, ns at about 95 % (model.h: model_uncertainty). */
+static json_object *uncertainty_json(const struct model_handler *mh)
+{
+	const struct model_uncertainty *u = &mh->unc;
+	json_object *o = json_object_new_object();
+
+	jo_add(o, "mean_ns", jo_num(u->mean_ns, 1));
+	jo_add(o, "self_ns", jo_num(u->self_ns, 1));
+	jo_add(o, "oncpu_ns", isfinite(mh->oncpu_ns) ? jo_num(u->oncpu_ns, 1) : NULL);
+	jo_add(o, "min_ns", jo_num(u->min_ns, 1));
+	jo_add(o, "p50_ns", jo_num(u->p50_ns, 1));
+	jo_add(o, "p90_ns", jo_num(u->p90_ns, 1));
+	jo_add(o, "p99_ns", jo_num(u->p99_ns, 1));
+	jo_add(o, "max_ns", jo_num(u->max_ns, 1));
+	return o;
 }
 
 static json_object *handlers_json(const struct model *m)
@@ -673,6 +698,7 @@ static json_object *handlers_json(const struct model *m)
 		jo_add(o, "oncpu_ns", jo_num(mh->oncpu_ns, 1));
 		jo_add(o, "oncpu_self_ns", isfinite(mh->oncpu_ns) ? jo_num(mh->oncpu_self_ns, 1) : NULL);
 		jo_add(o, "stddev_ns", jo_num(mh->stddev_ns, 1));
+		jo_add(o, "uncertainty_ns", uncertainty_json(mh));
 		jo_add(o, "held_ns", jo_num(mh->held_ns, 1));
 		jo_add(o, "held_own_ns", jo_num(mh->held0_ns, 1));
 		jo_add(o, "unattributed_calls", jo_num(mh->unattributed_calls, 1));

@@ -30,6 +30,11 @@ int station_shown_for_handler(const struct model *m, int h);
  * infinite number. */
 void model_print(FILE *out, const struct model *m, bool ascii);
 
+/* model_print() in two parts: the target, bottleneck and headroom lines,
+ * then every other section. */
+void model_print_summary(FILE *out, const struct model *m, bool ascii);
+void model_print_details(FILE *out, const struct model *m, bool ascii);
+
 /*
  * The document's "model" object (caller puts it with json_object_put()):
  *   { "bottleneck": { "station", "handler", "utilization" } | null,

@@ -62,8 +62,7 @@ static bool print_probe_costs(FILE *out, const struct snapshot *s, const struct 
 		if (!pc->measured)
 			continue;
 		if (!n)
-			fputs("times include the probe's own cost, calibrated on the recording host:\n  ",
-			      out);
+			fputs("the probe's own cost, calibrated on the recording host:\n  ", out);
 		fprintf(out, "%s%s %s%s", n ? ", " : "",
 			units_duration(in, sizeof(in), pc->in_window_ns, o->ascii),
 			n ? "at " : "per call at ", names[c]);
@@ -100,28 +99,18 @@ static void print_header(FILE *out, const struct snapshot *s, const struct repor
 	if (print_probe_costs(out, s, o))
 		goto cleanup;
 	if (s->probe_cost_ns > 0)
-		fprintf(out, "times include the probe's own cost, about %s per call "
+		fprintf(out, "the probe's own cost: about %s per call "
 			"(calibrated on the recording host)\n",
 			units_duration(cost, sizeof(cost), s->probe_cost_ns, o->ascii));
 	else
-		fputs("times include the probe's own cost (not calibrated in this recording)\n", out);
+		fputs("the probe's own cost: not calibrated in this recording (times include it)\n",
+		      out);
 cleanup:
 	free(host);
 	free(kernel);
 	free(started);
 	free(mode);
 	free(flows);
-}
-
-/* Sort order of the handler table: most total time first, then by name. */
-static int by_total_time(const void *a, const void *b)
-{
-	const struct snap_handler *x = *(const struct snap_handler *const *)a;
-	const struct snap_handler *y = *(const struct snap_handler *const *)b;
-
-	if (x->total_ns != y->total_ns)
-		return x->total_ns > y->total_ns ? -1 : 1;
-	return strcmp(x->id ? x->id : "", y->id ? y->id : "");
 }
 
 static const char *const site_class_names[4] = { "unknown", "nop5", "emulated", "single-step" };
@@ -146,8 +135,8 @@ static void print_mixed_sites(FILE *out, const struct snap_handler *const *order
 		if (!mixed_sites(h))
 			continue;
 		if (!any)
-			fputs("mixed: probe points of several site classes; the probe cost counted is "
-			      "the dearest's\n", out);
+			fputs("mixed: probe points of several site classes (each call is corrected by "
+			      "the cost of the probes it met)\n", out);
 		any = true;
 		id = term_escape(h->id);
 		fprintf(out, "  %s:", id);
@@ -159,7 +148,35 @@ static void print_mixed_sites(FILE *out, const struct snap_handler *const *order
 	}
 }
 
-static void print_handlers(FILE *out, const struct snapshot *s, const struct report_opts *o)
+/* A time with its uncertainty when the model gives one: "3.27 ms ±1.2%". */
+static char *dur_unc(double ns, double err, const struct report_opts *o)
+{
+	char d[UNITS_BUF], u[UNITS_BUF];
+
+	units_duration(d, sizeof(d), ns, o->ascii);
+	if (!isfinite(err))
+		return xstrdup(d);
+	return xasprintf("%s %s", d, units_uncertainty(u, sizeof(u), ns, err, o->ascii));
+}
+
+/* Sort key of the handler table: total time, corrected when m is given. */
+struct handler_row {
+	const struct snap_handler *h;
+	const struct model_handler *mh; /* NULL: raw times */
+	double total_ns;
+};
+
+static int by_total(const void *a, const void *b)
+{
+	const struct handler_row *x = a, *y = b;
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns > y->total_ns ? -1 : 1;
+	return strcmp(x->h->id ? x->h->id : "", y->h->id ? y->h->id : "");
+}
+
+static void print_handlers(FILE *out, const struct snapshot *s, const struct model *m,
+			   const struct report_opts *o)
 {
 	static const char *const headers[] = { "HANDLER", "CALLS", "RATE", "MEAN", "P50", "P99",
 					       "MAX", "SELF MEAN", "ON-CPU", "TOTAL",
@@ -167,37 +184,64 @@ static void print_handlers(FILE *out, const struct snapshot *s, const struct rep
 	static const bool right[] = { false, true, true, true, true, true,
 				      true, true, true, true, true, false };
 	struct table t = { .ncols = ARRAY_SIZE(headers), .headers = headers, .right = right };
-	const struct snap_handler **order = xcalloc((size_t)s->n_handlers, sizeof(*order));
+	struct handler_row *rows = xcalloc((size_t)s->n_handlers + 1, sizeof(*rows));
+	const struct snap_handler **order = xcalloc((size_t)s->n_handlers + 1, sizeof(*order));
 
-	for (int i = 0; i < s->n_handlers; i++)
-		order[i] = &s->handlers[i];
-	qsort(order, (size_t)s->n_handlers, sizeof(*order), by_total_time);
 	for (int i = 0; i < s->n_handlers; i++) {
-		const struct snap_handler *h = order[i];
+		rows[i].h = &s->handlers[i];
+		rows[i].mh = m && i < m->n_handlers && s->handlers[i].calls ? &m->handlers[i] : NULL;
+		rows[i].total_ns = rows[i].mh ? rows[i].mh->mean_ns * (double)rows[i].h->calls
+					      : (double)s->handlers[i].total_ns;
+	}
+	qsort(rows, (size_t)s->n_handlers, sizeof(*rows), by_total);
+	for (int i = 0; i < s->n_handlers; i++) {
+		const struct snap_handler *h = rows[i].h;
+		const struct model_handler *mh = rows[i].mh;
 		struct handler_summary sum;
 		bool any = h->calls > 0;
 		char *row[ARRAY_SIZE(headers)];
 
+		order[i] = h;
 		snapshot_summarize(h, &sum);
 		row[0] = term_escape(h->id);
 		row[1] = xasprintf("%llu", (unsigned long long)h->calls);
 		row[2] = rate(per_second(h->calls, s->duration_s));
-		row[3] = any ? dur(sum.mean_ns, o) : xstrdup("-");
-		row[4] = any ? dur(sum.p50_ns, o) : xstrdup("-");
-		row[5] = any ? dur(sum.p99_ns, o) : xstrdup("-");
-		row[6] = any ? dur((double)h->max_ns, o) : xstrdup("-");
-		row[7] = any ? dur(sum.self_mean_ns, o) : xstrdup("-");
-		row[8] = !h->oncpu_measured ? xstrdup("n/a")
-		       : h->total_ns ? pct((double)h->oncpu_ns / (double)h->total_ns)
-				     : xstrdup("-");
-		row[9] = dur((double)h->total_ns, o);
+		if (!any) {
+			for (int c = 3; c <= 7; c++)
+				row[c] = xstrdup("-");
+		} else if (mh) {
+			row[3] = dur_unc(mh->mean_ns, mh->unc.mean_ns, o);
+			row[4] = dur_unc(mh->p50_ns, mh->unc.p50_ns, o);
+			row[5] = dur_unc(mh->p99_ns, mh->unc.p99_ns, o);
+			row[6] = dur(mh->max_ns, o);
+			row[7] = dur_unc(mh->self_ns, mh->unc.self_ns, o);
+		} else {
+			row[3] = dur(sum.mean_ns, o);
+			row[4] = dur(sum.p50_ns, o);
+			row[5] = dur(sum.p99_ns, o);
+			row[6] = dur((double)h->max_ns, o);
+			row[7] = dur(sum.self_mean_ns, o);
+		}
+		if (!h->oncpu_measured)
+			row[8] = xstrdup("n/a");
+		else if (mh && mh->mean_ns > 0 && isfinite(mh->oncpu_ns))
+			row[8] = pct(mh->oncpu_ns / mh->mean_ns);
+		else
+			row[8] = h->total_ns ? pct((double)h->oncpu_ns / (double)h->total_ns)
+					     : xstrdup("-");
+		row[9] = dur(rows[i].total_ns, o);
 		row[10] = xasprintf("%llu", (unsigned long long)h->incomplete);
 		row[11] = mixed_sites(h) ? xstrdup("mixed")
 			: term_escape(h->site_class ? h->site_class : "unknown");
 		table_add(&t, row);
 	}
-	fputs("\nHandlers, by total time (mean, percentiles and max are inclusive; "
-	      "self excludes nested handlers)\n", out);
+	if (m)
+		fprintf(out, "\nHandlers, by total time (corrected for the probe's own cost, %s about 95 %%; "
+			"mean, percentiles and max are inclusive; self excludes nested handlers)\n",
+			o->ascii ? "+-" : "±");
+	else
+		fputs("\nHandlers, by total time (raw: with the probe's own cost; mean, percentiles "
+		      "and max are inclusive; self excludes nested handlers)\n", out);
 	if (s->n_handlers) {
 		table_print(out, &t);
 		print_mixed_sites(out, order, s->n_handlers);
@@ -206,6 +250,7 @@ static void print_handlers(FILE *out, const struct snapshot *s, const struct rep
 	}
 	table_free(&t);
 	free(order);
+	free(rows);
 }
 
 static void print_flows(FILE *out, const struct snapshot *s)
@@ -393,51 +438,54 @@ static void print_events(FILE *out, const struct snapshot *s)
 	}
 }
 
-static void print_site_warnings(FILE *out, const struct snapshot *s,
-				const struct report_opts *o)
+/* Without -v: the call graph in one line, when it differs from the flow file. */
+static void print_call_graph_line(FILE *out, const struct snapshot *s)
 {
-	const struct snap_probe_cost *step = &s->probe_cost[3], *nop = &s->probe_cost[1];
-	char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
-	int n = 0;
+	int undeclared = 0, unseen = 0;
 
-	for (int i = 0; i < s->n_handlers; i++)
-		n += s->handlers[i].site_class && !strcmp(s->handlers[i].site_class, "single-step");
-	if (!n)
-		return;
-	fprintf(out, "\nwarning: %d handler%s %s probed at a site the kernel must single-step:",
-		n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
-	for (int i = 0, k = 0; i < s->n_handlers; i++) {
-		char *id;
+	for (int i = 0; i < s->n_edges; i++)
+		undeclared += s->edges[i].calls && !s->edges[i].declared &&
+			      !find_declared(s, s->edges[i].from, s->edges[i].to, NULL);
+	for (int i = 0; i < s->n_flows; i++)
+		for (int k = 0; k < s->flows[i].n_declared; k++) {
+			const struct snap_edge *d = &s->flows[i].declared[k];
 
-		if (!s->handlers[i].site_class || strcmp(s->handlers[i].site_class, "single-step"))
-			continue;
-		id = term_escape(s->handlers[i].id);
-		fprintf(out, "%s %s", k++ ? "," : "", id);
-		free(id);
-	}
-	/* what the service pays per call (per_call_ns); the in-window part is
-	 * what the measured times carry */
-	if (step->measured && nop->measured)
-		fprintf(out, "\n  each call there costs the service about %s (%s at a nop5 site),\n"
-			"  %s of it inside the times above\n",
-			units_duration(a, sizeof(a), step->per_call_ns, o->ascii),
-			units_duration(b, sizeof(b), nop->per_call_ns, o->ascii),
-			units_duration(c, sizeof(c), step->in_window_ns, o->ascii));
-	else
-		fputs("\n  each call there pays a trap and a single-step, about 10x the probe cost\n"
-		      "  of a nop5 site, and the times above include it\n", out);
+			unseen += !d->async && !declared_before(s, i, k) &&
+				  !find_observed(s, d->from, d->to);
+		}
+	if (undeclared || unseen)
+		fprintf(out, "\nCall graph: %d caller-callee pair%s observed but not declared, %d "
+			"declared but never seen (-v lists them)\n", undeclared,
+			undeclared == 1 ? "" : "s", unseen);
 }
 
-void report_print_table(FILE *out, const struct snapshot *s, const struct report_opts *o)
+void report_print(FILE *out, const struct snapshot *s, const struct model *m,
+		  const struct report_opts *o)
 {
-	static const struct report_opts defaults = { 0 };
+	static const struct report_opts defaults = { .verbose = true };
 
 	if (!o)
 		o = &defaults;
 	print_header(out, s, o);
-	print_handlers(out, s, o);
-	print_flows(out, s);
-	print_call_graph(out, s);
+	report_print_flags(out, s, m, o);
+	if (m)
+		report_print_summary(out, m, o);
+	print_handlers(out, s, m, o);
+	if (o->verbose) {
+		print_flows(out, s);
+		print_call_graph(out, s);
+	} else {
+		print_call_graph_line(out, s);
+	}
 	print_events(out, s);
-	print_site_warnings(out, s, o);
+	if (m && o->verbose)
+		model_print_details(out, m, o->ascii);
+	else if (m)
+		fputs("\nMore with -v: the flows' visits, the call graph, every station, the demands, "
+		      "predicted response times, the closed workload and the self-checks\n", out);
+}
+
+void report_print_table(FILE *out, const struct snapshot *s, const struct report_opts *o)
+{
+	report_print(out, s, NULL, o);
 }

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The report's first screen (report.h): what it cannot vouch for, then the
+ * answer in a few lines (the bottleneck, headroom, each flow's throughput and
+ * latency, the dearest handlers).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "cost_slot.h"
+#include "model_report.h"
+#include "report.h"
+
+#define FEW_CALLS 100		/* below this, percentiles rest on few samples */
+#define DRIFT_SHARE 0.25	/* a probe cost that moved this much while recording */
+#define DRIFT_NS 200		/* ... and by at least this, to matter */
+#define NAMES_LISTED 5		/* handlers named per flag, then "and N more" */
+
+struct flag {
+	const char *kind;	/* "probe-dominated", "single-step", "calibration-drift",
+				   "few-calls" */
+	char **subjects;	/* handler ids or probe kinds (owned) */
+	int n_subjects;
+	char *text;		/* one sentence for the reader (owned, not escaped) */
+};
+
+struct flags {
+	struct flag *v;
+	int n;
+	size_t cap;
+};
+
+static struct flag *flag_new(struct flags *f, const char *kind)
+{
+	struct flag *x;
+
+	grow_array((void **)&f->v, &f->cap, (size_t)f->n + 1, sizeof(*f->v));
+	x = &f->v[f->n++];
+	memset(x, 0, sizeof(*x));
+	x->kind = kind;
+	return x;
+}
+
+static void flag_subject(struct flag *x, const char *name)
+{
+	x->subjects = xrealloc(x->subjects, (size_t)(x->n_subjects + 1) * sizeof(*x->subjects));
+	x->subjects[x->n_subjects++] = xstrdup(name ? name : "");
+}
+
+static void flags_free(struct flags *f)
+{
+	for (int i = 0; i < f->n; i++) {
+		for (int k = 0; k < f->v[i].n_subjects; k++)
+			free(f->v[i].subjects[k]);
+		free(f->v[i].subjects);
+		free(f->v[i].text);
+	}
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+/* "a, b, c" (up to NAMES_LISTED, then "and N more"), with each name's note. */
+static char *listing(const struct flag *x, char *const *notes)
+{
+	char *out = xstrdup("");
+
+	for (int i = 0; i < x->n_subjects && i < NAMES_LISTED; i++) {
+		char *tmp = xasprintf("%s%s%s%s%s%s", out, i ? ", " : "", x->subjects[i],
+				      notes && notes[i] ? " (" : "", notes && notes[i] ? notes[i] : "",
+				      notes && notes[i] ? ")" : "");
+
+		free(out);
+		out = tmp;
+	}
+	if (x->n_subjects > NAMES_LISTED) {
+		char *tmp = xasprintf("%s and %d more", out, x->n_subjects - NAMES_LISTED);
+
+		free(out);
+		out = tmp;
+	}
+	return out;
+}
+
+static void flag_probe_dominated(struct flags *f, const struct model *m, bool ascii)
+{
+	struct flag *x = NULL;
+	char *notes[NAMES_LISTED] = { 0 };
+	char *list;
+
+	for (int h = 0; h < m->n_handlers; h++) {
+		const struct model_handler *mh = &m->handlers[h];
+		char raw[UNITS_BUF], cor[UNITS_BUF], pm[UNITS_BUF];
+
+		if (!mh->calls || !mh->probe_dominated)
+			continue;
+		if (!x)
+			x = flag_new(f, "probe-dominated");
+		if (x->n_subjects < NAMES_LISTED)
+			notes[x->n_subjects] =
+				xasprintf("%s raw, %s %s corrected",
+					  units_duration(raw, sizeof(raw), mh->raw_mean_ns, ascii),
+					  units_duration(cor, sizeof(cor), mh->mean_ns, ascii),
+					  units_uncertainty(pm, sizeof(pm), mh->mean_ns, mh->unc.mean_ns,
+							    ascii));
+		flag_subject(x, mh->id);
+	}
+	if (!x)
+		return;
+	list = listing(x, notes);
+	x->text = xasprintf("probe-dominated: %s: the probe's own cost is over a quarter of "
+			    "the raw time, so the corrected time leans on the calibration", list);
+	free(list);
+	for (int i = 0; i < NAMES_LISTED; i++)
+		free(notes[i]);
+}
+
+static void flag_single_step(struct flags *f, const struct snapshot *s, bool ascii)
+{
+	const struct snap_probe_cost *step = &s->probe_cost[3], *nop = &s->probe_cost[1];
+	struct flag *x = NULL;
+	char *list;
+
+	for (int i = 0; i < s->n_handlers; i++) {
+		const struct snap_handler *h = &s->handlers[i];
+
+		if (!(h->site_class && !strcmp(h->site_class, "single-step")) &&
+		    !(h->site_classes & (1u << 3)))
+			continue;
+		if (!x)
+			x = flag_new(f, "single-step");
+		flag_subject(x, h->id);
+	}
+	if (!x)
+		return;
+	list = listing(x, NULL);
+	if (step->measured && nop->measured) {
+		char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
+
+		x->text = xasprintf(
+			"single-stepped probe sites: %s: each call there costs the service about "
+			"%s (%s at a nop5 site), %s of it inside the raw times", list,
+			units_duration(a, sizeof(a), step->per_call_ns, ascii),
+			units_duration(b, sizeof(b), nop->per_call_ns, ascii),
+			units_duration(c, sizeof(c), step->in_window_ns, ascii));
+	} else {
+		x->text = xasprintf("single-stepped probe sites: %s: each call there pays a trap "
+				    "and a single step, about 10x the cost of a nop5 site", list);
+	}
+	free(list);
+}
+
+static void flag_drift(struct flags *f, const struct snapshot *s, bool ascii)
+{
+	struct flag *x = NULL;
+	char *notes[NAMES_LISTED] = { 0 };
+	char *list;
+
+	for (int k = 0; k < SNAP_SLOTS; k++) {
+		const struct snap_slot_cost *c = &s->probe_slots[k];
+		char a[UNITS_BUF], b[UNITS_BUF];
+
+		if (!c->measured || !(c->first_hit_ns > 0) ||
+		    fabs(c->hit_ns - c->first_hit_ns) < DRIFT_SHARE * c->first_hit_ns ||
+		    fabs(c->hit_ns - c->first_hit_ns) < DRIFT_NS)
+			continue;
+		if (!x)
+			x = flag_new(f, "calibration-drift");
+		if (x->n_subjects < NAMES_LISTED)
+			notes[x->n_subjects] =
+				xasprintf("%s to %s a hit",
+					  units_duration(a, sizeof(a), c->first_hit_ns, ascii),
+					  units_duration(b, sizeof(b), c->hit_ns, ascii));
+		flag_subject(x, cost_slot_name((enum cost_slot)k));
+	}
+	if (!x)
+		return;
+	list = listing(x, notes);
+	x->text = xasprintf("the probe cost drifted while recording (the host's load changed?): "
+			    "%s; each call was corrected with the cost measured nearest to it",
+			    list);
+	free(list);
+	for (int i = 0; i < NAMES_LISTED; i++)
+		free(notes[i]);
+}
+
+static void flag_few_calls(struct flags *f, const struct snapshot *s)
+{
+	struct flag *x = NULL;
+	char *notes[NAMES_LISTED] = { 0 };
+	char *list;
+
+	for (int i = 0; i < s->n_handlers; i++) {
+		const struct snap_handler *h = &s->handlers[i];
+
+		if (!h->calls || h->calls >= FEW_CALLS)
+			continue;
+		if (!x)
+			x = flag_new(f, "few-calls");
+		if (x->n_subjects < NAMES_LISTED)
+			notes[x->n_subjects] = xasprintf("%llu", (unsigned long long)h->calls);
+		flag_subject(x, h->id);
+	}
+	if (!x)
+		return;
+	list = listing(x, notes);
+	x->text = xasprintf("fewer than %d calls: %s: their percentiles rest on few samples "
+			    "(record longer or under more load)", FEW_CALLS, list);
+	free(list);
+	for (int i = 0; i < NAMES_LISTED; i++)
+		free(notes[i]);
+}
+
+static void collect(struct flags *f, const struct snapshot *s, const struct model *m, bool ascii)
+{
+	if (m)
+		flag_probe_dominated(f, m, ascii);
+	flag_single_step(f, s, ascii);
+	flag_drift(f, s, ascii);
+	flag_few_calls(f, s);
+}
+
+void report_print_flags(FILE *out, const struct snapshot *s, const struct model *m,
+			const struct report_opts *o)
+{
+	struct flags f = { 0 };
+
+	collect(&f, s, m, o->ascii);
+	if (!f.n)
+		fprintf(out, "\nAccuracy: nothing flagged; %s\n",
+			m ? "times are corrected for the probe's own cost, " "with their uncertainty "
+			    "(about 95 %: sample size, histogram bucket, probe-cost jitter)"
+			  : "times include the probe's own cost (raw: no model was built)");
+	else
+		fprintf(out, "\nAccuracy: %d thing%s this report cannot fully vouch for\n", f.n,
+			f.n == 1 ? "" : "s");
+	for (int i = 0; i < f.n; i++) {
+		char *t = term_escape(f.v[i].text);
+
+		fprintf(out, "  ! %s\n", t);
+		free(t);
+	}
+	flags_free(&f);
+}
+
+json_object *report_flags_json(const struct snapshot *s, const struct model *m)
+{
+	struct flags f = { 0 };
+	json_object *arr = json_object_new_array();
+
+	collect(&f, s, m, true);
+	for (int i = 0; i < f.n; i++) {
+		json_object *o = json_object_new_object(), *subj = json_object_new_array();
+
+		for (int k = 0; k < f.v[i].n_subjects; k++)
+			json_object_array_add(subj, jo_str(f.v[i].subjects[k]));
+		jo_add(o, "kind", jo_str(f.v[i].kind));
+		jo_add(o, "subjects", subj);
+		jo_add(o, "text", jo_str(f.v[i].text));
+		json_object_array_add(arr, o);
+	}
+	flags_free(&f);
+	return arr;
+}
+
+/* ---- the answer ---------------------------------------------------------- */
+
+static char *with_unc(double ns, double err, bool ascii)
+{
+	char d[UNITS_BUF], u[UNITS_BUF];
+
+	if (!isfinite(ns))
+		return xstrdup("-");
+	units_duration(d, sizeof(d), ns, ascii);
+	if (!isfinite(err))
+		return xstrdup(d);
+	return xasprintf("%s %s", d, units_uncertainty(u, sizeof(u), ns, err, ascii));
+}
+
+static void print_flow_lines(FILE *out, const struct model *m, bool ascii)
+{
+	static const char *const headers[] = { "FLOW", "RATE", "MAX (MIX)", "MEAN NOW", "P99 NOW",
+					       "MEAN AT TARGET" };
+	static const bool right[] = { false, true, true, true, true, true };
+	struct table t = { .indent = 2, .ncols = m->targeted ? 6 : 5, .headers = headers,
+			    .right = right };
+	char buf[UNITS_BUF];
+
+	if (!m->n_flows)
+		return;
+	for (int f = 0; f < m->n_flows; f++) {
+		const struct model_flow *mf = &m->flows[f];
+		const struct model_handler *e =
+			mf->entry_handler >= 0 ? &m->handlers[mf->entry_handler] : NULL;
+		char *row[6];
+
+		row[0] = term_escape(mf->name);
+		row[1] = xstrdup(units_rate(buf, sizeof(buf), mf->rate_per_s));
+		row[2] = mf->rate_per_s > 0 && isfinite(mf->max_rate_per_s)
+				 ? xstrdup(units_rate(buf, sizeof(buf), mf->max_rate_per_s))
+				 : xstrdup("-");
+		row[3] = e && e->calls ? with_unc(e->mean_ns, e->unc.mean_ns, ascii) : xstrdup("-");
+		row[4] = e && e->calls ? with_unc(e->p99_ns, e->unc.p99_ns, ascii) : xstrdup("-");
+		row[5] = mf->exceeds_capacity ? xstrdup("exceeds capacity")
+			: xstrdup(units_duration(buf, sizeof(buf), mf->predicted_mean_ns, ascii));
+		if (!m->targeted)
+			free(row[5]);
+		table_add(&t, row);
+	}
+	table_print(out, &t);
+	table_free(&t);
+}
+
+/* The three handlers that take the most time in all, corrected. */
+static void print_dearest(FILE *out, const struct model *m, bool ascii)
+{
+	int top[3] = { -1, -1, -1 };
+
+	for (int h = 0; h < m->n_handlers; h++) {
+		double v = m->handlers[h].mean_ns * (double)m->handlers[h].calls;
+
+		if (!m->handlers[h].calls || !(v > 0))
+			continue;
+		for (int k = 0; k < 3; k++) {
+			int o = top[k];
+
+			if (o < 0 || v > m->handlers[o].mean_ns * (double)m->handlers[o].calls) {
+				memmove(&top[k + 1], &top[k], (size_t)(2 - k) * sizeof(int));
+				top[k] = h;
+				break;
+			}
+		}
+	}
+	if (top[0] < 0)
+		return;
+	fputs("  dearest handlers (time in all):", out);
+	for (int k = 0; k < 3 && top[k] >= 0; k++) {
+		const struct model_handler *mh = &m->handlers[top[k]];
+		char *id = term_escape(mh->id), *mean = with_unc(mh->mean_ns, mh->unc.mean_ns, ascii);
+		char all[UNITS_BUF];
+
+		fprintf(out, "%s\n    %s %s (%s a call, %llu calls)", k ? "," : "", id,
+			units_duration(all, sizeof(all), mh->mean_ns * (double)mh->calls, ascii),
+			mean, (unsigned long long)mh->calls);
+		free(id);
+		free(mean);
+	}
+	fputc('\n', out);
+}
+
+void report_print_summary(FILE *out, const struct model *m, const struct report_opts *o)
+{
+	model_print_summary(out, m, o->ascii);
+	if (m->bottleneck < 0)
+		return;
+	print_flow_lines(out, m, o->ascii);
+	print_dearest(out, m, o->ascii);
+}
