@@ -2,14 +2,15 @@
 /*
  * The reader of the model input text (wasm.h): the snapshot as the HTML
  * page hands it to the WebAssembly model, written by
- * user/report/html_model_input.c in the format html_report.h describes.
- * Plain C: built into the WebAssembly model, and natively for
- * tests/unit/test_model_input.c, which holds writer and reader to each
- * other.
+ * user/report/html_model_input.c, whose header comment describes the
+ * format (version MODEL_INPUT_VERSION). Plain C: built into the WebAssembly
+ * model, and natively for tests/unit/test_model_input.c, which holds writer
+ * and reader to each other and to the model.
  */
 #include "wasm.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,17 +88,40 @@ static int get_u64(struct reader *r, uint64_t *out)
 
 	if (!t)
 		return fail(r, "missing integer");
+	/* digits only: strtoull would take a sign or spaces and wrap "-1" */
+	if (!isdigit((unsigned char)*t))
+		return fail(r, "bad integer");
 	*out = strtoull(t, &end, 10);
 	return *end ? fail(r, "bad integer") : 0;
 }
 
+/* The writer's ints are all counts, sizes or flags: 0..INT_MAX, never
+ * truncated silently. */
 static int get_int(struct reader *r, int *out)
 {
 	uint64_t v;
 
 	if (get_u64(r, &v))
 		return -1;
+	if (v > INT_MAX)
+		return fail(r, "integer out of range");
 	*out = (int)v;
+	return 0;
+}
+
+/* A count of items that follow on the line: each takes at least two bytes
+ * (a space and a character), so a damaged count cannot ask for more memory
+ * than the text itself holds. *out is set only when the count is good:
+ * snapshot_free() walks the arrays it sizes. */
+static int get_count(struct reader *r, int *out)
+{
+	int n;
+
+	if (get_int(r, &n))
+		return -1;
+	if ((size_t)n > (r->save ? strlen(r->save) : 0) / 2 + 1)
+		return fail(r, "count larger than its line");
+	*out = n;
 	return 0;
 }
 
@@ -111,6 +135,15 @@ static int get_bool(struct reader *r, bool *out)
 	return 0;
 }
 
+/* FROM TO CALLS DECLARED ASYNC WAITS: observed edges and declared calls. */
+static int read_edge(struct reader *r, struct snap_edge *e)
+{
+	if (get_str(r, &e->from) || get_str(r, &e->to) || get_u64(r, &e->calls) ||
+	    get_bool(r, &e->declared) || get_bool(r, &e->async) || get_bool(r, &e->waits))
+		return -1;
+	return 0;
+}
+
 static int read_handler(struct reader *r, struct snap_handler *h)
 {
 	int n;
@@ -121,7 +154,10 @@ static int read_handler(struct reader *r, struct snap_handler *h)
 	    get_u64(r, &h->min_ns) || get_u64(r, &h->max_ns) || get_u64(r, &h->total_ns) ||
 	    get_u64(r, &h->self_ns) || get_u64(r, &h->oncpu_ns) || get_bool(r, &h->oncpu_measured) ||
 	    get_double(r, &h->probe_cost_ns) || get_double(r, &h->inflight_mean) ||
-	    get_ld(r, &h->sumsq_ns2) || get_int(r, &n))
+	    get_ld(r, &h->sumsq_ns2) || get_u64(r, &h->unwound) ||
+	    get_bool(r, &h->probe_measured) || get_u64(r, &h->probe_ns) ||
+	    get_u64(r, &h->self_probe_ns) || get_u64(r, &h->nested_calls) ||
+	    get_str(r, &h->entry_site) || get_str(r, &h->exit_site) || get_count(r, &n))
 		return -1;
 	for (int i = 0; i < n; i++) {
 		int b;
@@ -129,7 +165,7 @@ static int read_handler(struct reader *r, struct snap_handler *h)
 
 		if (get_int(r, &b) || get_u64(r, &c))
 			return -1;
-		if (b < 0 || b >= HIST_BUCKETS)
+		if (b >= HIST_BUCKETS)
 			return fail(r, "bucket out of range");
 		h->hist[b] = c;
 	}
@@ -139,19 +175,85 @@ static int read_handler(struct reader *r, struct snap_handler *h)
 static int read_flow(struct reader *r, struct snap_flow *f)
 {
 	if (get_str(r, &f->name) || get_str(r, &f->entry) || get_u64(r, &f->invocations) ||
-	    get_int(r, &f->n_visits))
+	    get_count(r, &f->n_visits))
 		return -1;
 	f->visits = xcalloc((size_t)f->n_visits + 1, sizeof(*f->visits));
 	for (int i = 0; i < f->n_visits; i++)
 		if (get_str(r, &f->visits[i].handler) || get_u64(r, &f->visits[i].calls))
 			return -1;
-	if (get_int(r, &f->n_declared))
+	if (get_count(r, &f->n_declared))
 		return -1;
 	f->declared = xcalloc((size_t)f->n_declared + 1, sizeof(*f->declared));
 	for (int i = 0; i < f->n_declared; i++)
-		if (get_str(r, &f->declared[i].from) || get_str(r, &f->declared[i].to) ||
-		    get_bool(r, &f->declared[i].async))
+		if (read_edge(r, &f->declared[i]))
 			return -1;
+	return 0;
+}
+
+static int read_bundle(struct reader *r, struct snap_bundle *b)
+{
+	int n;
+
+	if (get_str(r, &b->name) || get_count(r, &b->n_pids))
+		return -1;
+	/* the pids themselves do not travel (the model counts them only) */
+	b->pids = xcalloc((size_t)b->n_pids + 1, sizeof(int));
+	if (get_int(r, &b->threads) || get_int(r, &b->instances) || get_int(r, &b->workers) ||
+	    get_bool(r, &b->serial) || get_bool(r, &b->cpu_measured) || get_double(r, &b->cpu_s) ||
+	    get_double(r, &b->cpus) || get_str(r, &b->cpus_source) ||
+	    get_bool(r, &b->conc_measured) || get_int(r, &b->live_max) ||
+	    get_int(r, &b->inflight_max) || get_count(r, &n))
+		return -1;
+	for (int i = 0; i < n; i++) {
+		int k;
+
+		if (get_int(r, &k))
+			return -1;
+		if (k >= SNAP_CONC_LEVELS)
+			return fail(r, "concurrency level out of range");
+		if (get_u64(r, &b->live_ns[k]) || get_u64(r, &b->inflight_ns[k]))
+			return -1;
+	}
+	return 0;
+}
+
+static int read_snapshot(struct reader *r, struct snapshot *s)
+{
+	int n_hosts;
+
+	if (get_double(r, &s->duration_s) || get_int(r, &s->nproc) ||
+	    get_double(r, &s->probe_cost_ns) || get_int(r, &n_hosts) ||
+	    get_bool(r, &s->host_cpu_measured) || get_double(r, &s->host_cpu_s) ||
+	    get_int(r, &s->calib_rounds))
+		return -1;
+	/* the hosts' details do not travel (the model counts them only); the
+	 * bound keeps a damaged count from asking for gigabytes, far above any
+	 * fleet a merge joins. n_hosts is set with its array, which
+	 * snapshot_free() walks. */
+	if (n_hosts > 1 << 20)
+		return fail(r, "integer out of range");
+	free(s->hosts); /* a second snapshot record; the reader sets no host's strings */
+	s->hosts = xcalloc((size_t)n_hosts + 1, sizeof(*s->hosts));
+	s->n_hosts = n_hosts;
+	return 0;
+}
+
+static int read_slot(struct reader *r, struct snapshot *s)
+{
+	struct snap_slot_cost *c;
+	int k;
+
+	if (get_int(r, &k))
+		return -1;
+	if (k >= SNAP_SLOTS)
+		return fail(r, "bad probe slot");
+	c = &s->probe_slots[k];
+	free(c->behaves_as); /* a slot written twice: the last one counts */
+	c->behaves_as = NULL;
+	if (get_bool(r, &c->measured) || get_double(r, &c->hit_ns) ||
+	    get_double(r, &c->in_window_ns) || get_double(r, &c->jitter_ns) ||
+	    get_double(r, &c->first_hit_ns) || get_str(r, &c->behaves_as))
+		return -1;
 	return 0;
 }
 
@@ -159,6 +261,7 @@ int model_input_read(char *text, struct snapshot *s, char *err, size_t errlen)
 {
 	struct reader r = { .line = 0 };
 	char *line_save = NULL, *line;
+	bool header = false;
 	int rc = -1;
 
 	for (line = strtok_r(text, "\n", &line_save); line;
@@ -168,28 +271,44 @@ int model_input_read(char *text, struct snapshot *s, char *err, size_t errlen)
 		r.line++;
 		if (!kind)
 			continue;
-		if (!strcmp(kind, "flowprof-model-input")) {
+		/* the version comes first: a text of another version would be read
+		 * field by field into the wrong places, and the page would show a
+		 * model that silently disagrees with the CLI's */
+		if (!header) {
 			int v;
 
-			if (get_int(&r, &v) || v != 1) {
-				fail(&r, "unsupported version");
+			if (strcmp(kind, "flowprof-model-input")) {
+				fail(&r, "not a model input (no flowprof-model-input line)");
 				goto out;
 			}
-		} else if (!strcmp(kind, "snapshot")) {
-			if (get_double(&r, &s->duration_s) || get_int(&r, &s->nproc) ||
-			    get_double(&r, &s->probe_cost_ns) || get_int(&r, &s->n_hosts))
+			if (get_int(&r, &v))
 				goto out;
-			s->hosts = xcalloc((size_t)s->n_hosts + 1, sizeof(*s->hosts));
+			if (v != MODEL_INPUT_VERSION) {
+				char what[96];
+
+				snprintf(what, sizeof(what),
+					 "unsupported version %d (this model reads version %d)", v,
+					 MODEL_INPUT_VERSION);
+				fail(&r, what);
+				goto out;
+			}
+			header = true;
+		} else if (!strcmp(kind, "snapshot")) {
+			if (read_snapshot(&r, s))
+				goto out;
 		} else if (!strcmp(kind, "probe_cost")) {
 			int c;
 
-			if (get_int(&r, &c) || c < 0 || c > 3) {
+			if (get_int(&r, &c) || c > 3) {
 				fail(&r, "bad site class");
 				goto out;
 			}
 			if (get_bool(&r, &s->probe_cost[c].measured) ||
 			    get_double(&r, &s->probe_cost[c].per_call_ns) ||
 			    get_double(&r, &s->probe_cost[c].in_window_ns))
+				goto out;
+		} else if (!strcmp(kind, "probe_slot")) {
+			if (read_slot(&r, s))
 				goto out;
 		} else if (!strcmp(kind, "handler")) {
 			s->handlers = xrealloc(s->handlers, (size_t)(s->n_handlers + 1) *
@@ -203,8 +322,7 @@ int model_input_read(char *text, struct snapshot *s, char *err, size_t errlen)
 			s->edges = xrealloc(s->edges, (size_t)(s->n_edges + 1) * sizeof(*s->edges));
 			e = &s->edges[s->n_edges++];
 			memset(e, 0, sizeof(*e));
-			if (get_str(&r, &e->from) || get_str(&r, &e->to) || get_u64(&r, &e->calls) ||
-			    get_bool(&r, &e->declared) || get_bool(&r, &e->async))
+			if (read_edge(&r, e))
 				goto out;
 		} else if (!strcmp(kind, "flow")) {
 			s->flows = xrealloc(s->flows, (size_t)(s->n_flows + 1) * sizeof(*s->flows));
@@ -212,17 +330,11 @@ int model_input_read(char *text, struct snapshot *s, char *err, size_t errlen)
 			if (read_flow(&r, &s->flows[s->n_flows++]))
 				goto out;
 		} else if (!strcmp(kind, "bundle")) {
-			struct snap_bundle *b;
-
 			s->bundles = xrealloc(s->bundles, (size_t)(s->n_bundles + 1) *
 								  sizeof(*s->bundles));
-			b = &s->bundles[s->n_bundles++];
-			memset(b, 0, sizeof(*b));
-			if (get_str(&r, &b->name) || get_int(&r, &b->n_pids) ||
-			    get_int(&r, &b->threads) || get_int(&r, &b->instances) ||
-			    get_int(&r, &b->workers) || get_bool(&r, &b->serial))
+			memset(&s->bundles[s->n_bundles], 0, sizeof(*s->bundles));
+			if (read_bundle(&r, &s->bundles[s->n_bundles++]))
 				goto out;
-			b->pids = xcalloc((size_t)b->n_pids + 1, sizeof(int));
 		} else if (!strcmp(kind, "end")) {
 			rc = 0;
 			goto out;

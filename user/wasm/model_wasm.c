@@ -7,7 +7,7 @@
  * wasm32-wasi), never into the flowprof binary.
  *
  * In:  the snapshot as the model input text that html_model_input.c writes
- *      (html_report.h, "model input"; read by model_input_reader.c), and
+ *      (and describes; read by model_input_reader.c), and
  *      options, one per line:
  *      "target checkout=800", "instances shop=3", "workers shop=16".
  * Out: a JSON object with the figures of the document's "model" object
@@ -103,6 +103,12 @@ static void put_model(FILE *o, const struct model *m)
 			st->instances, st->workers);
 		fputs(",\"servers_source\":", o);
 		json_put_string(o, st->servers_source);
+		/* as model_report.c: only when the model observed the servers, so
+		 * that the page's object is the CLI's wherever both have a key */
+		if (st->servers_basis) {
+			fputs(",\"servers_basis\":", o);
+			json_put_string(o, st->servers_basis);
+		}
 		fputs(",\"utilization\":", o);
 		put_num(o, st->utilization, 4);
 		fputs(",\"utilization_loaded\":", o);

@@ -12,10 +12,15 @@
 
 #include "snapshot/snapshot.h"
 
-/* Reads the model input text (html_report.h, "model input") into s, a
- * zeroed snapshot: what the page's model needs, nothing else. text is cut
- * up in place (strtok_r). Returns 0, or -1 with "model input line N: what"
- * in err; free s with snapshot_free() either way. */
+/* The version of the model input text this reader reads, the number on its
+ * first line ("flowprof-model-input 2"); html_model_input.c writes it. */
+#define MODEL_INPUT_VERSION 2
+
+/* Reads the model input text (user/report/html_model_input.c describes it)
+ * into s, a zeroed snapshot: every field the model reads, nothing else.
+ * text is cut up in place (strtok_r). Refuses a text of another version.
+ * Returns 0, or -1 with "model input line N: what" in err; free s with
+ * snapshot_free() either way. */
 int model_input_read(char *text, struct snapshot *s, char *err, size_t errlen);
 
 #endif
