@@ -381,7 +381,7 @@ static void test_cpu_bottleneck(void **state)
 	/* 2 CPUs at U <= 0.7 need ceil(1.805 / 0.7) = 3 */
 	assert_int_equal(station(&m, "cpu")->required_servers, 3);
 	assert_int_equal(m.n_notes, 1);
-	assert_non_null(strstr(m.notes[0], "the handlers kept the CPUs 90% busy"));
+	assert_non_null(strstr(m.notes[0], "the bundles kept their CPUs 90% busy"));
 	model_free(&m);
 	snapshot_free(&s);
 }

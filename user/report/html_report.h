@@ -14,21 +14,10 @@
  * name from the target is escaped (HTML, SVG, JSON inside <script>, DOT).
  *
  * The model input: the page hands the snapshot to the WebAssembly model as
- * text (written by html_model_input.c, read by
+ * text, one record per line, written by html_model_input.c (whose header
+ * describes the format and its version) and read by
  * user/wasm/model_input_reader.c; tests/unit/test_model_input.c holds the
- * two to each other), one record per line, fields separated by one space, strings
- * %-encoded (bytes <= 0x20, '%', >= 0x7f; "%N" is NULL), doubles in C's
- * exact hexadecimal form (%a), the sum of squares as a long double (%La):
- *   flowprof-model-input 1
- *   snapshot DURATION_S NPROC PROBE_COST_NS N_HOSTS
- *   probe_cost CLASS MEASURED PER_CALL_NS IN_WINDOW_NS          (CLASS 0..3)
- *   handler ID BUNDLE SYMBOL BINARY SITE_CLASS SERIAL ENTRIES CALLS INCOMPLETE
- *           MIN_NS MAX_NS TOTAL_NS SELF_NS ONCPU_NS ONCPU_MEASURED
- *           PROBE_COST_NS INFLIGHT_MEAN SUMSQ_NS2 N [BUCKET COUNT]...
- *   edge FROM TO CALLS DECLARED ASYNC
- *   flow NAME ENTRY INVOCATIONS N [HANDLER CALLS]... M [FROM TO ASYNC]...
- *   bundle NAME N_PIDS THREADS INSTANCES WORKERS SERIAL
- *   end
+ * two to each other.
  */
 #ifndef FLOWPROF_HTML_REPORT_H
 #define FLOWPROF_HTML_REPORT_H
