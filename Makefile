@@ -4,7 +4,7 @@
 #   make          build build/flowprof
 #   make demo     install what is missing, build, run the demo services, profile, report
 #   make check    install what is missing, build, run every test
-#   make bench    overhead and attach/detach benchmarks (bench/results.json)
+#   make bench    overhead, start-up, accuracy benchmarks (bench/results/, bench/README.md)
 
 ARCH ?= $(shell uname -m)
 BPF_ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(ARCH)))

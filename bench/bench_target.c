@@ -3,14 +3,20 @@
  * Per-call benchmark target: one function per probe-site class, each called
  * in a tight loop on request, timing itself.
  *
- * The functions are written in assembly so that the first instruction is
- * exactly the class it stands for (see user/calibrate.c):
+ * The functions are written in assembly so that each probed instruction is
+ * exactly the class it stands for (as in user/attach/calibrate.c). Entry
+ * classes, each function's exit seen by a uretprobe:
  *   bench_nop5      0f 1f 44 00 00: the kernel optimizes the uprobe into a call
- *   bench_emulated  push %rbp: trapped, emulated by the kernel
+ *   bench_emulated  push %rbp: trapped, emulated (or single-stepped) by the kernel
  *   bench_sstep     RIP-relative lea: trapped, then single-stepped
+ * Exit classes, entered at a 5-byte nop, the exit probed at an instruction:
+ *   bench_ret       nop5; ret: the exit site is the `ret`
+ *   bench_jmp       nop5; jmp bench_tail: the exit site is the tail-call jmp
  *
  * Protocol (one line each, stdout is line-buffered):
- *   start:          "site CLASS SYMBOL 0xFILE_OFFSET" per function, then "ready"
+ *   start:          "site CLASS SYMBOL 0xENTRY_OFFSET EXIT" per function, EXIT
+ *                   "uretprobe", or the exit site's file offset (0x...) and
+ *                   symbol; then "ready"
  *   stdin "run CLASS MS": calls the function for at least MS ms (after a
  *                   short warm-up), answers
  *                   "result CLASS WALL_NS_PER_CALL CPU_NS_PER_CALL CALLS"
@@ -30,14 +36,41 @@
 
 DEFINE_SITE_CLASS_FUNCS(bench);
 
+/*
+ * Each exit site has a symbol of its own (bench_ret_x, bench_jmp_x), for
+ * bpftrace: built without a disassembler, it refuses a probe at a symbol
+ * plus an offset.
+ */
+__asm__(".text\n"
+	".globl bench_ret\n.type bench_ret,@function\n.p2align 4\nbench_ret:\n"
+	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"
+	".globl bench_ret_x\n.type bench_ret_x,@function\nbench_ret_x:\n"
+	"	ret\n"
+	".size bench_ret_x, .-bench_ret_x\n"
+	".size bench_ret, .-bench_ret\n"
+	".globl bench_jmp\n.type bench_jmp,@function\n.p2align 4\nbench_jmp:\n"
+	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"
+	".globl bench_jmp_x\n.type bench_jmp_x,@function\nbench_jmp_x:\n"
+	"	jmp bench_tail\n"
+	".size bench_jmp_x, .-bench_jmp_x\n"
+	".size bench_jmp, .-bench_jmp\n"
+	".globl bench_tail\n.type bench_tail,@function\n.p2align 4\nbench_tail:\n"
+	"	ret\n"
+	".size bench_tail, .-bench_tail\n");
+void bench_ret(void), bench_ret_x(void);
+void bench_jmp(void), bench_jmp_x(void);
+
 static const struct site_fn {
 	const char *cls;
 	const char *symbol;
 	void (*fn)(void);
+	void (*exit)(void);	/* the exit site (its symbol: SYMBOL_x); NULL: a uretprobe */
 } sites[] = {
-	{ "nop5", "bench_nop5", bench_nop5 },
-	{ "emulated", "bench_emulated", bench_emulated },
-	{ "sstep", "bench_sstep", bench_sstep },
+	{ "nop5", "bench_nop5", bench_nop5, NULL },
+	{ "emulated", "bench_emulated", bench_emulated, NULL },
+	{ "sstep", "bench_sstep", bench_sstep, NULL },
+	{ "ret", "bench_ret", bench_ret, bench_ret_x },
+	{ "jmp", "bench_jmp", bench_jmp, bench_jmp_x },
 };
 
 #define N_SITES (sizeof(sites) / sizeof(sites[0]))
@@ -85,15 +118,21 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (size_t i = 0; i < N_SITES; i++) {
-		uint64_t off;
+		uint64_t off, exit_off = 0;
 
-		if (self_file_offset((uintptr_t)sites[i].fn, &off)) {
+		if (self_file_offset((uintptr_t)sites[i].fn, &off) ||
+		    (sites[i].exit && self_file_offset((uintptr_t)sites[i].exit, &exit_off))) {
 			fprintf(stderr, "bench_target: cannot find %s in /proc/self/maps\n",
 				sites[i].symbol);
 			return 1;
 		}
-		printf("site %s %s 0x%llx\n", sites[i].cls, sites[i].symbol,
-		       (unsigned long long)off);
+		if (sites[i].exit)
+			printf("site %s %s 0x%llx 0x%llx %s_x\n", sites[i].cls, sites[i].symbol,
+			       (unsigned long long)off, (unsigned long long)exit_off,
+			       sites[i].symbol);
+		else
+			printf("site %s %s 0x%llx uretprobe\n", sites[i].cls, sites[i].symbol,
+			       (unsigned long long)off);
 	}
 	printf("ready\n");
 	while (fgets(line, sizeof(line), stdin)) {

@@ -2,8 +2,9 @@
 /*
  * The floor for `make bench`: BPF programs that do nothing, so that a probe
  * hit costs only what the kernel's uprobe machinery costs. bench_floor.c
- * attaches them as a perf-event uprobe + uretprobe pair, as uprobe_multi
- * links, or as one uprobe.session link (the mechanisms flowprof uses).
+ * attaches them as perf-event uprobes (+ uretprobes), as uprobe_multi links,
+ * or as one uprobe.session link (the mechanisms flowprof uses), with a
+ * call's exit seen by a uretprobe or by a uprobe at an exit site.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -22,9 +23,18 @@ int empty_return(void *ctx)
 	return 0;
 }
 
-/* Returning 0 from a session program's entry keeps its return probe armed. */
+/* A uprobe at an exit site (`ret`, tail-call `jmp`). */
+SEC("uprobe")
+int empty_exit_site(void *ctx)
+{
+	return 0;
+}
+
+/* Returning 0 from a session program's entry keeps its return probe armed;
+ * the cookie is 1 at an exit site and at an entry whose exit is one (as
+ * flowprof's handler_session returns 1 there). */
 SEC("uprobe")
 int empty_session(void *ctx)
 {
-	return 0;
+	return bpf_get_attach_cookie(ctx) & 1;
 }

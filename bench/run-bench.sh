@@ -1,8 +1,10 @@
 #!/bin/sh
-# `make bench` runs this once the binaries are built: per-call overhead
-# against the empty-probe floor and bpftrace, attach/detach at 1..1000
-# handlers, agent CPU and RSS, BPF map memory. Prints one table and writes
-# bench/results.json. Extra arguments go to bench/bench.py (--help).
+# `make bench` runs this once the binaries are built: per-call overhead at
+# each probe-site class against the empty-probe floors and bpftrace,
+# start-up/attach/detach at 1..1000 handlers, agent CPU and RSS, the
+# sched_switch program's host-wide cost, accuracy against the targets' own
+# clocks. Prints the tables and writes the results files (bench/README.md).
+# Extra arguments go to bench/bench.py (--help).
 set -eu
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
