@@ -523,6 +523,16 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 		bpf_map__set_max_entries(skel->maps.thread_state_hash, 1);
 	else
 		bpf_map__set_autocreate(skel->maps.task_state, false);
+	/* an LRU map is allocated whole at creation (tens of MB of locked
+	 * memory at full size): only as large as Go handlers need */
+	{
+		bool any_go = false;
+
+		for (size_t i = 0; i < res->n_sites && !any_go; i++)
+			any_go = res->sites[i].go;
+		if (!any_go)
+			bpf_map__set_max_entries(skel->maps.go_state, 1);
+	}
 
 	bpf_program__set_autoload(skel->progs.handler_session, session);
 	bpf_program__set_autoload(skel->progs.handler_entry, !session);

@@ -382,8 +382,9 @@ void calib_measure(struct recorder *r, int rounds)
 	if (first)
 		for (int s = 0; s < SLOT_COUNT; s++)
 			if (cost[s].measured)
-				log_info("probe cost (%s, %s): %.0f ns a hit, %.0f ns inside the "
-					 "measured time (+-%.0f)", cost_slot_name((enum cost_slot)s),
+				log_info("probe cost (%s %s, %s): %.0f ns a hit, %.0f ns inside the "
+					 "measured time (+-%.0f)", s < SLOT_EXIT_URETPROBE ? "entry" : "exit",
+					 cost_slot_name((enum cost_slot)s),
 					 cost[s].behaves_as, cost[s].hit_ns, cost[s].in_window_ns,
 					 cost[s].jitter_ns);
 }
