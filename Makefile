@@ -209,7 +209,8 @@ WASM_FLAGS := --target=wasm32-wasi --sysroot=/nonexistent -isystem /usr/include/
 	-include user/wasm/wasm_compat.h
 WASM_SRCS := $(filter-out user/flowfile/%,$(CORE_SRCS)) $(sort $(wildcard user/wasm/*.c))
 WASM_OBJS := $(patsubst user/%.c,$(BUILD)/wasm/obj/%.o,$(WASM_SRCS))
-ASSETS := $(BUILD)/assets/model_wasm.h $(BUILD)/assets/report_js.h $(BUILD)/assets/report_css.h
+ASSETS := $(BUILD)/assets/model_wasm.h $(BUILD)/assets/report_js.h $(BUILD)/assets/report_css.h \
+	$(BUILD)/assets/report_js_sha256.h
 
 $(BUILD)/wasm/inc/json-c: # the snapshot stage's json-c header, without the rest of /usr/include
 	@mkdir -p $(dir $@)
@@ -231,6 +232,12 @@ $(BUILD)/assets/model_wasm.h: $(BUILD)/assets/model.wasm
 $(BUILD)/assets/report_%.h: user/report/assets/report.%
 	@mkdir -p $(dir $@)
 	{ echo 'static const unsigned char asset_report_$*[] = {'; xxd -i < $<; echo '};'; } > $@
+
+# The page's Content-Security-Policy allows its one inline script by hash.
+$(BUILD)/assets/report_js_sha256.h: user/report/assets/report.js
+	@mkdir -p $(dir $@)
+	printf '#define ASSET_REPORT_JS_SHA256 "%s"\n' \
+		"$$(sha256sum < $< | cut -c1-64 | xxd -r -p | base64 -w0)" > $@
 
 $(BUILD)/obj/report/html_report.o $(BUILD)/san/report/html_report.o \
 $(BUILD)/fuzz/obj/report/html_report.o: $(ASSETS)

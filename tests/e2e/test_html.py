@@ -360,5 +360,43 @@ def page_is_one_file_that_loads_nothing():
         b.close()
 
 
+@test
+def page_runs_only_its_own_script():
+    """The Content-Security-Policy allows the page's own script by its hash
+    and nothing else: a script or handler slipped into the file does not run."""
+    import base64
+    import hashlib
+    viewslib.need_flowprof()
+    page = html_report(BASIC)
+    html = open(page, encoding="utf-8").read()
+    csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', html)
+    assert csp, "no Content-Security-Policy in the page"
+    policy = dict((d.split()[0], d.split()[1:]) for d in csp.group(1).split(";") if d.strip())
+    fptest.eq(policy.get("default-src"), ["'none'"], "default-src")
+    scripts = re.findall(r"<script>(.*?)</script>", html, re.S)
+    fptest.eq(len(scripts), 1, "inline scripts that run")
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    fptest.eq(sorted(policy.get("script-src", [])),
+              sorted(["'sha256-%s'" % digest, "'wasm-unsafe-eval'"]), "script-src")
+    hostile = page.replace(".html", "-injected.html")
+    with open(hostile, "w", encoding="utf-8") as f:
+        f.write(html.replace("</body>", "<script>window.injected = 1;</script>"
+                             "<img src=\"data:,x\" onerror=\"window.injected = 2\"></body>"))
+    b = viewslib.Browser()
+    try:
+        fptest.eq(b.open("file://" + hostile), "ready", "state (the page's own script ran)")
+        fptest.eq(b.eval("typeof window.injected"), "undefined", "the injected script ran")
+        # the page opens with the report's summary, as the command line prints it
+        first = b.eval("document.querySelector('body > section').id")
+        fptest.eq(first, "summary", "the first section")
+        shown = b.eval("document.querySelector('#summary pre').textContent")
+        text = fptest.flowprof("report", BASIC).stdout
+        for line in shown.strip().splitlines():
+            if line.strip() not in text:
+                raise AssertionError("summary line %r not in the report:\n%s" % (line, text))
+    finally:
+        b.close()
+
+
 if __name__ == "__main__":
     fptest.main()

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/base.h"
 
@@ -33,6 +34,25 @@ static const struct text_escaping escape_for_html = {
 void html_text(FILE *o, const char *s)
 {
 	escape_text_to(o, s, &escape_for_html);
+}
+
+void html_pre_text(FILE *o, const char *s)
+{
+	while (s && *s) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+		char *line = xmalloc(n + 1);
+
+		memcpy(line, s, n);
+		line[n] = '\0';
+
+		html_text(o, line);
+		free(line);
+		if (!nl)
+			break;
+		fputc('\n', o);
+		s = nl + 1;
+	}
 }
 
 static const char *dot_ascii(unsigned char c, char buf[TEXT_ESCAPE_BUF])

@@ -16,6 +16,10 @@
  * overrides, C1 controls) as the text \u{202E}. NULL writes nothing. */
 void html_text(FILE *o, const char *s);
 
+/* A report's text inside <pre>: each line as html_text() writes it (a
+ * name's own newline stays visible as \x0A), the lines' ends kept. */
+void html_pre_text(FILE *o, const char *s);
+
 /* s as the inside of a DOT "..." string: " and \ escaped (a doubled
  * backslash: no \N, \G, \l escapes), control bytes as the text \\xNN, the
  * rest as html_text() treats it. */

@@ -22,12 +22,20 @@
 #include "assets/model_wasm.h"
 #include "assets/report_css.h"
 #include "assets/report_js.h"
+#include "assets/report_js_sha256.h"
 #include "base/base.h"
 #include "flow_graph.h"
 #include "html_page.h"
 #include "model_report.h"
+#include "report.h"
 
 /* ---- the page ------------------------------------------------------------------ */
+
+/* Only the page's own script runs (by its hash) and compiles the model it
+ * carries ('wasm-unsafe-eval'); nothing is fetched; styles stay inline. */
+#define REPORT_CSP "default-src 'none'; script-src 'sha256-" ASSET_REPORT_JS_SHA256 "' " \
+		   "'wasm-unsafe-eval'; style-src 'unsafe-inline'; base-uri 'none'; " \
+		   "form-action 'none'"
 
 void html_page_start(FILE *o, const char *kind, const char *title, const char *csp,
 		     const char *state)
@@ -220,6 +228,24 @@ static void put_histogram(FILE *o, const struct snap_handler *hd)
 						  false));
 }
 
+/* The first screen of `flowprof report` (what it cannot vouch for, then the
+ * answer), at the command line's settings: the page opens with it. */
+static void put_summary(FILE *o, const struct snapshot *s, const struct model *m)
+{
+	struct report_opts ro = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *t = xopen_memstream(&text, &len);
+
+	report_print_flags(t, s, m, &ro);
+	report_print_summary(t, m, &ro);
+	fclose(t);
+	fputs("<section id=\"summary\"><h2>Summary</h2><pre>", o);
+	html_pre_text(o, text[0] == '\n' ? text + 1 : text);
+	fputs("</pre></section>\n", o);
+	free(text);
+}
+
 /* The model as `flowprof report` prints it, for readers without JavaScript. */
 static void put_noscript(FILE *o, const struct model *m)
 {
@@ -231,7 +257,7 @@ static void put_noscript(FILE *o, const struct model *m)
 	fclose(t);
 	fputs("<noscript><section><h2>The model at the command line's settings</h2>"
 	      "<p>The sliders need JavaScript; this is what flowprof report prints.</p><pre>", o);
-	html_text(o, text);
+	html_pre_text(o, text);
 	fputs("</pre></section></noscript>\n", o);
 	free(text);
 }
@@ -380,8 +406,9 @@ static char *page(const struct snapshot *s, const struct model_opts *o, const st
 	svg = flow_graph_svg(dot_text, why, sizeof(why));
 	free(dot_text);
 
-	html_page_start(out, "flowprof report: ", s->host, NULL, "loading");
+	html_page_start(out, "flowprof report: ", s->host, REPORT_CSP, "loading");
 	put_header(out, s);
+	put_summary(out, s, m);
 	put_settings(out);
 	put_graph(out, svg, why);
 	put_dynamic_tables(out);
@@ -428,7 +455,8 @@ static char *page(const struct snapshot *s, const struct model_opts *o, const st
 				fputc('\n', out);
 		}
 	}
-	fputs("</script>\n<script>\n", out);
+	/* nothing between the tags but the script: its hash is in the CSP */
+	fputs("</script>\n<script>", out);
 	fwrite(asset_report_js, 1, sizeof(asset_report_js), out);
 	fputs("</script>\n</body></html>\n", out);
 	fclose(out);
