@@ -10,6 +10,7 @@ tests/targets/RealworldOrders.java is compiled here with javac and run with
   as RealworldOrders::place, and a class glob (com.example.Oth*) finds it;
 - a JVM started without the option is refused with an error that names it.
 """
+import json
 import os
 import shutil
 import signal
@@ -88,6 +89,10 @@ def jvm_methods_counted_exactly():
     for h in hs.values():
         fptest.eq(h["incomplete"], 0, h["id"] + " incomplete")
     fptest.eq(snap["counters"]["unmatched_returns"], 0, "unmatched returns")
+    # their times are not corrected for HotSpot's probes: the report says so
+    rep = json.loads(fptest.flowprof("report", "--json", out).stdout)
+    flags = [f for f in rep["accuracy_flags"] if f["kind"] == "not-corrected"]
+    fptest.eq([sorted(f["subjects"]) for f in flags], [sorted(hs)], "handlers flagged not corrected")
     shutil.rmtree(d, ignore_errors=True)
 
 

@@ -110,6 +110,12 @@ def service_handlers_counted_exactly():
     fptest.near(req["visits"]["shop.orders"], 0.6, 1e-9, "view_orders per request")
     fptest.eq(fptest.edge(snap, "shop.request", "shop.items"), 200, "request -> items")
     fptest.eq(snap["counters"]["unmatched_returns"], 0, "unmatched returns")
+    # their times are not corrected for the interpreter's probes: the report says so
+    rep = json.loads(fptest.flowprof("report", "--json", out).stdout)
+    flags = [f for f in rep["accuracy_flags"] if f["kind"] == "not-corrected"]
+    fptest.eq(len(flags), 1, "the not-corrected flag (%r)" % rep["accuracy_flags"])
+    fptest.eq(sorted(flags[0]["subjects"]), sorted(want), "handlers flagged not corrected")
+    fptest.eq({h: hs[h]["entry_site"] for h in want}, {h: "python" for h in want}, "entry_site")
     shutil.rmtree(d, ignore_errors=True)
 
 

@@ -210,6 +210,13 @@ static void collect_handlers(struct recorder *r, const struct flowfile *ff,
 		sh->serial = fh->serial;
 		describe_sites(res, h, sh);
 		describe_probes(recorder_info(r), h, sh);
+		if (fh->kind == FF_PROBE_PYTHON || fh->kind == FF_PROBE_JAVA) {
+			/* the interpreter's own probes, not corrected (report flags) */
+			free(sh->entry_site);
+			free(sh->exit_site);
+			sh->entry_site = xstrdup(fh->kind == FF_PROBE_JAVA ? "java" : "python");
+			sh->exit_site = xstrdup(sh->entry_site);
+		}
 		/* a goroutine's on-CPU time is not the thread's */
 		sh->oncpu_measured = recorder_info(r)->oncpu && !handler_is_go(res, h);
 		sh->probe_measured = true;

@@ -20,7 +20,7 @@
 
 struct flag {
 	const char *kind;	/* "probe-dominated", "single-step", "calibration-drift",
-				   "few-calls" */
+				   "few-calls", "not-corrected" */
 	char **subjects;	/* handler ids or probe kinds (owned) */
 	int n_subjects;
 	char *text;		/* one sentence for the reader (owned, not escaped) */
@@ -212,6 +212,32 @@ static void flag_few_calls(struct flags *f, const struct snapshot *s)
 		free(notes[i]);
 }
 
+/* Python and Java handlers: every function the interpreter runs inside them
+ * passes its probe (filtered in the kernel), and their own probes' cost is
+ * not calibrated: nothing is subtracted. */
+static void flag_runtime(struct flags *f, const struct snapshot *s)
+{
+	struct flag *x = NULL;
+	char *list;
+
+	for (int i = 0; i < s->n_handlers; i++) {
+		const char *e = s->handlers[i].entry_site;
+
+		if (!s->handlers[i].calls || !e || (strcmp(e, "python") && strcmp(e, "java")))
+			continue;
+		if (!x)
+			x = flag_new(f, "not-corrected");
+		flag_subject(x, s->handlers[i].id);
+	}
+	if (!x)
+		return;
+	list = listing(x, NULL);
+	x->text = xasprintf("not corrected for the probe's cost: %s: a Python or Java handler's "
+			    "time includes the interpreter's probe at every function it runs "
+			    "(each one a trap, filtered in the kernel)", list);
+	free(list);
+}
+
 static void collect(struct flags *f, const struct snapshot *s, const struct model *m, bool ascii)
 {
 	if (m)
@@ -219,6 +245,7 @@ static void collect(struct flags *f, const struct snapshot *s, const struct mode
 	flag_single_step(f, s, ascii);
 	flag_drift(f, s, ascii);
 	flag_few_calls(f, s);
+	flag_runtime(f, s);
 }
 
 void report_print_flags(FILE *out, const struct snapshot *s, const struct model *m,
