@@ -96,6 +96,12 @@ def eq(got, want, what=""):
         raise AssertionError("%s: got %r, want %r" % (what, got, want))
 
 
+def diag(text):
+    """A TAP comment: figures a reader of the log wants, pass or fail."""
+    for line in text.rstrip("\n").split("\n"):
+        print("# " + line, flush=True)
+
+
 def near(got, want, rel, what="", abs_tol=0.0):
     if abs(got - want) > rel * abs(want) + abs_tol:
         raise AssertionError("%s: got %r, want %r within %.1f%% (+%r)"
