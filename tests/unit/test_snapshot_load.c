@@ -239,7 +239,7 @@ static void test_older_documents(void **state)
 	json_object_put(doc);
 }
 
-/* A sweep document (user/model/sweep.c) with doc as its one step's snapshot. */
+/* A sweep document (user/model/sweep_write.c) with doc as its one step's snapshot. */
 static char *sweep_with(json_object *doc)
 {
 	return xasprintf(

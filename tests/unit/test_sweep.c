@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The sweep's analysis and document (user/sweep.c) on synthetic steps: a
- * pool of 4 workers with a 2 ms service, measured at 1..16 users. The fit,
- * the think time, each prediction (against exact MVA computed here), knee
- * and saturation, the table's rows, the document's round trip, and the
- * HTML page (user/sweep_html.c).
+ * The sweep's analysis and document (user/model/sweep*.c) on synthetic
+ * steps: a pool of 4 workers with a 2 ms service, measured at 1..16 users,
+ * and offered 200/s to 3000/s. The fit, the think time, each prediction
+ * (against exact MVA computed here, or the open model's ceiling), knee and
+ * saturation, the table's rows, the document's round trip, and the HTML
+ * page (user/report/sweep_html.c).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -268,6 +269,99 @@ static char *table_of(const struct sweep *sw)
 	return buf;
 }
 
+/* An open sweep: the offered rates 200/s ... 3000/s against the same pool,
+ * whose 4 workers of 2 ms serve 2000/s at most (1950/s measured). */
+static void make_open_sweep(struct sweep *sw, const double *rates, int n)
+{
+	memset(sw, 0, sizeof(*sw));
+	sw->version = SWEEP_VERSION;
+	sw->flow_file = xstrdup("flows.yaml");
+	sw->load = xstrdup("loadgen -r {rate}");
+	sw->variable = SWEEP_RATE;
+	sw->think_s = NAN;
+	sw->n_levels = n;
+	sw->levels = xcalloc((size_t)n, sizeof(double));
+	memcpy(sw->levels, rates, (size_t)n * sizeof(double));
+	sw->steps = xcalloc((size_t)n, sizeof(*sw->steps));
+	for (int i = 0; i < n; i++) {
+		struct sweep_step *st = &sw->steps[sw->n_steps++];
+		double served = rates[i] < SAT_PER_S ? rates[i] : SAT_PER_S;
+
+		st->level = rates[i];
+		st->command = sweep_expand(sw->load, SWEEP_RATE, rates[i]);
+		st->status = STEP_OK;
+		st->window_s = WINDOW_S;
+		make_snap(&st->snap, (uint64_t)llround(served * WINDOW_S), 4);
+	}
+}
+
+static void test_open_sweep(void **state)
+{
+	static const double rates[] = { 200, 800, 1600, 3000 };
+	struct sweep sw;
+	const struct sweep_summary *sm = &sw.summary;
+	char *t;
+
+	(void)state;
+	make_open_sweep(&sw, rates, 4);
+	assert_int_equal(sweep_analyze(&sw, NULL), 0);
+	assert_int_equal(sw.fit.step, 0);
+	assert_false(sw.fit.think_fitted);
+	assert_float_equal(sw.fit.think_s, 0, 0);
+	/* the open model's ceiling, not the closed asymptote */
+	assert_float_equal(sw.fit.max_throughput_per_s, 2000, 1e-6);
+	assert_true(isnan(sw.fit.knee_users));
+	/* below the ceiling: the offered rate, in the entry's own 2 ms */
+	for (int i = 1; i < 3; i++) {
+		const struct sweep_step *st = &sw.steps[i];
+
+		assert_true(st->predicted);
+		assert_float_equal(st->pred_throughput_per_s, rates[i], 1e-6);
+		assert_float_equal(st->pred_response_ns, SERVICE_NS, 1e-3);
+		assert_float_equal(st->response_ns, SERVICE_NS, 1e-3);
+		assert_float_equal(st->err_throughput, 0, 1e-9);
+		assert_float_equal(st->err_response, 0, 1e-9);
+		assert_float_equal(st->flows[0].pred_response_ns, SERVICE_NS, 1e-3);
+		assert_float_equal(st->pred_bottleneck_utilization, rates[i] * SERVICE_NS / 1e9 / 4,
+				   1e-9);
+	}
+	/* past it: the ceiling, and no response time at all */
+	assert_float_equal(sw.steps[3].pred_throughput_per_s, 2000, 1e-6);
+	assert_true(isinf(sw.steps[3].pred_response_ns));
+	assert_true(isnan(sw.steps[3].err_response));
+	assert_float_equal(sw.steps[3].err_throughput, (2000 - SAT_PER_S) / SAT_PER_S, 1e-9);
+	assert_float_equal(sw.steps[3].pred_bottleneck_utilization, 1, 1e-6);
+
+	/* served less than 90% of what was offered: saturated */
+	assert_true(sm->saturated);
+	assert_float_equal(sm->measured_saturation_per_s, SAT_PER_S, 1e-6);
+	assert_float_equal(sm->measured_saturation_level, 3000, 0);
+	assert_true(isnan(sm->predicted_knee_users));
+	assert_true(isnan(sm->measured_knee_users));
+	assert_int_equal(sm->measured_knee_step, -1);
+	assert_int_equal(sm->predicted_knee_step, -1);
+	assert_float_equal(sm->max_abs_err_throughput, (2000 - SAT_PER_S) / SAT_PER_S, 1e-9);
+	assert_float_equal(sm->max_abs_err_response, 0, 1e-9);
+	t = table_of(&sw);
+	assert_non_null(strstr(t, "model: fitted on the step at 200/s; open load, no think time; "
+				  "demand 2.00 ms per request; bottleneck pool\n"));
+	assert_non_null(strstr(t, "\n  rate  status  X measured    X model   error  R measured"));
+	assert_non_null(strstr(t, "   +2.6%     2.00 ms   overload       -  pool ("));
+	assert_null(strstr(t, "every offered rate was served"));
+	free(t);
+	sweep_free(&sw);
+
+	/* every offered rate served: not saturated, and the table says so */
+	make_open_sweep(&sw, rates, 2);
+	assert_int_equal(sweep_analyze(&sw, NULL), 0);
+	assert_false(sm->saturated);
+	t = table_of(&sw);
+	assert_non_null(strstr(t, "; every offered rate was served), model X_max 2.0k/s: "
+				  "error +150%\n"));
+	free(t);
+	sweep_free(&sw);
+}
+
 static void test_partial_table(void **state)
 {
 	struct sweep sw;
@@ -426,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_is_document),
 		cmocka_unit_test(test_fit_and_predictions),
 		cmocka_unit_test(test_think_given),
+		cmocka_unit_test(test_open_sweep),
 		cmocka_unit_test(test_nothing_to_fit),
 		cmocka_unit_test(test_partial_table),
 		cmocka_unit_test(test_document_round_trip),

@@ -86,6 +86,30 @@ static void test_percent_boundaries(void **state)
 	assert_string_equal(pct(NAN), "-");
 }
 
+static const char *error(double e)
+{
+	static char buf[UNITS_BUF];
+
+	return units_relative_error(buf, sizeof(buf), e);
+}
+
+/* A prediction's relative error (the sweep's table and page): a tenth of a
+ * percent within 10%, whole percents beyond, always signed. */
+static void test_relative_error(void **state)
+{
+	(void)state;
+	assert_string_equal(error(0), "+0.0%");
+	assert_string_equal(error(0.042), "+4.2%");
+	assert_string_equal(error(-0.0004), "-0.0%");
+	assert_string_equal(error(-0.0999), "-10.0%");
+	assert_string_equal(error(0.1), "+10%");
+	assert_string_equal(error(-0.12), "-12%");
+	assert_string_equal(error(2.5), "+250%");
+	assert_string_equal(error(NAN), "-");
+	assert_string_equal(error(INFINITY), "-");
+	assert_string_equal(error(-INFINITY), "-");
+}
+
 static void check_seconds(const char *s, double want)
 {
 	double v = -1;
@@ -156,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_duration_boundaries),
 		cmocka_unit_test(test_rate_boundaries),
 		cmocka_unit_test(test_percent_boundaries),
+		cmocka_unit_test(test_relative_error),
 		cmocka_unit_test(test_parse_seconds),
 		cmocka_unit_test(test_parse_pid_list),
 	};

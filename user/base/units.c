@@ -81,6 +81,17 @@ char *units_rate(char *buf, size_t len, double per_s)
 	return buf;
 }
 
+char *units_relative_error(char *buf, size_t len, double error)
+{
+	if (!isfinite(error))
+		snprintf(buf, len, "-");
+	else if (fabs(error) < 0.1)
+		snprintf(buf, len, "%+.1f%%", error * 100);
+	else
+		snprintf(buf, len, "%+.0f%%", error * 100);
+	return buf;
+}
+
 char *units_percent(char *buf, size_t len, double share)
 {
 	double pct = share * 100.0;

@@ -4,6 +4,7 @@
  * through here, so every report labels its units the same way:
  *   durations  "812 ns", "1.24 µs", "3.10 ms", "2.00 s", "125 s"
  *   rates      "0.50/s", "40.0/s", "812/s", "1.2k/s", "24.5k/s", "3.1M/s"
+ *   errors     "+4.2%", "-12%"
  */
 #ifndef FLOWPROF_UNITS_H
 #define FLOWPROF_UNITS_H
@@ -21,6 +22,11 @@ char *units_duration(char *buf, size_t len, double ns, bool ascii);
 
 /* An event rate per second: "40.0/s", "1.2k/s", "3.1M/s". Returns buf. */
 char *units_rate(char *buf, size_t len, double per_s);
+
+/* A signed relative error, (predicted - measured) / measured, as a
+ * percentage: "+4.2%" within 10%, "-12%" beyond (a tenth of a percent says
+ * nothing there); "-" when not finite. Returns buf. */
+char *units_relative_error(char *buf, size_t len, double error);
 
 /* A share in [0, 1] as a whole percentage: "97%"; "<1%" for small non-zero
  * shares, so a reader never sees a misleading "0%". Returns buf. */

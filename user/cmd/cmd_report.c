@@ -206,7 +206,7 @@ int cmd_report(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return EXIT_USAGE;
-	/* a `flowprof sweep -o` document: its own table (sweep.c) */
+	/* a `flowprof sweep -o` document: its own table (sweep_table.c) */
 	if (sweep_file_is_document(a.input)) {
 		rc = report_sweep(&a, argv[0]);
 		model_opts_free(&a.model);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Queueing formulas for the model (user/model/model.c): open M/M/1 and M/M/c
+ * Queueing formulas for the model (user/model/model*.c): open M/M/1 and M/M/c
  * stations with Erlang C, the Allen-Cunneen correction for general service
  * times, response-time percentiles, and closed networks solved by exact
  * mean value analysis (MVA) with multi-server and load-dependent stations.
@@ -115,7 +115,7 @@ struct mva_station {
 	bool seidmann;
 	/* LD: rate[j - 1] = cycles completed per time unit with j customers at
 	 * the station (j = 1..n_rate); rate[n_rate - 1] holds beyond. Used for
-	 * flow-equivalent servers (model.c): a worker pool whose throughput
+	 * flow-equivalent servers (model_closed.c): a worker pool whose throughput
 	 * with j requests in service was itself solved by MVA. */
 	const double *rate;
 	int n_rate;

@@ -3,10 +3,11 @@
  * A capacity sweep (`flowprof sweep`, docs/sweep.md): the service measured
  * at several load levels, the queueing model fitted on the lowest one, and
  * the model's prediction for every other level held against what was
- * measured there. This file is the sweep's document ("flowprof_sweep": 1):
- * the analysis (fit, predictions, errors, knee and saturation), the JSON
- * written by `sweep -o` and read back by `report`, and the table.
- * Running the load and the probes is cmd_sweep.c's.
+ * measured there. This header is the sweep's document ("flowprof_sweep": 1):
+ * the analysis (fit, predictions, errors, knee and saturation: sweep_fit.c),
+ * the JSON written by `sweep -o` (sweep_write.c) and read back by `report`
+ * (sweep_load.c), and the table (sweep_table.c). Running the load and the
+ * probes is cmd_sweep.c's.
  */
 #ifndef FLOWPROF_SWEEP_H
 #define FLOWPROF_SWEEP_H

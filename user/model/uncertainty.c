@@ -19,7 +19,7 @@
 #include <math.h>
 
 #include "base/base.h"
-#include "uncertainty.h"
+#include "model_int.h"
 
 #define Z95 1.96
 

@@ -8,7 +8,7 @@
  * labelled with visit ratios, nodes coloured by their station's utilization,
  * the bottleneck marked), a latency histogram per handler, the model's
  * tables, and sliders for each flow's rate and each bundle's instances and
- * workers. The sliders rerun the model in the page: user/model/model.c itself,
+ * workers. The sliders rerun the model in the page: user/model/ itself,
  * compiled to WebAssembly (user/wasm/model_wasm.c), so the page's numbers
  * equal `flowprof report --target ... --json` for the same settings. Every
  * name from the target is escaped (HTML, SVG, JSON inside <script>, DOT).

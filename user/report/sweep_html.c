@@ -36,25 +36,6 @@
 
 /* ---- text ------------------------------------------------------------------------ */
 
-static const char *fmt_rate(char *buf, double v)
-{
-	return isfinite(v) ? units_rate(buf, UNITS_BUF, v) : "-";
-}
-
-static const char *fmt_dur(char *buf, double ns)
-{
-	return isfinite(ns) ? units_duration(buf, UNITS_BUF, ns, false) : "-";
-}
-
-/* A signed relative error, as the table prints it: "+4.2%", "-12%", "-". */
-static const char *fmt_err(char *buf, double e)
-{
-	if (!isfinite(e))
-		return "-";
-	snprintf(buf, UNITS_BUF, fabs(e) < 0.1 ? "%+.1f%%" : "%+.0f%%", e * 100);
-	return buf;
-}
-
 /* Multi-line text (a load command's output) in a <pre>: each line escaped,
  * the line breaks kept. */
 static void h_lines(FILE *o, const char *s)
@@ -180,7 +161,7 @@ static void put_fit(FILE *o, const struct sweep *sw)
 		td_str(o, "name", f->stations[k].name, NULL);
 		fprintf(o, "<td>%d</td>", f->stations[k].servers);
 		td_num(o, "demand_ns", f->stations[k].demand_ns,
-		       fmt_dur(a, f->stations[k].demand_ns), NULL);
+		       units_duration(a, sizeof(a), f->stations[k].demand_ns, false), NULL);
 		fputs("</tr>\n", o);
 	}
 	fputs("</tbody></table></section>\n", o);
@@ -199,10 +180,11 @@ static void put_summary(FILE *o, const struct sweep *sw)
 	      "<thead><tr><th></th><th>measured</th><th>model</th><th>error</th></tr></thead>"
 	      "<tbody>\n<tr><td class=\"name\">saturation throughput</td>", o);
 	td_num(o, "measured_saturation_per_s", s->measured_saturation_per_s,
-	       fmt_rate(a, s->measured_saturation_per_s), NULL);
+	       units_rate(a, sizeof(a), s->measured_saturation_per_s), NULL);
 	td_num(o, "predicted_saturation_per_s", s->predicted_saturation_per_s,
-	       fmt_rate(b, s->predicted_saturation_per_s), NULL);
-	td_num(o, "saturation_error", s->saturation_error, fmt_err(c, s->saturation_error), NULL);
+	       units_rate(b, sizeof(b), s->predicted_saturation_per_s), NULL);
+	td_num(o, "saturation_error", s->saturation_error,
+	       units_relative_error(c, sizeof(c), s->saturation_error), NULL);
 	at = sweep_level_phrase(sw->variable, s->measured_saturation_level);
 	fprintf(o, "</tr>\n<tr><td class=\"name\">measured at</td><td data-field="
 		"\"measured_saturation_at\"");
@@ -300,18 +282,24 @@ static void put_steps(FILE *o, const struct sweep *sw)
 		free(t);
 		td_str(o, "status", sweep_step_status_name(st->status), "kind");
 		td_num(o, "measured.throughput_per_s", ok ? st->throughput_per_s : NAN,
-		       ok ? fmt_rate(a, st->throughput_per_s) : "-", NULL);
+		       ok ? units_rate(a, sizeof(a), st->throughput_per_s) : "-", NULL);
 		td_num(o, "predicted.throughput_per_s", pr ? st->pred_throughput_per_s : NAN,
-		       pr ? fmt_rate(a, st->pred_throughput_per_s) : "-", NULL);
+		       pr ? units_rate(a, sizeof(a), st->pred_throughput_per_s) : "-", NULL);
 		td_num(o, "error.throughput", pr ? st->err_throughput : NAN,
-		       fit ? "fit" : pr ? fmt_err(a, st->err_throughput) : "-", NULL);
+		       fit  ? "fit"
+		       : pr ? units_relative_error(a, sizeof(a), st->err_throughput)
+			    : "-", NULL);
 		td_num(o, "measured.response_ns", ok ? st->response_ns : NAN,
-		       ok ? fmt_dur(a, st->response_ns) : "-", NULL);
+		       ok ? units_duration(a, sizeof(a), st->response_ns, false) : "-", NULL);
 		td_num(o, "predicted.response_ns", pr ? st->pred_response_ns : NAN,
-		       !pr ? "-" : isfinite(st->pred_response_ns) ? fmt_dur(a, st->pred_response_ns)
-								 : "overload", NULL);
+		       !pr ? "-"
+		       : isfinite(st->pred_response_ns)
+			   ? units_duration(a, sizeof(a), st->pred_response_ns, false)
+			   : "overload", NULL);
 		td_num(o, "error.response", pr ? st->err_response : NAN,
-		       fit ? "fit" : pr ? fmt_err(a, st->err_response) : "-", NULL);
+		       fit  ? "fit"
+		       : pr ? units_relative_error(a, sizeof(a), st->err_response)
+			    : "-", NULL);
 		td_str(o, "predicted.bottleneck.station", pr ? st->pred_bottleneck : NULL, NULL);
 		td_num(o, "predicted.bottleneck.utilization",
 		       pr ? st->pred_bottleneck_utilization : NAN,
@@ -381,14 +369,16 @@ static void put_flows(FILE *o, const struct sweep *sw)
 				k ? "" : t);
 			free(t);
 			td_str(o, "name", fl->name, NULL);
-			td_num(o, "measured.rate_per_s", fl->rate_per_s, fmt_rate(a, fl->rate_per_s),
-			       NULL);
+			td_num(o, "measured.rate_per_s", fl->rate_per_s,
+			       units_rate(a, sizeof(a), fl->rate_per_s), NULL);
 			td_num(o, "predicted.rate_per_s", fl->pred_rate_per_s,
-			       fmt_rate(a, fl->pred_rate_per_s), NULL);
-			td_num(o, "measured.mean_ns", fl->mean_ns, fmt_dur(a, fl->mean_ns), NULL);
-			td_num(o, "measured.p99_ns", fl->p99_ns, fmt_dur(a, fl->p99_ns), NULL);
+			       units_rate(a, sizeof(a), fl->pred_rate_per_s), NULL);
+			td_num(o, "measured.mean_ns", fl->mean_ns,
+			       units_duration(a, sizeof(a), fl->mean_ns, false), NULL);
+			td_num(o, "measured.p99_ns", fl->p99_ns,
+			       units_duration(a, sizeof(a), fl->p99_ns, false), NULL);
 			td_num(o, "predicted.response_ns", fl->pred_response_ns,
-			       fmt_dur(a, fl->pred_response_ns), NULL);
+			       units_duration(a, sizeof(a), fl->pred_response_ns, false), NULL);
 			fputs("</tr>\n", o);
 		}
 	}

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* wasi-libc has no qsort_r; model.c sorts its station ranking with it. A
+/* wasi-libc has no qsort_r; model_results.c sorts its station ranking with it. A
  * stable insertion sort, as glibc's merge sort is stable (a handful of
  * stations): each new element is swapped down past the greater ones before
  * it, so that no temporary (and no allocation that could fail) is needed. */

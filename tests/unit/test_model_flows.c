@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The model's flows, self-checks and closed workload (user/model/
+ * model_flows.c, model_checks.c, model_closed.c) on snapshots built by
+ * hand: recursion of an entry, an entry that also runs inside another
+ * flow, flows that never ran, calls outside every flow (background that
+ * scales with --scale), asynchronous chains and callers that never ran,
+ * each self-check's note, and the closed workload's populations and the
+ * stations off the users' path that cap it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/base.h"
+#include "model/model.h"
+
+#include "model_snapshots.h"
+
+static struct model_opts opts;
+
+static int reset_opts(void **state)
+{
+	(void)state;
+	model_opts_free(&opts);
+	return 0;
+}
+
+static void opt(const char *name, const char *value)
+{
+	char err[256] = "";
+
+	if (model_parse_option(&opts, name, value, err, sizeof(err))) {
+		print_error("%s %s: %s\n", name, value, err);
+		fail();
+	}
+}
+
+static void build(const struct snapshot *s, struct model *m)
+{
+	char err[512] = "";
+
+	if (model_build(s, &opts, m, err, sizeof(err))) {
+		print_error("model_build: %s\n", err);
+		fail();
+	}
+}
+
+static const struct model_station *station(const struct model *m, const char *name)
+{
+	int k = model_station_index(m, name);
+
+	if (k < 0) {
+		print_error("no station %s\n", name);
+		fail();
+	}
+	return &m->stations[k];
+}
+
+static bool has_note(const struct model *m, const char *want)
+{
+	for (int i = 0; i < m->n_notes; i++)
+		if (!strcmp(m->notes[i], want))
+			return true;
+	for (int i = 0; i < m->n_notes; i++)
+		print_error("note: %s\n", m->notes[i]);
+	print_error("wanted: %s\n", want);
+	return false;
+}
+
+/* ---- visit ratios and rates --------------------------------------------------- */
+
+/* s.r calls itself: 200 of its 1000 calls ran inside another of its calls.
+ * Those belong to the outer call: 800 arrivals (80/s), each with 1.25 calls
+ * of s.r, which the pool sees as one visit (the nested ones hold the same
+ * worker). */
+static void test_recursive_entry(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_flow *f;
+	const struct model_station *st;
+
+	(void)state;
+	snap_init(&s, 10, 4);
+	add_bundle(&s, "s", 1, 4);
+	add_handler(&s, "s.r", 1000, 1e6, 0.8e6, 0, 1);
+	add_edge(&s, "s.r", "s.r", 200);
+	f = add_flow(&s, "rec", "s.r", 1000);
+	add_visit(f, "s.r", 200);
+	build(&s, &m);
+	rel(m.flows[0].measured_rate_per_s, 80, 1e-12);
+	rel(m.flows[0].visits[0], 1.25, 1e-12);
+	st = station(&m, "s");
+	rel(st->visits[0], 1, 1e-12);
+	rel(st->demand_ns[0], 1.25 * 0.8e6, 1e-9);
+	near(m.handlers[0].unattributed_calls, 0, 1e-9);
+	assert_int_equal(m.n_notes, 0);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/* Flow B's entry s.b also runs inside flow A (once per A): of its 1500
+ * calls only 500 are B's own arrivals. */
+static void test_entry_inside_another_flow(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_flow *f;
+
+	(void)state;
+	snap_init(&s, 10, 4);
+	add_bundle(&s, "s", 1, 4);
+	add_handler(&s, "s.a", 1000, 3e6, 1e6, 0, 1);
+	add_handler(&s, "s.b", 1500, 2e6, 2e6, 0, 1);
+	add_edge(&s, "s.a", "s.b", 1000);
+	f = add_flow(&s, "A", "s.a", 1000);
+	add_visit(f, "s.b", 1000);
+	add_flow(&s, "B", "s.b", 1500);
+	build(&s, &m);
+	rel(m.flows[0].measured_rate_per_s, 100, 1e-12);
+	rel(m.flows[1].measured_rate_per_s, 50, 1e-12);
+	near(m.handlers[1].unattributed_calls, 0, 1e-9);
+	rel(station(&m, "s")->busy_model, 0.4, 1e-9);
+	assert_int_equal(m.n_notes, 1);
+	assert_true(has_note(&m, "flow B: its entry s.b also runs inside flow A (1000 calls); its "
+			     "rate counts only its 500 own arrivals"));
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+static void test_flows_that_never_ran(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	const struct model_flow *idle;
+
+	(void)state;
+	snap_init(&s, 10, 4);
+	add_bundle(&s, "s", 1, 4);
+	add_handler(&s, "s.work", 1000, 1e6, 1e6, 0, 1);
+	add_handler(&s, "s.idle", 0, 0, 0, 0, 1);
+	add_flow(&s, "work", "s.work", 1000);
+	add_flow(&s, "idle", "s.idle", 0);
+	add_flow(&s, "gone", "s.missing", 0);
+	opt("--target", "idle=5");
+	build(&s, &m);
+	assert_true(has_note(&m, "flow idle: its entry s.idle never ran during the recording: no "
+			     "rate and no demands"));
+	assert_true(has_note(&m, "flow gone: its entry s.missing never ran during the recording: "
+			     "no rate and no demands"));
+	assert_true(has_note(&m, "flow idle: --target given, but the flow never ran: no demands "
+			     "to scale"));
+	assert_int_equal(m.flows[2].entry_handler, -1);
+	idle = &m.flows[1];
+	assert_true(idle->targeted);
+	near(idle->measured_rate_per_s, 0, 0);
+	assert_false(idle->exceeds_capacity);
+	assert_true(isnan(idle->predicted_mean_ns));
+	assert_true(isnan(idle->max_rate_alone_per_s));
+	assert_int_equal(idle->alone_bottleneck, -1);
+	assert_true(isnan(idle->measured_mean_ns));
+	/* the flow that ran is modelled as usual */
+	rel(m.flows[0].rate_per_s, 100, 1e-12);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/*
+ * pool_snapshot's web.handle (1000/s of 2 ms on 4 workers) and web.cron,
+ * 2000 calls of 2 ms in no flow: 0.4 servers of background, which grows
+ * with --scale like the flows do.
+ */
+static void test_background(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	const struct model_station *web;
+
+	(void)state;
+	snap_init(&s, 10, 8);
+	add_bundle(&s, "web", 1, 4);
+	add_handler(&s, "web.handle", 10000, 2e6, 2e6, 0.2e6, 1);
+	add_handler(&s, "web.cron", 2000, 2e6, 2e6, 0, 1);
+	add_flow(&s, "req", "web.handle", 10000);
+	build(&s, &m);
+	web = station(&m, "web");
+	near(m.handlers[1].unattributed_calls, 2000, 1e-9);
+	rel(web->background, 0.1, 1e-9);
+	rel(web->utilization, 0.6, 1e-9);
+	rel(web->busy_measured, 2.4, 1e-9);
+	rel(web->busy_model, 2.0, 1e-9);
+	assert_true(has_note(&m, "web: the flows explain 83% of its measured busy time (2.00 of "
+			     "2.40 servers busy); the rest is outside every flow, kept as "
+			     "background load"));
+	model_free(&m);
+
+	opt("--scale", "1.5");
+	build(&s, &m);
+	web = station(&m, "web");
+	rel(web->background, 0.15, 1e-9);
+	rel(web->utilization, 0.9, 1e-9);
+	assert_int_equal(web->n_top, 2);
+	assert_string_equal(m.handlers[web->top[0].handler].id, "web.handle");
+	rel(web->top[0].busy, 3.0, 1e-9);
+	rel(web->top[1].busy, 0.6, 1e-9);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/* ---- asynchronous attribution -------------------------------------------------- */
+
+/* g.a ~> m.b ~> n.c: m.b ran 500 times for 1000 g.a, n.c 1000 times: 0.5
+ * and 1 per invocation, found by iterating the chain. */
+static void test_async_chain(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_flow *f;
+
+	(void)state;
+	snap_init(&s, 10, 4);
+	add_bundle(&s, "g", 1, 4);
+	add_bundle(&s, "m", 1, 2);
+	add_bundle(&s, "n", 1, 2);
+	add_handler(&s, "g.a", 1000, 1e6, 1e6, 0, 1);
+	add_handler(&s, "m.b", 500, 2e6, 2e6, 0, 1);
+	add_handler(&s, "n.c", 1000, 1e6, 1e6, 0, 1);
+	f = add_flow(&s, "F", "g.a", 1000);
+	add_declared(f, "g.a", "m.b", true);
+	add_declared(f, "m.b", "n.c", true);
+	build(&s, &m);
+	rel(m.flows[0].visits[1], 0.5, 1e-12);
+	rel(m.flows[0].visits[2], 1.0, 1e-12);
+	rel(m.flows[0].visits_async[2], 1.0, 1e-12);
+	near(m.flows[0].visits_async[0], 0, 0);
+	assert_false(m.flows[0].least_squares);
+	near(m.handlers[1].unattributed_calls, 0, 1e-9);
+	near(m.handlers[2].unattributed_calls, 0, 1e-9);
+	rel(station(&m, "m")->demand_ns[0], 1e6, 1e-9);
+	rel(station(&m, "n")->demand_ns[0], 1e6, 1e-9);
+	/* messages: the flow's response is g's alone */
+	rel(m.flows[0].predicted_service_ns, 1e6, 1e-9);
+	assert_int_equal(m.n_notes, 0);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+static void test_async_caller_never_ran(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_flow *f;
+
+	(void)state;
+	snap_init(&s, 10, 4);
+	add_bundle(&s, "g", 1, 4);
+	add_bundle(&s, "m", 1, 2);
+	add_handler(&s, "g.a", 1000, 1e6, 1e6, 0, 1);
+	add_handler(&s, "g.x", 0, 0, 0, 0, 1);
+	add_handler(&s, "m.b", 100, 2e6, 2e6, 0, 1);
+	f = add_flow(&s, "F", "g.a", 1000);
+	add_declared(f, "g.x", "m.b", true);
+	build(&s, &m);
+	near(m.flows[0].visits[2], 0, 0);
+	near(m.handlers[2].unattributed_calls, 100, 1e-9);
+	assert_true(has_note(&m, "m.b: 100 calls not attributed: its declared asynchronous caller "
+			     "g.x never ran in flows F"));
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/* ---- self-checks ------------------------------------------------------------------ */
+
+/* The visit counts claim two s.b per invocation, but s.b ran once per
+ * invocation: the model puts the pool over capacity where it was not. */
+static void test_over_attributed(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_flow *f;
+
+	(void)state;
+	snap_init(&s, 10, 4);
+	add_bundle(&s, "s", 1, 1);
+	add_handler(&s, "s.a", 1000, 1e6, 1e6, 0, 1);
+	add_handler(&s, "s.b", 1000, 5e6, 5e6, 0, 1);
+	f = add_flow(&s, "F", "s.a", 1000);
+	add_visit(f, "s.b", 2000);
+	build(&s, &m);
+	assert_true(has_note(&m, "s.b: the flows account for 2000 calls but it made 1000; its "
+			     "visit ratios are over-estimated"));
+	assert_true(has_note(&m, "flow F: at the measured rate the model puts s over capacity, "
+			     "which the recording contradicts: a demand is over-estimated"));
+	assert_true(has_note(&m, "s: the flows explain 183% of its measured busy time (1.10 of "
+			     "0.60 servers busy); the rest is over-attributed, kept as background "
+			     "load"));
+	assert_true(m.flows[0].exceeds_capacity);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/* s.a takes 10 ms, of which the model explains 2 ms (its own 1 ms and s.b's
+ * 1 ms): Little's law does not hold between the two. Then the sampled
+ * in-flight count disagrees with the handlers' times. */
+static void test_little_and_sampled(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_flow *f;
+
+	(void)state;
+	snap_init(&s, 10, 4);
+	add_bundle(&s, "s", 1, 4);
+	add_handler(&s, "s.a", 1000, 10e6, 1e6, 0, 1);
+	add_handler(&s, "s.b", 1000, 1e6, 1e6, 0, 1);
+	add_edge(&s, "s.a", "s.b", 1000);
+	f = add_flow(&s, "X", "s.a", 1000);
+	add_visit(f, "s.b", 1000);
+	build(&s, &m);
+	rel(m.flows[0].predicted_service_measured_ns, 2e6, 1e-9);
+	rel(m.flows[0].inflight_kernel, 1, 1e-12);
+	assert_int_equal(m.n_notes, 1);
+	assert_true(has_note(&m, "flow X: at the measured rate the model puts 2.00 ms inside its "
+			     "entry against 10.0 ms measured (Little: 0.2 in flight by the model, "
+			     "1 measured); a handler shared by flows may take different times in "
+			     "each"));
+	model_free(&m);
+
+	s.handlers[0].inflight_mean = 2.0;
+	build(&s, &m);
+	rel(station(&m, "s")->busy_sampled, 2.0, 1e-12);
+	rel(m.flows[0].inflight_sampled, 2.0, 1e-12);
+	assert_true(has_note(&m, "s: 2.00 threads were inside its handlers at once on average, "
+			     "but its handlers' times add up to 0.20 busy; the model uses the "
+			     "times. Such a gap comes from calls that never returned "
+			     "(INCOMPLETE), or from one thread's calls counted in two of its "
+			     "handlers that are not declared as nested"));
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/* ---- closed workload ---------------------------------------------------------------- */
+
+/* Without --users: 1, 2, 4 ... up to twice the knee, at least 8. The pool
+ * of 4 at 2 ms has its knee at 4 users without think time, at 2004 with
+ * 1 s of it. */
+static void test_closed_populations(void **state)
+{
+	struct snapshot s;
+	struct model m;
+
+	(void)state;
+	snap_init(&s, 10, 8);
+	add_bundle(&s, "web", 1, 4);
+	add_handler(&s, "web.handle", 10000, 2e6, 2e6, 0.2e6, 1);
+	add_flow(&s, "req", "web.handle", 10000);
+	build(&s, &m);
+	rel(m.closed.knee, 4, 1e-6);
+	assert_int_equal(m.closed.n, 4);
+	assert_int_equal(m.closed.users[3], 8);
+	model_free(&m);
+
+	opt("--think", "1");
+	build(&s, &m);
+	rel(m.closed.knee, 2004, 1e-6);
+	assert_int_equal(m.closed.n, 12);
+	assert_int_equal(m.closed.users[11], 2048);
+	for (int i = 0; i < m.closed.n; i++) {
+		assert_int_equal(m.closed.users[i], 1 << i);
+		assert_int_equal(m.closed.limited_by[i], -1);
+	}
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/*
+ * The users wait for gw (4 workers, 1 ms a request) only; mail (1 worker)
+ * does 0.5 x 2.5 ms of asynchronous work per request: 800/s at most. The
+ * curve is capped there, from the first user on, and the response is what
+ * that throughput leaves: N / X.
+ */
+static void test_closed_limited_off_path(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_flow *f;
+	const struct model_closed *c;
+
+	(void)state;
+	snap_init(&s, 10, 4);
+	add_bundle(&s, "gw", 1, 4);
+	add_bundle(&s, "mail", 1, 1);
+	add_handler(&s, "gw.a", 1000, 1e6, 1e6, 0.5e6, 1);
+	add_handler(&s, "gw.b", 3000, 1e6, 1e6, 0.5e6, 1);
+	add_handler(&s, "mail.send", 2000, 2.5e6, 2.5e6, 0.1e6, 1);
+	f = add_flow(&s, "a", "gw.a", 1000);
+	add_declared(f, "gw.a", "mail.send", true);
+	f = add_flow(&s, "b", "gw.b", 3000);
+	add_declared(f, "gw.b", "mail.send", true);
+	opt("--users", "1,64");
+	build(&s, &m);
+	c = &m.closed;
+	assert_string_equal(m.stations[c->max_station].name, "mail");
+	rel(c->max_demand_ns, 1.25e6, 1e-4);
+	rel(c->demand_ns, 1e6, 1e-4);
+	rel(c->knee, 0.8, 1e-4);
+	for (int i = 0; i < 2; i++) {
+		assert_string_equal(m.stations[c->limited_by[i]].name, "mail");
+		rel(c->throughput_per_s[i], 800, 1e-4);
+		rel(c->bound_throughput_per_s[i], 800, 1e-4);
+	}
+	rel(c->response_ns[0], 1.25e6, 1e-4);
+	rel(c->response_ns[1], 80e6, 1e-4);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_recursive_entry, reset_opts),
+		cmocka_unit_test_teardown(test_entry_inside_another_flow, reset_opts),
+		cmocka_unit_test_teardown(test_flows_that_never_ran, reset_opts),
+		cmocka_unit_test_teardown(test_background, reset_opts),
+		cmocka_unit_test_teardown(test_async_chain, reset_opts),
+		cmocka_unit_test_teardown(test_async_caller_never_ran, reset_opts),
+		cmocka_unit_test_teardown(test_over_attributed, reset_opts),
+		cmocka_unit_test_teardown(test_little_and_sampled, reset_opts),
+		cmocka_unit_test_teardown(test_closed_populations, reset_opts),
+		cmocka_unit_test_teardown(test_closed_limited_off_path, reset_opts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

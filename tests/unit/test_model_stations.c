@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The model's stations (user/model/model_stations.c, model_cpu.c) on
+ * snapshots built by hand: a pool's servers from the kernel's concurrency
+ * counts, from the flow file, from the command line, with a note when the
+ * recording cannot tell; serial bundles; and the CPU station: its demand
+ * with the processes' CPU time outside the handlers, a CPU quota as slower
+ * CPUs, the CPUs other processes kept busy, and when there is none.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/base.h"
+#include "model/model.h"
+
+#include "model_snapshots.h"
+
+static struct model_opts opts;
+
+static int reset_opts(void **state)
+{
+	(void)state;
+	model_opts_free(&opts);
+	return 0;
+}
+
+static void opt(const char *name, const char *value)
+{
+	char err[256] = "";
+
+	if (model_parse_option(&opts, name, value, err, sizeof(err))) {
+		print_error("%s %s: %s\n", name, value, err);
+		fail();
+	}
+}
+
+static void build(const struct snapshot *s, struct model *m)
+{
+	char err[512] = "";
+
+	if (model_build(s, &opts, m, err, sizeof(err))) {
+		print_error("model_build: %s\n", err);
+		fail();
+	}
+}
+
+static const struct model_station *station(const struct model *m, const char *name)
+{
+	int k = model_station_index(m, name);
+
+	if (k < 0) {
+		print_error("no station %s\n", name);
+		fail();
+	}
+	return &m->stations[k];
+}
+
+/* The one note of m that starts with prefix, NULL if none. */
+static const char *note(const struct model *m, const char *prefix)
+{
+	for (int i = 0; i < m->n_notes; i++)
+		if (!strncmp(m->notes[i], prefix, strlen(prefix)))
+			return m->notes[i];
+	return NULL;
+}
+
+/* ---- pools ---------------------------------------------------------------------- */
+
+/*
+ * web: 2 processes, 50 threads seen, but at most 3 inside its handlers at
+ * once in a process (the kernel's concurrency histogram: level 0 for 1 s,
+ * 1 for 1 s, 2 for 2 s: 1.25 at once on average), while 10 stayed alive.
+ * The pool is 3 x 2 = 6 servers, 2.5 busy on average, which is what its
+ * handlers' times say too (25000 calls of 1 ms in 10 s).
+ */
+static void concurrency_snapshot(struct snapshot *s)
+{
+	struct snap_bundle *b;
+
+	snap_init(s, 10, 8);
+	b = add_bundle(s, "web", 2, 50);
+	b->conc_measured = true;
+	b->inflight_max = 3;
+	b->live_max = 10;
+	b->inflight_ns[0] = 1000000000;
+	b->inflight_ns[1] = 1000000000;
+	b->inflight_ns[2] = 2000000000;
+	b->live_ns[10] = 4000000000;
+	add_handler(s, "web.handle", 25000, 1e6, 1e6, 0.1e6, 1);
+	add_flow(s, "req", "web.handle", 25000);
+}
+
+static void test_pool_from_concurrency(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	const struct model_station *web;
+
+	(void)state;
+	concurrency_snapshot(&s);
+	build(&s, &m);
+	web = station(&m, "web");
+	assert_int_equal(web->kind, STATION_POOL);
+	assert_int_equal(web->servers, 6);
+	assert_int_equal(web->instances, 2);
+	assert_int_equal(web->workers, 3);
+	assert_string_equal(web->servers_source, "observed");
+	assert_string_equal(web->servers_basis, "concurrency");
+	assert_int_equal(web->concurrency_max, 3);
+	rel(web->concurrency_mean, 2.5, 1e-12);
+	/* the kernel's count is the sampled figure of the self-check */
+	rel(web->busy_sampled, 2.5, 1e-12);
+	rel(web->busy_measured, 2.5, 1e-9);
+	assert_int_equal(m.n_notes, 1);
+	assert_string_equal(m.notes[0],
+			    "web: 10 threads that ran its handlers stayed alive at once, but at "
+			    "most 3 ran them at a time: the pool counts 3; if its workers are a "
+			    "pool of 10, say workers: 10 in the flow file (or --workers)");
+	model_free(&m);
+
+	/* told how many workers there are: no note, and the given size */
+	opt("--workers", "web=5");
+	build(&s, &m);
+	web = station(&m, "web");
+	assert_int_equal(web->servers, 10);
+	assert_int_equal(web->instances, 2);
+	assert_string_equal(web->servers_source, "command line");
+	assert_null(note(&m, "web: 10 threads"));
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+static void test_pool_sizes(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	const struct model_station *web;
+
+	(void)state;
+	snap_init(&s, 10, 8);
+	add_bundle(&s, "web", 3, 0);
+	add_handler(&s, "web.handle", 1000, 1e6, 1e6, 0.1e6, 1);
+	add_flow(&s, "req", "web.handle", 1000);
+	/* no thread count: one worker per process, and a note saying so */
+	build(&s, &m);
+	web = station(&m, "web");
+	assert_int_equal(web->servers, 3);
+	assert_int_equal(web->instances, 3);
+	assert_int_equal(web->workers, 1);
+	assert_string_equal(web->servers_basis, "threads");
+	assert_non_null(note(&m, "web: no thread count in the snapshot; assuming one worker per "
+			     "process (set workers: in the flow file or --workers)"));
+	model_free(&m);
+
+	/* the flow file's instances, with the threads seen per process */
+	s.bundles[0].n_pids = 2;
+	s.bundles[0].threads = 8;
+	s.bundles[0].instances = 3;
+	build(&s, &m);
+	web = station(&m, "web");
+	assert_int_equal(web->instances, 3);
+	assert_int_equal(web->workers, 4);
+	assert_int_equal(web->servers, 12);
+	assert_string_equal(web->servers_source, "flow file");
+	assert_null(web->servers_basis);
+	model_free(&m);
+
+	/* the flow file's workers, at the processes seen */
+	s.bundles[0].instances = 0;
+	s.bundles[0].workers = 6;
+	build(&s, &m);
+	web = station(&m, "web");
+	assert_int_equal(web->servers, 12);
+	assert_int_equal(web->instances, 2);
+	assert_int_equal(web->workers, 6);
+	model_free(&m);
+
+	/* the command line over the flow file */
+	opt("--instances", "web=3");
+	build(&s, &m);
+	web = station(&m, "web");
+	assert_int_equal(web->servers, 18);
+	assert_string_equal(web->servers_source, "command line");
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/* A serial bundle is one server whatever it is told; a handler of a bundle
+ * the snapshot does not list still gets a pool, of one. */
+static void test_serial_and_unlisted_bundles(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	const struct model_station *loop, *ghost;
+
+	(void)state;
+	snap_init(&s, 10, 8);
+	add_bundle(&s, "loop", 1, 4)->serial = true;
+	add_handler(&s, "loop.tick", 1000, 1e6, 1e6, 0.1e6, 1);
+	add_handler(&s, "ghost.h", 1000, 1e6, 1e6, 0.1e6, 1);
+	add_flow(&s, "tick", "loop.tick", 1000);
+	opt("--workers", "loop=4");
+	build(&s, &m);
+	loop = station(&m, "loop");
+	assert_int_equal(loop->kind, STATION_SERIAL);
+	assert_int_equal(loop->servers, 1);
+	assert_string_equal(loop->servers_source, "serial");
+	ghost = station(&m, "ghost");
+	assert_int_equal(ghost->kind, STATION_POOL);
+	assert_int_equal(ghost->bundle, -1);
+	assert_int_equal(ghost->servers, 1);
+	assert_non_null(note(&m, "ghost: no thread count in the snapshot"));
+	/* ghost.h runs in no flow: all of it is background */
+	near(m.handlers[1].unattributed_calls, 1000, 1e-9);
+	rel(ghost->background, 0.1, 1e-9);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/* ---- the CPU station ------------------------------------------------------------ */
+
+/*
+ * web's processes used 3 s of CPU in 10 s; its handler's own on-CPU time
+ * adds up to 10000 x 0.2 ms = 2 s. The other 1 s (parsing, the framework)
+ * is spread over the handler: 0.3 ms per call. With the probes' own cost
+ * (push at entry, ret at exit: 50 us a call, 0.5 s in all) taken out of
+ * that 1 s first, 0.25 ms.
+ */
+static void test_cpu_outside_handlers(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	const struct model_station *cpu;
+	struct snap_bundle *b;
+	struct snap_handler *h;
+
+	(void)state;
+	snap_init(&s, 10, 8);
+	b = add_bundle(&s, "web", 1, 4);
+	b->cpu_measured = true;
+	b->cpu_s = 3.0;
+	h = add_handler(&s, "web.handle", 10000, 2e6, 2e6, 0.2e6, 1);
+	add_flow(&s, "req", "web.handle", 10000);
+	build(&s, &m);
+	cpu = station(&m, "cpu");
+	rel(m.handlers[0].cpu_demand_ns, 0.3e6, 1e-9);
+	rel(cpu->demand_ns[0], 0.3e6, 1e-9);
+	rel(cpu->utilization, 1000 * 0.3e-3 / 8, 1e-9);
+	rel(station(&m, "web")->cpu_outside_share, 1.0 / 3, 1e-9);
+	assert_string_equal(cpu->servers_source, "nproc");
+	model_free(&m);
+
+	h->entry_site = xstrdup("push");
+	h->exit_site = xstrdup("ret");
+	s.probe_slots[3] = (struct snap_slot_cost){ .measured = true, .hit_ns = 30000 };
+	s.probe_slots[9] = (struct snap_slot_cost){ .measured = true, .hit_ns = 20000 };
+	build(&s, &m);
+	rel(m.handlers[0].cpu_demand_ns, 0.25e6, 1e-9);
+	rel(station(&m, "web")->cpu_outside_share, 0.2, 1e-9);
+	model_free(&m);
+
+	/* no more CPU time than the handlers' own: nothing to spread */
+	b->cpu_s = 1.0;
+	build(&s, &m);
+	rel(m.handlers[0].cpu_demand_ns, 0.2e6, 1e-9);
+	near(station(&m, "web")->cpu_outside_share, 0, 0);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/*
+ * A quota of 1.5 CPUs on an 8-CPU host: a station of 2 servers, each doing
+ * three quarters of a CPU's work, so a call's 0.3 ms takes 0.4 ms of one.
+ * The utilization is the same as 0.3 ms on 1.5 CPUs: 1000/s x 0.3 ms / 1.5.
+ * An affinity to every CPU limits nothing.
+ */
+static void test_cpu_quota(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	const struct model_station *cpu;
+	struct snap_bundle *b;
+
+	(void)state;
+	snap_init(&s, 10, 8);
+	b = add_bundle(&s, "web", 1, 4);
+	b->cpus = 1.5;
+	b->cpus_source = xstrdup("cgroup v2 cpu.max");
+	add_handler(&s, "web.handle", 10000, 2e6, 2e6, 0.3e6, 1);
+	add_flow(&s, "req", "web.handle", 10000);
+	/* other processes' time does not count against a quota */
+	s.host_cpu_measured = true;
+	s.host_cpu_s = 40;
+	build(&s, &m);
+	cpu = station(&m, "cpu");
+	assert_int_equal(cpu->servers, 2);
+	near(cpu->cpus, 1.5, 0);
+	assert_string_equal(cpu->servers_source, "cgroup v2 cpu.max");
+	rel(m.handlers[0].cpu_demand_ns, 0.4e6, 1e-9);
+	rel(cpu->utilization, 0.2, 1e-9);
+	near(cpu->others_busy, 0, 0);
+	model_free(&m);
+
+	b->cpus = 8;
+	free(b->cpus_source);
+	b->cpus_source = xstrdup("affinity");
+	s.host_cpu_measured = false;
+	build(&s, &m);
+	cpu = station(&m, "cpu");
+	assert_int_equal(cpu->servers, 8);
+	assert_string_equal(cpu->servers_source, "nproc");
+	rel(m.handlers[0].cpu_demand_ns, 0.3e6, 1e-9);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/*
+ * Other processes kept 2 of the 4 CPUs busy (the host was busy 30 s in
+ * 10 s, web's processes 10 s of it). That load stays at any rate: the CPU
+ * is at (1000/s x 1 ms + 2) / 4 = 0.75, and full at twice the rate, not
+ * four times. The 64 workers are far from full there.
+ */
+static void test_cpu_others_busy(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	const struct model_station *cpu;
+	struct snap_bundle *b;
+
+	(void)state;
+	snap_init(&s, 10, 4);
+	b = add_bundle(&s, "web", 1, 64);
+	b->cpu_measured = true;
+	b->cpu_s = 10;
+	add_handler(&s, "web.handle", 10000, 1e6, 1e6, 1e6, 0.1);
+	add_flow(&s, "req", "web.handle", 10000);
+	s.host_cpu_measured = true;
+	s.host_cpu_s = 30;
+	build(&s, &m);
+	cpu = station(&m, "cpu");
+	rel(cpu->others_busy, 2, 1e-12);
+	rel(cpu->utilization, 0.75, 1e-9);
+	assert_string_equal(m.stations[m.bottleneck].name, "cpu");
+	rel(m.headroom, 2, 1e-9);
+	rel(m.flows[0].max_rate_per_s, 2000, 1e-9);
+	rel(m.flows[0].max_rate_alone_per_s, 2000, 1e-9);
+	assert_string_equal(m.stations[m.flows[0].alone_bottleneck].name, "cpu");
+	model_free(&m);
+
+	/* a host busier than the bundles could make it: not negative */
+	s.host_cpu_s = 5;
+	build(&s, &m);
+	near(station(&m, "cpu")->others_busy, 0, 0);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+static void test_no_cpu_station(void **state)
+{
+	struct snapshot s;
+	struct model m;
+
+	(void)state;
+	snap_init(&s, 10, 4);
+	add_bundle(&s, "web", 1, 4);
+	add_handler(&s, "web.a", 1000, 1e6, 1e6, 0.1e6, 1);
+	add_handler(&s, "web.b", 1000, 1e6, 1e6, 0.1e6, 1)->oncpu_measured = false;
+	/* a handler that never ran says nothing either way */
+	add_handler(&s, "web.c", 0, 0, 0, 0, 1)->oncpu_measured = false;
+	add_flow(&s, "a", "web.a", 1000);
+	build(&s, &m);
+	assert_int_equal(model_station_index(&m, "cpu"), -1);
+	assert_non_null(note(&m, "on-CPU time was measured for some handlers only: the model has "
+			     "no CPU station"));
+	model_free(&m);
+
+	s.handlers[0].oncpu_measured = false;
+	build(&s, &m);
+	assert_int_equal(model_station_index(&m, "cpu"), -1);
+	assert_non_null(note(&m, "on-CPU time was not measured (--no-oncpu, or the kernel refused "
+			     "the sched_switch probe): the model has no CPU station"));
+	assert_true(isnan(m.handlers[0].oncpu_ns));
+	model_free(&m);
+
+	s.handlers[0].oncpu_measured = s.handlers[1].oncpu_measured = true;
+	s.nproc = 0;
+	build(&s, &m);
+	assert_int_equal(model_station_index(&m, "cpu"), -1);
+	assert_non_null(note(&m, "the snapshot does not say how many CPUs the host has: no CPU "
+			     "station"));
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/* After a merge the hosts' CPUs are one station; a bundle named "cpu" keeps
+ * its name, and the CPUs take another. */
+static void test_cpu_station_names(void **state)
+{
+	struct snapshot s;
+	struct model m;
+
+	(void)state;
+	snap_init(&s, 10, 8);
+	add_bundle(&s, "cpu", 1, 4);
+	add_handler(&s, "cpu.burn", 1000, 1e6, 1e6, 1e6, 1);
+	add_flow(&s, "burn", "cpu.burn", 1000);
+	s.hosts = xcalloc(2, sizeof(*s.hosts));
+	s.n_hosts = 2;
+	build(&s, &m);
+	assert_int_equal(station(&m, "cpu")->kind, STATION_POOL);
+	assert_int_equal(station(&m, "host-cpu")->kind, STATION_CPU);
+	assert_int_equal(station(&m, "host-cpu")->servers, 8);
+	assert_non_null(note(&m, "host-cpu: the CPUs of 2 hosts pooled as one station of 8"));
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_pool_from_concurrency, reset_opts),
+		cmocka_unit_test_teardown(test_pool_sizes, reset_opts),
+		cmocka_unit_test_teardown(test_serial_and_unlisted_bundles, reset_opts),
+		cmocka_unit_test_teardown(test_cpu_outside_handlers, reset_opts),
+		cmocka_unit_test_teardown(test_cpu_quota, reset_opts),
+		cmocka_unit_test_teardown(test_cpu_others_busy, reset_opts),
+		cmocka_unit_test_teardown(test_no_cpu_station, reset_opts),
+		cmocka_unit_test_teardown(test_cpu_station_names, reset_opts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What the CPU station is asked for (docs/model.md, "Stations", cpu): each
+ * handler's demand on the CPUs the bundles may use, and what other
+ * processes kept busy of them. model_stations.c builds the station itself.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "model_int.h"
+
+/* The snapshot's probe slot named key ("push", "ret"...), or NULL. */
+static const struct snap_slot_cost *slot_named(const struct snapshot *s, const char *key)
+{
+	for (int k = 0; key && k < SNAP_SLOTS; k++)
+		if (snapshot_slot_key[k] && s->probe_slots[k].measured &&
+		    !strcmp(snapshot_slot_key[k], key))
+			return &s->probe_slots[k];
+	return NULL;
+}
+
+/* What one call's own two probes cost the thread, from its entry and exit
+ * kinds (snapshot entry_site/exit_site), 0 when unknown. */
+static double pair_hit_ns(const struct snapshot *s, const struct snap_handler *h)
+{
+	static const struct { const char *site, *key; } names[] = {
+		{ "nop5", "nop5" }, { "nop", "nop" }, { "push", "push" }, { "branch", "branch" },
+		{ "other", "step" }, { "usdt", "usdt" }, { "uretprobe", "uretprobe" },
+		{ "ret", "ret" }, { "tail-call jmp", "jmp" },
+	};
+	const struct snap_slot_cost *e = NULL, *x = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (h->entry_site && !strcmp(h->entry_site, names[i].site))
+			e = slot_named(s, names[i].key);
+		if (h->exit_site && !strcmp(h->exit_site, names[i].site))
+			x = slot_named(s, names[i].key);
+	}
+	if (h->exit_site && !strcmp(h->exit_site, "usdt"))
+		x = slot_named(s, "usdt_return");
+	return (e ? e->hit_ns : 0) + (x ? x->hit_ns : 0);
+}
+
+/*
+ * The CPU station's demand. Capacity counts every CPU-second a bundle's
+ * processes spend, in the named handlers or not (a server parses, reads
+ * sockets and runs its framework outside them): the time its processes
+ * used in the window (snapshot bundle cpu_s), less what the probes took
+ * there, is spread over its handlers in proportion to their own on-CPU
+ * time. And a bundle that may use fewer CPUs than the host has (affinity,
+ * cpuset, a quota: bundle cpus) gets CPUs of that speed: the station has
+ * ceil(cpus) servers, each doing cpus / ceil(cpus) of a CPU's work.
+ */
+void model_cpu_demands(struct build *b, double *cpus_out, const char **source_out)
+{
+	const struct snapshot *s = b->s;
+	struct model *m = b->m;
+	double cpus = 0;
+	const char *source = NULL;
+	bool limited = false;
+
+	for (int h = 0; h < b->H; h++)
+		m->handlers[h].cpu_demand_ns = m->handlers[h].oncpu_self_ns;
+	for (int i = 0; i < s->n_bundles; i++) {
+		const struct snap_bundle *sb = &s->bundles[i];
+		double handler_cpu = 0, probes = 0, outside, scale;
+		int st = model_bundle_station(m, sb->name ? sb->name : "");
+
+		if (sb->cpus > 0) {
+			cpus += sb->cpus;
+			limited |= sb->cpus < s->nproc - 1e-9;
+			source = sb->cpus_source;
+		}
+		if (!sb->cpu_measured || st < 0 || s->duration_s <= 0)
+			continue;
+		for (int h = 0; h < b->H; h++) {
+			if (b->bundle_of[h] != st || !m->handlers[h].calls)
+				continue;
+			handler_cpu += (double)m->handlers[h].calls * m->handlers[h].oncpu_self_ns;
+			probes += (double)m->handlers[h].calls * pair_hit_ns(s, &s->handlers[h]);
+		}
+		outside = sb->cpu_s * NS - probes - handler_cpu;
+		if (handler_cpu <= 0 || outside <= 0)
+			continue;
+		scale = 1 + outside / handler_cpu;
+		m->stations[st].cpu_outside_share = outside / (outside + handler_cpu);
+		for (int h = 0; h < b->H; h++)
+			if (b->bundle_of[h] == st)
+				m->handlers[h].cpu_demand_ns *= scale;
+	}
+	if (limited && cpus > 0 && cpus < s->nproc) {
+		double speed = ceil(cpus - 1e-9) / cpus;
+
+		for (int h = 0; h < b->H; h++)
+			m->handlers[h].cpu_demand_ns *= speed;
+		*cpus_out = cpus;
+		*source_out = source;
+	} else {
+		*cpus_out = s->nproc;
+		*source_out = "nproc";
+	}
+}
+
+/*
+ * What other processes kept busy of the CPUs the bundles use, while
+ * recording: the host's busy time less the bundles' own (snapshot
+ * host_cpu_s, bundle cpu_s). It does not grow with the service's load. Only
+ * when the bundles use the host's CPUs: others cannot take a cgroup's quota,
+ * and whether they ran inside a cpuset is not known.
+ */
+double model_others_cpu_busy(const struct build *b, double cpus)
+{
+	const struct snapshot *s = b->s;
+	double own = 0;
+
+	if (!s->host_cpu_measured || s->duration_s <= 0 || cpus < s->nproc - 1e-9)
+		return 0;
+	for (int i = 0; i < s->n_bundles; i++) {
+		if (!s->bundles[i].cpu_measured)
+			return 0;
+		own += s->bundles[i].cpu_s;
+	}
+	return fmax(0, (s->host_cpu_s - own) / s->duration_s);
+}
