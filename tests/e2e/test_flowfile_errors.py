@@ -4,7 +4,7 @@
 Each tests/flowfiles/bad-*.yaml names on its first line the message it must
 fail with ("# expect: LINE:COL: MESSAGE"). flowprof must print exactly
 "flowprof: error: PATH:LINE:COL: MESSAGE" as the first line of stderr and exit 1,
-before touching any process. tests/unit/test_flowfile.c checks the same
+before touching any process. tests/unit/test_flowfile_errors.c checks the same
 messages against the parser directly.
 """
 import glob

@@ -7,8 +7,8 @@ probed calls.
 - counts exact against the server's own counts;
 - a leaf handler's corrected mean against the server's own clock;
 - the server keeps running while flowprof attaches, records and detaches,
-  and while calls are open when flowprof is killed (test_faults has the
-  1,000-run version).
+  and while calls are open when flowprof is killed (test_faults_survival.py
+  has the 1,000-run version).
 """
 import json
 import os

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 //
 // gogrow: a Go call that grows its goroutine's stack after whatever
-// happened to flowprof meanwhile (tests/e2e/test_faults.py, the 1,000-run
-// tests). Prints "inside" from within holdCall (a handler), waits for a
+// happened to flowprof meanwhile (tests/e2e/test_faults_survival.py, the
+// 1,000-run tests). Prints "inside" from within holdCall (a handler), waits for a
 // line on stdin, then recurses 2,000 frames of 1 KiB (the stack is copied
 // several times, under the probed frame), panics and recovers inside
 // holdCall, prints "grown" and exits 0.

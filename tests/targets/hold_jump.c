@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * hold_jump: a C call left by longjmp, whatever happened to flowprof
- * meanwhile (tests/e2e/test_faults.py, the 1,000-run tests).
+ * meanwhile (tests/e2e/test_faults_survival.py, the 1,000-run tests).
  *
  *   hold_jump     prints "inside" from within outer_call -> inner_call
  *                 (handlers), waits for a line on stdin, longjmps from

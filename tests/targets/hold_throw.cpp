@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * hold_throw: a C++ exception through probed calls, whatever happened to
- * flowprof meanwhile (tests/e2e/test_faults.py builds it with g++).
+ * flowprof meanwhile (tests/e2e/test_faults_survival.py builds it with g++).
  *
  *   hold_throw    prints "inside" from within outer_call -> inner_call
  *                 (handlers), waits for a line on stdin, throws from

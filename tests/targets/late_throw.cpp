@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * An exception thrown through a handler call that began while flowprof was
- * recording and ends after (tests/e2e/test_faults.py builds this with g++).
+ * recording and ends after (tests/e2e/test_faults_exceptions.py and
+ * test_faults_interference.py build this with g++).
  * The call's return address was handed to the kernel's uretprobe trampoline
  * at entry; whatever flowprof does later (detach, die, stop), an exception
  * crossing that frame must still find the real one, or the C++ runtime

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * A multithreaded target whose output depends on every value its handlers
- * compute (tests/e2e/test_faults.py): profiled or not, it must print the same
+ * compute (tests/e2e/test_faults_interference.py): profiled or not, it must print the same
  * bytes. The handlers use what a probe could disturb if it were wrong:
  * floating-point registers, a large struct returned by value, variadic
  * arguments, arguments on the stack, a leaf function's red zone, recursion

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * A target driven line by line from stdin, for the fault tests
- * (tests/e2e/test_faults.py): a test attaches flowprof, then tells the
+ * (tests/e2e/test_faults_*.py): a test attaches flowprof, then tells the
  * puppet exactly what to do, so every expected count is known.
  *
  *   puppet [THREADS]      prints "ready PID", then reads commands:

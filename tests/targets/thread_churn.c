@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Threads that start and stop at a high rate (tests/e2e/test_faults.py):
+ * Threads that start and stop at a high rate
+ * (tests/e2e/test_faults_processes.py):
  * flowprof's per-thread state must be reclaimed with each thread, so that
  * any number of short-lived threads is measured exactly.
  *

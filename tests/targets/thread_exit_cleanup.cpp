@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * pthread_exit() from a probed function, below C++ frames that hold a lock
- * through std::lock_guard (tests/e2e/test_faults.py builds this with g++ at
- * test time). pthread_exit unwinds the thread's stack and runs the
+ * through std::lock_guard (tests/e2e/test_faults_exceptions.py builds this
+ * with g++ at test time). pthread_exit unwinds the thread's stack and runs the
  * destructors on the way; a return probe's trampoline must not stop it
  * halfway, or the lock is never released.
  *

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Many threads, each throwing once through handlers (tests/e2e/test_faults.py
- * builds this with g++ at test time). Each exception meets flowprof's
+ * Many threads, each throwing once through handlers
+ * (tests/e2e/test_faults_exceptions.py builds this with g++ at test time). Each exception meets flowprof's
  * unwinder hook, which must have the real return addresses put back before
  * the unwinder walks the stack, whatever the number of threads before it
  * and however loaded the machine.

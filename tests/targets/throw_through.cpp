@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * C++ exceptions thrown through handlers (tests/e2e/test_faults.py builds
- * this with g++ at test time). The unwinder skips the returns of every frame
+ * C++ exceptions thrown through handlers (tests/e2e/test_faults_exceptions.py
+ * builds this with g++ at test time). The unwinder skips the returns of every frame
  * it crosses, so flowprof sees entries without returns: those calls must be
  * counted incomplete, the other handlers' counts must stay exact, and the
  * per-thread stack must recover.

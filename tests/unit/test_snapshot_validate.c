@@ -5,7 +5,7 @@
  * integers, numbers that may and may not be negative, nullable strings,
  * RFC 3339 times, sums of squares read at long double precision, and the
  * first error in document order being the one reported. The exact message
- * of every other kind of bad input is in test_snapshot.c.
+ * of every other kind of bad input is in test_snapshot_bad_input.c.
  */
 #include <limits.h>
 #include <setjmp.h>
