@@ -62,6 +62,12 @@ TARGET_BINS := $(patsubst tests/targets/%.c,$(BUILD)/targets/%,$(TARGET_SRCS))
 # without -pg so nothing calls mcount), and endbr64 (-fcf-protection), which
 # the kernel single-steps.
 TARGET_BINS += $(BUILD)/targets/nested_nop5 $(BUILD)/targets/nested_endbr
+# The Go targets (test_go.py), with Debian's golang when it is installed
+# (before `all:`, whose prerequisites are read where it stands).
+GO ?= go
+ifneq ($(shell command -v $(GO) 2>/dev/null),)
+TARGET_BINS += $(BUILD)/targets/gohttp $(BUILD)/targets/gogrow
+endif
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 BENCH_SRCS := $(filter-out %.bpf.c,$(sort $(wildcard bench/*.c)))
@@ -143,11 +149,7 @@ $(BUILD)/targets/%: tests/targets/%.c $(wildcard tests/targets/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -Wall -Wextra -Werror -fno-inline -fno-omit-frame-pointer -pthread $< -o $@ -lm
 
-# The Go target (test_go.py), with Debian's golang when it is installed.
-GO ?= go
-ifneq ($(shell command -v $(GO) 2>/dev/null),)
-TARGET_BINS += $(BUILD)/targets/gohttp $(BUILD)/targets/gogrow
-endif
+# The Go targets (test_go.py): the rule is below, with the other targets'.
 $(BUILD)/targets/%: tests/targets/%.go
 	@mkdir -p $(dir $@) $(BUILD)/go-cache
 	GOCACHE=$(abspath $(BUILD)/go-cache) GOPATH=$(abspath $(BUILD)/go-path) \

@@ -122,8 +122,19 @@ def held_bpf_objects(pid):
     return links, progs
 
 
+def same_file(a, b):
+    """Paths to one file: flowprof attaches through /proc/PID/exe or
+    /proc/PID/map_files/..., which bpftool shows as given."""
+    try:
+        sa, sb = os.stat(a), os.stat(b)
+    except OSError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
 def uprobes_on(binary):
-    return [e for e in bpftool_json("perf", "show") if e.get("filename") == binary]
+    return [e for e in bpftool_json("perf", "show")
+            if e.get("filename") and same_file(e["filename"], binary)]
 
 
 def sigkill_leaves_nothing(mode):
