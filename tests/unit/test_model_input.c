@@ -100,8 +100,6 @@ static void strip_unread(struct snapshot *s)
 		struct snap_bundle *b = &s->bundles[i];
 
 		memset(b->pids, 0, (size_t)b->n_pids * sizeof(*b->pids));
-		free(b->pid_threads);
-		b->pid_threads = NULL;
 		for (int k = 0; b->pid_hosts && k < b->n_pids; k++)
 			free(b->pid_hosts[k]);
 		free(b->pid_hosts);
@@ -517,9 +515,15 @@ static void test_reader_errors(void **state)
 		      "model input line 2: missing integer");
 	check_refused("flowprof-model-input 2\nsnapshot 0x1p+0 4 0x0p+0 0 1 x 0\nend\n",
 		      "model input line 2: bad number");
-	check_refused("flowprof-model-input 2\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0 0 0 "
+	check_refused("flowprof-model-input 2\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0 0 0 0 "
 		      "extra\nend\n",
 		      "model input line 2: extra fields");
+	check_refused("flowprof-model-input 2\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0 0 0 2 "
+		      "7\nend\n",
+		      "model input line 2: PID_THREADS is 0 or 1");
+	check_refused("flowprof-model-input 2\nbundle b 2 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0 0 0 1 "
+		      "7\nend\n",
+		      "model input line 2: missing integer");
 	check_refused("flowprof-model-input 2\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 1 1 1 1 64 "
 		      "1 1\nend\n",
 		      "model input line 2: concurrency level out of range");

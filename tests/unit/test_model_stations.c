@@ -77,9 +77,9 @@ static const char *note(const struct model *m, const char *prefix)
 /*
  * web: 2 processes, 50 threads seen, but at most 3 inside its handlers at
  * once in a process (the kernel's concurrency histogram: level 0 for 1 s,
- * 1 for 1 s, 2 for 2 s: 1.25 at once on average), while 10 stayed alive.
- * The pool is 3 x 2 = 6 servers, 2.5 busy on average, which is what its
- * handlers' times say too (25000 calls of 1 ms in 10 s).
+ * 1 for 1 s, 2 for 2 s: 1.25 at once on average), while 10 stayed alive:
+ * a pool of 10 workers a process, 2 x 10 = 20 servers, 2.5 busy on average,
+ * which is what its handlers' times say too (25000 calls of 1 ms in 10 s).
  */
 static void concurrency_snapshot(struct snapshot *s)
 {
@@ -109,11 +109,11 @@ static void test_pool_from_concurrency(void **state)
 	build(&s, &m);
 	web = station(&m, "web");
 	assert_int_equal(web->kind, STATION_POOL);
-	assert_int_equal(web->servers, 6);
+	assert_int_equal(web->servers, 20);
 	assert_int_equal(web->instances, 2);
-	assert_int_equal(web->workers, 3);
+	assert_int_equal(web->workers, 10);
 	assert_string_equal(web->servers_source, "observed");
-	assert_string_equal(web->servers_basis, "concurrency");
+	assert_string_equal(web->servers_basis, "live threads");
 	assert_int_equal(web->concurrency_max, 3);
 	rel(web->concurrency_mean, 2.5, 1e-12);
 	/* the kernel's count is the sampled figure of the self-check */
@@ -121,10 +121,28 @@ static void test_pool_from_concurrency(void **state)
 	rel(web->busy_measured, 2.5, 1e-9);
 	assert_int_equal(m.n_notes, 1);
 	assert_string_equal(m.notes[0],
-			    "web: 10 threads that ran its handlers stayed alive at once, but at "
-			    "most 3 ran them at a time: the pool counts 3; if its workers are a "
-			    "pool of 10, say workers: 10 in the flow file (or --workers)");
+			    "web: counted 10 workers a process: threads that ran its handlers "
+			    "stayed alive, 10 at once on average, though at most 3 ran them at a "
+			    "time; if fewer can serve at once, say workers: N in the flow file (or "
+			    "--workers)");
 	model_free(&m);
+
+	/* a thread per request: they die after it, so about as many are alive
+	 * as run at once (2 for 3.6 s, 3 for 0.4 s while one exits): the most
+	 * inside the handlers at once, 3 a process */
+	memset(s.bundles[0].live_ns, 0, sizeof(s.bundles[0].live_ns));
+	s.bundles[0].live_ns[2] = 3600000000;
+	s.bundles[0].live_ns[3] = 400000000;
+	build(&s, &m);
+	web = station(&m, "web");
+	assert_int_equal(web->servers, 6);
+	assert_int_equal(web->workers, 3);
+	assert_string_equal(web->servers_basis, "concurrency");
+	assert_int_equal(m.n_notes, 0);
+	model_free(&m);
+	s.bundles[0].live_ns[2] = 0;
+	s.bundles[0].live_ns[3] = 0;
+	s.bundles[0].live_ns[10] = 4000000000;
 
 	/* told how many workers there are: no note, and the given size */
 	opt("--workers", "web=5");
@@ -133,7 +151,7 @@ static void test_pool_from_concurrency(void **state)
 	assert_int_equal(web->servers, 10);
 	assert_int_equal(web->instances, 2);
 	assert_string_equal(web->servers_source, "command line");
-	assert_null(note(&m, "web: 10 threads"));
+	assert_null(note(&m, "web: counted"));
 	model_free(&m);
 	snapshot_free(&s);
 }

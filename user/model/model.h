@@ -139,7 +139,10 @@ struct model_station {
 	const char *servers_source; /* "observed", "flow file", "command line", "serial", "nproc",
 				       "affinity", "cgroup ..." */
 	const char *servers_basis;  /* observed: "concurrency" (the most in its handlers at
-				       once), "threads" (older snapshots: every thread seen) */
+				       once), "live threads" (more threads that ran its handlers
+				       stayed alive at once: a pool's idle workers), "threads"
+				       (older snapshots: every thread seen) */
+	bool servers_live;	/* POOL: sized by its live threads, above its concurrency */
 	double cpus;		/* CPU: the CPUs (a quota may make it fractional); servers is its
 				   ceiling, each at cpus / servers of a CPU's speed */
 	double cpu_outside_share; /* POOL: of its processes' CPU time, the share outside the

@@ -59,24 +59,6 @@ static const struct model_servers *find_servers(const struct model_servers *arr,
 	return NULL;
 }
 
-/* The level under which a share q of the recorded time was spent, from a
- * time-weighted histogram of concurrency (snapshot bundle "concurrency"). */
-static double conc_quantile(const uint64_t *levels, double q)
-{
-	double total = 0, cum = 0;
-
-	for (int k = 0; k < SNAP_CONC_LEVELS; k++)
-		total += (double)levels[k];
-	if (total <= 0)
-		return 0;
-	for (int k = 0; k < SNAP_CONC_LEVELS; k++) {
-		cum += (double)levels[k];
-		if (cum >= q * total)
-			return k;
-	}
-	return SNAP_CONC_LEVELS - 1;
-}
-
 static double conc_mean(const uint64_t *levels)
 {
 	double total = 0, sum = 0;
@@ -86,6 +68,17 @@ static double conc_mean(const uint64_t *levels)
 		sum += (double)k * (double)levels[k];
 	}
 	return total > 0 ? sum / total : NAN;
+}
+
+/* The processes that ran its handlers (pid_threads > 0), or all of them
+ * when the snapshot does not say. */
+static int serving_processes(const struct snap_bundle *sb)
+{
+	int n = 0;
+
+	for (int i = 0; sb->pid_threads && i < sb->n_pids; i++)
+		n += sb->pid_threads[i] > 0;
+	return n > 0 ? n : sb->n_pids > 0 ? sb->n_pids : 1;
 }
 
 /* A bundle's servers: command line > flow file > observed (docs/model.md). */
@@ -101,20 +94,27 @@ void model_size_pool(struct build *b, struct model_station *st, const struct sna
 
 	st->concurrency_mean = NAN;
 	if (sb && sb->conc_measured && sb->inflight_max > 0) {
-		/* what ran at once: the most threads inside its handlers at once,
-		 * per process, not every thread ever seen (a thread-per-request
-		 * server starts thousands) */
-		double live = conc_quantile(sb->live_ns, 0.99);
+		/* What can run at once, per process: the threads that ran its
+		 * handlers and are alive (a pool's workers, busy or idle), time-
+		 * weighted, and never fewer than the most inside its handlers at
+		 * once. Not every thread ever seen: a thread-per-request server
+		 * starts thousands, and they die after their request. */
+		double live = conc_mean(sb->live_ns);
+		int serving = serving_processes(sb);
+		int per = isfinite(live) && lround(live) > sb->inflight_max ? (int)lround(live)
+									       : sb->inflight_max;
 
-		threads = sb->inflight_max * pids;
+		threads = per * serving;
+		pids = serving;
 		conc_source = true;
-		st->concurrency_mean = conc_mean(sb->inflight_ns) * pids;
+		st->concurrency_mean = conc_mean(sb->inflight_ns) * serving;
 		st->concurrency_max = sb->inflight_max;
-		if (!inst && !work && live > sb->inflight_max + 1)
-			model_note(b->m, "%s: %.0f threads that ran its handlers stayed alive at once, but "
-				   "at most %d ran them at a time: the pool counts %d; if its workers are "
-				   "a pool of %.0f, say workers: %.0f in the flow file (or --workers)",
-				   st->name, live, sb->inflight_max, sb->inflight_max, live, live);
+		st->servers_live = per > sb->inflight_max;
+		if (st->servers_live && !inst && !work)
+			model_note(b->m, "%s: counted %d workers a process: threads that ran its "
+				   "handlers stayed alive, %d at once on average, though at most %d ran "
+				   "them at a time; if fewer can serve at once, say workers: N in the "
+				   "flow file (or --workers)", st->name, per, per, sb->inflight_max);
 	}
 	b->sp[st - b->m->stations].observed = sb && sb->serial ? 1 : threads > 0 ? threads : pids;
 	if (sb && sb->serial) {
@@ -128,7 +128,8 @@ void model_size_pool(struct build *b, struct model_station *st, const struct sna
 		st->instances = pids;
 		st->workers = (st->servers + pids - 1) / pids;
 		st->servers_source = "observed";
-		st->servers_basis = conc_source ? "concurrency" : "threads";
+		st->servers_basis = !conc_source ? "threads"
+				    : st->servers_live ? "live threads" : "concurrency";
 		if (threads <= 0)
 			model_note(b->m, "%s: no thread count in the snapshot; assuming one worker per "
 				   "process (set workers: in the flow file or --workers)", st->name);

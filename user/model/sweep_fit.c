@@ -48,6 +48,12 @@ static int fit_snapshot(const struct snapshot *fit, const struct snapshot *serve
 
 		if (seen && seen->threads > out->bundles[b].threads)
 			out->bundles[b].threads = seen->threads;
+		/* a pool's size: the most at once over the whole sweep, not at
+		 * the fitted step's low load only */
+		if (seen && seen->conc_measured && seen->inflight_max > out->bundles[b].inflight_max)
+			out->bundles[b].inflight_max = seen->inflight_max;
+		if (seen && seen->conc_measured && seen->live_max > out->bundles[b].live_max)
+			out->bundles[b].live_max = seen->live_max;
 	}
 	return 0;
 }

@@ -29,7 +29,8 @@
  *   flow NAME ENTRY INVOCATIONS N [HANDLER CALLS]... M [EDGE]...
  *   bundle NAME N_PIDS THREADS INSTANCES WORKERS SERIAL CPU_MEASURED CPU_S
  *          CPUS CPUS_SOURCE CONC_MEASURED LIVE_MAX INFLIGHT_MAX
- *          N [LEVEL LIVE_NS INFLIGHT_NS]...
+ *          N [LEVEL LIVE_NS INFLIGHT_NS]... PID_THREADS [THREADS]...
+ *          (PID_THREADS 0: not known, else N_PIDS counts follow)
  *   end
  *
  * where EDGE is FROM TO CALLS DECLARED ASYNC WAITS, for observed edges and
@@ -39,8 +40,7 @@
  * What does not travel, because the model does not read it: the version,
  * host, kernel, start time, attach mode and times, flow file, kernel
  * counters, the hosts' details (their count travels), per-process
- * instances, a bundle's pids (their count travels) and per-process threads
- * and hosts, a handler's site_classes and exits_fallback. The test strips
+ * instances, a bundle's pids (their count travels) and per-process hosts, a handler's site_classes and exits_fallback. The test strips
  * exactly these before comparing, so a new field must be carried or named
  * there.
  */
@@ -134,6 +134,9 @@ static void wire_bundle(FILE *o, const struct snap_bundle *b)
 		if (b->live_ns[k] || b->inflight_ns[k])
 			fprintf(o, " %d %llu %llu", k, (unsigned long long)b->live_ns[k],
 				(unsigned long long)b->inflight_ns[k]);
+	fprintf(o, " %d", b->pid_threads ? 1 : 0);
+	for (int i = 0; b->pid_threads && i < b->n_pids; i++)
+		fprintf(o, " %d", b->pid_threads[i]);
 	fputc('\n', o);
 }
 

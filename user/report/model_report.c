@@ -68,8 +68,11 @@ int station_shown_for_handler(const struct model *m, int h)
 
 static char *servers_str(const struct model_station *st, bool ascii)
 {
-	const char *src = st->servers_basis && !strcmp(st->servers_basis, "concurrency")
-				  ? "observed: most in its handlers at once" : st->servers_source;
+	const char *src = !st->servers_basis ? st->servers_source
+			: !strcmp(st->servers_basis, "concurrency") ? "observed: most in its handlers at once"
+			: !strcmp(st->servers_basis, "live threads")
+				? "observed: threads that ran its handlers, alive at once"
+				: st->servers_source;
 
 	/* observed threads need not split evenly over the processes: 5 over 2
 	 * is not 2 x 3 */

@@ -214,6 +214,17 @@ static int read_bundle(struct reader *r, struct snap_bundle *b)
 		if (get_u64(r, &b->live_ns[k]) || get_u64(r, &b->inflight_ns[k]))
 			return -1;
 	}
+	/* the threads of each process that ran handlers: which processes serve */
+	if (get_int(r, &n))
+		return -1;
+	if (n != 0 && n != 1)
+		return fail(r, "PID_THREADS is 0 or 1");
+	if (n) {
+		b->pid_threads = xcalloc((size_t)b->n_pids + 1, sizeof(int));
+		for (int i = 0; i < b->n_pids; i++)
+			if (get_int(r, &b->pid_threads[i]))
+				return -1;
+	}
 	return 0;
 }
 
