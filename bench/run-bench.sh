@@ -3,7 +3,8 @@
 # each probe-site class against the empty-probe floors and bpftrace,
 # start-up/attach/detach at 1..1000 handlers, agent CPU and RSS, the
 # sched_switch program's host-wide cost, accuracy against the targets' own
-# clocks. Prints the tables and writes the results files (bench/README.md).
+# clocks, PostgreSQL and redis at saturation against the model. Prints the
+# tables and writes the results files (bench/README.md).
 # Extra arguments go to bench/bench.py (--help).
 set -eu
 cd "$(dirname "$0")/.."

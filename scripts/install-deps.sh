@@ -14,7 +14,9 @@ test_pkgs="$test_pkgs redis-server redis-tools libxml2-utils"
 # Debian's CPython (USDT probes), a JDK for HotSpot's probes
 test_pkgs="$test_pkgs nginx wrk apache2-utils python3.11 openjdk-17-jdk-headless"
 # Go handlers (tests/targets/gohttp.go, gogrow.go) and a real database
-# (PostgreSQL under pgbench) for the capacity tests
+# (PostgreSQL under pgbench) for the capacity tests and the bench's saturation
+# section (tests/e2e/saturation.py: PostgreSQL and redis-server, pinned with
+# util-linux's taskset, which Debian always has)
 test_pkgs="$test_pkgs golang-go postgresql postgresql-contrib"
 # make bench compares against bpftrace's equivalent script; GNU time measures
 # the agent's lifetime peak RSS

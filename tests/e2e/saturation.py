@@ -17,12 +17,14 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import time
 
 import fptest
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
+REDIS = "/usr/bin/redis-server"
 
 
 def cpus():
@@ -100,6 +102,67 @@ class Postgres:
             self.p.wait(timeout=30)
 
 
+class Redis:
+    """Debian's redis-server of its own, run as the redis user, pinned to the
+    last CPU, listening on a Unix socket in a temporary directory, with no
+    persistence. Its load generator is tests/targets/redis_load (SET and GET
+    in turn, one request outstanding per connection), pinned to CPU 0."""
+
+    def __init__(self):
+        self.load = os.path.join(fptest.TARGETS, "redis_load")
+        if not os.access(REDIS, os.X_OK):
+            raise AssertionError("%s missing: scripts/install-deps.sh installs redis-server"
+                                 % REDIS)
+        if not os.access(self.load, os.X_OK):
+            raise AssertionError("%s missing: run make" % self.load)
+        if not shutil.which("taskset"):
+            raise AssertionError("taskset missing (util-linux)")
+        self.dir = fptest.tmpdir()
+        os.chmod(self.dir, 0o755)
+        shutil.chown(self.dir, "redis", "redis")
+        self.sock = os.path.join(self.dir, "redis.sock")
+        self.cpu = cpus() - 1
+        # taskset execs redis-server: self.p.pid is the server's
+        self.p = fptest.start(pinned(self.cpu, [
+            REDIS, "--port", "0", "--unixsocket", self.sock, "--unixsocketperm", "700",
+            "--save", "", "--appendonly", "no", "--dir", self.dir, "--daemonize", "no",
+            "--logfile", os.path.join(self.dir, "redis.log")]),
+            user="redis", group="redis", extra_groups=[], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        fptest.wait_for(self._pong, timeout=30, what="redis-server to answer PING")
+        self.pid = self.p.pid
+
+    def _pong(self):
+        if self.p.poll() is not None:
+            raise AssertionError("redis-server exited %s (log: %s)"
+                                 % (self.p.returncode, os.path.join(self.dir, "redis.log")))
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(5)
+                s.connect(self.sock)
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def run(self, clients, seconds, rate=None):
+        """SET and GET in turn after a second's warm-up: (requests/s, mean
+        latency in ns); with a rate, Poisson arrivals (open loop)."""
+        argv = pinned(0, [self.load, "-s", self.sock, "-c", str(clients), "-d", str(seconds),
+                          "-w", "1"] + (["-r", "%.0f" % rate] if rate else []))
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+        m = re.search(r"throughput (\S+) mean_ns (\S+)", r.stdout)
+        if r.returncode or not m:
+            raise AssertionError("redis_load %s failed:\n%s%s"
+                                 % (" ".join(argv[3:]), r.stdout, r.stderr))
+        return float(m.group(1)), float(m.group(2))
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            self.p.wait(timeout=30)
+
+
 PG_FLOWS = """\
 bundles:
   pg:
@@ -110,6 +173,19 @@ flows:
   select:
     entry: pg.query
 """ % PG_BIN
+
+# processCommand: every command once parsed: its lookup and checks, and call(),
+# which runs it and queues the reply
+REDIS_FLOWS = """\
+bundles:
+  redis:
+    exe: %s
+    handlers:
+      command: processCommand
+flows:
+  command:
+    entry: redis.command
+""" % os.path.realpath(REDIS)
 
 
 def ramp(run, start=1, most=32, settle=0.03):
@@ -130,9 +206,10 @@ def ramp(run, start=1, most=32, settle=0.03):
     return best, points
 
 
-def record_during(flows, load, seconds=3.0, warmup=1.0):
+def record_during(flows, load, seconds=3.0, warmup=1.0, args=()):
     """flowprof records for `seconds` while load() runs (started first, in a
-    thread, given warmup to settle): (snapshot path, load's result)."""
+    thread, given warmup to settle): (snapshot path, load's result). args:
+    more options for `flowprof record` (-p PID)."""
     import threading
     d = fptest.tmpdir()
     snap = os.path.join(d, "snap.json")
@@ -140,7 +217,8 @@ def record_during(flows, load, seconds=3.0, warmup=1.0):
     t = threading.Thread(target=lambda: result.setdefault("r", load()))
     t.start()
     time.sleep(warmup)
-    r = fptest.flowprof("record", "-f", flows, "-d", str(seconds), "-o", snap, timeout=120)
+    r = fptest.flowprof("record", "-f", flows, "-d", str(seconds), "-o", snap, *args,
+                        timeout=120)
     t.join()
     if "r" not in result:
         raise AssertionError("the load during the recording failed")

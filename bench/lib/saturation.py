@@ -1,0 +1,160 @@
+"""Real servers taken to saturation (section saturation, issue 17 section
+4), with the harness of tests/e2e/saturation.py: PostgreSQL under pgbench
+and redis under tests/targets/redis_load, each pinned to the last CPU with
+its load generator on CPU 0.
+
+Per server: the measured maximum (the load generator's clients doubled until
+the throughput stops growing); one recording at a low load (--sat-low of the
+maximum) and the model built from it, whose predicted maximum is the flow's
+max_rate_per_s; and the mean response at 50% and 80% of the measured
+maximum (Poisson arrivals), measured, and predicted as the harness's
+docstring says: the mean measured without probes at the recording's load,
+plus what the model says the flow's response grows by from the recording's
+rate to the rate run."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+from .common import (BENCH_DIR, BUILD, FLOWPROF, ROOT, TARGETS, BenchError, fmt_rate, fmt_us,
+                     log, rel)
+from .proc import cpu_times, tree_cpu_s
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+import fptest  # noqa: E402
+import saturation as harness  # noqa: E402  tests/e2e/saturation.py, not this module
+
+# the harness runs this run's flowprof and targets ($BUILD)
+fptest.BUILD, fptest.FLOWPROF, fptest.TARGETS = BUILD, FLOWPROF, TARGETS
+
+SHARES = (0.5, 0.8)
+# own_pid: record the server's process only (-p); PostgreSQL forks a backend
+# per connection, so it is recorded by its executable.
+SERVERS = {
+    "postgres": {"make": harness.Postgres, "flows": harness.PG_FLOWS, "flow": "select",
+                 "entry": "PortalRun", "version": [harness.PG_BIN + "/postgres", "--version"],
+                 "load": "pgbench -S -M simple", "own_pid": False},
+    "redis": {"make": harness.Redis, "flows": harness.REDIS_FLOWS, "flow": "command",
+              "entry": "processCommand", "version": [harness.REDIS, "--version"],
+              "load": "redis_load (SET and GET)", "own_pid": True},
+}
+# what a failed server run raises (the harness's checks are assertions).
+FAILURES = (AssertionError, OSError, subprocess.SubprocessError, BenchError)
+
+
+def version(argv):
+    """The first version number that `SERVER --version` prints."""
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    except OSError:
+        return None
+    m = re.search(r"\d+\.\d+(\.\d+)?", r.stdout)
+    return m.group(0) if m else None
+
+
+def prediction(snap, flow, rate, base_ns):
+    """The model's response at rate: (the predicted mean, the flow in the
+    model at that rate)."""
+    f = harness.flow(harness.model(snap, "--target", "%s=%.1f" % (flow, rate)), flow)
+    at, now = f.get("predicted_mean_ns"), f.get("predicted_mean_measured_ns")
+    return (None if at is None or now is None else base_ns + at - now), f
+
+
+def measure_server(name, args, tmp, res):
+    """Fills res as it goes, so that a failure keeps what was measured."""
+    sp = SERVERS[name]
+    res.update({"load_generator": sp["load"], "flow": sp["flow"], "entry": sp["entry"],
+                "version": version(sp["version"]), "loadavg_at_start": os.getloadavg()})
+    log("saturation: %s, %g s per run" % (name, args.sat_s))
+    srv = sp["make"]()
+    snap_dir = None
+    try:
+        res["cpu"] = srv.cpu
+        res["ramp"] = []
+
+        def point(clients):
+            """One step of the ramp, with how busy the server's CPU was (whatever
+            ran there) and the server's own share of it."""
+            b0, s0, t0 = cpu_times(srv.cpu), tree_cpu_s(srv.p.pid), time.monotonic()
+            x, lat = srv.run(clients, args.sat_s)
+            b1, s1, t1 = cpu_times(srv.cpu), tree_cpu_s(srv.p.pid), time.monotonic()
+            busy = (b1[0] - b0[0]) / max(1, b1[1] - b0[1])
+            own = (s1 - s0) / (t1 - t0)
+            res["ramp"].append({"clients": clients, "throughput_per_s": x, "mean_ns": lat,
+                                "server_cpu_busy": busy, "server_own_cpu": own})
+            log("  %d clients: %.0f/s, mean %s us; CPU %d %.0f%% busy, the server's own %.0f%%"
+                % (clients, x, fmt_us(lat), srv.cpu, busy * 100, own * 100))
+            return x, lat
+
+        best, points = harness.ramp(point)
+        clients = max(points, key=lambda p: p[1])[0]
+        # the ramp ends at its most clients even if the throughput still grows
+        growing = len(points) > 1 and points[-1][1] > max(p[1] for p in points[:-1]) * 1.03
+        res.update({"measured_max_per_s": best, "clients": clients, "still_growing": growing})
+        low = args.sat_low * best
+        x, lat = srv.run(clients, args.sat_s, rate=low)
+        res["recording"] = {"rate_per_s": low, "throughput_per_s": x, "mean_ns": lat}
+        log("  %.0f/s (%.0f%% of %.0f/s) without probes: %.0f/s, mean %s us"
+            % (low, args.sat_low * 100, best, x, fmt_us(lat)))
+        flows = fptest.write(os.path.join(tmp, "saturation-%s.yaml" % name), sp["flows"])
+        snap, (rx, rlat) = harness.record_during(
+            flows, lambda: srv.run(clients, args.sat_s + 6, rate=low), seconds=args.sat_s,
+            args=("-p", str(srv.pid)) if sp["own_pid"] else ())
+        snap_dir = os.path.dirname(snap)
+        kept = os.path.join(BENCH_DIR, "saturation-%s.json" % name)
+        shutil.copyfile(snap, kept)
+        m = harness.model(snap)
+        f = harness.flow(m, sp["flow"])
+        res["recording"].update({
+            "recorded_throughput_per_s": rx, "recorded_mean_ns": rlat,
+            "snapshot": os.path.relpath(kept, ROOT),
+            "model_rate_per_s": f.get("rate_per_s"),
+            "handler_mean_ns": f.get("measured_mean_ns"),
+            "bottleneck": (m.get("bottleneck") or {}).get("station"),
+            "headroom": m.get("headroom")})
+        res["predicted_max_per_s"] = f.get("max_rate_per_s")
+        res["max_error_pct"] = rel(res["predicted_max_per_s"], best)
+        log("  recorded at %.0f/s: predicted maximum %s (measured %.0f/s)"
+            % (rx, fmt_rate(res["predicted_max_per_s"]), best))
+        res["at"] = []
+        for share in SHARES:
+            x, lat = srv.run(clients, args.sat_s, rate=share * best)
+            pred, mf = prediction(snap, sp["flow"], x, res["recording"]["mean_ns"])
+            res["at"].append({"share": share, "rate_per_s": share * best, "throughput_per_s": x,
+                              "measured_mean_ns": lat, "predicted_mean_ns": pred,
+                              "model_mean_ns": mf.get("predicted_mean_ns"),
+                              "model_mean_at_recording_ns": mf.get("predicted_mean_measured_ns"),
+                              "exceeds_capacity": mf.get("exceeds_capacity"),
+                              "error_pct": rel(pred, lat)})
+            log("  %.0f%%: %.0f/s, mean %s us, predicted %s us"
+                % (share * 100, x, fmt_us(lat), fmt_us(pred)))
+    finally:
+        srv.stop()
+        shutil.rmtree(srv.dir, ignore_errors=True)
+        if snap_dir:
+            shutil.rmtree(snap_dir, ignore_errors=True)
+        res["loadavg_at_end"] = os.getloadavg()
+
+
+def bench_saturation(args, tmp, results):
+    names = [s for s in args.sat_servers.split(",") if s]
+    for n in names:
+        if n not in SERVERS:
+            raise BenchError("--sat-servers: no server %s (%s)" % (n, ", ".join(SERVERS)))
+    out = {"seconds": args.sat_s, "low_share": args.sat_low, "shares": list(SHARES),
+           "servers": {}}
+    results["saturation"] = out
+    failed = []
+    for n in names:
+        res = out["servers"][n] = {}
+        try:
+            measure_server(n, args, tmp, res)
+        except FAILURES as e:
+            res["error"] = str(e)
+            failed.append(n)
+            log("saturation: %s failed: %s" % (n, e))
+    if failed:
+        raise BenchError("saturation: %s failed: %s" % (
+            ", ".join(failed), out["servers"][failed[0]]["error"]))
