@@ -295,6 +295,44 @@ static void test_cpu_outside_handlers(void **state)
 }
 
 /*
+ * One CPU, a pool of 8: each request holds its worker 0.2 ms, all on the CPU,
+ * and costs the CPU another 0.1 ms outside the handler (its processes used
+ * 3 s in 10 s for 10000 requests). At 2500/s the CPU is 75 % busy and
+ * every CPU-second of a request waits for it: the response grows by the
+ * stretch's change over all 0.3 ms, not over the handler's 0.2 ms alone.
+ */
+static void test_cpu_wait_outside_handlers(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_bundle *b;
+	double at_measured, at_target, grow, pool_wait;
+
+	(void)state;
+	snap_init(&s, 10, 1);
+	b = add_bundle(&s, "web", 1, 8);
+	b->cpu_measured = true;
+	b->cpu_s = 3.0;
+	add_handler(&s, "web.handle", 10000, 0.2e6, 0.2e6, 0.2e6, 1);
+	add_flow(&s, "req", "web.handle", 10000);
+	build(&s, &m);
+	rel(m.handlers[0].cpu_outside_ns, 0.1e6, 1e-9);
+	at_measured = m.flows[0].predicted_mean_ns;
+	pool_wait = station(&m, "web")->wait_ns;
+	model_free(&m);
+	opt("--target", "req=2500/s");
+	build(&s, &m);
+	at_target = m.flows[0].predicted_mean_ns;
+	pool_wait = station(&m, "web")->wait_ns - pool_wait;
+	grow = mmc_stretch(1, 0.75) - mmc_stretch(1, 0.3);
+	/* and the wait for one of the 8 workers, held a little longer */
+	assert_true(pool_wait >= 0 && pool_wait < 0.001 * 0.3e6 * grow);
+	rel(at_target - at_measured - pool_wait, 0.3e6 * grow, 1e-6);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/*
  * A quota of 1.5 CPUs on an 8-CPU host: a station of 2 servers, each doing
  * three quarters of a CPU's work, so a call's 0.3 ms takes 0.4 ms of one.
  * The utilization is the same as 0.3 ms on 1.5 CPUs: 1000/s x 0.3 ms / 1.5.
@@ -448,6 +486,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_pool_sizes, reset_opts),
 		cmocka_unit_test_teardown(test_serial_and_unlisted_bundles, reset_opts),
 		cmocka_unit_test_teardown(test_cpu_outside_handlers, reset_opts),
+		cmocka_unit_test_teardown(test_cpu_wait_outside_handlers, reset_opts),
 		cmocka_unit_test_teardown(test_cpu_quota, reset_opts),
 		cmocka_unit_test_teardown(test_cpu_others_busy, reset_opts),
 		cmocka_unit_test_teardown(test_no_cpu_station, reset_opts),

@@ -95,6 +95,8 @@ struct model_handler {
 	double cpu_demand_ns;	/* what it asks of the CPU station per call: oncpu_self_ns and
 				   its share of its bundle's CPU time outside the handlers,
 				   at the speed of the CPUs the bundle may use */
+	double cpu_outside_ns;	/* its share of its bundle's CPU time outside the handlers,
+				   per call, as measured (0: none or not measured) */
 	double stddev_ns;	/* of inclusive durations */
 	double probe_ns;	/* subtracted from the inclusive mean */
 	double probe_self_ns;	/* subtracted from the self mean */

@@ -86,8 +86,11 @@ void model_cpu_demands(struct build *b, double *cpus_out, const char **source_ou
 		scale = 1 + outside / handler_cpu;
 		m->stations[st].cpu_outside_share = outside / (outside + handler_cpu);
 		for (int h = 0; h < b->H; h++)
-			if (b->bundle_of[h] == st)
+			if (b->bundle_of[h] == st) {
 				m->handlers[h].cpu_demand_ns *= scale;
+				m->handlers[h].cpu_outside_ns =
+					m->handlers[h].oncpu_self_ns * (scale - 1);
+			}
 	}
 	if (limited && cpus > 0 && cpus < s->nproc) {
 		double speed = ceil(cpus - 1e-9) / cpus;

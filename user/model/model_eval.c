@@ -284,7 +284,7 @@ void model_evaluate(struct build *b, const double *rates, double bg_scale, bool 
 	for (int f = 0; f < b->F; f++) {
 		const struct model_flow *mf = &m->flows[f];
 		int e = mf->entry_handler, B, worst = -1;
-		double service = 0, worst_u = 0, wait, pw;
+		double service = 0, worst_u = 0, wait, pw, outside = 0;
 
 		ev->mean[f] = ev->p95[f] = ev->p99[f] = ev->service_f[f] = NAN;
 		ev->exceeds[f] = false;
@@ -322,16 +322,22 @@ void model_evaluate(struct build *b, const double *rates, double bg_scale, bool 
 			service += ev->lock_w[b->lock_station[e]];
 		wait = ev->wait[B];
 		pw = ev->pwait[B];
-		ev->mean[f] = wait + service;
+		/* the work outside the handlers (a server parses, reads its
+		 * socket, runs its framework there) waits for the CPU as theirs
+		 * does: the response grows by that wait's change too */
+		for (int h = 0; h < b->H; h++)
+			outside += V(b, f, h) * m->handlers[h].cpu_outside_ns *
+				   (ev->stretch - b->stretch_meas);
+		ev->mean[f] = wait + service + outside;
 		ev->service_f[f] = service;
 		if (percentiles && service > 0) {
 			struct pw_uniform svc = { b->plo[f], b->phi[f], b->pw[f], b->pn[f] };
 			double wait_mean = pw > 0 ? wait / pw : 0;
 
-			ev->p95[f] = wait_service_percentile(pw, wait_mean, &svc, service, 0.95);
-			ev->p99[f] = wait_service_percentile(pw, wait_mean, &svc, service, 0.99);
+			ev->p95[f] = wait_service_percentile(pw, wait_mean, &svc, service, 0.95) + outside;
+			ev->p99[f] = wait_service_percentile(pw, wait_mean, &svc, service, 0.99) + outside;
 		} else if (percentiles) {
-			ev->p95[f] = ev->p99[f] = wait;
+			ev->p95[f] = ev->p99[f] = wait + outside;
 		}
 	}
 }
