@@ -297,6 +297,10 @@ static void test_inflight_and_exit_in_call(void **state)
 	take(&S);
 	h = snapshot_handler(&S, "ut.hold");
 	assert_true(h->entries == (uint64_t)t && h->calls == 0 && h->incomplete == 0);
+	/* its process serves its bundle though no call of it has returned yet */
+	assert_int_equal(S.bundles[0].n_pids, 1);
+	assert_int_equal(S.bundles[0].threads, t);
+	assert_int_equal(S.bundles[0].inflight_max, t);
 
 	assert_int_equal(ut_child_send(&C[0], UT_EXIT_HELD, 0, 0, 0, 0), 0);
 	assert_int_equal(ut_child_reap(&C[0], NULL), 0);

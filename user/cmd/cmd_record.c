@@ -318,7 +318,8 @@ static bool targets_done(const struct record_args *a, pid_t child, bool *child_d
 
 int cmd_record(int argc, char **argv)
 {
-	struct record_args a = { .live = { .cmd = "record", .mode = ATTACH_AUTO } };
+	struct record_args a = { .live = { .cmd = "record", .mode = ATTACH_AUTO,
+				.permitted = require_bpf_capabilities } };
 	struct argp argp = { record_options, parse_record, "[-- COMMAND [ARG...]]", record_doc,
 			     record_children, NULL, NULL };
 	struct live live = { 0 };

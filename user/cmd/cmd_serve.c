@@ -143,7 +143,8 @@ static void release_extra(void *ctx, struct metrics_extra *x)
 int cmd_serve(int argc, char **argv)
 {
 	struct serve_args a = { .listen = DEFAULT_LISTEN,
-				.live = { .cmd = "serve", .mode = ATTACH_AUTO } };
+				.live = { .cmd = "serve", .mode = ATTACH_AUTO,
+				.permitted = require_bpf_capabilities } };
 	struct argp argp = { serve_options, parse_serve, NULL, serve_doc, serve_children, NULL, NULL };
 	struct metrics_server *srv = NULL;
 	struct serve_state st = { 0 };

@@ -544,7 +544,8 @@ static int prepare(struct sweep_rec *r, const struct sweep_args *a)
 int cmd_sweep(int argc, char **argv)
 {
 	struct sweep_args a = { .settle_s = 1.0, .think_s = NAN,
-				.live = { .cmd = "sweep", .mode = ATTACH_AUTO } };
+				.live = { .cmd = "sweep", .mode = ATTACH_AUTO,
+				.permitted = require_bpf_capabilities } };
 	struct argp argp = { sweep_options, parse_sweep, NULL, sweep_doc, sweep_children, NULL, NULL };
 	struct sweep_rec r = { 0 };
 	struct sweep sw = { 0 };

@@ -234,7 +234,8 @@ static int run_plain(struct top_state *st)
 
 int cmd_top(int argc, char **argv)
 {
-	struct top_args a = { .interval_s = 1.0, .live = { .cmd = "top", .mode = ATTACH_AUTO } };
+	struct top_args a = { .interval_s = 1.0, .live = { .cmd = "top", .mode = ATTACH_AUTO,
+				.permitted = require_bpf_capabilities } };
 	struct argp argp = { top_options, parse_top, NULL, top_doc, top_children, NULL, NULL };
 	struct live live;
 	struct top_state st = { .a = &a, .live = &live };

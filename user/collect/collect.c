@@ -501,9 +501,12 @@ static void bundle_cpu(struct snap_bundle *b, int nproc)
 
 /* One instance slot's per-handler figures into the snapshot; pid 0 is the
  * slot pooling the processes past --max-instances. */
-static void collect_slot(struct recorder *r, const struct flowfile *ff, struct snapshot *s,
-			 uint32_t slot, const struct inst_info *info)
+static void collect_slot(struct recorder *r, const struct flowfile *ff,
+			 const struct resolution *res, struct snapshot *s, uint32_t slot,
+			 const struct inst_info *info)
 {
+	bool any = false;
+
 	int fd = recorder_map_fd(r, RMAP_INSTANCE_STATS);
 	uint32_t nh = (uint32_t)recorder_bpf_handlers(r);
 	bool *in_bundle = xcalloc((size_t)ff->n_bundles, sizeof(bool));
@@ -534,7 +537,14 @@ static void collect_slot(struct recorder *r, const struct flowfile *ff, struct s
 		is->calls = calls;
 		is->total_ns = total;
 		in_bundle[ff->handlers[h].bundle] = true;
+		any = true;
 	}
+	/* a process whose calls are all still running (or never returned)
+	 * has no completed call to say its bundle: the bundle it was found in */
+	for (int b = 0; !any && info->tgid && info->threads && res && b < res->n_bundles; b++)
+		for (int i = 0; i < res->bundles[b].n_pids; i++)
+			if (res->bundles[b].pids[i] == (int)info->tgid)
+				in_bundle[b] = true;
 	for (int b = 0; b < ff->n_bundles; b++) {
 		if (!in_bundle[b])
 			continue;
@@ -573,11 +583,11 @@ static void collect_instances(struct recorder *r, const struct flowfile *ff,
 		if (bpf_map_lookup_elem(slots, &key, &slot) ||
 		    bpf_map_lookup_elem(infos, &slot, &info))
 			continue;
-		collect_slot(r, ff, s, slot, &info);
+		collect_slot(r, ff, res, s, slot, &info);
 	}
 	if (!bpf_map_lookup_elem(infos, &pool, &info)) {
 		info.tgid = 0;
-		collect_slot(r, ff, s, pool, &info);
+		collect_slot(r, ff, res, s, pool, &info);
 	}
 	for (int b = 0; b < ff->n_bundles; b++) {
 		sort_pids(&s->bundles[b]);

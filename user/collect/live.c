@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "base/base.h"
-#include "cmd/cmd.h"
 #include "collect.h"
 #include "snapshot/snapshot.h"
 
@@ -194,7 +193,7 @@ int live_start(struct live *l, const struct live_opts *o)
 		log_error("%s", err);
 		goto fail;
 	}
-	if (require_bpf_capabilities(o->cmd))
+	if (o->permitted && o->permitted(o->cmd))
 		goto fail;
 	/* Now, not after the whole recording: it would be lost. */
 	if (o->output && check_writable_atomic(o->output, err, sizeof(err))) {

@@ -36,6 +36,9 @@ struct live_opts {
 	int command_pid;	/* record -- CMD: the started command (paused until the probes
 				   are in place): the bundles' only process, and only it and
 				   its descendants are counted */
+	/* The command's permission check, run once the flow file has loaded
+	 * and before anything touches BPF: 0 to go on (NULL: none). */
+	int (*permitted)(const char *cmd);
 };
 
 struct live {
