@@ -532,6 +532,7 @@ static void test_invalid_inputs(void **state)
 	print_message("# %s\n", R.err);
 	assert_null(R.rec);
 	assert_non_null(strstr(R.err, want));
+	assert_non_null(strstr(R.err, "the process has exited"));
 	assert_int_equal(ut_bpf_fds(), fds);
 	ut_rec_free(&R);
 

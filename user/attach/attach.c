@@ -14,6 +14,7 @@
 #include "attach_usdt.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +374,15 @@ const char *attach_strerror(int e)
 	return strerror(e);
 }
 
+/* Why a group's probes did not attach: a process that exited meanwhile
+ * makes its /proc/PID/exe path vanish (ENOENT), which says it badly. */
+static const char *group_strerror(const struct site_group *g, int e)
+{
+	if (e == ENOENT && g->pid > 0 && kill(g->pid, 0) && errno == ESRCH)
+		return "the process has exited";
+	return attach_strerror(e);
+}
+
 /* One multi link over a list (nothing when it is empty). */
 static int multi_link(struct recorder *r, struct bpf_program *prog, uint32_t type, uint32_t flags,
 		      const struct site_group *g, const struct site_list *l, char *err, size_t errlen)
@@ -387,7 +397,7 @@ static int multi_link(struct recorder *r, struct bpf_program *prog, uint32_t typ
 	if (fd < 0) {
 		snprintf(err, errlen, "%s link on %s (%s, %u probes): %s", mode_names[r->info.mode],
 			 g->display, describe_pid(g->pid, who, sizeof(who)), l->cnt,
-			 attach_strerror(-fd));
+			 group_strerror(g, -fd));
 		return fd;
 	}
 	recorder_keep_fd(r, fd);
@@ -412,7 +422,7 @@ static int single_links(struct recorder *r, struct bpf_program *prog, bool ret,
 			snprintf(err, errlen, "attach %s to %s offset 0x%llx (%s): %s",
 				 ret ? "uretprobe" : "uprobe", g->display,
 				 (unsigned long long)l->offsets[i],
-				 describe_pid(g->pid, who, sizeof(who)), attach_strerror(e));
+				 describe_pid(g->pid, who, sizeof(who)), group_strerror(g, e));
 			return -e;
 		}
 		recorder_keep_link(r, lk);

@@ -123,17 +123,18 @@ struct recorder_info {
 struct recorder;
 
 /*
- * Loads, calibrates and attaches. Tries the requested (or best) mode and
- * falls back to the next one when the kernel refuses it, logging why. On
- * failure returns -1 with a message in err, and *out is NULL with nothing
- * attached.
+ * Loads, calibrates and attaches. ATTACH_AUTO tries the best mode and falls
+ * back to the next one when the kernel refuses it, logging why; a mode asked
+ * for is that mode or an error. On failure returns -1 with a message in
+ * err, and *out is NULL with nothing attached.
  */
 int recorder_start(struct recorder **out, const struct flowfile *ff,
 		   const struct resolution *res, const struct attach_opts *o, char *err,
 		   size_t errlen);
 
 /* One more round of the probe-cost measurement (a few ms of CPU); the
- * costs the BPF programs subtract follow the median of recent rounds. */
+ * costs the BPF programs subtract follow the median of recent rounds.
+ * Nothing once detached. */
 void recorder_recalibrate(struct recorder *r);
 
 /* Detaches every probe (timed in detach_ms); the maps stay readable. */

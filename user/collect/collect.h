@@ -40,7 +40,8 @@ void collect_cpu_final(int pid, double cpu_s);
 /*
  * Fills handlers, edges, flows, bundles and counters of s from the maps,
  * described by the flow file and the resolution. Header fields (host, time,
- * duration, probe cost) are the caller's. Returns 0 or -errno.
+ * duration, probe cost) are the caller's. A map entry that cannot be read
+ * (a process that just exited) is left out. Returns 0.
  */
 int collect_snapshot(struct recorder *r, const struct flowfile *ff, const struct resolution *res,
 		     struct snapshot *s);
