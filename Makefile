@@ -2,8 +2,9 @@
 # (one folder per stage under user/: docs/architecture.md)
 #
 #   make          build build/flowprof
-#   make demo     install what is missing, build, run the demo services, profile, report
-#   make check    install what is missing, build, run every test
+#   make demo     install what building and running the demo needs, build, run the
+#                 demo services, profile, report
+#   make check    install what is missing for the tests too, build, run every test
 #   make bench    overhead, start-up, accuracy benchmarks (bench/results/, bench/README.md)
 
 ARCH ?= $(shell uname -m)
@@ -79,14 +80,20 @@ VMLINUX := $(VMLINUX_DIR)/vmlinux.h
 BPF_OBJ := $(BUILD)/flowprof.bpf.o
 SKEL := $(BUILD)/flowprof.skel.h
 
-.PHONY: all deps demo check test unit bench clean install uninstall
+.PHONY: all deps deps-demo demo check test unit bench clean install uninstall
 .DELETE_ON_ERROR:
 .SECONDARY:
 
 all: $(BUILD)/flowprof $(TARGET_BINS) $(EXAMPLE_BINS)
 
+# The Debian packages, by what they are for (scripts/install-deps.sh): the
+# demo's are only the build's; the tests' tools (browsers, servers, JDK, Go)
+# come with `make check`, or `make deps`.
 deps:
-	@scripts/install-deps.sh all
+	@scripts/install-deps.sh check
+
+deps-demo:
+	@scripts/install-deps.sh demo
 
 # vmlinux.h from the running kernel's BTF when it has one, else the committed copy.
 $(VMLINUX):
@@ -247,7 +254,7 @@ $(BUILD)/fuzz/obj/report/html_report.o: $(ASSETS)
 
 unit: $(UNIT_BINS)
 
-demo: deps
+demo: deps-demo
 	@$(MAKE) --no-print-directory all
 	@examples/run-demo.sh
 

@@ -12,13 +12,13 @@ _flowprof_commands="record report check merge sweep export top serve"
 _flowprof_options() {
 	case $1 in
 	record) echo "-f --flows -p --pid -d --duration -i --interval -o --output --json
-		--listen -v --verbose --mode --exits --no-oncpu --max-instances --help --usage" ;;
+		--listen --user -v --verbose --mode --exits --no-oncpu --max-instances --help --usage" ;;
 	report) echo "--json --no-model --html --dot --target --scale --instances --workers
 		--util-limit --users --think -v --verbose --help --usage" ;;
 	check) echo "-f --flows -p --pid -v --verbose --help --usage" ;;
 	merge) echo "-o --output -v --verbose --help --usage" ;;
 	sweep) echo "-f --flows -p --pid -d --duration --load --users --rate --settle --think
-		-o --output --json -v --verbose --mode --exits --no-oncpu --max-instances --help --usage" ;;
+		-o --output --json --user -v --verbose --mode --exits --no-oncpu --max-instances --help --usage" ;;
 	top) echo "-f --flows -p --pid -i --interval -o --output -n --iterations -b --batch
 		-v --verbose --mode --exits --no-oncpu --max-instances --help --usage" ;;
 	serve) echo "-f --flows -p --pid --listen -d --duration -o --output -v --verbose
@@ -64,6 +64,12 @@ _flowprof_value() {
 	--exits) COMPREPLY=($(compgen -W "auto sites uretprobe" -- "$cur")) ;;
 	--listen) COMPREPLY=($(compgen -W "127.0.0.1:9464 [::1]:9464 :9464" -- "$cur")) ;;
 	--load) COMPREPLY=($(compgen -c -- "$cur")) ;;
+	--user)
+		if [[ $cur == *:* ]]; then
+			COMPREPLY=($(compgen -P "${cur%%:*}:" -g -- "${cur#*:}"))
+		else
+			COMPREPLY=($(compgen -u -- "$cur"))
+		fi ;;
 	-d | --duration | -i | --interval | -n | --iterations | --settle | --think | --users | \
 		--rate | --target | --scale | --instances | --workers | --util-limit | \
 		--max-instances)

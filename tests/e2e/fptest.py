@@ -22,6 +22,13 @@ TARGETS = os.path.join(BUILD, "targets")
 _tests = []
 _procs = []
 
+# flowprof runs the commands it starts (record -- CMD, sweep --load) as the
+# user who ran sudo: under `sudo make check` that user could not write the
+# tests' root-owned temporary directories. The tests' commands run as root,
+# but where a test sets these itself (test_record_cli.py, test_sweep.py).
+for _name in ("SUDO_UID", "SUDO_GID", "SUDO_USER"):
+    os.environ.pop(_name, None)
+
 
 class Skip(Exception):
     """Raise to skip a test (reported as "ok N - name # SKIP reason", counted

@@ -216,6 +216,30 @@ int check_writable_atomic(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* After the rename: the new name is an entry of path's directory, on disk
+ * only once that directory is synced (rename(2) does not do it). Without
+ * this a crash can leave the old file under the name, or no file at all on
+ * some filesystems, though write_file_atomic() had returned. The new file
+ * is in place by now: a failure is said, not returned, since callers take
+ * an error to mean that the old file is still there. */
+static void sync_directory_of(const char *path)
+{
+	char *copy = xstrdup(path);
+	const char *dir = dirname(copy);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		err = errno;
+	else if (fsync(fd) < 0 && errno != EINVAL) /* EINVAL: cannot sync a directory */
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		log_warn("wrote %s, but cannot sync its directory %s: %s (a crash now may lose "
+			 "the new file)", path, dir, strerror(err));
+	free(copy);
+}
+
 int write_file_atomic(const char *path, const void *buf, size_t len, unsigned int mode)
 {
 	const struct write_part part = { buf, len };
@@ -261,6 +285,8 @@ int write_file_atomic_parts(const char *path, const struct write_part *parts, in
 		err = errno;
 	if (err)
 		unlink(tmp);
+	else
+		sync_directory_of(path);
 out:
 	free(tmp);
 	errno = err;

@@ -40,9 +40,11 @@ void grow_array(void **arr, size_t *cap, size_t need, size_t elem);
 /* CLOCK_MONOTONIC in ns. */
 uint64_t now_ns(void);
 
-/* Writes a whole buffer to path atomically: a temporary file in the same
- * directory, fsync, rename. mode is applied to the new file. On failure the
- * old file is intact, errno is set and -1 returned. */
+/* Writes a whole buffer to path atomically and durably: a temporary file in
+ * the same directory, fsync, rename, fsync of the directory. mode is applied
+ * to the new file. On failure the old file is intact, errno is set and -1
+ * returned; a directory that cannot be synced after the rename is only
+ * warned of (the new file is in place). */
 int write_file_atomic(const char *path, const void *buf, size_t len, unsigned int mode);
 
 /* The same for a file made of several buffers, written one after the other

@@ -8,7 +8,6 @@
  */
 #include <argp.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -29,6 +28,7 @@
 #include "probe/probe.h"
 #include "report/report.h"
 #include "snapshot/snapshot.h"
+#include "spawn.h"
 #include "subcommand.h"
 
 struct record_args {
@@ -41,12 +41,15 @@ struct record_args {
 	bool json;
 	struct live_opts live;	/* --mode, --no-oncpu, --max-instances (live_attach_argp) */
 	char **cmd;		/* after `--` */
+	const char *user;	/* --user USER[:GROUP]: who the command runs as */
+	struct run_as run_as;	/* ... resolved (run_as.h) */
 	const char *listen;	/* --listen: serve live metrics while recording */
 };
 
 enum {
 	OPT_JSON = 0x100,
 	OPT_LISTEN,
+	OPT_USER,
 };
 
 static const struct argp_option record_options[] = {
@@ -62,6 +65,9 @@ static const struct argp_option record_options[] = {
 	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
 	  "While recording, serve live metrics for Prometheus on ADDR:PORT, e.g. 127.0.0.1:9464 "
 	  "(as 'flowprof serve')", 0 },
+	{ "user", OPT_USER, "USER[:GROUP]", 0,
+	  "Run the command after -- as USER (default: the user who ran sudo; flowprof's own "
+	  "user without sudo)", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more (repeat for libbpf debug output)", 0 },
 	{ 0 },
 };
@@ -74,6 +80,7 @@ static const struct argp_child record_children[] = {
 static error_t parse_record(int key, char *arg, struct argp_state *state)
 {
 	struct record_args *a = state->input;
+	char err[512];
 
 	switch (key) {
 	case ARGP_KEY_INIT:
@@ -106,6 +113,9 @@ static error_t parse_record(int key, char *arg, struct argp_state *state)
 	case OPT_LISTEN:
 		a->listen = arg;
 		break;
+	case OPT_USER:
+		a->user = arg;
+		break;
 	case ARGP_KEY_ARGS:
 		a->cmd = state->argv + state->next;
 		state->next = state->argc;
@@ -115,6 +125,12 @@ static error_t parse_record(int key, char *arg, struct argp_state *state)
 			argp_error(state, "no flow file: use -f FILE");
 		if (a->cmd && a->n_pids)
 			argp_error(state, "-p and a command (-- CMD) cannot be combined");
+		if (a->user && !a->cmd)
+			argp_error(state, "--user %s: it names who runs a command, and there is none "
+				   "(-- CMD)", a->user);
+		/* looked up before anything is attached: a typo fails at once */
+		if (a->cmd && run_as_resolve(&a->run_as, a->user, err, sizeof(err)))
+			argp_error(state, "%s", err);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -131,12 +147,16 @@ static const char record_doc[] =
 	"      every process of the bundles' executables for 10 s; print the report\n"
 	"  flowprof record -f flows.yaml -o snap.json -- ./shop --port 8080\n"
 	"      start a command, record it until it exits (or Ctrl-C)\n"
+	"  sudo flowprof record -f flows.yaml --user www-data -- ./shop\n"
+	"      the same, the command running as www-data\n"
 	"\nRecording needs root (CAP_BPF and CAP_PERFMON). Ctrl-C and SIGTERM stop it and\n"
 	"still write the snapshot (exit status 130 / 143).\n"
 	"With -- COMMAND, the exit status is the command's when it exits during the\n"
 	"recording (128+N when killed by signal N; the snapshot is written all the\n"
 	"same); 127 when the command is not found and 126 when it cannot be run:\n"
-	"then nothing is recorded and no snapshot written. See flowprof(1).";
+	"then nothing is recorded and no snapshot written. The command runs as the user\n"
+	"who ran sudo (SUDO_UID, SUDO_GID), or as --user; as root only when flowprof\n"
+	"was started as root without sudo. See flowprof(1).";
 
 /* The exit status for a command that cannot be started, as shells use them:
  * 127 not found, 126 found but not executable. */
@@ -183,51 +203,6 @@ static int command_error(const char *name)
 		if (!*p)
 			return err;
 	}
-}
-
-/* A started command waits on go_fd until its probes are attached; exec_fd
- * then reads EOF once it runs, or the errno of a failed exec. */
-static pid_t start_paused(char **cmd, int *go_fd, int *exec_fd)
-{
-	int fds[2], efds[2];
-	pid_t pid;
-
-	if (pipe2(fds, O_CLOEXEC))
-		return -1;
-	if (pipe2(efds, O_CLOEXEC)) {
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		close(efds[0]);
-		close(efds[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		char go;
-		int e;
-
-		close(fds[1]);
-		close(efds[0]);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		if (read(fds[0], &go, 1) != 1)
-			_exit(127); /* flowprof failed: never run the command unprofiled */
-		execvp(cmd[0], cmd);
-		e = errno;
-		if (write(efds[1], &e, sizeof(e)) != sizeof(e))
-			_exit(127);
-		_exit(cannot_run_status(e));
-	}
-	close(fds[0]);
-	close(efds[1]);
-	*go_fd = fds[1];
-	*exec_fd = efds[0];
-	return pid;
 }
 
 /* "CMD exited with status N", "CMD was killed by signal N (SIGX)", or NULL
@@ -326,7 +301,8 @@ int cmd_record(int argc, char **argv)
 	struct snapshot snap = { 0 };
 	struct record_metrics metrics = { .live = &live };
 	struct metrics_server *srv = NULL;
-	int *pidfds = NULL, go_fd = -1, exec_fd = -1, child_status = 0, rc = EXIT_ERROR;
+	struct spawn sp = { .pid = -1, .go_fd = -1, .status_fd = -1 };
+	int *pidfds = NULL, child_status = 0, rc = EXIT_ERROR;
 	pid_t child = -1;
 	bool child_done = false, started = false;
 	uint64_t next_sample;
@@ -355,11 +331,13 @@ int cmd_record(int argc, char **argv)
 			rc = cannot_run_status(e);
 			goto cleanup;
 		}
-		child = start_paused(a.cmd, &go_fd, &exec_fd);
-		if (child < 0) {
+		/* paused: it runs once its probes are attached */
+		if (spawn_start(&sp, a.cmd, &(struct spawn_opts){ .as = &a.run_as, .paused = true,
+								  .output_fd = -1 })) {
 			log_error("cannot start %s: %s", a.cmd[0], strerror(errno));
 			goto cleanup;
 		}
+		child = sp.pid;
 	}
 	a.live.flow_path = a.flow_path;
 	a.live.pids = a.pids;
@@ -377,32 +355,43 @@ int cmd_record(int argc, char **argv)
 	/* The command goes first: one whose exec still fails is said before
 	 * anyone is told the recording runs (the window is open already). */
 	if (child > 0) {
-		int e;
+		struct spawn_failure f;
 
-		if (write(go_fd, "g", 1) != 1)
+		if (spawn_release(&sp))
 			log_warn("cannot release the command: %s", strerror(errno));
-		close(go_fd);
-		go_fd = -1;
-		/* EOF once it runs; an errno when it could not be started after all
-		 * (the check above passed): no snapshot of a command that never ran */
-		if (read(exec_fd, &e, sizeof(e)) == sizeof(e)) {
-			/* the file is there: its #! interpreter or ELF loader is not */
-			log_error("cannot run %s: %s%s", a.cmd[0],
-				  e == ENOENT ? "its #! interpreter or ELF loader: " : "",
-				  strerror(e));
+		/* the exec failed after all (the check above passed), or the
+		 * switch to its user did: no snapshot of a command that never ran */
+		if (spawn_ran(&sp, &f)) {
+			char *why = f.step == SPAWN_EXEC ? NULL : run_as_failure(&a.run_as, f.step,
+										   f.err);
+
+			if (why)
+				log_error("cannot run %s %s", a.cmd[0], why);
+			else /* the file is there: its #! interpreter or ELF loader is not */
+				log_error("cannot run %s: %s%s", a.cmd[0],
+					  f.err == ENOENT ? "its #! interpreter or ELF loader: " : "",
+					  strerror(f.err));
+			free(why);
 			waitpid(child, NULL, 0);
 			child_done = true;
-			rc = cannot_run_status(e);
+			rc = f.step == SPAWN_EXEC ? cannot_run_status(f.err) : EXIT_CMD_CANNOT_RUN;
 			goto cleanup;
 		}
-		close(exec_fd);
-		exec_fd = -1;
 	}
 
 	/* Announced only once the window is open (live_start read its
 	 * baseline): a caller that waits for this line has every call inside. */
-	print_recording_started(&live, "recording", true, a.cmd ? " (starting the command)" : "",
-				"Ctrl-C to stop");
+	{
+		char *after = !a.cmd ? xstrdup("")
+			      : a.run_as.drop ? xasprintf(" (starting the command as %s)",
+							   a.run_as.label)
+			      : xstrdup(" (starting the command)");
+
+		print_recording_started(&live, "recording", true, after, "Ctrl-C to stop");
+		free(after);
+		if (a.cmd)
+			run_as_note(&a.run_as, a.cmd[0]);
+	}
 	if (srv) {
 		atomic_store(&metrics.ready, true);
 		fprintf(stderr, "flowprof: serving live metrics on %s\n", metrics_server_url(srv));
@@ -477,10 +466,7 @@ int cmd_record(int argc, char **argv)
 cleanup:
 	metrics_server_stop(srv);
 	metrics_window_free(&metrics.window);
-	if (go_fd >= 0)
-		close(go_fd); /* an unreleased command exits without running */
-	if (exec_fd >= 0)
-		close(exec_fd);
+	spawn_close(&sp); /* an unreleased command exits without running */
 	if (child > 0 && !child_done && rc == EXIT_ERROR)
 		waitpid(child, NULL, 0);
 	free(outcome);
@@ -493,6 +479,7 @@ cleanup:
 	free(inflight);
 	free(inflight_sum);
 	snapshot_free(&snap);
+	run_as_free(&a.run_as);
 	free(a.pids);
 	return rc;
 }

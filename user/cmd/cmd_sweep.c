@@ -10,7 +10,6 @@
  */
 #include <argp.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -31,6 +30,7 @@
 #include "model/model.h"
 #include "probe/probe.h"
 #include "snapshot/snapshot.h"
+#include "spawn.h"
 #include "subcommand.h"
 
 #define OUTPUT_TAIL_BYTES 2048
@@ -49,6 +49,8 @@ struct sweep_args {
 	double max_window_s;	/* 0: until the load command ends */
 	const char *output;
 	bool json;
+	const char *user;	/* --user USER[:GROUP]: who the load command runs as */
+	struct run_as run_as;	/* ... resolved (run_as.h) */
 	struct live_opts live;	/* --mode, --no-oncpu, --max-instances (live_attach_argp) */
 };
 
@@ -59,6 +61,7 @@ enum {
 	OPT_SETTLE,
 	OPT_THINK,
 	OPT_JSON,
+	OPT_USER,
 };
 
 static const struct argp_option sweep_options[] = {
@@ -80,6 +83,8 @@ static const struct argp_option sweep_options[] = {
 	{ "output", 'o', "FILE", 0, "Write the sweep document to FILE (JSON, mode 0600, "
 	  "atomic); 'flowprof report FILE' prints it again", 0 },
 	{ "json", OPT_JSON, NULL, 0, "Print the sweep document instead of the table", 0 },
+	{ "user", OPT_USER, "USER[:GROUP]", 0, "Run the load command as USER (default: the user "
+	  "who ran sudo; flowprof's own user without sudo)", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more; show each load command's output", 0 },
 	{ 0 },
 };
@@ -126,7 +131,7 @@ static const struct argp_child sweep_children[] = {
 static error_t parse_sweep(int key, char *arg, struct argp_state *state)
 {
 	struct sweep_args *a = state->input;
-	char err[256];
+	char err[512];
 
 	switch (key) {
 	case ARGP_KEY_INIT:
@@ -170,6 +175,9 @@ static error_t parse_sweep(int key, char *arg, struct argp_state *state)
 	case OPT_JSON:
 		a->json = true;
 		break;
+	case OPT_USER:
+		a->user = arg;
+		break;
 	case 'v':
 		log_verbosity++;
 		break;
@@ -187,6 +195,10 @@ static error_t parse_sweep(int key, char *arg, struct argp_state *state)
 		if (!strstr(a->load, a->variable == SWEEP_RATE ? "{rate}" : "{users}"))
 			argp_error(state, "--load: the command has no %s to replace with each "
 				   "step's level", a->variable == SWEEP_RATE ? "{rate}" : "{users}");
+		/* looked up before anything is attached: a typo fails at once */
+		if (run_as_resolve(&a->run_as, a->user, err, sizeof(err)))
+			argp_error(state, "%s%s", err, a->user && strchr(a->user, ',')
+				   ? " (the steps' numbers of users are --users)" : "");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -207,7 +219,9 @@ static const char sweep_doc[] =
 	"\nThe model is fitted on the lowest step and predicts the others (closed network, "
 	"N = users, exact MVA). A step whose load command fails marks the sweep partial "
 	"(exit status 1); the steps measured before it are kept. Ctrl-C stops the sweep and "
-	"writes what was measured (exit status 130; SIGTERM: 143). Needs root. See docs/sweep.md.";
+	"writes what was measured (exit status 130; SIGTERM: 143). Needs root; the load "
+	"command runs as the user who ran sudo (SUDO_UID, SUDO_GID), or as --user. See "
+	"docs/sweep.md.";
 
 /* ---- the load command ----------------------------------------------------- */
 
@@ -219,36 +233,39 @@ struct load_run {
 	bool stopped_by_us;
 };
 
-static int start_load(const char *cmd, struct load_run *lr)
+/* Starts the step's command: /bin/sh -c CMD as the sweep's user, in a
+ * process group of its own, its output in a temporary file. Returns 0, or
+ * -1 with *why (caller frees). */
+static int start_load(const char *cmd, const struct run_as *as, struct load_run *lr,
+		      char **why)
 {
-	int out_fd;
+	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
+	struct spawn sp;
+	struct spawn_failure f;
 
 	memset(lr, 0, sizeof(*lr));
 	lr->output = tmpfile();
-	if (!lr->output)
-		return -1;
-	out_fd = fileno(lr->output);
-	fflush(NULL);
-	lr->pid = fork();
-	if (lr->pid < 0) {
-		fclose(lr->output);
+	if (!lr->output) {
+		*why = xasprintf("cannot create a file for its output: %s", strerror(errno));
 		return -1;
 	}
-	if (lr->pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
+	if (spawn_start(&sp, argv, &(struct spawn_opts){ .file = "/bin/sh", .as = as,
+							 .own_group = true, .null_stdin = true,
+							 .output_fd = fileno(lr->output) })) {
+		*why = xasprintf("cannot start /bin/sh: %s", strerror(errno));
+		return -1;
+	}
+	lr->pid = sp.pid;
+	if (spawn_ran(&sp, &f)) {
+		char *how = f.step == SPAWN_EXEC ? NULL : run_as_failure(as, f.step, f.err);
 
-		setpgid(0, 0); /* Ctrl-C reaches flowprof, which stops the load itself */
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		if (devnull >= 0)
-			dup2(devnull, STDIN_FILENO);
-		dup2(out_fd, STDOUT_FILENO);
-		dup2(out_fd, STDERR_FILENO);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
+		*why = how ? xasprintf("cannot start the load command %s", how)
+			   : xasprintf("cannot start /bin/sh: %s", strerror(f.err));
+		free(how);
+		waitpid(lr->pid, &lr->status, 0);
+		lr->done = true;
+		return -1;
 	}
-	setpgid(lr->pid, lr->pid);
 	return 0;
 }
 
@@ -390,13 +407,13 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 	uint64_t *inflight = xcalloc((size_t)r->live.ff.n_handlers, sizeof(uint64_t));
 	double *inflight_sum = xcalloc((size_t)r->live.ff.n_handlers, sizeof(double));
 	long samples = 0;
-	char when[64], err[512], *at;
+	char when[64], err[512], *at, *why = NULL;
 	bool go_on = false;
 
 	st->command = sweep_expand(sw->load, sw->variable, st->level);
 	log_info("step %g: %s", st->level, st->command);
-	if (start_load(st->command, &lr)) {
-		fail_step(sw, st, xasprintf("cannot start /bin/sh: %s", strerror(errno)));
+	if (start_load(st->command, &a->run_as, &lr, &why)) {
+		fail_step(sw, st, why);
 		goto cleanup;
 	}
 	t0 = now_ns();
@@ -533,11 +550,14 @@ static int prepare(struct sweep_rec *r, const struct sweep_args *a)
 	for (int i = 0; i < a->n_pids; i++)
 		r->pidfds[i] = proc_open_pidfd(a->pids[i]);
 	{
-		char *tail = xasprintf("%d steps; Ctrl-C to stop", a->n_levels);
+		char *tail = a->run_as.drop ? xasprintf("%d steps, the load command as %s; Ctrl-C "
+							"to stop", a->n_levels, a->run_as.label)
+					    : xasprintf("%d steps; Ctrl-C to stop", a->n_levels);
 
 		print_recording_started(&r->live, "recording", false, "", tail);
 		free(tail);
 	}
+	run_as_note(&a->run_as, "the load command");
 	return 0;
 }
 
@@ -619,6 +639,7 @@ cleanup:
 	free(r.pidfds);
 	snapshot_free(&cum);
 	sweep_free(&sw);
+	run_as_free(&a.run_as);
 	free(a.levels);
 	free(a.pids);
 	return rc;
