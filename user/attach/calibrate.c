@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,12 +116,34 @@ static int self_offset(void (*fn)(void), uint64_t *off)
 	return rc;
 }
 
+/* Is flowprof itself run by an instruction-set emulator such as valgrind?
+ * Then the code it runs is not the code the kernel probes: a probe's
+ * breakpoint would reach the emulator as a trap. */
+static bool self_emulated(void)
+{
+	char line[4096];
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, "/vgpreload_") != NULL;
+	fclose(f);
+	return found;
+}
+
 int calib_prepare(struct recorder *r, struct group_list *gl, int first_hid)
 {
 	struct calibration *c = &r->cal;
 	ssize_t n = readlink("/proc/self/exe", r->self_exe, sizeof(r->self_exe) - 1);
 	struct site_group *g;
 
+	if (self_emulated()) {
+		log_warn("calibration: flowprof runs under valgrind, which executes its own copy "
+			 "of flowprof's code: probe cost not measured, times not corrected");
+		return -1;
+	}
 	if (n <= 0)
 		goto unknown;
 	r->self_exe[n] = '\0';

@@ -397,6 +397,13 @@ static struct cpu_seen {
 } *cpu_seen;
 static size_t n_cpu_seen, cap_cpu_seen;
 
+void collect_cpu_forget(void)
+{
+	free(cpu_seen);
+	cpu_seen = NULL;
+	n_cpu_seen = cap_cpu_seen = 0;
+}
+
 static struct cpu_seen *cpu_entry(int pid)
 {
 	for (size_t i = 0; i < n_cpu_seen; i++)

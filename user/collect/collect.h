@@ -36,6 +36,8 @@ enum site_class handler_site_class(const struct resolution *res, int h);
  */
 void collect_cpu_sample(struct recorder *r);
 void collect_cpu_final(int pid, double cpu_s);
+/* Forgets every process's CPU time and limits seen (when a recording ends). */
+void collect_cpu_forget(void);
 
 /*
  * Fills handlers, edges, flows, bundles and counters of s from the maps,

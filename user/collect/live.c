@@ -356,6 +356,7 @@ void live_stop(struct live *l)
 {
 	recorder_free(l->rec);
 	l->rec = NULL;
+	collect_cpu_forget();
 	snapshot_start_free(&l->base);
 	resolution_free(&l->res);
 	flowfile_free(&l->ff);
