@@ -4,10 +4,13 @@
 # Usage: scripts/install-deps.sh [build|test|all|bench]   (default: all)
 set -eu
 
-# the loader, its BPF object and the HTML report's WebAssembly model; sys/sdt.h
+# the loader, its BPF object and the HTML report's WebAssembly model; curl.h
+# for report --prometheus (libcurl3-gnutls, loaded when used); sys/sdt.h
 # (systemtap-sdt-dev) for the USDT test target that `make` builds
-build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev libcapstone-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev libncurses-dev libmicrohttpd-dev libgraphviz-dev lld-14 wasi-libc libclang-rt-14-dev-wasm32 xxd systemtap-sdt-dev"
+build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev libcapstone-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev libncurses-dev libmicrohttpd-dev libcurl4-gnutls-dev libgraphviz-dev lld-14 wasi-libc libclang-rt-14-dev-wasm32 xxd systemtap-sdt-dev"
 test_pkgs="libcmocka-dev python3 libclang-rt-14-dev g++ valgrind tmux prometheus chromium graphviz"
+# the metrics endpoint's TLS tests make a self-signed certificate
+test_pkgs="$test_pkgs openssl"
 # sweep (redis-benchmark) and JMVA export (xmllint) tests
 test_pkgs="$test_pkgs redis-server redis-tools libxml2-utils"
 # real services (tests/e2e/test_realworld*.py): redis, nginx with wrk and ab,

@@ -41,12 +41,11 @@ struct record_args {
 	bool json;
 	struct live_opts live;	/* --mode, --no-oncpu, --max-instances (live_attach_argp) */
 	char **cmd;		/* after `--` */
-	const char *listen;	/* --listen: serve live metrics while recording */
+	struct metrics_endpoint endpoint; /* --listen: serve live metrics while recording */
 };
 
 enum {
 	OPT_JSON = 0x100,
-	OPT_LISTEN,
 };
 
 static const struct argp_option record_options[] = {
@@ -59,15 +58,13 @@ static const struct argp_option record_options[] = {
 	{ "output", 'o', "FILE", 0, "Write the snapshot to FILE (JSON, mode 0600, atomic); "
 	  "without -o the report is printed", 0 },
 	{ "json", OPT_JSON, NULL, 0, "Without -o: print the snapshot JSON instead of the table", 0 },
-	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
-	  "While recording, serve live metrics for Prometheus on ADDR:PORT, e.g. 127.0.0.1:9464 "
-	  "(as 'flowprof serve')", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more (repeat for libbpf debug output)", 0 },
 	{ 0 },
 };
 
 static const struct argp_child record_children[] = {
 	{ &live_attach_argp, 0, "How to attach:", 1 },
+	{ &record_endpoint_argp, 0, "Live metrics while recording:", 2 },
 	{ 0 },
 };
 
@@ -78,6 +75,7 @@ static error_t parse_record(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &a->live;
+		state->child_inputs[1] = &a->endpoint;
 		break;
 	case 'f':
 		a->flow_path = arg;
@@ -102,9 +100,6 @@ static error_t parse_record(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_JSON:
 		a->json = true;
-		break;
-	case OPT_LISTEN:
-		a->listen = arg;
 		break;
 	case ARGP_KEY_ARGS:
 		a->cmd = state->argv + state->next;
@@ -318,7 +313,8 @@ static bool targets_done(const struct record_args *a, pid_t child, bool *child_d
 
 int cmd_record(int argc, char **argv)
 {
-	struct record_args a = { .live = { .cmd = "record", .mode = ATTACH_AUTO } };
+	struct record_args a = { .live = { .cmd = "record", .mode = ATTACH_AUTO },
+				 .endpoint = { .min_interval_s = METRICS_MIN_INTERVAL_S } };
 	struct argp argp = { record_options, parse_record, "[-- COMMAND [ARG...]]", record_doc,
 			     record_children, NULL, NULL };
 	struct live live = { 0 };
@@ -336,9 +332,9 @@ int cmd_record(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return EXIT_USAGE;
-	if (a.listen) { /* bind first: a busy port fails before anything is attached */
-		srv = metrics_server_start(a.listen, record_metrics_collect, record_metrics_release,
-					   &metrics, err, sizeof(err));
+	if (a.endpoint.listen) { /* bind first: a busy port fails before anything is attached */
+		srv = metrics_server_start(&a.endpoint, record_metrics_collect,
+					   record_metrics_release, &metrics, err, sizeof(err));
 		if (!srv) {
 			log_error("%s", err);
 			goto cleanup;

@@ -1044,10 +1044,11 @@ static void build_flows(struct build *b)
 		struct model_flow *mf = &m->flows[f];
 		int e = mf->entry_handler;
 		double inside = 0, arrivals;
-		char *others = xstrdup("");
+		char *others;
 
 		if (!b->outer[f])
 			continue;
+		others = xstrdup("");
 		for (int g = 0; g < b->F; g++) {
 			double n;
 
