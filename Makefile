@@ -15,13 +15,15 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 LLVM_STRIP ?= llvm-strip
 
-PKGS := libbpf libelf zlib yaml-0.1 json-c ncursesw libmicrohttpd libgvc capstone
+PKGS := libbpf libelf zlib yaml-0.1 json-c ncursesw libmicrohttpd libgvc libcurl capstone
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libmicrohttpd and libgvc: their headers only. metrics_http.c loads the
-# first when a server starts, graphviz_lazy.c the second when an HTML page
-# lays out its graph: linked, they would map GnuTLS, Graphviz and more
-# (2.9 MiB of RSS) into every flowprof, the recording agent included.
-PKG_LIBS = $(shell pkg-config --libs $(filter-out libmicrohttpd libgvc,$(PKGS)) 2>/dev/null)
+# libmicrohttpd, libgvc and libcurl: their headers only. metrics_http.c
+# loads the first when a server starts, graphviz_lazy.c the second when an
+# HTML page lays out its graph, fleet/prom_http.c the third when `report
+# --prometheus` asks Prometheus: linked, they would map GnuTLS, Graphviz and
+# more (2.9 MiB of RSS, and some 4 MiB for libcurl) into every flowprof, the
+# recording agent included.
+PKG_LIBS = $(shell pkg-config --libs $(filter-out libmicrohttpd libgvc libcurl,$(PKGS)) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g

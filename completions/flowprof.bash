@@ -12,16 +12,19 @@ _flowprof_commands="record report check merge sweep export top serve"
 _flowprof_options() {
 	case $1 in
 	record) echo "-f --flows -p --pid -d --duration -i --interval -o --output --json
-		--listen --user -v --verbose --mode --exits --no-oncpu --max-instances --help --usage" ;;
+		--listen --allow-remote --tls-cert --tls-key --token-file --min-interval
+		--user -v --verbose --mode --exits --no-oncpu --max-instances --help --usage" ;;
 	report) echo "--json --no-model --html --dot --target --scale --instances --workers
-		--util-limit --users --think -v --verbose --help --usage" ;;
+		--util-limit --users --think --prometheus --job --window --at
+		-v --verbose --help --usage" ;;
 	check) echo "-f --flows -p --pid -v --verbose --help --usage" ;;
 	merge) echo "-o --output -v --verbose --help --usage" ;;
 	sweep) echo "-f --flows -p --pid -d --duration --load --users --rate --settle --think
 		-o --output --json --user -v --verbose --mode --exits --no-oncpu --max-instances --help --usage" ;;
 	top) echo "-f --flows -p --pid -i --interval -o --output -n --iterations -b --batch
 		-v --verbose --mode --exits --no-oncpu --max-instances --help --usage" ;;
-	serve) echo "-f --flows -p --pid --listen -d --duration -o --output -v --verbose
+	serve) echo "-f --flows -p --pid --listen --allow-remote --tls-cert --tls-key --token-file
+		--min-interval -d --duration -o --output -v --verbose
 		--mode --exits --no-oncpu --max-instances --help --usage" ;;
 	export) echo "--jmt --users --think --target --scale --instances --workers -v --verbose
 		--help --usage" ;;
@@ -59,6 +62,8 @@ _flowprof_value() {
 	--html) _flowprof_files "$cur" html htm ;;
 	--jmt) _flowprof_files "$cur" jmva ;;
 	--dot) _flowprof_files "$cur" dot gv ;;
+	--tls-cert | --tls-key) _flowprof_files "$cur" pem crt key ;;
+	--token-file) COMPREPLY=($(compgen -f -- "$cur")) && compopt -o filenames 2>/dev/null ;;
 	-p | --pid) _flowprof_pids "$cur" ;;
 	--mode) COMPREPLY=($(compgen -W "auto session multi single" -- "$cur")) ;;
 	--exits) COMPREPLY=($(compgen -W "auto sites uretprobe" -- "$cur")) ;;
@@ -72,8 +77,8 @@ _flowprof_value() {
 		fi ;;
 	-d | --duration | -i | --interval | -n | --iterations | --settle | --think | --users | \
 		--rate | --target | --scale | --instances | --workers | --util-limit | \
-		--max-instances)
-		COMPREPLY=() ;; # a number or NAME=VALUE: nothing to offer
+		--max-instances | --min-interval | --prometheus | --job | --window | --at)
+		COMPREPLY=() ;; # a number, a name, a URL or NAME=VALUE: nothing to offer
 	*) return 1 ;;
 	esac
 	return 0

@@ -17,14 +17,17 @@
 # Usage: scripts/install-deps.sh [build|demo|check|bench]   (default: check)
 set -eu
 
-# the loader, its BPF object and the HTML report's WebAssembly model; sys/sdt.h
+# the loader, its BPF object and the HTML report's WebAssembly model; curl.h
+# for report --prometheus (libcurl3-gnutls, loaded when used); sys/sdt.h
 # (systemtap-sdt-dev) for the USDT test target that `make` builds
-build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev libcapstone-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev libncurses-dev libmicrohttpd-dev libgraphviz-dev lld-14 wasi-libc libclang-rt-14-dev-wasm32 xxd systemtap-sdt-dev"
+build_pkgs="make gcc clang llvm pkg-config libbpf-dev libelf-dev libcapstone-dev zlib1g-dev bpftool libyaml-dev libjson-c-dev libncurses-dev libmicrohttpd-dev libcurl4-gnutls-dev libgraphviz-dev lld-14 wasi-libc libclang-rt-14-dev-wasm32 xxd systemtap-sdt-dev"
 # the unit tests (cmocka), the layout check and the e2e tests (python3), the
 # fuzz targets (clang's runtimes), C++ targets built by the tests, valgrind,
 # top in tmux, serve against Prometheus, the HTML page in Chromium, and
 # Graphviz's dot
 check_pkgs="libcmocka-dev python3 libclang-rt-14-dev g++ valgrind tmux prometheus chromium graphviz"
+# the metrics endpoint's TLS tests make a self-signed certificate
+check_pkgs="$check_pkgs openssl"
 # sweep (redis-benchmark) and JMVA export (xmllint) tests
 check_pkgs="$check_pkgs redis-server redis-tools libxml2-utils"
 # real services (tests/e2e/test_realworld*.py): redis, nginx with wrk and ab,

@@ -62,7 +62,9 @@ class Postgres:
         fptest.wait_for(lambda: os.path.exists(os.path.join(self.dir, ".s.PGSQL.%d" % self.port)),
                         timeout=30, what="postgres to listen")
         self.pgbench(["-i", "-s", str(scale), "-q"], timeout=300)
-        self.postmaster = self.p.pid
+        # the server's own pid (self.p is runuser's)
+        with open(os.path.join(self.data, "postmaster.pid")) as f:
+            self.postmaster = int(f.readline())
 
     def _as_postgres(self, argv, timeout=60):
         r = subprocess.run(["runuser", "-u", "postgres", "--"] + argv, capture_output=True,

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Short fuzzing pass for make check: every libFuzzer target under fuzz/
-(flow-file parser, snapshot loader, ELF symbol reader, USDT note parser) runs
+(flow-file parser, snapshot loader, ELF symbol reader, USDT note parser, the
+fleet's exposition reader) runs
 for FUZZ_SMOKE_SECONDS (default 10) from its committed seed corpus, through
 fuzz/run-fuzz.sh. A crash, leak, sanitizer report or hang fails the test;
 the input is kept in build/fuzz/artifacts/NAME/. `make fuzz` runs the same

@@ -7,7 +7,6 @@ tests then ask Prometheus's HTTP query API and compare with the target's
 own figures: exact call counts, the call rate, and histogram_quantile in the
 bucket that holds the target's own median. promtool checks the exposition.
 """
-import json
 import os
 import re
 import shutil
@@ -21,10 +20,10 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fptest  # noqa: E402
+import promserver  # noqa: E402
 import viewslib  # noqa: E402
 from fptest import test  # noqa: E402
 
-PROMETHEUS = "/usr/bin/prometheus"
 PROMTOOL = "/usr/bin/promtool"
 
 
@@ -67,49 +66,10 @@ def sample(text, name, **labels):
     return None
 
 
-class Prometheus:
-    def __init__(self, target_url, d):
-        viewslib.need_tool(PROMETHEUS, "prometheus")
-        hostport = urllib.parse.urlparse(target_url).netloc
-        self.port = free_port()
-        cfg = fptest.write(os.path.join(d, "prometheus.yml"),
-                           "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                           "scrape_configs:\n  - job_name: flowprof\n"
-                           "    static_configs:\n      - targets: ['%s']\n" % hostport)
-        self.proc = fptest.start([PROMETHEUS, "--config.file=" + cfg,
-                                  "--storage.tsdb.path=" + os.path.join(d, "tsdb"),
-                                  "--web.listen-address=127.0.0.1:%d" % self.port],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.base = "http://127.0.0.1:%d" % self.port
-        fptest.wait_for(self.ready, timeout=30, what="prometheus to start")
-
-    def ready(self):
-        try:
-            return get(self.base + "/-/ready")[0] == 200
-        except OSError:
-            return False
-
-    def query(self, q):
-        """Instant query: {labels-json: value} of the result vector."""
-        url = self.base + "/api/v1/query?" + urllib.parse.urlencode({"query": q})
-        doc = json.loads(get(url)[2])
-        assert doc["status"] == "success", doc
-        return [(r["metric"], float(r["value"][1])) for r in doc["data"]["result"]]
-
-    def value(self, q):
-        r = self.query(q)
-        return r[0][1] if len(r) == 1 else None
-
-    def wait_value(self, q, want, timeout=20.0):
-        """Waits until q gives want; returns the last value seen."""
-        end = time.time() + timeout
-        got = None
-        while time.time() < end:
-            got = self.value(q)
-            if got == want:
-                return got
-            time.sleep(0.25)
-        return got
+def prometheus_for(target_url, d):
+    """A real Prometheus (promserver.py) scraping the endpoint every second."""
+    hostport = urllib.parse.urlparse(target_url).netloc
+    return promserver.Prometheus(d, [promserver.job("flowprof", [hostport])])
 
 
 @test
@@ -117,7 +77,7 @@ def prometheus_scrapes_exact_counts_rate_and_quantile():
     viewslib.need_flowprof()
     t = viewslib.Target().start()
     serve, url = start_serve(t)
-    prom = Prometheus(url, t.dir)
+    prom = prometheus_for(url, t.dir)
     up = prom.wait_value('up{job="flowprof"}', 1.0)
     fptest.eq(up, 1.0, 'up{job="flowprof"}')
 

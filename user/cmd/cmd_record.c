@@ -43,12 +43,11 @@ struct record_args {
 	char **cmd;		/* after `--` */
 	const char *user;	/* --user USER[:GROUP]: who the command runs as */
 	struct run_as run_as;	/* ... resolved (run_as.h) */
-	const char *listen;	/* --listen: serve live metrics while recording */
+	struct metrics_endpoint endpoint; /* --listen: serve live metrics while recording */
 };
 
 enum {
 	OPT_JSON = 0x100,
-	OPT_LISTEN,
 	OPT_USER,
 };
 
@@ -62,9 +61,6 @@ static const struct argp_option record_options[] = {
 	{ "output", 'o', "FILE", 0, "Write the snapshot to FILE (JSON, mode 0600, atomic); "
 	  "without -o the report is printed", 0 },
 	{ "json", OPT_JSON, NULL, 0, "Without -o: print the snapshot JSON instead of the table", 0 },
-	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
-	  "While recording, serve live metrics for Prometheus on ADDR:PORT, e.g. 127.0.0.1:9464 "
-	  "(as 'flowprof serve')", 0 },
 	{ "user", OPT_USER, "USER[:GROUP]", 0,
 	  "Run the command after -- as USER (default: the user who ran sudo; flowprof's own "
 	  "user without sudo)", 0 },
@@ -74,6 +70,7 @@ static const struct argp_option record_options[] = {
 
 static const struct argp_child record_children[] = {
 	{ &live_attach_argp, 0, "How to attach:", 1 },
+	{ &record_endpoint_argp, 0, "Live metrics while recording:", 2 },
 	{ 0 },
 };
 
@@ -85,6 +82,7 @@ static error_t parse_record(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_INIT:
 		state->child_inputs[0] = &a->live;
+		state->child_inputs[1] = &a->endpoint;
 		break;
 	case 'f':
 		a->flow_path = arg;
@@ -109,9 +107,6 @@ static error_t parse_record(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_JSON:
 		a->json = true;
-		break;
-	case OPT_LISTEN:
-		a->listen = arg;
 		break;
 	case OPT_USER:
 		a->user = arg;
@@ -294,7 +289,8 @@ static bool targets_done(const struct record_args *a, pid_t child, bool *child_d
 int cmd_record(int argc, char **argv)
 {
 	struct record_args a = { .live = { .cmd = "record", .mode = ATTACH_AUTO,
-				.permitted = require_bpf_capabilities } };
+				.permitted = require_bpf_capabilities },
+				 .endpoint = { .min_interval_s = METRICS_MIN_INTERVAL_S } };
 	struct argp argp = { record_options, parse_record, "[-- COMMAND [ARG...]]", record_doc,
 			     record_children, NULL, NULL };
 	struct live live = { 0 };
@@ -313,9 +309,9 @@ int cmd_record(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return EXIT_USAGE;
-	if (a.listen) { /* bind first: a busy port fails before anything is attached */
-		srv = metrics_server_start(a.listen, record_metrics_collect, record_metrics_release,
-					   &metrics, err, sizeof(err));
+	if (a.endpoint.listen) { /* bind first: a busy port fails before anything is attached */
+		srv = metrics_server_start(&a.endpoint, record_metrics_collect,
+					   record_metrics_release, &metrics, err, sizeof(err));
 		if (!srv) {
 			log_error("%s", err);
 			goto cleanup;

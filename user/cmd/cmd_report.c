@@ -10,6 +10,7 @@
 
 #include "base/base.h"
 #include "commands.h"
+#include "fleet/fleet.h"
 #include "model/model.h"
 #include "report/report.h"
 #include "snapshot/snapshot.h"
@@ -23,6 +24,8 @@ struct report_args {
 	const char *dot;
 	const char *model_opt;	/* the first model option given ("--target"), for sweeps */
 	bool verbose;		/* -v: every section of the report */
+	struct fleet_query fleet;	/* --prometheus, --job, --window, --at */
+	const char *at;		/* --at as given, for errors */
 };
 
 enum {
@@ -37,7 +40,13 @@ enum {
 	OPT_THINK,
 	OPT_HTML,
 	OPT_DOT,
+	OPT_PROMETHEUS,
+	OPT_JOB,
+	OPT_WINDOW,
+	OPT_AT,
 };
+
+#define DEFAULT_WINDOW_S 300.0
 
 static const struct argp_option report_options[] = {
 	{ "json", OPT_JSON, NULL, 0,
@@ -62,6 +71,15 @@ static const struct argp_option report_options[] = {
 	{ "verbose", 'v', NULL, 0,
 	  "Every section: the flows' visits, the call graph, each station, the demands, "
 	  "predicted response times, the closed workload and the self-checks", 0 },
+	{ NULL, 0, NULL, 0, "A fleet, from the Prometheus that scrapes its flowprof endpoints "
+	  "(docs/fleet.md), instead of SNAPSHOT:", 3 },
+	{ "prometheus", OPT_PROMETHEUS, "URL", 0,
+	  "The Prometheus server, e.g. http://prom:9090", 3 },
+	{ "job", OPT_JOB, "NAME", 0, "The scrape job of the flowprof endpoints (serve, record "
+	  "--listen)", 3 },
+	{ "window", OPT_WINDOW, "DURATION", 0, "The window to model, ending at --at (default 5m; "
+	  "e.g. 90s, 1h)", 3 },
+	{ "at", OPT_AT, "TIME", 0, "The window's end: Unix seconds or RFC 3339 (default: now)", 3 },
 	{ 0 },
 };
 
@@ -106,6 +124,23 @@ static error_t parse_report(int key, char *arg, struct argp_state *state)
 	case OPT_DOT:
 		a->dot = arg;
 		break;
+	case OPT_PROMETHEUS:
+		a->fleet.url = arg;
+		break;
+	case OPT_JOB:
+		a->fleet.job = arg;
+		break;
+	case OPT_WINDOW:
+		if (parse_seconds(arg, &a->fleet.window_s) || !(a->fleet.window_s >= 1))
+			argp_error(state, "--window %s: expected a duration of at least 1 s, e.g. "
+				   "300, 90s, 5m or 1h", arg);
+		break;
+	case OPT_AT:
+		if (fleet_parse_time(arg, &a->fleet.end))
+			argp_error(state, "--at %s: expected Unix seconds (1700000000.5) or an "
+				   "RFC 3339 time (2026-11-22T23:41:59Z)", arg);
+		a->at = arg;
+		break;
 	case 'v':
 		a->verbose = true;
 		log_verbosity++;
@@ -116,7 +151,15 @@ static error_t parse_report(int key, char *arg, struct argp_state *state)
 		a->input = arg;
 		break;
 	case ARGP_KEY_END:
-		if (!a->input)
+		if (a->fleet.url && a->input)
+			argp_error(state, "a snapshot (%s) or --prometheus, not both", a->input);
+		if (!a->fleet.url && (a->fleet.job || a->fleet.window_s || a->at))
+			argp_error(state, "%s applies to --prometheus URL",
+				   a->fleet.job ? "--job" : a->at ? "--at" : "--window");
+		if (a->fleet.url && !a->fleet.job)
+			argp_error(state, "--prometheus needs --job NAME: the scrape job of the "
+				   "flowprof endpoints");
+		if (!a->input && !a->fleet.url)
 			argp_error(state, "no snapshot file given");
 		break;
 	default:
@@ -142,7 +185,10 @@ static const char report_doc[] =
 	"  flowprof report snap.json --users 1,10,100 --think 1s\n"
 	"  flowprof report snap.json --json\n"
 	"  flowprof report snap.json --html report.html --dot graph.dot\n"
-	"  flowprof report sweep.json --html sweep.html";
+	"  flowprof report sweep.json --html sweep.html\n"
+	"  flowprof report --prometheus http://prom:9090 --job flowprof --window 10m\n"
+	"      the fleet that Prometheus scrapes, as if its hosts' snapshots of the\n"
+	"      last 10 minutes were merged ('report --json' writes that snapshot)";
 
 /* --html and --dot (html_report.c): files instead of the table. */
 static int write_views(const struct snapshot *s, const struct report_args *a)
@@ -197,7 +243,8 @@ static int report_sweep(const struct report_args *a, const char *prog)
 int cmd_report(int argc, char **argv)
 {
 	struct report_args a = { 0 };
-	struct argp argp = { report_options, parse_report, "SNAPSHOT", report_doc, NULL, NULL, NULL };
+	struct argp argp = { report_options, parse_report, "SNAPSHOT\n--prometheus URL --job NAME",
+			     report_doc, NULL, NULL, NULL };
 	struct snapshot s = { 0 };
 	struct model m = { 0 };
 	bool have_model = false;
@@ -206,13 +253,19 @@ int cmd_report(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return EXIT_USAGE;
-	/* a `flowprof sweep -o` document: its own table (sweep_table.c) */
-	if (sweep_file_is_document(a.input)) {
+	if (a.fleet.url) {
+		if (!a.fleet.window_s)
+			a.fleet.window_s = DEFAULT_WINDOW_S;
+		a.input = a.fleet.url; /* names the source in messages */
+		if (fleet_snapshot(&a.fleet, &s, err, sizeof(err))) {
+			log_error("%s", err);
+			goto cleanup;
+		}
+	} else if (sweep_file_is_document(a.input)) { /* `flowprof sweep -o`: its own table (sweep_table.c) */
 		rc = report_sweep(&a, argv[0]);
 		model_opts_free(&a.model);
 		return rc;
-	}
-	if (snapshot_load(a.input, &s, err, sizeof(err))) {
+	} else if (snapshot_load(a.input, &s, err, sizeof(err))) {
 		log_error("%s", err);
 		goto cleanup;
 	}

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * `flowprof serve`: attach like record, then answer Prometheus scrapes
- * (OpenMetrics over HTTP, metrics.h) until stopped. Every scrape reads the
- * maps afresh: counters are cumulative since the start, as Prometheus
- * expects, and rate() turns them into per-second figures.
+ * (OpenMetrics over HTTP, metrics.h) until stopped. A scrape reads the maps
+ * afresh unless another did less than --min-interval ago: counters are
+ * cumulative since the start, as Prometheus expects, and rate() turns them
+ * into per-second figures.
  */
 #include <argp.h>
 #include <stdatomic.h>
@@ -24,21 +25,14 @@
 struct serve_args {
 	struct live_opts live;
 	int *pids;
-	const char *listen;
+	struct metrics_endpoint endpoint;	/* --listen, TLS, token (serve_endpoint_argp) */
 	double duration_s;	/* 0: until Ctrl-C or SIGTERM */
 	const char *output;
-};
-
-enum {
-	OPT_LISTEN = 0x100,
 };
 
 static const struct argp_option serve_options[] = {
 	{ "flows", 'f', "FILE", 0, "Flow definition file (YAML; see flowprof(1))", 0 },
 	{ "pid", 'p', "PID[,PID...]", 0, "Record only these processes", 0 },
-	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
-	  "Serve /metrics on ADDR:PORT (default " DEFAULT_LISTEN ", loopback only; :PORT for "
-	  "every address; port 0 picks a free one)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS (default: Ctrl-C or SIGTERM)", 0 },
 	{ "output", 'o', "FILE", 0, "When stopping, write everything recorded to FILE (JSON, as "
 	  "record -o)", 0 },
@@ -47,7 +41,8 @@ static const struct argp_option serve_options[] = {
 };
 
 static const struct argp_child serve_children[] = {
-	{ &live_attach_argp, 0, "How to attach:", 1 },
+	{ &serve_endpoint_argp, 0, "The metrics endpoint:", 1 },
+	{ &live_attach_argp, 0, "How to attach:", 2 },
 	{ 0 },
 };
 
@@ -57,7 +52,8 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case ARGP_KEY_INIT:
-		state->child_inputs[0] = &a->live;
+		state->child_inputs[0] = &a->endpoint;
+		state->child_inputs[1] = &a->live;
 		break;
 	case 'f':
 		a->live.flow_path = arg;
@@ -65,9 +61,6 @@ static error_t parse_serve(int key, char *arg, struct argp_state *state)
 	case 'p':
 		parse_pid_option(state, arg, &a->pids, &a->live.n_pids);
 		a->live.pids = a->pids;
-		break;
-	case OPT_LISTEN:
-		a->listen = arg;
 		break;
 	case 'd':
 		if (parse_seconds(arg, &a->duration_s) || a->duration_s <= 0)
@@ -99,20 +92,29 @@ static const char serve_doc[] =
 	"Attaches like 'flowprof record', then answers GET /metrics with counters that\n"
 	"grow from the start: per handler calls, a duration histogram in seconds, self\n"
 	"and on-CPU time; per flow invocations and nested calls; per process calls.\n"
-	"It listens on the loopback interface unless told otherwise. The metrics are\n"
-	"listed in flowprof(1), section METRICS.\n"
+	"It listens on the loopback interface only, unless --allow-remote is given:\n"
+	"the metrics name the service's internal functions. Off this host, protect\n"
+	"them with TLS (--tls-cert, --tls-key) and a bearer token (--token-file).\n"
+	"The maps are read at most once per --min-interval, however many requests\n"
+	"come. The metrics are listed in flowprof(1), section METRICS.\n"
 	"\n"
 	"Examples:\n"
 	"  sudo flowprof serve -f flows.yaml\n"
 	"      every process of the bundles' executables; http://127.0.0.1:9464/metrics\n"
-	"  sudo flowprof serve -f flows.yaml -p 4242 --listen :9464\n"
-	"      process 4242, on every address of the host\n"
+	"  sudo flowprof serve -f flows.yaml -p 4242 --listen :9464 --allow-remote \\\n"
+	"        --tls-cert cert.pem --tls-key key.pem --token-file token\n"
+	"      process 4242, on every address of the host, over HTTPS with a token\n"
 	"  curl -s http://127.0.0.1:9464/metrics | promtool check metrics\n"
 	"\n"
-	"A Prometheus scrape job:\n"
+	"A Prometheus scrape job (the second form for TLS and a token):\n"
 	"  scrape_configs:\n"
 	"    - job_name: flowprof\n"
 	"      static_configs: [{ targets: ['127.0.0.1:9464'] }]\n"
+	"    - job_name: flowprof-tls\n"
+	"      scheme: https\n"
+	"      tls_config: { ca_file: cert.pem }\n"
+	"      authorization: { credentials_file: token }\n"
+	"      static_configs: [{ targets: ['web-1:9464'] }]\n"
 	"\nExit status: 0 when stopped by Ctrl-C, SIGTERM or -d; 1 on an error (the\n"
 	"address is in use, ...); 2 on a bad command line. See flowprof(1).";
 
@@ -142,9 +144,10 @@ static void release_extra(void *ctx, struct metrics_extra *x)
 
 int cmd_serve(int argc, char **argv)
 {
-	struct serve_args a = { .listen = DEFAULT_LISTEN,
+	struct serve_args a = { .endpoint = { .listen = DEFAULT_LISTEN,
+					      .min_interval_s = METRICS_MIN_INTERVAL_S },
 				.live = { .cmd = "serve", .mode = ATTACH_AUTO,
-				.permitted = require_bpf_capabilities } };
+					  .permitted = require_bpf_capabilities } };
 	struct argp argp = { serve_options, parse_serve, NULL, serve_doc, serve_children, NULL, NULL };
 	struct metrics_server *srv = NULL;
 	struct serve_state st = { 0 };
@@ -158,7 +161,7 @@ int cmd_serve(int argc, char **argv)
 
 	catch_stop_signals();
 	/* Bind first: a busy port fails before anything is attached. */
-	srv = metrics_server_start(a.listen, collect_live, release_extra, &st, err, sizeof(err));
+	srv = metrics_server_start(&a.endpoint, collect_live, release_extra, &st, err, sizeof(err));
 	if (!srv) {
 		log_error("%s", err);
 		goto cleanup;
@@ -180,8 +183,9 @@ int cmd_serve(int argc, char **argv)
 		live_tick(live);
 		usleep(50000);
 	}
-	fprintf(stderr, "flowprof: stopping after %llu scrapes\n",
-		(unsigned long long)metrics_server_scrapes(srv));
+	fprintf(stderr, "flowprof: stopping after %llu scrapes (%llu readings of the maps)\n",
+		(unsigned long long)metrics_server_scrapes(srv),
+		(unsigned long long)metrics_server_collections(srv));
 	metrics_server_stop(srv);
 	srv = NULL;
 	rc = EXIT_OK;

@@ -35,6 +35,15 @@ int exit_status_after_stop(int otherwise);
 void print_recording_started(const struct live *l, const char *verb, bool with_processes,
 			     const char *after, const char *tail);
 
+/* The metrics endpoint's options (endpoint_options.c): --listen,
+ * --allow-remote, --tls-cert, --tls-key, --token-file and --min-interval,
+ * parsed into the struct metrics_endpoint (report/metrics.h) given as this
+ * argp child's input. The parent sets the defaults first (serve: its
+ * address; both: METRICS_MIN_INTERVAL_S). The two differ only in how
+ * --help describes --listen. */
+extern const struct argp serve_endpoint_argp;
+extern const struct argp record_endpoint_argp;
+
 /* -p ARG of an argp parser: appends the pids of "4242" or "4242,4243" to
  * *pids (*n of them), or fails the command line with "-p ARG: why". */
 void parse_pid_option(struct argp_state *state, const char *arg, int **pids, int *n);

@@ -5,6 +5,7 @@
  * only in the metadata lines (counter family names, # UNIT, # EOF).
  */
 #include "metrics.h"
+#include "metrics_out.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -47,331 +48,229 @@ uint64_t metrics_calls_below(const struct snap_handler *h, uint64_t bound_ns)
 	return n;
 }
 
-/* ---- writing -------------------------------------------------------------- */
-
-struct out {
-	FILE *m;
-	enum metrics_format fmt;
-	const char *host;
-};
-
-struct label {
-	const char *key;
-	const char *value;
-};
-
-/* In a label value, the text formats escape \, " and newline. */
-static const char *label_ascii(unsigned char c, char buf[TEXT_ESCAPE_BUF])
-{
-	(void)buf;
-	switch (c) {
-	case '\\': return "\\\\";
-	case '"': return "\\\"";
-	case '\n': return "\\n";
-	}
-	return NULL;
-}
-
-/* A label value: valid UTF-8 (other bytes become U+FFFD), escaped as the
- * text formats require. */
-static const struct text_escaping escape_for_label = { .ascii = label_ascii };
-
-static void put_label_value(FILE *m, const char *s)
-{
-	escape_text_to(m, s, &escape_for_label);
-}
-
-/* Metadata of one family; counters are named without _total in OpenMetrics
- * and with it in the Prometheus text format. */
-static void family(struct out *o, const char *name, const char *type, const char *unit,
-		   const char *help)
-{
-	const char *suffix = !strcmp(type, "counter") && o->fmt == METRICS_PROMETHEUS ? "_total"
-										      : "";
-
-	fprintf(o->m, "# HELP %s%s %s\n", name, suffix, help);
-	fprintf(o->m, "# TYPE %s%s %s\n", name, suffix, type);
-	if (o->fmt == METRICS_OPENMETRICS && unit && *unit)
-		fprintf(o->m, "# UNIT %s %s\n", name, unit);
-}
-
-/* name{host="...",labels...} (no value yet). */
-static void sample_start(struct out *o, const char *name, const char *suffix,
-			 const struct label *labels, int n)
-{
-	fprintf(o->m, "%s%s{host=\"", name, suffix);
-	put_label_value(o->m, o->host);
-	fputc('"', o->m);
-	for (int i = 0; i < n; i++) {
-		fprintf(o->m, ",%s=\"", labels[i].key);
-		put_label_value(o->m, labels[i].value);
-		fputc('"', o->m);
-	}
-	fputc('}', o->m);
-}
-
-static void sample_u64(struct out *o, const char *name, const char *suffix,
-		       const struct label *labels, int n, uint64_t v)
-{
-	sample_start(o, name, suffix, labels, n);
-	fprintf(o->m, " %llu\n", (unsigned long long)v);
-}
-
-/* A value in ns printed as exact seconds: 1500 -> 0.0000015. */
-static void put_seconds(FILE *m, uint64_t ns)
-{
-	char frac[16];
-	int len;
-
-	len = snprintf(frac, sizeof(frac), "%09llu", (unsigned long long)(ns % 1000000000ULL));
-	while (len > 1 && frac[len - 1] == '0')
-		frac[--len] = '\0';
-	fprintf(m, "%llu.%s", (unsigned long long)(ns / 1000000000ULL), frac);
-}
-
-static void sample_seconds(struct out *o, const char *name, const char *suffix,
-			   const struct label *labels, int n, uint64_t ns)
-{
-	sample_start(o, name, suffix, labels, n);
-	fputc(' ', o->m);
-	put_seconds(o->m, ns);
-	fputc('\n', o->m);
-}
-
-static void sample_double(struct out *o, const char *name, const struct label *labels, int n,
-			  double v)
-{
-	if (!isfinite(v))
-		return;
-	sample_start(o, name, "", labels, n);
-	fprintf(o->m, " %.17g\n", v);
-}
-
 /* ---- families ---------------------------------------------------------------- */
 
-static void handler_labels(const struct snap_handler *h, struct label *l)
+static void handler_labels(const struct snap_handler *h, struct metrics_label *l)
 {
-	l[0] = (struct label){ "bundle", h->bundle };
-	l[1] = (struct label){ "handler", h->id };
+	l[0] = (struct metrics_label){ "bundle", h->bundle };
+	l[1] = (struct metrics_label){ "handler", h->id };
 }
 
-static void handler_counters(struct out *o, const struct snapshot *s)
+static void handler_counters(struct metrics_out *o, const struct snapshot *s)
 {
-	struct label l[2];
+	struct metrics_label l[2];
 
-	family(o, "flowprof_handler_calls", "counter", NULL,
-	       "Calls of the handler that returned (inclusive of nested handlers).");
+	metrics_family(o, "flowprof_handler_calls", "counter", NULL,
+		       "Calls of the handler that returned (inclusive of nested handlers).");
 	for (int i = 0; i < s->n_handlers; i++) {
 		handler_labels(&s->handlers[i], l);
-		sample_u64(o, "flowprof_handler_calls", "_total", l, 2, s->handlers[i].calls);
+		metrics_u64(o, "flowprof_handler_calls", "_total", l, 2, s->handlers[i].calls);
 	}
-	family(o, "flowprof_handler_incomplete_calls", "counter", NULL,
-	       "Calls whose return was never seen (longjmp, exception, exit, depth).");
+	metrics_family(o, "flowprof_handler_incomplete_calls", "counter", NULL,
+		       "Calls whose return was never seen (longjmp, exception, exit, depth).");
 	for (int i = 0; i < s->n_handlers; i++) {
 		handler_labels(&s->handlers[i], l);
-		sample_u64(o, "flowprof_handler_incomplete_calls", "_total", l, 2,
-			   s->handlers[i].incomplete);
+		metrics_u64(o, "flowprof_handler_incomplete_calls", "_total", l, 2,
+			    s->handlers[i].incomplete);
 	}
-	family(o, "flowprof_handler_active_calls", "gauge", NULL,
-	       "Calls of the handler in progress now.");
+	metrics_family(o, "flowprof_handler_active_calls", "gauge", NULL,
+		       "Calls of the handler in progress now.");
 	for (int i = 0; i < s->n_handlers; i++) {
 		const struct snap_handler *h = &s->handlers[i];
 		uint64_t done = h->calls + h->incomplete;
 
 		handler_labels(h, l);
-		sample_u64(o, "flowprof_handler_active_calls", "", l, 2,
-			   h->entries > done ? h->entries - done : 0);
+		metrics_u64(o, "flowprof_handler_active_calls", "", l, 2,
+			    h->entries > done ? h->entries - done : 0);
 	}
 }
 
-static void handler_histograms(struct out *o, const struct snapshot *s)
+static void handler_histograms(struct metrics_out *o, const struct snapshot *s)
 {
-	struct label l[3];
+	struct metrics_label l[3];
 
-	family(o, "flowprof_handler_duration_seconds", "histogram", "seconds",
-	       "Inclusive duration of the handler's calls, probe cost included.");
+	metrics_family(o, "flowprof_handler_duration_seconds", "histogram", "seconds",
+		       "Inclusive duration of the handler's calls, probe cost included.");
 	for (int i = 0; i < s->n_handlers; i++) {
 		const struct snap_handler *h = &s->handlers[i];
 		char le[32];
 
 		handler_labels(h, l);
 		for (int b = 0; b < METRICS_BUCKETS; b++) {
-			FILE *m = fmemopen(le, sizeof(le), "w");
-
-			put_seconds(m, metrics_bucket_ns[b]);
-			fclose(m);
-			l[2] = (struct label){ "le", le };
-			sample_u64(o, "flowprof_handler_duration_seconds", "_bucket", l, 3,
-				   metrics_calls_below(h, metrics_bucket_ns[b]));
+			metrics_seconds_text(le, metrics_bucket_ns[b]);
+			l[2] = (struct metrics_label){ "le", le };
+			metrics_u64(o, "flowprof_handler_duration_seconds", "_bucket", l, 3,
+				    metrics_calls_below(h, metrics_bucket_ns[b]));
 		}
-		l[2] = (struct label){ "le", "+Inf" };
-		sample_u64(o, "flowprof_handler_duration_seconds", "_bucket", l, 3,
-			   hist_count(h->hist));
-		sample_u64(o, "flowprof_handler_duration_seconds", "_count", l, 2,
-			   hist_count(h->hist));
-		sample_seconds(o, "flowprof_handler_duration_seconds", "_sum", l, 2, h->total_ns);
+		l[2] = (struct metrics_label){ "le", "+Inf" };
+		metrics_u64(o, "flowprof_handler_duration_seconds", "_bucket", l, 3,
+			    hist_count(h->hist));
+		metrics_u64(o, "flowprof_handler_duration_seconds", "_count", l, 2,
+			    hist_count(h->hist));
+		metrics_seconds(o, "flowprof_handler_duration_seconds", "_sum", l, 2, h->total_ns);
 	}
 }
 
-static void handler_times(struct out *o, const struct snapshot *s)
+static void handler_times(struct metrics_out *o, const struct snapshot *s)
 {
-	struct label l[2];
+	struct metrics_label l[2];
 	bool any_oncpu = false;
 
-	family(o, "flowprof_handler_self_seconds", "counter", "seconds",
-	       "Time in the handler itself, without nested declared handlers.");
+	metrics_family(o, "flowprof_handler_self_seconds", "counter", "seconds",
+		       "Time in the handler itself, without nested declared handlers.");
 	for (int i = 0; i < s->n_handlers; i++) {
 		handler_labels(&s->handlers[i], l);
-		sample_seconds(o, "flowprof_handler_self_seconds", "_total", l, 2,
-			       s->handlers[i].self_ns);
+		metrics_seconds(o, "flowprof_handler_self_seconds", "_total", l, 2,
+				s->handlers[i].self_ns);
 		any_oncpu |= s->handlers[i].oncpu_measured;
 	}
 	if (!any_oncpu)
 		return; /* the kernel did not allow measuring it: no family at all */
-	family(o, "flowprof_handler_oncpu_seconds", "counter", "seconds",
-	       "Time the handler's thread spent on a CPU during its calls.");
+	metrics_family(o, "flowprof_handler_oncpu_seconds", "counter", "seconds",
+		       "Time the handler's thread spent on a CPU during its calls.");
 	for (int i = 0; i < s->n_handlers; i++) {
 		if (!s->handlers[i].oncpu_measured)
 			continue;
 		handler_labels(&s->handlers[i], l);
-		sample_seconds(o, "flowprof_handler_oncpu_seconds", "_total", l, 2,
-			       s->handlers[i].oncpu_ns);
+		metrics_seconds(o, "flowprof_handler_oncpu_seconds", "_total", l, 2,
+				s->handlers[i].oncpu_ns);
 	}
 }
 
-static void instance_counters(struct out *o, const struct snapshot *s)
+static void instance_counters(struct metrics_out *o, const struct snapshot *s)
 {
-	struct label l[3];
+	struct metrics_label l[3];
 	char pid[16];
 
-	family(o, "flowprof_instance_handler_calls", "counter", NULL,
-	       "Calls of the handler in one process (instance: the pid; 0 pools the processes "
-	       "past --max-instances).");
+	metrics_family(o, "flowprof_instance_handler_calls", "counter", NULL,
+		       "Calls of the handler in one process (instance: the pid; 0 pools the "
+		       "processes past --max-instances).");
 	for (int i = 0; i < s->n_handlers; i++) {
 		const struct snap_handler *h = &s->handlers[i];
 
 		handler_labels(h, l);
 		for (int k = 0; k < h->n_instances; k++) {
 			snprintf(pid, sizeof(pid), "%d", h->instances[k].pid);
-			l[2] = (struct label){ "instance", pid };
-			sample_u64(o, "flowprof_instance_handler_calls", "_total", l, 3,
-				   h->instances[k].calls);
+			l[2] = (struct metrics_label){ "instance", pid };
+			metrics_u64(o, "flowprof_instance_handler_calls", "_total", l, 3,
+				    h->instances[k].calls);
 		}
 	}
-	family(o, "flowprof_instance_handler_duration_seconds", "counter", "seconds",
-	       "Inclusive time of the handler's calls in one process.");
+	metrics_family(o, "flowprof_instance_handler_duration_seconds", "counter", "seconds",
+		       "Inclusive time of the handler's calls in one process.");
 	for (int i = 0; i < s->n_handlers; i++) {
 		const struct snap_handler *h = &s->handlers[i];
 
 		handler_labels(h, l);
 		for (int k = 0; k < h->n_instances; k++) {
 			snprintf(pid, sizeof(pid), "%d", h->instances[k].pid);
-			l[2] = (struct label){ "instance", pid };
-			sample_seconds(o, "flowprof_instance_handler_duration_seconds", "_total", l, 3,
-				       h->instances[k].total_ns);
+			l[2] = (struct metrics_label){ "instance", pid };
+			metrics_seconds(o, "flowprof_instance_handler_duration_seconds", "_total",
+					l, 3, h->instances[k].total_ns);
 		}
 	}
 }
 
-static void flow_counters(struct out *o, const struct snapshot *s)
+static void flow_counters(struct metrics_out *o, const struct snapshot *s)
 {
-	struct label l[3];
+	struct metrics_label l[3];
 
-	family(o, "flowprof_flow_invocations", "counter", NULL,
-	       "Invocations of the flow: calls of its entry handler.");
+	metrics_family(o, "flowprof_flow_invocations", "counter", NULL,
+		       "Invocations of the flow: calls of its entry handler.");
 	for (int i = 0; i < s->n_flows; i++) {
 		const struct snap_handler *entry = snapshot_handler(s, s->flows[i].entry);
 
-		l[0] = (struct label){ "flow", s->flows[i].name };
-		l[1] = (struct label){ "bundle", entry && entry->bundle ? entry->bundle : "" };
-		l[2] = (struct label){ "handler", s->flows[i].entry };
-		sample_u64(o, "flowprof_flow_invocations", "_total", l, 3, s->flows[i].invocations);
+		l[0] = (struct metrics_label){ "flow", s->flows[i].name };
+		l[1] = (struct metrics_label){ "bundle",
+					       entry && entry->bundle ? entry->bundle : "" };
+		l[2] = (struct metrics_label){ "handler", s->flows[i].entry };
+		metrics_u64(o, "flowprof_flow_invocations", "_total", l, 3, s->flows[i].invocations);
 	}
-	family(o, "flowprof_flow_handler_calls", "counter", NULL,
-	       "Calls of the handler nested under the flow's entry on the same thread "
-	       "(visit ratio = rate of this / rate of flowprof_flow_invocations_total).");
+	metrics_family(o, "flowprof_flow_handler_calls", "counter", NULL,
+		       "Calls of the handler nested under the flow's entry on the same thread "
+		       "(visit ratio = rate of this / rate of flowprof_flow_invocations_total).");
 	for (int i = 0; i < s->n_flows; i++) {
 		const struct snap_flow *f = &s->flows[i];
 
 		for (int v = 0; v < f->n_visits; v++) {
 			const struct snap_handler *h = snapshot_handler(s, f->visits[v].handler);
 
-			l[0] = (struct label){ "flow", f->name };
-			l[1] = (struct label){ "bundle", h ? h->bundle : "" };
-			l[2] = (struct label){ "handler", f->visits[v].handler };
-			sample_u64(o, "flowprof_flow_handler_calls", "_total", l, 3,
-				   f->visits[v].calls);
+			l[0] = (struct metrics_label){ "flow", f->name };
+			l[1] = (struct metrics_label){ "bundle", h ? h->bundle : "" };
+			l[2] = (struct metrics_label){ "handler", f->visits[v].handler };
+			metrics_u64(o, "flowprof_flow_handler_calls", "_total", l, 3,
+				    f->visits[v].calls);
 		}
 	}
-	family(o, "flowprof_edge_calls", "counter", NULL,
-	       "Calls of handler callee nested directly inside handler caller.");
+	metrics_family(o, "flowprof_edge_calls", "counter", NULL,
+		       "Calls of handler callee nested directly inside handler caller.");
 	for (int i = 0; i < s->n_edges; i++) {
-		l[0] = (struct label){ "caller", s->edges[i].from };
-		l[1] = (struct label){ "callee", s->edges[i].to };
-		sample_u64(o, "flowprof_edge_calls", "_total", l, 2, s->edges[i].calls);
+		l[0] = (struct metrics_label){ "caller", s->edges[i].from };
+		l[1] = (struct metrics_label){ "callee", s->edges[i].to };
+		metrics_u64(o, "flowprof_edge_calls", "_total", l, 2, s->edges[i].calls);
 	}
 }
 
-static void bundle_gauges(struct out *o, const struct snapshot *s)
+static void bundle_gauges(struct metrics_out *o, const struct snapshot *s)
 {
-	struct label l[1];
+	struct metrics_label l[1];
 
-	family(o, "flowprof_bundle_processes", "gauge", NULL,
-	       "Processes of the bundle being recorded.");
+	metrics_family(o, "flowprof_bundle_processes", "gauge", NULL,
+		       "Processes of the bundle being recorded.");
 	for (int i = 0; i < s->n_bundles; i++) {
-		l[0] = (struct label){ "bundle", s->bundles[i].name };
-		sample_u64(o, "flowprof_bundle_processes", "", l, 1, (uint64_t)s->bundles[i].n_pids);
+		l[0] = (struct metrics_label){ "bundle", s->bundles[i].name };
+		metrics_u64(o, "flowprof_bundle_processes", "", l, 1, (uint64_t)s->bundles[i].n_pids);
 	}
-	family(o, "flowprof_bundle_threads", "gauge", NULL,
-	       "Distinct threads of the bundle that ran handlers.");
+	metrics_family(o, "flowprof_bundle_threads", "gauge", NULL,
+		       "Distinct threads of the bundle that ran handlers.");
 	for (int i = 0; i < s->n_bundles; i++) {
-		l[0] = (struct label){ "bundle", s->bundles[i].name };
-		sample_u64(o, "flowprof_bundle_threads", "", l, 1,
-			   (uint64_t)(s->bundles[i].threads > 0 ? s->bundles[i].threads : 0));
+		l[0] = (struct metrics_label){ "bundle", s->bundles[i].name };
+		metrics_u64(o, "flowprof_bundle_threads", "", l, 1,
+			    (uint64_t)(s->bundles[i].threads > 0 ? s->bundles[i].threads : 0));
 	}
 }
 
 /* station="...", and bundle="..." for a bundle's pool or serial handler
  * (not for the host's CPUs): the number of labels. */
-static int station_labels(const struct metrics_station *st, struct label *l)
+static int station_labels(const struct metrics_station *st, struct metrics_label *l)
 {
-	l[0] = (struct label){ "station", st->name };
+	l[0] = (struct metrics_label){ "station", st->name };
 	if (!st->bundle)
 		return 1;
-	l[1] = (struct label){ "bundle", st->bundle };
+	l[1] = (struct metrics_label){ "bundle", st->bundle };
 	return 2;
 }
 
-static void station_gauges(struct out *o, const struct metrics_extra *x)
+static void station_gauges(struct metrics_out *o, const struct metrics_extra *x)
 {
-	struct label l[2];
+	struct metrics_label l[2];
 
 	if (!x || !x->n_stations)
 		return;
-	family(o, "flowprof_station_utilization_ratio", "gauge", "ratio",
-	       "Utilization of the station (bundle, serial handler, or the host's CPUs) from the "
-	       "queueing model, over the time since the previous scrape.");
+	metrics_family(o, "flowprof_station_utilization_ratio", "gauge", "ratio",
+		       "Utilization of the station (bundle, serial handler, or the host's CPUs) from the "
+		       "queueing model, over the time since the previous scrape.");
 	for (int i = 0; i < x->n_stations; i++) {
-		sample_double(o, "flowprof_station_utilization_ratio", l,
-			      station_labels(&x->stations[i], l), x->stations[i].utilization);
+		metrics_double(o, "flowprof_station_utilization_ratio", "", l,
+			       station_labels(&x->stations[i], l), x->stations[i].utilization);
 	}
-	family(o, "flowprof_station_servers", "gauge", NULL,
-	       "Servers of the station in the model (instances x workers, or CPUs).");
+	metrics_family(o, "flowprof_station_servers", "gauge", NULL,
+		       "Servers of the station in the model (instances x workers, or CPUs).");
 	for (int i = 0; i < x->n_stations; i++) {
-		sample_double(o, "flowprof_station_servers", l, station_labels(&x->stations[i], l),
-			      x->stations[i].servers);
+		metrics_double(o, "flowprof_station_servers", "", l, station_labels(&x->stations[i], l),
+			       x->stations[i].servers);
 	}
 	if (!x->bottleneck)
 		return;
-	family(o, "flowprof_station_bottleneck", "gauge", NULL,
-	       "1 for the station the model names as the bottleneck, 0 for the others.");
+	metrics_family(o, "flowprof_station_bottleneck", "gauge", NULL,
+		       "1 for the station the model names as the bottleneck, 0 for the others.");
 	for (int i = 0; i < x->n_stations; i++) {
-		sample_u64(o, "flowprof_station_bottleneck", "", l, station_labels(&x->stations[i], l),
-			   !strcmp(x->stations[i].name, x->bottleneck));
+		metrics_u64(o, "flowprof_station_bottleneck", "", l, station_labels(&x->stations[i], l),
+			    !strcmp(x->stations[i].name, x->bottleneck));
 	}
 }
 
-static void recording_info(struct out *o, const struct snapshot *s)
+static void recording_info(struct metrics_out *o, const struct snapshot *s)
 {
 	static const char *const classes[4] = { "unknown", "nop5", "emulated", "single-step" };
 	static const struct {
@@ -386,27 +285,39 @@ static void recording_info(struct out *o, const struct snapshot *s)
 		{ "instances_dropped", offsetof(struct snapshot, instances_dropped) },
 		{ "threads_dropped", offsetof(struct snapshot, threads_dropped) },
 	};
-	struct label l[1];
+	struct metrics_label l[1];
 
-	family(o, "flowprof_recording_duration_seconds", "gauge", "seconds",
-	       "Time since the probes were attached.");
-	sample_double(o, "flowprof_recording_duration_seconds", NULL, 0, s->duration_s);
-	family(o, "flowprof_probe_cost_seconds", "gauge", "seconds",
-	       "Calibrated probe cost inside each measured call, by probe site class.");
+	metrics_family(o, "flowprof_recording_duration_seconds", "gauge", "seconds",
+		       "Time since the probes were attached.");
+	metrics_double(o, "flowprof_recording_duration_seconds", "", NULL, 0, s->duration_s);
+	metrics_family(o, "flowprof_probe_cost_seconds", "gauge", "seconds",
+		       "Calibrated probe cost inside each measured call, by probe site class.");
 	for (int c = 1; c < 4; c++) {
 		if (!s->probe_cost[c].measured)
 			continue;
-		l[0] = (struct label){ "site_class", classes[c] };
-		sample_double(o, "flowprof_probe_cost_seconds", l, 1,
-			      s->probe_cost[c].in_window_ns / 1e9);
+		l[0] = (struct metrics_label){ "site_class", classes[c] };
+		metrics_double(o, "flowprof_probe_cost_seconds", "", l, 1,
+			       s->probe_cost[c].in_window_ns / 1e9);
 	}
-	family(o, "flowprof_kernel_events", "counter", NULL,
-	       "Kernel-side events that explain missing data (see docs/snapshot.md).");
+	metrics_family(o, "flowprof_kernel_events", "counter", NULL,
+		       "Kernel-side events that explain missing data (see docs/snapshot.md).");
 	for (size_t i = 0; i < ARRAY_SIZE(events); i++) {
-		l[0] = (struct label){ "event", events[i].name };
-		sample_u64(o, "flowprof_kernel_events", "_total", l, 1,
+		l[0] = (struct metrics_label){ "event", events[i].name };
+		metrics_u64(o, "flowprof_kernel_events", "_total", l, 1,
 			   *(const uint64_t *)((const char *)s + events[i].off));
 	}
+}
+
+/* The endpoint's own work: how often a flood of requests made it read the
+ * maps (at most once per --min-interval). */
+static void endpoint_counters(struct metrics_out *o, const struct metrics_extra *x)
+{
+	if (!x || !x->collections)
+		return;
+	metrics_family(o, "flowprof_metrics_collections", "counter", NULL,
+		       "Times this endpoint read the BPF maps to answer requests; requests "
+		       "within --min-interval of the last reading get its answer again.");
+	metrics_u64(o, "flowprof_metrics_collections", "_total", NULL, 0, x->collections);
 }
 
 /* ---- the model over a window -------------------------------------------------- */
@@ -470,7 +381,7 @@ void metrics_window_free(struct metrics_window *w)
 char *metrics_render(const struct snapshot *s, const struct metrics_extra *extra,
 		     enum metrics_format f)
 {
-	struct out o = { .fmt = f, .host = s->host };
+	struct metrics_out o = { .fmt = f, .host = s->host };
 	char *buf = NULL;
 	size_t len = 0;
 
@@ -483,6 +394,8 @@ char *metrics_render(const struct snapshot *s, const struct metrics_extra *extra
 	bundle_gauges(&o, s);
 	station_gauges(&o, extra);
 	recording_info(&o, s);
+	metrics_model_families(&o, s);
+	endpoint_counters(&o, extra);
 	if (f == METRICS_OPENMETRICS)
 		fputs("# EOF\n", o.m);
 	fclose(o.m);

@@ -56,6 +56,9 @@ struct metrics_extra {
 	struct metrics_station *stations;	/* owned: metrics_extra_free() */
 	int n_stations;
 	char *bottleneck;	/* station name, NULL when nothing is loaded */
+	/* The endpoint's own collections so far, this one included (0: not
+	 * served by an endpoint, no family). */
+	uint64_t collections;
 };
 
 void metrics_extra_free(struct metrics_extra *x);
@@ -87,31 +90,59 @@ char *metrics_render(const struct snapshot *s, const struct metrics_extra *extra
 /* ---- the HTTP endpoint (metrics_http.c) ----------------------------------- */
 
 /* Fills a zeroed snapshot (and optionally the model's figures) for one
- * scrape; extra is zeroed and may be left so. Returns 0, or -1 to answer
- * 503. Called from the server's thread, one scrape at a time. */
+ * collection; extra is zeroed and may be left so. Returns 0, or -1 to answer
+ * 503. Called from the server's thread, one collection at a time. */
 typedef int (*metrics_collect_fn)(void *ctx, struct snapshot *s, struct metrics_extra *extra);
 /* Frees what collect put into extra (may be NULL). */
 typedef void (*metrics_release_fn)(void *ctx, struct metrics_extra *extra);
 
+/* The default --min-interval: below the shortest scrape interval anyone
+ * uses (1 s), so a scraper at that pace always gets a fresh collection,
+ * while a flood of requests costs at most two collections a second. */
+#define METRICS_MIN_INTERVAL_S 0.5
+
+/* How the endpoint listens and whom it answers (serve and record --listen). */
+struct metrics_endpoint {
+	/* ADDR:PORT: "127.0.0.1:9464", "[::1]:9464", "localhost:9464", ":9464"
+	 * for every address; port 0 picks a free one. */
+	const char *listen;
+	/* An address other hosts can reach (not loopback) is refused unless
+	 * this is set (--allow-remote): the metrics name internal symbols. */
+	bool allow_remote;
+	/* --tls-cert, --tls-key: PEM files; HTTPS when both are given. */
+	const char *tls_cert;
+	const char *tls_key;
+	/* --token-file: the bearer token every request must carry
+	 * ("Authorization: Bearer TOKEN"); NULL: no token. */
+	const char *token_file;
+	/* --min-interval: requests within this many seconds of the last
+	 * collection get its answer again (0: every request collects). */
+	double min_interval_s;
+};
+
 struct metrics_server;
 
 /*
- * Listens on ADDR:PORT ("127.0.0.1:9464", "[::1]:9464", "localhost:9464",
- * ":9464" for every address; port 0 picks a free one) and answers
- * GET /metrics with a fresh exposition. On error returns NULL with a
- * message in err, e.g. "--listen 127.0.0.1:9464: Address already in use".
+ * Binds e->listen and answers GET /metrics from the collection at most
+ * e->min_interval_s old (collecting afresh otherwise). On error returns
+ * NULL with a message in err that names the option, e.g. "--listen
+ * 127.0.0.1:9464: Address already in use", "--listen :9464: every address
+ * of the host ...; add --allow-remote", "--tls-key k.pem: ...".
  */
-struct metrics_server *metrics_server_start(const char *listen, metrics_collect_fn collect,
-					    metrics_release_fn release, void *ctx, char *err,
-					    size_t errlen);
+struct metrics_server *metrics_server_start(const struct metrics_endpoint *e,
+					    metrics_collect_fn collect, metrics_release_fn release,
+					    void *ctx, char *err, size_t errlen);
 
-/* "http://127.0.0.1:9464/metrics", with the port actually bound. */
+/* "http://127.0.0.1:9464/metrics" (https with TLS), with the port bound. */
 const char *metrics_server_url(const struct metrics_server *srv);
 
-/* Scrapes answered so far. */
+/* Requests answered with metrics so far (fresh or from the last collection). */
 uint64_t metrics_server_scrapes(const struct metrics_server *srv);
 
-/* Stops listening (waits for a scrape in progress) and frees srv. */
+/* Times the maps were read to answer them. */
+uint64_t metrics_server_collections(const struct metrics_server *srv);
+
+/* Stops listening (waits for a request in progress) and frees srv. */
 void metrics_server_stop(struct metrics_server *srv);
 
 #endif

@@ -37,6 +37,11 @@ unsigned int snap_site_mask(const struct snap_handler *h)
 	return m;
 }
 
+int snapshot_parse_time(const char *s, double *out)
+{
+	return s ? snap_parse_rfc3339(s, out) : -1;
+}
+
 /* ---- derived figures ---------------------------------------------------- */
 
 void snapshot_summarize(const struct snap_handler *h, struct handler_summary *out)

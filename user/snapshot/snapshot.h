@@ -251,6 +251,10 @@ void snapshot_free(struct snapshot *s);
 bool snapshot_equal(const struct snapshot *a, const struct snapshot *b, char *diff,
 		    size_t difflen);
 
+/* An RFC 3339 time ("2026-11-22T23:41:59Z", "...59.25+01:00"), as the
+ * document's started_at is read, into Unix time. Returns 0 or -1. */
+int snapshot_parse_time(const char *s, double *out);
+
 /* Lookups by name; NULL if absent. */
 struct snap_handler *snapshot_handler(const struct snapshot *s, const char *id);
 struct snap_bundle *snapshot_bundle(const struct snapshot *s, const char *name);

@@ -1,0 +1,820 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One scrape target's snapshot of the window (fleet_int.h): each series of
+ * the exposition (report/metrics.c, report/metrics_model.c) goes back to the
+ * snapshot field it came from. Counters are the window's increase (end less
+ * start; a counter that went down was reset and counts from zero), gauges
+ * are the end's. The names are the exposition's contract, listed in
+ * flowprof(1), section METRICS.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/base.h"
+#include "fleet_int.h"
+
+/* What a handler's series leave for the end: its classic histogram as
+ * read (cumulative counts by bound) and the change of its calls in
+ * progress. */
+#define MAX_CLASSIC 64
+struct classic {
+	int n;
+	uint64_t bound_ns[MAX_CLASSIC];	/* UINT64_MAX: +Inf */
+	uint64_t cum[MAX_CLASSIC];
+	double active_change;
+};
+
+struct build {
+	const struct fleet_target *t;
+	struct snapshot *s;
+	json_object *handler_ix;	/* id -> index into s->handlers */
+	struct classic *classic;	/* parallel to s->handlers */
+	size_t cap_handlers;
+	bool have_info;			/* flowprof_handler_info seen */
+	char *err;
+	size_t errlen;
+};
+
+static int cmp_label(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+char *fleet_series_key(const struct prom_sample *s)
+{
+	const char *keys[64];
+	int n = 0;
+	char *key = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	json_object_object_foreach(s->labels, k, v) {
+		(void)v;
+		if (strcmp(k, "job") && strcmp(k, "instance") && n < (int)ARRAY_SIZE(keys))
+			keys[n++] = k;
+	}
+	qsort(keys, (size_t)n, sizeof(*keys), cmp_label);
+	m = xopen_memstream(&key, &len);
+	for (int i = 0; i < n; i++)
+		fprintf(m, "%s\x1f%s\x1e", keys[i], prom_label(s, keys[i]));
+	fclose(m);
+	return key;
+}
+
+/* ---- values ------------------------------------------------------------------ */
+
+/* The window's increase of a counter. */
+static double increase(const struct build *b, const struct prom_sample *x)
+{
+	json_object *v;
+	char *key;
+	double start = 0;
+
+	if (!b->t->start)
+		return x->value;
+	key = fleet_series_key(x);
+	if (json_object_object_get_ex(b->t->start, key, &v))
+		start = json_object_get_double(v);
+	free(key);
+	return x->value >= start ? x->value - start : x->value;
+}
+
+/* The gauge at the start (0 without a start). */
+static double at_start(const struct build *b, const struct prom_sample *x)
+{
+	json_object *v;
+	char *key;
+	double start = 0;
+
+	if (!b->t->start)
+		return 0;
+	key = fleet_series_key(x);
+	if (json_object_object_get_ex(b->t->start, key, &v))
+		start = json_object_get_double(v);
+	free(key);
+	return start;
+}
+
+/* Counts and times as the snapshot holds them: a value a server on the
+ * network gives may be anything, so what no counter reaches (2^62) is
+ * clamped rather than converted out of range. */
+#define VALUE_MAX 4.6e18
+
+static uint64_t count_of(double v)
+{
+	return v > 0 ? (uint64_t)llround(fmin(v, VALUE_MAX)) : 0; /* NaN: 0 */
+}
+
+static int int_of(double v)
+{
+	return v > 0 ? (int)lround(fmin(v, INT_MAX)) : 0;
+}
+
+static uint64_t ns_of(double seconds)
+{
+	return seconds > 0 ? (uint64_t)llroundl(fminl((long double)seconds * 1e9L, VALUE_MAX)) : 0;
+}
+
+static const char *label(const struct prom_sample *x, const char *key)
+{
+	const char *v = prom_label(x, key);
+
+	return v ? v : "";
+}
+
+/* ---- the snapshot's parts ----------------------------------------------------- */
+
+static struct snap_handler *handler_for(struct build *b, const struct prom_sample *x)
+{
+	const char *id = label(x, "handler"), *bundle = label(x, "bundle");
+	struct snapshot *s = b->s;
+	json_object *ix;
+
+	if (json_object_object_get_ex(b->handler_ix, id, &ix))
+		return &s->handlers[json_object_get_int(ix)];
+	if ((size_t)s->n_handlers + 1 > b->cap_handlers) {
+		size_t old = b->cap_handlers;
+
+		grow_array((void **)&s->handlers, &b->cap_handlers, (size_t)s->n_handlers + 1,
+			   sizeof(*s->handlers));
+		b->classic = xrealloc(b->classic, b->cap_handlers * sizeof(*b->classic));
+		memset(b->classic + old, 0, (b->cap_handlers - old) * sizeof(*b->classic));
+	}
+	memset(&s->handlers[s->n_handlers], 0, sizeof(*s->handlers));
+	s->handlers[s->n_handlers].id = xstrdup(id);
+	s->handlers[s->n_handlers].bundle = xstrdup(bundle);
+	/* on-CPU and probe sums: measured only where their series say so */
+	json_object_object_add(b->handler_ix, id, json_object_new_int(s->n_handlers));
+	return &s->handlers[s->n_handlers++];
+}
+
+static struct snap_flow *flow_for(struct snapshot *s, const char *name)
+{
+	struct snap_flow *f = snapshot_flow(s, name);
+
+	if (f)
+		return f;
+	s->flows = xrealloc(s->flows, (size_t)(s->n_flows + 1) * sizeof(*s->flows));
+	f = &s->flows[s->n_flows++];
+	memset(f, 0, sizeof(*f));
+	f->name = xstrdup(name);
+	return f;
+}
+
+static struct snap_bundle *bundle_for(struct snapshot *s, const char *name)
+{
+	struct snap_bundle *bd = snapshot_bundle(s, name);
+
+	if (bd)
+		return bd;
+	s->bundles = xrealloc(s->bundles, (size_t)(s->n_bundles + 1) * sizeof(*s->bundles));
+	bd = &s->bundles[s->n_bundles++];
+	memset(bd, 0, sizeof(*bd));
+	bd->name = xstrdup(name);
+	return bd;
+}
+
+static void add_edge(struct snap_edge **arr, int *n, const char *from, const char *to,
+		     uint64_t calls)
+{
+	*arr = xrealloc(*arr, (size_t)(*n + 1) * sizeof(**arr));
+	memset(&(*arr)[*n], 0, sizeof(**arr));
+	(*arr)[*n].from = xstrdup(from);
+	(*arr)[*n].to = xstrdup(to);
+	(*arr)[(*n)++].calls = calls;
+}
+
+/* ---- one series each -------------------------------------------------------------- */
+
+typedef int (*series_fn)(struct build *b, const struct prom_sample *x);
+
+static unsigned int class_mask(const char *list)
+{
+	static const char *const names[4] = { "unknown", "nop5", "emulated", "single-step" };
+	unsigned int m = 0;
+
+	for (int c = 1; c < 4; c++) {
+		const char *p = strstr(list, names[c]);
+		size_t len = strlen(names[c]);
+
+		if (p && (p == list || p[-1] == ',') && (p[len] == ',' || !p[len]))
+			m |= 1u << c;
+	}
+	return snapshot_site_classes(m);
+}
+
+static int on_handler_info(struct build *b, const struct prom_sample *x)
+{
+	struct snap_handler *h = handler_for(b, x);
+
+	free(h->site_class);
+	h->site_class = xstrdup(label(x, "site_class"));
+	h->site_classes = class_mask(label(x, "site_classes"));
+	free(h->entry_site);
+	h->entry_site = *label(x, "entry_site") ? xstrdup(label(x, "entry_site")) : NULL;
+	free(h->exit_site);
+	h->exit_site = *label(x, "exit_site") ? xstrdup(label(x, "exit_site")) : NULL;
+	h->serial = !strcmp(label(x, "serial"), "true");
+	b->have_info = true;
+	return 0;
+}
+
+static int on_calls(struct build *b, const struct prom_sample *x)
+{
+	handler_for(b, x)->calls = count_of(increase(b, x));
+	return 0;
+}
+
+static int on_incomplete(struct build *b, const struct prom_sample *x)
+{
+	handler_for(b, x)->incomplete = count_of(increase(b, x));
+	return 0;
+}
+
+/* entries = calls + incomplete + in progress: its increase is the calls'
+ * and the incomplete ones' plus the change of those in progress, added
+ * once every series is in (finish()). */
+static int on_active(struct build *b, const struct prom_sample *x)
+{
+	struct snap_handler *h = handler_for(b, x);
+
+	b->classic[h - b->s->handlers].active_change = x->value - at_start(b, x);
+	return 0;
+}
+
+static int on_bucket(struct build *b, const struct prom_sample *x)
+{
+	struct snap_handler *h = handler_for(b, x);
+	struct classic *c = &b->classic[h - b->s->handlers];
+	const char *le = label(x, "le");
+	char *end;
+	double bound = strtod(le, &end);
+
+	if (c->n >= MAX_CLASSIC)
+		return 0;
+	if (!strcmp(le, "+Inf")) {
+		c->bound_ns[c->n] = UINT64_MAX;
+	} else if (end == le || *end || !(bound > 0) ||
+		   hist_boundary_index(ns_of(bound)) < 0) {
+		snprintf(b->err, b->errlen, "%s: le=\"%s\" is not a bound of flowprof's histogram",
+			 label(x, "__name__"), le);
+		return -1;
+	} else {
+		c->bound_ns[c->n] = ns_of(bound);
+	}
+	c->cum[c->n++] = count_of(increase(b, x));
+	return 0;
+}
+
+static int on_sum(struct build *b, const struct prom_sample *x)
+{
+	handler_for(b, x)->total_ns = ns_of(increase(b, x));
+	return 0;
+}
+
+static int on_self(struct build *b, const struct prom_sample *x)
+{
+	handler_for(b, x)->self_ns = ns_of(increase(b, x));
+	return 0;
+}
+
+static int on_oncpu(struct build *b, const struct prom_sample *x)
+{
+	struct snap_handler *h = handler_for(b, x);
+
+	h->oncpu_ns = ns_of(increase(b, x));
+	h->oncpu_measured = true;
+	return 0;
+}
+
+static int on_squares(struct build *b, const struct prom_sample *x)
+{
+	double v = increase(b, x);
+
+	handler_for(b, x)->sumsq_ns2 = v > 0 ? (long double)v * 1e18L : 0;
+	return 0;
+}
+
+static int on_unwound(struct build *b, const struct prom_sample *x)
+{
+	handler_for(b, x)->unwound = count_of(increase(b, x));
+	return 0;
+}
+
+static int on_probe(struct build *b, const struct prom_sample *x)
+{
+	struct snap_handler *h = handler_for(b, x);
+
+	h->probe_ns = ns_of(increase(b, x));
+	h->probe_measured = true;
+	return 0;
+}
+
+static int on_self_probe(struct build *b, const struct prom_sample *x)
+{
+	handler_for(b, x)->self_probe_ns = ns_of(increase(b, x));
+	return 0;
+}
+
+static int on_nested(struct build *b, const struct prom_sample *x)
+{
+	handler_for(b, x)->nested_calls = count_of(increase(b, x));
+	return 0;
+}
+
+static int on_probe_cost(struct build *b, const struct prom_sample *x)
+{
+	handler_for(b, x)->probe_cost_ns = x->value * 1e9;
+	return 0;
+}
+
+static struct snap_instance_stats *instance_for(struct build *b, const struct prom_sample *x)
+{
+	struct snap_handler *h = handler_for(b, x);
+	int pid = atoi(label(x, "exported_instance"));
+
+	for (int i = 0; i < h->n_instances; i++)
+		if (h->instances[i].pid == pid)
+			return &h->instances[i];
+	h->instances = xrealloc(h->instances, (size_t)(h->n_instances + 1) * sizeof(*h->instances));
+	memset(&h->instances[h->n_instances], 0, sizeof(*h->instances));
+	h->instances[h->n_instances].pid = pid;
+	return &h->instances[h->n_instances++];
+}
+
+static int on_instance_calls(struct build *b, const struct prom_sample *x)
+{
+	instance_for(b, x)->calls = count_of(increase(b, x));
+	return 0;
+}
+
+static int on_instance_time(struct build *b, const struct prom_sample *x)
+{
+	instance_for(b, x)->total_ns = ns_of(increase(b, x));
+	return 0;
+}
+
+static int on_invocations(struct build *b, const struct prom_sample *x)
+{
+	struct snap_flow *f = flow_for(b->s, label(x, "flow"));
+
+	free(f->entry);
+	f->entry = xstrdup(label(x, "handler"));
+	f->invocations = count_of(increase(b, x));
+	return 0;
+}
+
+static int on_visits(struct build *b, const struct prom_sample *x)
+{
+	struct snap_flow *f = flow_for(b->s, label(x, "flow"));
+
+	f->visits = xrealloc(f->visits, (size_t)(f->n_visits + 1) * sizeof(*f->visits));
+	f->visits[f->n_visits].handler = xstrdup(label(x, "handler"));
+	f->visits[f->n_visits++].calls = count_of(increase(b, x));
+	return 0;
+}
+
+static int on_declared(struct build *b, const struct prom_sample *x)
+{
+	struct snap_flow *f = flow_for(b->s, label(x, "flow"));
+	const char *arrow = label(x, "call");
+	struct snap_edge *e;
+
+	add_edge(&f->declared, &f->n_declared, label(x, "caller"), label(x, "callee"), 0);
+	e = &f->declared[f->n_declared - 1];
+	e->declared = true;
+	e->waits = !strcmp(arrow, "=>");
+	e->async = e->waits || !strcmp(arrow, "~>");
+	return 0;
+}
+
+static int on_edge(struct build *b, const struct prom_sample *x)
+{
+	add_edge(&b->s->edges, &b->s->n_edges, label(x, "caller"), label(x, "callee"),
+		 count_of(increase(b, x)));
+	return 0;
+}
+
+static int on_bundle_info(struct build *b, const struct prom_sample *x)
+{
+	struct snap_bundle *bd = bundle_for(b->s, label(x, "bundle"));
+
+	bd->instances = atoi(label(x, "instances"));
+	bd->workers = atoi(label(x, "workers"));
+	bd->serial = !strcmp(label(x, "serial"), "true");
+	return 0;
+}
+
+static int on_bundle_threads(struct build *b, const struct prom_sample *x)
+{
+	bundle_for(b->s, label(x, "bundle"))->threads = int_of(x->value);
+	return 0;
+}
+
+static int on_process_threads(struct build *b, const struct prom_sample *x)
+{
+	struct snap_bundle *bd = bundle_for(b->s, label(x, "bundle"));
+
+	bd->pids = xrealloc(bd->pids, (size_t)(bd->n_pids + 1) * sizeof(*bd->pids));
+	bd->pid_threads = xrealloc(bd->pid_threads,
+				   (size_t)(bd->n_pids + 1) * sizeof(*bd->pid_threads));
+	bd->pids[bd->n_pids] = atoi(label(x, "exported_instance"));
+	bd->pid_threads[bd->n_pids++] = int_of(x->value);
+	return 0;
+}
+
+static int on_concurrency(struct build *b, const struct prom_sample *x)
+{
+	struct snap_bundle *bd = bundle_for(b->s, label(x, "bundle"));
+	int k = atoi(label(x, "threads"));
+	uint64_t ns = ns_of(increase(b, x));
+
+	if (k < 0 || k >= SNAP_CONC_LEVELS)
+		return 0;
+	bd->conc_measured = true;
+	if (!strcmp(label(x, "state"), "inflight"))
+		bd->inflight_ns[k] = ns;
+	else
+		bd->live_ns[k] = ns;
+	return 0;
+}
+
+static int on_bundle_cpu(struct build *b, const struct prom_sample *x)
+{
+	struct snap_bundle *bd = bundle_for(b->s, label(x, "bundle"));
+
+	bd->cpu_s = fmax(0, increase(b, x));
+	bd->cpu_measured = true;
+	return 0;
+}
+
+static int on_bundle_cpus(struct build *b, const struct prom_sample *x)
+{
+	struct snap_bundle *bd = bundle_for(b->s, label(x, "bundle"));
+
+	bd->cpus = x->value;
+	free(bd->cpus_source);
+	bd->cpus_source = xstrdup(label(x, "source"));
+	return 0;
+}
+
+static int on_host_cpus(struct build *b, const struct prom_sample *x)
+{
+	b->s->nproc = int_of(x->value);
+	return 0;
+}
+
+static int on_host_busy(struct build *b, const struct prom_sample *x)
+{
+	b->s->host_cpu_s = fmax(0, increase(b, x));
+	b->s->host_cpu_measured = true;
+	return 0;
+}
+
+static int site_class_ix(const char *name)
+{
+	static const char *const names[4] = { "unknown", "nop5", "emulated", "single-step" };
+
+	for (int c = 1; c < 4; c++)
+		if (!strcmp(name, names[c]))
+			return c;
+	return 0;
+}
+
+static int on_class_cost(struct build *b, const struct prom_sample *x)
+{
+	int c = site_class_ix(label(x, "site_class"));
+
+	if (c) {
+		b->s->probe_cost[c].measured = true;
+		b->s->probe_cost[c].in_window_ns = x->value * 1e9;
+	}
+	return 0;
+}
+
+static int on_class_call_cost(struct build *b, const struct prom_sample *x)
+{
+	int c = site_class_ix(label(x, "site_class"));
+
+	if (c)
+		b->s->probe_cost[c].per_call_ns = x->value * 1e9;
+	return 0;
+}
+
+static int on_slot_cost(struct build *b, const struct prom_sample *x)
+{
+	const char *slot = label(x, "slot"), *fig = label(x, "figure");
+
+	for (int k = 0; k < SNAP_SLOTS; k++) {
+		struct snap_slot_cost *c = &b->s->probe_slots[k];
+
+		if (!snapshot_slot_key[k] || strcmp(snapshot_slot_key[k], slot))
+			continue;
+		c->measured = true;
+		if (!c->behaves_as && prom_label(x, "behaves_as"))
+			c->behaves_as = xstrdup(label(x, "behaves_as"));
+		if (!strcmp(fig, "hit"))
+			c->hit_ns = x->value * 1e9;
+		else if (!strcmp(fig, "in_window"))
+			c->in_window_ns = x->value * 1e9;
+		else if (!strcmp(fig, "jitter"))
+			c->jitter_ns = x->value * 1e9;
+		else if (!strcmp(fig, "first_hit"))
+			c->first_hit_ns = x->value * 1e9;
+	}
+	return 0;
+}
+
+static int on_calib_rounds(struct build *b, const struct prom_sample *x)
+{
+	b->s->calib_rounds = int_of(x->value);
+	return 0;
+}
+
+static int on_recording_info(struct build *b, const struct prom_sample *x)
+{
+	free(b->s->kernel);
+	b->s->kernel = xstrdup(label(x, "kernel"));
+	free(b->s->attach_mode);
+	b->s->attach_mode = *label(x, "attach_mode") ? xstrdup(label(x, "attach_mode")) : NULL;
+	return 0;
+}
+
+static int on_event(struct build *b, const struct prom_sample *x)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} events[] = {
+		{ "unmatched_returns", offsetof(struct snapshot, unmatched_returns) },
+		{ "depth_overflows", offsetof(struct snapshot, depth_overflows) },
+		{ "abandoned_frames", offsetof(struct snapshot, abandoned_frames) },
+		{ "exited_in_call", offsetof(struct snapshot, exited_in_call) },
+		{ "edges_dropped", offsetof(struct snapshot, edges_dropped) },
+		{ "instances_dropped", offsetof(struct snapshot, instances_dropped) },
+		{ "threads_dropped", offsetof(struct snapshot, threads_dropped) },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(events); i++)
+		if (!strcmp(label(x, "event"), events[i].name))
+			*(uint64_t *)((char *)b->s + events[i].off) = count_of(increase(b, x));
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	series_fn fn;
+} series_table[] = {
+	{ "flowprof_handler_info", on_handler_info },
+	{ "flowprof_handler_calls_total", on_calls },
+	{ "flowprof_handler_incomplete_calls_total", on_incomplete },
+	{ "flowprof_handler_active_calls", on_active },
+	{ "flowprof_handler_duration_seconds_bucket", on_bucket },
+	{ "flowprof_handler_duration_seconds_sum", on_sum },
+	{ "flowprof_handler_self_seconds_total", on_self },
+	{ "flowprof_handler_oncpu_seconds_total", on_oncpu },
+	{ "flowprof_handler_duration_seconds_squared_total", on_squares },
+	{ "flowprof_handler_unwound_calls_total", on_unwound },
+	{ "flowprof_handler_probe_seconds_total", on_probe },
+	{ "flowprof_handler_self_probe_seconds_total", on_self_probe },
+	{ "flowprof_handler_nested_calls_total", on_nested },
+	{ "flowprof_handler_probe_cost_seconds", on_probe_cost },
+	{ "flowprof_instance_handler_calls_total", on_instance_calls },
+	{ "flowprof_instance_handler_duration_seconds_total", on_instance_time },
+	{ "flowprof_flow_invocations_total", on_invocations },
+	{ "flowprof_flow_handler_calls_total", on_visits },
+	{ "flowprof_flow_call_info", on_declared },
+	{ "flowprof_edge_calls_total", on_edge },
+	{ "flowprof_bundle_info", on_bundle_info },
+	{ "flowprof_bundle_threads", on_bundle_threads },
+	{ "flowprof_process_threads", on_process_threads },
+	{ "flowprof_bundle_concurrency_seconds_total", on_concurrency },
+	{ "flowprof_bundle_cpu_seconds_total", on_bundle_cpu },
+	{ "flowprof_bundle_cpus", on_bundle_cpus },
+	{ "flowprof_host_cpus", on_host_cpus },
+	{ "flowprof_host_cpu_busy_seconds_total", on_host_busy },
+	{ "flowprof_probe_cost_seconds", on_class_cost },
+	{ "flowprof_probe_cost_per_call_seconds", on_class_call_cost },
+	{ "flowprof_probe_slot_cost_seconds", on_slot_cost },
+	{ "flowprof_probe_calibration_rounds", on_calib_rounds },
+	{ "flowprof_recording_info", on_recording_info },
+	{ "flowprof_kernel_events_total", on_event },
+};
+
+/* ---- what the series leave to do ------------------------------------------------ */
+
+/* count calls spread over log-linear buckets [lo, hi) in proportion to their
+ * widths: a uniform density inside a classic bucket, as histogram_quantile
+ * assumes; the rounding's remainder one each to the first buckets. */
+static void spread(uint64_t *hist, unsigned int lo, unsigned int hi, uint64_t count)
+{
+	uint64_t width = hist_bucket_lower(hi) - hist_bucket_lower(lo), given = 0;
+
+	if (!count || hi <= lo || !width)
+		return;
+	for (unsigned int k = lo; k < hi; k++) {
+		uint64_t w = hist_bucket_lower(k + 1) - hist_bucket_lower(k);
+		uint64_t share = (uint64_t)((unsigned __int128)count * w / width);
+
+		hist[k] += share;
+		given += share;
+	}
+	for (unsigned int k = lo; given < count; k++, given++)
+		hist[k]++;
+}
+
+/* The log-linear histogram from the classic one, and min and max from it. */
+static void finish_histogram(struct snap_handler *h, struct classic *c)
+{
+	unsigned int lo = 1, first, last; /* no call lasts 0 ns */
+	uint64_t prev = 0;
+
+	for (int i = 1; i < c->n; i++) { /* by bound: Prometheus's order is not ours */
+		for (int j = i; j > 0 && c->bound_ns[j - 1] > c->bound_ns[j]; j--) {
+			uint64_t tb = c->bound_ns[j], tc = c->cum[j];
+
+			c->bound_ns[j] = c->bound_ns[j - 1];
+			c->cum[j] = c->cum[j - 1];
+			c->bound_ns[j - 1] = tb;
+			c->cum[j - 1] = tc;
+		}
+	}
+	for (int i = 0; i < c->n; i++) {
+		unsigned int hi = c->bound_ns[i] == UINT64_MAX ? lo + HIST_SUB
+				  : (unsigned int)hist_boundary_index(c->bound_ns[i]);
+
+		if (hi > HIST_BUCKETS)
+			hi = HIST_BUCKETS;
+		if (c->cum[i] > prev)
+			spread(h->hist, lo, hi, c->cum[i] - prev);
+		if (c->cum[i] > prev)
+			prev = c->cum[i];
+		lo = hi;
+	}
+	if (hist_range(h->hist, &first, &last)) {
+		h->min_ns = hist_bucket_lower(first) ? hist_bucket_lower(first) : 1;
+		h->max_ns = hist_bucket_upper(last) - 1;
+	}
+}
+
+/* An observed call as the flow file declares it in some flow. */
+static void mark_declared(struct snapshot *s, struct snap_edge *e)
+{
+	for (int i = 0; i < s->n_flows; i++) {
+		for (int k = 0; k < s->flows[i].n_declared; k++) {
+			const struct snap_edge *d = &s->flows[i].declared[k];
+
+			if (!strcmp(d->from, e->from) && !strcmp(d->to, e->to)) {
+				e->declared = true;
+				e->async = d->async;
+				e->waits = d->waits;
+			}
+		}
+	}
+}
+
+static void finish(struct build *b, const struct prom_sample *duration)
+{
+	struct snapshot *s = b->s;
+
+	for (int i = 0; i < s->n_handlers; i++) {
+		struct snap_handler *h = &s->handlers[i];
+		json_object *v;
+		char *key = xasprintf("%s\x1f%s", h->bundle, h->id);
+		double entries = (double)h->calls + (double)h->incomplete +
+				 b->classic[i].active_change;
+
+		h->entries = entries > (double)(h->calls + h->incomplete)
+				     ? (uint64_t)llround(entries) : h->calls + h->incomplete;
+		if (b->t->active && json_object_object_get_ex(b->t->active, key, &v))
+			h->inflight_mean = json_object_get_double(v);
+		free(key);
+		finish_histogram(h, &b->classic[i]);
+		if (!h->site_class)
+			h->site_class = xstrdup("unknown");
+	}
+	for (int i = 0; i < s->n_bundles; i++) {
+		struct snap_bundle *bd = &s->bundles[i];
+
+		/* the window's extremes, as snapshot_delta() takes them */
+		for (int k = 0; k < SNAP_CONC_LEVELS; k++) {
+			if (bd->live_ns[k])
+				bd->live_max = k;
+			if (bd->inflight_ns[k])
+				bd->inflight_max = k;
+		}
+	}
+	for (int i = 0; i < s->n_edges; i++)
+		mark_declared(s, &s->edges[i]);
+	for (int k = 0; k < SNAP_SLOTS && !s->calib_rounds; k++)
+		if (s->probe_slots[k].measured)
+			s->calib_rounds = 1; /* a calibration there was, of unknown rounds */
+	/* what live.c's fill_probe_costs() calls the snapshot's probe cost */
+	s->probe_cost_ns = s->probe_cost[2].in_window_ns;
+	s->version = SNAPSHOT_VERSION;
+	s->host = xstrdup(label(duration, "host"));
+	/* the time between the two scrapes, by the endpoint's own clock */
+	s->duration_s = b->t->start ? duration->value - at_start(b, duration) : duration->value;
+}
+
+static int cmp_handler(const void *a, const void *b)
+{
+	return strcmp(((const struct snap_handler *)a)->id, ((const struct snap_handler *)b)->id);
+}
+
+static int cmp_flow(const void *a, const void *b)
+{
+	return strcmp(((const struct snap_flow *)a)->name, ((const struct snap_flow *)b)->name);
+}
+
+static int cmp_bundle(const void *a, const void *b)
+{
+	return strcmp(((const struct snap_bundle *)a)->name, ((const struct snap_bundle *)b)->name);
+}
+
+/* s as its document loads back: the checks of a loaded document
+ * (snapshot_validate.c) on what a server on the network said, and names
+ * made valid UTF-8 as the document writes them. The model then runs only
+ * on snapshots that pass the checks, and `report --json` writes the very
+ * snapshot it ran on, which `report` and `merge` read again. */
+static int validate(struct snapshot *s, char *err, size_t errlen)
+{
+	char *doc = snapshot_to_json(s, false), why[512];
+	struct snapshot loaded;
+	int rc = snapshot_parse("the window's snapshot", doc, strlen(doc), &loaded, why,
+				sizeof(why));
+
+	if (rc) {
+		snprintf(err, errlen, "the series make no valid snapshot: %s", why);
+	} else {
+		snapshot_free(s);
+		*s = loaded;
+	}
+	free(doc);
+	return rc;
+}
+
+int fleet_target_snapshot(const struct fleet_target *t, double end, struct snapshot *s,
+			  char *err, size_t errlen)
+{
+	struct build b = { .t = t, .s = s, .handler_ix = json_object_new_object(), .err = err,
+			   .errlen = errlen };
+	const struct prom_sample *duration = NULL;
+	char when[32];
+	time_t start_t;
+	struct tm tm;
+	int rc = -1;
+
+	memset(s, 0, sizeof(*s));
+	for (int i = 0; i < t->n_end; i++) {
+		const char *name = label(t->end[i], "__name__");
+
+		if (!strcmp(name, "flowprof_recording_duration_seconds"))
+			duration = t->end[i];
+		for (size_t k = 0; k < ARRAY_SIZE(series_table); k++)
+			if (!strcmp(name, series_table[k].name) &&
+			    series_table[k].fn(&b, t->end[i]))
+				goto cleanup;
+	}
+	if (!b.have_info || !duration) {
+		snprintf(err, errlen, "no %s: the endpoint's flowprof is older than this one "
+			 "(it lacks the series docs/fleet.md lists); upgrade it",
+			 duration ? "flowprof_handler_info"
+				  : "flowprof_recording_duration_seconds");
+		goto cleanup;
+	}
+	finish(&b, duration);
+	for (int i = 0; i < s->n_flows; i++) {
+		if (!s->flows[i].entry) {
+			snprintf(err, errlen, "flow %s has series but no "
+				 "flowprof_flow_invocations_total: no entry", s->flows[i].name);
+			goto cleanup;
+		}
+	}
+	if (!(s->duration_s >= 0 && s->duration_s < 1e10) || !(end > s->duration_s && end < 1e11)) {
+		snprintf(err, errlen, "flowprof_recording_duration_seconds is %g at the window's "
+			 "end: not the length of a recording", duration->value);
+		goto cleanup;
+	}
+	start_t = (time_t)floor(end - s->duration_s);
+	gmtime_r(&start_t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	s->started_at = xstrdup(when);
+	if (s->n_handlers)
+		qsort(s->handlers, (size_t)s->n_handlers, sizeof(*s->handlers), cmp_handler);
+	if (s->n_flows)
+		qsort(s->flows, (size_t)s->n_flows, sizeof(*s->flows), cmp_flow);
+	if (s->n_bundles)
+		qsort(s->bundles, (size_t)s->n_bundles, sizeof(*s->bundles), cmp_bundle);
+	rc = validate(s, err, errlen);
+cleanup:
+	if (rc)
+		snapshot_free(s);
+	json_object_put(b.handler_ix);
+	free(b.classic);
+	return rc;
+}
