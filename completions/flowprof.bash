@@ -13,19 +13,19 @@ _flowprof_options() {
 	case $1 in
 	record) echo "-f --flows -p --pid -d --duration -i --interval -o --output --json
 		--listen --allow-remote --tls-cert --tls-key --token-file --min-interval
-		--user -v --verbose --mode --exits --no-oncpu --max-instances --help --usage" ;;
+		--user -v --verbose --mode --exits --entry --no-oncpu --max-instances --help --usage" ;;
 	report) echo "--json --no-model --html --dot --target --scale --instances --workers
 		--util-limit --users --think --prometheus --job --window --at
 		-v --verbose --help --usage" ;;
 	check) echo "-f --flows -p --pid -v --verbose --help --usage" ;;
 	merge) echo "-o --output -v --verbose --help --usage" ;;
 	sweep) echo "-f --flows -p --pid -d --duration --load --users --rate --settle --think
-		-o --output --json --user -v --verbose --mode --exits --no-oncpu --max-instances --help --usage" ;;
+		-o --output --json --user -v --verbose --mode --exits --entry --no-oncpu --max-instances --help --usage" ;;
 	top) echo "-f --flows -p --pid -i --interval -o --output -n --iterations -b --batch
-		-v --verbose --mode --exits --no-oncpu --max-instances --help --usage" ;;
+		-v --verbose --mode --exits --entry --no-oncpu --max-instances --help --usage" ;;
 	serve) echo "-f --flows -p --pid --listen --allow-remote --tls-cert --tls-key --token-file
 		--min-interval -d --duration -o --output -v --verbose
-		--mode --exits --no-oncpu --max-instances --help --usage" ;;
+		--mode --exits --entry --no-oncpu --max-instances --help --usage" ;;
 	export) echo "--jmt --users --think --target --scale --instances --workers -v --verbose
 		--help --usage" ;;
 	esac
@@ -67,6 +67,7 @@ _flowprof_value() {
 	-p | --pid) _flowprof_pids "$cur" ;;
 	--mode) COMPREPLY=($(compgen -W "auto session multi single" -- "$cur")) ;;
 	--exits) COMPREPLY=($(compgen -W "auto sites uretprobe" -- "$cur")) ;;
+	--entry) COMPREPLY=($(compgen -W "auto first" -- "$cur")) ;;
 	--listen) COMPREPLY=($(compgen -W "127.0.0.1:9464 [::1]:9464 :9464" -- "$cur")) ;;
 	--load) COMPREPLY=($(compgen -c -- "$cur")) ;;
 	--user)

@@ -299,7 +299,7 @@ static void build_groups(struct recorder *r, struct group_list *gl, const struct
 
 		entry = s->offset;
 		entry_slot = (enum cost_slot)s->entry_slot;
-		if (cheaper_entry(r, s)) {
+		if (!r->entry_first && cheaper_entry(r, s)) {
 			entry = s->alt_entry_offset;
 			entry_slot = (enum cost_slot)s->alt_entry_slot;
 			r->info.handlers[s->handler].n_moved++;
@@ -660,6 +660,7 @@ int recorder_start(struct recorder **out, const struct flowfile *ff,
 	r->info.n_handlers = ff->n_handlers;
 	r->info.handlers = xcalloc((size_t)ff->n_handlers + 1, sizeof(*r->info.handlers));
 	r->max_instances = o->max_instances > 1 ? o->max_instances : DEFAULT_MAX_INSTANCES;
+	r->entry_first = o->entry_first;
 	if (o->mode == ATTACH_AUTO) {
 		first = r->info.feat.uprobe_session ? ATTACH_SESSION
 			: r->info.feat.uprobe_multi ? ATTACH_MULTI

@@ -57,6 +57,8 @@ int exits_choice_parse(const char *s);
 struct attach_opts {
 	enum attach_mode mode;	/* ATTACH_AUTO: best available */
 	enum exits_choice exits;
+	bool entry_first;	/* entry probes at the functions' first instruction, never
+				   moved to a cheaper one past it (--entry first) */
 	bool no_oncpu;		/* do not load the sched_switch program */
 	int max_instances;	/* processes tracked individually */
 	int root_tgid;		/* > 0: count only this process and its descendants */

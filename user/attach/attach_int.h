@@ -45,6 +45,10 @@ void groups_free(struct group_list *gl);
 struct calib_round {
 	double added_ns[CALIB_STUBS];	/* probed minus unprobed call, CPU time */
 	double window_ns[CALIB_STUBS];	/* median measured duration of the probed calls */
+	/* the same, each call made after the caches were cleared (what a
+	 * handler that does real work between its probes meets) */
+	double cold_added_ns[CALIB_STUBS];
+	double cold_window_ns[CALIB_STUBS];
 };
 
 struct calibration {
@@ -54,6 +58,7 @@ struct calibration {
 	struct calib_round *rounds;
 	int n_rounds;
 	size_t cap_rounds;
+	char *evict;			/* what is read to clear the caches (EVICT_BYTES) */
 };
 
 struct recorder {
@@ -61,6 +66,7 @@ struct recorder {
 	struct recorder_info info;
 	int n_flow_handlers;	/* the flow file's; calibration stubs come after */
 	int max_instances;
+	bool entry_first;	/* attach_opts.entry_first */
 	char self_exe[4096];
 	struct bpf_link **links;
 	size_t n_links, cap_links;

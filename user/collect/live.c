@@ -33,6 +33,7 @@ enum {
 	OPT_NO_ONCPU,
 	OPT_MAX_INSTANCES,
 	OPT_EXITS,
+	OPT_ENTRY,
 };
 
 static const struct argp_option attach_options[] = {
@@ -42,6 +43,10 @@ static const struct argp_option attach_options[] = {
 	  "How calls' exits are seen: auto (default: at the function's ret and tail-call "
 	  "sites where something unwinds the stack, else the cheaper as measured), sites, "
 	  "or uretprobe", 0 },
+	{ "entry", OPT_ENTRY, "WHERE", 0,
+	  "Where entry probes go: auto (default: past a first instruction the kernel would "
+	  "single-step, to a cheaper one that runs once per call, when measured cheaper) or "
+	  "first (always the function's first instruction)", 0 },
 	{ "no-oncpu", OPT_NO_ONCPU, NULL, 0, "Do not measure on-CPU time (no sched_switch probe)", 0 },
 	{ "max-instances", OPT_MAX_INSTANCES, "N", 0,
 	  "Processes counted individually (default 64; more are pooled as pid 0)", 0 },
@@ -69,6 +74,11 @@ static error_t parse_attach(int key, char *arg, struct argp_state *state)
 		o->exits = (enum exits_choice)e;
 		break;
 	}
+	case OPT_ENTRY:
+		if (strcmp(arg, "auto") && strcmp(arg, "first"))
+			argp_error(state, "--entry %s: expected auto or first", arg);
+		o->entry_first = !strcmp(arg, "first");
+		break;
 	case OPT_NO_ONCPU:
 		o->no_oncpu = true;
 		break;
@@ -217,6 +227,7 @@ int live_start(struct live *l, const struct live_opts *o)
 
 	ao.mode = o->mode;
 	ao.exits = o->exits;
+	ao.entry_first = o->entry_first;
 	ao.no_oncpu = o->no_oncpu;
 	ao.max_instances = o->max_instances;
 	ao.root_tgid = o->command_pid;

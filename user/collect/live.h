@@ -28,6 +28,7 @@ struct live_opts {
 	int n_pids;
 	enum attach_mode mode;
 	enum exits_choice exits;
+	bool entry_first;	/* --entry first */
 	bool no_oncpu;
 	int max_instances;
 	const char *output;	/* -o: written when the recording ends; checked first

@@ -20,25 +20,32 @@ static const struct snap_slot_cost *slot_named(const struct snapshot *s, const c
 	return NULL;
 }
 
-/* What one call's own two probes cost the thread, from its entry and exit
- * kinds (snapshot entry_site/exit_site), 0 when unknown. */
-static double pair_hit_ns(const struct snapshot *s, const struct snap_handler *h)
+void model_handler_slots(const struct snapshot *s, const struct snap_handler *h,
+			 const struct snap_slot_cost **entry, const struct snap_slot_cost **exit)
 {
 	static const struct { const char *site, *key; } names[] = {
 		{ "nop5", "nop5" }, { "nop", "nop" }, { "push", "push" }, { "branch", "branch" },
 		{ "other", "step" }, { "usdt", "usdt" }, { "uretprobe", "uretprobe" },
 		{ "ret", "ret" }, { "tail-call jmp", "jmp" },
 	};
-	const struct snap_slot_cost *e = NULL, *x = NULL;
 
+	*entry = *exit = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		if (h->entry_site && !strcmp(h->entry_site, names[i].site))
-			e = slot_named(s, names[i].key);
+			*entry = slot_named(s, names[i].key);
 		if (h->exit_site && !strcmp(h->exit_site, names[i].site))
-			x = slot_named(s, names[i].key);
+			*exit = slot_named(s, names[i].key);
 	}
 	if (h->exit_site && !strcmp(h->exit_site, "usdt"))
-		x = slot_named(s, "usdt_return");
+		*exit = slot_named(s, "usdt_return");
+}
+
+/* What one call's own two probes cost the thread, 0 when unknown. */
+static double pair_hit_ns(const struct snapshot *s, const struct snap_handler *h)
+{
+	const struct snap_slot_cost *e, *x;
+
+	model_handler_slots(s, h, &e, &x);
 	return (e ? e->hit_ns : 0) + (x ? x->hit_ns : 0);
 }
 

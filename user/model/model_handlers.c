@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "cost_slot.h"
 #include "model_int.h"
 #include "probe/site_class.h"
 
@@ -52,19 +53,31 @@ void model_index_edges(struct build *b)
 /* ---- per-call times ------------------------------------------------------ */
 
 /*
- * How far off a handler's per-call correction may be: each of its own two
- * probes and each probe pair nested in it (2 * nested calls per call) is off
- * by up to its slot's jitter; the dearest jitter measured stands for all.
+ * How far off a handler's per-call correction may be: its own probe pair by
+ * the jitter of its entry's and exit's kinds (a kind's jitter covers its
+ * cost from a tight loop to cold caches, and its spread over the
+ * calibration's rounds), and each probe pair nested in it by the dearest
+ * entry's and exit's jitter measured.
  */
 static double probe_uncertainty(const struct snapshot *s, const struct snap_handler *h)
 {
-	double jitter = 0, pairs;
+	const struct snap_slot_cost *e, *x;
+	double entry = 0, exit = 0, own, nested;
 
-	for (int k = 0; k < SNAP_SLOTS; k++)
-		if (s->probe_slots[k].measured && s->probe_slots[k].jitter_ns > jitter)
-			jitter = s->probe_slots[k].jitter_ns;
-	pairs = 1 + (h->calls ? (double)h->nested_calls / (double)h->calls : 0);
-	return 2 * jitter * pairs;
+	for (int k = 0; k < SNAP_SLOTS; k++) {
+		const struct snap_slot_cost *c = &s->probe_slots[k];
+
+		if (!c->measured)
+			continue;
+		if (k < SLOT_EXIT_URETPROBE)
+			entry = fmax(entry, c->jitter_ns);
+		else
+			exit = fmax(exit, c->jitter_ns);
+	}
+	model_handler_slots(s, h, &e, &x);
+	own = e && x ? e->jitter_ns + x->jitter_ns : entry + exit;
+	nested = h->calls ? (double)h->nested_calls / (double)h->calls : 0;
+	return own + nested * (entry + exit);
 }
 
 /* Index of a handler's site class in snapshot.probe_cost, 0 if unknown. */

@@ -224,4 +224,9 @@ void model_closed_workload(struct build *b, const double *rates);
  * probe_unc_ns (set those first); zero when h has no calls (uncertainty.c). */
 void model_handler_uncertainty(const struct snap_handler *h, struct model_handler *mh);
 
+/* A handler's entry and exit probe kinds as measured (snapshot entry_site,
+ * exit_site), NULL where unknown or not calibrated (model_cpu.c). */
+void model_handler_slots(const struct snapshot *s, const struct snap_handler *h,
+			 const struct snap_slot_cost **entry, const struct snap_slot_cost **exit);
+
 #endif
