@@ -59,12 +59,15 @@ class Postgres:
             str(self.port), "-c", "listen_addresses=", "-c", "fsync=off",
             "-c", "synchronous_commit=off", "-c", "shared_buffers=64MB",
             "-c", "max_connections=64"]))
-        fptest.wait_for(lambda: os.path.exists(os.path.join(self.dir, ".s.PGSQL.%d" % self.port)),
-                        timeout=30, what="postgres to listen")
+        fptest.wait_for(self._ready, timeout=60, what="postgres to accept connections")
         self.pgbench(["-i", "-s", str(scale), "-q"], timeout=300)
         # the server's own pid (self.p is runuser's)
         with open(os.path.join(self.data, "postmaster.pid")) as f:
             self.postmaster = int(f.readline())
+
+    def _ready(self):
+        return subprocess.run([os.path.join(PG_BIN, "pg_isready"), "-q", "-h", self.dir, "-p",
+                               str(self.port)]).returncode == 0
 
     def _as_postgres(self, argv, timeout=60):
         r = subprocess.run(["runuser", "-u", "postgres", "--"] + argv, capture_output=True,
