@@ -65,6 +65,14 @@ def probe_gap(h):
     return gap
 
 
+def probe_gap_uncertainty(h):
+    """What flowprof says a call's own two probes' cost may be off by: its
+    entry's and exit's calibrated jitter (each covers the kind's cost from a
+    tight loop to cold caches and over the calibration's rounds)."""
+    slots = (h.get("_calibration") or {}).get("slots", {})
+    return sum(slots[SLOT_OF_SITE[h[key]]]["jitter_ns"] for key in ("entry_site", "exit_site"))
+
+
 # Every counter of the snapshot's "counters" object that must stay 0 when
 # nothing unusual happens.
 COUNTERS = ("unmatched_returns", "depth_overflows", "abandoned_frames", "exited_in_call",
@@ -273,7 +281,8 @@ def check_counts(snap, report, prefix, names=None):
 def check_mean(h, report, name):
     """The target's own clock around each call (its caller's) against the
     kernel's mean plus what the call's own probes add outside the kernel's
-    window (probe_gap), within 3% or 1 us.
+    window (probe_gap), within 3% or 1 us and the uncertainty flowprof states
+    for its probes' cost.
 
     The kernel's window of a call lies inside the caller's, so it can be
     shorter by the time the thread spent off the CPU just outside it: when
@@ -287,13 +296,15 @@ def check_mean(h, report, name):
     seen_off = h["mean_ns"] - h["oncpu_mean_ns"]
     slack = max(0.0, own_off - seen_off)
     want = h["mean_ns"] + probe_gap(h)
-    tol = max(MEAN_REL * own, MEAN_ABS)
+    unc = probe_gap_uncertainty(h)
+    tol = max(MEAN_REL * own, MEAN_ABS) + unc
     if not own - tol - slack <= want <= own + tol:
         raise AssertionError("%s: kernel mean %.1f ns + %.1f ns of its probes outside the window "
                              "= %.1f ns, the target's own clock %.1f: want within -%.1f..+%.1f "
-                             "ns (3%% or 1 us, and %.1f ns off the CPU outside the kernel's "
+                             "ns (3%% or 1 us, %.1f ns flowprof's stated uncertainty of its "
+                             "probes' cost, and %.1f ns off the CPU outside the kernel's "
                              "window)" % (h["id"], h["mean_ns"], probe_gap(h), want, own,
-                                          tol + slack, tol, slack))
+                                          tol + slack, tol, unc, slack))
 
 
 def unseen_off_cpu(h, report, name):

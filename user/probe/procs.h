@@ -93,7 +93,8 @@ void proc_cmdline_free(char **argv, int n);
 char *proc_getenv(int pid, const char *name);
 
 /* Busy CPU time of the whole host since boot, in seconds (/proc/stat: user,
- * nice, system, irq and softirq time of every CPU). -1 if unreadable. */
+ * nice, system, irq and softirq time of every CPU), less flowprof's own CPU
+ * time (the observer's). -1 if unreadable. */
 double host_cpu_busy_seconds(void);
 
 /* CPU time the process has used so far, all its threads (the dead ones

@@ -335,6 +335,18 @@ static void print_flows(FILE *out, const struct model *m, bool ascii)
 	}
 	table_print(out, &t);
 	table_free(&t);
+	model_print_exceeding(out, m);
+	for (int f = 0; f < m->n_flows; f++) {
+		if (m->flows[f].least_squares) {
+			fputs("  * visits fitted by least squares (see the notes)\n", out);
+			break;
+		}
+	}
+	(void)exceeding;
+}
+
+void model_print_exceeding(FILE *out, const struct model *m)
+{
 	for (int f = 0; f < m->n_flows; f++) {
 		const struct model_flow *mf = &m->flows[f];
 
@@ -350,13 +362,6 @@ static void print_flows(FILE *out, const struct model *m, bool ascii)
 			free(u);
 		}
 	}
-	for (int f = 0; f < m->n_flows; f++) {
-		if (m->flows[f].least_squares) {
-			fputs("  * visits fitted by least squares (see the notes)\n", out);
-			break;
-		}
-	}
-	(void)exceeding;
 }
 
 static void print_closed(FILE *out, const struct model *m, bool ascii)

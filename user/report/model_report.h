@@ -33,6 +33,9 @@ void model_print(FILE *out, const struct model *m, bool ascii);
 /* model_print() in two parts: the target, bottleneck and headroom lines,
  * then every other section. */
 void model_print_summary(FILE *out, const struct model *m, bool ascii);
+/* "  FLOW exceeds capacity: STATION would need U of its N servers", one line
+ * per flow beyond capacity at the target. */
+void model_print_exceeding(FILE *out, const struct model *m);
 void model_print_details(FILE *out, const struct model *m, bool ascii);
 
 /*

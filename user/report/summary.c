@@ -337,6 +337,7 @@ static void print_flow_lines(FILE *out, const struct model *m, bool ascii)
 	}
 	table_print(out, &t);
 	table_free(&t);
+	model_print_exceeding(out, m);
 }
 
 /* The three handlers that take the most time in all, corrected. */
