@@ -58,7 +58,8 @@ struct calibration {
 	struct calib_round *rounds;
 	int n_rounds;
 	size_t cap_rounds;
-	char *evict;			/* what is read to clear the caches (EVICT_BYTES) */
+	char *evict;			/* what is read to clear the caches */
+	size_t evict_bytes;
 };
 
 struct recorder {

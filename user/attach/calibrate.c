@@ -38,10 +38,14 @@
 
 /* The table follows the median of this many most recent rounds. */
 #define CALIB_WINDOW 9
-/* Cold calls per stub and round, and what is read before each to push the
- * probe's path (kernel, BPF program, maps) out of the caches. */
-#define COLD_CALLS 15
-#define EVICT_BYTES (4u << 20)
+/* Cold calls per stub and round, and how often a round measures them (the
+ * first, then every COLD_EVERY-th). Before each, a read as large as the
+ * last-level cache pushes the probe's path (kernel, BPF program, maps) out
+ * of the caches; EVICT_BYTES where the CPU does not say (1.6 ms a read
+ * here). */
+#define COLD_CALLS 7
+#define COLD_EVERY 6
+#define EVICT_BYTES (32u << 20)
 /* CPU time per batch of calls. */
 #define BATCH_NS 1000000.0
 
@@ -271,17 +275,44 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* The largest cache the CPU reports (sysfs), in bytes; 0 if it does not. */
+static size_t last_level_cache(void)
+{
+	size_t best = 0;
+
+	for (int i = 0; i < 8; i++) {
+		char path[96], text[32], unit = 0;
+		unsigned long v;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(text, sizeof(text), f) && sscanf(text, "%lu%c", &v, &unit) >= 1) {
+			size_t b = unit == 'K' ? v << 10 : unit == 'M' ? v << 20 : v;
+
+			if (b > best)
+				best = b;
+		}
+		fclose(f);
+	}
+	return best;
+}
+
 /* Reads the eviction buffer, a cache line at a time. */
-static void clear_caches(const char *buf)
+static void clear_caches(const struct calibration *c)
 {
 	volatile char sink = 0;
 
-	for (size_t i = 0; i < EVICT_BYTES; i += 64)
-		sink ^= buf[i];
+	for (size_t i = 0; i < c->evict_bytes; i += 64)
+		sink ^= c->evict[i];
 	(void)sink;
 }
 
-/* Median CPU ns of single calls of fn, each after the caches were cleared. */
+/* Median CPU ns of single calls of fn, each after the caches were cleared
+ * (the unprobed twin's cold cost, a few cache lines, is left in: it is
+ * tens of ns against the probes' microseconds). */
 static double cold_call(struct calibration *c, void (*volatile fn)(void))
 {
 	double t[COLD_CALLS];
@@ -289,7 +320,7 @@ static double cold_call(struct calibration *c, void (*volatile fn)(void))
 	for (int i = 0; i < COLD_CALLS; i++) {
 		uint64_t t0;
 
-		clear_caches(c->evict);
+		clear_caches(c);
 		t0 = cpu_ns();
 		fn();
 		t[i] = (double)(cpu_ns() - t0);
@@ -309,20 +340,22 @@ static void cold_round(struct recorder *r, struct calib_round *out)
 	struct calibration *c = &r->cal;
 
 	if (!c->evict) {
-		c->evict = xmalloc(EVICT_BYTES);
-		memset(c->evict, 1, EVICT_BYTES);
+		size_t llc = last_level_cache();
+
+		c->evict_bytes = llc >= (1u << 20) && llc <= (256u << 20) ? llc : EVICT_BYTES;
+		c->evict = xmalloc(c->evict_bytes);
+		memset(c->evict, 1, c->evict_bytes);
 	}
 	for (int k = 0; k < CALIB_STUBS; k++) {
 		uint32_t hid = (uint32_t)(c->first_hid + k);
 		double probe, twin;
 
-		out->cold_added_ns[k] = out->cold_window_ns[k] = NAN;
 		if (read_hist(r, hid, before))
 			continue;
 		probe = cold_call(c, stubs[k].probed);
 		if (read_hist(r, hid, after))
 			continue;
-		twin = cold_call(c, stubs[k].twin);
+		twin = per_call(stubs[k].twin, 64);
 		for (unsigned b = 0; b < HIST_BUCKETS; b++)
 			after[b] -= before[b];
 		out->cold_added_ns[k] = probe > twin ? probe - twin : 0;
@@ -355,7 +388,10 @@ static void one_round(struct recorder *r, struct calib_round *out)
 		out->added_ns[k] = probe > twin ? probe - twin : 0;
 		out->window_ns[k] = hist_count(after) ? hist_percentile(after, 50, 0, 0) : NAN;
 	}
-	cold_round(r, out);
+	for (int k = 0; k < CALIB_STUBS; k++)
+		out->cold_added_ns[k] = out->cold_window_ns[k] = NAN;
+	if (r->cal.n_rounds % COLD_EVERY == 1) /* n_rounds counts this one */
+		cold_round(r, out);
 }
 
 /* Medians over the last CALIB_WINDOW rounds (and over the first ones). */
