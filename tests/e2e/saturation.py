@@ -1,4 +1,4 @@
-"""Real servers taken to saturation, for test_saturation.py and the bench.
+"""Real servers taken to saturation, for the bench (bench/lib/saturation.py).
 
 A server is pinned to one CPU and its load generator to another (taskset),
 so that the server's CPU station is one CPU that nothing else uses. The

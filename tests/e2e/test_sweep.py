@@ -3,18 +3,16 @@
 the model fitted on the lowest step against every other step (docs/sweep.md).
 
 Targets: tests/targets/sweep_server.c (a thread pool of known size on
-loopback) driven by tests/targets/pool_loadgen.c (closed loop); and a real
-redis-server driven by redis-benchmark. Run as root (real probes).
+loopback) driven by tests/targets/pool_loadgen.c (closed loop). Real servers at
+saturation are the bench's (bench/lib/saturation.py). Run as root (real
+probes).
 """
 import html.parser
 import json
 import math
 import os
 import re
-import shutil
 import signal
-import socket
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -651,82 +649,6 @@ def open_load_with_rate():
         diag("attempt %d: %s; the host stretched the service time (%s); again"
              % (attempt + 1, "; ".join(problems), ", ".join(bad)))
         p.kill()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-REDIS_FLOWS = """\
-bundles:
-  redis:
-    exe: %s
-    serial: true
-    handlers:
-      read: readQueryFromClient
-      command: processCommand
-      call: call
-      set: setCommand
-      write: writeToClient
-flows:
-  set:
-    entry: redis.read
-    calls:
-      - redis.read -> redis.command
-      - redis.command -> redis.call
-      - redis.call -> redis.set
-      - redis.read ~> redis.write
-"""
-
-
-@test
-def redis_sweep():
-    """A real redis-server swept with redis-benchmark: every step measured and
-    predicted; the error figures are printed (the closing note reports them)."""
-    server = shutil.which("redis-server")
-    bench = shutil.which("redis-benchmark")
-    if not server or not bench:
-        raise AssertionError("redis-server or redis-benchmark is not installed "
-                          "(scripts/install-deps.sh test)")
-    # (not its realpath: Debian's redis-server is a link to redis-check-rdb,
-    # which picks its role by the name it was run as)
-    d = fptest.tmpdir()
-    port = free_port()
-    p = fptest.start([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                      "--appendonly", "no", "--daemonize", "no"])
-    fptest.wait_for(lambda: subprocess.run(["redis-cli", "-p", str(port), "ping"],
-                                           capture_output=True, text=True).stdout.strip()
-                    == "PONG", timeout=10, what="redis-server")
-    flows = fptest.write(os.path.join(d, "redis.yaml"), REDIS_FLOWS % server)
-    out = os.path.join(d, "sweep.json")
-    users = [1, 4, 16, 64]
-    r = sweep("-f", flows, "-p", str(p.pid), "--load",
-              "%s -p %d -q -c {users} -n 40000 -t set" % (bench, port),
-              "--users", ",".join(map(str, users)), "--settle", "0.3", "-o", out,
-              check=False)
-    diag(r.stdout)
-    eq(r.returncode, 0, "exit status\n" + r.stderr)
-    doc = fptest.load_json(out)
-    eq([s["status"] for s in doc["steps"]], ["ok"] * len(users), "steps")
-    eq(doc["fit"]["step"], 0, "fit")
-    for s in doc["steps"]:
-        h = fptest.handler(s["snapshot"], "redis.set")
-        if h["calls"] <= 0:
-            raise AssertionError("no SET measured at %d users" % s["users"])
-        if s["predicted"] is None or s["error"] is None:
-            raise AssertionError("step %d has no prediction" % s["users"])
-    sm = doc["summary"]
-    diag("redis: saturation measured %.0f/s, predicted %.0f/s (error %+.0f%%); knee "
-         "measured %.1f, predicted %.1f users; largest errors: throughput %.0f%%, "
-         "response %.0f%%" % (sm["measured_saturation_per_s"], sm["predicted_saturation_per_s"],
-                              sm["saturation_error"] * 100, sm["measured_knee_users"],
-                              sm["predicted_knee_users"], sm["max_abs_error_throughput"] * 100,
-                              sm["max_abs_error_response"] * 100))
-    eq(p.poll(), None, "redis-server still runs")
 
 
 if __name__ == "__main__":
