@@ -361,6 +361,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		hs->probe_ns += corr;
 		hs->self_probe_ns += own_in + fr->kids_out_ns;
 		hs->nested_calls += fr->nested_calls;
+		hs->probe_cpu_ns += own_full;
 		if (!hs->min_ns || dur < hs->min_ns)
 			hs->min_ns = dur ? dur : 1;
 		if (dur > hs->max_ns)

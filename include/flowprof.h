@@ -62,6 +62,7 @@ struct handler_stats {
 	__u64 probe_ns;	      /* probes' time inside total_ns: own in-window share + nested hits */
 	__u64 self_probe_ns;  /* probes' time inside self_ns: own share + direct children's rest */
 	__u64 nested_calls;   /* probed calls nested inside completed calls, at any depth */
+	__u64 probe_cpu_ns;   /* its own two probes' whole hits: the CPU they took of the thread */
 	__u64 hist[HIST_BUCKETS]; /* inclusive durations, histogram.h layout */
 };
 

@@ -76,6 +76,8 @@ static void check_handler(const struct snap_handler *g, const struct snap_handle
 	assert_int_equal(g->probe_ns, w->probe_ns);
 	assert_int_equal(g->self_probe_ns, w->self_probe_ns);
 	assert_int_equal(g->nested_calls, w->nested_calls);
+	assert_int_equal(g->probe_cpu_measured, w->probe_cpu_measured);
+	assert_int_equal(g->probe_cpu_ns, w->probe_cpu_ns);
 	near(g->probe_cost_ns, w->probe_cost_ns, 1e-12, w->id);
 	same_str(g->bundle, w->bundle, w->id);
 	same_str(g->site_class, w->site_class, w->id);

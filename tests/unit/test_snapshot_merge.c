@@ -207,6 +207,8 @@ static void test_newer_keys_same_host(void **state)
 	assert_int_equal(h->probe_ns, 2 * 996300);
 	assert_int_equal(h->self_probe_ns, 2 * 498000);
 	assert_int_equal(h->nested_calls, 2 * 3600);
+	assert_true(h->probe_cpu_measured);
+	assert_int_equal(h->probe_cpu_ns, 2 * 7200000);
 	assert_string_equal(h->exits_fallback, "a jump out of the function");
 	assert_int_equal(m.calib_rounds, 9);
 	assert_true(m.probe_slots[9].in_window_ns == -12.5);

@@ -60,6 +60,7 @@ int collect_handler(struct recorder *r, uint32_t hid, struct handler_stats *out)
 		out->probe_ns += hs->probe_ns;
 		out->self_probe_ns += hs->self_probe_ns;
 		out->nested_calls += hs->nested_calls;
+		out->probe_cpu_ns += hs->probe_cpu_ns;
 		if (hs->min_ns && (!out->min_ns || hs->min_ns < out->min_ns))
 			out->min_ns = hs->min_ns;
 		if (hs->max_ns > out->max_ns)
@@ -226,6 +227,8 @@ static void collect_handlers(struct recorder *r, const struct flowfile *ff,
 		sh->probe_ns = hs->probe_ns;
 		sh->self_probe_ns = hs->self_probe_ns;
 		sh->nested_calls = hs->nested_calls;
+		sh->probe_cpu_ns = hs->probe_cpu_ns;
+		sh->probe_cpu_measured = true;
 		sh->entries = hs->entries;
 		sh->calls = hs->calls;
 		sh->incomplete = hs->incomplete;

@@ -320,6 +320,15 @@ static int on_self_probe(struct build *b, const struct prom_sample *x)
 	return 0;
 }
 
+static int on_probe_cpu(struct build *b, const struct prom_sample *x)
+{
+	struct snap_handler *h = handler_for(b, x);
+
+	h->probe_cpu_ns = ns_of(increase(b, x));
+	h->probe_cpu_measured = true;
+	return 0;
+}
+
 static int on_nested(struct build *b, const struct prom_sample *x)
 {
 	handler_for(b, x)->nested_calls = count_of(increase(b, x));
@@ -582,6 +591,7 @@ static const struct {
 	{ "flowprof_handler_probe_seconds_total", on_probe },
 	{ "flowprof_handler_self_probe_seconds_total", on_self_probe },
 	{ "flowprof_handler_nested_calls_total", on_nested },
+	{ "flowprof_handler_probe_cpu_seconds_total", on_probe_cpu },
 	{ "flowprof_handler_probe_cost_seconds", on_probe_cost },
 	{ "flowprof_instance_handler_calls_total", on_instance_calls },
 	{ "flowprof_instance_handler_duration_seconds_total", on_instance_time },

@@ -40,13 +40,17 @@ void model_handler_slots(const struct snapshot *s, const struct snap_handler *h,
 		*exit = slot_named(s, "usdt_return");
 }
 
-/* What one call's own two probes cost the thread, 0 when unknown. */
-static double pair_hit_ns(const struct snapshot *s, const struct snap_handler *h)
+/* What a handler's own probes took of its threads: as the kernel summed
+ * them, call by call at the costs of the moment; for older snapshots, its
+ * calls at the slot costs the snapshot kept (0 when unknown). */
+static double probes_cpu_ns(const struct snapshot *s, const struct snap_handler *h)
 {
 	const struct snap_slot_cost *e, *x;
 
+	if (h->probe_cpu_measured)
+		return (double)h->probe_cpu_ns;
 	model_handler_slots(s, h, &e, &x);
-	return (e ? e->hit_ns : 0) + (x ? x->hit_ns : 0);
+	return (double)h->calls * ((e ? e->hit_ns : 0) + (x ? x->hit_ns : 0));
 }
 
 /*
@@ -85,7 +89,7 @@ void model_cpu_demands(struct build *b, double *cpus_out, const char **source_ou
 			if (b->bundle_of[h] != st || !m->handlers[h].calls)
 				continue;
 			handler_cpu += (double)m->handlers[h].calls * m->handlers[h].oncpu_self_ns;
-			probes += (double)m->handlers[h].calls * pair_hit_ns(s, &s->handlers[h]);
+			probes += probes_cpu_ns(s, &s->handlers[h]);
 		}
 		outside = sb->cpu_s * NS - probes - handler_cpu;
 		if (handler_cpu <= 0 || outside <= 0)

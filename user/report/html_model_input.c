@@ -14,7 +14,7 @@
  * >= 0x7f; "%N" is NULL, and "" travels as NULL), doubles in C's exact
  * hexadecimal form (%a), the sum of squares as a long double (%La):
  *
- *   flowprof-model-input 2                                        (first line)
+ *   flowprof-model-input 3                                        (first line)
  *   snapshot DURATION_S NPROC PROBE_COST_NS N_HOSTS HOST_CPU_MEASURED HOST_CPU_S
  *            CALIB_ROUNDS
  *   probe_cost CLASS MEASURED PER_CALL_NS IN_WINDOW_NS             (CLASS 0..3)
@@ -23,7 +23,8 @@
  *   handler ID BUNDLE SYMBOL BINARY SITE_CLASS SERIAL ENTRIES CALLS INCOMPLETE
  *           MIN_NS MAX_NS TOTAL_NS SELF_NS ONCPU_NS ONCPU_MEASURED
  *           PROBE_COST_NS INFLIGHT_MEAN SUMSQ_NS2 UNWOUND PROBE_MEASURED
- *           PROBE_NS SELF_PROBE_NS NESTED_CALLS ENTRY_SITE EXIT_SITE
+ *           PROBE_NS SELF_PROBE_NS NESTED_CALLS PROBE_CPU_MEASURED
+ *           PROBE_CPU_NS ENTRY_SITE EXIT_SITE
  *           N [BUCKET COUNT]...
  *   edge EDGE
  *   flow NAME ENTRY INVOCATIONS N [HANDLER CALLS]... M [EDGE]...
@@ -49,6 +50,7 @@
 #include <stdio.h>
 
 #include "base/base.h"
+#include "wasm/wasm.h"
 
 /* A %-encoded string: bytes <= 0x20, '%' and >= 0x7f as %XX, so that a
  * field never holds a space or a newline; NULL as "%N". */
@@ -103,9 +105,10 @@ static void wire_handler(FILE *o, const struct snap_handler *hd)
 		(unsigned long long)hd->max_ns, (unsigned long long)hd->total_ns,
 		(unsigned long long)hd->self_ns, (unsigned long long)hd->oncpu_ns,
 		hd->oncpu_measured, hd->probe_cost_ns, hd->inflight_mean, hd->sumsq_ns2);
-	fprintf(o, " %llu %d %llu %llu %llu", (unsigned long long)hd->unwound, hd->probe_measured,
-		(unsigned long long)hd->probe_ns, (unsigned long long)hd->self_probe_ns,
-		(unsigned long long)hd->nested_calls);
+	fprintf(o, " %llu %d %llu %llu %llu %d %llu", (unsigned long long)hd->unwound,
+		hd->probe_measured, (unsigned long long)hd->probe_ns,
+		(unsigned long long)hd->self_probe_ns, (unsigned long long)hd->nested_calls,
+		hd->probe_cpu_measured, (unsigned long long)hd->probe_cpu_ns);
 	wire_name(o, hd->entry_site);
 	wire_name(o, hd->exit_site);
 	for (int b = 0; b < HIST_BUCKETS; b++)
@@ -146,7 +149,7 @@ char *html_model_input(const struct snapshot *s)
 	size_t len = 0;
 	FILE *o = xopen_memstream(&buf, &len);
 
-	fprintf(o, "flowprof-model-input 2\n");
+	fprintf(o, "flowprof-model-input %d\n", MODEL_INPUT_VERSION);
 	fprintf(o, "snapshot %a %d %a %d %d %a %d\n", s->duration_s, s->nproc, s->probe_cost_ns,
 		s->n_hosts, s->host_cpu_measured, s->host_cpu_s, s->calib_rounds);
 	for (int c = 0; c < 4; c++)

@@ -121,6 +121,15 @@ static void handler_sums(struct metrics_out *o, const struct snapshot *s)
 		metrics_u64(o, "flowprof_handler_nested_calls", "_total", l, 2,
 			    s->handlers[i].nested_calls);
 	}
+	metrics_family(o, "flowprof_handler_probe_cpu_seconds", "counter", "seconds",
+		       "What the handler's own probes took of its threads' CPU time, whole hits.");
+	for (int i = 0; i < s->n_handlers; i++) {
+		if (!s->handlers[i].probe_cpu_measured)
+			continue;
+		handler_labels(&s->handlers[i], l);
+		metrics_seconds(o, "flowprof_handler_probe_cpu_seconds", "_total", l, 2,
+				s->handlers[i].probe_cpu_ns);
+	}
 }
 
 /* The flow file's arrow of a declared call. */

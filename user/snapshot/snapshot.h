@@ -67,6 +67,12 @@ struct snap_handler {
 	uint64_t probe_ns;
 	uint64_t self_probe_ns;
 	uint64_t nested_calls;
+	/* What its own two probes took of the thread, whole hits at the costs
+	 * of the moment, summed over its calls: the probes' share of the
+	 * bundle's CPU time (model_cpu.c). Document key "probe_cpu_ns", absent
+	 * in older snapshots (probe_cpu_measured false). */
+	bool probe_cpu_measured;
+	uint64_t probe_cpu_ns;
 	char *entry_site;	/* kind of its entry probe ("push", "nop5", "other"...) */
 	char *exit_site;	/* how its exits are seen ("ret", "uretprobe", ...) */
 	char *exits_fallback;	/* why some of its exits are a uretprobe, or NULL */

@@ -375,6 +375,8 @@ static void merge_handler(struct snap_handler *d, const struct snap_handler *s,
 	d->probe_ns = d->probe_measured ? d->probe_ns + s->probe_ns : 0;
 	d->self_probe_ns = d->probe_measured ? d->self_probe_ns + s->self_probe_ns : 0;
 	d->nested_calls = d->probe_measured ? d->nested_calls + s->nested_calls : 0;
+	d->probe_cpu_measured = d->probe_cpu_measured && s->probe_cpu_measured;
+	d->probe_cpu_ns = d->probe_cpu_measured ? d->probe_cpu_ns + s->probe_cpu_ns : 0;
 	set_first(&d->entry_site, s->entry_site);
 	set_first(&d->exit_site, s->exit_site);
 	set_first(&d->exits_fallback, s->exits_fallback);

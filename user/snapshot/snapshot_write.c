@@ -130,6 +130,8 @@ static json_object *handler_json(const struct snap_handler *h)
 		jo_add(o, "self_probe_ns", jo_u64(h->self_probe_ns));
 		jo_add(o, "nested_calls", jo_u64(h->nested_calls));
 	}
+	if (h->probe_cpu_measured)
+		jo_add(o, "probe_cpu_ns", jo_u64(h->probe_cpu_ns));
 	if (h->entry_site)
 		jo_add(o, "entry_site", jo_str(h->entry_site));
 	if (h->exit_site)
