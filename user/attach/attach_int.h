@@ -58,7 +58,7 @@ struct calibration {
 	struct calib_round *rounds;
 	int n_rounds;
 	size_t cap_rounds;
-	char *evict;			/* what is read to clear the caches */
+	char *evict;			/* what is read to clear the caches, in a cold round */
 	size_t evict_bytes;
 };
 

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include <bpf/bpf.h>
@@ -42,7 +43,8 @@
  * first, then every COLD_EVERY-th). Before each, a read as large as the
  * last-level cache pushes the probe's path (kernel, BPF program, maps) out
  * of the caches; EVICT_BYTES where the CPU does not say (1.6 ms a read
- * here). */
+ * here). The buffer lives for the cold round only: kept, it would be most
+ * of flowprof's resident memory while recording. */
 #define COLD_CALLS 7
 #define COLD_EVERY 6
 #define EVICT_BYTES (32u << 20)
@@ -338,14 +340,17 @@ static void cold_round(struct recorder *r, struct calib_round *out)
 {
 	static uint64_t before[HIST_BUCKETS], after[HIST_BUCKETS];
 	struct calibration *c = &r->cal;
+	size_t llc = last_level_cache();
 
-	if (!c->evict) {
-		size_t llc = last_level_cache();
-
-		c->evict_bytes = llc >= (1u << 20) && llc <= (256u << 20) ? llc : EVICT_BYTES;
-		c->evict = xmalloc(c->evict_bytes);
-		memset(c->evict, 1, c->evict_bytes);
+	c->evict_bytes = llc >= (1u << 20) && llc <= (256u << 20) ? llc : EVICT_BYTES;
+	/* mapped and unmapped here, never left in the allocator's arenas */
+	c->evict = mmap(NULL, c->evict_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	if (c->evict == MAP_FAILED) {
+		c->evict = NULL;
+		return; /* no cold figures this round: the warm ones stand */
 	}
+	memset(c->evict, 1, c->evict_bytes);
 	for (int k = 0; k < CALIB_STUBS; k++) {
 		uint32_t hid = (uint32_t)(c->first_hid + k);
 		double probe, twin;
@@ -361,6 +366,8 @@ static void cold_round(struct recorder *r, struct calib_round *out)
 		out->cold_added_ns[k] = probe > twin ? probe - twin : 0;
 		out->cold_window_ns[k] = hist_count(after) ? hist_percentile(after, 50, 0, 0) : NAN;
 	}
+	munmap(c->evict, c->evict_bytes);
+	c->evict = NULL;
 }
 
 static void one_round(struct recorder *r, struct calib_round *out)
@@ -558,7 +565,6 @@ void calib_measure(struct recorder *r, int rounds)
 
 void calib_free(struct calibration *c)
 {
-	free(c->evict);
 	free(c->rounds);
 	memset(c, 0, sizeof(*c));
 }
