@@ -353,10 +353,18 @@ void model_print_exceeding(FILE *out, const struct model *m)
 		if (mf->exceeds_capacity && mf->saturated_station >= 0) {
 			const struct model_station *st = &m->stations[mf->saturated_station];
 			char *name = term_escape(mf->name), *sn = term_escape(st->name);
-			char *u = util(fmax(st->utilization, st->utilization_loaded));
+			double need = fmax(st->utilization, st->utilization_loaded);
+			char *u = util(need);
 
-			fprintf(out, "  %s exceeds capacity: %s would need %s of its %d server%s\n", name,
-				sn, u, st->servers, st->servers == 1 ? "" : "s");
+			/* a pool's held time grows with the waits on what it calls:
+			 * past a point no finite figure is what it would need */
+			if (isfinite(need))
+				fprintf(out, "  %s exceeds capacity: %s would need %s of its %d server%s\n",
+					name, sn, u, st->servers, st->servers == 1 ? "" : "s");
+			else
+				fprintf(out, "  %s exceeds capacity: %s saturates: its %d server%s, held "
+					"while they wait on the calls they make, cannot keep up\n",
+					name, sn, st->servers, st->servers == 1 ? "" : "s");
 			free(name);
 			free(sn);
 			free(u);
