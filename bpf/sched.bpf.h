@@ -26,6 +26,37 @@ int on_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/*
+ * The same where threads keep their state in task storage (the common
+ * case): most switches on a host are between threads no handler ever ran
+ * on, and those return after two lookups, without reading the clock. A
+ * switch is stamped when either side has state: the thread coming in reads
+ * the stamp at its next event, so only a tracked one needs it.
+ */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_sched_switch_btf, bool preempt, struct task_struct *prev,
+	     struct task_struct *next)
+{
+	struct thread_state *out;
+	struct cpu_switch *cs;
+	__u32 zero = 0;
+	__u64 now;
+
+	out = bpf_task_storage_get(&task_state, prev, NULL, 0);
+	if (!out && !bpf_task_storage_get(&task_state, next, NULL, 0))
+		return 0;
+	cs = bpf_map_lookup_elem(&cpu_switch, &zero);
+	if (!cs)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (out && out->inst) {
+		thread_off_ns(out); /* fold in the slice's start before stamping its end */
+		out->out_at = now;
+	}
+	cs->at = now;
+	return 0;
+}
+
 /* Frames still open when a thread exits or execs never return. */
 static long drop_frame(__u32 k, void *arg)
 {

@@ -54,20 +54,25 @@ static void same_as_libbpf(const char *path, struct kbtf_query *q, int n)
 			fail_msg("%s %s%s%s: %d, libbpf says %d", path, q[i].name,
 				 q[i].member ? "." : "", q[i].member ? q[i].member : "",
 				 q[i].found, !q[i].found);
+		else if (q[i].found && !q[i].member &&
+			 (int)q[i].id != btf__find_by_name_kind(btf, q[i].name, q[i].kind))
+			fail_msg("%s %s: id %u, libbpf says %d", path, q[i].name, q[i].id,
+				 btf__find_by_name_kind(btf, q[i].name, q[i].kind));
 	btf__free(btf);
 }
 
 static void test_running_kernel(void **state)
 {
 	struct kbtf_query q[] = {
-		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_TRACE_UPROBE_MULTI", false },
-		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_TRACE_UPROBE_SESSION", false },
-		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_CGROUP_INET_INGRESS", false },
-		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_NO_SUCH_ATTACH_TYPE", false },
-		{ BTF_KIND_FUNC, "bpf_session_cookie", NULL, false },
-		{ BTF_KIND_FUNC, "bpf_session_is_return", NULL, false },
-		{ BTF_KIND_STRUCT, "task_struct", NULL, false },
-		{ BTF_KIND_FUNC, "no_such_function_in_any_kernel", NULL, false },
+		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_TRACE_UPROBE_MULTI", false, 0 },
+		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_TRACE_UPROBE_SESSION", false, 0 },
+		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_CGROUP_INET_INGRESS", false, 0 },
+		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_NO_SUCH_ATTACH_TYPE", false, 0 },
+		{ BTF_KIND_FUNC, "bpf_session_cookie", NULL, false, 0 },
+		{ BTF_KIND_FUNC, "bpf_session_is_return", NULL, false, 0 },
+		{ BTF_KIND_STRUCT, "task_struct", NULL, false, 0 },
+		{ BTF_KIND_FUNC, "no_such_function_in_any_kernel", NULL, false, 0 },
+		{ BTF_KIND_TYPEDEF, "btf_trace_sched_switch", NULL, false, 0 },
 	};
 
 	(void)state;
@@ -133,13 +138,13 @@ static void test_small_files(void **state)
 	/* names at several places relative to the 64 KiB boundary */
 	for (int filler = 0; filler <= 65536 + 64; filler += filler < 65400 ? 65400 : 8) {
 		struct kbtf_query q[] = {
-			{ BTF_KIND_ENUM, "e", "A_VALUE_ACROSS_THE_CHUNK", false },
-			{ BTF_KIND_ENUM, "e", "B", false },	/* in the second enum e: no */
-			{ BTF_KIND_ENUM, "e", NULL, false },
-			{ BTF_KIND_FUNC, "a_function", NULL, false },
-			{ BTF_KIND_FUNC, "int", NULL, false },	/* an INT, not a FUNC */
-			{ BTF_KIND_INT, "int", NULL, false },
-			{ BTF_KIND_FUNC, "function", NULL, false }, /* a tail, no type */
+			{ BTF_KIND_ENUM, "e", "A_VALUE_ACROSS_THE_CHUNK", false, 0 },
+			{ BTF_KIND_ENUM, "e", "B", false, 0 },	/* in the second enum e: no */
+			{ BTF_KIND_ENUM, "e", NULL, false, 0 },
+			{ BTF_KIND_FUNC, "a_function", NULL, false, 0 },
+			{ BTF_KIND_FUNC, "int", NULL, false, 0 },	/* an INT, not a FUNC */
+			{ BTF_KIND_INT, "int", NULL, false, 0 },
+			{ BTF_KIND_FUNC, "function", NULL, false, 0 }, /* a tail, no type */
 		};
 		struct btf *btf = small_btf(filler);
 		char *path = write_btf(btf);
@@ -158,7 +163,7 @@ static void test_small_files(void **state)
 /* A type whose name_off points into a longer string, at its tail. */
 static void test_name_is_a_tail(void **state)
 {
-	struct kbtf_query q[] = { { BTF_KIND_FUNC, "tail_name", NULL, false } };
+	struct kbtf_query q[] = { { BTF_KIND_FUNC, "tail_name", NULL, false, 0 } };
 	struct btf *btf = small_btf(0);
 	uint32_t len;
 	const struct btf_header *h;
@@ -190,7 +195,7 @@ static void test_name_is_a_tail(void **state)
 /* What the reader does not know: the caller asks libbpf instead. */
 static void test_unknown_kind_and_byte_order(void **state)
 {
-	struct kbtf_query q[] = { { BTF_KIND_FUNC, "a_function", NULL, false } };
+	struct kbtf_query q[] = { { BTF_KIND_FUNC, "a_function", NULL, false, 0 } };
 	struct btf *btf = small_btf(0);
 	uint32_t len;
 	unsigned char *raw;

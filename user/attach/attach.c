@@ -78,15 +78,44 @@ static bool btf_has_enum_value(const struct btf *btf, const char *enum_name, con
 	return false;
 }
 
+/*
+ * Whether a tracing program on the BTF tracepoint whose typedef is btf_id
+ * loads and attaches here: some kernels refuse the tracing types (EPERM)
+ * where raw tracepoints work. An empty program, detached at once.
+ */
+static bool probe_tp_btf(int btf_id)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_RAW_TP,
+		    .attach_btf_id = (__u32)btf_id);
+	int prog, link;
+
+	if (btf_id <= 0)
+		return false;
+	prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", insns, ARRAY_SIZE(insns), &opts);
+	if (prog < 0)
+		return false;
+	link = bpf_raw_tracepoint_open(NULL, prog);
+	if (link >= 0)
+		close(link);
+	close(prog);
+	return link >= 0;
+}
+
 void detect_kernel_features(struct kernel_features *f)
 {
 	struct kbtf_query q[] = {
-		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_TRACE_UPROBE_MULTI", false },
-		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_TRACE_UPROBE_SESSION", false },
-		{ BTF_KIND_FUNC, "bpf_session_cookie", NULL, false },
-		{ BTF_KIND_FUNC, "bpf_session_is_return", NULL, false },
+		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_TRACE_UPROBE_MULTI", false, 0 },
+		{ BTF_KIND_ENUM, "bpf_attach_type", "BPF_TRACE_UPROBE_SESSION", false, 0 },
+		{ BTF_KIND_FUNC, "bpf_session_cookie", NULL, false, 0 },
+		{ BTF_KIND_FUNC, "bpf_session_is_return", NULL, false, 0 },
+		{ BTF_KIND_TYPEDEF, "btf_trace_sched_switch", NULL, false, 0 },
 	};
 	struct btf *btf;
+	int switch_id = 0;
 
 	memset(f, 0, sizeof(*f));
 	/* Four names: read through the file, not parsed into 11 MB (libbpf
@@ -94,20 +123,24 @@ void detect_kernel_features(struct kernel_features *f)
 	if (!kernel_btf_find(KERNEL_BTF_PATH, q, (int)ARRAY_SIZE(q))) {
 		f->uprobe_multi = q[0].found;
 		f->uprobe_session = q[1].found && q[2].found && q[3].found;
+		switch_id = q[4].found ? (int)q[4].id : 0;
 	} else if ((btf = btf__load_vmlinux_btf())) { /* elsewhere, or unknown to the reader */
 		f->uprobe_multi = btf_has_enum_value(btf, "bpf_attach_type", "BPF_TRACE_UPROBE_MULTI");
 		f->uprobe_session =
 			btf_has_enum_value(btf, "bpf_attach_type", "BPF_TRACE_UPROBE_SESSION") &&
 			btf__find_by_name_kind(btf, "bpf_session_cookie", BTF_KIND_FUNC) > 0 &&
 			btf__find_by_name_kind(btf, "bpf_session_is_return", BTF_KIND_FUNC) > 0;
+		switch_id = btf__find_by_name_kind(btf, "btf_trace_sched_switch", BTF_KIND_TYPEDEF);
 		btf__free(btf);
 	}
 	f->task_storage = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_task_storage_get,
 						  NULL) == 1;
 	f->raw_tp = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL) == 1;
-	log_info("kernel features: uprobe.session %s, uprobe_multi %s, task storage %s, raw tracepoints %s",
-		 f->uprobe_session ? "yes" : "no", f->uprobe_multi ? "yes" : "no",
-		 f->task_storage ? "yes" : "no", f->raw_tp ? "yes" : "no");
+	f->tp_btf = probe_tp_btf(switch_id);
+	log_info("kernel features: uprobe.session %s, uprobe_multi %s, task storage %s, raw tracepoints "
+		 "%s, BTF tracepoints %s", f->uprobe_session ? "yes" : "no",
+		 f->uprobe_multi ? "yes" : "no", f->task_storage ? "yes" : "no",
+		 f->raw_tp ? "yes" : "no", f->tp_btf ? "yes" : "no");
 }
 
 
@@ -476,6 +509,7 @@ static int attach_tracepoints(struct recorder *r)
 {
 	struct bpf_program *progs[] = {
 		r->skel->progs.on_sched_switch,
+		r->skel->progs.on_sched_switch_btf,
 		r->skel->progs.on_thread_exit,
 		r->skel->progs.on_exec,
 	};
@@ -489,8 +523,8 @@ static int attach_tracepoints(struct recorder *r)
 		if (!l) {
 			log_warn("cannot attach %s: %s%s", bpf_program__name(progs[i]),
 				 strerror(errno),
-				 i == 0 ? "; on-CPU time will not be measured" : "");
-			if (i == 0)
+				 i <= 1 ? "; on-CPU time will not be measured" : "");
+			if (i <= 1)
 				r->info.oncpu = false;
 			continue;
 		}
@@ -559,7 +593,16 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 		bpf_program__set_expected_attach_type(skel->progs.handler_exit_site,
 						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_MULTI);
 	}
-	bpf_program__set_autoload(skel->progs.on_sched_switch, r->info.feat.raw_tp && r->info.oncpu);
+	/* with task storage and BTF tracepoints, the switch of two untracked
+	 * threads costs two lookups (bpf/sched.bpf.h) */
+	{
+		bool btf_switch = r->info.feat.task_storage && r->info.feat.tp_btf;
+
+		bpf_program__set_autoload(skel->progs.on_sched_switch,
+					  r->info.feat.raw_tp && r->info.oncpu && !btf_switch);
+		bpf_program__set_autoload(skel->progs.on_sched_switch_btf,
+					  r->info.oncpu && btf_switch);
+	}
 	bpf_program__set_autoload(skel->progs.on_thread_exit, r->info.feat.raw_tp);
 	bpf_program__set_autoload(skel->progs.on_exec, r->info.feat.raw_tp);
 

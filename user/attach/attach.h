@@ -73,6 +73,7 @@ struct kernel_features {
 	bool uprobe_multi;	/* BPF_TRACE_UPROBE_MULTI */
 	bool task_storage;	/* task local storage from tracing programs */
 	bool raw_tp;		/* raw tracepoints (sched_switch, exit, exec) */
+	bool tp_btf;		/* BTF tracepoints load and attach (some kernels refuse them) */
 };
 
 /* Detects kernel features (no side effects beyond probe loads). */

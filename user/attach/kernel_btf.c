@@ -193,6 +193,7 @@ static int scan_types(struct reader *r, struct kbtf_query *q, int n, struct want
 		      struct wanted **members)
 {
 	bool done[8] = { false }, hit[8];
+	unsigned int id = 0; /* type ids count from 1, in file order */
 
 	while (r->pos < r->len || r->left) {
 		struct btf_type t;
@@ -202,6 +203,7 @@ static int scan_types(struct reader *r, struct kbtf_query *q, int n, struct want
 
 		if (take(r, &t, sizeof(t)))
 			return -1;
+		id++;
 		kind = BTF_INFO_KIND(t.info);
 		vlen = BTF_INFO_VLEN(t.info);
 		extra = kind_extra(kind, vlen);
@@ -212,9 +214,10 @@ static int scan_types(struct reader *r, struct kbtf_query *q, int n, struct want
 			if (!hit[i])
 				continue;
 			done[i] = true;
-			if (!q[i].member)
+			if (!q[i].member) {
 				q[i].found = true;
-			else
+				q[i].id = id;
+			} else
 				any = true;
 		}
 		if (!any) {
@@ -248,6 +251,7 @@ int kernel_btf_find(const char *path, struct kbtf_query *q, int n)
 		return -1;
 	for (int i = 0; i < n; i++) {
 		q[i].found = false;
+		q[i].id = 0;
 		if (strlen(q[i].name) > MAX_NAME || (q[i].member && (q[i].kind != BTF_KIND_ENUM ||
 								      strlen(q[i].member) > MAX_NAME)))
 			return -1;

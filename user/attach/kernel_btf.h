@@ -20,6 +20,7 @@ struct kbtf_query {
 				 * enum of that name (btf__find_by_name_kind's);
 				 * NULL: the type itself */
 	bool found;		/* the answer */
+	unsigned int id;	/* the type's id, when found (not for a member) */
 };
 
 /*
