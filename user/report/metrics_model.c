@@ -10,6 +10,7 @@
  * recording's current state. docs/fleet.md lists what maps to what.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,6 +70,30 @@ static void handler_info(struct metrics_out *o, const struct snapshot *s)
 	}
 }
 
+/* The probes' own time per handler, for the sums the kernel corrected per
+ * call: each family a counter of one snap_handler field. */
+static const struct probe_family {
+	const char *name, *help;
+	bool seconds;		/* ns in the snapshot, seconds in the exposition */
+	size_t value, measured; /* offsets of the uint64_t and of its bool */
+} probe_families[] = {
+	{ "flowprof_handler_probe_seconds",
+	  "The probes' own time inside the handler's inclusive durations (the model subtracts it).",
+	  true, offsetof(struct snap_handler, probe_ns), offsetof(struct snap_handler, probe_measured) },
+	{ "flowprof_handler_self_probe_seconds",
+	  "The probes' own time inside the handler's self time.", true,
+	  offsetof(struct snap_handler, self_probe_ns),
+	  offsetof(struct snap_handler, probe_measured) },
+	{ "flowprof_handler_nested_calls",
+	  "Probed calls nested at any depth inside the handler's completed calls.", false,
+	  offsetof(struct snap_handler, nested_calls),
+	  offsetof(struct snap_handler, probe_measured) },
+	{ "flowprof_handler_probe_cpu_seconds",
+	  "What the handler's own probes took of its threads' CPU time, whole hits.", true,
+	  offsetof(struct snap_handler, probe_cpu_ns),
+	  offsetof(struct snap_handler, probe_cpu_measured) },
+};
+
 static void handler_sums(struct metrics_out *o, const struct snapshot *s)
 {
 	struct metrics_label l[2];
@@ -93,42 +118,22 @@ static void handler_sums(struct metrics_out *o, const struct snapshot *s)
 	}
 	if (!any_probe)
 		return; /* not corrected per call: the families say nothing */
-	metrics_family(o, "flowprof_handler_probe_seconds", "counter", "seconds",
-		       "The probes' own time inside the handler's inclusive durations (the "
-		       "model subtracts it).");
-	for (int i = 0; i < s->n_handlers; i++) {
-		if (!s->handlers[i].probe_measured)
-			continue;
-		handler_labels(&s->handlers[i], l);
-		metrics_seconds(o, "flowprof_handler_probe_seconds", "_total", l, 2,
-				s->handlers[i].probe_ns);
-	}
-	metrics_family(o, "flowprof_handler_self_probe_seconds", "counter", "seconds",
-		       "The probes' own time inside the handler's self time.");
-	for (int i = 0; i < s->n_handlers; i++) {
-		if (!s->handlers[i].probe_measured)
-			continue;
-		handler_labels(&s->handlers[i], l);
-		metrics_seconds(o, "flowprof_handler_self_probe_seconds", "_total", l, 2,
-				s->handlers[i].self_probe_ns);
-	}
-	metrics_family(o, "flowprof_handler_nested_calls", "counter", NULL,
-		       "Probed calls nested at any depth inside the handler's completed calls.");
-	for (int i = 0; i < s->n_handlers; i++) {
-		if (!s->handlers[i].probe_measured)
-			continue;
-		handler_labels(&s->handlers[i], l);
-		metrics_u64(o, "flowprof_handler_nested_calls", "_total", l, 2,
-			    s->handlers[i].nested_calls);
-	}
-	metrics_family(o, "flowprof_handler_probe_cpu_seconds", "counter", "seconds",
-		       "What the handler's own probes took of its threads' CPU time, whole hits.");
-	for (int i = 0; i < s->n_handlers; i++) {
-		if (!s->handlers[i].probe_cpu_measured)
-			continue;
-		handler_labels(&s->handlers[i], l);
-		metrics_seconds(o, "flowprof_handler_probe_cpu_seconds", "_total", l, 2,
-				s->handlers[i].probe_cpu_ns);
+	for (size_t f = 0; f < ARRAY_SIZE(probe_families); f++) {
+		const struct probe_family *pf = &probe_families[f];
+
+		metrics_family(o, pf->name, "counter", pf->seconds ? "seconds" : NULL, pf->help);
+		for (int i = 0; i < s->n_handlers; i++) {
+			const struct snap_handler *h = &s->handlers[i];
+			uint64_t v = *(const uint64_t *)((const char *)h + pf->value);
+
+			if (!*(const bool *)((const char *)h + pf->measured))
+				continue;
+			handler_labels(h, l);
+			if (pf->seconds)
+				metrics_seconds(o, pf->name, "_total", l, 2, v);
+			else
+				metrics_u64(o, pf->name, "_total", l, 2, v);
+		}
 	}
 }
 
