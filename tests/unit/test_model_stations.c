@@ -20,6 +20,7 @@
 
 #include "base/base.h"
 #include "model/model.h"
+#include "report/report.h"
 
 #include "model_snapshots.h"
 
@@ -479,6 +480,53 @@ static void test_cpu_station_names(void **state)
 	snapshot_free(&s);
 }
 
+/*
+ * A chain of synchronous calls, web (4 workers) => mid (1) => db (1),
+ * measured at 300/s: db.query 1 ms; mid.call 0.2 ms of its own plus db's
+ * reply (1 ms + an M/M/1 wait of 0.43 ms at rho 0.3); web.handle only waits
+ * for mid. At 500/s db is at rho 0.5 (a 2 ms reply), so mid holds its one
+ * worker 2.2 ms a call: 1.1 of it, a queue without end, and web, which
+ * waits for mid, saturates on that wait, though its own work is nothing.
+ * The report says so in words, not as a utilization.
+ */
+static void test_pool_saturated_by_its_waits(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_flow *f;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	snap_init(&s, 10, 64);
+	add_bundle(&s, "web", 1, 4);
+	add_bundle(&s, "mid", 1, 1);
+	add_bundle(&s, "db", 1, 1);
+	add_handler(&s, "web.handle", 3000, 3.2e6, 3.2e6, 0, 1);
+	add_handler(&s, "mid.call", 3000, 1.63e6, 1.63e6, 0, 1);
+	add_handler(&s, "db.query", 3000, 1e6, 1e6, 0, 1);
+	f = add_flow(&s, "req", "web.handle", 3000);
+	add_declared(f, "web.handle", "mid.call", true);
+	f->declared[0].waits = true;
+	add_declared(f, "mid.call", "db.query", true);
+	f->declared[1].waits = true;
+	opt("--target", "req=500/s");
+	build(&s, &m);
+	assert_true(m.flows[0].exceeds_capacity);
+	assert_true(isinf(station(&m, "web")->utilization_loaded));
+	out = open_memstream(&buf, &len);
+	assert_non_null(out);
+	model_print_exceeding(out, &m);
+	fclose(out);
+	if (!strstr(buf, "req exceeds capacity: web saturates: its 4 servers, held while they "
+			 "wait on the calls they make, cannot keep up") || strstr(buf, "need saturated"))
+		fail_msg("the report says:\n%s", buf);
+	free(buf);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -491,6 +539,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_cpu_others_busy, reset_opts),
 		cmocka_unit_test_teardown(test_no_cpu_station, reset_opts),
 		cmocka_unit_test_teardown(test_cpu_station_names, reset_opts),
+		cmocka_unit_test_teardown(test_pool_saturated_by_its_waits, reset_opts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
