@@ -609,6 +609,16 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 	rt_prepare_load(r, ff, res);
 
 	e = flowprof_bpf__load(skel);
+	if (e && bpf_program__autoload(skel->progs.on_sched_switch_btf)) {
+		/* the empty BTF tracepoint program loaded at start-up; a verifier
+		 * may still refuse this one: once more, on the raw tracepoint */
+		log_info("the tp_btf sched_switch program did not load (%s): raw tracepoint instead",
+			 strerror(e < 0 ? -e : e));
+		flowprof_bpf__destroy(skel);
+		r->skel = NULL;
+		r->info.feat.tp_btf = false;
+		return open_and_load(r, ff, res, o, err, errlen);
+	}
 	if (e) {
 		e = e < 0 ? -e : e;
 		snprintf(err, errlen, "load BPF programs (%s mode): %s", mode_names[r->info.mode],
