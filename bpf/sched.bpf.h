@@ -31,7 +31,10 @@ int on_sched_switch(struct bpf_raw_tracepoint_args *ctx)
  * case): most switches on a host are between threads no handler ever ran
  * on, and those return after two lookups, without reading the clock. A
  * switch is stamped when either side has state: the thread coming in reads
- * the stamp at its next event, so only a tracked one needs it.
+ * the stamp at its next event, so only a tracked one needs it. (A lookup
+ * also fails while a probe preempted on this CPU holds the storage's lock,
+ * a rare case in which the switch goes unstamped: a clock read on every
+ * switch is what it would take to cover it.)
  */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_sched_switch_btf, bool preempt, struct task_struct *prev,

@@ -612,12 +612,18 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 	if (e && bpf_program__autoload(skel->progs.on_sched_switch_btf)) {
 		/* the empty BTF tracepoint program loaded at start-up; a verifier
 		 * may still refuse this one: once more, on the raw tracepoint */
-		log_info("the tp_btf sched_switch program did not load (%s): raw tracepoint instead",
-			 strerror(e < 0 ? -e : e));
+		int first = e < 0 ? -e : e;
+
 		flowprof_bpf__destroy(skel);
 		r->skel = NULL;
 		r->info.feat.tp_btf = false;
-		return open_and_load(r, ff, res, o, err, errlen);
+		e = open_and_load(r, ff, res, o, err, errlen);
+		if (!e)
+			log_info("the tp_btf sched_switch program did not load (%s): raw tracepoint "
+				 "instead", strerror(first));
+		else
+			r->info.feat.tp_btf = true; /* not its fault: the next mode tries it */
+		return e;
 	}
 	if (e) {
 		e = e < 0 ? -e : e;
@@ -653,8 +659,10 @@ static int try_mode(struct recorder *r, const struct flowfile *ff, const struct 
 	int e;
 
 	e = open_and_load(r, ff, res, o, err, errlen);
-	if (e)
+	if (e) {
+		unload(r); /* the skeleton that did not load */
 		return e;
+	}
 	r->info.load_ms = (double)(now_ns() - t0) / 1e6;
 	if (r->info.feat.raw_tp)
 		attach_tracepoints(r);

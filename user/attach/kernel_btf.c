@@ -192,7 +192,7 @@ static long kind_extra(unsigned int kind, unsigned int vlen)
 static int scan_types(struct reader *r, struct kbtf_query *q, int n, struct wanted **names,
 		      struct wanted **members)
 {
-	bool done[8] = { false }, hit[8];
+	bool done[KBTF_MAX_QUERIES] = { false }, hit[KBTF_MAX_QUERIES];
 	unsigned int id = 0; /* type ids count from 1, in file order */
 
 	while (r->pos < r->len || r->left) {
@@ -240,14 +240,14 @@ static int scan_types(struct reader *r, struct kbtf_query *q, int n, struct want
 
 int kernel_btf_find(const char *path, struct kbtf_query *q, int n)
 {
-	struct wanted w[2 * 8];
-	struct wanted *names[8], *members[8];
+	struct wanted w[2 * KBTF_MAX_QUERIES];
+	struct wanted *names[KBTF_MAX_QUERIES], *members[KBTF_MAX_QUERIES];
 	struct reader r = { .fd = -1 };
 	struct btf_header h;
 	int n_w = 0, rc = -1;
 	ssize_t got;
 
-	if (n > 8)
+	if (n > KBTF_MAX_QUERIES)
 		return -1;
 	for (int i = 0; i < n; i++) {
 		q[i].found = false;

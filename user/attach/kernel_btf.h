@@ -12,6 +12,8 @@
 #include <stdbool.h>
 
 #define KERNEL_BTF_PATH "/sys/kernel/btf/vmlinux"
+/* Queries one kernel_btf_find() answers at most. */
+#define KBTF_MAX_QUERIES 16
 
 struct kbtf_query {
 	unsigned int kind;	/* BTF_KIND_ENUM, BTF_KIND_FUNC, ... */
@@ -24,7 +26,8 @@ struct kbtf_query {
 };
 
 /*
- * Answers each query from the raw BTF file at path (native byte order).
+ * Answers each query (n <= KBTF_MAX_QUERIES) from the raw BTF file at path
+ * (native byte order).
  * Returns 0 with every found set, or -1 when the file cannot be read or
  * holds something this reader does not know (another byte order, a kind
  * newer than BTF_KIND_ENUM64): then ask libbpf.

@@ -353,11 +353,13 @@ void model_print_exceeding(FILE *out, const struct model *m)
 		if (mf->exceeds_capacity && mf->saturated_station >= 0) {
 			const struct model_station *st = &m->stations[mf->saturated_station];
 			char *name = term_escape(mf->name), *sn = term_escape(st->name);
-			double need = fmax(st->utilization, st->utilization_loaded);
+			/* its own work, when that alone is more than it has; else
+			 * with the waits on what it calls, which past a point grow
+			 * without end: no finite figure is what it would need */
+			double need = isfinite(st->utilization) && st->utilization >= 1
+				? st->utilization : fmax(st->utilization, st->utilization_loaded);
 			char *u = util(need);
 
-			/* a pool's held time grows with the waits on what it calls:
-			 * past a point no finite figure is what it would need */
 			if (isfinite(need))
 				fprintf(out, "  %s exceeds capacity: %s would need %s of its %d server%s\n",
 					name, sn, u, st->servers, st->servers == 1 ? "" : "s");
