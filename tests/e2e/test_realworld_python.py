@@ -5,7 +5,8 @@ tests/targets/py_service.py (http.server, a thread per request) runs under
 Debian's /usr/bin/python3 (its CPython has the function__entry/return
 probes; a pyenv or python.org build usually has not). ab drives it:
 - view_orders, view_items, price and http.server's handle_one_request are
-  counted exactly (ab's complete requests, the service's own counts);
+  counted exactly (ab's complete requests, the service's own counts: a
+  connection without a request is a handle_one_request too);
 - a function also named view_orders in another file is not counted (the
   file glob is matched in BPF);
 - the flow `orders` shows price visited n times per view_orders.
@@ -94,11 +95,15 @@ def service_handlers_counted_exactly():
     svc.kill()
 
     fptest.eq((n_orders, n_items), (300, 200), "ab complete requests")
+    # every connection is a handle_one_request, one without a request too
+    # (ab may leave one so): the service's own count, less the /count above
+    n_req = own.pop("handle_one_request") - 1
+    assert n_req >= 500, "the service counted %d requests for ab's 500" % n_req
     fptest.eq(own, {"view_orders": 300, "view_items": 200, "price": 300 * k, "decoy": 200},
               "the service's own counts")
     snap = fptest.load_json(out)
     hs = core.handlers(snap)
-    want = {"shop.request": 500, "shop.orders": 300, "shop.items": 200, "shop.price": 300 * k}
+    want = {"shop.request": n_req, "shop.orders": 300, "shop.items": 200, "shop.price": 300 * k}
     fptest.eq({h: hs[h]["calls"] for h in want}, want, "calls")
     for h in want:
         fptest.eq(hs[h]["incomplete"], 0, h + " incomplete")
@@ -106,8 +111,8 @@ def service_handlers_counted_exactly():
     fptest.eq(fptest.flow(snap, "orders")["visits"], {"shop.price": float(k)},
               "visits of price per view_orders")
     req = fptest.flow(snap, "request")
-    fptest.eq(req["invocations"], 500, "request invocations")
-    fptest.near(req["visits"]["shop.orders"], 0.6, 1e-9, "view_orders per request")
+    fptest.eq(req["invocations"], n_req, "request invocations")
+    fptest.near(req["visits"]["shop.orders"], 300 / n_req, 1e-9, "view_orders per request")
     fptest.eq(fptest.edge(snap, "shop.request", "shop.items"), 200, "request -> items")
     fptest.eq(snap["counters"]["unmatched_returns"], 0, "unmatched returns")
     # their times are not corrected for the interpreter's probes: the report says so

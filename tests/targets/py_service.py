@@ -9,7 +9,8 @@ Listens on 127.0.0.1:PORT (a thread per request) and prints "ready PORT".
   GET /items        view_items(): one call of a function that is also named
                     view_orders, but lives in another file (/virtual/decoy.py),
                     to show that python: handlers match the file too
-  GET /count        the service's own counts, as JSON
+  GET /count        the service's own counts, as JSON (handle_one_request's
+                    includes the /count request itself)
 Anything else is a 404.
 """
 import http.server
@@ -18,7 +19,7 @@ import sys
 import threading
 import urllib.parse
 
-counts = {"view_orders": 0, "view_items": 0, "price": 0, "decoy": 0}
+counts = {"view_orders": 0, "view_items": 0, "price": 0, "decoy": 0, "handle_one_request": 0}
 lock = threading.Lock()
 
 # A function named like a handler, from another file name.
@@ -49,6 +50,12 @@ def view_items():
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
+    def handle_one_request(self):
+        # a connection that sends no request is one too (http.server's
+        # handle_one_request returns at once): the truth is this count
+        bump("handle_one_request")
+        super().handle_one_request()
+
     def do_GET(self):
         url = urllib.parse.urlparse(self.path)
         if url.path == "/orders":
