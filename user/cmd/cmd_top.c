@@ -216,9 +216,12 @@ static int run_plain(struct top_state *st)
 	bool ascii = !locale_is_utf8();
 
 	while (!stop_signal_caught()) {
-		uint64_t now = now_ns();
+		uint64_t now;
 
+		/* a recalibration here takes part of the interval, not more:
+		 * the clock is read after it */
 		live_tick(st->live);
+		now = now_ns();
 		next += (uint64_t)(st->a->interval_s * 1e9);
 		if (next > now)
 			usleep((useconds_t)((next - now) / 1000));

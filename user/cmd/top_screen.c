@@ -196,8 +196,9 @@ int top_run_screen(struct top_state *st)
 		enum column col;
 
 		if (now >= next) {
-			live_tick(st->live);
+			/* the frame is read on time; a recalibration goes after it */
 			top_refresh(st, ascii, &sc.sort);
+			live_tick(st->live);
 			next += interval;
 			if (next <= now) /* fell behind (a slow collection): skip ahead */
 				next = now + interval;
