@@ -194,12 +194,11 @@ typedef int (*series_fn)(struct build *b, const struct prom_sample *x);
 
 static unsigned int class_mask(const char *list)
 {
-	static const char *const names[4] = { "unknown", "nop5", "emulated", "single-step" };
 	unsigned int m = 0;
 
-	for (int c = 1; c < 4; c++) {
-		const char *p = strstr(list, names[c]);
-		size_t len = strlen(names[c]);
+	for (int c = 1; c < SNAP_SITE_CLASSES; c++) {
+		const char *p = strstr(list, snapshot_site_class_key[c]);
+		size_t len = strlen(snapshot_site_class_key[c]);
 
 		if (p && (p == list || p[-1] == ',') && (p[len] == ',' || !p[len]))
 			m |= 1u << c;
@@ -486,10 +485,8 @@ static int on_host_busy(struct build *b, const struct prom_sample *x)
 
 static int site_class_ix(const char *name)
 {
-	static const char *const names[4] = { "unknown", "nop5", "emulated", "single-step" };
-
-	for (int c = 1; c < 4; c++)
-		if (!strcmp(name, names[c]))
+	for (int c = 1; c < SNAP_SITE_CLASSES; c++)
+		if (!strcmp(name, snapshot_site_class_key[c]))
 			return c;
 	return 0;
 }
@@ -555,22 +552,9 @@ static int on_recording_info(struct build *b, const struct prom_sample *x)
 
 static int on_event(struct build *b, const struct prom_sample *x)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} events[] = {
-		{ "unmatched_returns", offsetof(struct snapshot, unmatched_returns) },
-		{ "depth_overflows", offsetof(struct snapshot, depth_overflows) },
-		{ "abandoned_frames", offsetof(struct snapshot, abandoned_frames) },
-		{ "exited_in_call", offsetof(struct snapshot, exited_in_call) },
-		{ "edges_dropped", offsetof(struct snapshot, edges_dropped) },
-		{ "instances_dropped", offsetof(struct snapshot, instances_dropped) },
-		{ "threads_dropped", offsetof(struct snapshot, threads_dropped) },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(events); i++)
-		if (!strcmp(label(x, "event"), events[i].name))
-			*(uint64_t *)((char *)b->s + events[i].off) = count_of(increase(b, x));
+	for (int k = 0; k < SNAP_COUNTERS; k++)
+		if (!strcmp(label(x, "event"), snapshot_counters[k].name))
+			*snapshot_counter(b->s, k) = count_of(increase(b, x));
 	return 0;
 }
 

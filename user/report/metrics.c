@@ -272,19 +272,6 @@ static void station_gauges(struct metrics_out *o, const struct metrics_extra *x)
 
 static void recording_info(struct metrics_out *o, const struct snapshot *s)
 {
-	static const char *const classes[4] = { "unknown", "nop5", "emulated", "single-step" };
-	static const struct {
-		const char *name;
-		size_t off;
-	} events[] = {
-		{ "unmatched_returns", offsetof(struct snapshot, unmatched_returns) },
-		{ "depth_overflows", offsetof(struct snapshot, depth_overflows) },
-		{ "abandoned_frames", offsetof(struct snapshot, abandoned_frames) },
-		{ "exited_in_call", offsetof(struct snapshot, exited_in_call) },
-		{ "edges_dropped", offsetof(struct snapshot, edges_dropped) },
-		{ "instances_dropped", offsetof(struct snapshot, instances_dropped) },
-		{ "threads_dropped", offsetof(struct snapshot, threads_dropped) },
-	};
 	struct metrics_label l[1];
 
 	metrics_family(o, "flowprof_recording_duration_seconds", "gauge", "seconds",
@@ -292,19 +279,19 @@ static void recording_info(struct metrics_out *o, const struct snapshot *s)
 	metrics_double(o, "flowprof_recording_duration_seconds", "", NULL, 0, s->duration_s);
 	metrics_family(o, "flowprof_probe_cost_seconds", "gauge", "seconds",
 		       "Calibrated probe cost inside each measured call, by probe site class.");
-	for (int c = 1; c < 4; c++) {
+	for (int c = 1; c < SNAP_SITE_CLASSES; c++) {
 		if (!s->probe_cost[c].measured)
 			continue;
-		l[0] = (struct metrics_label){ "site_class", classes[c] };
+		l[0] = (struct metrics_label){ "site_class", snapshot_site_class_key[c] };
 		metrics_double(o, "flowprof_probe_cost_seconds", "", l, 1,
 			       s->probe_cost[c].in_window_ns / 1e9);
 	}
 	metrics_family(o, "flowprof_kernel_events", "counter", NULL,
 		       "Kernel-side events that explain missing data (see docs/snapshot.md).");
-	for (size_t i = 0; i < ARRAY_SIZE(events); i++) {
-		l[0] = (struct metrics_label){ "event", events[i].name };
+	for (int k = 0; k < SNAP_COUNTERS; k++) {
+		l[0] = (struct metrics_label){ "event", snapshot_counters[k].name };
 		metrics_u64(o, "flowprof_kernel_events", "_total", l, 1,
-			   *(const uint64_t *)((const char *)s + events[i].off));
+			    snapshot_counter_value(s, k));
 	}
 }
 

@@ -18,9 +18,6 @@
 #include "metrics_out.h"
 #include "snapshot/snapshot.h"
 
-/* The snapshot's names of the site classes, indexed as probe_cost[]. */
-static const char *const class_names[4] = { "unknown", "nop5", "emulated", "single-step" };
-
 /* "nop5,single-step": the classes of a mask, cheapest first ("" for none). */
 static const char *classes_text(unsigned int mask, char buf[64])
 {
@@ -30,7 +27,7 @@ static const char *classes_text(unsigned int mask, char buf[64])
 	for (int c = 1; c < 4; c++)
 		if (mask & (1u << c))
 			used += (size_t)snprintf(buf + used, 64 - used, "%s%s", used ? "," : "",
-						 class_names[c]);
+						 snapshot_site_class_key[c]);
 	return buf;
 }
 
@@ -284,7 +281,7 @@ static void calibration(struct metrics_out *o, const struct snapshot *s)
 	for (int c = 1; c < 4; c++) {
 		if (!s->probe_cost[c].measured)
 			continue;
-		l[0] = (struct metrics_label){ "site_class", class_names[c] };
+		l[0] = (struct metrics_label){ "site_class", snapshot_site_class_key[c] };
 		metrics_double(o, "flowprof_probe_cost_per_call_seconds", "", l, 1,
 			       s->probe_cost[c].per_call_ns / 1e9);
 	}

@@ -52,7 +52,6 @@ static double per_second(uint64_t n, double duration_s)
  * sites, 830 ns at emulated, ..."; false when none was measured. */
 static bool print_probe_costs(FILE *out, const struct snapshot *s, const struct report_opts *o)
 {
-	static const char *const names[4] = { "unknown", "nop5", "emulated", "single-step" };
 	char in[UNITS_BUF];
 	int n = 0;
 
@@ -65,7 +64,7 @@ static bool print_probe_costs(FILE *out, const struct snapshot *s, const struct 
 			fputs("the probe's own cost, calibrated on the recording host:\n  ", out);
 		fprintf(out, "%s%s %s%s", n ? ", " : "",
 			units_duration(in, sizeof(in), pc->in_window_ns, o->ascii),
-			n ? "at " : "per call at ", names[c]);
+			n ? "at " : "per call at ", snapshot_site_class_key[c]);
 		if (!n)
 			fputs(" sites", out);
 		n++;
@@ -113,8 +112,6 @@ cleanup:
 	free(flows);
 }
 
-static const char *const site_class_names[4] = { "unknown", "nop5", "emulated", "single-step" };
-
 /* Probe points of several classes (snapshot.h: site_classes)? */
 static bool mixed_sites(const struct snap_handler *h)
 {
@@ -142,7 +139,7 @@ static void print_mixed_sites(FILE *out, const struct snap_handler *const *order
 		fprintf(out, "  %s:", id);
 		for (int c = 1, k = 0; c < 4; c++)
 			if (h->site_classes & (1u << c))
-				fprintf(out, "%s %s", k++ ? "," : "", site_class_names[c]);
+				fprintf(out, "%s %s", k++ ? "," : "", snapshot_site_class_key[c]);
 		fputc('\n', out);
 		free(id);
 	}

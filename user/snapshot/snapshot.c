@@ -25,14 +25,25 @@ const char *const snapshot_slot_key[SNAP_SLOTS] = {
 	[8] = "uretprobe", [9] = "ret", [10] = "jmp", [11] = "jmp_indirect", [12] = "usdt_return",
 };
 
-const char *const snap_site_class_key[4] = { "unknown", "nop5", "emulated", "single-step" };
+const char *const snapshot_site_class_key[SNAP_SITE_CLASSES] = { "unknown", "nop5", "emulated",
+								  "single-step" };
+
+const struct snap_counter snapshot_counters[SNAP_COUNTERS] = {
+	{ "unmatched_returns", offsetof(struct snapshot, unmatched_returns) },
+	{ "depth_overflows", offsetof(struct snapshot, depth_overflows) },
+	{ "abandoned_frames", offsetof(struct snapshot, abandoned_frames) },
+	{ "exited_in_call", offsetof(struct snapshot, exited_in_call) },
+	{ "edges_dropped", offsetof(struct snapshot, edges_dropped) },
+	{ "instances_dropped", offsetof(struct snapshot, instances_dropped) },
+	{ "threads_dropped", offsetof(struct snapshot, threads_dropped) },
+};
 
 unsigned int snap_site_mask(const struct snap_handler *h)
 {
 	unsigned int m = h->site_classes & SITE_CLASS_BITS;
 
-	for (unsigned int c = 1; c < ARRAY_SIZE(snap_site_class_key); c++)
-		if (same_str(h->site_class, snap_site_class_key[c]))
+	for (unsigned int c = 1; c < ARRAY_SIZE(snapshot_site_class_key); c++)
+		if (same_str(h->site_class, snapshot_site_class_key[c]))
 			m |= 1u << c;
 	return m;
 }

@@ -23,6 +23,21 @@
 /* The document's key of each probe slot, NULL for unused slots. */
 extern const char *const snapshot_slot_key[SNAP_SLOTS];
 
+/* The name of each probe-site class, as "probe_cost" keys and site_class
+ * values: indexed like enum site_class (probe/site_class.h), cheapest real
+ * class first, "unknown" at 0. */
+#define SNAP_SITE_CLASSES 4
+extern const char *const snapshot_site_class_key[SNAP_SITE_CLASSES];
+
+/* The kernel's event counters (struct snapshot, "counters" in the
+ * document): each name and where its uint64_t sits in struct snapshot. */
+#define SNAP_COUNTERS 7
+struct snap_counter {
+	const char *name;
+	size_t off;
+};
+extern const struct snap_counter snapshot_counters[SNAP_COUNTERS];
+
 struct snap_instance_stats {
 	int pid;
 	uint64_t calls;
@@ -212,6 +227,17 @@ struct snapshot {
 	struct snap_host *hosts;
 	int n_hosts;
 };
+
+/* Counter k of snapshot_counters in s. */
+static inline uint64_t *snapshot_counter(struct snapshot *s, int k)
+{
+	return (uint64_t *)((char *)s + snapshot_counters[k].off);
+}
+
+static inline uint64_t snapshot_counter_value(const struct snapshot *s, int k)
+{
+	return *(const uint64_t *)((const char *)s + snapshot_counters[k].off);
+}
 
 /* Derived figures of one handler, as the document shows them. */
 struct handler_summary {

@@ -159,17 +159,10 @@ int snapshot_subtract(struct snapshot *d, const struct snapshot *start, char *er
 		if (s && flow_delta(&d->flows[i], s, err, errlen))
 			return -1;
 	}
-#define SUB_COUNTER(f) \
-	if (sub_u64(&d->f, start->f, "counter", #f, err, errlen)) \
-		return -1
-	SUB_COUNTER(unmatched_returns);
-	SUB_COUNTER(depth_overflows);
-	SUB_COUNTER(abandoned_frames);
-	SUB_COUNTER(exited_in_call);
-	SUB_COUNTER(edges_dropped);
-	SUB_COUNTER(instances_dropped);
-	SUB_COUNTER(threads_dropped);
-#undef SUB_COUNTER
+	for (int k = 0; k < SNAP_COUNTERS; k++)
+		if (sub_u64(snapshot_counter(d, k), snapshot_counter_value(start, k), "counter",
+			    snapshot_counters[k].name, err, errlen))
+			return -1;
 	if (d->host_cpu_measured && start->host_cpu_measured)
 		d->host_cpu_s = d->host_cpu_s > start->host_cpu_s ? d->host_cpu_s - start->host_cpu_s : 0;
 	for (int i = 0; i < d->n_bundles; i++) {

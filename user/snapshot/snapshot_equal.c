@@ -209,7 +209,7 @@ bool snapshot_equal(const struct snapshot *a, const struct snapshot *b, char *di
 	EQ_DBL(d, "snapshot", a, b, attach_ms);
 	EQ_DBL(d, "snapshot", a, b, detach_ms);
 	for (size_t c = 0; c < ARRAY_SIZE(a->probe_cost); c++) {
-		snprintf(w, sizeof(w), "probe_cost[%s]", snap_site_class_key[c]);
+		snprintf(w, sizeof(w), "probe_cost[%s]", snapshot_site_class_key[c]);
 		EQ_N(d, w, &a->probe_cost[c], &b->probe_cost[c], measured);
 		EQ_DBL(d, w, &a->probe_cost[c], &b->probe_cost[c], per_call_ns);
 		EQ_DBL(d, w, &a->probe_cost[c], &b->probe_cost[c], in_window_ns);

@@ -40,10 +40,6 @@ static inline char *dup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-/* Keys of the "probe_cost" object, indexed like enum site_class (resolve.h),
- * cheapest real class first. */
-extern const char *const snap_site_class_key[4];
-
 /* Bits of snap_handler.site_classes: the three classes, not "unknown". */
 #define SITE_CLASS_BITS 0xeu
 

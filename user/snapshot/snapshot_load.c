@@ -67,10 +67,10 @@ static int load_site_classes(struct loader *ld, json_object *o, const char *ctx,
 					   ? json_object_get_string(v) : NULL;
 		unsigned int c = 1;
 
-		while (name && c < ARRAY_SIZE(snap_site_class_key) &&
-		       strcmp(name, snap_site_class_key[c]))
+		while (name && c < ARRAY_SIZE(snapshot_site_class_key) &&
+		       strcmp(name, snapshot_site_class_key[c]))
 			c++;
-		if (!name || c == ARRAY_SIZE(snap_site_class_key))
+		if (!name || c == ARRAY_SIZE(snapshot_site_class_key))
 			return doc_fail(ld, ctx, "site_classes", "expected nop5, emulated or "
 					"single-step (element %d)", i);
 		h->site_classes |= 1u << c;
@@ -348,14 +348,10 @@ static int load_counters(struct loader *ld, json_object *top, struct snapshot *s
 
 	if (r <= 0)
 		return r;
-	if (doc_get_u64(ld, c, "counters", "unmatched_returns", false, &s->unmatched_returns) ||
-	    doc_get_u64(ld, c, "counters", "depth_overflows", false, &s->depth_overflows) ||
-	    doc_get_u64(ld, c, "counters", "abandoned_frames", false, &s->abandoned_frames) ||
-	    doc_get_u64(ld, c, "counters", "exited_in_call", false, &s->exited_in_call) ||
-	    doc_get_u64(ld, c, "counters", "edges_dropped", false, &s->edges_dropped) ||
-	    doc_get_u64(ld, c, "counters", "instances_dropped", false, &s->instances_dropped) ||
-	    doc_get_u64(ld, c, "counters", "threads_dropped", false, &s->threads_dropped))
-		return -1;
+	for (int k = 0; k < SNAP_COUNTERS; k++)
+		if (doc_get_u64(ld, c, "counters", snapshot_counters[k].name, false,
+				snapshot_counter(s, k)))
+			return -1;
 	return 0;
 }
 
@@ -373,8 +369,8 @@ static int load_probe_costs(struct loader *ld, json_object *top, struct snapshot
 		struct snap_probe_cost *pc = &s->probe_cost[c];
 		json_object *o;
 
-		snprintf(ctx, sizeof(ctx), "probe_cost.%s", snap_site_class_key[c]);
-		r = doc_get_typed(ld, pcs, "probe_cost", snap_site_class_key[c], false,
+		snprintf(ctx, sizeof(ctx), "probe_cost.%s", snapshot_site_class_key[c]);
+		r = doc_get_typed(ld, pcs, "probe_cost", snapshot_site_class_key[c], false,
 				  json_type_object, &o);
 		if (r < 0)
 			return -1;

@@ -30,8 +30,8 @@ static void set_first(char **dst, const char *src)
  * classes are cheapest first. */
 static int site_rank(const char *c)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(snap_site_class_key); i++)
-		if (same_str(c, snap_site_class_key[i]))
+	for (size_t i = 0; i < ARRAY_SIZE(snapshot_site_class_key); i++)
+		if (same_str(c, snapshot_site_class_key[i]))
 			return (int)i;
 	return 0;
 }
@@ -611,13 +611,8 @@ int snapshot_merge(struct snapshot *dst, const struct snapshot *src, char *err, 
 		copy_bundle(&dst->bundles[dst->n_bundles++], &src->bundles[i], src, multi);
 	}
 
-	dst->unmatched_returns += src->unmatched_returns;
-	dst->depth_overflows += src->depth_overflows;
-	dst->abandoned_frames += src->abandoned_frames;
-	dst->exited_in_call += src->exited_in_call;
-	dst->edges_dropped += src->edges_dropped;
-	dst->instances_dropped += src->instances_dropped;
-	dst->threads_dropped += src->threads_dropped;
+	for (int k = 0; k < SNAP_COUNTERS; k++)
+		*snapshot_counter(dst, k) += snapshot_counter_value(src, k);
 	if (src->duration_s > dst->duration_s)
 		dst->duration_s = src->duration_s;
 	if (src->attach_ms > dst->attach_ms)

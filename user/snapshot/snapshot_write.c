@@ -95,9 +95,9 @@ static json_object *handler_json(const struct snap_handler *h)
 	if (snapshot_site_classes(h->site_classes)) { /* only then: older documents stay as they were */
 		json_object *cls = json_object_new_array();
 
-		for (unsigned int c = 1; c < ARRAY_SIZE(snap_site_class_key); c++)
+		for (unsigned int c = 1; c < ARRAY_SIZE(snapshot_site_class_key); c++)
 			if (h->site_classes & (1u << c))
-				json_object_array_add(cls, jo_str(snap_site_class_key[c]));
+				json_object_array_add(cls, jo_str(snapshot_site_class_key[c]));
 		jo_add(o, "site_classes", cls);
 	}
 	jo_add(o, "probe_cost_ns", jo_num_exact(h->probe_cost_ns));
@@ -336,7 +336,7 @@ static json_object *snapshot_json(const struct snapshot *s, bool lazy)
 		pc = json_object_new_object();
 		jo_add(pc, "per_call_ns", jo_num_exact(s->probe_cost[c].per_call_ns));
 		jo_add(pc, "in_window_ns", jo_num_exact(s->probe_cost[c].in_window_ns));
-		jo_add(arr, snap_site_class_key[c], pc);
+		jo_add(arr, snapshot_site_class_key[c], pc);
 	}
 	jo_add(o, "probe_cost", arr);
 	if (s->calib_rounds) {
@@ -364,13 +364,8 @@ static json_object *snapshot_json(const struct snapshot *s, bool lazy)
 	jo_add(o, "attach_ms", jo_num_exact(s->attach_ms));
 	jo_add(o, "detach_ms", jo_num_exact(s->detach_ms));
 	jo_add(o, "flow_file", jo_str(s->flow_file));
-	jo_add(cnt, "unmatched_returns", jo_u64(s->unmatched_returns));
-	jo_add(cnt, "depth_overflows", jo_u64(s->depth_overflows));
-	jo_add(cnt, "abandoned_frames", jo_u64(s->abandoned_frames));
-	jo_add(cnt, "exited_in_call", jo_u64(s->exited_in_call));
-	jo_add(cnt, "edges_dropped", jo_u64(s->edges_dropped));
-	jo_add(cnt, "instances_dropped", jo_u64(s->instances_dropped));
-	jo_add(cnt, "threads_dropped", jo_u64(s->threads_dropped));
+	for (int k = 0; k < SNAP_COUNTERS; k++)
+		jo_add(cnt, snapshot_counters[k].name, jo_u64(snapshot_counter_value(s, k)));
 	jo_add(o, "counters", cnt);
 
 	arr = json_object_new_array();
