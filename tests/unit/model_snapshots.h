@@ -2,8 +2,9 @@
 /*
  * Snapshots built by hand for the model's unit tests (test_model*.c): a
  * handler with given per-call means, bundles, observed edges, flows with
- * their visit counts and declared calls; and near()/rel() for figures
- * worked out on paper (cmocka's fail(): include after <cmocka.h>).
+ * their visit counts and declared calls; near()/rel() for figures worked
+ * out on paper; and the model under test: options (opt, reset_opts as a
+ * teardown), build and station (cmocka's fail(): include after <cmocka.h>).
  * Everything is static inline: each test uses some.
  */
 #ifndef FLOWPROF_TEST_MODEL_SNAPSHOTS_H
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "model/model.h"
 #include "snapshot/snapshot.h"
 
 #define near(got, want, tol)                                                              \
@@ -127,6 +129,48 @@ static inline void add_declared(struct snap_flow *f, const char *from, const cha
 	e->to = xstrdup(to);
 	e->declared = true;
 	e->async = async;
+}
+
+/* ---- the model under test ----------------------------------------------------- */
+
+static struct model_opts opts;
+
+static inline int reset_opts(void **state)
+{
+	(void)state;
+	model_opts_free(&opts);
+	return 0;
+}
+
+static inline void opt(const char *name, const char *value)
+{
+	char err[256] = "";
+
+	if (model_parse_option(&opts, name, value, err, sizeof(err))) {
+		print_error("%s %s: %s\n", name, value, err);
+		fail();
+	}
+}
+
+static inline void build(const struct snapshot *s, struct model *m)
+{
+	char err[512] = "";
+
+	if (model_build(s, &opts, m, err, sizeof(err))) {
+		print_error("model_build: %s\n", err);
+		fail();
+	}
+}
+
+static inline const struct model_station *station(const struct model *m, const char *name)
+{
+	int k = model_station_index(m, name);
+
+	if (k < 0) {
+		print_error("no station %s\n", name);
+		fail();
+	}
+	return &m->stations[k];
 }
 
 #endif

@@ -41,43 +41,6 @@ static void pool_snapshot(struct snapshot *s)
 	add_flow(s, "req", "web.handle", 10000);
 }
 
-static struct model_opts opts;
-
-static int reset_opts(void **state)
-{
-	(void)state;
-	model_opts_free(&opts);
-	return 0;
-}
-
-static void opt(const char *name, const char *value)
-{
-	char err[256] = "";
-
-	if (model_parse_option(&opts, name, value, err, sizeof(err))) {
-		print_error("%s %s: %s\n", name, value, err);
-		fail();
-	}
-}
-
-static void build(const struct snapshot *s, struct model *m)
-{
-	char err[512] = "";
-
-	if (model_build(s, &opts, m, err, sizeof(err))) {
-		print_error("model_build: %s\n", err);
-		fail();
-	}
-}
-
-static const struct model_station *station(const struct model *m, const char *name)
-{
-	int k = model_station_index(m, name);
-
-	assert_true(k >= 0);
-	return &m->stations[k];
-}
-
 static void test_pool_bottleneck(void **state)
 {
 	struct snapshot s;

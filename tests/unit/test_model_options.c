@@ -21,25 +21,6 @@
 
 #include "model_snapshots.h"
 
-static struct model_opts opts;
-
-static int reset_opts(void **state)
-{
-	(void)state;
-	model_opts_free(&opts);
-	return 0;
-}
-
-static void opt(const char *name, const char *value)
-{
-	char err[256] = "";
-
-	if (model_parse_option(&opts, name, value, err, sizeof(err))) {
-		print_error("%s %s: %s\n", name, value, err);
-		fail();
-	}
-}
-
 static void expect_error(const char *name, const char *value, const char *want)
 {
 	char err[256] = "";

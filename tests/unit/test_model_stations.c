@@ -24,46 +24,6 @@
 
 #include "model_snapshots.h"
 
-static struct model_opts opts;
-
-static int reset_opts(void **state)
-{
-	(void)state;
-	model_opts_free(&opts);
-	return 0;
-}
-
-static void opt(const char *name, const char *value)
-{
-	char err[256] = "";
-
-	if (model_parse_option(&opts, name, value, err, sizeof(err))) {
-		print_error("%s %s: %s\n", name, value, err);
-		fail();
-	}
-}
-
-static void build(const struct snapshot *s, struct model *m)
-{
-	char err[512] = "";
-
-	if (model_build(s, &opts, m, err, sizeof(err))) {
-		print_error("model_build: %s\n", err);
-		fail();
-	}
-}
-
-static const struct model_station *station(const struct model *m, const char *name)
-{
-	int k = model_station_index(m, name);
-
-	if (k < 0) {
-		print_error("no station %s\n", name);
-		fail();
-	}
-	return &m->stations[k];
-}
-
 /* The one note of m that starts with prefix, NULL if none. */
 static const char *note(const struct model *m, const char *prefix)
 {
