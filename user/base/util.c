@@ -327,6 +327,15 @@ char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
+char *read_file_said(const char *path, size_t *len, char *err, size_t errlen)
+{
+	char *buf = read_file(path, len);
+
+	if (!buf && err && errlen)
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	return buf;
+}
+
 size_t edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j, *row, d;

@@ -66,6 +66,9 @@ int check_writable_atomic(const char *path, char *err, size_t errlen);
 /* Reads a whole file (NUL-terminated). Returns NULL and sets errno on failure. */
 char *read_file(const char *path, size_t *len);
 
+/* read_file() for a loader: on failure err = "PATH: cannot read: why". */
+char *read_file_said(const char *path, size_t *len, char *err, size_t errlen);
+
 /* True when the user's locale (LC_CTYPE) is UTF-8: µs may be printed. */
 bool locale_is_utf8(void);
 

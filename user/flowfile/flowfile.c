@@ -61,13 +61,11 @@ cleanup:
 int flowfile_load(const char *path, struct flowfile *ff, char *err, size_t errlen)
 {
 	size_t len = 0;
-	char *buf = read_file(path, &len);
+	char *buf = read_file_said(path, &len, err, errlen);
 	int ret;
 
 	if (!buf) {
 		memset(ff, 0, sizeof(*ff));
-		if (err && errlen)
-			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 		return -1;
 	}
 	ret = flowfile_parse(path, buf, len, ff, err, errlen);

@@ -386,12 +386,11 @@ cleanup:
 int sweep_load(const char *path, struct sweep *sw, char *err, size_t errlen)
 {
 	size_t len = 0;
-	char *buf = read_file(path, &len);
+	char *buf = read_file_said(path, &len, err, errlen);
 	int rc;
 
 	if (!buf) {
 		memset(sw, 0, sizeof(*sw));
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 		return -1;
 	}
 	rc = sweep_parse(path, buf, len, sw, err, errlen);

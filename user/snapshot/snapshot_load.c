@@ -634,13 +634,11 @@ cleanup:
 int snapshot_load(const char *path, struct snapshot *s, char *err, size_t errlen)
 {
 	size_t len = 0;
-	char *buf = read_file(path, &len);
+	char *buf = read_file_said(path, &len, err, errlen);
 	int rc;
 
 	if (!buf) {
 		memset(s, 0, sizeof(*s));
-		if (err && errlen)
-			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 		return -1;
 	}
 	rc = snapshot_parse(path, buf, len, s, err, errlen);
