@@ -4,26 +4,31 @@
  * or exec with calls still open. Included by flowprof.bpf.c.
  */
 
-/* Current is the task being switched out. Only the time of the switch is
- * kept for whoever comes in: it reads it at its next event (thread_off_ns). */
+/* A switch at now: out, the state of the thread switched out (NULL when it
+ * has none), gets the end of its slice; the CPU keeps the time for whoever
+ * comes in, which reads it at its next event (thread_off_ns). */
+static __always_inline int stamp_switch(struct thread_state *out, __u64 now)
+{
+	__u32 zero = 0;
+	struct cpu_switch *cs = bpf_map_lookup_elem(&cpu_switch, &zero);
+
+	if (!cs)
+		return 0;
+	if (out) {
+		thread_off_ns(out); /* fold in the slice's start before stamping its end */
+		out->out_at = now;
+	}
+	cs->at = now;
+	return 0;
+}
+
+/* Current is the task being switched out. */
 SEC("raw_tp/sched_switch")
 int on_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct thread_state *st;
-	struct cpu_switch *cs;
-	__u32 zero = 0;
 
-	cs = bpf_map_lookup_elem(&cpu_switch, &zero);
-	if (!cs)
-		return 0;
-	st = thread_state_get(false, now);
-	if (st) {
-		thread_off_ns(st); /* fold in the slice's start before stamping its end */
-		st->out_at = now;
-	}
-	cs->at = now;
-	return 0;
+	return stamp_switch(thread_state_get(false, now), now);
 }
 
 /*
@@ -40,24 +45,11 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(on_sched_switch_btf, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
-	struct thread_state *out;
-	struct cpu_switch *cs;
-	__u32 zero = 0;
-	__u64 now;
+	struct thread_state *out = bpf_task_storage_get(&task_state, prev, NULL, 0);
 
-	out = bpf_task_storage_get(&task_state, prev, NULL, 0);
 	if (!out && !bpf_task_storage_get(&task_state, next, NULL, 0))
 		return 0;
-	cs = bpf_map_lookup_elem(&cpu_switch, &zero);
-	if (!cs)
-		return 0;
-	now = bpf_ktime_get_ns();
-	if (out && out->inst) {
-		thread_off_ns(out); /* fold in the slice's start before stamping its end */
-		out->out_at = now;
-	}
-	cs->at = now;
-	return 0;
+	return stamp_switch(out && out->inst ? out : NULL, bpf_ktime_get_ns());
 }
 
 /* Frames still open when a thread exits or execs never return. */
