@@ -94,6 +94,27 @@ int on_thread_exit(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/*
+ * A process's CPU time as it ends: once it is reaped, no file holds it, and
+ * a sample taken while it ran misses its last moments. Its group leader is
+ * freed last, after every thread's time was summed into the signal struct.
+ */
+SEC("raw_tp/sched_process_free")
+int on_process_free(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *p = (struct task_struct *)ctx->args[0];
+	__u32 tgid = BPF_CORE_READ(p, tgid), *slot;
+	struct inst_info *info;
+
+	if ((__u32)BPF_CORE_READ(p, pid) != tgid)
+		return 0;
+	slot = bpf_map_lookup_elem(&instances, &tgid);
+	info = slot ? bpf_map_lookup_elem(&instance_info, slot) : NULL;
+	if (info)
+		info->exit_cpu_ns = BPF_CORE_READ(p, signal, sum_sched_runtime);
+	return 0;
+}
+
 SEC("raw_tp/sched_process_exec")
 int on_exec(struct bpf_raw_tracepoint_args *ctx)
 {

@@ -98,6 +98,7 @@ struct inst_info {
 	__u64 inflight_at;
 	__u64 live_ns[CONC_LEVELS];
 	__u64 inflight_ns[CONC_LEVELS];
+	__u64 exit_cpu_ns;	/* the process's CPU time when it was freed (0: not yet) */
 };
 
 /* Global event counters, kept in .bss (rare events only). */

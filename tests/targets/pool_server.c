@@ -51,22 +51,6 @@ static struct client clients[MAX_THREADS];
 static struct tstat handle_stats;
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* CPU work of a fixed amount: spins until this thread has run for ns on a
- * CPU (not until ns of wall time: a preempted request takes longer, as real
- * CPU-bound work does). */
-static void spin_cpu_ns(uint64_t ns)
-{
-	struct timespec ts;
-	uint64_t start, t;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	start = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-	do {
-		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-		t = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-	} while (t - start < ns);
-}
-
 HANDLER void compute(uint64_t us)
 {
 	spin_cpu_ns(us * 1000);

@@ -55,6 +55,26 @@ static inline void spin_ns(uint64_t ns)
 		;
 }
 
+/* CPU time of the whole process, its exited threads included. */
+static inline uint64_t process_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* A fixed amount of work: spins until the thread's own CPU time has grown
+ * by ns, however long it is preempted or its cgroup throttled meanwhile
+ * (spin_ns would finish a throttled spin for free). */
+static inline void spin_cpu_ns(uint64_t ns)
+{
+	uint64_t start = thread_cpu_ns();
+
+	while (thread_cpu_ns() - start < ns)
+		;
+}
+
 /* Off the CPU: nanosleep, resumed after signals. */
 static inline void sleep_ns(uint64_t ns)
 {

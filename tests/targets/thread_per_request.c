@@ -6,10 +6,12 @@
  *   thread_per_request [-n N] [-c C] [-s SPIN_US] [-w]
  *
  * Serves N requests as fast as C slots allow: each is a new thread running
- * the handler serve() (spins SPIN_US), which exits after it. Prints its own
+ * the handler serve() (spins SPIN_US of its own CPU time: the same work
+ * however often it is preempted or throttled), which exits after it. Prints its own
  * figures as one JSON line: {"target", "pid", "requests", "elapsed_ns",
  * "throughput_per_s", "service_mean_ns" (serve's own clock), "inflight_mean"
- * (throughput x mean service: Little's law), "inflight_max", "threads"}.
+ * (throughput x mean service: Little's law), "inflight_max", "threads",
+ * "cpu_ns" (the CPU time its threads used while serving)}.
  */
 #include <pthread.h>
 #include <semaphore.h>
@@ -25,7 +27,7 @@ HANDLER void serve(void)
 {
 	uint64_t t0 = now_ns();
 
-	spin_ns(opt_spin_us * 1000);
+	spin_cpu_ns(opt_spin_us * 1000);
 	pthread_mutex_lock(&lock);
 	busy_ns += now_ns() - t0;
 	pthread_mutex_unlock(&lock);
@@ -48,7 +50,7 @@ static void *request(void *arg)
 
 int main(int argc, char **argv)
 {
-	uint64_t n = 2000, c = 2, t0, elapsed;
+	uint64_t n = 2000, c = 2, t0, elapsed, cpu0;
 	bool wait = false;
 	pthread_attr_t attr;
 	int opt;
@@ -69,6 +71,7 @@ int main(int argc, char **argv)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	target_wait_start(wait);
 	t0 = now_ns();
+	cpu0 = process_cpu_ns();
 	for (uint64_t i = 0; i < n; i++) {
 		pthread_t t;
 
@@ -89,6 +92,7 @@ int main(int argc, char **argv)
 	printf(",\"inflight_mean\":%.4f", (double)busy_ns / (double)elapsed);
 	json_u64("inflight_max", max_in_flight);
 	json_u64("threads", n);
+	json_u64("cpu_ns", process_cpu_ns() - cpu0);
 	json_end();
 	return 0;
 }

@@ -512,6 +512,7 @@ static int attach_tracepoints(struct recorder *r)
 		r->skel->progs.on_sched_switch_btf,
 		r->skel->progs.on_thread_exit,
 		r->skel->progs.on_exec,
+		r->skel->progs.on_process_free,
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
@@ -529,6 +530,8 @@ static int attach_tracepoints(struct recorder *r)
 			continue;
 		}
 		recorder_keep_link(r, l);
+		if (progs[i] == r->skel->progs.on_process_free)
+			r->info.exit_cpu = true;
 	}
 	return 0;
 }
@@ -605,6 +608,7 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 	}
 	bpf_program__set_autoload(skel->progs.on_thread_exit, r->info.feat.raw_tp);
 	bpf_program__set_autoload(skel->progs.on_exec, r->info.feat.raw_tp);
+	bpf_program__set_autoload(skel->progs.on_process_free, r->info.feat.raw_tp);
 
 	rt_prepare_load(r, ff, res);
 

@@ -112,6 +112,7 @@ struct recorder_info {
 	enum attach_mode mode;
 	struct kernel_features feat;
 	bool oncpu;		/* sched_switch accounting is running */
+	bool exit_cpu;		/* a process's CPU time at its end is kept (inst_info) */
 	size_t n_probes;	/* probe points attached for the handlers */
 	double attach_ms;	/* load, calibration and attach */
 	double load_ms;		/* of which BPF load and verification */

@@ -395,6 +395,7 @@ static struct cpu_seen {
 	int pid;
 	double cpu_s;
 	bool final;
+	bool exit_waited;	/* for its CPU time at its end (exit_cpu) */
 	double limit;		/* proc_cpu_limit's, once read (0: not yet) */
 	char source[128], group[512];
 } *cpu_seen;
@@ -566,6 +567,33 @@ static void collect_slot(struct recorder *r, const struct flowfile *ff,
 	free(in_bundle);
 }
 
+/*
+ * A process that is gone: its CPU time as the kernel summed it when it was
+ * freed (bpf/sched.bpf.h), which happens an RCU grace period after it was
+ * reaped. Waited for once per process, at most EXIT_CPU_WAIT_MS; without
+ * it the process keeps the last sample taken while it ran (every 50 ms).
+ */
+#define EXIT_CPU_WAIT_MS 500
+static void exit_cpu(const struct recorder *r, uint32_t slot, struct inst_info *info)
+{
+	int infos = recorder_map_fd(r, RMAP_INSTANCE_INFO);
+	struct cpu_seen *e;
+
+	if (!info->tgid || !recorder_info(r)->exit_cpu)
+		return;
+	e = cpu_entry((int)info->tgid);
+	if (e->final || !proc_has_exited((int)info->tgid, -1))
+		return;
+	for (int ms = 0; !info->exit_cpu_ns && !e->exit_waited && ms < EXIT_CPU_WAIT_MS; ms += 5) {
+		usleep(5000);
+		if (bpf_map_lookup_elem(infos, &slot, info))
+			return;
+	}
+	e->exit_waited = true;
+	if (info->exit_cpu_ns)
+		collect_cpu_final((int)info->tgid, (double)info->exit_cpu_ns / 1e9);
+}
+
 /* Per-process figures: each process got an instance slot on its first call. */
 static void collect_instances(struct recorder *r, const struct flowfile *ff,
 			      const struct resolution *res, struct snapshot *s)
@@ -593,6 +621,7 @@ static void collect_instances(struct recorder *r, const struct flowfile *ff,
 		if (bpf_map_lookup_elem(slots, &key, &slot) ||
 		    bpf_map_lookup_elem(infos, &slot, &info))
 			continue;
+		exit_cpu(r, slot, &info);
 		collect_slot(r, ff, res, s, slot, &info);
 	}
 	if (!bpf_map_lookup_elem(infos, &pool, &info)) {
