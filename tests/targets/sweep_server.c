@@ -13,6 +13,12 @@
  * then serves until killed. Each request runs handle_request() (the flow's
  * entry), which calls do_work(): SERVICE_US microseconds asleep (off-CPU:
  * the pool saturates, not the CPU) or spinning (-k spin).
+ *
+ * Its own clock: on SIGUSR1 it prints one JSON line, {"by_clients":
+ * [{"clients", "requests", "service_ns"}...]}: the requests served and the
+ * time handle_request took them, by how many clients were connected when
+ * each began (a closed-loop load of N users keeps N connected), so the
+ * service time of each load level is the server's, not a profiler's.
  */
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
@@ -24,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -31,6 +38,7 @@
 
 #define MAX_WORKERS 256
 #define QUEUE_CAP 65536
+#define MAX_CLIENTS 1024
 
 static int epfd;
 static long service_us = 2000;
@@ -41,6 +49,11 @@ static int queue[QUEUE_CAP];
 static unsigned int q_head, q_len;
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t q_ready = PTHREAD_COND_INITIALIZER;
+
+static int clients; /* connected now */
+static struct { uint64_t requests, service_ns; } by_clients[MAX_CLIENTS + 1];
+static pthread_mutex_t clock_lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile sig_atomic_t report_asked;
 
 static uint64_t now_ns(void)
 {
@@ -92,9 +105,23 @@ static void *worker(void *arg)
 		q_len--;
 		pthread_mutex_unlock(&q_lock);
 
-		if (!handle_request(fd)) {
-			close(fd);
-			continue;
+		{
+			int level = __atomic_load_n(&clients, __ATOMIC_RELAXED);
+			uint64_t t0 = now_ns();
+			bool more = handle_request(fd);
+
+			level = level < 0 ? 0 : level > MAX_CLIENTS ? MAX_CLIENTS : level;
+			pthread_mutex_lock(&clock_lock);
+			if (more) {
+				by_clients[level].requests++;
+				by_clients[level].service_ns += now_ns() - t0;
+			}
+			pthread_mutex_unlock(&clock_lock);
+			if (!more) {
+				__atomic_sub_fetch(&clients, 1, __ATOMIC_RELAXED);
+				close(fd);
+				continue;
+			}
 		}
 		ev.data.fd = fd;
 		epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev); /* next request of this client */
@@ -113,6 +140,30 @@ static void enqueue(int fd)
 		close(fd);
 	}
 	pthread_mutex_unlock(&q_lock);
+}
+
+static void ask_report(int sig)
+{
+	(void)sig;
+	report_asked = 1;
+}
+
+static void report(void)
+{
+	const char *sep = "";
+
+	pthread_mutex_lock(&clock_lock);
+	printf("{\"by_clients\":[");
+	for (int c = 0; c <= MAX_CLIENTS; c++)
+		if (by_clients[c].requests) {
+			printf("%s{\"clients\":%d,\"requests\":%llu,\"service_ns\":%llu}", sep, c,
+			       (unsigned long long)by_clients[c].requests,
+			       (unsigned long long)by_clients[c].service_ns);
+			sep = ",";
+		}
+	printf("]}\n");
+	fflush(stdout);
+	pthread_mutex_unlock(&clock_lock);
 }
 
 int main(int argc, char **argv)
@@ -155,12 +206,26 @@ int main(int argc, char **argv)
 	}
 	getsockname(lfd, (struct sockaddr *)&addr, &alen);
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	for (int i = 0; i < workers; i++)
-		pthread_create(&tids[i], NULL, worker, NULL);
+	{
+		sigset_t usr1;
+
+		/* the workers leave SIGUSR1 to the main thread, whose epoll_wait it ends */
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+		for (int i = 0; i < workers; i++)
+			pthread_create(&tids[i], NULL, worker, NULL);
+		pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+	}
 	{
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = lfd };
 
 		epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
+	}
+	{
+		struct sigaction sa = { .sa_handler = ask_report };
+
+		sigaction(SIGUSR1, &sa, NULL); /* no SA_RESTART: epoll_wait returns */
 	}
 	printf("ready %d\n", ntohs(addr.sin_port));
 	fflush(stdout);
@@ -168,6 +233,11 @@ int main(int argc, char **argv)
 	for (;;) {
 		struct epoll_event evs[256];
 		int n = epoll_wait(epfd, evs, 256, -1);
+
+		if (report_asked) {
+			report_asked = 0;
+			report();
+		}
 
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.fd == lfd) {
@@ -177,6 +247,7 @@ int main(int argc, char **argv)
 				if (cfd < 0)
 					continue;
 				setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+				__atomic_add_fetch(&clients, 1, __ATOMIC_RELAXED);
 				ev.data.fd = cfd;
 				epoll_ctl(epfd, EPOLL_CTL_ADD, cfd, &ev);
 			} else {
