@@ -42,15 +42,52 @@ void model_handler_slots(const struct snapshot *s, const struct snap_handler *h,
 
 /* What a handler's own probes took of its threads: as the kernel summed
  * them, call by call at the costs of the moment; for older snapshots, its
- * calls at the slot costs the snapshot kept (0 when unknown). */
-static double probes_cpu_ns(const struct snapshot *s, const struct snap_handler *h)
+ * calls at the slot costs the snapshot kept (0 when unknown). warm: at the
+ * low end of the calibration instead, the cost in a tight loop (hit less
+ * its jitter, which spans the cold and the warm figures). */
+static double probes_cpu_ns(const struct snapshot *s, const struct snap_handler *h, bool warm)
 {
 	const struct snap_slot_cost *e, *x;
+	double mid, low;
 
-	if (h->probe_cpu_measured)
-		return (double)h->probe_cpu_ns;
 	model_handler_slots(s, h, &e, &x);
-	return (double)h->calls * ((e ? e->hit_ns : 0) + (x ? x->hit_ns : 0));
+	mid = (e ? e->hit_ns : 0) + (x ? x->hit_ns : 0);
+	low = (e ? fmax(0, e->hit_ns - e->jitter_ns) : 0) + (x ? fmax(0, x->hit_ns - x->jitter_ns) : 0);
+	if (h->probe_cpu_measured)
+		return (double)h->probe_cpu_ns * (warm && mid > 0 ? low / mid : 1);
+	return (double)h->calls * (warm ? low : mid);
+}
+
+/*
+ * The CPU time a bundle's processes spent besides the probes. When the
+ * probes' calibrated cost is more than they used at all, the calibration
+ * is contradicted (a handler called in a tight loop keeps the probe's path
+ * in the caches, and pays less than the calibration's middle figure): the
+ * warm end is taken if the CPU time allows it. 0 when nothing is left.
+ */
+static double bundle_work_ns(struct build *b, const struct snap_bundle *sb, int st)
+{
+	const struct snapshot *s = b->s;
+	double used = sb->cpu_s * NS, probes = 0, warm = 0;
+
+	for (int h = 0; h < b->H; h++)
+		if (b->bundle_of[h] == st && s->handlers[h].calls) {
+			probes += probes_cpu_ns(s, &s->handlers[h], false);
+			warm += probes_cpu_ns(s, &s->handlers[h], true);
+		}
+	if (used > probes)
+		return used - probes;
+	if (used > warm) {
+		model_note(b->m, "%s: its probes' calibrated cost (%.3g s) is more than the CPU time "
+			   "its processes used (%.3g s); the CPU demand takes the calibration's warm "
+			   "end (%.3g s), what a probe costs in a tight loop", sb->name, probes / NS,
+			   used / NS, warm / NS);
+		return used - warm;
+	}
+	model_note(b->m, "%s: even at the calibration's warm end its probes (%.3g s) cost more than "
+		   "the CPU time its processes used (%.3g s): its CPU demand is not known, and is "
+		   "left out", sb->name, warm / NS, used / NS);
+	return 0;
 }
 
 /*
@@ -75,7 +112,7 @@ void model_cpu_demands(struct build *b, double *cpus_out, const char **source_ou
 		m->handlers[h].cpu_demand_ns = m->handlers[h].oncpu_self_ns;
 	for (int i = 0; i < s->n_bundles; i++) {
 		const struct snap_bundle *sb = &s->bundles[i];
-		double handler_cpu = 0, probes = 0, outside, scale;
+		double handler_cpu = 0, calls = 0, work, outside, scale;
 		int st = model_bundle_station(m, sb->name ? sb->name : "");
 
 		if (sb->cpus > 0) {
@@ -89,9 +126,23 @@ void model_cpu_demands(struct build *b, double *cpus_out, const char **source_ou
 			if (b->bundle_of[h] != st || !m->handlers[h].calls)
 				continue;
 			handler_cpu += (double)m->handlers[h].calls * m->handlers[h].oncpu_self_ns;
-			probes += probes_cpu_ns(s, &s->handlers[h]);
+			calls += (double)m->handlers[h].calls;
 		}
-		outside = sb->cpu_s * NS - probes - handler_cpu;
+		work = bundle_work_ns(b, sb, st);
+		if (handler_cpu <= 0 && work > 0 && calls > 0) {
+			/* every handler's corrected time is nothing (probe-dominated):
+			 * what the processes did is spread over the calls alike */
+			model_note(m, "%s: its handlers' times corrected for the probes leave "
+				   "nothing; its CPU time is spread over their calls alike",
+				   sb->name);
+			m->stations[st].cpu_outside_share = 1;
+			for (int h = 0; h < b->H; h++)
+				if (b->bundle_of[h] == st && m->handlers[h].calls)
+					m->handlers[h].cpu_demand_ns = m->handlers[h].cpu_outside_ns =
+						work / calls;
+			continue;
+		}
+		outside = work - handler_cpu;
 		if (handler_cpu <= 0 || outside <= 0)
 			continue;
 		scale = 1 + outside / handler_cpu;
