@@ -293,6 +293,9 @@ static void test_probes_above_the_cpu_time(void **state)
 	for (int i = 0; i < m.n_notes; i++)
 		said |= strstr(m.notes[i], "warm end") != NULL;
 	assert_true(said);
+	rel(station(&m, "redis")->probes_over_cpu_s, 3.0, 1e-9);
+	rel(station(&m, "redis")->probes_warm_s, 1.875, 1e-9);
+	rel(station(&m, "redis")->cpu_used_s, 2.0, 1e-9);
 	model_free(&m);
 
 	b->cpu_s = 1.5;

@@ -149,6 +149,10 @@ struct model_station {
 				   ceiling, each at cpus / servers of a CPU's speed */
 	double cpu_outside_share; /* POOL: of its processes' CPU time, the share outside the
 				     handlers (0: not measured) */
+	double probes_over_cpu_s; /* POOL: the probes' calibrated cost, where it is more than
+				     its processes' CPU time (cpu_used_s); else 0 */
+	double probes_warm_s;	/* and at the calibration's warm end */
+	double cpu_used_s;
 	double others_busy;	/* CPU: CPUs kept busy by other processes while recording,
 				   held constant at any load (0: none or unknown) */
 	double concurrency_mean; /* POOL: threads inside its handlers at once, mean (NAN: unknown) */

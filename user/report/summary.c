@@ -185,6 +185,28 @@ static void flag_drift(struct flags *f, const struct snapshot *s, bool ascii)
 		free(notes[i]);
 }
 
+/* A bundle whose probes the calibration prices above the CPU time its
+ * processes used (model_cpu.c): its CPU demand rests on the warm end. */
+static void flag_contradicted(struct flags *f, const struct model *m)
+{
+	for (int k = 0; k < m->n_stations; k++) {
+		const struct model_station *st = &m->stations[k];
+		struct flag *x;
+
+		if (!(st->probes_over_cpu_s > 0))
+			continue;
+		x = flag_new(f, "calibration-contradicted");
+		flag_subject(x, st->name);
+		x->text = xasprintf(
+			"the probes' calibrated cost (%.3g s) is more than the CPU time %s's processes "
+			"used (%.3g s): the calibration overstates what a probe costs them; %s",
+			st->probes_over_cpu_s, st->name, st->cpu_used_s,
+			st->probes_warm_s < st->cpu_used_s
+				? "its CPU demand takes the calibration's warm end"
+				: "its CPU demand is not known");
+	}
+}
+
 static void flag_few_calls(struct flags *f, const struct snapshot *s)
 {
 	struct flag *x = NULL;
@@ -240,8 +262,10 @@ static void flag_runtime(struct flags *f, const struct snapshot *s)
 
 static void collect(struct flags *f, const struct snapshot *s, const struct model *m, bool ascii)
 {
-	if (m)
+	if (m) {
 		flag_probe_dominated(f, m, ascii);
+		flag_contradicted(f, m);
+	}
 	flag_single_step(f, s, ascii);
 	flag_drift(f, s, ascii);
 	flag_few_calls(f, s);
