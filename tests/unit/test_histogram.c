@@ -245,11 +245,41 @@ static void test_count_range_add(void **state)
 	assert_int_equal(a[HIST_BUCKETS - 1], 4);
 }
 
+/*
+ * A classic histogram read back (the fleet reader): 10 values <= 1 us, 30
+ * more <= 8 us, 5 past it (+Inf), given out of order. Every value lands
+ * between the bounds of its classic bucket, spread by width (8 us is 8x as
+ * wide a span as 1 us from bucket 1, so the 30 fall mostly above 1 us).
+ */
+static void test_from_cumulative(void **state)
+{
+	uint64_t hist[HIST_BUCKETS] = { 0 };
+	uint64_t bound[3] = { UINT64_MAX, 8192, 1024 }, cum[3] = { 45, 40, 10 };
+	uint64_t below_1us = 0, below_8us = 0;
+	int b1 = hist_boundary_index(1024), b8 = hist_boundary_index(8192);
+
+	(void)state;
+	assert_true(b1 > 0 && b8 > b1);
+	hist_from_cumulative(hist, bound, cum, 3);
+	assert_int_equal(hist_count(hist), 45);
+	for (int k = 0; k < b1; k++)
+		below_1us += hist[k];
+	for (int k = 0; k < b8; k++)
+		below_8us += hist[k];
+	assert_int_equal(below_1us, 10);
+	assert_int_equal(below_8us, 40);
+	assert_int_equal(hist[0], 0); /* no call lasts 0 ns */
+	/* sorted in place by bound */
+	assert_true(bound[0] == 1024 && bound[1] == 8192 && bound[2] == UINT64_MAX);
+	assert_true(cum[0] == 10 && cum[1] == 40 && cum[2] == 45);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_count_range_add),
+		cmocka_unit_test(test_from_cumulative),
 		cmocka_unit_test(test_percentile_exact_small_values),
 		cmocka_unit_test(test_percentile_interpolation),
 		cmocka_unit_test(test_percentile_single_value_and_empty),

@@ -94,3 +94,50 @@ double hist_percentile(const uint64_t hist[HIST_BUCKETS], double p, uint64_t min
 	}
 	return est;
 }
+
+/* count values spread over buckets [lo, hi) in proportion to their widths */
+static void spread(uint64_t *hist, unsigned int lo, unsigned int hi, uint64_t count)
+{
+	uint64_t width = hist_bucket_lower(hi) - hist_bucket_lower(lo), given = 0;
+
+	if (!count || hi <= lo || !width)
+		return;
+	for (unsigned int k = lo; k < hi; k++) {
+		uint64_t w = hist_bucket_lower(k + 1) - hist_bucket_lower(k);
+		uint64_t share = (uint64_t)((unsigned __int128)count * w / width);
+
+		hist[k] += share;
+		given += share;
+	}
+	for (unsigned int k = lo; given < count; k++, given++)
+		hist[k]++;
+}
+
+void hist_from_cumulative(uint64_t hist[HIST_BUCKETS], uint64_t *bound_ns, uint64_t *cum, int n)
+{
+	unsigned int lo = 1; /* no call lasts 0 ns */
+	uint64_t prev = 0;
+
+	for (int i = 1; i < n; i++) { /* by bound: Prometheus's order is not ours */
+		for (int j = i; j > 0 && bound_ns[j - 1] > bound_ns[j]; j--) {
+			uint64_t tb = bound_ns[j], tc = cum[j];
+
+			bound_ns[j] = bound_ns[j - 1];
+			cum[j] = cum[j - 1];
+			bound_ns[j - 1] = tb;
+			cum[j - 1] = tc;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		unsigned int hi = bound_ns[i] == UINT64_MAX ? lo + HIST_SUB
+				  : (unsigned int)hist_boundary_index(bound_ns[i]);
+
+		if (hi > HIST_BUCKETS)
+			hi = HIST_BUCKETS;
+		if (cum[i] > prev) {
+			spread(hist, lo, hi, cum[i] - prev);
+			prev = cum[i];
+		}
+		lo = hi;
+	}
+}

@@ -35,6 +35,17 @@ void hist_add(uint64_t dst[HIST_BUCKETS], const uint64_t src[HIST_BUCKETS]);
 int hist_boundary_index(uint64_t v);
 
 /*
+ * hist += a classic (Prometheus) histogram: n cumulative counts cum[i] of
+ * values <= bound_ns[i] (UINT64_MAX: +Inf), in any order (sorted here, in
+ * place). Each bucket's calls are spread over the log-linear buckets it
+ * covers in proportion to their widths (a uniform density, as
+ * histogram_quantile assumes; the rounding's remainder one each to the
+ * first). A bound that is not a bucket boundary is not expected (flowprof's
+ * exposition writes boundaries only); +Inf ends a sub-bucket past the last.
+ */
+void hist_from_cumulative(uint64_t hist[HIST_BUCKETS], uint64_t *bound_ns, uint64_t *cum, int n);
+
+/*
  * The p-th percentile (p in [0, 100]) of the values in hist, in ns, by
  * nearest rank (the k-th smallest value, k = ceil(p/100 * count)): found in
  * its bucket by linear interpolation (the k-th of the bucket's c values is

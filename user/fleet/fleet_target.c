@@ -601,54 +601,12 @@ static const struct {
 
 /* ---- what the series leave to do ------------------------------------------------ */
 
-/* count calls spread over log-linear buckets [lo, hi) in proportion to their
- * widths: a uniform density inside a classic bucket, as histogram_quantile
- * assumes; the rounding's remainder one each to the first buckets. */
-static void spread(uint64_t *hist, unsigned int lo, unsigned int hi, uint64_t count)
-{
-	uint64_t width = hist_bucket_lower(hi) - hist_bucket_lower(lo), given = 0;
-
-	if (!count || hi <= lo || !width)
-		return;
-	for (unsigned int k = lo; k < hi; k++) {
-		uint64_t w = hist_bucket_lower(k + 1) - hist_bucket_lower(k);
-		uint64_t share = (uint64_t)((unsigned __int128)count * w / width);
-
-		hist[k] += share;
-		given += share;
-	}
-	for (unsigned int k = lo; given < count; k++, given++)
-		hist[k]++;
-}
-
 /* The log-linear histogram from the classic one, and min and max from it. */
 static void finish_histogram(struct snap_handler *h, struct classic *c)
 {
-	unsigned int lo = 1, first, last; /* no call lasts 0 ns */
-	uint64_t prev = 0;
+	unsigned int first, last;
 
-	for (int i = 1; i < c->n; i++) { /* by bound: Prometheus's order is not ours */
-		for (int j = i; j > 0 && c->bound_ns[j - 1] > c->bound_ns[j]; j--) {
-			uint64_t tb = c->bound_ns[j], tc = c->cum[j];
-
-			c->bound_ns[j] = c->bound_ns[j - 1];
-			c->cum[j] = c->cum[j - 1];
-			c->bound_ns[j - 1] = tb;
-			c->cum[j - 1] = tc;
-		}
-	}
-	for (int i = 0; i < c->n; i++) {
-		unsigned int hi = c->bound_ns[i] == UINT64_MAX ? lo + HIST_SUB
-				  : (unsigned int)hist_boundary_index(c->bound_ns[i]);
-
-		if (hi > HIST_BUCKETS)
-			hi = HIST_BUCKETS;
-		if (c->cum[i] > prev)
-			spread(h->hist, lo, hi, c->cum[i] - prev);
-		if (c->cum[i] > prev)
-			prev = c->cum[i];
-		lo = hi;
-	}
+	hist_from_cumulative(h->hist, c->bound_ns, c->cum, c->n);
 	if (hist_range(h->hist, &first, &last)) {
 		h->min_ns = hist_bucket_lower(first) ? hist_bucket_lower(first) : 1;
 		h->max_ns = hist_bucket_upper(last) - 1;
