@@ -130,10 +130,9 @@ static __always_inline void unwind_to(struct thread_state *st, __u64 key, __u32 
  * matches the innermost open frame of the same handler. Returns 1 when no
  * return probe is wanted for this call (session mode).
  */
-__noinline int on_entry(struct thread_state *st, __u64 cookie, __u64 key)
+__noinline int on_entry(struct thread_state *st, __u64 cookie, __u64 key, __u64 now)
 {
 	__u32 hid = COOKIE_HANDLER(cookie), d;
-	__u64 now = bpf_ktime_get_ns();
 	struct handler_stats *hs;
 	struct frame *fr;
 
@@ -282,10 +281,11 @@ static __always_inline __u64 pair_cost(const __s32 *table, __u32 entry, __u32 ex
 
 /* Exit of a handler call; key as given to on_entry(); exit_slot: the cost
  * slot of the exit probe (SLOT_EXIT_URETPROBE for the kernel's trampoline). */
-__noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 exit_slot)
+__noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 exit_slot,
+		       __u64 now)
 {
 	__u32 hid = COOKIE_HANDLER(cookie), d, b, found = MAX_DEPTH;
-	__u64 now = bpf_ktime_get_ns(), dur, cpu, self, own_in, own_full, corr;
+	__u64 dur, cpu, self, own_in, own_full, corr;
 	struct handler_stats *hs;
 	struct inst_stats *is;
 	struct frame *fr;
@@ -385,12 +385,13 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 /* The programs' common path: the hit's state, then entry or exit. */
 static __always_inline int function_entry(struct pt_regs *ctx, __u64 cookie)
 {
+	__u64 now = bpf_ktime_get_ns(); /* one clock read a probe: a call's start */
 	struct hit h;
 	int ret;
 
-	if (hit_state(ctx, cookie, PT_REGS_SP(ctx), true, bpf_ktime_get_ns(), &h))
+	if (hit_state(ctx, cookie, PT_REGS_SP(ctx), true, now, &h))
 		return 1;
-	ret = on_entry(h.st, cookie, h.key);
+	ret = on_entry(h.st, cookie, h.key, now);
 	go_state_release(&h);
 	return ret;
 }
@@ -404,7 +405,7 @@ static __always_inline int function_exit(struct pt_regs *ctx, __u64 cookie, __u6
 		count(CNT_UNMATCHED_RETURN);
 		return 0;
 	}
-	on_exit(h.st, cookie, h.key, exit_slot);
+	on_exit(h.st, cookie, h.key, exit_slot, bpf_ktime_get_ns());
 	go_state_release(&h);
 	return 0;
 }
