@@ -29,21 +29,29 @@
 #define HANDLER __attribute__((noinline, noipa))
 #endif
 
-static inline uint64_t now_ns(void)
+static inline uint64_t clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 /* CPU time of the calling thread (a system call, ~0.7 us on the test VM). */
 static inline uint64_t thread_cpu_ns(void)
 {
-	struct timespec ts;
+	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+/* CPU time of the whole process, its exited threads included. */
+static inline uint64_t process_cpu_ns(void)
+{
+	return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 /* On the CPU the whole time: reads the clock until ns have passed. */
@@ -53,15 +61,6 @@ static inline void spin_ns(uint64_t ns)
 
 	while (now_ns() - start < ns)
 		;
-}
-
-/* CPU time of the whole process, its exited threads included. */
-static inline uint64_t process_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 /* A fixed amount of work: spins until the thread's own CPU time has grown
