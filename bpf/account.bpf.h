@@ -385,13 +385,14 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 /* The programs' common path: the hit's state, then entry or exit. */
 static __always_inline int function_entry(struct pt_regs *ctx, __u64 cookie)
 {
-	__u64 now = bpf_ktime_get_ns(); /* one clock read a probe: a call's start */
 	struct hit h;
 	int ret;
 
-	if (hit_state(ctx, cookie, PT_REGS_SP(ctx), true, now, &h))
+	/* one clock read a hit, after the state lookup: a preemption during
+	 * the lookup must not fall inside the call's on-CPU window */
+	if (hit_state(ctx, cookie, PT_REGS_SP(ctx), true, 0, &h))
 		return 1;
-	ret = on_entry(h.st, cookie, h.key, now);
+	ret = on_entry(h.st, cookie, h.key, bpf_ktime_get_ns());
 	go_state_release(&h);
 	return ret;
 }

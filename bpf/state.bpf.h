@@ -165,7 +165,7 @@ static __always_inline struct thread_state *thread_state_get(bool create, __u64 
 		return NULL;
 	}
 	if (!st->inst)
-		init_state(st, false, now);
+		init_state(st, false, now ? now : bpf_ktime_get_ns());
 	return st;
 }
 
@@ -186,7 +186,7 @@ static __always_inline struct thread_state *go_state_get(__u64 g, bool create, _
 		}
 	}
 	if (st && !st->inst)
-		init_state(st, true, now);
+		init_state(st, true, now ? now : bpf_ktime_get_ns());
 	return st;
 }
 
