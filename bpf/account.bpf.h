@@ -31,6 +31,22 @@ static __always_inline __u64 thread_off_ns(struct thread_state *st)
 	return st->off_ns;
 }
 
+/*
+ * The thread's off-CPU time up to now, a clock read the caller made while
+ * running: a preemption after that read, folded in here, lies outside a
+ * window that starts or ends at now (counted into off_ns all the same).
+ * Without this, one preemption between a call's clock read and its frame's
+ * snapshot counted a whole time slice as the call's on-CPU time.
+ */
+static __always_inline __u64 thread_off_until(struct thread_state *st, __u64 now)
+{
+	__u64 out = st->out_at, before = st->off_ns, off = thread_off_ns(st);
+
+	if (out && off > before && out >= now)
+		return before; /* switched out after now: none of it before now */
+	return off;
+}
+
 static __always_inline void count_incomplete(__u32 hid, bool unwound)
 {
 	struct handler_stats *hs = bpf_map_lookup_elem(&handler_stats, &hid);
@@ -168,7 +184,7 @@ __noinline int on_entry(struct thread_state *st, __u64 cookie, __u64 key, __u64 
 	fr->nested_cost_ns = 0;
 	fr->kids_out_ns = 0;
 	fr->nested_calls = 0;
-	fr->off_start_ns = track_oncpu && !st->goroutine ? thread_off_ns(st) : 0;
+	fr->off_start_ns = track_oncpu && !st->goroutine ? thread_off_until(st, now) : 0;
 	st->depth = d + 1;
 	/* Flows entered are a stack property: popping a frame restores the
 	 * mask it saw, which also undoes frames abandoned above it. */
@@ -330,7 +346,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 	self = dur > fr->child_ns ? dur - fr->child_ns : 0;
 	cpu = 0;
 	if (track_oncpu && !st->goroutine) {
-		__u64 off = thread_off_ns(st) - fr->off_start_ns;
+		__u64 off = thread_off_until(st, now) - fr->off_start_ns;
 
 		cpu = dur > off ? dur - off : 0;
 	}
