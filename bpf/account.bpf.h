@@ -42,9 +42,7 @@ static __always_inline __u64 thread_off_until(struct thread_state *st, __u64 now
 {
 	__u64 out = st->out_at, before = st->off_ns, off = thread_off_ns(st);
 
-	if (out && off > before && out >= now)
-		return before; /* switched out after now: none of it before now */
-	return off;
+	return out >= now ? before : off; /* switched out after now: none of it before now */
 }
 
 static __always_inline void count_incomplete(__u32 hid, bool unwound)
@@ -406,7 +404,7 @@ static __always_inline int function_entry(struct pt_regs *ctx, __u64 cookie)
 
 	/* one clock read a hit, after the state lookup: a preemption during
 	 * the lookup must not fall inside the call's on-CPU window */
-	if (hit_state(ctx, cookie, PT_REGS_SP(ctx), true, 0, &h))
+	if (hit_state(ctx, cookie, PT_REGS_SP(ctx), true, &h))
 		return 1;
 	ret = on_entry(h.st, cookie, h.key, bpf_ktime_get_ns());
 	go_state_release(&h);
@@ -418,7 +416,7 @@ static __always_inline int function_exit(struct pt_regs *ctx, __u64 cookie, __u6
 {
 	struct hit h;
 
-	if (hit_state(ctx, cookie, sp, false, 0, &h)) {
+	if (hit_state(ctx, cookie, sp, false, &h)) {
 		count(CNT_UNMATCHED_RETURN);
 		return 0;
 	}

@@ -303,7 +303,7 @@ static __always_inline int rt_lang_probe(struct pt_regs *ctx, __u32 lang)
 	}
 	if (!found)
 		return 0;
-	st = thread_state_get(!RT_COOKIE_IS_RETURN(cookie), 0);
+	st = thread_state_get(!RT_COOKIE_IS_RETURN(cookie));
 	now = bpf_ktime_get_ns(); /* after the lookup, as function_entry() */
 	if (RT_COOKIE_IS_RETURN(cookie))
 		return on_exit(st, MAKE_COOKIE(hid, flows), 0, SLOT_NONE, now);
@@ -316,7 +316,7 @@ SEC("uprobe")
 int BPF_KPROBE(usdt_pair)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
-	struct thread_state *st = thread_state_get(!(cookie & RT_USDT_RETURN_BIT), 0);
+	struct thread_state *st = thread_state_get(!(cookie & RT_USDT_RETURN_BIT));
 	__u64 now = bpf_ktime_get_ns();
 
 	if (cookie & RT_USDT_RETURN_BIT)

@@ -28,7 +28,7 @@ int on_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 now = bpf_ktime_get_ns();
 
-	return stamp_switch(thread_state_get(false, now), now);
+	return stamp_switch(thread_state_get(false), now);
 }
 
 /*
@@ -80,7 +80,7 @@ SEC("raw_tp/sched_process_exit")
 int on_thread_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct thread_state *st = thread_state_get(false, now);
+	struct thread_state *st = thread_state_get(false);
 
 	if (!st)
 		return 0;
@@ -119,7 +119,7 @@ SEC("raw_tp/sched_process_exec")
 int on_exec(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 now = bpf_ktime_get_ns();
-	struct thread_state *st = thread_state_get(false, now);
+	struct thread_state *st = thread_state_get(false);
 
 	if (st)
 		drop_stack(st, now);

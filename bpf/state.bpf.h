@@ -108,7 +108,9 @@ static __always_inline bool descends_from_root(void)
 	return false;
 }
 
-static __always_inline void init_state(struct thread_state *st, bool goroutine, __u64 now)
+/* A thread's (or goroutine's) state at its first hit; it reads the clock
+ * itself: the hit's own read comes after the state lookup. */
+static __always_inline void init_state(struct thread_state *st, bool goroutine)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, slot;
 	struct inst_info *info;
@@ -134,10 +136,10 @@ static __always_inline void init_state(struct thread_state *st, bool goroutine, 
 	info = bpf_map_lookup_elem(&instance_info, &slot);
 	if (info)
 		__sync_fetch_and_add(&info->threads, 1);
-	conc_change(st, 1, 0, now);
+	conc_change(st, 1, 0, bpf_ktime_get_ns());
 }
 
-static __always_inline struct thread_state *thread_state_get(bool create, __u64 now)
+static __always_inline struct thread_state *thread_state_get(bool create)
 {
 	struct thread_state *st;
 
@@ -165,11 +167,11 @@ static __always_inline struct thread_state *thread_state_get(bool create, __u64 
 		return NULL;
 	}
 	if (!st->inst)
-		init_state(st, false, now ? now : bpf_ktime_get_ns());
+		init_state(st, false);
 	return st;
 }
 
-static __always_inline struct thread_state *go_state_get(__u64 g, bool create, __u64 now)
+static __always_inline struct thread_state *go_state_get(__u64 g, bool create)
 {
 	struct thread_state *st = bpf_map_lookup_elem(&go_state, &g);
 
@@ -186,7 +188,7 @@ static __always_inline struct thread_state *go_state_get(__u64 g, bool create, _
 		}
 	}
 	if (st && !st->inst)
-		init_state(st, true, now ? now : bpf_ktime_get_ns());
+		init_state(st, true);
 	return st;
 }
 
@@ -211,7 +213,7 @@ struct hit {
 };
 
 static __always_inline int hit_state(struct pt_regs *ctx, __u64 cookie, __u64 sp, bool create,
-				     __u64 now, struct hit *h)
+				     struct hit *h)
 {
 	h->goroutine = 0;
 	h->key = sp;
@@ -223,12 +225,12 @@ static __always_inline int hit_state(struct pt_regs *ctx, __u64 cookie, __u64 sp
 			return -1;
 		h->goroutine = g;
 		h->key = GO_KEY_BASE - (hi - sp);
-		h->st = go_state_get(g, create, now);
+		h->st = go_state_get(g, create);
 #else
 		return -1;
 #endif
 	} else {
-		h->st = thread_state_get(create, now);
+		h->st = thread_state_get(create);
 	}
 	return h->st ? 0 : -1;
 }
