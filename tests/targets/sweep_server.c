@@ -95,7 +95,8 @@ static void *worker(void *arg)
 	(void)arg;
 	for (;;) {
 		struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT };
-		int fd;
+		int fd, level;
+		uint64_t t0;
 
 		pthread_mutex_lock(&q_lock);
 		while (!q_len)
@@ -105,24 +106,18 @@ static void *worker(void *arg)
 		q_len--;
 		pthread_mutex_unlock(&q_lock);
 
-		{
-			int level = __atomic_load_n(&clients, __ATOMIC_RELAXED);
-			uint64_t t0 = now_ns();
-			bool more = handle_request(fd);
-
-			level = level < 0 ? 0 : level > MAX_CLIENTS ? MAX_CLIENTS : level;
-			pthread_mutex_lock(&clock_lock);
-			if (more) {
-				by_clients[level].requests++;
-				by_clients[level].service_ns += now_ns() - t0;
-			}
-			pthread_mutex_unlock(&clock_lock);
-			if (!more) {
-				__atomic_sub_fetch(&clients, 1, __ATOMIC_RELAXED);
-				close(fd);
-				continue;
-			}
+		level = __atomic_load_n(&clients, __ATOMIC_RELAXED);
+		level = level < 0 ? 0 : level > MAX_CLIENTS ? MAX_CLIENTS : level;
+		t0 = now_ns();
+		if (!handle_request(fd)) {
+			__atomic_sub_fetch(&clients, 1, __ATOMIC_RELAXED);
+			close(fd);
+			continue;
 		}
+		pthread_mutex_lock(&clock_lock);
+		by_clients[level].requests++;
+		by_clients[level].service_ns += now_ns() - t0;
+		pthread_mutex_unlock(&clock_lock);
 		ev.data.fd = fd;
 		epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev); /* next request of this client */
 	}
@@ -137,6 +132,7 @@ static void enqueue(int fd)
 		q_len++;
 		pthread_cond_signal(&q_ready);
 	} else {
+		__atomic_sub_fetch(&clients, 1, __ATOMIC_RELAXED);
 		close(fd);
 	}
 	pthread_mutex_unlock(&q_lock);
