@@ -296,7 +296,7 @@ static void fill_probe_costs(struct snapshot *s, const struct live *l)
 			.behaves_as = c->behaves_as ? xstrdup(c->behaves_as) : NULL,
 		};
 	}
-	for (int c = 1; c < 4; c++) {
+	for (int c = 1; c < SNAP_SITE_CLASSES; c++) {
 		const struct slot_cost *e = &ri->costs[class_entry[c]];
 
 		s->probe_cost[c].measured = e->measured && uret->measured;

@@ -152,7 +152,7 @@ char *html_model_input(const struct snapshot *s)
 	fprintf(o, "flowprof-model-input %d\n", MODEL_INPUT_VERSION);
 	fprintf(o, "snapshot %a %d %a %d %d %a %d\n", s->duration_s, s->nproc, s->probe_cost_ns,
 		s->n_hosts, s->host_cpu_measured, s->host_cpu_s, s->calib_rounds);
-	for (int c = 0; c < 4; c++)
+	for (int c = 0; c < SNAP_SITE_CLASSES; c++)
 		fprintf(o, "probe_cost %d %d %a %a\n", c, s->probe_cost[c].measured,
 			s->probe_cost[c].per_call_ns, s->probe_cost[c].in_window_ns);
 	/* every slot, used or not, so that the page's calibration is the

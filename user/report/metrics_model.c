@@ -24,7 +24,7 @@ static const char *classes_text(unsigned int mask, char buf[64])
 	size_t used = 0;
 
 	buf[0] = '\0';
-	for (int c = 1; c < 4; c++)
+	for (int c = 1; c < SNAP_SITE_CLASSES; c++)
 		if (mask & (1u << c))
 			used += (size_t)snprintf(buf + used, 64 - used, "%s%s", used ? "," : "",
 						 snapshot_site_class_key[c]);
@@ -278,7 +278,7 @@ static void calibration(struct metrics_out *o, const struct snapshot *s)
 	metrics_family(o, "flowprof_probe_cost_per_call_seconds", "gauge", "seconds",
 		       "Calibrated cost of one probed call to its caller (entry and return "
 		       "probes), by probe site class.");
-	for (int c = 1; c < 4; c++) {
+	for (int c = 1; c < SNAP_SITE_CLASSES; c++) {
 		if (!s->probe_cost[c].measured)
 			continue;
 		l[0] = (struct metrics_label){ "site_class", snapshot_site_class_key[c] };

@@ -55,7 +55,7 @@ static bool print_probe_costs(FILE *out, const struct snapshot *s, const struct 
 	char in[UNITS_BUF];
 	int n = 0;
 
-	for (int c = 0; c < 4; c++) {
+	for (int c = 0; c < SNAP_SITE_CLASSES; c++) {
 		const struct snap_probe_cost *pc = &s->probe_cost[c];
 
 		if (!pc->measured)
@@ -137,7 +137,7 @@ static void print_mixed_sites(FILE *out, const struct snap_handler *const *order
 		any = true;
 		id = term_escape(h->id);
 		fprintf(out, "  %s:", id);
-		for (int c = 1, k = 0; c < 4; c++)
+		for (int c = 1, k = 0; c < SNAP_SITE_CLASSES; c++)
 			if (h->site_classes & (1u << c))
 				fprintf(out, "%s %s", k++ ? "," : "", snapshot_site_class_key[c]);
 		fputc('\n', out);

@@ -190,7 +190,7 @@ struct snapshot {
 		bool measured;
 		double per_call_ns;
 		double in_window_ns;
-	} probe_cost[4];
+	} probe_cost[SNAP_SITE_CLASSES];
 	/* What each kind of probe (include/flowprof.h, enum cost_slot) costs on
 	 * the recording host, measured in calib_rounds rounds. Document key
 	 * "calibration": {"rounds", "slots": {"nop5": {...}, "ret": {...}}}. */
