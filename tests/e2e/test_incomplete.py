@@ -118,16 +118,25 @@ def longjmp_back_into_handler():
     # catcher's self time: its time minus leaf's (the calls the longjmp left
     # are not nested calls that completed), as the target measured it itself,
     # around the calls: its own probes' time outside the kernel's window is in
-    # it, leaf's is not (core.probe_gap, as calibrated on this host).
+    # it, leaf's is not (core.probe_gap, as calibrated on this host). The two
+    # pairs are of one class but do not cost the same in a run (measured:
+    # 8-12 us for catcher's, 8-18 us for leaf's, whose entry also drops the
+    # return probes the longjmp left): their difference is within what
+    # flowprof states its probes' cost may be off by (probe_gap_uncertainty,
+    # a tight loop to cold caches), as in core.check_mean. leaf nested wrongly
+    # would move catcher's self by leaf's whole 100 us.
     own = rep["self_ns"]["catcher"] / n
     got = hs[J + "catcher"]["self_mean_ns"]
     want = got + core.probe_gap(hs[J + "catcher"]) - core.probe_gap(hs[J + "leaf"])
     slack = core.unseen_off_cpu(hs[J + "leaf"], rep, "leaf") / n
-    tol = max(core.MEAN_REL * own, core.MEAN_ABS)
+    unc = core.probe_gap_uncertainty(hs[J + "catcher"])
+    tol = max(core.MEAN_REL * own, core.MEAN_ABS) + unc
     if not own - tol <= want <= own + tol + slack:
         raise AssertionError("catcher self %.1f ns (kernel %.1f, corrected for the probes "
                              "outside the windows), the target's own %.1f: want within "
-                             "-%.0f..+%.0f ns" % (want, got, own, tol, tol + slack))
+                             "-%.0f..+%.0f ns (3%% or 1 us, and %.0f ns flowprof's stated "
+                             "uncertainty of its probes' cost)"
+                             % (want, got, own, tol, tol + slack, unc))
     fptest.eq(fptest.flow(snap, "catch")["visits"], {J + "leaf": 1.0}, "catch visits")
     fptest.eq(snap["counters"]["abandoned_frames"], 2 * n, "counters.abandoned_frames")
     core.check_counters_zero(snap, but=("abandoned_frames",))
