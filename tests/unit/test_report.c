@@ -336,6 +336,9 @@ static void test_report_uncertainty_and_flags(void **state)
 	fclose(f);
 	assert_non_null(strstr(text, "  ! probe-dominated: mail.send (704 ns raw, 64 ns "));
 	assert_non_null(strstr(text, "  ! single-stepped probe sites: shop.price: "));
+	/* recorded far below its ceiling (7.5k/s against 120/s for browse) */
+	assert_non_null(strstr(text, "  ! the maximum throughput is "));
+	assert_non_null(strstr(text, "x the recorded load (bottleneck: "));
 	assert_null(strstr(text, "fewer than 100 calls"));
 	assert_non_null(strstr(text, "bottleneck: "));
 	assert_non_null(strstr(text, "    shop.checkout 3.92 s (3.27 ms ±2.9% a call, 1200 calls),\n"));

@@ -20,7 +20,8 @@
 
 struct flag {
 	const char *kind;	/* "probe-dominated", "single-step", "calibration-drift",
-				   "few-calls", "not-corrected" */
+				   "calibration-contradicted", "extrapolated", "few-calls",
+				   "not-corrected" */
 	char **subjects;	/* handler ids or probe kinds (owned) */
 	int n_subjects;
 	char *text;		/* one sentence for the reader (owned, not escaped) */
@@ -207,6 +208,36 @@ static void flag_contradicted(struct flags *f, const struct model *m)
 	}
 }
 
+/*
+ * The ceiling extrapolated far beyond the recorded load: the model takes a
+ * request to cost what it cost while recorded. Real servers do not keep to
+ * that (docs/model.md: redis and PostgreSQL needed 2-3x less CPU a request
+ * near their maximum than at a fifth of it), so the report says how far.
+ */
+#define EXTRAPOLATED 2.0	/* a ceiling this many times the recorded load */
+
+static void flag_extrapolated(struct flags *f, const struct model *m)
+{
+	double measured = 0, far;
+	struct flag *x;
+
+	if (m->bottleneck < 0 || m->bottleneck >= m->n_stations)
+		return;
+	for (int i = 0; i < m->n_flows; i++)
+		measured += m->flows[i].measured_rate_per_s;
+	far = m->max_throughput_per_s / measured;
+	if (!(measured > 0) || !isfinite(far) || far < EXTRAPOLATED)
+		return;
+	x = flag_new(f, "extrapolated");
+	flag_subject(x, m->stations[m->bottleneck].name);
+	x->text = xasprintf(
+		"the maximum throughput is %.2gx the recorded load (bottleneck: %s): it assumes "
+		"a request costs what it cost at this load, where a server that batches requests "
+		"or wakes an idle CPU less often needs less near its maximum, and contended locks "
+		"more (docs/model.md); record nearer the load you ask about",
+		far, m->stations[m->bottleneck].name);
+}
+
 static void flag_few_calls(struct flags *f, const struct snapshot *s)
 {
 	struct flag *x = NULL;
@@ -265,6 +296,7 @@ static void collect(struct flags *f, const struct snapshot *s, const struct mode
 	if (m) {
 		flag_probe_dominated(f, m, ascii);
 		flag_contradicted(f, m);
+		flag_extrapolated(f, m);
 	}
 	flag_single_step(f, s, ascii);
 	flag_drift(f, s, ascii);
