@@ -95,10 +95,12 @@ def record(target, exits, entry=None):
             {h["id"].split(".", 1)[1]: h for h in snap["handlers"]}, report)
 
 
-def within(what, got, want, tol):
-    if not abs(got - want) <= tol:
+def within(what, got, want, tol, above=0.0):
+    """got within tol of want, or above it by up to tol + above."""
+    if not -tol <= got - want <= tol + above:
         raise AssertionError("%s: %.0f ns, the target's own unprobed clock %.0f ns: off by "
-                             "%+.0f ns, want within %.0f ns" % (what, got, want, got - want, tol))
+                             "%+.0f ns, want within -%.0f..+%.0f ns"
+                             % (what, got, want, got - want, tol, tol + above))
 
 
 def check(target, exits, loaded, entry=None, site=None):
@@ -121,8 +123,9 @@ def check(target, exits, loaded, entry=None, site=None):
         try:
             within("%s mean" % n, h["mean_ns"], mean,
                    max(MEAN_REL * mean, MEAN_ABS) + slack + unc)
+            # the truth may be low where the thread was preempted (target.h)
             within("%s on-CPU" % n, h["oncpu_ns"], tr["oncpu_ns"] / calls,
-                   ONCPU_REL * mean + unc)
+                   ONCPU_REL * mean + unc, above=tr["oncpu_slack_ns"] / calls)
         except AssertionError as e:
             errors.append(str(e))
     for n in ("req", "parse"):

@@ -499,12 +499,18 @@ def t_oncpu():
                                  % (h["id"], h["oncpu_mean_ns"], h["mean_ns"], ratio * 100,
                                     lo * 100, hi * 100, own * 100))
     # Corrected, against the truth (the thread's CPU clock without the
-    # probes'), within 5% of the call's time
+    # probes'), within 5% of the call's time; above it by up to the probes'
+    # time in calls the thread was preempted in (target.h: the truth is low)
     for name in rep["handlers"]:
         tr = rep["handlers"][name]["truth"]
         want, mean = tr["oncpu_ns"] / tr["calls"], tr["total_ns"] / tr["calls"]
-        fptest.near(mh[name]["oncpu_ns"], want, 0, P + name + " on-CPU against the truth",
-                    abs_tol=0.05 * mean + mh[name]["probe_uncertainty_ns"])
+        tol = 0.05 * mean + mh[name]["probe_uncertainty_ns"]
+        got = mh[name]["oncpu_ns"]
+        if not -tol <= got - want <= tol + tr["oncpu_slack_ns"] / tr["calls"]:
+            raise AssertionError("%s%s on-CPU %.0f ns, the truth %.0f ns: want within "
+                                 "-%.0f..+%.0f ns (+%.0f ns where it was preempted)"
+                                 % (P, name, got, want, tol, tol + tr["oncpu_slack_ns"] /
+                                    tr["calls"], tr["oncpu_slack_ns"] / tr["calls"]))
 
 
 def t_edges_exact():

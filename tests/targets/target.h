@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +47,25 @@ static inline uint64_t now_ns(void)
 static inline uint64_t thread_cpu_ns(void)
 {
 	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
+}
+
+#ifndef RUSAGE_THREAD
+#define RUSAGE_THREAD 1 /* Linux's; <sys/resource.h> names it with _GNU_SOURCE */
+#endif
+
+/* The calling thread's context switches so far (getrusage, a system call):
+ * voluntary (it slept or blocked) and involuntary (it was preempted). */
+struct switches {
+	long vol, invol;
+};
+
+static inline struct switches thread_switches(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru))
+		return (struct switches){ 0, 0 };
+	return (struct switches){ ru.ru_nvcsw, ru.ru_nivcsw };
 }
 
 /* CPU time of the whole process, its exited threads included. */
@@ -88,6 +108,8 @@ static inline void sleep_ns(uint64_t ns)
  * probes' cost included), and, in truth, as they would take without the
  * probes: see TIMED() and BODY().
  */
+#define TRUTH_VOL 8 /* voluntary switches in a call, counted up to TRUTH_VOL - 1 */
+
 struct truth {
 	uint64_t calls;
 	uint64_t total_ns;	/* inclusive, without any probe's time */
@@ -95,6 +117,12 @@ struct truth {
 	uint64_t oncpu_ns;	/* the thread's CPU time, without the probes' */
 	uint64_t min_ns, max_ns;
 	uint64_t probe_ns;	/* what the probes added, the call's own and nested ones */
+	/* how much oncpu_ns may be low by (see truth_pop): preempted calls'
+	 * probe time, and by the voluntary switches a call made (the calls with
+	 * the fewest made none beyond their body's) */
+	uint64_t slack_preempted_ns;
+	uint64_t slack_by_vol_ns[TRUTH_VOL];
+	uint64_t vol_min_plus1;	/* the fewest voluntary switches in a call, + 1 (0: none yet) */
 };
 
 struct tstat {
@@ -131,6 +159,12 @@ static inline void tstat_merge(struct tstat *into, const struct tstat *from)
 	into->truth.self_ns += from->truth.self_ns;
 	into->truth.oncpu_ns += from->truth.oncpu_ns;
 	into->truth.probe_ns += from->truth.probe_ns;
+	into->truth.slack_preempted_ns += from->truth.slack_preempted_ns;
+	for (int v = 0; v < TRUTH_VOL; v++)
+		into->truth.slack_by_vol_ns[v] += from->truth.slack_by_vol_ns[v];
+	if (from->truth.vol_min_plus1 &&
+	    (!into->truth.vol_min_plus1 || from->truth.vol_min_plus1 < into->truth.vol_min_plus1))
+		into->truth.vol_min_plus1 = from->truth.vol_min_plus1;
 	if (from->truth.min_ns && (!into->truth.min_ns || from->truth.min_ns < into->truth.min_ns))
 		into->truth.min_ns = from->truth.min_ns;
 	if (from->truth.max_ns > into->truth.max_ns)
@@ -149,6 +183,13 @@ static inline void tstat_merge(struct tstat *into, const struct tstat *from)
  *   self   = inner - the inner time and the probes of its direct children
  *   oncpu  = the CPU time around the call - its probes' time - the
  *            instrumentation's CPU time
+ * The probes' time is read off the wall clock, so time off the CPU while
+ * they ran (a preemption at their return to user space, where the kernel
+ * preempts; a wait in the kernel's probe handling) makes the call's oncpu
+ * too low, by up to their time. So a call the thread was preempted in, or
+ * that switched voluntarily more often than the calls with the fewest such
+ * switches (the body's own: a sleep), adds its probes' time to the slack
+ * (truth_oncpu_slack).
  * A shadow stack per thread carries the nested calls' figures up.
  */
 struct tframe {
@@ -177,7 +218,8 @@ static inline uint64_t sub0(uint64_t a, uint64_t b)
 	return a > b ? a - b : 0;
 }
 
-static inline void truth_pop(struct tstat *st, uint64_t outer, uint64_t outer_cpu)
+static inline void truth_pop(struct tstat *st, uint64_t outer, uint64_t outer_cpu,
+			     struct switches sw)
 {
 	struct tframe f;
 	struct truth *t = &st->truth;
@@ -195,6 +237,15 @@ static inline void truth_pop(struct tstat *st, uint64_t outer, uint64_t outer_cp
 	t->self_ns += sub0(inner, f.kids_inner + f.kids_probe);
 	t->oncpu_ns += sub0(outer_cpu, probe + f.desc_probe + truth_instr_cpu_ns);
 	t->probe_ns += probe + f.desc_probe;
+	if (sw.invol > 0) {
+		t->slack_preempted_ns += probe + f.desc_probe;
+	} else {
+		uint64_t v = sw.vol < 0 ? 0 : (uint64_t)sw.vol;
+
+		t->slack_by_vol_ns[v < TRUTH_VOL ? v : TRUTH_VOL - 1] += probe + f.desc_probe;
+		if (!t->vol_min_plus1 || v + 1 < t->vol_min_plus1)
+			t->vol_min_plus1 = v + 1;
+	}
 	if (!t->min_ns || total < t->min_ns)
 		t->min_ns = total;
 	if (total > t->max_ns)
@@ -217,13 +268,16 @@ static inline void truth_pop(struct tstat *st, uint64_t outer, uint64_t outer_cp
  */
 #define TIMED(st, call)                                                      \
 	({                                                                   \
+		struct switches s0_ = thread_switches();                     \
 		uint64_t c0_ = thread_cpu_ns(), t0_ = now_ns(), d_;          \
 		truth_push();                                                \
 		call;                                                        \
 		d_ = now_ns() - t0_;                                         \
 		{                                                            \
 			uint64_t dc_ = thread_cpu_ns() - c0_;                \
-			truth_pop(&(st), d_, dc_);                           \
+			struct switches s1_ = thread_switches();             \
+			truth_pop(&(st), d_, dc_, (struct switches){         \
+				  s1_.vol - s0_.vol, s1_.invol - s0_.invol });\
 			tstat_add(&(st), d_, dc_);                           \
 		}                                                            \
 		d_;                                                          \
@@ -338,6 +392,16 @@ static inline void json_begin(const char *target)
 	printf("{\"target\":\"%s\",\"pid\":%d", target, (int)getpid());
 }
 
+/* How much a handler's oncpu_ns may be low by (see truth_pop). */
+static inline uint64_t truth_oncpu_slack(const struct truth *t)
+{
+	uint64_t ns = t->slack_preempted_ns;
+
+	for (uint64_t v = t->vol_min_plus1; v && v < TRUTH_VOL; v++)
+		ns += t->slack_by_vol_ns[v];
+	return ns;
+}
+
 static inline void json_tstat(const char *name, const struct tstat *st)
 {
 	const struct truth *t = &st->truth;
@@ -347,9 +411,10 @@ static inline void json_tstat(const char *name, const struct tstat *st)
 	       name, st->calls, st->total_ns, st->min_ns, st->max_ns, st->oncpu_ns);
 	printf(",\"truth\":{\"calls\":%" PRIu64 ",\"total_ns\":%" PRIu64 ",\"self_ns\":%" PRIu64
 	       ",\"oncpu_ns\":%" PRIu64 ",\"min_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64
-	       ",\"probe_ns\":%" PRIu64 ",\"instrumentation_ns\":%" PRIu64 "}}",
+	       ",\"probe_ns\":%" PRIu64 ",\"oncpu_slack_ns\":%" PRIu64
+	       ",\"instrumentation_ns\":%" PRIu64 "}}",
 	       t->calls, t->total_ns, t->self_ns, t->oncpu_ns, t->min_ns, t->max_ns, t->probe_ns,
-	       truth_instr_ns);
+	       truth_oncpu_slack(t), truth_instr_ns);
 }
 
 /* "key": {name[0]: stats[0], ...} */
