@@ -11,21 +11,52 @@
  */
 
 /*
+ * The CPU time the current thread has run since the scheduler last picked
+ * it, by the scheduler's own account: exact at a switch (it has just been
+ * updated), up to a tick behind between switches. bpf_get_current_task()
+ * rather than its BTF twin: the raw tracepoint variant runs where BTF does
+ * not.
+ */
+static __always_inline __u64 ran_since_picked(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	__u64 sum = BPF_CORE_READ(t, se.sum_exec_runtime);
+	__u64 picked = BPF_CORE_READ(t, se.prev_sum_exec_runtime);
+
+	return sum > picked ? sum - picked : 0;
+}
+
+/*
  * The thread's off-CPU clock: time spent switched out since its state was
  * created. sched_switch stamps the switch-out; the switch-in time is the
  * last switch on the CPU the thread now runs on, so it is folded in lazily
- * at the thread's next event. In the common case (no switch since the last
- * event) this costs one load: no map lookup on the hot path.
+ * at the thread's next event (now: that event's clock read, or the switch's).
+ * In the common case (no switch since the last event) this costs one load:
+ * no map lookup on the hot path.
+ *
+ * Every switch is stamped, yet a thread can run on a CPU whose last stamp is
+ * its own switch-out (seen under load on a 6.18 guest, a few times a
+ * second). Its switch-in went unstamped, so the scheduler's account dates
+ * it: now less the time the thread has run since it was picked. Without
+ * this, the whole time it was off counted as on the CPU.
  */
-static __always_inline __u64 thread_off_ns(struct thread_state *st)
+static __always_inline __u64 thread_off_ns(struct thread_state *st, __u64 now)
 {
 	if (st->out_at) {
 		__u32 zero = 0;
 		struct cpu_switch *cs = bpf_map_lookup_elem(&cpu_switch, &zero);
+		__u64 in, ran;
 
 		/* The thread runs here now, so this CPU's last switch brought it in. */
-		if (cs && cs->at > st->out_at)
-			st->off_ns += cs->at - st->out_at;
+		if (cs && cs->at > st->out_at) {
+			in = cs->at;
+		} else {
+			ran = ran_since_picked();
+			in = now > ran ? now - ran : 0;
+			count(CNT_SWITCH_IN_UNSEEN);
+		}
+		if (in > st->out_at)
+			st->off_ns += in - st->out_at;
 		st->out_at = 0;
 	}
 	return st->off_ns;
@@ -40,7 +71,7 @@ static __always_inline __u64 thread_off_ns(struct thread_state *st)
  */
 static __always_inline __u64 thread_off_until(struct thread_state *st, __u64 now)
 {
-	__u64 out = st->out_at, before = st->off_ns, off = thread_off_ns(st);
+	__u64 out = st->out_at, before = st->off_ns, off = thread_off_ns(st, now);
 
 	return out >= now ? before : off; /* switched out after now: none of it before now */
 }

@@ -111,6 +111,7 @@ enum fp_counter {
 	CNT_INSTANCES_FULL,	/* more processes than instance slots */
 	CNT_STATE_FULL,		/* per-thread state could not be created */
 	CNT_GO_STATE_FULL,	/* per-goroutine state could not be created */
+	CNT_SWITCH_IN_UNSEEN,	/* a thread's switch-in had no stamp: the scheduler's account used */
 	CNT_MAX,
 };
 /* The snapshot's old name for CNT_UNWOUND (counters.abandoned_frames). */

@@ -407,6 +407,9 @@ static void print_events(FILE *out, const struct snapshot *s)
 		  "processes past the instance limit were pooled into one instance" },
 		{ offsetof(struct snapshot, threads_dropped),
 		  "calls found no per-thread state (thread map full): counted incomplete" },
+		{ offsetof(struct snapshot, switch_ins_estimated),
+		  "returns to the CPU had no switch stamp: dated by the scheduler's account "
+		  "(their on-CPU times may be off by up to a tick)" },
 	};
 	uint64_t running = 0;
 	bool any = false;

@@ -36,6 +36,7 @@ const struct snap_counter snapshot_counters[SNAP_COUNTERS] = {
 	{ "edges_dropped", offsetof(struct snapshot, edges_dropped) },
 	{ "instances_dropped", offsetof(struct snapshot, instances_dropped) },
 	{ "threads_dropped", offsetof(struct snapshot, threads_dropped) },
+	{ "switch_ins_estimated", offsetof(struct snapshot, switch_ins_estimated) },
 };
 
 unsigned int snap_site_mask(const struct snap_handler *h)
