@@ -48,6 +48,13 @@ const volatile bool track_oncpu = true;
 const volatile __u64 ret_sp_adjust = 8;
 
 __u64 counters[CNT_MAX] = {};
+/* Processes with a thread that has state, a bit per tgid modulo
+ * TRACKED_BITS (a collision only stamps a few more switches): lets
+ * sched_switch pass over other processes' switches without a task-storage
+ * lookup, which can fail (bpf/sched.bpf.h). */
+#define TRACKED_WORDS 4096
+#define TRACKED_BITS (TRACKED_WORDS * 64)
+__u64 tracked_tgids[TRACKED_WORDS] = {};
 __u32 next_instance = 0;
 /* Written by userspace (calibration), read per call. */
 struct probe_cost_table probe_costs = {};

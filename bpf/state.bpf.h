@@ -110,10 +110,26 @@ static __always_inline bool descends_from_root(void)
 
 /* A thread's (or goroutine's) state at its first hit; it reads the clock
  * itself: the hit's own read comes after the state lookup. */
+static __always_inline void mark_tracked(__u32 tgid)
+{
+	__u32 bit = tgid % TRACKED_BITS;
+
+	__sync_fetch_and_or(&tracked_tgids[(bit / 64) & (TRACKED_WORDS - 1)], 1ULL << (bit % 64));
+}
+
+static __always_inline bool is_tracked(__u32 tgid)
+{
+	__u32 bit = tgid % TRACKED_BITS;
+
+	return tracked_tgids[(bit / 64) & (TRACKED_WORDS - 1)] & (1ULL << (bit % 64));
+}
+
 static __always_inline void init_state(struct thread_state *st, bool goroutine)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, slot;
 	struct inst_info *info;
+
+	mark_tracked(tgid);
 
 	st->tgid = tgid;
 	st->tid = (__u32)bpf_get_current_pid_tgid();
