@@ -34,9 +34,10 @@ static __always_inline __u64 ran_since_picked(void)
  * In the common case (no switch since the last event) this costs one load:
  * no map lookup on the hot path.
  *
- * Every switch is stamped, yet a thread can run on a CPU whose last stamp is
- * its own switch-out (seen under load on a 6.18 guest, a few times a
- * second). Its switch-in went unstamped, so the scheduler's account dates
+ * Every switch of a tracked process is stamped, yet a thread can run on a
+ * CPU whose last stamp is its own switch-out (under a CPU hog on a 6.18
+ * guest, once or twice in about half of the test runs; the program missed
+ * no run). Its switch-in went unstamped, so the scheduler's account dates
  * it: now less the time the thread has run since it was picked. Without
  * this, the whole time it was off counted as on the CPU.
  */
