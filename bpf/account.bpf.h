@@ -38,7 +38,8 @@ static __always_inline __u64 ran_since_picked(void)
  * CPU whose last stamp is its own switch-out (under a CPU hog on a 6.18
  * guest, once or twice in about half of the test runs; the program missed
  * no run). Its switch-in went unstamped, so the scheduler's account dates
- * it: now less the time the thread has run since it was picked. Without
+ * it: now less the time the thread has run since it was picked (up to a
+ * tick late between switches: its time off then counts a little high). Without
  * this, the whole time it was off counted as on the CPU.
  */
 static __always_inline __u64 thread_off_ns(struct thread_state *st, __u64 now)
@@ -52,9 +53,13 @@ static __always_inline __u64 thread_off_ns(struct thread_state *st, __u64 now)
 		if (cs && cs->at > st->out_at) {
 			in = cs->at;
 		} else {
+			/* a clock read of its own: the caller's may predate the
+			 * switch (a probe preempted after reading it) */
 			ran = ran_since_picked();
+			now = bpf_ktime_get_ns();
 			in = now > ran ? now - ran : 0;
-			count(CNT_SWITCH_IN_UNSEEN);
+			if (st->inst <= max_instances + 1) /* not flowprof's own or ignored */
+				count(CNT_SWITCH_IN_UNSEEN);
 		}
 		if (in > st->out_at)
 			st->off_ns += in - st->out_at;

@@ -108,8 +108,7 @@ static __always_inline bool descends_from_root(void)
 	return false;
 }
 
-/* A thread's (or goroutine's) state at its first hit; it reads the clock
- * itself: the hit's own read comes after the state lookup. */
+/* The process's bit in tracked_tgids (bpf/flowprof.bpf.c). */
 static __always_inline void mark_tracked(__u32 tgid)
 {
 	__u32 bit = tgid % TRACKED_BITS;
@@ -124,6 +123,8 @@ static __always_inline bool is_tracked(__u32 tgid)
 	return tracked_tgids[(bit / 64) & (TRACKED_WORDS - 1)] & (1ULL << (bit % 64));
 }
 
+/* A thread's (or goroutine's) state at its first hit; it reads the clock
+ * itself: the hit's own read comes after the state lookup. */
 static __always_inline void init_state(struct thread_state *st, bool goroutine)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, slot;

@@ -99,10 +99,13 @@ static void assert_truth(const struct ut_rec *r, const struct ut_shared *sh)
 	}
 }
 
+/* Every error counter is 0; CNT_SWITCH_IN_UNSEEN counts how the host
+ * scheduled (switch-ins it left unstamped under load), not an error. */
 static void assert_no_counters(const struct recorder *rec)
 {
 	for (int c = 0; c < CNT_MAX; c++)
-		assert_int_equal(recorder_counters(rec)[c], 0);
+		if (c != CNT_SWITCH_IN_UNSEEN)
+			assert_int_equal(recorder_counters(rec)[c], 0);
 }
 
 /* The probes each handler got: its one site, entered at its first
@@ -445,7 +448,7 @@ static void test_counters_unmatched_returns(void **state)
 	assert_int_equal(recorder_counters(R.rec)[CNT_UNMATCHED_RETURN], held);
 	assert_int_equal(read_sums(R.rec, ut_hid(&R, "ut.hold")).calls, 0);
 	for (int c = 0; c < CNT_MAX; c++)
-		if (c != CNT_UNMATCHED_RETURN)
+		if (c != CNT_UNMATCHED_RETURN && c != CNT_SWITCH_IN_UNSEEN)
 			assert_int_equal(recorder_counters(R.rec)[c], 0);
 	/* the counters stay readable, and unchanged, after detach */
 	recorder_detach(R.rec);

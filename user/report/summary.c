@@ -231,11 +231,11 @@ static void flag_extrapolated(struct flags *f, const struct model *m)
 	x = flag_new(f, "extrapolated");
 	flag_subject(x, m->stations[m->bottleneck].name);
 	x->text = xasprintf(
-		"the maximum throughput is %.2gx the recorded load (bottleneck: %s): it assumes "
+		"the maximum throughput is %.*fx the recorded load (bottleneck: %s): it assumes "
 		"a request costs what it cost at this load, where a server that batches requests "
 		"or wakes an idle CPU less often needs less near its maximum, and contended locks "
 		"more (docs/model.md); record nearer the load you ask about",
-		far, m->stations[m->bottleneck].name);
+		far < 10 ? 1 : 0, far, m->stations[m->bottleneck].name);
 }
 
 static void flag_few_calls(struct flags *f, const struct snapshot *s)
