@@ -30,8 +30,7 @@ static __always_inline __u64 ran_since_picked(void)
  * The thread's off-CPU clock: time spent switched out since its state was
  * created. sched_switch stamps the switch-out; the switch-in time is the
  * last switch on the CPU the thread now runs on, so it is folded in lazily
- * at the thread's next event (now: that event's clock read, or the switch's).
- * In the common case (no switch since the last event) this costs one load:
+ * at the thread's next event. In the common case (no switch since the last event) this costs one load:
  * no map lookup on the hot path.
  *
  * Every switch of a tracked process is stamped, yet a thread can run on a
@@ -42,12 +41,12 @@ static __always_inline __u64 ran_since_picked(void)
  * tick late between switches: its time off then counts a little high). Without
  * this, the whole time it was off counted as on the CPU.
  */
-static __always_inline __u64 thread_off_ns(struct thread_state *st, __u64 now)
+static __always_inline __u64 thread_off_ns(struct thread_state *st)
 {
 	if (st->out_at) {
 		__u32 zero = 0;
 		struct cpu_switch *cs = bpf_map_lookup_elem(&cpu_switch, &zero);
-		__u64 in, ran;
+		__u64 in, ran, now;
 
 		/* The thread runs here now, so this CPU's last switch brought it in. */
 		if (cs && cs->at > st->out_at) {
@@ -77,7 +76,7 @@ static __always_inline __u64 thread_off_ns(struct thread_state *st, __u64 now)
  */
 static __always_inline __u64 thread_off_until(struct thread_state *st, __u64 now)
 {
-	__u64 out = st->out_at, before = st->off_ns, off = thread_off_ns(st, now);
+	__u64 out = st->out_at, before = st->off_ns, off = thread_off_ns(st);
 
 	return out >= now ? before : off; /* switched out after now: none of it before now */
 }

@@ -15,7 +15,7 @@ static __always_inline int stamp_switch(struct thread_state *out, __u64 now)
 	if (!cs)
 		return 0;
 	if (out) {
-		thread_off_ns(out, now); /* fold in the slice's start before stamping its end */
+		thread_off_ns(out); /* fold in the slice's start before stamping its end */
 		out->out_at = now;
 	}
 	cs->at = now;
