@@ -30,8 +30,8 @@ static __always_inline __u64 ran_since_picked(void)
  * The thread's off-CPU clock: time spent switched out since its state was
  * created. sched_switch stamps the switch-out; the switch-in time is the
  * last switch on the CPU the thread now runs on, so it is folded in lazily
- * at the thread's next event. In the common case (no switch since the last event) this costs one load:
- * no map lookup on the hot path.
+ * at the thread's next event. In the common case (no switch since the last
+ * event) this costs one load: no map lookup on the hot path.
  *
  * Every switch of a tracked process is stamped, yet a thread can run on a
  * CPU whose last stamp is its own switch-out (under a CPU hog on a 6.18
