@@ -36,7 +36,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fptest  # noqa: E402
-from test_core import Target, Recorder, parse_report  # noqa: E402
+from test_core import Target, Recorder, parse_report, within  # noqa: E402
 
 FLOW = os.path.join(fptest.ROOT, "tests", "e2e", "flows", "nested.yaml")
 MEAN_REL, MEAN_ABS = 0.03, 1000.0
@@ -93,14 +93,6 @@ def record(target, exits, entry=None):
     snap = fptest.load_json(out)
     return ({h["id"].split(".", 1)[1]: h for h in model["handlers"]},
             {h["id"].split(".", 1)[1]: h for h in snap["handlers"]}, report)
-
-
-def within(what, got, want, tol, above=0.0):
-    """got within tol of want, or above it by up to tol + above."""
-    if not -tol <= got - want <= tol + above:
-        raise AssertionError("%s: %.0f ns, the target's own unprobed clock %.0f ns: off by "
-                             "%+.0f ns, want within -%.0f..+%.0f ns"
-                             % (what, got, want, got - want, tol, tol + above))
 
 
 def check(target, exits, loaded, entry=None, site=None):
