@@ -225,6 +225,7 @@ __noinline int on_entry(struct thread_state *st, __u64 cookie, __u64 key, __u64 
 	fr->flows_before = st->flow_mask;
 	st->flow_mask |= fr->entry_flows;
 	fr->start_ns = now;
+	fr->therm_ns = st->therm_ns;
 	return (cookie & COOKIE_EXITS_AT_SITES) ? 1 : 0;
 }
 
@@ -329,13 +330,43 @@ static __always_inline __u64 pair_cost(const __s32 *table, __u32 entry, __u32 ex
 	return v > 0 ? (__u64)v : 0;
 }
 
+/* How cold a call's probes ran, 0 (the calibration's tight loop) to 1024
+ * (its calls after the caches were cleared), from its two state lookups'
+ * time against theirs (include/cost_slot.h). */
+static __always_inline __u64 probe_temperature(__u64 therm)
+{
+	__s64 warm = probe_costs.therm_warm_ns, cold = probe_costs.therm_cold_ns;
+
+	if (cold <= warm || (__s64)therm <= warm)
+		return 0; /* without a cold end the rows are the same */
+	if ((__s64)therm >= cold)
+		return 1024;
+	return (therm - (__u64)warm) * 1024 / (__u64)(cold - warm); /* BPF divides unsigned */
+}
+
+/* A call's two probes at a temperature, between the warm and the cold row. */
+static __always_inline __u64 pair_cost_at(const __s32 *warm, const __s32 *cold, __u32 entry,
+					  __u32 exit, __u64 temp)
+{
+	__u64 w = pair_cost(warm, entry, exit), c = pair_cost(cold, entry, exit);
+
+	return c >= w ? w + (c - w) * temp / 1024 : w - (w - c) * temp / 1024;
+}
+
+/* The hit's state lookup took from t0 to now: the thermometer above. */
+static __always_inline void stamp_therm(struct thread_state *st, __u64 t0, __u64 now)
+{
+	if (st)
+		st->therm_ns = now - t0 < 0xffffffffULL ? (__u32)(now - t0) : 0xffffffffU;
+}
+
 /* Exit of a handler call; key as given to on_entry(); exit_slot: the cost
  * slot of the exit probe (SLOT_EXIT_URETPROBE for the kernel's trampoline). */
 __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 exit_slot,
 		       __u64 now)
 {
 	__u32 hid = COOKIE_HANDLER(cookie), d, b, found = MAX_DEPTH;
-	__u64 dur, cpu, self, own_in, own_full, corr;
+	__u64 dur, cpu, self, own_in, own_full, corr, temp;
 	struct handler_stats *hs;
 	struct inst_stats *is;
 	struct frame *fr;
@@ -384,9 +415,13 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 
 		cpu = dur > off ? dur - off : 0;
 	}
-	/* The probes' own time inside this call's window (include/flowprof.h). */
-	own_in = pair_cost(probe_costs.in_window_ns, fr->entry_slot, exit_slot);
-	own_full = pair_cost(probe_costs.hit_ns, fr->entry_slot, exit_slot);
+	/* The probes' own time inside this call's window (include/flowprof.h),
+	 * as warm or cold as its state lookups ran (include/cost_slot.h). */
+	temp = probe_temperature((__u64)fr->therm_ns + st->therm_ns);
+	own_in = pair_cost_at(probe_costs.in_window_ns, probe_costs.in_window_cold_ns,
+			      fr->entry_slot, exit_slot, temp);
+	own_full = pair_cost_at(probe_costs.hit_ns, probe_costs.hit_cold_ns, fr->entry_slot,
+				exit_slot, temp);
 	corr = own_in + fr->nested_cost_ns;
 	st->depth = found;
 	st->flow_mask = fr->flows_before;
@@ -412,6 +447,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		hs->self_probe_ns += own_in + fr->kids_out_ns;
 		hs->nested_calls += fr->nested_calls;
 		hs->probe_cpu_ns += own_full;
+		hs->therm_ns += (__u64)fr->therm_ns + st->therm_ns;
 		if (!hs->min_ns || dur < hs->min_ns)
 			hs->min_ns = dur ? dur : 1;
 		if (dur > hs->max_ns)
@@ -435,14 +471,17 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 /* The programs' common path: the hit's state, then entry or exit. */
 static __always_inline int function_entry(struct pt_regs *ctx, __u64 cookie)
 {
+	__u64 t0 = bpf_ktime_get_ns(), now;
 	struct hit h;
 	int ret;
 
-	/* one clock read a hit, after the state lookup: a preemption during
-	 * the lookup must not fall inside the call's on-CPU window */
+	/* the call's clock read comes after the state lookup: a preemption
+	 * during the lookup must not fall inside the call's on-CPU window */
 	if (hit_state(ctx, cookie, PT_REGS_SP(ctx), true, &h))
 		return 1;
-	ret = on_entry(h.st, cookie, h.key, bpf_ktime_get_ns());
+	now = bpf_ktime_get_ns();
+	stamp_therm(h.st, t0, now);
+	ret = on_entry(h.st, cookie, h.key, now);
 	go_state_release(&h);
 	return ret;
 }
@@ -450,13 +489,16 @@ static __always_inline int function_entry(struct pt_regs *ctx, __u64 cookie)
 static __always_inline int function_exit(struct pt_regs *ctx, __u64 cookie, __u64 sp,
 					 __u32 exit_slot)
 {
+	__u64 t0 = bpf_ktime_get_ns(), now;
 	struct hit h;
 
 	if (hit_state(ctx, cookie, sp, false, &h)) {
 		count(CNT_UNMATCHED_RETURN);
 		return 0;
 	}
-	on_exit(h.st, cookie, h.key, exit_slot, bpf_ktime_get_ns());
+	now = bpf_ktime_get_ns();
+	stamp_therm(h.st, t0, now);
+	on_exit(h.st, cookie, h.key, exit_slot, now);
 	go_state_release(&h);
 	return 0;
 }

@@ -206,7 +206,7 @@ static __always_inline bool glob_match(const struct rt_glob *g, const char *str,
  */
 static __always_inline int rt_lang_probe(struct pt_regs *ctx, __u32 lang)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx), name_ptr = 0, len = 0, scope_ptr = 0, prefix = 0, now;
+	__u64 cookie = bpf_get_attach_cookie(ctx), name_ptr = 0, len = 0, scope_ptr = 0, prefix = 0, now, t0;
 	__u32 spec_idx = RT_COOKIE_SPEC(cookie), zero = 0, slen = 0, hid = 0, flows = 0;
 	struct rt_site_spec *spec;
 	struct rt_scratch *sc;
@@ -303,8 +303,10 @@ static __always_inline int rt_lang_probe(struct pt_regs *ctx, __u32 lang)
 	}
 	if (!found)
 		return 0;
+	t0 = bpf_ktime_get_ns();
 	st = thread_state_get(!RT_COOKIE_IS_RETURN(cookie));
 	now = bpf_ktime_get_ns(); /* after the lookup, as function_entry() */
+	stamp_therm(st, t0, now);
 	if (RT_COOKIE_IS_RETURN(cookie))
 		return on_exit(st, MAKE_COOKIE(hid, flows), 0, SLOT_NONE, now);
 	on_entry(st, MAKE_COOKIE(hid, flows), 0, now);
@@ -315,10 +317,11 @@ static __always_inline int rt_lang_probe(struct pt_regs *ctx, __u32 lang)
 SEC("uprobe")
 int BPF_KPROBE(usdt_pair)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 cookie = bpf_get_attach_cookie(ctx), t0 = bpf_ktime_get_ns();
 	struct thread_state *st = thread_state_get(!(cookie & RT_USDT_RETURN_BIT));
 	__u64 now = bpf_ktime_get_ns();
 
+	stamp_therm(st, t0, now);
 	if (cookie & RT_USDT_RETURN_BIT)
 		return on_exit(st, cookie & ~RT_USDT_RETURN_BIT, 0, SLOT_EXIT_USDT, now);
 	on_entry(st, COOKIE_WITH_SLOT(cookie, SLOT_ENTRY_USDT), 0, now);

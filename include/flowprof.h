@@ -63,6 +63,7 @@ struct handler_stats {
 	__u64 self_probe_ns;  /* probes' time inside self_ns: own share + direct children's rest */
 	__u64 nested_calls;   /* probed calls nested inside completed calls, at any depth */
 	__u64 probe_cpu_ns;   /* its own two probes' whole hits: the CPU they took of the thread */
+	__u64 therm_ns;	      /* its calls' state lookups, timed (include/cost_slot.h) */
 	__u64 hist[HIST_BUCKETS]; /* inclusive durations, histogram.h layout */
 };
 
@@ -129,7 +130,7 @@ struct frame {
 	__u32 entry_flows;    /* flows this frame is the entry of */
 	__u32 flows_before;   /* thread's flow_mask when this frame was pushed */
 	__u32 entry_slot;     /* cost slot of the entry probe */
-	__u32 pad;
+	__u32 therm_ns;	      /* the entry hit's state lookup, timed (include/cost_slot.h) */
 };
 
 struct thread_state {
@@ -140,7 +141,7 @@ struct thread_state {
 	__u32 tid;
 	__u32 ignored;	  /* not a process being recorded (record -- CMD): skip its events */
 	__u32 goroutine;  /* keyed by goroutine (go_state), not by thread */
-	__u32 pad;
+	__u32 therm_ns;	  /* the current hit's state lookup, timed (include/cost_slot.h) */
 	__u64 off_ns;	  /* time switched out, up to the last switch-in seen */
 	__u64 out_at;	  /* last switch-out not yet folded into off_ns, 0 = none */
 	struct frame frames[MAX_DEPTH];

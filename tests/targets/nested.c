@@ -15,9 +15,11 @@
  * (1 + (37 i mod 100)) * CPU_US / 20), and the target reports the nearest-rank
  * percentiles of what it measured, to check flowprof's histogram.
  *
- *   nested [-r R] [-k K] [-x X] [-c CPU_US] [-s SLEEP_US] [-b BLOCK_US] [-v V] [-o OWN_US] [-w] [-l]
+ *   nested [-r R] [-k K] [-x X] [-c CPU_US] [-s SLEEP_US] [-b BLOCK_US] [-v V] [-o OWN_US] [-m CHURN_KIB] [-w] [-l]
  *
  * -o: req and parse also spin OWN_US in their own code (self time).
+ * -m: work_cpu first reads CHURN_KIB of memory, a cache line at a time, so
+ *     that the probes around the next call meet cold caches.
  *
  * Prints the JSON report (target.h) at the end; handlers: req, parse,
  * work_cpu, work_sleep, work_block, work_var, each timed in its caller;
@@ -41,11 +43,27 @@ static uint64_t outside_ns, req_child_ns, parse_child_ns;
 
 
 static uint64_t opt_k = 3, opt_cpu_us = 200, opt_sleep_us = 300, opt_block_us = 300, opt_own_us;
+static volatile unsigned char *churn;
+static uint64_t churn_bytes;
 static int wake_req[2], wake_resp[2]; /* work_block -> helper, helper -> work_block */
+
+static void churn_caches(void)
+{
+	unsigned char sink = 0;
+
+	if (!churn_bytes)
+		return;
+	for (uint64_t i = 0; i < churn_bytes; i += 64)
+		sink ^= churn[i];
+	churn[0] = sink;
+}
 
 HANDLER void work_cpu(uint64_t us)
 {
-	BODY(spin_ns(us * 1000));
+	BODY({
+		churn_caches();
+		spin_ns(us * 1000);
+	});
 }
 
 HANDLER void work_sleep(uint64_t us)
@@ -126,7 +144,7 @@ int main(int argc, char **argv)
 	pthread_t helper;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "r:k:x:c:s:b:v:o:wl")) != -1) {
+	while ((opt = getopt(argc, argv, "r:k:x:c:s:b:v:o:m:wl")) != -1) {
 		switch (opt) {
 		case 'r': requests = arg_u64(optarg, 'r'); break;
 		case 'k': opt_k = arg_u64(optarg, 'k'); break;
@@ -136,15 +154,23 @@ int main(int argc, char **argv)
 		case 'b': opt_block_us = arg_u64(optarg, 'b'); break;
 		case 'v': n_var = arg_u64(optarg, 'v'); break;
 		case 'o': opt_own_us = arg_u64(optarg, 'o'); break;
+		case 'm': churn_bytes = arg_u64(optarg, 'm') * 1024; break;
 		case 'w': wait = true; break;
 		case 'l': linger = true; break;
 		default:
 			fprintf(stderr, "usage: nested [-r R] [-k K] [-x X] [-c CPU_US] [-s SLEEP_US] "
-				"[-b BLOCK_US] [-v V] [-o OWN_US] [-w] [-l]\n");
+				"[-b BLOCK_US] [-v V] [-o OWN_US] [-m CHURN_KIB] [-w] [-l]\n");
 			return 2;
 		}
 	}
 	var_ns = calloc(n_var + 1, sizeof(*var_ns));
+	churn = churn_bytes ? calloc(churn_bytes, 1) : NULL;
+	if (churn_bytes && !churn) {
+		perror("nested: churn buffer");
+		return 1;
+	}
+	for (uint64_t i = 0; i < churn_bytes; i += 4096)
+		churn[i] = 1; /* its pages, in before the calls are timed */
 	if (!var_ns || pipe(wake_req) || pipe(wake_resp) || pthread_create(&helper, NULL, waker, NULL)) {
 		perror("nested: set-up");
 		return 1;

@@ -49,6 +49,9 @@ struct calib_round {
 	 * handler that does real work between its probes meets) */
 	double cold_added_ns[CALIB_STUBS];
 	double cold_window_ns[CALIB_STUBS];
+	/* the probed calls' mean state-lookup time (include/cost_slot.h), warm and cold */
+	double therm_ns[CALIB_STUBS];
+	double cold_therm_ns[CALIB_STUBS];
 };
 
 struct calibration {

@@ -241,8 +241,13 @@ static double per_call(void (*volatile fn)(void), int n)
 	return (double)(cpu_ns() - t0) / n;
 }
 
-/* The stub's histogram, summed over CPUs. */
-static int read_hist(struct recorder *r, uint32_t hid, uint64_t *hist)
+/* What a stub's probes measured so far, summed over CPUs. */
+struct stub_stats {
+	uint64_t hist[HIST_BUCKETS];
+	uint64_t calls, therm_ns;
+};
+
+static int read_stub(struct recorder *r, uint32_t hid, struct stub_stats *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	size_t sz = (sizeof(struct handler_stats) + 7) & ~(size_t)7;
@@ -255,11 +260,27 @@ static int read_hist(struct recorder *r, uint32_t hid, uint64_t *hist)
 		free(buf);
 		return -1;
 	}
-	memset(hist, 0, HIST_BUCKETS * sizeof(*hist));
-	for (int c = 0; c < ncpu; c++)
-		hist_add(hist, (const uint64_t *)((const struct handler_stats *)(buf + (size_t)c * sz))->hist);
+	memset(out, 0, sizeof(*out));
+	for (int c = 0; c < ncpu; c++) {
+		const struct handler_stats *hs = (const void *)(buf + (size_t)c * sz);
+
+		hist_add(out->hist, (const uint64_t *)hs->hist);
+		out->calls += hs->calls;
+		out->therm_ns += hs->therm_ns;
+	}
 	free(buf);
 	return 0;
+}
+
+/* The calls between two reads: after becomes their histogram; returns their
+ * mean state-lookup time. */
+static double stub_delta(struct stub_stats *after, const struct stub_stats *before)
+{
+	uint64_t calls = after->calls - before->calls;
+
+	for (unsigned b = 0; b < HIST_BUCKETS; b++)
+		after->hist[b] -= before->hist[b];
+	return calls ? (double)(after->therm_ns - before->therm_ns) / (double)calls : NAN;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -338,7 +359,7 @@ static double cold_call(struct calibration *c, void (*volatile fn)(void))
  */
 static void cold_round(struct recorder *r, struct calib_round *out)
 {
-	static uint64_t before[HIST_BUCKETS], after[HIST_BUCKETS];
+	static struct stub_stats before, after;
 	struct calibration *c = &r->cal;
 	size_t llc = last_level_cache();
 
@@ -360,16 +381,16 @@ static void cold_round(struct recorder *r, struct calib_round *out)
 		uint32_t hid = (uint32_t)(c->first_hid + k);
 		double probe, twin;
 
-		if (read_hist(r, hid, before))
+		if (read_stub(r, hid, &before))
 			continue;
 		probe = cold_call(c, stubs[k].probed);
-		if (read_hist(r, hid, after))
+		if (read_stub(r, hid, &after))
 			continue;
 		twin = per_call(stubs[k].twin, 64);
-		for (unsigned b = 0; b < HIST_BUCKETS; b++)
-			after[b] -= before[b];
+		out->cold_therm_ns[k] = stub_delta(&after, &before);
 		out->cold_added_ns[k] = probe > twin ? probe - twin : 0;
-		out->cold_window_ns[k] = hist_count(after) ? hist_percentile(after, 50, 0, 0) : NAN;
+		out->cold_window_ns[k] = hist_count(after.hist) ? hist_percentile(after.hist, 50, 0, 0)
+								: NAN;
 	}
 	munmap(c->evict, c->evict_bytes);
 	c->evict = NULL;
@@ -377,49 +398,49 @@ static void cold_round(struct recorder *r, struct calib_round *out)
 
 static void one_round(struct recorder *r, struct calib_round *out)
 {
-	static uint64_t before[HIST_BUCKETS], after[HIST_BUCKETS];
+	static struct stub_stats before, after;
 
 	for (int k = 0; k < CALIB_STUBS; k++) {
 		uint32_t hid = (uint32_t)(r->cal.first_hid + k);
 		double probe, twin;
 		int n;
 
-		out->added_ns[k] = out->window_ns[k] = NAN;
+		out->added_ns[k] = out->window_ns[k] = out->therm_ns[k] = NAN;
 		/* size the batch from a short probe of the cost */
 		probe = per_call(stubs[k].probed, 32);
 		n = (int)(BATCH_NS / (probe > 1 ? probe : 1));
 		n = n < 64 ? 64 : n > 20000 ? 20000 : n;
-		if (read_hist(r, hid, before))
+		if (read_stub(r, hid, &before))
 			continue;
 		probe = per_call(stubs[k].probed, n);
-		if (read_hist(r, hid, after))
+		if (read_stub(r, hid, &after))
 			continue;
 		twin = per_call(stubs[k].twin, n);
-		for (unsigned b = 0; b < HIST_BUCKETS; b++)
-			after[b] -= before[b];
+		out->therm_ns[k] = stub_delta(&after, &before);
 		out->added_ns[k] = probe > twin ? probe - twin : 0;
-		out->window_ns[k] = hist_count(after) ? hist_percentile(after, 50, 0, 0) : NAN;
+		out->window_ns[k] = hist_count(after.hist) ? hist_percentile(after.hist, 50, 0, 0) : NAN;
 	}
 	for (int k = 0; k < CALIB_STUBS; k++)
-		out->cold_added_ns[k] = out->cold_window_ns[k] = NAN;
+		out->cold_added_ns[k] = out->cold_window_ns[k] = out->cold_therm_ns[k] = NAN;
 	if (r->cal.n_rounds % COLD_EVERY == 1) /* n_rounds counts this one */
 		cold_round(r, out);
 }
 
 /* Medians over the last CALIB_WINDOW rounds (and over the first ones). */
 static void summarize(const struct calibration *c, int from, int to, bool cold, double *added,
-		      double *window, double *spread)
+		      double *window, double *therm, double *spread)
 {
-	double a[CALIB_WINDOW * 4], w[CALIB_WINDOW * 4];
+	double a[CALIB_WINDOW * 4], w[CALIB_WINDOW * 4], t[CALIB_WINDOW * 4];
 
 	for (int k = 0; k < CALIB_STUBS; k++) {
-		int na = 0, nw = 0;
+		int na = 0, nw = 0, nt = 0;
 		double lo = INFINITY, hi = -INFINITY;
 
 		for (int i = from; i < to && na < (int)ARRAY_SIZE(a); i++) {
 			const struct calib_round *rd = &c->rounds[i];
 			double ad = cold ? rd->cold_added_ns[k] : rd->added_ns[k];
 			double wi = cold ? rd->cold_window_ns[k] : rd->window_ns[k];
+			double th = cold ? rd->cold_therm_ns[k] : rd->therm_ns[k];
 
 			if (isfinite(ad)) {
 				a[na++] = ad;
@@ -428,9 +449,12 @@ static void summarize(const struct calibration *c, int from, int to, bool cold, 
 			}
 			if (isfinite(wi))
 				w[nw++] = wi;
+			if (isfinite(th))
+				t[nt++] = th;
 		}
 		added[k] = median(a, na);
 		window[k] = median(w, nw);
+		therm[k] = median(t, nt);
 		if (spread)
 			spread[k] = na > 1 ? (hi - lo) / 2 : NAN;
 	}
@@ -461,13 +485,90 @@ static void set_slot(struct slot_cost *s, double hit, double window, double jitt
 		s->first_hit_ns = s->hit_ns;
 }
 
+/*
+ * Per slot, from the stubs' pairs: the nop5 stub's pair split in halves
+ * (entry nop5 and the uretprobe), every other slot what its stub adds to
+ * the half it shares with it. NAN where a stub has no figure.
+ */
+static void split_slots(const double *added, const double *window, double *hit, double *win)
+{
+	for (int s = 0; s < SLOT_COUNT; s++)
+		hit[s] = win[s] = NAN;
+	hit[SLOT_ENTRY_NOP5] = added[0] / 2;
+	win[SLOT_ENTRY_NOP5] = window[0] / 2;
+	hit[SLOT_EXIT_URETPROBE] = added[0] - hit[SLOT_ENTRY_NOP5];
+	win[SLOT_EXIT_URETPROBE] = window[0] - win[SLOT_ENTRY_NOP5];
+	for (int k = 1; k <= 4; k++) {
+		hit[stubs[k].entry] = added[k] - hit[SLOT_EXIT_URETPROBE];
+		win[stubs[k].entry] = window[k] - win[SLOT_EXIT_URETPROBE];
+	}
+	for (int k = 5; k <= 6; k++) {
+		hit[stubs[k].exit] = added[k] - hit[SLOT_ENTRY_NOP5];
+		win[stubs[k].exit] = window[k] - win[SLOT_ENTRY_NOP5];
+	}
+	hit[SLOT_ENTRY_USDT] = hit[SLOT_EXIT_USDT] = added[STUB_USDT] / 2;
+	win[SLOT_ENTRY_USDT] = win[SLOT_EXIT_USDT] = window[STUB_USDT] / 2;
+}
+
+static __s32 table_ns(double v)
+{
+	return isfinite(v) ? (__s32)lround(v) : 0;
+}
+
+/* The median of the stubs' figures that exist, the USDT stub's left out (its
+ * program looks its state up another way). */
+static double stubs_median(const double *v)
+{
+	double have[CALIB_STUBS];
+	int n = 0;
+
+	for (int k = 0; k < CALIB_STUBS; k++)
+		if (k != STUB_USDT && isfinite(v[k]))
+			have[n++] = v[k];
+	return median(have, n);
+}
+
+/* The table the BPF programs correct each call with: the warm and the cold
+ * row, and the thermometer's two ends (include/cost_slot.h). A stub
+ * without cold figures has its warm ones in both rows. */
+static void write_table(struct recorder *r, const double *warm, const double *warm_window,
+			const double *cold, const double *cold_window, const double *therm,
+			const double *cold_therm)
+{
+	struct probe_cost_table *t = &r->skel->bss->probe_costs;
+	double wh[SLOT_COUNT], ww[SLOT_COUNT], ch[SLOT_COUNT], cw[SLOT_COUNT];
+	double c[CALIB_STUBS], cwin[CALIB_STUBS], tw, tc;
+	bool have_cold = false;
+
+	for (int k = 0; k < CALIB_STUBS; k++) {
+		bool ok = isfinite(cold[k]) && isfinite(cold_window[k]);
+
+		c[k] = ok ? cold[k] : warm[k];
+		cwin[k] = ok ? cold_window[k] : warm_window[k];
+		have_cold |= ok;
+	}
+	split_slots(warm, warm_window, wh, ww);
+	split_slots(c, cwin, ch, cw);
+	for (int s = 0; s < SLOT_COUNT; s++) {
+		t->hit_ns[s] = table_ns(fmax(0, wh[s]));
+		t->in_window_ns[s] = table_ns(ww[s]);
+		t->hit_cold_ns[s] = table_ns(fmax(0, ch[s]));
+		t->in_window_cold_ns[s] = table_ns(cw[s]);
+	}
+	tw = stubs_median(therm);
+	tc = stubs_median(cold_therm);
+	t->therm_warm_ns = have_cold && isfinite(tw) && isfinite(tc) && tc > tw ? table_ns(tw) : 0;
+	t->therm_cold_ns = t->therm_warm_ns ? table_ns(tc) : 0;
+}
+
 void calib_measure(struct recorder *r, int rounds)
 {
 	struct calibration *c = &r->cal;
 	struct slot_cost *cost = r->info.costs;
-	double added[CALIB_STUBS], window[CALIB_STUBS], spread[CALIB_STUBS];
-	double warm[CALIB_STUBS], cold[CALIB_STUBS], cold_window[CALIB_STUBS];
-	double half_hit, half_win, uret_hit, uret_win, trap, step;
+	double added[CALIB_STUBS], window[CALIB_STUBS], spread[CALIB_STUBS], therm[CALIB_STUBS];
+	double warm[CALIB_STUBS], warm_window[CALIB_STUBS];
+	double cold[CALIB_STUBS], cold_window[CALIB_STUBS], cold_therm[CALIB_STUBS];
+	double hit[SLOT_COUNT], win[SLOT_COUNT], jitter[SLOT_COUNT], trap, step;
 	bool first = c->n_rounds == 0;
 	int from;
 
@@ -480,38 +581,35 @@ void calib_measure(struct recorder *r, int rounds)
 	}
 	r->info.calib_rounds = c->n_rounds;
 	from = c->n_rounds > CALIB_WINDOW ? c->n_rounds - CALIB_WINDOW : 0;
-	summarize(c, from, c->n_rounds, false, added, window, spread);
-	summarize(c, from, c->n_rounds, true, cold, cold_window, NULL);
+	summarize(c, from, c->n_rounds, false, added, window, therm, spread);
+	summarize(c, from, c->n_rounds, true, cold, cold_window, cold_therm, NULL);
+	memcpy(warm, added, sizeof(warm));
+	memcpy(warm_window, window, sizeof(warm_window));
+	write_table(r, warm, warm_window, cold, cold_window, therm, cold_therm);
+
 	/* A probe costs its least in a tight loop and more after the caches
-	 * were cleared; a handler's calls meet something in between, which
-	 * depends on what it does. The table takes the middle, and the
-	 * uncertainty covers both ends. */
+	 * were cleared; a handler's calls meet something in between. The BPF
+	 * programs place each call on that line; what flowprof shows of a
+	 * slot is the middle, with an uncertainty that covers both ends. */
 	for (int k = 0; k < CALIB_STUBS; k++) {
-		warm[k] = added[k];
 		if (!isfinite(cold[k]) || !isfinite(cold_window[k]) || !isfinite(added[k]))
 			continue;
 		added[k] = (warm[k] + cold[k]) / 2;
 		window[k] = (window[k] + cold_window[k]) / 2;
 		spread[k] = fmax(isfinite(spread[k]) ? spread[k] : 0, fabs(cold[k] - warm[k]) / 2);
 	}
-
-	/* the nop5 stub's pair, split in halves: entry nop5 and the uretprobe */
-	half_hit = added[0] / 2;
-	half_win = window[0] / 2;
-	set_slot(&cost[SLOT_ENTRY_NOP5], half_hit, half_win, spread[0] / 2, first);
-	uret_hit = added[0] - half_hit;
-	uret_win = window[0] - half_win;
-	set_slot(&cost[SLOT_EXIT_URETPROBE], uret_hit, uret_win, spread[0] / 2, first);
+	split_slots(added, window, hit, win);
+	/* a pair's spread: halved where the slots split a stub's pair */
+	for (int s = 0; s < SLOT_COUNT; s++)
+		jitter[s] = NAN;
+	jitter[SLOT_ENTRY_NOP5] = jitter[SLOT_EXIT_URETPROBE] = spread[0] / 2;
 	for (int k = 1; k <= 4; k++)
-		set_slot(&cost[stubs[k].entry], added[k] - uret_hit, window[k] - uret_win, spread[k],
-			 first);
+		jitter[stubs[k].entry] = spread[k];
 	for (int k = 5; k <= 6; k++)
-		set_slot(&cost[stubs[k].exit], added[k] - half_hit, window[k] - half_win, spread[k],
-			 first);
-	set_slot(&cost[SLOT_ENTRY_USDT], added[STUB_USDT] / 2, window[STUB_USDT] / 2,
-		 spread[STUB_USDT] / 2, first);
-	set_slot(&cost[SLOT_EXIT_USDT], added[STUB_USDT] / 2, window[STUB_USDT] / 2,
-		 spread[STUB_USDT] / 2, first);
+		jitter[stubs[k].exit] = spread[k];
+	jitter[SLOT_ENTRY_USDT] = jitter[SLOT_EXIT_USDT] = spread[STUB_USDT] / 2;
+	for (int s = 0; s < SLOT_COUNT; s++)
+		set_slot(&cost[s], hit[s], win[s], jitter[s], first);
 
 	/* what the kernel does at each kind: judged in the tight loop, where
 	 * the cost is least noisy */
@@ -528,13 +626,7 @@ void calib_measure(struct recorder *r, int rounds)
 	cost[SLOT_EXIT_JMP].behaves_as = behaviour(warm[6] - warm[0] + warm[1], trap, step, false);
 	cost[SLOT_ENTRY_USDT].behaves_as = cost[SLOT_EXIT_USDT].behaves_as = "emulated";
 
-	/* the table the BPF programs subtract, per call */
-	for (int s = 0; s < SLOT_COUNT; s++) {
-		r->skel->bss->probe_costs.hit_ns[s] = cost[s].measured ? (__s32)lround(cost[s].hit_ns) : 0;
-		r->skel->bss->probe_costs.in_window_ns[s] =
-			cost[s].measured ? (__s32)lround(cost[s].in_window_ns) : 0;
-	}
-	if (first)
+	if (first) {
 		for (int s = 0; s < SLOT_COUNT; s++)
 			if (cost[s].measured)
 				log_info("probe cost (%s %s, %s): %.0f ns a hit, %.0f ns inside the "
@@ -542,6 +634,10 @@ void calib_measure(struct recorder *r, int rounds)
 					 cost_slot_name((enum cost_slot)s),
 					 cost[s].behaves_as, cost[s].hit_ns, cost[s].in_window_ns,
 					 cost[s].jitter_ns);
+		log_info("probe temperature: a call's state lookups take %d ns warm, %d ns cold",
+			 r->skel->bss->probe_costs.therm_warm_ns,
+			 r->skel->bss->probe_costs.therm_cold_ns);
+	}
 }
 #else
 int calib_prepare(struct recorder *r, struct group_list *gl, int first_hid)

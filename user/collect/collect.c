@@ -61,6 +61,7 @@ int collect_handler(struct recorder *r, uint32_t hid, struct handler_stats *out)
 		out->self_probe_ns += hs->self_probe_ns;
 		out->nested_calls += hs->nested_calls;
 		out->probe_cpu_ns += hs->probe_cpu_ns;
+		out->therm_ns += hs->therm_ns;
 		if (hs->min_ns && (!out->min_ns || hs->min_ns < out->min_ns))
 			out->min_ns = hs->min_ns;
 		if (hs->max_ns > out->max_ns)
