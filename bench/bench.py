@@ -108,6 +108,10 @@ def main():
     args.flowprof_modes = [m for m in args.modes.split(",") if m]
     args.sizes = [int(x) for x in args.sizes.split(",")]
     args.agent_handlers = [int(x) for x in args.agent_handlers.split(",")]
+    unknown = [s for s in args.sections.split(",") if s and s not in SECTIONS]
+    if unknown:
+        sys.exit("bench: unknown section %s (sections: %s)"
+                 % (", ".join(unknown), ", ".join(ALL_SECTIONS)))
     args.sections = [s for s in ALL_SECTIONS if s in args.sections.split(",")]
     if os.geteuid() != 0:
         sys.exit("bench: needs root (BPF programs and uprobes)")
