@@ -107,10 +107,17 @@ def full_screen_view_in_tmux_sorts_pauses_writes_and_quits():
         fptest.eq(slow[3], "100%", "SELF of vt.slow (no nested handler)")
         assert slow[4] in ("<1%", "1%", "2%", "3%", "4%", "5%"), "ON-CPU of vt.slow: %s" % slow[4]
         # A spinning thread is still preempted when other processes want the
-        # CPUs (2 vCPUs, tests and fuzzers beside it): on-CPU is then honestly
-        # below 100%, but never near a sleeper's.
-        m = re.match(r">?(\d+)%$", fast[4])
-        assert m and int(m.group(1)) >= 90, "ON-CPU of fast: %s" % fast[4]
+        # CPUs (2 vCPUs, tests beside it): one preemption inside vt.fast's
+        # calls (2% of the thread's time) takes a 0.5 s frame's on-CPU to
+        # 74-91% under a CPU hog, honestly. A frame without one shows the
+        # spinner at 90% or more, which a sleeper's never is: wait for it.
+        def fast_oncpu(s):
+            try:
+                m = re.match(r">?(\d+)%$", row(s, "vt.fast")[4])
+            except (AssertionError, IndexError):  # between two frames
+                return False
+            return m and int(m.group(1)) >= 90
+        pane.wait_text(fast_oncpu, "vt.fast's ON-CPU at 90% or more in a frame")
         assert "q quit" in text.splitlines()[-1], "key help on the last line"
 
         # Sorting: by name, then reversed, then by mean (slowest first).
