@@ -382,6 +382,28 @@ static void test_report_uncertainty_and_flags(void **state)
 	assert_string_equal(units_uncertainty(pm, sizeof(pm), 0, 1300, true), "+-1.30 us");
 	free(text);
 	model_free(&m);
+
+	/* mail's probes took 0.6 of its processes' 1.0 s of CPU: its CPU demand
+	 * is the 0.4 s left, which the report cannot vouch for; at 0.4 s of
+	 * probes it can */
+	s.bundles[1].cpu_measured = true;
+	s.bundles[1].cpu_s = 1.0;
+	s.handlers[5].probe_cpu_measured = true;
+	for (int share = 6; share >= 4; share -= 2) {
+		s.handlers[5].probe_cpu_ns = (uint64_t)share * 100000000ULL;
+		assert_int_equal(model_build(&s, NULL, &m, err, sizeof(err)), 0);
+		text = NULL;
+		f = open_memstream(&text, &len);
+		report_print(f, &s, &m, &(struct report_opts){ .ascii = true });
+		fclose(f);
+		if (share == 6)
+			assert_non_null(strstr(text, "  ! the probes took 60% of mail's CPU time (0.6 of "
+						     "1 s, at their calibrated cost): "));
+		else
+			assert_null(strstr(text, "the probes took"));
+		free(text);
+		model_free(&m);
+	}
 	snapshot_free(&s);
 }
 

@@ -152,7 +152,8 @@ struct model_station {
 	double probes_over_cpu_s; /* POOL: the probes' calibrated cost, where it is more than
 				     its processes' CPU time (cpu_used_s); else 0 */
 	double probes_warm_s;	/* and at the calibration's warm end */
-	double cpu_used_s;
+	double cpu_used_s;	/* POOL: its processes' CPU time in the window (0: not measured) */
+	double probes_cpu_s;	/* POOL: what its probes took of it, as the kernel summed them */
 	double others_busy;	/* CPU: CPUs kept busy by other processes while recording,
 				   held constant at any load (0: none or unknown) */
 	double concurrency_mean; /* POOL: threads inside its handlers at once, mean (NAN: unknown) */

@@ -75,11 +75,12 @@ static double bundle_work_ns(struct build *b, const struct snap_bundle *sb, int 
 			probes += probes_cpu_ns(s, &s->handlers[h], false);
 			warm += probes_cpu_ns(s, &s->handlers[h], true);
 		}
+	b->m->stations[st].cpu_used_s = used / NS;
+	b->m->stations[st].probes_cpu_s = probes / NS;
 	if (used > probes)
 		return used - probes;
 	b->m->stations[st].probes_over_cpu_s = probes / NS;
 	b->m->stations[st].probes_warm_s = warm / NS;
-	b->m->stations[st].cpu_used_s = used / NS;
 	if (used > warm) {
 		model_note(b->m, "%s: its probes' calibrated cost (%.3g s) is more than the CPU time "
 			   "its processes used (%.3g s); the CPU demand takes the calibration's warm "

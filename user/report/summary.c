@@ -20,8 +20,8 @@
 
 struct flag {
 	const char *kind;	/* "probe-dominated", "single-step", "calibration-drift",
-				   "calibration-contradicted", "extrapolated", "few-calls",
-				   "not-corrected" */
+				   "calibration-contradicted", "probe-heavy-cpu", "extrapolated",
+				   "few-calls", "not-corrected" */
 	char **subjects;	/* handler ids or probe kinds (owned) */
 	int n_subjects;
 	char *text;		/* one sentence for the reader (owned, not escaped) */
@@ -209,6 +209,34 @@ static void flag_contradicted(struct flags *f, const struct model *m)
 }
 
 /*
+ * A bundle whose probes took most of its processes' CPU time: its CPU
+ * demand is what is left, a small difference of two large figures, and a
+ * probe cost off by a fifth moves it several-fold (redis with its exits at
+ * single-stepped `ret`s: 29 of 31 us a request, a ceiling 3x too high).
+ */
+#define PROBE_HEAVY 0.5
+
+static void flag_probe_heavy(struct flags *f, const struct model *m)
+{
+	for (int k = 0; k < m->n_stations; k++) {
+		const struct model_station *st = &m->stations[k];
+		struct flag *x;
+
+		if (st->probes_over_cpu_s > 0 || !(st->cpu_used_s > 0) ||
+		    st->probes_cpu_s < PROBE_HEAVY * st->cpu_used_s)
+			continue; /* above it all: calibration-contradicted says so */
+		x = flag_new(f, "probe-heavy-cpu");
+		flag_subject(x, st->name);
+		x->text = xasprintf(
+			"the probes took %.0f%% of %s's CPU time (%.3g of %.3g s, at their calibrated "
+			"cost): its CPU demand is what is left, and a ceiling the CPU sets rests on "
+			"that small difference (fewer handlers per request leave more)",
+			100 * st->probes_cpu_s / st->cpu_used_s, st->name, st->probes_cpu_s,
+			st->cpu_used_s);
+	}
+}
+
+/*
  * The ceiling extrapolated far beyond the recorded load: the model takes a
  * request to cost what it cost while recorded. Real servers do not keep to
  * that (docs/model.md: redis and PostgreSQL needed 2-3x less CPU a request
@@ -296,6 +324,7 @@ static void collect(struct flags *f, const struct snapshot *s, const struct mode
 	if (m) {
 		flag_probe_dominated(f, m, ascii);
 		flag_contradicted(f, m);
+		flag_probe_heavy(f, m);
 		flag_extrapolated(f, m);
 	}
 	flag_single_step(f, s, ascii);
