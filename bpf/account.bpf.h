@@ -353,11 +353,23 @@ static __always_inline __u64 pair_cost_at(const __s32 *warm, const __s32 *cold, 
 	return c >= w ? w + (c - w) * temp / 1024 : w - (w - c) * temp / 1024;
 }
 
-/* The hit's state lookup took from t0 to now: the thermometer above. */
+/* The hit's state lookup took from t0 to now: the thermometer above; 0
+ * (not timed) where the hit created the state (a thread's first, each
+ * outermost call of a goroutine), which copies and fills it. */
 static __always_inline void stamp_therm(struct thread_state *st, __u64 t0, __u64 now)
 {
-	if (st)
-		st->therm_ns = now - t0 < 0xffffffffULL ? (__u32)(now - t0) : 0xffffffffU;
+	if (!st)
+		return;
+	if (st->therm_ns == THERM_FRESH)
+		st->therm_ns = 0;
+	else
+		st->therm_ns = now - t0 < THERM_FRESH ? (__u32)(now - t0) : THERM_FRESH - 1;
+}
+
+/* A call's two lookups; an entry not timed counts as its exit did. */
+static __always_inline __u64 call_therm(const struct frame *fr, const struct thread_state *st)
+{
+	return fr->therm_ns ? (__u64)fr->therm_ns + st->therm_ns : 2 * (__u64)st->therm_ns;
 }
 
 /* Exit of a handler call; key as given to on_entry(); exit_slot: the cost
@@ -417,7 +429,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 	}
 	/* The probes' own time inside this call's window (include/flowprof.h),
 	 * as warm or cold as its state lookups ran (include/cost_slot.h). */
-	temp = probe_temperature((__u64)fr->therm_ns + st->therm_ns);
+	temp = probe_temperature(call_therm(fr, st));
 	own_in = pair_cost_at(probe_costs.in_window_ns, probe_costs.in_window_cold_ns,
 			      fr->entry_slot, exit_slot, temp);
 	own_full = pair_cost_at(probe_costs.hit_ns, probe_costs.hit_cold_ns, fr->entry_slot,
@@ -447,7 +459,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		hs->self_probe_ns += own_in + fr->kids_out_ns;
 		hs->nested_calls += fr->nested_calls;
 		hs->probe_cpu_ns += own_full;
-		hs->therm_ns += (__u64)fr->therm_ns + st->therm_ns;
+		hs->therm_ns += call_therm(fr, st);
 		if (!hs->min_ns || dur < hs->min_ns)
 			hs->min_ns = dur ? dur : 1;
 		if (dur > hs->max_ns)

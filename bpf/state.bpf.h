@@ -123,6 +123,10 @@ static __always_inline bool is_tracked(__u32 tgid)
 	return tracked_tgids[(bit / 64) & (TRACKED_WORDS - 1)] & (1ULL << (bit % 64));
 }
 
+/* therm_ns of a hit that created its state: creating it took longer than a
+ * lookup, cold or not, so the hit is not timed (bpf/account.bpf.h). */
+#define THERM_FRESH 0xffffffffU
+
 /* A thread's (or goroutine's) state at its first hit; it reads the clock
  * itself: the hit's own read comes after the state lookup. */
 static __always_inline void init_state(struct thread_state *st, bool goroutine)
@@ -130,6 +134,7 @@ static __always_inline void init_state(struct thread_state *st, bool goroutine)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32, slot;
 	struct inst_info *info;
 
+	st->therm_ns = THERM_FRESH;
 	mark_tracked(tgid);
 
 	st->tgid = tgid;

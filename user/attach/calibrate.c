@@ -333,21 +333,32 @@ static void clear_caches(const struct calibration *c)
 	(void)sink;
 }
 
-/* Median CPU ns of single calls of fn, each after the caches were cleared
- * (the unprobed twin's cold cost, a few cache lines, is left in: it is
- * tens of ns against the probes' microseconds). */
-static double cold_call(struct calibration *c, void (*volatile fn)(void))
+/* Median CPU ns of single calls of stub k, each after the caches were
+ * cleared (the unprobed twin's cold cost, a few cache lines, is left in: it
+ * is tens of ns against the probes' microseconds), and the median of their
+ * state lookups' time (one interrupt in a lookup must not move the
+ * thermometer's cold end). The stub's figures are read before the caches
+ * are cleared: reading them touches the probe's maps. */
+static double cold_call(struct recorder *r, int k, double *therm)
 {
-	double t[COLD_CALLS];
+	static struct stub_stats before, after;
+	struct calibration *c = &r->cal;
+	uint32_t hid = (uint32_t)(c->first_hid + k);
+	double t[COLD_CALLS], th[COLD_CALLS];
+	int nt = 0;
 
 	for (int i = 0; i < COLD_CALLS; i++) {
+		bool read = !read_stub(r, hid, &before);
 		uint64_t t0;
 
 		clear_caches(c);
 		t0 = cpu_ns();
-		fn();
+		stubs[k].probed();
 		t[i] = (double)(cpu_ns() - t0);
+		if (read && !read_stub(r, hid, &after) && after.calls > before.calls)
+			th[nt++] = stub_delta(&after, &before);
 	}
+	*therm = median(th, nt);
 	return median(t, COLD_CALLS);
 }
 
@@ -383,11 +394,11 @@ static void cold_round(struct recorder *r, struct calib_round *out)
 
 		if (read_stub(r, hid, &before))
 			continue;
-		probe = cold_call(c, stubs[k].probed);
+		probe = cold_call(r, k, &out->cold_therm_ns[k]);
 		if (read_stub(r, hid, &after))
 			continue;
 		twin = per_call(stubs[k].twin, 64);
-		out->cold_therm_ns[k] = stub_delta(&after, &before);
+		stub_delta(&after, &before);
 		out->cold_added_ns[k] = probe > twin ? probe - twin : 0;
 		out->cold_window_ns[k] = hist_count(after.hist) ? hist_percentile(after.hist, 50, 0, 0)
 								: NAN;
@@ -559,6 +570,11 @@ static void write_table(struct recorder *r, const double *warm, const double *wa
 	tc = stubs_median(cold_therm);
 	t->therm_warm_ns = have_cold && isfinite(tw) && isfinite(tc) && tc > tw ? table_ns(tw) : 0;
 	t->therm_cold_ns = t->therm_warm_ns ? table_ns(tc) : 0;
+	if (!t->therm_warm_ns) /* no thermometer: every call at the middle, in both rows */
+		for (int s = 0; s < SLOT_COUNT; s++) {
+			t->hit_ns[s] = t->hit_cold_ns[s] = table_ns(fmax(0, (wh[s] + ch[s]) / 2));
+			t->in_window_ns[s] = t->in_window_cold_ns[s] = table_ns((ww[s] + cw[s]) / 2);
+		}
 }
 
 void calib_measure(struct recorder *r, int rounds)

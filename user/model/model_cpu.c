@@ -53,8 +53,9 @@ static double probes_cpu_ns(const struct snapshot *s, const struct snap_handler 
 	model_handler_slots(s, h, &e, &x);
 	mid = (e ? e->hit_ns : 0) + (x ? x->hit_ns : 0);
 	low = (e ? fmax(0, e->hit_ns - e->jitter_ns) : 0) + (x ? fmax(0, x->hit_ns - x->jitter_ns) : 0);
-	if (h->probe_cpu_measured)
-		return (double)h->probe_cpu_ns * (warm && mid > 0 ? low / mid : 1);
+	if (h->probe_cpu_measured) /* summed per call, each between warm and cold */
+		return warm ? fmin((double)h->probe_cpu_ns, (double)h->calls * low)
+			    : (double)h->probe_cpu_ns;
 	return (double)h->calls * (warm ? low : mid);
 }
 
