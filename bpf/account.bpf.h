@@ -353,17 +353,22 @@ static __always_inline __u64 pair_cost_at(const __s32 *warm, const __s32 *cold, 
 	return c >= w ? w + (c - w) * temp / 1024 : w - (w - c) * temp / 1024;
 }
 
-/* The hit's state lookup took from t0 to now: the thermometer above; 0
- * (not timed) where the hit created the state (a thread's first, each
- * outermost call of a goroutine), which copies and fills it. */
-static __always_inline void stamp_therm(struct thread_state *st, __u64 t0, __u64 now)
+/* The hit's clock read, after its state lookup (begun at t0): a preemption
+ * during the lookup must not fall inside the call's on-CPU window. The
+ * lookup's time is the thermometer above; 0 (not timed) where the hit
+ * created the state (a thread's first, each outermost call of a goroutine),
+ * which copies and fills it. */
+static __always_inline __u64 lookup_done(struct thread_state *st, __u64 t0)
 {
+	__u64 now = bpf_ktime_get_ns();
+
 	if (!st)
-		return;
+		return now;
 	if (st->therm_ns == THERM_FRESH)
 		st->therm_ns = 0;
 	else
 		st->therm_ns = now - t0 < THERM_FRESH ? (__u32)(now - t0) : THERM_FRESH - 1;
+	return now;
 }
 
 /* A call's two lookups; an entry not timed counts as its exit did. */
@@ -483,17 +488,13 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 /* The programs' common path: the hit's state, then entry or exit. */
 static __always_inline int function_entry(struct pt_regs *ctx, __u64 cookie)
 {
-	__u64 t0 = bpf_ktime_get_ns(), now;
+	__u64 t0 = bpf_ktime_get_ns();
 	struct hit h;
 	int ret;
 
-	/* the call's clock read comes after the state lookup: a preemption
-	 * during the lookup must not fall inside the call's on-CPU window */
 	if (hit_state(ctx, cookie, PT_REGS_SP(ctx), true, &h))
 		return 1;
-	now = bpf_ktime_get_ns();
-	stamp_therm(h.st, t0, now);
-	ret = on_entry(h.st, cookie, h.key, now);
+	ret = on_entry(h.st, cookie, h.key, lookup_done(h.st, t0));
 	go_state_release(&h);
 	return ret;
 }
@@ -501,16 +502,14 @@ static __always_inline int function_entry(struct pt_regs *ctx, __u64 cookie)
 static __always_inline int function_exit(struct pt_regs *ctx, __u64 cookie, __u64 sp,
 					 __u32 exit_slot)
 {
-	__u64 t0 = bpf_ktime_get_ns(), now;
+	__u64 t0 = bpf_ktime_get_ns();
 	struct hit h;
 
 	if (hit_state(ctx, cookie, sp, false, &h)) {
 		count(CNT_UNMATCHED_RETURN);
 		return 0;
 	}
-	now = bpf_ktime_get_ns();
-	stamp_therm(h.st, t0, now);
-	on_exit(h.st, cookie, h.key, exit_slot, now);
+	on_exit(h.st, cookie, h.key, exit_slot, lookup_done(h.st, t0));
 	go_state_release(&h);
 	return 0;
 }

@@ -305,8 +305,7 @@ static __always_inline int rt_lang_probe(struct pt_regs *ctx, __u32 lang)
 		return 0;
 	t0 = bpf_ktime_get_ns();
 	st = thread_state_get(!RT_COOKIE_IS_RETURN(cookie));
-	now = bpf_ktime_get_ns(); /* after the lookup, as function_entry() */
-	stamp_therm(st, t0, now);
+	now = lookup_done(st, t0);
 	if (RT_COOKIE_IS_RETURN(cookie))
 		return on_exit(st, MAKE_COOKIE(hid, flows), 0, SLOT_NONE, now);
 	on_entry(st, MAKE_COOKIE(hid, flows), 0, now);
@@ -319,9 +318,8 @@ int BPF_KPROBE(usdt_pair)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx), t0 = bpf_ktime_get_ns();
 	struct thread_state *st = thread_state_get(!(cookie & RT_USDT_RETURN_BIT));
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = lookup_done(st, t0);
 
-	stamp_therm(st, t0, now);
 	if (cookie & RT_USDT_RETURN_BIT)
 		return on_exit(st, cookie & ~RT_USDT_RETURN_BIT, 0, SLOT_EXIT_USDT, now);
 	on_entry(st, COOKIE_WITH_SLOT(cookie, SLOT_ENTRY_USDT), 0, now);

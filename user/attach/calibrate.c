@@ -335,11 +335,12 @@ static void clear_caches(const struct calibration *c)
 
 /* Median CPU ns of single calls of stub k, each after the caches were
  * cleared (the unprobed twin's cold cost, a few cache lines, is left in: it
- * is tens of ns against the probes' microseconds), and the median of their
+ * is tens of ns against the probes' microseconds); the median of their
  * state lookups' time (one interrupt in a lookup must not move the
- * thermometer's cold end). The stub's figures are read before the caches
- * are cleared: reading them touches the probe's maps. */
-static double cold_call(struct recorder *r, int k, double *therm)
+ * thermometer's cold end) and the histogram of their windows. The stub's
+ * figures are read before the caches are cleared: reading them touches the
+ * probe's maps. NAN when they could not be read. */
+static double cold_call(struct recorder *r, int k, double *therm, uint64_t *hist)
 {
 	static struct stub_stats before, after;
 	struct calibration *c = &r->cal;
@@ -347,6 +348,7 @@ static double cold_call(struct recorder *r, int k, double *therm)
 	double t[COLD_CALLS], th[COLD_CALLS];
 	int nt = 0;
 
+	memset(hist, 0, HIST_BUCKETS * sizeof(*hist));
 	for (int i = 0; i < COLD_CALLS; i++) {
 		bool read = !read_stub(r, hid, &before);
 		uint64_t t0;
@@ -355,8 +357,11 @@ static double cold_call(struct recorder *r, int k, double *therm)
 		t0 = cpu_ns();
 		stubs[k].probed();
 		t[i] = (double)(cpu_ns() - t0);
-		if (read && !read_stub(r, hid, &after) && after.calls > before.calls)
+		if (!read || read_stub(r, hid, &after))
+			return NAN;
+		if (after.calls > before.calls)
 			th[nt++] = stub_delta(&after, &before);
+		hist_add(hist, after.hist);
 	}
 	*therm = median(th, nt);
 	return median(t, COLD_CALLS);
@@ -370,7 +375,7 @@ static double cold_call(struct recorder *r, int k, double *therm)
  */
 static void cold_round(struct recorder *r, struct calib_round *out)
 {
-	static struct stub_stats before, after;
+	static uint64_t hist[HIST_BUCKETS];
 	struct calibration *c = &r->cal;
 	size_t llc = last_level_cache();
 
@@ -389,19 +394,13 @@ static void cold_round(struct recorder *r, struct calib_round *out)
 	madvise(c->evict, c->evict_bytes, MADV_HUGEPAGE);
 	memset(c->evict, 1, c->evict_bytes);
 	for (int k = 0; k < CALIB_STUBS; k++) {
-		uint32_t hid = (uint32_t)(c->first_hid + k);
-		double probe, twin;
+		double probe = cold_call(r, k, &out->cold_therm_ns[k], hist), twin;
 
-		if (read_stub(r, hid, &before))
-			continue;
-		probe = cold_call(r, k, &out->cold_therm_ns[k]);
-		if (read_stub(r, hid, &after))
+		if (isnan(probe))
 			continue;
 		twin = per_call(stubs[k].twin, 64);
-		stub_delta(&after, &before);
 		out->cold_added_ns[k] = probe > twin ? probe - twin : 0;
-		out->cold_window_ns[k] = hist_count(after.hist) ? hist_percentile(after.hist, 50, 0, 0)
-								: NAN;
+		out->cold_window_ns[k] = hist_count(hist) ? hist_percentile(hist, 50, 0, 0) : NAN;
 	}
 	munmap(c->evict, c->evict_bytes);
 	c->evict = NULL;
@@ -541,7 +540,9 @@ static double stubs_median(const double *v)
 
 /* The table the BPF programs correct each call with: the warm and the cold
  * row, and the thermometer's two ends (include/cost_slot.h). A stub
- * without cold figures has its warm ones in both rows. */
+ * without cold figures has its warm ones in both rows; without a
+ * thermometer (no cold lookups slower than the warm ones) both rows hold
+ * the middle. */
 static void write_table(struct recorder *r, const double *warm, const double *warm_window,
 			const double *cold, const double *cold_window, const double *therm,
 			const double *cold_therm)
@@ -560,21 +561,20 @@ static void write_table(struct recorder *r, const double *warm, const double *wa
 	}
 	split_slots(warm, warm_window, wh, ww);
 	split_slots(c, cwin, ch, cw);
+	tw = stubs_median(therm);
+	tc = stubs_median(cold_therm);
+	t->therm_warm_ns = have_cold && isfinite(tw) && isfinite(tc) && tc > tw ? table_ns(tw) : 0;
+	t->therm_cold_ns = t->therm_warm_ns ? table_ns(tc) : 0;
+	for (int s = 0; s < SLOT_COUNT && !t->therm_warm_ns; s++) {
+		wh[s] = ch[s] = (wh[s] + ch[s]) / 2;
+		ww[s] = cw[s] = (ww[s] + cw[s]) / 2;
+	}
 	for (int s = 0; s < SLOT_COUNT; s++) {
 		t->hit_ns[s] = table_ns(fmax(0, wh[s]));
 		t->in_window_ns[s] = table_ns(ww[s]);
 		t->hit_cold_ns[s] = table_ns(fmax(0, ch[s]));
 		t->in_window_cold_ns[s] = table_ns(cw[s]);
 	}
-	tw = stubs_median(therm);
-	tc = stubs_median(cold_therm);
-	t->therm_warm_ns = have_cold && isfinite(tw) && isfinite(tc) && tc > tw ? table_ns(tw) : 0;
-	t->therm_cold_ns = t->therm_warm_ns ? table_ns(tc) : 0;
-	if (!t->therm_warm_ns) /* no thermometer: every call at the middle, in both rows */
-		for (int s = 0; s < SLOT_COUNT; s++) {
-			t->hit_ns[s] = t->hit_cold_ns[s] = table_ns(fmax(0, (wh[s] + ch[s]) / 2));
-			t->in_window_ns[s] = t->in_window_cold_ns[s] = table_ns((ww[s] + cw[s]) / 2);
-		}
 }
 
 void calib_measure(struct recorder *r, int rounds)
