@@ -41,6 +41,9 @@ void groups_free(struct group_list *gl);
 
 /* The calibration's state (calibrate.c). */
 #define CALIB_STUBS 8
+/* The last stub, on the program USDT and runtime handlers use: measured
+ * only when some handler uses that program (else it is not loaded). */
+#define CALIB_STUB_USDT 7
 
 struct calib_round {
 	double added_ns[CALIB_STUBS];	/* probed minus unprobed call, CPU time */
@@ -56,6 +59,7 @@ struct calib_round {
 
 struct calibration {
 	bool ready;			/* stubs found and attached */
+	int n_stubs;			/* measured: CALIB_STUBS, or all but CALIB_STUB_USDT */
 	int first_hid;
 	uint64_t offsets[CALIB_STUBS][2]; /* entry (and exit site or USDT return), file offsets */
 	struct calib_round *rounds;

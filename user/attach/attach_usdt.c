@@ -309,13 +309,19 @@ void rt_prepare_load(struct recorder *r, const struct flowfile *ff, const struct
 	struct rt_plan p = { 0 };
 	char err[256];
 
+	bool any = false;
+
 	/* Errors in the plan come back from rt_attach(); sizes are all that matter here. */
 	build_plan(&p, ff, res, err, sizeof(err));
+	for (int i = 0; i < PROG_COUNT; i++)
+		any |= p.used[i];
+	/* The USDT pair program where any handler needs a runtime's program:
+	 * the calibration measures it then (its stub) and the verifier checks
+	 * it (~20 ms here); without, neither. */
+	r->cal.n_stubs = any ? CALIB_STUBS : CALIB_STUB_USDT;
 	for (int i = 0; i < PROG_COUNT; i++) {
 		struct bpf_program *prog = prog_ptr(skel, (enum rt_prog)i);
-
-		/* the USDT pair program always: the calibration measures it */
-		bool used = p.used[i] || prog == skel->progs.usdt_pair;
+		bool used = p.used[i] || (any && prog == skel->progs.usdt_pair);
 
 		bpf_program__set_autoload(prog, used);
 		if (used && use_multi(r))

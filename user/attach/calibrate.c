@@ -102,7 +102,7 @@ static const struct stub {
 	{ fp_cs_jmp, fp_cb_jmp, SLOT_ENTRY_NOP5, SLOT_EXIT_JMP, 5 },
 	{ fp_cs_usdt, fp_cb_usdt, SLOT_ENTRY_USDT, SLOT_EXIT_USDT, 1 },
 };
-#define STUB_USDT 7
+#define STUB_USDT CALIB_STUB_USDT
 
 static int self_offset(void (*fn)(void), uint64_t *off)
 {
@@ -194,6 +194,8 @@ int calib_attach_usdt(struct recorder *r, char *err, size_t errlen)
 	uint64_t offs[2] = { c->offsets[STUB_USDT][0], c->offsets[STUB_USDT][1] };
 	uint64_t cookies[2] = { cookie, cookie | RT_USDT_RETURN_BIT };
 
+	if (c->n_stubs <= STUB_USDT)
+		return 0;
 	if (r->info.feat.uprobe_multi && r->info.mode != ATTACH_SINGLE) {
 		int fd = create_multi_link(bpf_program__fd(prog), FP_BPF_TRACE_UPROBE_MULTI, 0,
 					   r->self_exe, offs, NULL, cookies, 2, getpid());
@@ -393,7 +395,7 @@ static void cold_round(struct recorder *r, struct calib_round *out)
 	 * 2-vCPU EPYC guest); a hint, ignored where THP is off. */
 	madvise(c->evict, c->evict_bytes, MADV_HUGEPAGE);
 	memset(c->evict, 1, c->evict_bytes);
-	for (int k = 0; k < CALIB_STUBS; k++) {
+	for (int k = 0; k < c->n_stubs; k++) {
 		double probe = cold_call(r, k, &out->cold_therm_ns[k], hist), twin;
 
 		if (isnan(probe))
@@ -410,12 +412,13 @@ static void one_round(struct recorder *r, struct calib_round *out)
 {
 	static struct stub_stats before, after;
 
-	for (int k = 0; k < CALIB_STUBS; k++) {
+	for (int k = 0; k < CALIB_STUBS; k++)
+		out->added_ns[k] = out->window_ns[k] = out->therm_ns[k] = NAN;
+	for (int k = 0; k < r->cal.n_stubs; k++) {
 		uint32_t hid = (uint32_t)(r->cal.first_hid + k);
 		double probe, twin;
 		int n;
 
-		out->added_ns[k] = out->window_ns[k] = out->therm_ns[k] = NAN;
 		/* size the batch from a short probe of the cost */
 		probe = per_call(stubs[k].probed, 32);
 		n = (int)(BATCH_NS / (probe > 1 ? probe : 1));
