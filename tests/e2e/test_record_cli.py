@@ -2,7 +2,8 @@
 """`flowprof record` as a user drives it, against real targets.
 
 - `-p PID,PID`: exactly the listed processes, each counted on its own; an
-  unlisted process of the same executable is not recorded; the recording
+  unlisted process of the same executable is not recorded, and a note names
+  it; the recording
   ends when every listed process has exited;
 - `-- CMD ARGS`: attached before the command runs (its first calls counted),
   its output passed through unchanged, the recording ends with it;
@@ -62,6 +63,12 @@ def pid_list_records_only_those():
     fptest.eq(rc, 0, "flowprof exit status once a and b exited (stderr:\n%s)" % err)
     fptest.eq(t["c"].p.poll(), None, "the unlisted process still runs")
     t["c"].finish()
+    # said before the recording starts: a server's master named alone
+    # leaves out the workers that handle its requests
+    left = [ln for ln in err.splitlines() if "-p leaves out" in ln]
+    fptest.eq(len(left), 1, "one note on the unlisted process (stderr:\n%s)" % err)
+    if ("1 other process that runs it (pid %d)" % t["c"].pid) not in left[0]:
+        raise AssertionError("the note does not name pid %d: %r" % (t["c"].pid, left[0]))
 
     fptest.eq(mode_of(out), 0o600, "snapshot file mode under umask 0")
     snap = fptest.load_json(out)

@@ -64,10 +64,31 @@ static char *flowfile_relative(const struct flowfile *ff, const char *path)
 	return out;
 }
 
+/* Processes of a bundle that -p left out, named in a note: a server's
+ * master process given alone (nginx, PostgreSQL, gunicorn) has its workers,
+ * which handle the requests, left out, and the recording counts nothing. */
+#define MAX_LEFT_OUT 8
+
+static void note_left_out(struct resolve_ctx *c, const struct ff_bundle *b, const int *pids,
+			  int n)
+{
+	char list[128] = "";
+	size_t len = 0;
+
+	for (int i = 0; i < n && i < MAX_LEFT_OUT && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%d", i ? ", " : "",
+					pids[i]);
+	note_at(c, &b->loc, "note: ",
+		"bundle %s: -p leaves out %d other process%s that run%s it (pid %s%s); "
+		"their calls are not recorded: name them in -p too, or leave -p out",
+		b->name, n, n == 1 ? "" : "es", n == 1 ? "s" : "", list,
+		n > MAX_LEFT_OUT ? ", ..." : "");
+}
+
 static int select_processes(struct resolve_ctx *c, const struct ff_bundle *b,
 			    struct bundle_state *bs)
 {
-	int *pids = NULL, n = 0, i, out;
+	int *pids = NULL, n = 0, i, out, left_out[MAX_LEFT_OUT], n_left_out = 0;
 	size_t cap = 0;
 
 	if (b->n_pids > 0) {
@@ -115,12 +136,18 @@ static int select_processes(struct resolve_ctx *c, const struct ff_bundle *b,
 		if (b->comm && (b->n_pids > 0 || bs->exe) &&
 		    (proc_comm(pids[i], comm, sizeof(comm)) < 0 || strncmp(comm, b->comm, 15) != 0))
 			continue;
-		if (c->opts->pids && !pid_in(c->opts->pids, c->opts->n_pids, pids[i]))
+		if (c->opts->pids && !pid_in(c->opts->pids, c->opts->n_pids, pids[i])) {
+			if (n_left_out < MAX_LEFT_OUT)
+				left_out[n_left_out] = pids[i];
+			n_left_out++;
 			continue;
+		}
 		pids[out++] = pids[i];
 	}
 	bs->pids = pids;
 	bs->n_pids = out;
+	if (out > 0 && n_left_out)
+		note_left_out(c, b, left_out, n_left_out);
 
 	if (out == 0 && c->opts->pids) {
 		char *p = pid_list_str(c->opts->pids, c->opts->n_pids);
