@@ -214,6 +214,25 @@ def cpu_saturates_bottleneck_and_ceiling():
 
 
 @test
+def users_show_the_closed_workload_without_v():
+    """--users asks for the closed workload's table by name: the text report
+    prints it without -v, one row per user count, the model's throughput at
+    each (the same numbers --json gives)."""
+    snap, _ = record(POOL_ARGS)
+    text = report(snap, "--users", "1,3", "--think", "0.5", json_out=False).stdout
+    lines = text.splitlines()
+    head = [i for i, ln in enumerate(lines) if ln.startswith("Closed workload: N users")]
+    eq(len(head), 1, "one closed-workload heading in the text report:\n" + text)
+    pts = model(snap, "--users", "1,3", "--think", "0.5")["closed"]["points"]
+    eq([p["users"] for p in pts], [1, 3], "the user counts asked for")
+    rows = [ln.split() for ln in lines[head[0] + 3:head[0] + 5]]
+    eq([r[0] for r in rows], ["1", "3"], "one row per user count:\n" + text)
+    plain = report(snap, json_out=False).stdout
+    if "Closed workload" in plain:
+        raise AssertionError("without --users, the table is for -v only:\n" + plain)
+
+
+@test
 def model_option_errors():
     snap, _ = record(POOL_ARGS)
     model(snap)  # skips while report has no model

@@ -24,6 +24,7 @@ struct report_args {
 	const char *dot;
 	const char *model_opt;	/* the first model option given ("--target"), for sweeps */
 	bool verbose;		/* -v: every section of the report */
+	bool closed;		/* --users or --think: the closed workload's table */
 	struct fleet_query fleet;	/* --prometheus, --job, --window, --at */
 	const char *at;		/* --at as given, for errors */
 };
@@ -109,6 +110,7 @@ static error_t parse_report(int key, char *arg, struct argp_state *state)
 
 		if (model_parse_option(&a->model, names[key - OPT_TARGET], arg, err, sizeof(err)))
 			argp_error(state, "%s", err);
+		a->closed |= key == OPT_USERS || key == OPT_THINK;
 		if (!a->model_opt) {
 			static const char *const opts[] = { "--target", "--scale", "--instances",
 							    "--workers", "--util-limit", "--users",
@@ -300,7 +302,8 @@ int cmd_report(int argc, char **argv)
 		free(text);
 		json_object_put(doc);
 	} else {
-		struct report_opts ro = { .ascii = !locale_is_utf8(), .verbose = a.verbose };
+		struct report_opts ro = { .ascii = !locale_is_utf8(), .verbose = a.verbose,
+					  .closed = a.closed };
 
 		report_print(stdout, &s, have_model ? &m : NULL, &ro);
 	}

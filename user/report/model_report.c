@@ -509,6 +509,11 @@ static void print_handlers(FILE *out, const struct model *m, bool ascii)
 	table_free(&t);
 }
 
+void model_print_closed(FILE *out, const struct model *m, bool ascii)
+{
+	print_closed(out, m, ascii);
+}
+
 void model_print(FILE *out, const struct model *m, bool ascii)
 {
 	model_print_summary(out, m, ascii);

@@ -37,6 +37,8 @@ void model_print_summary(FILE *out, const struct model *m, bool ascii);
  * per flow beyond capacity at the target. */
 void model_print_exceeding(FILE *out, const struct model *m);
 void model_print_details(FILE *out, const struct model *m, bool ascii);
+/* The closed workload's table (--users, --think): one of the details. */
+void model_print_closed(FILE *out, const struct model *m, bool ascii);
 
 /*
  * The document's "model" object (caller puts it with json_object_put()):

@@ -480,9 +480,12 @@ void report_print(FILE *out, const struct snapshot *s, const struct model *m,
 	print_events(out, s);
 	if (m && o->verbose)
 		model_print_details(out, m, o->ascii);
-	else if (m)
+	else if (m) {
+		if (o->closed) /* asked for by name: shown without -v */
+			model_print_closed(out, m, o->ascii);
 		fputs("\nMore with -v: the flows' visits, the call graph, every station, the demands, "
 		      "predicted response times, the closed workload and the self-checks\n", out);
+	}
 }
 
 void report_print_table(FILE *out, const struct snapshot *s, const struct report_opts *o)
