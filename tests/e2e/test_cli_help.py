@@ -70,6 +70,9 @@ def every_command_has_help_with_examples():
         assert re.search(r"\bExamples?:$", r.stdout, re.M), "%s --help has examples" % cmd
         assert re.search(r"^  (sudo )?flowprof %s " % cmd, r.stdout, re.M), \
             "%s --help shows a command line of %s" % (cmd, cmd)
+        # argp leaves a line of spaces where an option's text wraps badly
+        blank = [i + 1 for i, ln in enumerate(r.stdout.splitlines()) if ln and not ln.strip()]
+        fptest.eq(blank, [], "%s --help: lines of only spaces" % cmd)
     r = fptest.flowprof("--help")
     assert "flowprof(1)" in r.stdout, "flowprof --help points at the man page"
 

@@ -20,7 +20,7 @@ struct check_args {
 };
 
 static const struct argp_option check_options[] = {
-	{ "flows", 'f', "FILE", 0, "Flow definition file (YAML; see docs/flow-file.md)", 0 },
+	{ "flows", 'f', "FILE", 0, "Flow file (YAML: docs/flow-file.md)", 0 },
 	{ "pid", 'p', "PID[,PID...]", 0, "Resolve against these processes only", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more", 0 },
 	{ 0 },

@@ -52,7 +52,7 @@ enum {
 };
 
 static const struct argp_option record_options[] = {
-	{ "flows", 'f', "FILE", 0, "Flow definition file (YAML; see docs/flow-file.md)", 0 },
+	{ "flows", 'f', "FILE", 0, "Flow file (YAML: docs/flow-file.md)", 0 },
 	{ "pid", 'p', "PID[,PID...]", 0, "Record only these processes", 0 },
 	{ "duration", 'd', "SECONDS", 0,
 	  "Stop after SECONDS (default: Ctrl-C, or when the recorded processes exit)", 0 },

@@ -65,7 +65,7 @@ enum {
 };
 
 static const struct argp_option sweep_options[] = {
-	{ "flows", 'f', "FILE", 0, "Flow definition file (YAML; see docs/flow-file.md)", 0 },
+	{ "flows", 'f', "FILE", 0, "Flow file (YAML: docs/flow-file.md)", 0 },
 	{ "load", OPT_LOAD, "COMMAND", 0,
 	  "Load command, run by /bin/sh once per step, with {users} (or {rate}) replaced by "
 	  "the step's level", 0 },
