@@ -147,6 +147,7 @@ def pool_saturates_bottleneck_and_ceiling():
          "predicted max throughput of the measured mix vs the target's own")
     near(req["max_rate_alone_per_s"], req["max_rate_per_s"], 1e-6, "one flow: alone = mix")
     eq(req["alone_bottleneck"], "pool", "what limits the flow alone")
+    eq(m["ceiling_station"], "pool", "the station full at the ceiling")
     # the prediction at the measured rate is a finite time, at least the service
     if not (req["predicted_mean_ns"] and req["predicted_mean_ns"] >= 4e6):
         raise AssertionError("predicted mean %r" % req["predicted_mean_ns"])
@@ -207,6 +208,7 @@ def cpu_saturates_bottleneck_and_ceiling():
     near(req["max_rate_per_s"], own["throughput_per_s"], 0.10,
          "predicted max throughput of the measured mix vs the target's own")
     eq(req["alone_bottleneck"], "cpu", "what limits the flow alone")
+    eq(m["ceiling_station"], "cpu", "the station full at the ceiling")
     # more workers do not help when the CPUs are the limit
     more = model(snap, "--workers", "pool=16")
     near(flow(more, "req")["max_rate_per_s"], req["max_rate_per_s"], 0.01,

@@ -338,7 +338,13 @@ static void test_report_uncertainty_and_flags(void **state)
 	assert_non_null(strstr(text, "  ! single-stepped probe sites: shop.price: "));
 	/* recorded far below its ceiling (7.5k/s against 120/s for browse) */
 	assert_non_null(strstr(text, "  ! the maximum throughput is "));
-	assert_non_null(strstr(text, "x the recorded load (bottleneck: "));
+	assert_non_null(strstr(text, "x the recorded load (where "));
+	/* the ceiling's station named on the headroom line where it is not the bottleneck */
+	assert_true(m.ceiling_station >= 0);
+	if (m.ceiling_station != m.bottleneck)
+		assert_non_null(strstr(text, " fills first (with the waits predicted there)\n"));
+	else
+		assert_null(strstr(text, " fills first (with the waits predicted there)"));
 	assert_null(strstr(text, "fewer than 100 calls"));
 	assert_non_null(strstr(text, "bottleneck: "));
 	assert_non_null(strstr(text, "    shop.checkout 3.92 s (3.27 ms ±2.9% a call, 1200 calls),\n"));

@@ -107,7 +107,7 @@ int model_build(const struct snapshot *s, const struct model_opts *o, struct mod
 	m->scale = o->scale > 0 ? o->scale : 1;
 	m->util_limit = o->util_limit > 0 ? o->util_limit : MODEL_UTIL_LIMIT;
 	m->targeted = o->n_targets > 0 || m->scale != 1;
-	m->bottleneck = m->bottleneck_handler = -1;
+	m->bottleneck = m->bottleneck_handler = m->ceiling_station = -1;
 
 	model_index_edges(&b);
 	model_build_handlers(&b);

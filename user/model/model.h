@@ -245,6 +245,8 @@ struct model {
 	int bottleneck;		/* station index, -1 when nothing is loaded */
 	int bottleneck_handler;	/* its largest contributor, -1 if none */
 	double headroom;	/* ceiling / target: > 1 fits, < 1 exceeds (INFINITY if unloaded) */
+	int ceiling_station;	/* the station full at the ceiling (with the waits below
+				   it): not always the bottleneck by utilization; -1 if none */
 	double max_throughput_per_s; /* the target mix at its ceiling, all flows */
 	double throughput_per_s;     /* the target mix, all flows */
 	struct model_closed closed;

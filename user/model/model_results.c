@@ -182,6 +182,7 @@ void model_ceilings(struct build *b, const double *rates)
 	model_eval_alloc(b, &ev);
 	x = model_feasible_scale(b, rates, m->scale, &ev, &limit);
 	m->headroom = x;
+	m->ceiling_station = isfinite(x) ? limit : -1;
 	for (int f = 0; f < b->F; f++) {
 		struct model_flow *mf = &m->flows[f];
 

@@ -141,6 +141,22 @@ static char *top_str(const struct model *m, const struct model_station *st, int 
 
 /* ---- sections ----------------------------------------------------------------- */
 
+/* ", where STATION fills first": said where the station that sets the
+ * ceiling is not the bottleneck of the line above (the busiest at the
+ * target, by its own work only): a pool whose workers wait on calls to a
+ * busy CPU fills before that CPU does. "" otherwise. */
+static char *ceiling_clause(const struct model *m)
+{
+	char *name, *out;
+
+	if (m->ceiling_station < 0 || m->ceiling_station == m->bottleneck)
+		return xstrdup("");
+	name = term_escape(m->stations[m->ceiling_station].name);
+	out = xasprintf(", where %s fills first (with the waits predicted there)", name);
+	free(name);
+	return out;
+}
+
 void model_print_summary(FILE *out, const struct model *m, bool ascii)
 {
 	char lim[UNITS_BUF];
@@ -188,16 +204,18 @@ void model_print_summary(FILE *out, const struct model *m, bool ascii)
 	}
 	{
 		char *x = rate(m->max_throughput_per_s), *now = rate(m->throughput_per_s);
+		char *full = ceiling_clause(m);
 
 		if (!(m->throughput_per_s > 0))
 			fprintf(out, "  headroom: the load (outside any flow) can grow %.2fx before a "
 				"station saturates\n", m->headroom);
 		else if (m->headroom >= 1)
-			fprintf(out, "  headroom: the mix fits %.2fx its %s rate: %s in all\n",
-				m->headroom, m->targeted ? "target" : "measured", x);
+			fprintf(out, "  headroom: the mix fits %.2fx its %s rate: %s in all%s\n",
+				m->headroom, m->targeted ? "target" : "measured", x, full);
 		else
-			fprintf(out, "  the %s mix (%s) EXCEEDS CAPACITY: at most %s (%.0f%% of it)\n",
-				m->targeted ? "target" : "measured", now, x, 100 * m->headroom);
+			fprintf(out, "  the %s mix (%s) EXCEEDS CAPACITY: at most %s (%.0f%% of it)%s\n",
+				m->targeted ? "target" : "measured", now, x, 100 * m->headroom, full);
+		free(full);
 		free(x);
 		free(now);
 	}
@@ -776,6 +794,8 @@ json_object *model_to_json(const struct model *m)
 	jo_add(target, "targeted", json_object_new_boolean(m->targeted));
 	jo_add(o, "target", target);
 	jo_add(o, "headroom", jo_num(m->headroom, 4));
+	jo_add(o, "ceiling_station", m->ceiling_station >= 0
+					     ? jo_str(m->stations[m->ceiling_station].name) : NULL);
 	jo_add(o, "throughput_per_s", jo_num(m->throughput_per_s, 3));
 	jo_add(o, "max_throughput_per_s", jo_num(m->max_throughput_per_s, 3));
 	for (int i = 0; i < m->n_stations; i++)

@@ -246,10 +246,12 @@ static void flag_probe_heavy(struct flags *f, const struct model *m)
 
 static void flag_extrapolated(struct flags *f, const struct model *m)
 {
+	/* the station that sets the ceiling: not always the busiest */
+	int at = m->ceiling_station >= 0 ? m->ceiling_station : m->bottleneck;
 	double measured = 0, far;
 	struct flag *x;
 
-	if (m->bottleneck < 0 || m->bottleneck >= m->n_stations)
+	if (at < 0 || at >= m->n_stations)
 		return;
 	for (int i = 0; i < m->n_flows; i++)
 		measured += m->flows[i].measured_rate_per_s;
@@ -257,13 +259,13 @@ static void flag_extrapolated(struct flags *f, const struct model *m)
 	if (!(measured > 0) || !isfinite(far) || far < EXTRAPOLATED)
 		return;
 	x = flag_new(f, "extrapolated");
-	flag_subject(x, m->stations[m->bottleneck].name);
+	flag_subject(x, m->stations[at].name);
 	x->text = xasprintf(
-		"the maximum throughput is %.*fx the recorded load (bottleneck: %s): it assumes "
+		"the maximum throughput is %.*fx the recorded load (where %s fills first): it assumes "
 		"a request costs what it cost at this load, where a server that batches requests "
 		"or wakes an idle CPU less often needs less near its maximum, and contended locks "
 		"more (docs/model.md); record nearer the load you ask about",
-		far < 10 ? 1 : 0, far, m->stations[m->bottleneck].name);
+		far < 10 ? 1 : 0, far, m->stations[at].name);
 }
 
 static void flag_few_calls(struct flags *f, const struct snapshot *s)
