@@ -221,6 +221,22 @@ void model_print_summary(FILE *out, const struct model *m, bool ascii)
 	}
 }
 
+/* A station's U; at the CPU with the share other processes keep busy,
+ * which U counts and MEASURED U (the handlers' own) does not: "31% (18%
+ * others)". */
+static char *util_with_others(const struct model_station *st)
+{
+	char *u = util(st->utilization), *o, *out;
+
+	if (st->kind != STATION_CPU || !st->servers || !(st->others_busy / st->servers >= 0.005))
+		return u;
+	o = util(st->others_busy / st->servers);
+	out = xasprintf("%s (%s others)", u, o);
+	free(u);
+	free(o);
+	return out;
+}
+
 static void print_stations(FILE *out, const struct model *m, bool ascii)
 {
 	static const char *const headers[] = { "STATION", "KIND", "SERVERS", "U", "U+WAITS",
@@ -229,8 +245,10 @@ static void print_stations(FILE *out, const struct model *m, bool ascii)
 	struct table t = { .indent = 2, .ncols = ARRAY_SIZE(headers), .headers = headers,
 			    .right = right };
 
-	fputs("\nStations by utilization at the target (U: own work; U+WAITS: with the "
-	      "predicted waits for the CPU and serial handlers)\n", out);
+	fputs("\nStations by utilization at the target (U: own work, and at the CPU what other "
+	      "processes keep busy, in brackets; U+WAITS: with the predicted waits for the CPU and "
+	      "serial handlers; MEASURED U: own work at the measured rates, from the recording's "
+	      "sums)\n", out);
 	for (int i = 0; i < m->n_stations; i++) {
 		const struct model_station *st = &m->stations[m->ranking[i]];
 		char *row[ARRAY_SIZE(headers)];
@@ -238,7 +256,7 @@ static void print_stations(FILE *out, const struct model *m, bool ascii)
 		row[0] = term_escape(st->name);
 		row[1] = xstrdup(station_kind_name(st->kind));
 		row[2] = servers_str(st, ascii);
-		row[3] = util(st->utilization);
+		row[3] = util_with_others(st);
 		row[4] = st->kind == STATION_POOL || st->kind == STATION_SERIAL
 				 ? util(st->utilization_loaded) : xstrdup("-");
 		row[5] = util(st->utilization_measured);
