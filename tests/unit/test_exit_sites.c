@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "probe/probe.h"
@@ -284,6 +285,67 @@ static void test_entry_slot(void **state)
 	}
 }
 
+/*
+ * The entry's cheaper place: past single-stepped instructions that neither
+ * move the stack pointer, branch nor call, to the first the kernel does not
+ * single-step; none where a call comes first (its callee would run before
+ * the entry), or a jump lands in between.
+ */
+static void test_alt_entry(void **state)
+{
+	static const struct {
+		const char *what;
+		uint8_t code[24];
+		size_t size;
+		uint64_t skip;		/* 0: no cheaper place */
+		enum cost_slot slot;
+	} cases[] = {
+		/* nginx's ngx_http_handler: four loads and a test, then its jne */
+		{ "mov 8(%rdi),%rax; mov 0x50(%rax),%rax; movq $0,0x40(%rax); "
+		  "movzbl 0x51a(%rdi),%eax; test $0x10,%al; jne +1; nop; ret",
+		  { 0x48, 0x8b, 0x47, 0x08, 0x48, 0x8b, 0x40, 0x50, 0x48, 0xc7, 0x40, 0x40, 0x00,
+		    0x00, 0x00, 0x00, 0x0f, 0xb6, 0x87, 0x1a, 0x05, 0x00, 0x00 }, 23, 0, 0 },
+		{ "endbr64; push %rbp; pop %rbp; ret",
+		  { 0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x5d, 0xc3 }, 7, 4, SLOT_ENTRY_PUSH },
+		{ "mov 8(%rdi),%rax; call *%rax; test %eax,%eax; jne +1; nop; ret",
+		  { 0x48, 0x8b, 0x47, 0x08, 0xff, 0xd0, 0x85, 0xc0, 0x75, 0x01, 0x90, 0xc3 }, 12, 0,
+		  0 },
+		{ "mov %rdi,%rax; sub $8,%rsp; push %rbp; pop %rbp; add $8,%rsp; ret",
+		  { 0x48, 0x89, 0xf8, 0x48, 0x83, 0xec, 0x08, 0x55, 0x5d, 0x48, 0x83, 0xc4, 0x08,
+		    0xc3 }, 14, 0, 0 },
+	};
+	/* the first case's tail, after its 16-byte movq and movzbl: test, jne, nop, ret */
+	static const uint8_t tail[] = { 0xa8, 0x10, 0x75, 0x01, 0x90, 0xc3 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t code[32];
+		size_t size = cases[i].size;
+		uint64_t skip = cases[i].skip;
+		enum cost_slot slot = cases[i].slot;
+		struct function_code fc;
+
+		memcpy(code, cases[i].code, size);
+		if (i == 0) {
+			memcpy(code + size, tail, sizeof(tail));
+			size += sizeof(tail);
+			skip = 25;	/* the jne */
+			slot = SLOT_ENTRY_BRANCH;
+		}
+		print_message("%s\n", cases[i].what);
+		assert_int_equal(decode(code, size, &fc), 0);
+		assert_int_equal(fc.entry_slot, SLOT_ENTRY_STEP);
+		if (skip) {
+			assert_int_equal(fc.alt_entry_offset, OFF(skip));
+			assert_int_equal(fc.alt_entry_skip, skip);
+			assert_int_equal(fc.alt_entry_slot, slot);
+		} else {
+			assert_int_equal(fc.alt_entry_offset, 0);
+		}
+		function_code_free(&fc);
+	}
+}
+
 /* ------------------------------------------------------ on a real ELF file */
 
 /* A function of this binary with a known shape: unsigned arithmetic (UBSan
@@ -435,6 +497,7 @@ int main(void)
 		cmocka_unit_test(test_symbol_without_size),
 		cmocka_unit_test(test_cold_part),
 		cmocka_unit_test(test_entry_slot),
+		cmocka_unit_test(test_alt_entry),
 		cmocka_unit_test(test_elf_symbol_at_self),
 		cmocka_unit_test(test_decode_own_function),
 	};

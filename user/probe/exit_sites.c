@@ -46,6 +46,7 @@ struct insn {
 	uint16_t size;
 	int16_t region;		/* index into the regions; -1: followed outside them */
 	bool jump, cond, indirect, ret, stop;
+	bool call;		/* a call, a syscall or an interrupt: code runs elsewhere first */
 	uint64_t target;	/* direct jumps */
 	enum height_op op;
 	int32_t imm;
@@ -222,6 +223,8 @@ static size_t add_insn(struct decoder *d, const cs_insn *ci, int region)
 	in->region = (int16_t)region;
 	in->ret = ci->id == X86_INS_RET || ci->id == X86_INS_RETF;
 	in->jump = cs_insn_group(d->cs, ci, X86_GRP_JUMP);
+	in->call = cs_insn_group(d->cs, ci, X86_GRP_CALL) || cs_insn_group(d->cs, ci, X86_GRP_INT) ||
+		   ci->id == X86_INS_SYSCALL || ci->id == X86_INS_SYSENTER;
 	in->cond = in->jump && ci->id != X86_INS_JMP && ci->id != X86_INS_LJMP;
 	if (in->jump) {
 		if (x->op_count == 1 && x->operands[0].type == X86_OP_IMM)
@@ -417,16 +420,20 @@ static enum cost_slot entry_slot_of(const struct code_region *r, const cs_insn *
 
 /* Every exit found; -1 with the reason when some way out is uncertain (the
  * exits found are kept: they are exits all the same). */
-/* Instructions past the entry the entry probe may move over. */
-#define ALT_ENTRY_LOOKAHEAD 4
+/* Instructions past the entry the entry probe may move over: the entry
+ * block up to its branch, in practice (nginx's ngx_http_handler: four
+ * loads, a test, then the jne that is its cheap place). */
+#define ALT_ENTRY_LOOKAHEAD 16
 
 /*
  * The entry probe's cheaper place (function_code.alt_entry_*): the first
  * instruction after a single-stepped one that the kernel would not
  * single-step, if every instruction before it leaves the stack pointer
- * alone, none branches, and no jump in the function lands after the
- * entry and at or before it (so it runs exactly once per call, with the
- * entry's stack pointer: the frame key stays the same).
+ * alone, none branches or calls (a callee would run before the call's
+ * entry: outside its time, and a probed one before its caller), and no
+ * jump in the function lands after the entry and at or before it (so it
+ * runs exactly once per call, with the entry's stack pointer: the frame
+ * key stays the same).
  */
 static void find_alt_entry(const struct decoder *d, struct function_code *out)
 {
@@ -440,7 +447,7 @@ static void find_alt_entry(const struct decoder *d, struct function_code *out)
 		enum cost_slot slot;
 		bool landed = false;
 
-		if (in->region != 0 || prev->jump || prev->ret || prev->stop ||
+		if (in->region != 0 || prev->jump || prev->call || prev->ret || prev->stop ||
 		    (prev->op != H_NONE && prev->op != H_SET_FP && prev->op != H_CLOBBER_FP))
 			return;
 		for (size_t k = 0; k < d->n && !landed; k++)
