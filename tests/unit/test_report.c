@@ -151,6 +151,36 @@ static void test_report_empty_and_uncalibrated(void **state)
 
 /* SITE: a handler whose probe points differ in class says "mixed", and
  * which classes under the table. */
+/* A handler reached again from its own nested calls is named under the
+ * table, with the way back; one that is not, never. */
+static void test_report_recursive(void **state)
+{
+	struct snapshot s;
+	char *text;
+
+	(void)state;
+	load_fixture(&s);
+	text = render(&s, NULL);
+	assert_null(strstr(text, "Recursive"));
+	free(text);
+	/* shop.persist calls shop.checkout, which calls shop.persist */
+	free(s.edges[3].from);
+	free(s.edges[3].to);
+	s.edges[3].from = xstrdup("shop.persist");
+	s.edges[3].to = xstrdup("shop.checkout");
+	text = render(&s, NULL);
+	assert_non_null(strstr(text, "\nRecursive (a nested call's time counts again, in TOTAL, in "
+				     "the call that holds it): shop.checkout (through shop.persist), "
+				     "shop.persist (through shop.checkout)\n"));
+	free(text);
+	/* an asynchronous call nests nothing */
+	s.edges[3].async = true;
+	text = render(&s, NULL);
+	assert_null(strstr(text, "Recursive"));
+	free(text);
+	snapshot_free(&s);
+}
+
 static void test_report_mixed_sites(void **state)
 {
 	struct snapshot s;
@@ -423,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_report_sections),
 		cmocka_unit_test(test_report_empty_and_uncalibrated),
 		cmocka_unit_test(test_report_mixed_sites),
+		cmocka_unit_test(test_report_recursive),
 		cmocka_unit_test(test_report_escapes_names),
 		cmocka_unit_test(test_report_uncertainty_and_flags),
 	};

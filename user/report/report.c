@@ -120,6 +120,137 @@ static bool mixed_sites(const struct snap_handler *h)
 	return (m & (m - 1)) != 0;
 }
 
+/* The handler index of an id, through ids sorted by name; -1 if none. */
+struct id_index {
+	const char *id;
+	int h;
+};
+
+static int cmp_id_index(const void *a, const void *b)
+{
+	return strcmp(((const struct id_index *)a)->id, ((const struct id_index *)b)->id);
+}
+
+static int find_id(const struct id_index *ix, int n, const char *id)
+{
+	struct id_index key = { id, -1 }, *hit;
+
+	hit = bsearch(&key, ix, (size_t)n, sizeof(*ix), cmp_id_index);
+	return hit ? hit->h : -1;
+}
+
+/*
+ * Under the table: handlers that call themselves, through the nested calls
+ * seen (nginx's ngx_http_handler, again through ngx_http_core_run_phases
+ * on an internal redirect). An inclusive time holds its nested calls', so
+ * such a handler's TOTAL counts a nested call's time again in the call
+ * that holds it, and it can exceed its caller's.
+ */
+static void print_recursive(FILE *out, const struct snapshot *s)
+{
+	int n = s->n_handlers, listed = 0, more = 0;
+	struct id_index *ix = xcalloc((size_t)n + 1, sizeof(*ix));
+	int *start = xcalloc((size_t)n + 2, sizeof(int)), *adj, *from = NULL, *to = NULL;
+	int *parent = xcalloc((size_t)n + 1, sizeof(int)), *queue = xcalloc((size_t)n + 1, sizeof(int));
+
+	for (int i = 0; i < n; i++)
+		ix[i] = (struct id_index){ s->handlers[i].id, i };
+	qsort(ix, (size_t)n, sizeof(*ix), cmp_id_index);
+	from = xcalloc((size_t)s->n_edges + 1, sizeof(int));
+	to = xcalloc((size_t)s->n_edges + 1, sizeof(int));
+	for (int e = 0; e < s->n_edges; e++) {
+		const struct snap_edge *ed = &s->edges[e];
+
+		from[e] = ed->async || !ed->calls ? -1 : find_id(ix, n, ed->from);
+		to[e] = from[e] < 0 ? -1 : find_id(ix, n, ed->to);
+		if (from[e] >= 0 && to[e] >= 0)
+			start[from[e] + 1]++;
+	}
+	for (int i = 0; i < n; i++)
+		start[i + 1] += start[i];
+	adj = xcalloc((size_t)start[n] + 1, sizeof(int));
+	{
+		int *fill = xcalloc((size_t)n + 1, sizeof(int));
+
+		for (int e = 0; e < s->n_edges; e++)
+			if (from[e] >= 0 && to[e] >= 0)
+				adj[start[from[e]] + fill[from[e]]++] = to[e];
+		free(fill);
+	}
+	for (int h = 0; h < n; h++) {
+		int head = 0, tail = 0, back = -1;
+
+		/* breadth first from h's callees until h comes back */
+		for (int i = 0; i < n; i++)
+			parent[i] = -2;
+		for (int k = start[h]; k < start[h + 1] && back < 0; k++) {
+			int c = adj[k];
+
+			if (c == h)
+				back = h;
+			else if (parent[c] == -2)
+				parent[c] = -1, queue[tail++] = c;
+		}
+		while (head < tail && back < 0) {
+			int u = queue[head++];
+
+			for (int k = start[u]; k < start[u + 1]; k++) {
+				int c = adj[k];
+
+				if (c == h) {
+					back = u;
+					break;
+				}
+				if (parent[c] == -2)
+					parent[c] = u, queue[tail++] = c;
+			}
+		}
+		if (back < 0)
+			continue;
+		if (listed == 5) {
+			more++;
+			continue;
+		}
+		if (!listed++)
+			fputs("Recursive (a nested call's time counts again, in TOTAL, in the call that "
+			      "holds it):", out);
+		{
+			char *id = term_escape(s->handlers[h].id);
+
+			fprintf(out, "%s %s", listed > 1 ? "," : "", id);
+			free(id);
+		}
+		if (back == h) {
+			fputs(" (directly)", out);
+		} else {
+			/* the way back, outermost first: h -> ... -> back -> h */
+			int path[16], np = 0;
+
+			for (int u = back; u >= 0 && np < 16; u = parent[u])
+				path[np++] = u;
+			fputs(" (through", out);
+			for (int i = np - 1; i >= 0; i--) {
+				char *id = term_escape(s->handlers[path[i]].id);
+
+				fprintf(out, " %s%s", id, i ? "," : "");
+				free(id);
+			}
+			fputc(')', out);
+		}
+	}
+	if (more)
+		fprintf(out, " and %d more", more);
+	if (listed)
+		fputc('\n', out);
+	free(ix);
+	free(start);
+	free(adj);
+	free(from);
+	free(to);
+	free(parent);
+	free(queue);
+}
+
 /* Under the table: the classes of each handler whose SITE is "mixed". */
 static void print_mixed_sites(FILE *out, const struct snap_handler *const *order, int n)
 {
@@ -242,6 +373,7 @@ static void print_handlers(FILE *out, const struct snapshot *s, const struct mod
 	if (s->n_handlers) {
 		table_print(out, &t);
 		print_mixed_sites(out, order, s->n_handlers);
+		print_recursive(out, s);
 	} else {
 		fputs("  (no handlers)\n", out);
 	}
