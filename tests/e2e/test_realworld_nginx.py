@@ -221,8 +221,9 @@ def stripped_binary_missing_symbol():
     chk = fptest.flowprof("check", "-f", flows, check=False)
     fptest.eq(chk.returncode, 1, "check exit status")
     want = ("  %s:5:7: nginx.process: symbol 'ngx_http_process_requets' not found in %s, "
-            "which is stripped: only .dynsym was searched; closest: ngx_http_process_request"
-            % (flows, NGINX))
+            "which is stripped: only .dynsym was searched (no separate debug symbols were "
+            "found: its -dbgsym package puts them in /usr/lib/debug); closest: "
+            "ngx_http_process_request" % (flows, NGINX))
     if want not in chk.stdout:
         raise AssertionError("check does not say %r:\n%s" % (want, chk.stdout))
     shutil.rmtree(d, ignore_errors=True)

@@ -50,7 +50,8 @@ static void test_stripped_library_says_so(void **state)
 	assert_int_equal(resolve_flowfile(&t.ff, NULL, &res, err, sizeof(err)), -1);
 	assert_string_equal(err, p("flows.yaml:9:7: shop.persist: symbol 'db_static_helpr' not found "
 				   "in %s/libshopdb-stripped.so, which is stripped: only .dynsym was "
-				   "searched", dir));
+				   "searched (no separate debug symbols were found: its -dbgsym "
+				   "package puts them in /usr/lib/debug)", dir));
 	/* The same library unstripped has it. */
 	t.handlers[0].library = p("%s/libshopdb.so", dir);
 	t.handlers[0].symbol = "db_static_helper";

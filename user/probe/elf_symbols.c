@@ -231,6 +231,39 @@ static void read_symbols(struct elf_file *ef, Elf *elf, Elf_Scn *scn, const GElf
 	}
 }
 
+/* A stripped file's functions from its separate debug file's .symtab (the
+ * same addresses: the file offsets come from ef's own segments). */
+static bool read_debug_symbols(struct elf_file *ef, Elf *elf, size_t *cap)
+{
+	char *path = elf_debug_file(elf, ef->path);
+	Elf_Scn *scn = NULL;
+	bool found = false;
+	Elf *dbg;
+	int fd;
+
+	if (!path)
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	dbg = fd < 0 ? NULL : elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	while (dbg && (scn = elf_nextscn(dbg, scn)) != NULL) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB) {
+			read_symbols(ef, dbg, scn, &sh, cap);
+			found = true;
+		}
+	}
+	if (dbg)
+		elf_end(dbg);
+	if (fd >= 0)
+		close(fd);
+	if (found)
+		ef->debug_path = path;
+	else
+		free(path);
+	return found;
+}
+
 static int sym_cmp(const void *a, const void *b)
 {
 	const struct elf_sym *x = a, *y = b;
@@ -352,6 +385,8 @@ struct elf_file *elf_file_open(const char *path, char *err, size_t errlen)
 			read_dynamic(ef, elf, scn, &sh);
 		}
 	}
+	if (!have_symtab)
+		have_symtab = read_debug_symbols(ef, elf, &sym_cap);
 	ef->stripped = !have_symtab;
 	sort_and_merge(ef);
 	elf_files_opened++;
@@ -380,6 +415,7 @@ void elf_file_close(struct elf_file *ef)
 	free(ef->soname);
 	free(ef->runpath);
 	free(ef->rpath);
+	free(ef->debug_path);
 	if (ef->elf)
 		elf_end(ef->elf);
 	if (ef->fd >= 0)

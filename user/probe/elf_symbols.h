@@ -48,7 +48,8 @@ struct elf_file {
 	void *elf;	/* Elf *, kept open for later readers (USDT notes) */
 	uint16_t type;	/* ET_EXEC (non-PIE) or ET_DYN (PIE, shared library) */
 	uint16_t machine;
-	bool stripped;	/* no .symtab: only .dynsym was read */
+	bool stripped;	/* no .symtab, here or in a debug file: only .dynsym was read */
+	char *debug_path; /* the separate debug file whose .symtab was read, or NULL */
 	struct elf_sym *syms; /* sorted by name, then vaddr */
 	size_t n_syms;
 	struct elf_segment *segs;
@@ -68,12 +69,18 @@ struct elf_file {
 
 /*
  * Opens path and reads its function symbols (STT_FUNC and STT_GNU_IFUNC,
- * defined, non-zero value) from .symtab and .dynsym. On failure returns NULL
+ * defined, non-zero value) from .symtab and .dynsym; without a .symtab, from
+ * its separate debug file's (elf_debug_file()). On failure returns NULL
  * with one message in err: "<path>: No such file or directory",
  * "<path>: not an ELF file", "<path>: ELF file for <machine>, this host is
  * <machine>", ...
  */
 struct elf_file *elf_file_open(const char *path, char *err, size_t errlen);
+
+/* The path of elf's separate debug file (debug_file.c), or NULL; path is
+ * elf's own (debuglink names are looked up beside it). Caller frees. */
+struct Elf;
+char *elf_debug_file(struct Elf *elf, const char *path);
 
 /* How many ELF files elf_file_open() has read so far (tests, -v logs). */
 extern unsigned long elf_files_opened;

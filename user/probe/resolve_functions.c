@@ -109,7 +109,9 @@ static int report_missing(struct resolve_ctx *c, const struct ff_handler *h, con
 	if (t->pid > 0)
 		snprintf(pid, sizeof(pid), " (pid %d)", t->pid);
 	if (ef->stripped) {
-		tmp = xasprintf("%s, which is stripped: only .dynsym was searched", hint);
+		tmp = xasprintf("%s, which is stripped: only .dynsym was searched (no separate "
+				"debug symbols were found: its -dbgsym package puts them in "
+				"/usr/lib/debug)", hint);
 		free(hint);
 		hint = tmp;
 	}
