@@ -256,8 +256,10 @@ $(BUILD)/fuzz/obj/report/html_report.o: $(ASSETS)
 
 unit: $(UNIT_BINS)
 
+# the build quiet (-s): the demo's own output is what the README shows
 demo: deps-demo
-	@$(MAKE) --no-print-directory all
+	@echo "== Building flowprof and the demo services (make -s all)"
+	@$(MAKE) -s --no-print-directory all
 	@examples/run-demo.sh
 
 check: deps
