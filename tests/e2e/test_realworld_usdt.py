@@ -72,6 +72,12 @@ def usdt_pairs(*mode):
     fptest.eq(fptest.flow(snap, "request")["visits"], {"app.query": 3.0}, "visits")
     fptest.eq(fptest.edge(snap, "app.handle", "app.req"), 500, "handle_request -> req")
     core.check_counters_zero(snap)
+    # USDT handlers: their program's cost is measured (its calibration stub,
+    # only loaded where a handler uses it)
+    slots = snap["calibration"]["slots"]
+    for kind in ("usdt", "usdt_return"):
+        if kind not in slots or not slots[kind]["hit_ns"] > 0:
+            raise AssertionError("no measured %s cost with USDT handlers: %r" % (kind, slots))
     # The USDT pair is inside handle_request: its time is part of handle's.
     if not hs["app.req"]["mean_ns"] < hs["app.handle"]["mean_ns"]:
         raise AssertionError("req (%s ns) not shorter than handle_request (%s ns)"

@@ -416,6 +416,9 @@ static void test_report_uncertainty_and_flags(void **state)
 	assert_string_equal(units_uncertainty(pm, sizeof(pm), 100, 1.2, true), "+-1.2%");
 	assert_string_equal(units_uncertainty(pm, sizeof(pm), 100, 15, false), "±15%");
 	assert_string_equal(units_uncertainty(pm, sizeof(pm), 0, 1300, true), "+-1.30 us");
+	/* larger than the value: as a duration, in every column alike */
+	assert_string_equal(units_uncertainty(pm, sizeof(pm), 1000, 1000, true), "+-100%");
+	assert_string_equal(units_uncertainty(pm, sizeof(pm), 1000, 9190, true), "+-9.19 us");
 	free(text);
 	model_free(&m);
 

@@ -117,7 +117,9 @@ char *units_uncertainty(char *buf, size_t len, double value, double err, bool as
 		return buf;
 	}
 	pct = value > 0 ? 100 * err / value : INFINITY;
-	if (!isfinite(pct) || pct >= 1000) {	/* no useful ratio: the duration itself */
+	/* an uncertainty larger than the value: the duration itself ("1.02 µs
+	 * ±9.37 µs" reads better than "±919%", and the same in every column) */
+	if (!isfinite(pct) || pct > 100) {
 		char d[UNITS_BUF];
 
 		snprintf(buf, len, "%s%s", pm, units_duration(d, sizeof(d), err, ascii));
