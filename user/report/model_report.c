@@ -149,7 +149,12 @@ static char *ceiling_clause(const struct model *m)
 {
 	char *name, *out;
 
-	if (m->ceiling_station < 0 || m->ceiling_station == m->bottleneck)
+	if (m->ceiling_station < 0)
+		return xstrdup("");
+	/* the same station, under 100% by its own work yet over capacity: its
+	 * waits fill it (said, or "at 97%" and "EXCEEDS" read as a contradiction) */
+	if (m->ceiling_station == m->bottleneck &&
+	    !(m->headroom < 1 && m->stations[m->bottleneck].utilization < 1))
 		return xstrdup("");
 	name = term_escape(m->stations[m->ceiling_station].name);
 	out = xasprintf(", where %s fills first (with the waits predicted there)", name);
