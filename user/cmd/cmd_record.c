@@ -8,6 +8,7 @@
  */
 #include <argp.h>
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -36,6 +37,7 @@ struct record_args {
 	int *pids;
 	int n_pids;
 	double duration_s;	/* 0: until Ctrl-C, or until the targets exit */
+	double unprobed_s;	/* --unprobed: < 0 auto, 0 never */
 	double interval_s;
 	const char *output;	/* NULL: print the report instead */
 	bool json;
@@ -49,6 +51,7 @@ struct record_args {
 enum {
 	OPT_JSON = 0x100,
 	OPT_USER,
+	OPT_UNPROBED,
 };
 
 static const struct argp_option record_options[] = {
@@ -56,6 +59,10 @@ static const struct argp_option record_options[] = {
 	{ "pid", 'p', "PID[,PID...]", 0, "Record only these processes", 0 },
 	{ "duration", 'd', "SECONDS", 0,
 	  "Stop after SECONDS (default: Ctrl-C, or when the recorded processes exit)", 0 },
+	{ "unprobed", OPT_UNPROBED, "SECONDS", 0,
+	  "With -d: after the recording, measure the processes' CPU time SECONDS more "
+	  "without probes, for the model's CPU demand (default: 0.5-2 s when the probes took "
+	  "over half of a bundle's CPU time; 0: never)", 0 },
 	{ "interval", 'i', "SECONDS", 0,
 	  "Sample in-flight calls every SECONDS (default 0.1, longer with over 50 handlers)", 0 },
 	{ "output", 'o', "FILE", 0, "Write the snapshot to FILE (JSON, mode 0600, atomic); "
@@ -111,6 +118,10 @@ static error_t parse_record(int key, char *arg, struct argp_state *state)
 	case OPT_USER:
 		a->user = arg;
 		break;
+	case OPT_UNPROBED:
+		if (parse_seconds(arg, &a->unprobed_s) || a->unprobed_s < 0 || a->unprobed_s > 600)
+			argp_error(state, "--unprobed %s: expected seconds, 0 to 600", arg);
+		break;
 	case ARGP_KEY_ARGS:
 		a->cmd = state->argv + state->next;
 		state->next = state->argc;
@@ -152,6 +163,44 @@ static const char record_doc[] =
 	"then nothing is recorded and no snapshot written. The command runs as the user\n"
 	"who ran sudo (SUDO_UID, SUDO_GID), or as --user; as root only when flowprof\n"
 	"was started as root without sudo. See flowprof(1).";
+
+static bool stopped(void)
+{
+	return stop_signal_caught() != 0;
+}
+
+/* The window's last part, whose calls give the rate an unprobed
+ * measurement after the recording is taken to run at. */
+static double late_part_s(const struct record_args *a)
+{
+	return fmin(1.0, a->duration_s / 4);
+}
+
+/* Over this share of a bundle's CPU time in probes, its CPU demand is
+ * measured without them by default (the report's probe-heavy-cpu flag). */
+#define UNPROBED_AUTO_SHARE 0.5
+
+/*
+ * --unprobed: the bundles' CPU time right after the recording, probes
+ * detached. The model takes its CPU demand from it rather than from the
+ * CPU time less the probes' calibrated cost, a small difference of two
+ * large numbers when the probes took most of it. By default only then.
+ */
+static void measure_unprobed(const struct record_args *a, struct live *live,
+			     struct snapshot *snap)
+{
+	double share = live_probe_share(snap), s = a->unprobed_s;
+
+	if (s < 0)
+		s = share > UNPROBED_AUTO_SHARE ? fmin(2.0, fmax(0.5, 0.2 * a->duration_s)) : 0;
+	if (!(s > 0) || stop_signal_caught())
+		return;
+	if (a->unprobed_s < 0)
+		log_note("the probes took %.0f%% of a bundle's CPU time: measuring its CPU time "
+			 "%.1f s more without them (--unprobed 0: not)", 100 * share, s);
+	if (live_unprobed(live, snap, s, stopped))
+		log_info("no unprobed measurement (stopped, or the window had no late part)");
+}
 
 /* The exit status for a command that cannot be started, as shells use them:
  * 127 not found, 126 found but not executable. */
@@ -288,7 +337,8 @@ static bool targets_done(const struct record_args *a, pid_t child, bool *child_d
 
 int cmd_record(int argc, char **argv)
 {
-	struct record_args a = { .live = { .cmd = "record", .mode = ATTACH_AUTO,
+	struct record_args a = { .unprobed_s = -1,
+				 .live = { .cmd = "record", .mode = ATTACH_AUTO,
 				.permitted = require_bpf_capabilities },
 				 .endpoint = { .min_interval_s = METRICS_MIN_INTERVAL_S } };
 	struct argp argp = { record_options, parse_record, "[-- COMMAND [ARG...]]", record_doc,
@@ -300,7 +350,7 @@ int cmd_record(int argc, char **argv)
 	struct spawn sp = { .pid = -1, .go_fd = -1, .status_fd = -1 };
 	int *pidfds = NULL, child_status = 0, rc = EXIT_ERROR;
 	pid_t child = -1;
-	bool child_done = false, started = false;
+	bool child_done = false, started = false, timed_out = false;
 	uint64_t next_sample;
 	uint64_t *inflight = NULL;
 	double *inflight_sum = NULL;
@@ -403,8 +453,15 @@ int cmd_record(int argc, char **argv)
 	while (!stop_signal_caught()) {
 		uint64_t now = now_ns();
 
-		if (a.duration_s > 0 && now - live.t_start >= (uint64_t)(a.duration_s * 1e9))
+		if (a.duration_s > 0 && now - live.t_start >= (uint64_t)(a.duration_s * 1e9)) {
+			timed_out = true;
 			break;
+		}
+		/* the window's late part, whose rate an unprobed measurement after it
+		 * is taken to run at */
+		if (a.duration_s > 0 && a.unprobed_s && !live.mark_calls[0] &&
+		    now - live.t_start >= (uint64_t)((a.duration_s - late_part_s(&a)) * 1e9))
+			live_mark(&live, 0);
 		if (now >= next_sample) {
 			collect_inflight(live.rec, live.ff.n_handlers, inflight);
 			for (int h = 0; h < live.ff.n_handlers; h++)
@@ -425,6 +482,8 @@ int cmd_record(int argc, char **argv)
 	metrics_server_stop(srv);
 	srv = NULL;
 	/* The window closes before the detach: calls during it are not counted. */
+	if (timed_out && live.mark_calls[0])
+		live_mark(&live, 1);
 	if (live_collect(&live, &snap))
 		goto cleanup;
 	/* The window's baseline is spent (the metrics server, its only other
@@ -434,6 +493,8 @@ int cmd_record(int argc, char **argv)
 	for (int h = 0; h < snap.n_handlers && samples; h++)
 		snap.handlers[h].inflight_mean = inflight_sum[h] / (double)samples;
 	snap.detach_ms = live_info(&live)->detach_ms;
+	if (timed_out && !child_done)
+		measure_unprobed(&a, &live, &snap);
 
 	if (output_snapshot(&snap, &a))
 		goto cleanup;

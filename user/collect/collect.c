@@ -451,6 +451,11 @@ static double cpu_of(int pid)
 	return e->cpu_s;
 }
 
+double collect_process_cpu(int pid)
+{
+	return cpu_of(pid);
+}
+
 void collect_cpu_final(int pid, double cpu_s)
 {
 	struct cpu_seen *e = cpu_entry(pid);

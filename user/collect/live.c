@@ -363,10 +363,102 @@ const struct recorder_info *live_info(const struct live *l)
 	return recorder_info(l->rec);
 }
 
+void live_mark(struct live *l, int which)
+{
+	int nb = l->ff.n_bundles;
+
+	free(l->mark_calls[which]);
+	l->mark_calls[which] = xcalloc((size_t)nb + 1, sizeof(uint64_t));
+	for (int h = 0; h < l->ff.n_handlers; h++) {
+		struct handler_stats st;
+		int b = l->ff.handlers[h].bundle;
+
+		if (b >= 0 && b < nb && !collect_handler(l->rec, (uint32_t)h, &st))
+			l->mark_calls[which][b] += st.calls;
+	}
+	l->t_mark[which] = now_ns();
+}
+
+/* The processes' CPU time now, in seconds. */
+static double bundle_cpu_now(const struct snap_bundle *b)
+{
+	double sum = 0;
+
+	for (int i = 0; i < b->n_pids; i++) {
+		double t = collect_process_cpu(b->pids[i]);
+
+		if (t > 0)
+			sum += t;
+	}
+	return sum;
+}
+
+int live_unprobed(struct live *l, struct snapshot *s, double seconds, bool (*stop)(void))
+{
+	double *before = xcalloc((size_t)s->n_bundles + 1, sizeof(double)), late_s;
+	uint64_t t0, t1;
+	int rc = -1;
+
+	if (!l->mark_calls[0] || !l->mark_calls[1] || l->t_mark[1] <= l->t_mark[0])
+		goto out;
+	late_s = (double)(l->t_mark[1] - l->t_mark[0]) / 1e9;
+	for (int i = 0; i < s->n_bundles; i++)
+		before[i] = bundle_cpu_now(&s->bundles[i]);
+	t0 = now_ns();
+	while (now_ns() - t0 < (uint64_t)(seconds * 1e9)) {
+		if (stop && stop())
+			goto out;
+		usleep(20000);
+	}
+	t1 = now_ns();
+	for (int i = 0; i < s->n_bundles; i++) {
+		struct snap_bundle *b = &s->bundles[i];
+		int fb = -1;
+
+		for (int k = 0; k < l->ff.n_bundles && fb < 0; k++)
+			if (b->name && !strcmp(b->name, l->ff.bundles[k].name))
+				fb = k;
+		if (fb < 0 || !b->cpu_measured)
+			continue;
+		b->unprobed_measured = true;
+		b->unprobed_s = (double)(t1 - t0) / 1e9;
+		b->unprobed_cpu_s = fmax(0, bundle_cpu_now(b) - before[i]);
+		b->late_calls = l->mark_calls[1][fb] - l->mark_calls[0][fb];
+		b->late_s = late_s;
+	}
+	rc = 0;
+out:
+	free(before);
+	return rc;
+}
+
+double live_probe_share(const struct snapshot *s)
+{
+	double most = 0;
+
+	for (int i = 0; i < s->n_bundles; i++) {
+		const struct snap_bundle *b = &s->bundles[i];
+		double probes = 0;
+
+		if (!b->cpu_measured || !(b->cpu_s > 0))
+			continue;
+		for (int h = 0; h < s->n_handlers; h++)
+			if (s->handlers[h].probe_cpu_measured && s->handlers[h].bundle &&
+			    b->name && !strcmp(s->handlers[h].bundle, b->name))
+				probes += (double)s->handlers[h].probe_cpu_ns;
+		most = fmax(most, probes / 1e9 / b->cpu_s);
+	}
+	return most;
+}
+
 void live_stop(struct live *l)
 {
 	recorder_free(l->rec);
 	l->rec = NULL;
+	for (int k = 0; k < 2; k++) {
+		free(l->mark_calls[k]);
+		l->mark_calls[k] = NULL;
+	}
 	collect_cpu_forget();
 	snapshot_start_free(&l->base);
 	resolution_free(&l->res);

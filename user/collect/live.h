@@ -53,6 +53,10 @@ struct live {
 	int processes;		/* resolved at start */
 	uint64_t t_calibrated;	/* now_ns() of the last calibration round */
 	uint64_t t_cpu_sampled;	/* now_ns() of the last reading of the processes' CPU time */
+	/* live_mark(): each flow-file bundle's handler calls so far, and when,
+	 * where the window's late part starts [0] and where it closes [1] */
+	uint64_t *mark_calls[2];
+	uint64_t t_mark[2];
 };
 
 /* The options every recording command shares: --mode, --no-oncpu and
@@ -70,6 +74,22 @@ int live_start(struct live *l, const struct live_opts *o);
  * (host, times, probe costs): what live_collect() subtracts from. s must
  * be zeroed; free it with snapshot_free. Returns 0 or -1. */
 int live_read(struct live *l, struct snapshot *s);
+
+/* Keeps each bundle's handler calls so far, and the time, as mark `which`:
+ * 0 where the window's late part starts, 1 where the window closes. */
+void live_mark(struct live *l, int which);
+
+/*
+ * After the detach (record --unprobed): the CPU time each bundle of s used
+ * over `seconds` without probes, with the calls and seconds between marks 0
+ * and 1, into its unprobed fields. stop() returning true ends the wait
+ * early, and s is left as it was. Returns 0 when measured.
+ */
+int live_unprobed(struct live *l, struct snapshot *s, double seconds, bool (*stop)(void));
+
+/* The largest share of a bundle's CPU time in s that its probes took, at
+ * their calibrated cost (probe_cpu_ns against cpu_s); 0 when unknown. */
+double live_probe_share(const struct snapshot *s);
 
 /* Everything measured since live_start, as record would write it now
  * (header, handlers, edges, flows, bundles, probe costs): the maps now

@@ -154,6 +154,10 @@ struct model_station {
 	double probes_warm_s;	/* and at the calibration's warm end */
 	double cpu_used_s;	/* POOL: its processes' CPU time in the window (0: not measured) */
 	double probes_cpu_s;	/* POOL: what its probes took of it, as the kernel summed them */
+	double probes_measured_s; /* POOL: what they took as measured: cpu_used_s less the
+				     CPU time the processes used per call without probes
+				     right after the recording (record --unprobed), times
+				     its calls; NAN when not measured or not used */
 	double others_busy;	/* CPU: CPUs kept busy by other processes while recording,
 				   held constant at any load (0: none or unknown) */
 	double concurrency_mean; /* POOL: threads inside its handlers at once, mean (NAN: unknown) */

@@ -59,6 +59,51 @@ static double probes_cpu_ns(const struct snapshot *s, const struct snap_handler 
 	return (double)h->calls * (warm ? low : mid);
 }
 
+/* A late part whose rate differs from the window's more than this: the
+ * load was not steady, which the per-call figure is meant to absorb, and
+ * a note says so. */
+#define UNPROBED_RATE_DRIFT 0.25
+
+/*
+ * The CPU time a bundle's processes would have spent in the window
+ * without probes, from the unprobed measurement after it (record
+ * --unprobed): its CPU time per call, at the rate of the window's late
+ * part (what the load is taken to have kept), times the window's calls.
+ * False when not measured, or when it reads more than the window used with
+ * its probes (the load changed once they went: a client that waits for
+ * each answer sends more of them), with a note.
+ */
+static bool unprobed_work_ns(struct build *b, const struct snap_bundle *sb, int st, double used,
+			     double *work)
+{
+	const struct snapshot *s = b->s;
+	double calls = 0, late_rate, rate, per_call;
+
+	if (!sb->unprobed_measured || !(sb->unprobed_s > 0) || !(sb->late_s > 0) || !sb->late_calls)
+		return false;
+	for (int h = 0; h < b->H; h++)
+		if (b->bundle_of[h] == st)
+			calls += (double)s->handlers[h].calls;
+	late_rate = (double)sb->late_calls / sb->late_s;
+	rate = s->duration_s > 0 ? calls / s->duration_s : 0;
+	if (!(calls > 0) || !(rate > 0))
+		return false;
+	per_call = sb->unprobed_cpu_s * NS / sb->unprobed_s / late_rate;
+	*work = per_call * calls;
+	if (*work > used) {
+		model_note(b->m, "%s: without probes, after the recording, its processes used more "
+			   "CPU time a call (%.3g us) than with them (%.3g us): the load changed, and "
+			   "the CPU demand is the calibrated one", sb->name, per_call / 1e3,
+			   used / calls / 1e3);
+		return false;
+	}
+	if (fabs(late_rate / rate - 1) > UNPROBED_RATE_DRIFT)
+		model_note(b->m, "%s: its calls' rate at the end of the recording (%.0f/s) was not "
+			   "the window's (%.0f/s): the CPU demand measured without probes after it "
+			   "assumes each call cost the same at both", sb->name, late_rate, rate);
+	return true;
+}
+
 /*
  * The CPU time a bundle's processes spent besides the probes. When the
  * probes' calibrated cost is more than they used at all, the calibration
@@ -69,7 +114,7 @@ static double probes_cpu_ns(const struct snapshot *s, const struct snap_handler 
 static double bundle_work_ns(struct build *b, const struct snap_bundle *sb, int st)
 {
 	const struct snapshot *s = b->s;
-	double used = sb->cpu_s * NS, probes = 0, warm = 0;
+	double used = sb->cpu_s * NS, probes = 0, warm = 0, measured;
 
 	for (int h = 0; h < b->H; h++)
 		if (b->bundle_of[h] == st && s->handlers[h].calls) {
@@ -78,6 +123,11 @@ static double bundle_work_ns(struct build *b, const struct snap_bundle *sb, int 
 		}
 	b->m->stations[st].cpu_used_s = used / NS;
 	b->m->stations[st].probes_cpu_s = probes / NS;
+	b->m->stations[st].probes_measured_s = NAN;
+	if (unprobed_work_ns(b, sb, st, used, &measured)) {
+		b->m->stations[st].probes_measured_s = (used - measured) / NS;
+		return measured;
+	}
 	if (used > probes)
 		return used - probes;
 	b->m->stations[st].probes_over_cpu_s = probes / NS;

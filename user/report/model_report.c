@@ -623,6 +623,14 @@ static json_object *stations_json(const struct model *m)
 			jo_add(o, "concurrency_max", st->concurrency_max ? jo_int(st->concurrency_max)
 									 : NULL);
 			jo_add(o, "cpu_outside_handlers", jo_num(st->cpu_outside_share, 4));
+			/* its processes' CPU time, and what the probes took of it:
+			 * calibrated, and measured (record --unprobed) */
+			if (st->cpu_used_s > 0) {
+				jo_add(o, "cpu_used_s", jo_num(st->cpu_used_s, 6));
+				jo_add(o, "probes_cpu_s", jo_num(st->probes_cpu_s, 6));
+				jo_add(o, "probes_cpu_measured_s", isfinite(st->probes_measured_s)
+					? jo_num(st->probes_measured_s, 6) : NULL);
+			}
 		}
 		jo_add(o, "utilization", jo_num(st->utilization, 4));
 		jo_add(o, "utilization_loaded",

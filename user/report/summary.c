@@ -222,11 +222,23 @@ static void flag_probe_heavy(struct flags *f, const struct model *m)
 		const struct model_station *st = &m->stations[k];
 		struct flag *x;
 
+		bool measured = isfinite(st->probes_measured_s);
+		double took = measured ? st->probes_measured_s : st->probes_cpu_s;
+
 		if (st->probes_over_cpu_s > 0 || !(st->cpu_used_s > 0) ||
-		    st->probes_cpu_s < PROBE_HEAVY * st->cpu_used_s)
+		    took < PROBE_HEAVY * st->cpu_used_s)
 			continue; /* above it all: calibration-contradicted says so */
 		x = flag_new(f, "probe-heavy-cpu");
 		flag_subject(x, st->name);
+		if (measured) {
+			x->text = xasprintf(
+				"the probes took %.0f%% of %s's CPU time, as measured without them "
+				"right after the recording (%.0f%% at their calibrated cost): its CPU "
+				"demand is that measurement, which assumes the load kept its rate once "
+				"they went", 100 * took / st->cpu_used_s, st->name,
+				100 * st->probes_cpu_s / st->cpu_used_s);
+			continue;
+		}
 		x->text = xasprintf(
 			"the probes took %.0f%% of %s's CPU time (%.3g of %.3g s, at their calibrated "
 			"cost): its CPU demand is what is left, and a ceiling the CPU sets rests on "

@@ -149,6 +149,16 @@ struct snap_bundle {
 	double cpu_s;
 	double cpus;
 	char *cpus_source;
+	/* A window without probes right after the recording (record
+	 * --unprobed): its seconds and the CPU time the processes used in it,
+	 * and the calls of the bundle's handlers in the recording's last
+	 * late_s seconds, the rate it is taken to have run at. Document key
+	 * "unprobed" (absent: not measured). */
+	bool unprobed_measured;
+	double unprobed_s;
+	double unprobed_cpu_s;
+	uint64_t late_calls;
+	double late_s;
 	int instances;	/* from the flow file, 0 = observe */
 	int workers;	/* from the flow file, 0 = observe */
 	bool serial;

@@ -171,6 +171,11 @@ static bool bundle_equal(struct differ *d, const char *w, const struct snap_bund
 				      (unsigned long long)b->inflight_ns[k]);
 	EQ_N(d, w, a, b, cpu_measured);
 	EQ_DBL(d, w, a, b, cpu_s);
+	EQ_N(d, w, a, b, unprobed_measured);
+	EQ_DBL(d, w, a, b, unprobed_s);
+	EQ_DBL(d, w, a, b, unprobed_cpu_s);
+	EQ_N(d, w, a, b, late_calls);
+	EQ_DBL(d, w, a, b, late_s);
 	EQ_DBL(d, w, a, b, cpus);
 	EQ_STR(d, w, a, b, cpus_source);
 	EQ_N(d, w, a, b, n_pids);

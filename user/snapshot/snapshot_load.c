@@ -310,6 +310,25 @@ static int load_concurrency(struct loader *ld, json_object *o, const char *bctx,
 	return 0;
 }
 
+static int load_unprobed(struct loader *ld, json_object *o, const char *bctx,
+			 struct snap_bundle *b)
+{
+	json_object *u;
+	char ctx[96];
+	int r = doc_get_typed(ld, o, bctx, "unprobed", false, json_type_object, &u);
+
+	if (r <= 0)
+		return r;
+	snprintf(ctx, sizeof(ctx), "%s.unprobed", bctx);
+	if (doc_get_number(ld, u, ctx, "seconds", true, &b->unprobed_s) ||
+	    doc_get_number(ld, u, ctx, "cpu_s", true, &b->unprobed_cpu_s) ||
+	    doc_get_u64(ld, u, ctx, "late_calls", true, &b->late_calls) ||
+	    doc_get_number(ld, u, ctx, "late_s", true, &b->late_s))
+		return -1;
+	b->unprobed_measured = true;
+	return 0;
+}
+
 static int load_bundle(struct loader *ld, json_object *o, const char *ctx, struct snap_bundle *b)
 {
 	json_object *pids;
@@ -338,7 +357,7 @@ static int load_bundle(struct loader *ld, json_object *o, const char *ctx, struc
 	    doc_get_number(ld, o, ctx, "cpus", false, &b->cpus) ||
 	    doc_get_str(ld, o, ctx, "cpus_source", false, true, false, &b->cpus_source))
 		return -1;
-	return 0;
+	return load_unprobed(ld, o, ctx, b);
 }
 
 static int load_counters(struct loader *ld, json_object *top, struct snapshot *s)

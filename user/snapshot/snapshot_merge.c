@@ -513,6 +513,17 @@ static void merge_bundle(struct snap_bundle *d, const struct snap_bundle *s,
 	}
 	d->cpu_measured = d->cpu_measured && s->cpu_measured;
 	d->cpu_s = d->cpu_measured ? d->cpu_s + s->cpu_s : 0;
+	/* as the windows' CPU time and calls: summed, the seconds the longest */
+	d->unprobed_measured = d->unprobed_measured && s->unprobed_measured;
+	if (d->unprobed_measured) {
+		d->unprobed_cpu_s += s->unprobed_cpu_s;
+		d->late_calls += s->late_calls;
+		d->unprobed_s = fmax(d->unprobed_s, s->unprobed_s);
+		d->late_s = fmax(d->late_s, s->late_s);
+	} else {
+		d->unprobed_s = d->unprobed_cpu_s = d->late_s = 0;
+		d->late_calls = 0;
+	}
 	/* the CPUs of another host add up; of the same host they are the same */
 	if (s->cpus > 0 && (!same_str(dst_host, host_of(NULL, src_snap)) || s->cpus > d->cpus)) {
 		d->cpus = same_str(dst_host, host_of(NULL, src_snap)) ? s->cpus : d->cpus + s->cpus;

@@ -231,6 +231,15 @@ static json_object *bundle_json(const struct snap_bundle *b)
 	}
 	if (b->cpu_measured)
 		jo_add(o, "cpu_s", jo_num_exact(b->cpu_s));
+	if (b->unprobed_measured) {
+		json_object *u = json_object_new_object();
+
+		jo_add(u, "seconds", jo_num_exact(b->unprobed_s));
+		jo_add(u, "cpu_s", jo_num_exact(b->unprobed_cpu_s));
+		jo_add(u, "late_calls", jo_u64(b->late_calls));
+		jo_add(u, "late_s", jo_num_exact(b->late_s));
+		jo_add(o, "unprobed", u);
+	}
 	if (b->cpus > 0) {
 		jo_add(o, "cpus", jo_num_exact(b->cpus));
 		jo_add(o, "cpus_source", jo_str(b->cpus_source ? b->cpus_source : ""));
