@@ -11,7 +11,7 @@ _flowprof_commands="record report check merge sweep export top serve"
 # Long and short options of each command.
 _flowprof_options() {
 	case $1 in
-	record) echo "-f --flows -p --pid -d --duration -i --interval -o --output --json
+	record) echo "-f --flows -p --pid -d --duration --unprobed -i --interval -o --output --json
 		--listen --allow-remote --tls-cert --tls-key --token-file --min-interval
 		--user -v --verbose --mode --exits --entry --no-oncpu --max-instances --help --usage" ;;
 	report) echo "--json --no-model --html --dot --target --scale --instances --workers
@@ -76,7 +76,7 @@ _flowprof_value() {
 		else
 			COMPREPLY=($(compgen -u -- "$cur"))
 		fi ;;
-	-d | --duration | -i | --interval | -n | --iterations | --settle | --think | --users | \
+	-d | --duration | --unprobed | -i | --interval | -n | --iterations | --settle | --think | --users | \
 		--rate | --target | --scale | --instances | --workers | --util-limit | \
 		--max-instances | --min-interval | --prometheus | --job | --window | --at)
 		COMPREPLY=() ;; # a number, a name, a URL or NAME=VALUE: nothing to offer
