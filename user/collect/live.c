@@ -301,15 +301,20 @@ static void fill_probe_costs(struct snapshot *s, const struct live *l)
 
 		s->probe_cost[c].measured = e->measured && uret->measured;
 		s->probe_cost[c].per_call_ns = e->hit_ns + uret->hit_ns;
-		s->probe_cost[c].in_window_ns = e->in_window_ns + uret->in_window_ns;
+		s->probe_cost[c].in_window_ns = fmax(0, e->in_window_ns + uret->in_window_ns);
 	}
 	s->probe_cost_ns = s->probe_cost[SITE_EMULATED].in_window_ns;
 	for (int h = 0; h < s->n_handlers && h < ri->n_handlers; h++) {
 		const struct handler_probes *hp = &ri->handlers[h];
 
+		/* A slot's share is a difference of two stubs' medians and may be
+		 * below 0 (the snapshot keeps it signed); a pair's is a cost: a
+		 * noisy calibration under load once wrote a negative one, and the
+		 * loader refused the snapshot. */
 		if (hp->n_sites)
-			s->handlers[h].probe_cost_ns = ri->costs[hp->entry & (SLOT_COUNT - 1)].in_window_ns +
-						       ri->costs[hp->exit & (SLOT_COUNT - 1)].in_window_ns;
+			s->handlers[h].probe_cost_ns =
+				fmax(0, ri->costs[hp->entry & (SLOT_COUNT - 1)].in_window_ns +
+					ri->costs[hp->exit & (SLOT_COUNT - 1)].in_window_ns);
 	}
 }
 
