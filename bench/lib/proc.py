@@ -5,10 +5,14 @@ import json
 import os
 import re
 import subprocess
+import sys
 import threading
 import time
 
-from .common import GNU_TIME, BenchError
+from .common import GNU_TIME, ROOT, BenchError
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+import fptest  # noqa: E402  the tests' helpers
 
 
 class Proc:
@@ -150,14 +154,7 @@ def proc_cpu_ns(pid):
         fields = f.read().rsplit(")", 1)[1].split()
     tick = os.sysconf("SC_CLK_TCK")
     stat_ns = (int(fields[11]) + int(fields[12])) * 1e9 / tick
-    sched_ns = 0
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                sched_ns += int(f.read().split()[0])
-        except OSError:
-            pass
-    return stat_ns, sched_ns
+    return stat_ns, fptest.threads_cpu_ns(pid)
 
 
 def tree_cpu_s(pid):

@@ -30,18 +30,6 @@ import saturation as harness  # noqa: E402
 RATE, CLIENTS = 10000, 32
 
 
-def cpu_s(pid):
-    """The process's CPU time: its threads' scheduler sums (ns)."""
-    total = 0
-    for t in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
-                total += int(f.read().split()[0])
-        except OSError:
-            pass  # a thread that just ended
-    return total / 1e9
-
-
 def commands(sock):
     """redis's own count of the commands it has processed."""
     with socket.socket(socket.AF_UNIX) as s:
@@ -62,9 +50,9 @@ def commands(sock):
 
 def truth(srv, seconds):
     """redis's CPU seconds per command over the next `seconds`."""
-    c0, n0 = cpu_s(srv.pid), commands(srv.sock)
+    c0, n0 = fptest.threads_cpu_ns(srv.pid) / 1e9, commands(srv.sock)
     time.sleep(seconds)
-    c1, n1 = cpu_s(srv.pid), commands(srv.sock)
+    c1, n1 = fptest.threads_cpu_ns(srv.pid) / 1e9, commands(srv.sock)
     if n1 <= n0:
         raise AssertionError("redis processed no commands in %.1f s" % seconds)
     return (c1 - c0) / (n1 - n0)
