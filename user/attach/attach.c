@@ -14,6 +14,7 @@
 #include "attach_usdt.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -93,19 +94,35 @@ void groups_free(struct group_list *gl)
 
 /* ---- exits: at the sites, or a uretprobe --------------------------------- */
 
-/* What one hit of the site's exits costs, as measured (the dearest of its
- * exit instructions); < 0 when not measured. */
+/*
+ * What a hit of a slot costs for choosing between two places or kinds of
+ * probe: its warm figure, measured in a tight loop, where the calibration
+ * is least moved by other load (beside a busy redis, the middle figures
+ * once put a single-stepped `ret` below a uretprobe, and every request paid
+ * for it); the middle one where there is no warm row. < 0 when not measured.
+ */
+static double choice_cost(const struct recorder *r, enum cost_slot slot)
+{
+	const struct slot_cost *c = &r->info.costs[slot & (SLOT_COUNT - 1)];
+	int warm = r->skel->bss->probe_costs.hit_ns[slot & (SLOT_COUNT - 1)];
+
+	if (!c->measured)
+		return -1;
+	return warm > 0 ? warm : c->hit_ns;
+}
+
+/* What one hit of the site's exits costs (the dearest of its exit
+ * instructions); < 0 when not measured. */
 static double exit_sites_cost(const struct recorder *r, const struct probe_site *s)
 {
 	double worst = 0;
 
 	for (size_t k = 0; k < s->n_exits; k++) {
-		const struct slot_cost *c = &r->info.costs[s->exits[k].slot & (SLOT_COUNT - 1)];
+		double c = choice_cost(r, (enum cost_slot)s->exits[k].slot);
 
-		if (!c->measured)
+		if (c < 0)
 			return -1;
-		if (c->hit_ns > worst)
-			worst = c->hit_ns;
+		worst = fmax(worst, c);
 	}
 	return worst;
 }
@@ -121,8 +138,7 @@ static double exit_sites_cost(const struct recorder *r, const struct probe_site 
 static bool use_exit_sites(const struct recorder *r, const struct probe_site *s,
 			   enum exits_choice want, const char **why)
 {
-	const struct slot_cost *uret = &r->info.costs[SLOT_EXIT_URETPROBE];
-	double sites;
+	double uret = choice_cost(r, SLOT_EXIT_URETPROBE), sites;
 
 	*why = NULL;
 	if (s->exits_unknown) {
@@ -137,17 +153,16 @@ static bool use_exit_sites(const struct recorder *r, const struct probe_site *s,
 	if (want == EXITS_SITES || s->unwinds || s->go)
 		return true;
 	sites = exit_sites_cost(r, s);
-	return uret->measured && sites >= 0 && sites < uret->hit_ns;
+	return uret >= 0 && sites >= 0 && sites < uret;
 }
 
 /* Is the entry's later place (probe/exit_sites.h) measured cheaper here? */
 static bool cheaper_entry(const struct recorder *r, const struct probe_site *s)
 {
-	const struct slot_cost *first = &r->info.costs[s->entry_slot & (SLOT_COUNT - 1)];
-	const struct slot_cost *alt = &r->info.costs[s->alt_entry_slot & (SLOT_COUNT - 1)];
+	double first = choice_cost(r, (enum cost_slot)s->entry_slot);
+	double alt = choice_cost(r, (enum cost_slot)s->alt_entry_slot);
 
-	return s->alt_entry_offset && first->measured && alt->measured &&
-	       alt->hit_ns < first->hit_ns;
+	return s->alt_entry_offset && first >= 0 && alt >= 0 && alt < first;
 }
 
 static void note_probes(struct handler_probes *hp, enum cost_slot entry, enum cost_slot exit,
