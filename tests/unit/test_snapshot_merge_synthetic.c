@@ -301,6 +301,40 @@ static void test_merge_across_hosts(void **state)
 	snapshot_free(&m);
 }
 
+/* record --unprobed windows side by side: their rates add over the longer
+ * length; without one on either side, none. */
+static void test_merge_unprobed_rates(void **state)
+{
+	struct snapshot a, b, m;
+	struct snap_bundle *x;
+
+	(void)state;
+	mk_snapshot(&a, "web-1", 1, "2026-11-22T23:41:59Z");
+	mk_snapshot(&b, "web-2", 3, "2026-11-22T23:41:58Z");
+	a.bundles[0].unprobed_measured = b.bundles[0].unprobed_measured = true;
+	a.bundles[0].unprobed_s = 0.5, a.bundles[0].unprobed_cpu_s = 0.1;	/* 0.2 CPU/s */
+	b.bundles[0].unprobed_s = 2.0, b.bundles[0].unprobed_cpu_s = 0.6;	/* 0.3 CPU/s */
+	a.bundles[0].late_s = 0.5, a.bundles[0].late_calls = 500;		/* 1000/s */
+	b.bundles[0].late_s = 1.0, b.bundles[0].late_calls = 3000;		/* 3000/s */
+	copy_of(&m, &a);
+	merge_ok(&m, &b);
+	x = &m.bundles[0];
+	assert_true(x->unprobed_measured);
+	assert_float_equal(x->unprobed_s, 2.0, 1e-12);
+	assert_float_equal(x->unprobed_cpu_s, 2.0 * 0.5, 1e-12);
+	assert_float_equal(x->late_s, 1.0, 1e-12);
+	assert_int_equal(x->late_calls, 4000);
+	assert_round_trips(&m);
+	snapshot_free(&m);
+	b.bundles[0].unprobed_measured = false;
+	copy_of(&m, &a);
+	merge_ok(&m, &b);
+	assert_false(m.bundles[0].unprobed_measured);
+	snapshot_free(&a);
+	snapshot_free(&b);
+	snapshot_free(&m);
+}
+
 static void test_merge_conflicts(void **state)
 {
 	struct snapshot a, b, before;
@@ -363,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_merge_associative),
 		cmocka_unit_test(test_merge_same_host_adds_up),
 		cmocka_unit_test(test_merge_across_hosts),
+		cmocka_unit_test(test_merge_unprobed_rates),
 		cmocka_unit_test(test_merge_conflicts),
 		cmocka_unit_test(test_merge_fixture_with_itself),
 	};

@@ -104,11 +104,11 @@ void groups_free(struct group_list *gl)
 static double choice_cost(const struct recorder *r, enum cost_slot slot)
 {
 	const struct slot_cost *c = &r->info.costs[slot & (SLOT_COUNT - 1)];
-	int warm = r->skel->bss->probe_costs.hit_ns[slot & (SLOT_COUNT - 1)];
+	double warm = r->cal.warm_hit_ns[slot & (SLOT_COUNT - 1)];
 
 	if (!c->measured)
 		return -1;
-	return warm > 0 ? warm : c->hit_ns;
+	return isfinite(warm) ? fmax(0, warm) : c->hit_ns;
 }
 
 /* What one hit of the site's exits costs (the dearest of its exit

@@ -60,6 +60,7 @@ struct calib_round {
 struct calibration {
 	bool ready;			/* stubs found and attached */
 	int n_stubs;			/* measured: CALIB_STUBS, or all but CALIB_STUB_USDT */
+	double warm_hit_ns[SLOT_COUNT];	/* each slot's hit in a tight loop (NAN: none) */
 	int first_hid;
 	uint64_t offsets[CALIB_STUBS][2]; /* entry (and exit site or USDT return), file offsets */
 	struct calib_round *rounds;

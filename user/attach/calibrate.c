@@ -605,6 +605,7 @@ void calib_measure(struct recorder *r, int rounds)
 	memcpy(warm, added, sizeof(warm));
 	memcpy(warm_window, window, sizeof(warm_window));
 	write_table(r, warm, warm_window, cold, cold_window, therm, cold_therm);
+	split_slots(warm, warm_window, c->warm_hit_ns, win);
 
 	/* A probe costs its least in a tight loop and more after the caches
 	 * were cleared; a handler's calls meet something in between. The BPF

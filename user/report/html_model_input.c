@@ -129,6 +129,8 @@ static void wire_bundle(FILE *o, const struct snap_bundle *b)
 	fprintf(o, " %d %d %d %d %d %d %a %a", b->n_pids, b->threads, b->instances, b->workers,
 		b->serial, b->cpu_measured, b->cpu_s, b->cpus);
 	wire_name(o, b->cpus_source);
+	fprintf(o, " %d %a %a %llu %a", b->unprobed_measured, b->unprobed_s, b->unprobed_cpu_s,
+		(unsigned long long)b->late_calls, b->late_s);
 	fprintf(o, " %d %d %d", b->conc_measured, b->live_max, b->inflight_max);
 	for (int k = 0; k < SNAP_CONC_LEVELS; k++)
 		n += b->live_ns[k] || b->inflight_ns[k];

@@ -513,13 +513,19 @@ static void merge_bundle(struct snap_bundle *d, const struct snap_bundle *s,
 	}
 	d->cpu_measured = d->cpu_measured && s->cpu_measured;
 	d->cpu_s = d->cpu_measured ? d->cpu_s + s->cpu_s : 0;
-	/* as the windows' CPU time and calls: summed, the seconds the longest */
-	d->unprobed_measured = d->unprobed_measured && s->unprobed_measured;
+	/* side by side, as the windows are: their rates add, over the longer
+	 * of the two lengths (a rate over a shorter window stays that rate) */
+	d->unprobed_measured = d->unprobed_measured && s->unprobed_measured &&
+			       d->unprobed_s > 0 && s->unprobed_s > 0 && d->late_s > 0 && s->late_s > 0;
 	if (d->unprobed_measured) {
-		d->unprobed_cpu_s += s->unprobed_cpu_s;
-		d->late_calls += s->late_calls;
-		d->unprobed_s = fmax(d->unprobed_s, s->unprobed_s);
-		d->late_s = fmax(d->late_s, s->late_s);
+		double u = fmax(d->unprobed_s, s->unprobed_s), l = fmax(d->late_s, s->late_s);
+
+		d->unprobed_cpu_s = u * (d->unprobed_cpu_s / d->unprobed_s +
+					 s->unprobed_cpu_s / s->unprobed_s);
+		d->late_calls = (uint64_t)llround(l * ((double)d->late_calls / d->late_s +
+						       (double)s->late_calls / s->late_s));
+		d->unprobed_s = u;
+		d->late_s = l;
 	} else {
 		d->unprobed_s = d->unprobed_cpu_s = d->late_s = 0;
 		d->late_calls = 0;
