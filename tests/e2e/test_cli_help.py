@@ -197,6 +197,11 @@ def usage_errors_exit_2_and_name_the_command():
         fptest.eq(r.stderr.splitlines()[0],
                   "flowprof %s: unrecognized option '--no-such-option'" % cmd,
                   "first stderr line")
+    # an option whose meaning needs another: said before anything else runs
+    r = fptest.flowprof("record", "-f", "/nonexistent.yaml", "--unprobed", "1", check=False)
+    fptest.eq((r.returncode, r.stderr.splitlines()[0]),
+              (2, "flowprof record: --unprobed measures after a recording of known length: "
+               "give -d SECONDS too"), "--unprobed without -d")
     r = fptest.flowprof("frobnicate", check=False)
     fptest.eq(r.returncode, 2, "exit status of an unknown command")
     fptest.eq(r.stderr.splitlines()[0], "flowprof: unknown command 'frobnicate'", "message")

@@ -131,6 +131,9 @@ static error_t parse_record(int key, char *arg, struct argp_state *state)
 			argp_error(state, "no flow file: use -f FILE");
 		if (a->cmd && a->n_pids)
 			argp_error(state, "-p and a command (-- CMD) cannot be combined");
+		if (a->unprobed_s > 0 && !a->duration_s)
+			argp_error(state, "--unprobed measures after a recording of known length: "
+				   "give -d SECONDS too");
 		if (a->user && !a->cmd)
 			argp_error(state, "--user %s: it names who runs a command, and there is none "
 				   "(-- CMD)", a->user);
