@@ -563,6 +563,9 @@ static void write_table(struct recorder *r, const double *warm, const double *wa
 		have_cold |= ok;
 	}
 	split_slots(warm, warm_window, wh, ww);
+	/* kept for choosing probe places (attach.c choice_cost): the rows
+	 * below may hold the middle instead */
+	memcpy(r->cal.warm_hit_ns, wh, sizeof(wh));
 	split_slots(c, cwin, ch, cw);
 	tw = stubs_median(therm);
 	tc = stubs_median(cold_therm);
@@ -605,7 +608,6 @@ void calib_measure(struct recorder *r, int rounds)
 	memcpy(warm, added, sizeof(warm));
 	memcpy(warm_window, window, sizeof(warm_window));
 	write_table(r, warm, warm_window, cold, cold_window, therm, cold_therm);
-	split_slots(warm, warm_window, c->warm_hit_ns, win);
 
 	/* A probe costs its least in a tight loop and more after the caches
 	 * were cleared; a handler's calls meet something in between. The BPF

@@ -451,9 +451,17 @@ static double cpu_of(int pid)
 	return e->cpu_s;
 }
 
-double collect_process_cpu(int pid)
+double collect_bundle_cpu(const struct snap_bundle *b)
 {
-	return cpu_of(pid);
+	double sum = 0;
+
+	for (int i = 0; i < b->n_pids; i++) {
+		double t = cpu_of(b->pids[i]);
+
+		if (t >= 0)
+			sum += t;
+	}
+	return sum;
 }
 
 void collect_cpu_final(int pid, double cpu_s)
@@ -491,12 +499,10 @@ static void bundle_cpu(struct snap_bundle *b, int nproc)
 	double cpus = 0, lim;
 
 	b->cpu_measured = b->n_pids > 0;
+	b->cpu_s += collect_bundle_cpu(b);
 	for (int i = 0; i < b->n_pids; i++) {
-		double t = cpu_of(b->pids[i]);
 		bool seen = false;
 
-		if (t >= 0)
-			b->cpu_s += t;
 		if (limit_of(b->pids[i], &lim, &src, &group))
 			continue;
 		for (int g = 0; g < n_groups && !seen; g++)

@@ -36,9 +36,9 @@ enum site_class handler_site_class(const struct resolution *res, int h);
  */
 void collect_cpu_sample(struct recorder *r);
 void collect_cpu_final(int pid, double cpu_s);
-/* A process's CPU time now (seconds), or the last seen once it is gone;
- * -1 if never read. */
-double collect_process_cpu(int pid);
+/* The CPU time of b's processes so far (seconds): each one's now, or the
+ * last seen once it is gone. */
+double collect_bundle_cpu(const struct snap_bundle *b);
 /* Forgets every process's CPU time and limits seen (when a recording ends). */
 void collect_cpu_forget(void);
 

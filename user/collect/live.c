@@ -384,20 +384,6 @@ void live_mark(struct live *l, int which)
 	l->t_mark[which] = now_ns();
 }
 
-/* The processes' CPU time now, in seconds. */
-static double bundle_cpu_now(const struct snap_bundle *b)
-{
-	double sum = 0;
-
-	for (int i = 0; i < b->n_pids; i++) {
-		double t = collect_process_cpu(b->pids[i]);
-
-		if (t > 0)
-			sum += t;
-	}
-	return sum;
-}
-
 int live_unprobed(struct live *l, struct snapshot *s, double seconds, bool (*stop)(void))
 {
 	double *before = xcalloc((size_t)s->n_bundles + 1, sizeof(double)), late_s;
@@ -408,7 +394,7 @@ int live_unprobed(struct live *l, struct snapshot *s, double seconds, bool (*sto
 		goto out;
 	late_s = (double)(l->t_mark[1] - l->t_mark[0]) / 1e9;
 	for (int i = 0; i < s->n_bundles; i++)
-		before[i] = bundle_cpu_now(&s->bundles[i]);
+		before[i] = collect_bundle_cpu(&s->bundles[i]);
 	t0 = now_ns();
 	while (now_ns() - t0 < (uint64_t)(seconds * 1e9)) {
 		if (stop && stop())
@@ -427,7 +413,7 @@ int live_unprobed(struct live *l, struct snapshot *s, double seconds, bool (*sto
 			continue;
 		b->unprobed_measured = true;
 		b->unprobed_s = (double)(t1 - t0) / 1e9;
-		b->unprobed_cpu_s = fmax(0, bundle_cpu_now(b) - before[i]);
+		b->unprobed_cpu_s = fmax(0, collect_bundle_cpu(b) - before[i]);
 		b->late_calls = l->mark_calls[1][fb] - l->mark_calls[0][fb];
 		b->late_s = late_s;
 	}

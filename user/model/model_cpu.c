@@ -73,17 +73,14 @@ static double probes_cpu_ns(const struct snapshot *s, const struct snap_handler 
  * its probes (the load changed once they went: a client that waits for
  * each answer sends more of them), with a note.
  */
-static bool unprobed_work_ns(struct build *b, const struct snap_bundle *sb, int st, double used,
-			     double *work)
+static bool unprobed_work_ns(struct build *b, const struct snap_bundle *sb, double calls,
+			     double used, double *work)
 {
 	const struct snapshot *s = b->s;
-	double calls = 0, late_rate, rate, per_call;
+	double late_rate, rate, per_call;
 
 	if (!sb->unprobed_measured || !(sb->unprobed_s > 0) || !(sb->late_s > 0) || !sb->late_calls)
 		return false;
-	for (int h = 0; h < b->H; h++)
-		if (b->bundle_of[h] == st)
-			calls += (double)s->handlers[h].calls;
 	late_rate = (double)sb->late_calls / sb->late_s;
 	rate = s->duration_s > 0 ? calls / s->duration_s : 0;
 	if (!(calls > 0) || !(rate > 0))
@@ -105,13 +102,14 @@ static bool unprobed_work_ns(struct build *b, const struct snap_bundle *sb, int 
 }
 
 /*
- * The CPU time a bundle's processes spent besides the probes. When the
- * probes' calibrated cost is more than they used at all, the calibration
+ * The CPU time a bundle's processes spent besides the probes (calls: its
+ * handlers' calls in the window): measured without them where the
+ * recording did (unprobed_work_ns). When the probes' calibrated cost is more than they used at all, the calibration
  * is contradicted (a handler called in a tight loop keeps the probe's path
  * in the caches, and pays less than the calibration's middle figure): the
  * warm end is taken if the CPU time allows it. 0 when nothing is left.
  */
-static double bundle_work_ns(struct build *b, const struct snap_bundle *sb, int st)
+static double bundle_work_ns(struct build *b, const struct snap_bundle *sb, int st, double calls)
 {
 	const struct snapshot *s = b->s;
 	double used = sb->cpu_s * NS, probes = 0, warm = 0, measured;
@@ -124,7 +122,7 @@ static double bundle_work_ns(struct build *b, const struct snap_bundle *sb, int 
 	b->m->stations[st].cpu_used_s = used / NS;
 	b->m->stations[st].probes_cpu_s = probes / NS;
 	b->m->stations[st].probes_measured_s = NAN;
-	if (unprobed_work_ns(b, sb, st, used, &measured)) {
+	if (unprobed_work_ns(b, sb, calls, used, &measured)) {
 		b->m->stations[st].probes_measured_s = (used - measured) / NS;
 		return measured;
 	}
@@ -183,7 +181,7 @@ void model_cpu_demands(struct build *b, double *cpus_out, const char **source_ou
 			handler_cpu += (double)m->handlers[h].calls * m->handlers[h].oncpu_self_ns;
 			calls += (double)m->handlers[h].calls;
 		}
-		work = bundle_work_ns(b, sb, st);
+		work = bundle_work_ns(b, sb, st, calls);
 		if (handler_cpu <= 0 && work > 0 && calls > 0) {
 			/* every handler's corrected time is nothing (probe-dominated):
 			 * what the processes did is spread over the calls alike */
