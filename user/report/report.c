@@ -120,23 +120,12 @@ static bool mixed_sites(const struct snap_handler *h)
 	return (m & (m - 1)) != 0;
 }
 
-/* The handler index of an id, through ids sorted by name; -1 if none. */
-struct id_index {
-	const char *id;
-	int h;
-};
-
-static int cmp_id_index(const void *a, const void *b)
+/* The index of handler id in s, -1 if none. */
+static int handler_index(const struct snapshot *s, const char *id)
 {
-	return strcmp(((const struct id_index *)a)->id, ((const struct id_index *)b)->id);
-}
+	const struct snap_handler *h = snapshot_handler(s, id);
 
-static int find_id(const struct id_index *ix, int n, const char *id)
-{
-	struct id_index key = { id, -1 }, *hit;
-
-	hit = bsearch(&key, ix, (size_t)n, sizeof(*ix), cmp_id_index);
-	return hit ? hit->h : -1;
+	return h ? (int)(h - s->handlers) : -1;
 }
 
 /*
@@ -149,20 +138,16 @@ static int find_id(const struct id_index *ix, int n, const char *id)
 static void print_recursive(FILE *out, const struct snapshot *s)
 {
 	int n = s->n_handlers, listed = 0, more = 0;
-	struct id_index *ix = xcalloc((size_t)n + 1, sizeof(*ix));
 	int *start = xcalloc((size_t)n + 2, sizeof(int)), *adj, *from = NULL, *to = NULL;
 	int *parent = xcalloc((size_t)n + 1, sizeof(int)), *queue = xcalloc((size_t)n + 1, sizeof(int));
 
-	for (int i = 0; i < n; i++)
-		ix[i] = (struct id_index){ s->handlers[i].id, i };
-	qsort(ix, (size_t)n, sizeof(*ix), cmp_id_index);
 	from = xcalloc((size_t)s->n_edges + 1, sizeof(int));
 	to = xcalloc((size_t)s->n_edges + 1, sizeof(int));
 	for (int e = 0; e < s->n_edges; e++) {
 		const struct snap_edge *ed = &s->edges[e];
 
-		from[e] = ed->async || !ed->calls ? -1 : find_id(ix, n, ed->from);
-		to[e] = from[e] < 0 ? -1 : find_id(ix, n, ed->to);
+		from[e] = ed->async || !ed->calls ? -1 : handler_index(s, ed->from);
+		to[e] = from[e] < 0 ? -1 : handler_index(s, ed->to);
 		if (from[e] >= 0 && to[e] >= 0)
 			start[from[e] + 1]++;
 	}
@@ -242,7 +227,6 @@ static void print_recursive(FILE *out, const struct snapshot *s)
 		fprintf(out, " and %d more", more);
 	if (listed)
 		fputc('\n', out);
-	free(ix);
 	free(start);
 	free(adj);
 	free(from);
