@@ -26,6 +26,7 @@
 #include "base/base.h"
 #include "collect/collect.h"
 #include "commands.h"
+#include "model/model.h"
 #include "probe/probe.h"
 #include "report/report.h"
 #include "snapshot/snapshot.h"
@@ -179,10 +180,6 @@ static double late_part_s(const struct record_args *a)
 	return fmin(1.0, a->duration_s / 4);
 }
 
-/* Over this share of a bundle's CPU time in probes, its CPU demand is
- * measured without them by default (the report's probe-heavy-cpu flag). */
-#define UNPROBED_AUTO_SHARE 0.5
-
 /*
  * --unprobed: the bundles' CPU time right after the recording, probes
  * detached. The model takes its CPU demand from it rather than from the
@@ -195,7 +192,7 @@ static void measure_unprobed(const struct record_args *a, struct live *live,
 	double share = live_probe_share(snap), s = a->unprobed_s;
 
 	if (s < 0)
-		s = share > UNPROBED_AUTO_SHARE ? fmin(2.0, fmax(0.5, 0.2 * a->duration_s)) : 0;
+		s = share > MODEL_PROBE_HEAVY ? fmin(2.0, fmax(0.5, 0.2 * a->duration_s)) : 0;
 	if (!(s > 0) || stop_signal_caught())
 		return;
 	if (a->unprobed_s < 0)

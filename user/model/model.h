@@ -21,6 +21,10 @@
 #include "snapshot/snapshot.h"
 
 #define MODEL_UTIL_LIMIT 0.7	/* default target utilization for sizing */
+/* Over this share of a bundle's CPU time in probes, its CPU demand is a
+ * small difference of two large figures: the report flags it
+ * (probe-heavy-cpu), and record -d measures it without them by default. */
+#define MODEL_PROBE_HEAVY 0.5
 #define MODEL_MAX_USERS 20000	/* largest closed population (MVA is O(N^2)) */
 
 /* ---- options: what `flowprof report` passes from its command line -------- */

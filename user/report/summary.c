@@ -213,20 +213,18 @@ static void flag_contradicted(struct flags *f, const struct model *m)
  * demand is what is left, a small difference of two large figures, and a
  * probe cost off by a fifth moves it several-fold (redis with its exits at
  * single-stepped `ret`s: 29 of 31 us a request, a ceiling 3x too high).
+ * Over MODEL_PROBE_HEAVY of it, as measured where record measured it.
  */
-#define PROBE_HEAVY 0.5
-
 static void flag_probe_heavy(struct flags *f, const struct model *m)
 {
 	for (int k = 0; k < m->n_stations; k++) {
 		const struct model_station *st = &m->stations[k];
-		struct flag *x;
-
 		bool measured = isfinite(st->probes_measured_s);
 		double took = measured ? st->probes_measured_s : st->probes_cpu_s;
+		struct flag *x;
 
 		if (st->probes_over_cpu_s > 0 || !(st->cpu_used_s > 0) ||
-		    took < PROBE_HEAVY * st->cpu_used_s)
+		    took < MODEL_PROBE_HEAVY * st->cpu_used_s)
 			continue; /* above it all: calibration-contradicted says so */
 		x = flag_new(f, "probe-heavy-cpu");
 		flag_subject(x, st->name);
