@@ -60,11 +60,67 @@ static __always_inline __u64 thread_off_ns(struct thread_state *st)
 			if (st->inst <= max_instances + 1) /* not flowprof's own or ignored */
 				count(CNT_SWITCH_IN_UNSEEN);
 		}
-		if (in > st->out_at)
+		if (in > st->out_at) {
 			st->off_ns += in - st->out_at;
+			st->in_at = in;
+			st->last_off_ns = in - st->out_at;
+			st->last_off_probe = st->out_in_probe;
+			st->last_off_preempted = st->out_preempted;
+			st->last_out_ip = st->out_ip;
+			if (st->out_in_probe) {
+				st->probe_off_ns += st->last_off_ns;
+				count(CNT_PROBE_WAITS);
+			}
+		}
 		st->out_at = 0;
 	}
 	return st->off_ns;
+}
+
+/*
+ * Probe waits. A thread preempted while a probe handles its hit (the
+ * kernel preempts on the way back to user space, before the BPF program
+ * runs or after it) waits for the probe, not for the call: the target's
+ * own clock, around its code, never sees that wait, yet a call's window
+ * that holds the probe would count the whole of it (a time slice,
+ * milliseconds, beside microseconds of probe). Such waits are kept apart
+ * (probe_off_ns) and taken out of every window they fall in.
+ *
+ * A wait is the probe's when the thread was switched out still runnable
+ * while a probe's BPF program ran for it (in_hit), or where only a probe
+ * leaves it: in the uprobes' own page (the single-step slot, the return
+ * trampoline), at the probed address or the trap's return address just
+ * after it, or, soon after the hit's clock read, up to 16 bytes after the
+ * probed address (the instruction after an emulated or single-stepped
+ * one) or at the return address a single-stepped `ret` resumes at. After
+ * the clock read (the hit's tail) it is tested at the switch
+ * (bpf/sched.bpf.h), before it (its head) at the hit. By time alone, the
+ * few instructions between two probes looked like a probe's: self times
+ * came out 10-30 % low under a CPU hog.
+ */
+/* Where a probe leaves a thread: at the probed instruction or just after
+ * it (the trap's return address, the instruction after an emulated or
+ * single-stepped one). late: the switch came well after the hit's clock
+ * read; only the probed address and the trap's return address (no
+ * instruction the thread runs outside a probe) then count. */
+static __always_inline bool ip_after_hit(__u64 ip, __u64 hit_ip, bool late)
+{
+	return hit_ip && ip >= hit_ip && ip - hit_ip <= (late ? 1 : 16);
+}
+
+/* The uprobes' own page (the single-step slot, the return trampoline):
+ * a thread runs there only inside a probe. */
+static __always_inline bool ip_in_uprobes_page(__u64 ip, __u64 page)
+{
+	return page && ip >= page && ip - page < 4096;
+}
+
+/* The uprobes' page of the current process (0 where it has none). */
+static __always_inline __u64 uprobes_page(struct task_struct *task)
+{
+	struct xol_area *area = BPF_CORE_READ(task, mm, uprobes_state.xol_area);
+
+	return area ? BPF_CORE_READ(area, vaddr) : 0;
 }
 
 /*
@@ -76,9 +132,48 @@ static __always_inline __u64 thread_off_ns(struct thread_state *st)
  */
 static __always_inline __u64 thread_off_until(struct thread_state *st, __u64 now)
 {
-	__u64 out = st->out_at, before = st->off_ns, off = thread_off_ns(st);
+	__u64 out = st->out_at, before = st->off_ns, off;
 
+	/* preempted after now, this hit's clock read: inside the hit (its tail
+	 * was not yet marked at the switch) */
+	if (out >= now && st->out_preempted && ip_after_hit(st->out_ip, st->hit_ip, false))
+		st->out_in_probe = 1;
+	off = thread_off_ns(st);
 	return out >= now ? before : off; /* switched out after now: none of it before now */
+}
+
+/* A hit's whole cost, the larger of the calibration's rows. */
+static __always_inline __u64 hit_cost(__u32 slot)
+{
+	__s64 w = probe_costs.hit_ns[slot & (SLOT_COUNT - 1)];
+	__s64 c = probe_costs.hit_cold_ns[slot & (SLOT_COUNT - 1)];
+	__s64 v = w > c ? w : c;
+
+	return v > 0 ? (__u64)v : 0;
+}
+
+/* At a hit (clock read now, cost slot): whether the wait that ended just
+ * before was its head's, and where its tail ends: four times its
+ * calibrated cost (under load a hit runs slower than in the calibration's
+ * loop, and the kernel acts on a preemption a little after the interrupt
+ * that asked for it: 2 us past twice the cost, seen on a guest). */
+static __always_inline void probe_hit(struct thread_state *st, __u64 now, __u32 slot)
+{
+	__u64 cost = hit_cost(slot);
+
+	/* only the first hit after a preemption can be the one preempted */
+	if (st->last_off_preempted && now >= st->in_at) {
+		st->last_off_preempted = 0;
+		if (!st->last_off_probe &&
+		    (ip_after_hit(st->last_out_ip, st->hit_ip, now - st->in_at > 4 * cost) ||
+		     ip_in_uprobes_page(st->last_out_ip,
+					uprobes_page((struct task_struct *)bpf_get_current_task())))) {
+			st->probe_off_ns += st->last_off_ns;
+			st->last_off_probe = 1;
+			count(CNT_PROBE_WAITS);
+		}
+	}
+	st->probe_until = now + 4 * cost;
 }
 
 static __always_inline void count_incomplete(__u32 hid, bool unwound)
@@ -218,7 +313,13 @@ __noinline int on_entry(struct thread_state *st, __u64 cookie, __u64 key, __u64 
 	fr->nested_cost_ns = 0;
 	fr->kids_out_ns = 0;
 	fr->nested_calls = 0;
-	fr->off_start_ns = track_oncpu && !st->goroutine ? thread_off_until(st, now) : 0;
+	fr->off_start_ns = 0;
+	fr->probe_off_start_ns = 0;
+	if (track_oncpu && !st->goroutine) {
+		fr->off_start_ns = thread_off_until(st, now);
+		probe_hit(st, now, fr->entry_slot);
+		fr->probe_off_start_ns = st->probe_off_ns;
+	}
 	st->depth = d + 1;
 	/* Flows entered are a stack property: popping a frame restores the
 	 * mask it saw, which also undoes frames abandoned above it. */
@@ -425,13 +526,20 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 	}
 	fr = &st->frames[found & (MAX_DEPTH - 1)];
 	dur = now > fr->start_ns ? now - fr->start_ns : 0;
-	self = dur > fr->child_ns ? dur - fr->child_ns : 0;
 	cpu = 0;
 	if (track_oncpu && !st->goroutine) {
-		__u64 off = thread_off_until(st, now) - fr->off_start_ns;
+		__u64 off = thread_off_until(st, now) - fr->off_start_ns, waits;
 
+		probe_hit(st, now, exit_slot);
 		cpu = dur > off ? dur - off : 0;
+		/* the probe waits in the window are neither the call's time nor
+		 * its time off the CPU (above) */
+		waits = st->probe_off_ns - fr->probe_off_start_ns;
+		if (waits > off)
+			waits = off;
+		dur = dur > waits ? dur - waits : 0;
 	}
+	self = dur > fr->child_ns ? dur - fr->child_ns : 0;
 	/* The probes' own time inside this call's window (include/flowprof.h),
 	 * as warm or cold as its state lookups ran (include/cost_slot.h). */
 	temp = probe_temperature(call_therm(fr, st));
@@ -494,7 +602,14 @@ static __always_inline int function_entry(struct pt_regs *ctx, __u64 cookie)
 
 	if (hit_state(ctx, cookie, PT_REGS_SP(ctx), true, &h))
 		return 1;
+	if (h.st) {
+		h.st->hit_ip = PT_REGS_IP(ctx);
+		h.st->hit_sp = PT_REGS_SP(ctx);
+		h.st->in_hit = 1;
+	}
 	ret = on_entry(h.st, cookie, h.key, lookup_done(h.st, t0));
+	if (h.st)
+		h.st->in_hit = 0;
 	go_state_release(&h);
 	return ret;
 }
@@ -509,7 +624,14 @@ static __always_inline int function_exit(struct pt_regs *ctx, __u64 cookie, __u6
 		count(CNT_UNMATCHED_RETURN);
 		return 0;
 	}
+	if (h.st) {
+		h.st->hit_ip = PT_REGS_IP(ctx);
+		h.st->hit_sp = PT_REGS_SP(ctx);
+		h.st->in_hit = 1;
+	}
 	on_exit(h.st, cookie, h.key, exit_slot, lookup_done(h.st, t0));
+	if (h.st)
+		h.st->in_hit = 0;
 	go_state_release(&h);
 	return 0;
 }

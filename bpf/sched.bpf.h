@@ -4,10 +4,37 @@
  * or exec with calls still open. Included by flowprof.bpf.c.
  */
 
+/* Kernels before 5.14 call the task's state `state`. */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+/* Switched out still runnable: preempted, not waiting for anything. */
+static __always_inline bool still_runnable(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state) == 0;
+	return BPF_CORE_READ((struct task_struct___pre514 *)t, state) == 0;
+}
+
+/* A `ret` the kernel single-stepped resumes at the return address, which
+ * the stack still holds where the hit found it. Current is the task
+ * switched out, so its memory is readable here. */
+static __always_inline bool single_stepped_ret(struct thread_state *out)
+{
+	__u64 ret = 0;
+
+	return out->hit_sp && !bpf_probe_read_user(&ret, sizeof(ret), (void *)out->hit_sp) &&
+	       ret == out->out_ip;
+}
+
 /* A switch at now: out, the state of the thread switched out (NULL when it
  * has none), gets the end of its slice; the CPU keeps the time for whoever
- * comes in, which reads it at its next event (thread_off_ns). */
-static __always_inline int stamp_switch(struct thread_state *out, __u64 now)
+ * comes in, which reads it at its next event (thread_off_ns). prev: the
+ * task switched out where its BTF pointer is known (the wait can then be
+ * found to be a probe's, bpf/account.bpf.h), else NULL. */
+static __always_inline int stamp_switch(struct thread_state *out, struct task_struct *prev,
+					__u64 now)
 {
 	__u32 zero = 0;
 	struct cpu_switch *cs = bpf_map_lookup_elem(&cpu_switch, &zero);
@@ -17,6 +44,22 @@ static __always_inline int stamp_switch(struct thread_state *out, __u64 now)
 	if (out) {
 		thread_off_ns(out); /* fold in the slice's start before stamping its end */
 		out->out_at = now;
+		out->out_preempted = 0;
+		out->out_in_probe = 0;
+		out->out_ip = 0;
+		/* bpf_task_pt_regs() came in 5.15: before it, no wait is a probe's */
+		if (prev && still_runnable(prev) &&
+		    bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)) {
+			struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
+
+			out->out_preempted = 1;
+			out->out_ip = regs ? BPF_CORE_READ(regs, ip) : 0;
+			out->out_in_probe =
+				out->in_hit ||
+				ip_in_uprobes_page(out->out_ip, uprobes_page(prev)) ||
+				ip_after_hit(out->out_ip, out->hit_ip, now > out->probe_until) ||
+				(now <= out->probe_until && single_stepped_ret(out));
+		}
 	}
 	cs->at = now;
 	return 0;
@@ -28,7 +71,7 @@ int on_sched_switch(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 now = bpf_ktime_get_ns();
 
-	return stamp_switch(thread_state_get(false), now);
+	return stamp_switch(thread_state_get(false), NULL, now);
 }
 
 /*
@@ -51,7 +94,7 @@ int BPF_PROG(on_sched_switch_btf, bool preempt, struct task_struct *prev,
 	if (!is_tracked(prev->tgid) && !is_tracked(next->tgid))
 		return 0;
 	out = bpf_task_storage_get(&task_state, prev, NULL, 0);
-	return stamp_switch(out && out->inst ? out : NULL, bpf_ktime_get_ns());
+	return stamp_switch(out && out->inst ? out : NULL, prev, bpf_ktime_get_ns());
 }
 
 /* Frames still open when a thread exits or execs never return. */

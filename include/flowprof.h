@@ -113,6 +113,7 @@ enum fp_counter {
 	CNT_STATE_FULL,		/* per-thread state could not be created */
 	CNT_GO_STATE_FULL,	/* per-goroutine state could not be created */
 	CNT_SWITCH_IN_UNSEEN,	/* a thread's switch-in had no stamp: the scheduler's account used */
+	CNT_PROBE_WAITS,	/* a thread switched out inside a probe: its time off is the probe's */
 	CNT_MAX,
 };
 /* The snapshot's old name for CNT_UNWOUND (counters.abandoned_frames). */
@@ -131,6 +132,7 @@ struct frame {
 	__u32 flows_before;   /* thread's flow_mask when this frame was pushed */
 	__u32 entry_slot;     /* cost slot of the entry probe */
 	__u32 therm_ns;	      /* the entry hit's state lookup, timed (include/cost_slot.h) */
+	__u64 probe_off_start_ns; /* thread's probe_off_ns at entry */
 };
 
 struct thread_state {
@@ -144,6 +146,20 @@ struct thread_state {
 	__u32 therm_ns;	  /* the current hit's state lookup, timed (include/cost_slot.h) */
 	__u64 off_ns;	  /* time switched out, up to the last switch-in seen */
 	__u64 out_at;	  /* last switch-out not yet folded into off_ns, 0 = none */
+	/* Time off the CPU that began inside a probe (bpf/sched.bpf.h) */
+	__u64 probe_off_ns;	/* of off_ns, those waits */
+	__u64 in_at;		/* the last switch-in folded into off_ns */
+	__u64 last_off_ns;	/* the wait that switch-in ended */
+	__u64 probe_until;	/* a switch-out before this lies in the last hit's tail */
+	__u64 hit_ip;		/* the last hit's instruction pointer */
+	__u64 hit_sp;		/* and stack pointer */
+	__u64 out_ip;		/* where the pending switch-out left user space */
+	__u64 last_out_ip;	/* and where last_off_ns's did */
+	__u32 out_in_probe;	/* the pending switch-out (out_at) lies in a probe */
+	__u32 out_preempted;	/* the pending switch-out left the thread runnable */
+	__u32 last_off_probe;	/* last_off_ns is counted in probe_off_ns */
+	__u32 last_off_preempted; /* last_off_ns was a wait to run, not a sleep */
+	__u32 in_hit;		/* a probe's BPF program is running for the thread */
 	struct frame frames[MAX_DEPTH];
 };
 

@@ -1,6 +1,6 @@
 """The Markdown rendering of a results document: the tables `make bench`
 prints and writes next to the results JSON."""
-from .common import fmt_ms, fmt_ns, fmt_pct, fmt_rate, fmt_ratio, fmt_us
+from .common import fmt_ms, fmt_ns, fmt_pct, fmt_rate, fmt_ratio, fmt_us, rel
 from .host import describe_host
 from .per_call import FLOOR_LABEL, FLOOR_OF, SITES, site_label
 
@@ -206,6 +206,23 @@ def render_saturation(sat):
         head += [p + ": measured", p + ": predicted", p + ": error"]
     out += [md_table(head, rows), ""]
     out += [saturation_line(name, s) for name, s in sat["servers"].items()]
+    out += ["", "The CPU time a request costs: the model's CPU demand (from the recording, "
+            "its probes' cost taken out), and the server's own CPU time per request measured "
+            "without probes (its processes' CPU clocks over the run, divided by the requests "
+            "done) at the recording's load and at the maximum. The predicted maximum is the "
+            "station's CPUs over the demand: where the server's cost per request falls with "
+            "the load, no model with one demand per request sees it from a low-load "
+            "recording.", ""]
+    rows = []
+    for name, s in sat["servers"].items():
+        r = s.get("recording") or {}
+        lo, hi, dm = (r.get("server_cpu_per_request_ns"),
+                      s.get("server_cpu_per_request_at_max_ns"), r.get("model_cpu_demand_ns"))
+        rows.append([name, fmt_us(dm), fmt_us(lo), fmt_pct(rel(dm, lo)), fmt_us(hi),
+                     fmt_pct(rel(hi, lo))])
+    out += [md_table(["server", "model's demand (us)", "unprobed, recording's load (us)",
+                      "model vs unprobed", "unprobed, at the maximum (us)",
+                      "maximum vs recording's load"], rows)]
     return out
 
 

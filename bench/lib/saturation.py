@@ -94,8 +94,19 @@ def measure_server(name, args, tmp, res):
         growing = len(points) > 1 and points[-1][1] > max(p[1] for p in points[:-1]) * 1.03
         res.update({"measured_max_per_s": best, "clients": clients, "still_growing": growing})
         low = args.sat_low * best
+        s0, t0 = tree_cpu_s(srv.p.pid), time.monotonic()
         x, lat = srv.run(clients, args.sat_s, rate=low)
-        res["recording"] = {"rate_per_s": low, "throughput_per_s": x, "mean_ns": lat}
+        s1, t1 = tree_cpu_s(srv.p.pid), time.monotonic()
+        # what the model's CPU demand stands for, measured without probes at
+        # the recording's load and at the maximum: a demand that falls with
+        # the load is the server's (or the host's), not the measurement's
+        top = max(res["ramp"], key=lambda p: p["throughput_per_s"])
+        res["recording"] = {"rate_per_s": low, "throughput_per_s": x, "mean_ns": lat,
+                            "server_cpu_per_request_ns": (s1 - s0) / (t1 - t0) / x * 1e9
+                            if x else None}
+        res["server_cpu_per_request_at_max_ns"] = (
+            top["server_own_cpu"] / top["throughput_per_s"] * 1e9
+            if top.get("server_own_cpu") is not None and top["throughput_per_s"] else None)
         log("  %.0f/s (%.0f%% of %.0f/s) without probes: %.0f/s, mean %s us"
             % (low, args.sat_low * 100, best, x, fmt_us(lat)))
         flows = fptest.write(os.path.join(tmp, "saturation-%s.yaml" % name), sp["flows"])
@@ -113,6 +124,9 @@ def measure_server(name, args, tmp, res):
             "model_rate_per_s": f.get("rate_per_s"),
             "handler_mean_ns": f.get("measured_mean_ns"),
             "bottleneck": (m.get("bottleneck") or {}).get("station"),
+            "model_cpu_demand_ns": next((st.get("demand_ns", {}).get(sp["flow"])
+                                         for st in m.get("stations") or []
+                                         if st.get("kind") == "cpu"), None),
             "headroom": m.get("headroom")})
         res["predicted_max_per_s"] = f.get("max_rate_per_s")
         res["max_error_pct"] = rel(res["predicted_max_per_s"], best)

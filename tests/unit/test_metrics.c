@@ -198,6 +198,7 @@ static const char openmetrics[] =
 	"flowprof_kernel_events_total{host=\"web-1\",event=\"instances_dropped\"} 0\n"
 	"flowprof_kernel_events_total{host=\"web-1\",event=\"threads_dropped\"} 0\n"
 	"flowprof_kernel_events_total{host=\"web-1\",event=\"switch_ins_estimated\"} 0\n"
+	"flowprof_kernel_events_total{host=\"web-1\",event=\"probe_waits\"} 0\n"
 	"# HELP flowprof_handler_info 1 for each handler: its probe site class (site_classes when its probe points differ), entry and exit probe kinds, and whether it is one server (serial).\n"
 	"# TYPE flowprof_handler_info gauge\n"
 	"flowprof_handler_info{host=\"web-1\"," HANDLER ",site_class=\"\",site_classes=\"\",entry_site=\"\",exit_site=\"\",serial=\"false\"} 1\n"

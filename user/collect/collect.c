@@ -663,6 +663,7 @@ int collect_snapshot(struct recorder *r, const struct flowfile *ff, const struct
 	s->instances_dropped = cnt[CNT_INSTANCES_FULL];
 	s->threads_dropped = cnt[CNT_STATE_FULL];
 	s->switch_ins_estimated = cnt[CNT_SWITCH_IN_UNSEEN];
+	s->probe_waits = cnt[CNT_PROBE_WAITS];
 	s->attach_mode = xstrdup(attach_mode_name(recorder_info(r)->mode));
 	return 0;
 }

@@ -37,6 +37,7 @@ const struct snap_counter snapshot_counters[SNAP_COUNTERS] = {
 	{ "instances_dropped", offsetof(struct snapshot, instances_dropped) },
 	{ "threads_dropped", offsetof(struct snapshot, threads_dropped) },
 	{ "switch_ins_estimated", offsetof(struct snapshot, switch_ins_estimated) },
+	{ "probe_waits", offsetof(struct snapshot, probe_waits) },
 };
 
 unsigned int snap_site_mask(const struct snap_handler *h)

@@ -31,7 +31,7 @@ extern const char *const snapshot_site_class_key[SNAP_SITE_CLASSES];
 
 /* The kernel's event counters (struct snapshot, "counters" in the
  * document): each name and where its uint64_t sits in struct snapshot. */
-#define SNAP_COUNTERS 8
+#define SNAP_COUNTERS 9
 struct snap_counter {
 	const char *name;
 	size_t off;
@@ -231,6 +231,7 @@ struct snapshot {
 	uint64_t instances_dropped;
 	uint64_t threads_dropped;
 	uint64_t switch_ins_estimated;
+	uint64_t probe_waits;
 	/* Empty (n_hosts = 0) for one host, described by host, kernel, nproc and
 	 * probe_cost_ns. After a merge across hosts, one entry per host; host is
 	 * then "a,b", nproc their sum and probe_cost_ns the mean of the known

@@ -240,6 +240,7 @@ bool snapshot_equal(const struct snapshot *a, const struct snapshot *b, char *di
 	EQ_U64(d, "snapshot", a, b, instances_dropped);
 	EQ_U64(d, "snapshot", a, b, threads_dropped);
 	EQ_U64(d, "snapshot", a, b, switch_ins_estimated);
+	EQ_U64(d, "snapshot", a, b, probe_waits);
 	EQ_N(d, "snapshot", a, b, n_hosts);
 	for (int i = 0; i < a->n_hosts; i++) {
 		snprintf(w, sizeof(w), "hosts[%d]", i);
