@@ -90,22 +90,25 @@ static __always_inline __u64 thread_off_ns(struct thread_state *st)
  * while a probe's BPF program ran for it (in_hit), or where only a probe
  * leaves it: in the uprobes' own page (the single-step slot, the return
  * trampoline), at the probed address or the trap's return address just
- * after it, or, soon after the hit's clock read, up to 16 bytes after the
- * probed address (the instruction after an emulated or single-stepped
- * one) or at the return address a single-stepped `ret` resumes at. After
+ * after it, or, soon after the hit's clock read, up to 16 bytes after an
+ * entry's probed address (the instruction after an emulated or
+ * single-stepped first instruction) or at the return address an exit's
+ * single-stepped `ret` resumes at. After
  * the clock read (the hit's tail) it is tested at the switch
  * (bpf/sched.bpf.h), before it (its head) at the hit. By time alone, the
  * few instructions between two probes looked like a probe's: self times
  * came out 10-30 % low under a CPU hog.
  */
-/* Where a probe leaves a thread: at the probed instruction or just after
- * it (the trap's return address, the instruction after an emulated or
- * single-stepped one). late: the switch came well after the hit's clock
- * read; only the probed address and the trap's return address (no
- * instruction the thread runs outside a probe) then count. */
-static __always_inline bool ip_after_hit(__u64 ip, __u64 hit_ip, bool late)
+/* Where a probe leaves a thread: at the probed address (about to trap) or
+ * the trap's return address just after it; and, soon after an entry's hit
+ * (near: the hit was an entry, the switch came within its tail), up to 16
+ * bytes after it, the instruction after an emulated or single-stepped
+ * first instruction. An exit resumes elsewhere (at the return address, or
+ * a tail call's target), and the code after a call site, where a uretprobe
+ * hit's address lies, is the caller's own. */
+static __always_inline bool ip_after_hit(__u64 ip, __u64 hit_ip, bool near)
 {
-	return hit_ip && ip >= hit_ip && ip - hit_ip <= (late ? 1 : 16);
+	return hit_ip && ip >= hit_ip && ip - hit_ip <= (near ? 16 : 1);
 }
 
 /* The uprobes' own page (the single-step slot, the return trampoline):
@@ -132,13 +135,8 @@ static __always_inline __u64 uprobes_page(struct task_struct *task)
  */
 static __always_inline __u64 thread_off_until(struct thread_state *st, __u64 now)
 {
-	__u64 out = st->out_at, before = st->off_ns, off;
+	__u64 out = st->out_at, before = st->off_ns, off = thread_off_ns(st);
 
-	/* preempted after now, this hit's clock read: inside the hit (its tail
-	 * was not yet marked at the switch) */
-	if (out >= now && st->out_preempted && ip_after_hit(st->out_ip, st->hit_ip, false))
-		st->out_in_probe = 1;
-	off = thread_off_ns(st);
 	return out >= now ? before : off; /* switched out after now: none of it before now */
 }
 
@@ -165,7 +163,7 @@ static __always_inline void probe_hit(struct thread_state *st, __u64 now, __u32 
 	if (st->last_off_preempted && now >= st->in_at) {
 		st->last_off_preempted = 0;
 		if (!st->last_off_probe &&
-		    (ip_after_hit(st->last_out_ip, st->hit_ip, now - st->in_at > 4 * cost) ||
+		    (ip_after_hit(st->last_out_ip, st->hit_ip, false) ||
 		     ip_in_uprobes_page(st->last_out_ip,
 					uprobes_page((struct task_struct *)bpf_get_current_task())))) {
 			st->probe_off_ns += st->last_off_ns;
@@ -484,7 +482,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		       __u64 now)
 {
 	__u32 hid = COOKIE_HANDLER(cookie), d, b, found = MAX_DEPTH;
-	__u64 dur, cpu, self, own_in, own_full, corr, temp;
+	__u64 dur, cpu, self, own_in, own_full, corr, temp, waits = 0;
 	struct handler_stats *hs;
 	struct inst_stats *is;
 	struct frame *fr;
@@ -528,7 +526,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 	dur = now > fr->start_ns ? now - fr->start_ns : 0;
 	cpu = 0;
 	if (track_oncpu && !st->goroutine) {
-		__u64 off = thread_off_until(st, now) - fr->off_start_ns, waits;
+		__u64 off = thread_off_until(st, now) - fr->off_start_ns;
 
 		probe_hit(st, now, exit_slot);
 		cpu = dur > off ? dur - off : 0;
@@ -573,6 +571,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		hs->nested_calls += fr->nested_calls;
 		hs->probe_cpu_ns += own_full;
 		hs->therm_ns += call_therm(fr, st);
+		hs->probe_wait_ns += waits;
 		if (!hs->min_ns || dur < hs->min_ns)
 			hs->min_ns = dur ? dur : 1;
 		if (dur > hs->max_ns)
@@ -606,6 +605,7 @@ static __always_inline int function_entry(struct pt_regs *ctx, __u64 cookie)
 		h.st->hit_ip = PT_REGS_IP(ctx);
 		h.st->hit_sp = PT_REGS_SP(ctx);
 		h.st->in_hit = 1;
+		h.st->hit_entry = 1;
 	}
 	ret = on_entry(h.st, cookie, h.key, lookup_done(h.st, t0));
 	if (h.st)
@@ -628,6 +628,7 @@ static __always_inline int function_exit(struct pt_regs *ctx, __u64 cookie, __u6
 		h.st->hit_ip = PT_REGS_IP(ctx);
 		h.st->hit_sp = PT_REGS_SP(ctx);
 		h.st->in_hit = 1;
+		h.st->hit_entry = 0;
 	}
 	on_exit(h.st, cookie, h.key, exit_slot, lookup_done(h.st, t0));
 	if (h.st)

@@ -57,8 +57,10 @@ static __always_inline int stamp_switch(struct thread_state *out, struct task_st
 			out->out_in_probe =
 				out->in_hit ||
 				ip_in_uprobes_page(out->out_ip, uprobes_page(prev)) ||
-				ip_after_hit(out->out_ip, out->hit_ip, now > out->probe_until) ||
-				(now <= out->probe_until && single_stepped_ret(out));
+				ip_after_hit(out->out_ip, out->hit_ip,
+					     out->hit_entry && now <= out->probe_until) ||
+				(!out->hit_entry && now <= out->probe_until &&
+				 single_stepped_ret(out));
 		}
 	}
 	cs->at = now;

@@ -64,6 +64,7 @@ struct handler_stats {
 	__u64 nested_calls;   /* probed calls nested inside completed calls, at any depth */
 	__u64 probe_cpu_ns;   /* its own two probes' whole hits: the CPU they took of the thread */
 	__u64 therm_ns;	      /* its calls' state lookups, timed (include/cost_slot.h) */
+	__u64 probe_wait_ns;  /* waits inside probes taken out of its calls (bpf/account.bpf.h) */
 	__u64 hist[HIST_BUCKETS]; /* inclusive durations, histogram.h layout */
 };
 
@@ -160,6 +161,7 @@ struct thread_state {
 	__u32 last_off_probe;	/* last_off_ns is counted in probe_off_ns */
 	__u32 last_off_preempted; /* last_off_ns was a wait to run, not a sleep */
 	__u32 in_hit;		/* a probe's BPF program is running for the thread */
+	__u32 hit_entry;	/* the last hit was an entry (hit_ip its first instruction) */
 	struct frame frames[MAX_DEPTH];
 };
 

@@ -62,6 +62,7 @@ int collect_handler(struct recorder *r, uint32_t hid, struct handler_stats *out)
 		out->nested_calls += hs->nested_calls;
 		out->probe_cpu_ns += hs->probe_cpu_ns;
 		out->therm_ns += hs->therm_ns;
+		out->probe_wait_ns += hs->probe_wait_ns;
 		if (hs->min_ns && (!out->min_ns || hs->min_ns < out->min_ns))
 			out->min_ns = hs->min_ns;
 		if (hs->max_ns > out->max_ns)
@@ -230,6 +231,7 @@ static void collect_handlers(struct recorder *r, const struct flowfile *ff,
 		sh->nested_calls = hs->nested_calls;
 		sh->probe_cpu_ns = hs->probe_cpu_ns;
 		sh->probe_cpu_measured = true;
+		sh->probe_wait_ns = hs->probe_wait_ns;
 		sh->entries = hs->entries;
 		sh->calls = hs->calls;
 		sh->incomplete = hs->incomplete;

@@ -88,6 +88,10 @@ struct snap_handler {
 	 * in older snapshots (probe_cpu_measured false). */
 	bool probe_cpu_measured;
 	uint64_t probe_cpu_ns;
+	/* Waits inside probes the kernel took out of its calls' times (already
+	 * out of total_ns): what flowprof removed beside the probes' own cost.
+	 * Key "probe_wait_ns", 0 where absent. */
+	uint64_t probe_wait_ns;
 	char *entry_site;	/* kind of its entry probe ("push", "nop5", "other"...) */
 	char *exit_site;	/* how its exits are seen ("ret", "uretprobe", ...) */
 	char *exits_fallback;	/* why some of its exits are a uretprobe, or NULL */

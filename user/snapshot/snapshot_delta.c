@@ -65,7 +65,8 @@ static int handler_delta(struct snap_handler *d, const struct snap_handler *s, c
 	    sub_u64(&d->probe_ns, s->probe_ns, "probe time", n, err, errlen) ||
 	    sub_u64(&d->self_probe_ns, s->self_probe_ns, "probe time in self", n, err, errlen) ||
 	    sub_u64(&d->nested_calls, s->nested_calls, "nested calls", n, err, errlen) ||
-	    sub_u64(&d->probe_cpu_ns, s->probe_cpu_ns, "probes' CPU time", n, err, errlen))
+	    sub_u64(&d->probe_cpu_ns, s->probe_cpu_ns, "probes' CPU time", n, err, errlen) ||
+	    sub_u64(&d->probe_wait_ns, s->probe_wait_ns, "waits in probes", n, err, errlen))
 		return -1;
 	d->sumsq_ns2 = d->sumsq_ns2 > s->sumsq_ns2 ? d->sumsq_ns2 - s->sumsq_ns2 : 0;
 	for (int b = 0; b < HIST_BUCKETS; b++)
@@ -194,7 +195,7 @@ int snapshot_delta(const struct snapshot *end, const struct snapshot *start,
 struct start_handler {
 	char *id;
 	uint64_t entries, calls, incomplete, total_ns, self_ns, oncpu_ns;
-	uint64_t unwound, probe_ns, self_probe_ns, nested_calls, probe_cpu_ns;
+	uint64_t unwound, probe_ns, self_probe_ns, nested_calls, probe_cpu_ns, probe_wait_ns;
 	long double sumsq_ns2;
 	unsigned int first;	/* hist[first .. first + n_hist) */
 	unsigned int n_hist;
@@ -226,6 +227,7 @@ void snapshot_start_take(struct snapshot_start *st, struct snapshot *s)
 		c->self_probe_ns = h->self_probe_ns;
 		c->nested_calls = h->nested_calls;
 		c->probe_cpu_ns = h->probe_cpu_ns;
+		c->probe_wait_ns = h->probe_wait_ns;
 		c->sumsq_ns2 = h->sumsq_ns2;
 		if (hist_range(h->hist, &first, &last)) {
 			c->first = first;
@@ -281,6 +283,7 @@ int snapshot_subtract_start(struct snapshot *end, const struct snapshot_start *s
 		s->self_probe_ns = c->self_probe_ns;
 		s->nested_calls = c->nested_calls;
 		s->probe_cpu_ns = c->probe_cpu_ns;
+		s->probe_wait_ns = c->probe_wait_ns;
 		s->sumsq_ns2 = c->sumsq_ns2;
 		if (c->n_hist)
 			memcpy(s->hist + c->first, c->hist, c->n_hist * sizeof(uint64_t));

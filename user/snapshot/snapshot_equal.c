@@ -108,6 +108,7 @@ static bool handler_equal(struct differ *d, const char *w, const struct snap_han
 	EQ_U64(d, w, a, b, nested_calls);
 	EQ_N(d, w, a, b, probe_cpu_measured);
 	EQ_U64(d, w, a, b, probe_cpu_ns);
+	EQ_U64(d, w, a, b, probe_wait_ns);
 	EQ_STR(d, w, a, b, entry_site);
 	EQ_STR(d, w, a, b, exit_site);
 	EQ_STR(d, w, a, b, exits_fallback);

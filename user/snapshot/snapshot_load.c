@@ -119,6 +119,7 @@ static int load_handler(struct loader *ld, json_object *o, const char *ctx,
 	    doc_get_u64(ld, o, ctx, "self_probe_ns", false, &h->self_probe_ns) ||
 	    doc_get_u64(ld, o, ctx, "nested_calls", false, &h->nested_calls) ||
 	    doc_get_u64(ld, o, ctx, "probe_cpu_ns", false, &h->probe_cpu_ns) ||
+	    doc_get_u64(ld, o, ctx, "probe_wait_ns", false, &h->probe_wait_ns) ||
 	    doc_get_str(ld, o, ctx, "entry_site", false, true, false, &h->entry_site) ||
 	    doc_get_str(ld, o, ctx, "exit_site", false, true, false, &h->exit_site) ||
 	    doc_get_str(ld, o, ctx, "exits_fallback", false, true, false, &h->exits_fallback))

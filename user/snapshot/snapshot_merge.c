@@ -377,6 +377,7 @@ static void merge_handler(struct snap_handler *d, const struct snap_handler *s,
 	d->nested_calls = d->probe_measured ? d->nested_calls + s->nested_calls : 0;
 	d->probe_cpu_measured = d->probe_cpu_measured && s->probe_cpu_measured;
 	d->probe_cpu_ns = d->probe_cpu_measured ? d->probe_cpu_ns + s->probe_cpu_ns : 0;
+	d->probe_wait_ns += s->probe_wait_ns;
 	set_first(&d->entry_site, s->entry_site);
 	set_first(&d->exit_site, s->exit_site);
 	set_first(&d->exits_fallback, s->exits_fallback);
