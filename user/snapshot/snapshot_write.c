@@ -132,7 +132,8 @@ static json_object *handler_json(const struct snap_handler *h)
 	}
 	if (h->probe_cpu_measured)
 		jo_add(o, "probe_cpu_ns", jo_u64(h->probe_cpu_ns));
-	jo_add(o, "probe_wait_ns", jo_u64(h->probe_wait_ns));
+	if (h->probe_wait_ns)
+		jo_add(o, "probe_wait_ns", jo_u64(h->probe_wait_ns));
 	if (h->entry_site)
 		jo_add(o, "entry_site", jo_str(h->entry_site));
 	if (h->exit_site)
