@@ -269,10 +269,11 @@ def accuracy_preempted_in_probes():
     it out of the calls' times (counters.probe_waits; docs/internals.md,
     "Probe waits"): the short handlers' means hold against the target's own
     clock with no allowance for time off the CPU. Without it (87cd688),
-    work_cpu's mean (its body spins 2 us) or work_var's came out up to 30 us
-    high here, past a tolerance of about 10-15 us in 3 runs of 8 (one wait
-    of 0.5-1 ms in a probe is 5-10 us on a mean of 100 calls); with it,
-    within 3.3 us in 10 runs, under 1 us in 8 of them."""
+    this test failed 1 run of 5 here, and in 3 more runs of the same set-up
+    work_cpu's mean (its body spins 2 us) or work_var's came out 11-30 us
+    high, against a tolerance of about 10-15 us (one wait of 0.5-1 ms in a
+    probe is 5-10 us on a mean of 100 calls): it catches the old behaviour
+    often, not always. With it, within 3.3 us in 10 runs, under 1 us in 8."""
     cpu = (os.cpu_count() or 1) - 1
     pres = []
     try:
