@@ -26,6 +26,15 @@ static __always_inline __u64 ran_since_picked(void)
 	return sum > picked ? sum - picked : 0;
 }
 
+/* A wait that began inside a probe: kept apart, taken out of the windows
+ * it falls in (on_exit; "Probe waits" below). */
+static __always_inline void take_probe_wait(struct thread_state *st)
+{
+	st->probe_off_ns += st->last_off_ns;
+	st->last_off_probe = 1;
+	count(CNT_PROBE_WAITS);
+}
+
 /*
  * The thread's off-CPU clock: time spent switched out since its state was
  * created. sched_switch stamps the switch-out; the switch-in time is the
@@ -67,10 +76,8 @@ static __always_inline __u64 thread_off_ns(struct thread_state *st)
 			st->last_off_probe = st->out_in_probe;
 			st->last_off_preempted = st->out_preempted;
 			st->last_out_ip = st->out_ip;
-			if (st->out_in_probe) {
-				st->probe_off_ns += st->last_off_ns;
-				count(CNT_PROBE_WAITS);
-			}
+			if (st->out_in_probe)
+				take_probe_wait(st);
 		}
 		st->out_at = 0;
 	}
@@ -118,12 +125,15 @@ static __always_inline bool ip_in_uprobes_page(__u64 ip, __u64 page)
 	return page && ip >= page && ip - page < 4096;
 }
 
-/* The uprobes' page of the current process (0 where it has none). */
-static __always_inline __u64 uprobes_page(struct task_struct *task)
+/* The uprobes' page of the current task's process (0 where it has none);
+ * the uretprobe trampoline sits at its start. At sched_switch the current
+ * task is the one switched out. */
+static __always_inline __u64 uprobes_page(void)
 {
-	struct xol_area *area = BPF_CORE_READ(task, mm, uprobes_state.xol_area);
+	struct mm_struct *mm = bpf_get_current_task_btf()->mm;
+	struct xol_area *area = mm ? mm->uprobes_state.xol_area : NULL;
 
-	return area ? BPF_CORE_READ(area, vaddr) : 0;
+	return area ? area->vaddr : 0; /* plain loads through BTF pointers */
 }
 
 /*
@@ -164,12 +174,8 @@ static __always_inline void probe_hit(struct thread_state *st, __u64 now, __u32 
 		st->last_off_preempted = 0;
 		if (!st->last_off_probe &&
 		    (ip_after_hit(st->last_out_ip, st->hit_ip, false) ||
-		     ip_in_uprobes_page(st->last_out_ip,
-					uprobes_page((struct task_struct *)bpf_get_current_task())))) {
-			st->probe_off_ns += st->last_off_ns;
-			st->last_off_probe = 1;
-			count(CNT_PROBE_WAITS);
-		}
+		     ip_in_uprobes_page(st->last_out_ip, uprobes_page())))
+			take_probe_wait(st);
 	}
 	st->probe_until = now + 4 * cost;
 }
@@ -198,17 +204,9 @@ static __always_inline void stack_emptied(struct thread_state *st, __u64 now)
  * exits are probed sites was closed at the tail call's `jmp`.) Rare path,
  * so reading memory here is fine.
  */
-static __always_inline __u64 uretprobe_trampoline(void)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct xol_area *area = BPF_CORE_READ(task, mm, uprobes_state.xol_area);
-
-	return area ? BPF_CORE_READ(area, vaddr) : 0;
-}
-
 static __always_inline bool is_tail_call(__u64 sp)
 {
-	__u64 ret = 0, tramp = uretprobe_trampoline();
+	__u64 ret = 0, tramp = uprobes_page();
 
 	if (!tramp || bpf_probe_read_user(&ret, sizeof(ret), (void *)sp))
 		return false;
@@ -592,6 +590,24 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 	return 0;
 }
 
+/* A hit begins (entry or exit) and ends, for the probe waits: where it
+ * trapped, and that its program runs (a preemption now is the probe's). */
+static __always_inline void hit_begin(struct thread_state *st, struct pt_regs *ctx, bool entry)
+{
+	if (!st)
+		return;
+	st->hit_ip = PT_REGS_IP(ctx);
+	st->hit_sp = PT_REGS_SP(ctx);
+	st->hit_entry = entry;
+	st->in_hit = 1;
+}
+
+static __always_inline void hit_end(struct thread_state *st)
+{
+	if (st)
+		st->in_hit = 0;
+}
+
 /* The programs' common path: the hit's state, then entry or exit. */
 static __always_inline int function_entry(struct pt_regs *ctx, __u64 cookie)
 {
@@ -601,15 +617,9 @@ static __always_inline int function_entry(struct pt_regs *ctx, __u64 cookie)
 
 	if (hit_state(ctx, cookie, PT_REGS_SP(ctx), true, &h))
 		return 1;
-	if (h.st) {
-		h.st->hit_ip = PT_REGS_IP(ctx);
-		h.st->hit_sp = PT_REGS_SP(ctx);
-		h.st->in_hit = 1;
-		h.st->hit_entry = 1;
-	}
+	hit_begin(h.st, ctx, true);
 	ret = on_entry(h.st, cookie, h.key, lookup_done(h.st, t0));
-	if (h.st)
-		h.st->in_hit = 0;
+	hit_end(h.st);
 	go_state_release(&h);
 	return ret;
 }
@@ -624,15 +634,9 @@ static __always_inline int function_exit(struct pt_regs *ctx, __u64 cookie, __u6
 		count(CNT_UNMATCHED_RETURN);
 		return 0;
 	}
-	if (h.st) {
-		h.st->hit_ip = PT_REGS_IP(ctx);
-		h.st->hit_sp = PT_REGS_SP(ctx);
-		h.st->in_hit = 1;
-		h.st->hit_entry = 0;
-	}
+	hit_begin(h.st, ctx, false);
 	on_exit(h.st, cookie, h.key, exit_slot, lookup_done(h.st, t0));
-	if (h.st)
-		h.st->in_hit = 0;
+	hit_end(h.st);
 	go_state_release(&h);
 	return 0;
 }

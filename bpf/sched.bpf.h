@@ -28,16 +28,6 @@ static __always_inline bool single_stepped_ret(struct thread_state *out)
 	       ret == out->out_ip;
 }
 
-/* uprobes_page() where the task is a BTF pointer (tp_btf): plain loads,
- * no helper calls, at every preemption of a tracked thread. */
-static __always_inline __u64 uprobes_page_btf(struct task_struct *task)
-{
-	struct mm_struct *mm = task->mm;
-	struct xol_area *area = mm ? mm->uprobes_state.xol_area : NULL;
-
-	return area ? area->vaddr : 0;
-}
-
 /* A switch at now: out, the state of the thread switched out (NULL when it
  * has none), gets the end of its slice; the CPU keeps the time for whoever
  * comes in, which reads it at its next event (thread_off_ns). prev: the
@@ -69,7 +59,7 @@ static __always_inline int stamp_switch(struct thread_state *out, struct task_st
 				out->in_hit ||
 				ip_after_hit(out->out_ip, out->hit_ip,
 					     out->hit_entry && now <= out->probe_until) ||
-				ip_in_uprobes_page(out->out_ip, uprobes_page_btf(prev)) ||
+				ip_in_uprobes_page(out->out_ip, uprobes_page()) ||
 				(!out->hit_entry && now <= out->probe_until &&
 				 single_stepped_ret(out));
 		}
