@@ -104,10 +104,11 @@ static bool unprobed_work_ns(struct build *b, const struct snap_bundle *sb, doub
 /*
  * The CPU time a bundle's processes spent besides the probes (calls: its
  * handlers' calls in the window): measured without them where the
- * recording did (unprobed_work_ns). When the probes' calibrated cost is more than they used at all, the calibration
- * is contradicted (a handler called in a tight loop keeps the probe's path
- * in the caches, and pays less than the calibration's middle figure): the
- * warm end is taken if the CPU time allows it. 0 when nothing is left.
+ * recording did (unprobed_work_ns). When the probes' calibrated cost is
+ * more than they used at all, the calibration is contradicted (a handler
+ * called in a tight loop keeps the probe's path in the caches, and pays
+ * less than the calibration's middle figure): the warm end is taken if the
+ * CPU time allows it. 0 when nothing is left.
  */
 static double bundle_work_ns(struct build *b, const struct snap_bundle *sb, int st, double calls)
 {
