@@ -582,6 +582,55 @@ static void unload(struct recorder *r)
 	}
 }
 
+/*
+ * How many processes the probes can fire in, up to most: where every site
+ * is filtered to one process (-p), no other can take a slot; 0 where some
+ * site fires in any process running its binary.
+ */
+static int processes_probed(const struct resolution *res, int most)
+{
+	int *pids = xcalloc((size_t)most + 1, sizeof(*pids)), n = 0;
+
+	for (size_t i = 0; i < res->n_sites && n <= most; i++) {
+		int k = 0;
+
+		if (res->sites[i].pid <= 0) {
+			n = 0;
+			break;
+		}
+		while (k < n && pids[k] != res->sites[i].pid)
+			k++;
+		if (k == n)
+			pids[n++] = res->sites[i].pid;
+	}
+	free(pids);
+	return n;
+}
+
+/*
+ * The cost slots the handlers' probes can take, whatever the exits'
+ * choice: the calibration measures cold only the stubs these depend on.
+ */
+static unsigned slots_possible(const struct resolution *res)
+{
+	unsigned slots = 1U << SLOT_EXIT_URETPROBE;
+
+	for (size_t i = 0; i < res->n_sites; i++) {
+		const struct probe_site *s = &res->sites[i];
+
+		if (s->kind != PROBE_FUNCTION) {
+			slots |= 1U << SLOT_ENTRY_USDT | 1U << SLOT_EXIT_USDT;
+			continue;
+		}
+		slots |= 1U << s->entry_slot;
+		if (s->alt_entry_offset)
+			slots |= 1U << s->alt_entry_slot;
+		for (size_t k = 0; k < s->n_exits; k++)
+			slots |= 1U << s->exits[k].slot;
+	}
+	return slots;
+}
+
 /* Initial calibration rounds, before the handlers are attached. */
 #define CALIB_FIRST_ROUNDS 3
 
@@ -604,7 +653,7 @@ static int try_mode(struct recorder *r, const struct flowfile *ff, const struct 
 
 	/* What probes cost here, measured on flowprof's own functions, before
 	 * the handlers' probes go in: the choice of their exits depends on it. */
-	if (!calib_prepare(r, &calib, r->n_flow_handlers)) {
+	if (!calib_prepare(r, &calib, r->n_flow_handlers, slots_possible(res))) {
 		for (size_t i = 0; i < calib.n && !e; i++)
 			e = attach_site_group(r, &calib.g[i], err, errlen);
 		if (!e)
@@ -656,6 +705,15 @@ int recorder_start(struct recorder **out, const struct flowfile *ff,
 	r->info.n_handlers = ff->n_handlers;
 	r->info.handlers = xcalloc((size_t)ff->n_handlers + 1, sizeof(*r->info.handlers));
 	r->max_instances = o->max_instances > 1 ? o->max_instances : DEFAULT_MAX_INSTANCES;
+	if (o->max_instances <= 1) {
+		int n = processes_probed(res, r->max_instances);
+
+		/* by default no more slots than processes: per-process maps hold
+		 * (slots + the pool) x handlers per CPU, allocated at load (65 x
+		 * 1,000 took 25 ms to create here) */
+		if (n > 0 && n < r->max_instances)
+			r->max_instances = n;
+	}
 	r->entry_first = o->entry_first;
 	if (o->mode == ATTACH_AUTO) {
 		first = r->info.feat.uprobe_session ? ATTACH_SESSION

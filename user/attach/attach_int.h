@@ -62,6 +62,9 @@ struct calibration {
 	int n_stubs;			/* measured: CALIB_STUBS, or all but CALIB_STUB_USDT */
 	double warm_hit_ns[SLOT_COUNT];	/* each slot's hit in a tight loop (NAN: none) */
 	int first_hid;
+	/* bit k: stub k is measured cold too (each cold call reads a buffer the
+	 * size of the last-level cache: ~1.6 ms, and the target's cache lost) */
+	unsigned cold_stubs;
 	uint64_t offsets[CALIB_STUBS][2]; /* entry (and exit site or USDT return), file offsets */
 	struct calib_round *rounds;
 	int n_rounds;
@@ -94,8 +97,9 @@ int attach_site_group(struct recorder *r, const struct site_group *g, char *err,
 
 /* calibrate.c: find flowprof's own stub functions and add them to gl
  * (hids from first_hid); then, once attached, measure rounds and write the
- * cost table the BPF programs read. */
-int calib_prepare(struct recorder *r, struct group_list *gl, int first_hid);
+ * cost table the BPF programs read. slots: a bit per enum cost_slot the
+ * handlers' probes may take (cold rounds measure only what those need). */
+int calib_prepare(struct recorder *r, struct group_list *gl, int first_hid, unsigned slots);
 int calib_attach_usdt(struct recorder *r, char *err, size_t errlen);
 void calib_measure(struct recorder *r, int rounds);
 void calib_free(struct calibration *c);

@@ -50,6 +50,9 @@
 #define EVICT_BYTES (32u << 20)
 /* CPU time per batch of calls. */
 #define BATCH_NS 1000000.0
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
 
 #if defined(__x86_64__)
 /*
@@ -143,7 +146,7 @@ static bool self_emulated(void)
 	return found;
 }
 
-int calib_prepare(struct recorder *r, struct group_list *gl, int first_hid)
+int calib_prepare(struct recorder *r, struct group_list *gl, int first_hid, unsigned slots)
 {
 	struct calibration *c = &r->cal;
 	ssize_t n = readlink("/proc/self/exe", r->self_exe, sizeof(r->self_exe) - 1);
@@ -158,6 +161,11 @@ int calib_prepare(struct recorder *r, struct group_list *gl, int first_hid)
 		goto unknown;
 	r->self_exe[n] = '\0';
 	c->first_hid = first_hid;
+	/* cold: the stubs the slots in use are split from (split_slots) */
+	c->cold_stubs = 1U << 0;
+	for (int k = 1; k < CALIB_STUBS; k++)
+		if (slots & (1U << (stubs[k].entry == SLOT_ENTRY_NOP5 ? stubs[k].exit : stubs[k].entry)))
+			c->cold_stubs |= 1U << k;
 	for (int k = 0; k < CALIB_STUBS; k++) {
 		if (self_offset(stubs[k].probed, &c->offsets[k][0]))
 			goto unknown;
@@ -394,10 +402,16 @@ static void cold_round(struct recorder *r, struct calib_round *out)
 	 * first fill took 93 ms in 4 KiB pages, 3-57 ms in 2 MiB ones, on a
 	 * 2-vCPU EPYC guest); a hint, ignored where THP is off. */
 	madvise(c->evict, c->evict_bytes, MADV_HUGEPAGE);
-	memset(c->evict, 1, c->evict_bytes);
+	/* pages of its own (a page never written reads the shared zero page):
+	 * the kernel's zeroing is the only write where it can populate them */
+	if (madvise(c->evict, c->evict_bytes, MADV_POPULATE_WRITE))
+		memset(c->evict, 1, c->evict_bytes);
 	for (int k = 0; k < c->n_stubs; k++) {
-		double probe = cold_call(r, k, &out->cold_therm_ns[k], hist), twin;
+		double probe, twin;
 
+		if (!(c->cold_stubs & (1U << k)))
+			continue;
+		probe = cold_call(r, k, &out->cold_therm_ns[k], hist);
 		if (isnan(probe))
 			continue;
 		twin = per_call(stubs[k].twin, 64);
@@ -662,11 +676,12 @@ void calib_measure(struct recorder *r, int rounds)
 	}
 }
 #else
-int calib_prepare(struct recorder *r, struct group_list *gl, int first_hid)
+int calib_prepare(struct recorder *r, struct group_list *gl, int first_hid, unsigned slots)
 {
 	(void)r;
 	(void)gl;
 	(void)first_hid;
+	(void)slots;
 	log_info("calibration: not implemented on this architecture; probe cost unknown");
 	return -1;
 }
