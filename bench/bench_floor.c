@@ -5,6 +5,7 @@
  * any accounting is done.
  *
  *   bench_floor MODE PID BINARY SITE...
+ *   bench_floor switch
  *
  * Each SITE is a function's entry, ENTRY (its exit seen by a uretprobe), or
  * ENTRY:EXIT (its exit seen by a uprobe at the exit site EXIT, a `ret` or a
@@ -15,7 +16,8 @@
  * (one uprobe.session link over entries and exit sites). Prints "attached N
  * links in X ms" once everything is attached, then waits until stdin reaches
  * end of file or SIGINT/SIGTERM arrives, detaches and prints "detached in X
- * ms".
+ * ms". `switch` attaches an empty program to the sched_switch BTF
+ * tracepoint instead (the floor of flowprof's on-CPU tracking), and waits.
  */
 #include <errno.h>
 #include <signal.h>
@@ -36,7 +38,7 @@
 
 #define MAX_SITES 4096
 
-enum mode { MODE_PAIR, MODE_MULTI, MODE_SESSION };
+enum mode { MODE_PAIR, MODE_MULTI, MODE_SESSION, MODE_SWITCH };
 
 static volatile sig_atomic_t stop;
 
@@ -56,7 +58,8 @@ static double now_ms(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: bench_floor pair|multi|session PID BINARY ENTRY[:EXIT]...\n");
+	fprintf(stderr, "usage: bench_floor pair|multi|session PID BINARY ENTRY[:EXIT]...\n"
+			"       bench_floor switch\n");
 	return 2;
 }
 
@@ -115,9 +118,11 @@ int main(int argc, char **argv)
 	double t0;
 	char buf[64];
 
-	if (argc < 5)
+	if (argc == 2 && !strcmp(argv[1], "switch"))
+		mode = MODE_SWITCH;
+	else if (argc < 5)
 		return usage();
-	if (!strcmp(argv[1], "pair"))
+	else if (!strcmp(argv[1], "pair"))
 		mode = MODE_PAIR;
 	else if (!strcmp(argv[1], "multi"))
 		mode = MODE_MULTI;
@@ -125,9 +130,9 @@ int main(int argc, char **argv)
 		mode = MODE_SESSION;
 	else
 		return usage();
-	pid = atoi(argv[2]);
-	binary = argv[3];
-	n = argc - 4;
+	pid = mode == MODE_SWITCH ? 1 : atoi(argv[2]);
+	binary = mode == MODE_SWITCH ? NULL : argv[3];
+	n = mode == MODE_SWITCH ? 0 : argc - 4;
 	if (pid <= 0 || n > MAX_SITES)
 		return usage();
 	for (int i = 0; i < n; i++) {
@@ -161,6 +166,12 @@ int main(int argc, char **argv)
 	bpf_program__set_autoload(skel->progs.empty_entry, mode != MODE_SESSION);
 	bpf_program__set_autoload(skel->progs.empty_return, mode != MODE_SESSION);
 	bpf_program__set_autoload(skel->progs.empty_exit_site, mode != MODE_SESSION);
+	bpf_program__set_autoload(skel->progs.empty_switch, mode == MODE_SWITCH);
+	if (mode == MODE_SWITCH) {
+		bpf_program__set_autoload(skel->progs.empty_entry, false);
+		bpf_program__set_autoload(skel->progs.empty_return, false);
+		bpf_program__set_autoload(skel->progs.empty_exit_site, false);
+	}
 	if (mode == MODE_SESSION)
 		bpf_program__set_expected_attach_type(skel->progs.empty_session,
 						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_SESSION);
@@ -200,6 +211,14 @@ int main(int argc, char **argv)
 			       FP_BPF_F_UPROBE_MULTI_RETURN, pid, binary, uret, NULL, n_uret,
 			       link_fds, &n_fds))
 			goto cleanup;
+		break;
+	case MODE_SWITCH:
+		links[n_links] = bpf_program__attach(skel->progs.empty_switch);
+		if (!links[n_links]) {
+			fprintf(stderr, "bench_floor: attach sched_switch: %s\n", strerror(errno));
+			goto cleanup;
+		}
+		n_links++;
 		break;
 	case MODE_SESSION:
 		if (multi_link(skel->progs.empty_session, FP_BPF_TRACE_UPROBE_SESSION, 0, pid,

@@ -8,6 +8,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -37,4 +38,12 @@ SEC("uprobe")
 int empty_session(void *ctx)
 {
 	return bpf_get_attach_cookie(ctx) & 1;
+}
+
+/* The floor of flowprof's sched_switch program: the same attachment (a BTF
+ * tracepoint), nothing done. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(empty_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return 0;
 }

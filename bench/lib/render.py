@@ -131,10 +131,13 @@ def render(results):
         out += ["", "## sched_switch, host-wide", "",
                 "A pipe ping-pong between two processes pinned to CPU %d (one context switch "
                 "per pass), %d x %g s per configuration, median; flowprof records an idle "
-                "process from the other CPUs:" % (sc["cpu"], sc["reps"], sc["seconds"]), ""]
+                "process from the other CPUs; ratio: the median of each repetition's against "
+                "that repetition's run with no recording; the floor: an empty program on the "
+                "same BTF tracepoint:" % (sc["cpu"], sc["reps"], sc["seconds"]), ""]
         rows = []
         for n, v in sc["passes_per_s"].items():
             rows.append([{"none": "no recording",
+                          "floor": "an empty sched_switch program (the floor)",
                           "flowprof": "flowprof record (on-CPU tracking: sched_switch)",
                           "flowprof --no-oncpu": "flowprof record --no-oncpu"}[n],
                          "{:,.0f}".format(v["median"]), fmt_ratio(v.get("ratio")),

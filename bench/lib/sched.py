@@ -6,7 +6,7 @@ import signal
 import subprocess
 import time
 
-from .common import FLOWPROF, MANY, PINGPONG, BenchError, log, median
+from .common import FLOOR, FLOWPROF, MANY, PINGPONG, BenchError, log, median
 from .proc import Proc
 from .record import many_flowfile
 
@@ -17,13 +17,17 @@ def bench_sched(args, tmp, results):
     flowprof's sched_switch program runs at every switch on the host), and
     with one under --no-oncpu (no sched_switch program). flowprof and its
     target run on the other CPUs, so that the figure is the switch's cost,
-    not flowprof's own work competing for the CPU."""
+    not flowprof's own work competing for the CPU. The floor: an empty
+    program on the same BTF tracepoint (bench_floor switch). Ratios are the
+    median of each repetition's against that repetition's run without, so
+    that a host that drifts between repetitions moves both sides."""
     ncpu = os.cpu_count() or 1
     pp_cpu = ncpu - 1
     others = set(range(ncpu)) - {pp_cpu} or None
     log("sched_switch: ping-pong on CPU %d, %d x %g s per configuration"
         % (pp_cpu, args.reps, args.pp_s))
-    configs = [("none", None), ("flowprof", ()), ("flowprof --no-oncpu", ("--no-oncpu",))]
+    configs = [("none", None), ("floor", None), ("flowprof", ()),
+               ("flowprof --no-oncpu", ("--no-oncpu",))]
     rates = {name: [] for name, _ in configs}
     switches = {name: [] for name, _ in configs}
     ff = many_flowfile(tmp, 1)
@@ -35,6 +39,11 @@ def bench_sched(args, tmp, results):
             order = configs[rep % len(configs):] + configs[:rep % len(configs)]
             for name, extra in order:
                 fp = None
+                if name == "floor":
+                    fp = Proc([FLOOR, "switch"], stdin=subprocess.PIPE,
+                              name="bench_floor switch", cpus=others)
+                    fp.wait_line(r"^attached ", timeout=60)
+                    time.sleep(0.2)
                 if extra is not None:
                     fp = Proc([FLOWPROF, "record", "-f", ff, "-p", str(tgt.pid), "-v",
                                "-o", os.path.join(tmp, "sched.json"), *extra]
@@ -51,9 +60,9 @@ def bench_sched(args, tmp, results):
                                        capture_output=True, text=True, timeout=args.pp_s + 60)
                 finally:
                     if fp:
-                        st = fp.finish(signal.SIGINT)
+                        st = fp.finish() if name == "floor" else fp.finish(signal.SIGINT)
                         if st not in (0, 130):
-                            raise BenchError("flowprof record exited %s:\n%s" % (st, fp.text()))
+                            raise BenchError("%s exited %s:\n%s" % (name, st, fp.text()))
                 m = re.match(r"^passes (\d+) seconds (\S+) switches (\d+)$", r.stdout.strip())
                 if r.returncode or not m:
                     raise BenchError("pingpong failed: %s%s" % (r.stdout, r.stderr))
@@ -67,8 +76,9 @@ def bench_sched(args, tmp, results):
     out = {"cpu": pp_cpu, "seconds": args.pp_s, "reps": args.reps,
            "passes_per_s": {n: {"runs": rates[n], "median": med[n],
                                 "switches_per_s_median": median(switches[n])} for n in rates}}
-    for n in ("flowprof", "flowprof --no-oncpu"):
-        if med["none"]:
-            out["passes_per_s"][n]["ratio"] = med[n] / med["none"]
-            out["passes_per_s"][n]["cost_pct"] = (1 - med[n] / med["none"]) * 100
+    for n in ("floor", "flowprof", "flowprof --no-oncpu"):
+        paired = [a / b for a, b in zip(rates[n], rates["none"]) if b]
+        if paired:
+            out["passes_per_s"][n]["ratio"] = median(paired)
+            out["passes_per_s"][n]["cost_pct"] = (1 - median(paired)) * 100
     results["sched"] = out
