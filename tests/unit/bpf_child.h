@@ -46,6 +46,16 @@ struct ut_truth {
 	uint64_t calls, inner_ns, outer_ns, inner_min, outer_max;
 };
 
+/*
+ * The least a handler's recorded total may be: the body's own clock, less
+ * the waits inside probes flowprof took out of its calls (the body's clock
+ * holds its children's probes and so their waits; a leaf's holds none).
+ */
+static inline uint64_t ut_least_total(uint64_t inner_ns, uint64_t probe_wait_ns)
+{
+	return inner_ns > probe_wait_ns ? inner_ns - probe_wait_ns : 0;
+}
+
 /* One page shared by a child and the parent: the child writes, the parent reads. */
 struct ut_shared {
 	struct ut_truth h[UT_NH];
