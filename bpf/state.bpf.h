@@ -28,6 +28,13 @@ static __always_inline __u32 instance_slot(__u32 tgid)
 		return *slot;
 	fresh = __sync_fetch_and_add(&next_instance, 1);
 	if (fresh >= pool) {
+		/* another thread of the process may have just taken its slot:
+		 * each racing thread draws a number, and the last ones drawn can
+		 * be past the slots (userspace assigns them ahead where it knows
+		 * the processes) */
+		slot = bpf_map_lookup_elem(&instances, &tgid);
+		if (slot)
+			return *slot;
 		count(CNT_INSTANCES_FULL);
 		return pool;
 	}

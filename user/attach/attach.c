@@ -583,28 +583,57 @@ static void unload(struct recorder *r)
 }
 
 /*
- * How many processes the probes can fire in, up to most: where every site
- * is filtered to one process (-p), no other can take a slot; 0 where some
- * site fires in any process running its binary.
+ * The processes the probes can fire in, up to most of them (*pids, the
+ * caller frees): where every site is filtered to one process (-p), no other
+ * can take a slot. 0 where some site fires in any process running its
+ * binary, or there are more than most.
  */
-static int processes_probed(const struct resolution *res, int most)
+static int processes_probed(const struct resolution *res, int most, int **pids)
 {
-	int *pids = xcalloc((size_t)most + 1, sizeof(*pids)), n = 0;
+	int n = 0;
 
-	for (size_t i = 0; i < res->n_sites && n <= most; i++) {
+	*pids = xcalloc((size_t)most + 1, sizeof(**pids));
+	for (size_t i = 0; i < res->n_sites; i++) {
 		int k = 0;
 
-		if (res->sites[i].pid <= 0) {
-			n = 0;
-			break;
-		}
-		while (k < n && pids[k] != res->sites[i].pid)
+		if (res->sites[i].pid <= 0)
+			return 0;
+		while (k < n && (*pids)[k] != res->sites[i].pid)
 			k++;
+		if (k == n && n == most)
+			return 0;
 		if (k == n)
-			pids[n++] = res->sites[i].pid;
+			(*pids)[n++] = res->sites[i].pid;
 	}
-	free(pids);
 	return n;
+}
+
+/*
+ * Each known process's slot, given before the probes go in: threads of one
+ * process that make their first calls at once then find it, where they
+ * would otherwise race for the next free slot and the losers, past the
+ * last one, be pooled (bpf/state.bpf.h instance_slot).
+ */
+static int assign_slots(struct recorder *r, char *err, size_t errlen)
+{
+	int slots = bpf_map__fd(r->skel->maps.instances);
+	int infos = bpf_map__fd(r->skel->maps.instance_info);
+
+	for (int i = 0; i < r->n_slot_pids; i++) {
+		struct inst_info info = { .tgid = (__u32)r->slot_pids[i] };
+		__u32 slot = (__u32)i, tgid = (__u32)r->slot_pids[i];
+
+		if (bpf_map_update_elem(slots, &tgid, &slot, BPF_NOEXIST) ||
+		    bpf_map_update_elem(infos, &slot, &info, BPF_ANY)) {
+			int e = errno;
+
+			snprintf(err, errlen, "process slot of pid %d: %s", r->slot_pids[i],
+				 strerror(e));
+			return -e;
+		}
+	}
+	r->skel->bss->next_instance = (__u32)r->n_slot_pids;
+	return 0;
 }
 
 /*
@@ -648,6 +677,11 @@ static int try_mode(struct recorder *r, const struct flowfile *ff, const struct 
 		return e;
 	}
 	r->info.load_ms = (double)(now_ns() - t0) / 1e6;
+	e = assign_slots(r, err, errlen);
+	if (e) {
+		unload(r);
+		return e;
+	}
 	if (r->info.feat.raw_tp)
 		attach_tracepoints(r);
 
@@ -706,13 +740,18 @@ int recorder_start(struct recorder **out, const struct flowfile *ff,
 	r->info.handlers = xcalloc((size_t)ff->n_handlers + 1, sizeof(*r->info.handlers));
 	r->max_instances = o->max_instances > 1 ? o->max_instances : DEFAULT_MAX_INSTANCES;
 	if (o->max_instances <= 1) {
-		int n = processes_probed(res, r->max_instances);
+		int *pids, n = processes_probed(res, r->max_instances, &pids);
 
 		/* by default no more slots than processes: per-process maps hold
 		 * (slots + the pool) x handlers per CPU, allocated at load (65 x
 		 * 1,000 took 25 ms to create here) */
-		if (n > 0 && n < r->max_instances)
+		if (n > 0 && n < r->max_instances) {
 			r->max_instances = n;
+			r->slot_pids = pids;
+			r->n_slot_pids = n;
+		} else {
+			free(pids);
+		}
 	}
 	r->entry_first = o->entry_first;
 	if (o->mode == ATTACH_AUTO) {
@@ -771,6 +810,7 @@ void recorder_free(struct recorder *r)
 		unload(r);
 	}
 	calib_free(&r->cal);
+	free(r->slot_pids);
 	for (int h = 0; h < r->info.n_handlers; h++) {
 		free(r->info.handlers[h].fallback);
 		free(r->info.handlers[h].partial);

@@ -78,6 +78,10 @@ struct recorder {
 	struct recorder_info info;
 	int n_flow_handlers;	/* the flow file's; calibration stubs come after */
 	int max_instances;
+	/* processes given their slots before the probes go in (every probe
+	 * filtered to one of them): slot i is slot_pids[i]; NULL: none */
+	int *slot_pids;
+	int n_slot_pids;
 	bool entry_first;	/* attach_opts.entry_first */
 	char self_exe[4096];
 	struct bpf_link **links;
