@@ -582,37 +582,50 @@ static void unload(struct recorder *r)
 	}
 }
 
+/* Adds pid to the distinct pids (at most most of them); false when full. */
+static bool add_known(int *pids, int *n, int most, int pid)
+{
+	int k = 0;
+
+	while (k < *n && pids[k] != pid)
+		k++;
+	if (k < *n)
+		return true;
+	if (*n == most)
+		return false;
+	pids[(*n)++] = pid;
+	return true;
+}
+
 /*
- * The processes the probes can fire in, up to most of them (*pids, the
- * caller frees): where every site is filtered to one process (-p), no other
- * can take a slot. 0 where some site fires in any process running its
- * binary, or there are more than most.
+ * The processes known at start, the sites' and the bundles', up to most of
+ * them (*pids, the caller frees); 0 when there are more. *only: every site
+ * is filtered to one process (-p), so no other can take a slot.
  */
-static int processes_probed(const struct resolution *res, int most, int **pids)
+static int processes_known(const struct resolution *res, int most, int **pids, bool *only)
 {
 	int n = 0;
 
 	*pids = xcalloc((size_t)most + 1, sizeof(**pids));
+	*only = res->n_sites > 0;
 	for (size_t i = 0; i < res->n_sites; i++) {
-		int k = 0;
-
-		if (res->sites[i].pid <= 0)
+		*only &= res->sites[i].pid > 0;
+		if (res->sites[i].pid > 0 && !add_known(*pids, &n, most, res->sites[i].pid))
 			return 0;
-		while (k < n && (*pids)[k] != res->sites[i].pid)
-			k++;
-		if (k == n && n == most)
-			return 0;
-		if (k == n)
-			(*pids)[n++] = res->sites[i].pid;
 	}
+	for (int b = 0; b < res->n_bundles; b++)
+		for (int i = 0; i < res->bundles[b].n_pids; i++)
+			if (!add_known(*pids, &n, most, res->bundles[b].pids[i]))
+				return 0;
 	return n;
 }
 
 /*
- * Each known process's slot, given before the probes go in: threads of one
- * process that make their first calls at once then find it, where they
- * would otherwise race for the next free slot and the losers, past the
- * last one, be pooled (bpf/state.bpf.h instance_slot).
+ * Each process known at start gets its slot before the probes go in, where
+ * they all fit: threads of one process that make their first calls at once
+ * then find it, where they would otherwise each draw a slot number (the
+ * losers' numbers wasted, and past the last slot, pooled: bpf/state.bpf.h
+ * instance_slot). Processes that start later draw the numbers after.
  */
 static int assign_slots(struct recorder *r, char *err, size_t errlen)
 {
@@ -739,14 +752,16 @@ int recorder_start(struct recorder **out, const struct flowfile *ff,
 	r->info.n_handlers = ff->n_handlers;
 	r->info.handlers = xcalloc((size_t)ff->n_handlers + 1, sizeof(*r->info.handlers));
 	r->max_instances = o->max_instances > 1 ? o->max_instances : DEFAULT_MAX_INSTANCES;
-	if (o->max_instances <= 1) {
-		int *pids, n = processes_probed(res, r->max_instances, &pids);
+	{
+		bool only;
+		int *pids, n = processes_known(res, r->max_instances, &pids, &only);
 
-		/* by default no more slots than processes: per-process maps hold
-		 * (slots + the pool) x handlers per CPU, allocated at load (65 x
-		 * 1,000 took 25 ms to create here) */
-		if (n > 0 && n < r->max_instances) {
+		/* by default no more slots than processes where no other can
+		 * call: per-process maps hold (slots + the pool) x handlers per
+		 * CPU, allocated at load (65 x 1,000 took 25 ms to create here) */
+		if (n > 0 && only && o->max_instances <= 1)
 			r->max_instances = n;
+		if (n > 0) {
 			r->slot_pids = pids;
 			r->n_slot_pids = n;
 		} else {
