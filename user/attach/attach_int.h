@@ -99,6 +99,11 @@ const char *attach_strerror(int e);
 /* Attaches one group with the recorder's mode; -errno with err set. */
 int attach_site_group(struct recorder *r, const struct site_group *g, char *err, size_t errlen);
 
+/* slots.c: how many process slots, and the known processes' (before load);
+ * then, once loaded and before the probes go in, give them. */
+void slots_plan(struct recorder *r, const struct resolution *res, bool limit_given);
+int slots_assign(struct recorder *r, char *err, size_t errlen);
+
 /* calibrate.c: find flowprof's own stub functions and add them to gl
  * (hids from first_hid); then, once attached, measure rounds and write the
  * cost table the BPF programs read. slots: a bit per enum cost_slot the
