@@ -48,16 +48,31 @@ struct percpu_run {
 	size_t stride;		/* bytes per CPU's value */
 	uint32_t first, n;
 	char *one;		/* the last key read alone */
+	bool refused;		/* the kernel refused a batch: no more are asked for */
 };
+
+/* Frees what the run holds; whether batches are refused stays known. */
+static void percpu_run_free(struct percpu_run *pr)
+{
+	bool refused = pr->refused;
+
+	free(pr->buf);
+	free(pr->one);
+	memset(pr, 0, sizeof(*pr));
+	pr->refused = refused;
+}
 
 static void percpu_run_read(struct percpu_run *pr, int fd, size_t value_size, uint32_t first,
 			    uint32_t n)
 {
 	size_t sz = (value_size + 7) & ~(size_t)7, per = sz * (size_t)ncpus();
-	uint32_t *keys = xcalloc((size_t)n + 1, sizeof(*keys)), done = 0, prev, next;
+	uint32_t *keys, done = 0, prev, next;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
-	memset(pr, 0, sizeof(*pr));
+	percpu_run_free(pr);
+	if (pr->refused)
+		return;
+	keys = xcalloc((size_t)n + 1, sizeof(*keys));
 	pr->buf = xcalloc((size_t)n + 1, per);
 	while (done < n) {
 		__u32 count = n - done;
@@ -67,7 +82,8 @@ static void percpu_run_read(struct percpu_run *pr, int fd, size_t value_size, ui
 		prev = first + done - 1;
 		e = bpf_map_lookup_batch(fd, first + done ? &prev : NULL, &next, keys,
 					 pr->buf + (size_t)done * per, &count, &opts);
-		if ((e && errno != ENOENT) || !count || keys[0] != first + done)
+		pr->refused = e && errno != ENOENT;
+		if (pr->refused || !count || keys[0] != first + done)
 			break;
 		done += count;
 		if (e)
@@ -95,13 +111,6 @@ static const char *percpu_run_get(struct percpu_run *pr, int fd, size_t value_si
 	free(pr->one);
 	pr->one = read_percpu(fd, value_size, &key, stride);
 	return pr->one;
-}
-
-static void percpu_run_free(struct percpu_run *pr)
-{
-	free(pr->buf);
-	free(pr->one);
-	memset(pr, 0, sizeof(*pr));
 }
 
 /* One handler's figures summed over the CPUs (ncpus() values, stride apart). */
@@ -164,11 +173,9 @@ static int handler_in_run(struct recorder *r, struct percpu_run *run, uint32_t h
 	uint32_t batch = (uint32_t)((1u << 20) / per) + 1;
 	const char *buf;
 
-	if (!run->buf || hid < run->first || hid - run->first >= run->n) {
-		percpu_run_free(run);
+	if (!run->buf || hid < run->first || hid - run->first >= run->n)
 		percpu_run_read(run, fd, sizeof(struct handler_stats), hid,
 				n - hid < batch ? n - hid : batch);
-	}
 	buf = percpu_run_get(run, fd, sizeof(struct handler_stats), hid, &stride);
 	if (!buf) {
 		memset(out, 0, sizeof(*out));
@@ -426,7 +433,6 @@ static void collect_flows(struct recorder *r, const struct flowfile *ff, struct 
 			sf->visits[sf->n_visits].calls = n;
 			sf->n_visits++;
 		}
-		percpu_run_free(&run);
 		sf->declared = xcalloc((size_t)ffl->n_calls, sizeof(*sf->declared));
 		sf->n_declared = ffl->n_calls;
 		for (int c = 0; c < ffl->n_calls; c++) {
@@ -437,6 +443,7 @@ static void collect_flows(struct recorder *r, const struct flowfile *ff, struct 
 			sf->declared[c].declared = true;
 		}
 	}
+	percpu_run_free(&run);
 }
 
 /* Adds a process to a bundle (once), with the threads it ran handlers on. */
@@ -642,7 +649,7 @@ static void collect_slot(struct recorder *r, const struct flowfile *ff,
 	int fd = recorder_map_fd(r, RMAP_INSTANCE_STATS);
 	uint32_t nh = (uint32_t)recorder_bpf_handlers(r);
 	bool *in_bundle = xcalloc((size_t)ff->n_bundles, sizeof(bool));
-	struct percpu_run run;
+	struct percpu_run run = { 0 };
 
 	percpu_run_read(&run, fd, sizeof(struct inst_stats), slot * nh, (uint32_t)ff->n_handlers);
 	for (int h = 0; h < ff->n_handlers; h++) {
