@@ -112,9 +112,10 @@ int main(int argc, char **argv)
 	static int link_fds[3];
 	struct floor_bpf *skel = NULL;
 	struct sigaction sa = { 0 };
-	int n_links = 0, n_fds = 0, pid, n, n_uret = 0, n_sites = 0, n_all = 0, rc = 1;
+	int n_links = 0, n_fds = 0, pid = 0, n = 0, n_uret = 0, n_sites = 0, n_all = 0, rc = 1;
 	enum mode mode;
-	const char *binary;
+	const char *binary = NULL;
+	bool pairs;
 	double t0;
 	char buf[64];
 
@@ -130,11 +131,13 @@ int main(int argc, char **argv)
 		mode = MODE_SESSION;
 	else
 		return usage();
-	pid = mode == MODE_SWITCH ? 1 : atoi(argv[2]);
-	binary = mode == MODE_SWITCH ? NULL : argv[3];
-	n = mode == MODE_SWITCH ? 0 : argc - 4;
-	if (pid <= 0 || n > MAX_SITES)
-		return usage();
+	if (mode != MODE_SWITCH) {
+		pid = atoi(argv[2]);
+		binary = argv[3];
+		n = argc - 4;
+		if (pid <= 0 || n > MAX_SITES)
+			return usage();
+	}
 	for (int i = 0; i < n; i++) {
 		char *end;
 		uint64_t entry = strtoull(argv[4 + i], &end, 0);
@@ -157,21 +160,18 @@ int main(int argc, char **argv)
 		cookies[n_all++] = 1;
 	}
 
+	/* the entry, return and exit-site programs: single links and uprobe_multi */
+	pairs = mode == MODE_PAIR || mode == MODE_MULTI;
 	skel = floor_bpf__open();
 	if (!skel) {
 		fprintf(stderr, "bench_floor: open: %s\n", strerror(errno));
 		goto cleanup;
 	}
 	bpf_program__set_autoload(skel->progs.empty_session, mode == MODE_SESSION);
-	bpf_program__set_autoload(skel->progs.empty_entry, mode != MODE_SESSION);
-	bpf_program__set_autoload(skel->progs.empty_return, mode != MODE_SESSION);
-	bpf_program__set_autoload(skel->progs.empty_exit_site, mode != MODE_SESSION);
+	bpf_program__set_autoload(skel->progs.empty_entry, pairs);
+	bpf_program__set_autoload(skel->progs.empty_return, pairs);
+	bpf_program__set_autoload(skel->progs.empty_exit_site, pairs);
 	bpf_program__set_autoload(skel->progs.empty_switch, mode == MODE_SWITCH);
-	if (mode == MODE_SWITCH) {
-		bpf_program__set_autoload(skel->progs.empty_entry, false);
-		bpf_program__set_autoload(skel->progs.empty_return, false);
-		bpf_program__set_autoload(skel->progs.empty_exit_site, false);
-	}
 	if (mode == MODE_SESSION)
 		bpf_program__set_expected_attach_type(skel->progs.empty_session,
 						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_SESSION);
