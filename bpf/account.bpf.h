@@ -73,7 +73,7 @@ static __always_inline __u64 thread_off_ns(struct thread_state *st)
 			st->off_ns += in - st->out_at;
 			st->in_at = in;
 			st->last_off_ns = in - st->out_at;
-			st->last_off_probe = st->out_in_probe;
+			st->last_off_probe = 0; /* take_probe_wait() marks it */
 			st->last_off_preempted = st->out_preempted;
 			st->last_out_ip = st->out_ip;
 			if (st->out_in_probe)
@@ -100,19 +100,16 @@ static __always_inline __u64 thread_off_ns(struct thread_state *st)
  * after it, or, soon after the hit's clock read, up to 16 bytes after an
  * entry's probed address (the instruction after an emulated or
  * single-stepped first instruction) or at the return address an exit's
- * single-stepped `ret` resumes at. After
- * the clock read (the hit's tail) it is tested at the switch
- * (bpf/sched.bpf.h), before it (its head) at the hit. By time alone, the
- * few instructions between two probes looked like a probe's: self times
- * came out 10-30 % low under a CPU hog.
+ * single-stepped `ret` resumes at. After the clock read (the hit's tail)
+ * it is tested at the switch (bpf/sched.bpf.h), before it (its head) at the
+ * hit. By time alone, the few instructions between two probes looked like
+ * a probe's: self times came out 10-30 % low under a CPU hog.
  */
-/* Where a probe leaves a thread: at the probed address (about to trap) or
- * the trap's return address just after it; and, soon after an entry's hit
- * (near: the hit was an entry, the switch came within its tail), up to 16
- * bytes after it, the instruction after an emulated or single-stepped
- * first instruction. An exit resumes elsewhere (at the return address, or
- * a tail call's target), and the code after a call site, where a uretprobe
- * hit's address lies, is the caller's own. */
+
+/* ip at the probed address hit_ip or the trap's return address after it;
+ * near (an entry's hit, the switch within its tail): up to 16 bytes after.
+ * Not near an exit: it resumes elsewhere, and the code after a call site,
+ * where a uretprobe hit's address lies, is the caller's own. */
 static __always_inline bool ip_after_hit(__u64 ip, __u64 hit_ip, bool near)
 {
 	return hit_ip && ip >= hit_ip && ip - hit_ip <= (near ? 16 : 1);
