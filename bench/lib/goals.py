@@ -139,9 +139,10 @@ def saturation_goals(sat):
             "goal": "%s: the model's mean response at %s of the maximum" % (
                 what, " and ".join("%.0f%%" % (x * 100) for x in sat["shares"])),
             "target": "within %.0f%%" % GOALS["saturation_response_pct"],
-            "measured": "; ".join("%.0f%%: predicted %s us, measured %s us: %s" % (
+            "measured": "; ".join("%.0f%%: predicted %s us, measured %s us%s: %s" % (
                 a["share"] * 100, fmt_us(a["predicted_mean_ns"]), fmt_us(a["measured_mean_ns"]),
-                fmt_pct(a["error_pct"]))
+                " (runs %s-%s)" % tuple(fmt_us(v) for v in a["measured_mean_range_ns"])
+                if a.get("measured_mean_range_ns") else "", fmt_pct(a["error_pct"]))
                 for a in at) or "failed",
             "verdict": "not measured" if len(at) < len(sat["shares"]) else
             "not met (the model predicts no response: %s)" % (

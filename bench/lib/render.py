@@ -186,11 +186,14 @@ def render_saturation(sat):
            "grows by less than 3%% twice in a row. The model: `flowprof report --json` of one "
            "%g s recording at %.0f%% of the measured maximum; the predicted maximum is the "
            "flow's `max_rate_per_s`. At %s of the measured maximum (Poisson arrivals), the "
-           "mean response in us: measured, and predicted = the mean measured without probes "
-           "at the recording's load + the model's predicted mean at the rate - its "
+           "mean response in us: measured%s, and predicted = the mean measured without "
+           "probes at the recording's load%s + the model's predicted mean at the rate - its "
            "prediction at the recording's rate." % (
                sat["seconds"], sat["seconds"], sat["low_share"] * 100,
-               " and ".join("%.0f%%" % (x * 100) for x in sat["shares"])), ""]
+               " and ".join("%.0f%%" % (x * 100) for x in sat["shares"]),
+               " (the median of %d runs; their range in brackets)" % sat["share_runs"]
+               if sat.get("share_runs", 1) > 1 else "",
+               " (the median of as many runs)" if sat.get("share_runs", 1) > 1 else ""), ""]
     rows = []
     for name, s in sat["servers"].items():
         row = [name, fmt_rate(s.get("measured_max_per_s")), fmt_rate(s.get("predicted_max_per_s")),
@@ -199,7 +202,7 @@ def render_saturation(sat):
         for share in sat["shares"]:
             a = at.get(share)
             row += ["-", "-", "-"] if not a else [
-                fmt_us(a["measured_mean_ns"]),
+                fmt_us(a["measured_mean_ns"]) + measured_range(a),
                 "exceeds capacity" if a.get("exceeds_capacity") else fmt_us(a["predicted_mean_ns"]),
                 fmt_pct(a["error_pct"])]
         rows.append(row)
@@ -227,6 +230,14 @@ def render_saturation(sat):
                       "model vs unprobed", "unprobed, at the maximum (us)",
                       "maximum vs recording's load"], rows)]
     return out
+
+
+def measured_range(a):
+    """ (lowest-highest) of a share's runs, where there were several."""
+    lo_hi = a.get("measured_mean_range_ns")
+    if not lo_hi or len(a.get("runs") or []) < 2:
+        return ""
+    return " (%s-%s)" % (fmt_us(lo_hi[0]), fmt_us(lo_hi[1]))
 
 
 def saturation_line(name, s):

@@ -58,12 +58,21 @@ class Postgres:
             os.path.join(PG_BIN, "postgres"), "-D", self.data, "-k", self.dir, "-p",
             str(self.port), "-c", "listen_addresses=", "-c", "fsync=off",
             "-c", "synchronous_commit=off", "-c", "shared_buffers=64MB",
-            "-c", "max_connections=64"]))
+            "-c", "max_connections=64", "-c", "autovacuum=off"]))
         fptest.wait_for(self._ready, timeout=60, what="postgres to accept connections")
         self.pgbench(["-i", "-s", str(scale), "-q"], timeout=300)
+        # the tables' maintenance done now, not during a measured run: pgbench
+        # -i vacuums; the checkpointer would write the new tables' pages out
+        # on the server's CPU, and autovacuum (off above) analyze them
+        self.sql("VACUUM ANALYZE")
+        self.sql("CHECKPOINT")
         # the server's own pid (self.p is runuser's)
         with open(os.path.join(self.data, "postmaster.pid")) as f:
             self.postmaster = int(f.readline())
+
+    def sql(self, statement):
+        self._as_postgres([os.path.join(PG_BIN, "psql"), "-h", self.dir, "-p", str(self.port),
+                           "-U", "postgres", "-X", "-q", "-c", statement], timeout=300)
 
     def _ready(self):
         return subprocess.run([os.path.join(PG_BIN, "pg_isready"), "-q", "-h", self.dir, "-p",

@@ -41,9 +41,29 @@ static bool process_unwinds(int pid)
 	return false;
 }
 
+/* Whether each process unwinds, asked once per process (its maps are read
+ * twice an ask: a site per handler would read them 2,000 times for 1,000
+ * handlers). */
+struct pid_unwinds {
+	int pid;
+	bool unwinds;
+};
+
+static bool process_unwinds_once(struct pid_unwinds **seen, size_t *n, size_t *cap, int pid)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*seen)[i].pid == pid)
+			return (*seen)[i].unwinds;
+	grow_array((void **)seen, cap, *n + 1, sizeof(**seen));
+	(*seen)[*n] = (struct pid_unwinds){ pid, process_unwinds(pid) };
+	return (*seen)[(*n)++].unwinds;
+}
+
 void resolve_unwinding(struct resolve_ctx *c)
 {
 	struct resolution *res = c->res;
+	struct pid_unwinds *seen = NULL;
+	size_t n_seen = 0, cap = 0;
 
 	for (size_t i = 0; i < res->n_sites; i++) {
 		struct probe_site *s = &res->sites[i];
@@ -55,6 +75,7 @@ void resolve_unwinding(struct resolve_ctx *c)
 		ef = open_elf(c, s->attach_path ? s->attach_path : s->binary, err, sizeof(err));
 		s->unwinds = s->go || (ef && (ef->needs_unwinder || ef->go ||
 					      defines(ef, "_Unwind_RaiseException"))) ||
-			     (s->pid > 0 && process_unwinds(s->pid));
+			     (s->pid > 0 && process_unwinds_once(&seen, &n_seen, &cap, s->pid));
 	}
+	free(seen);
 }
