@@ -80,6 +80,28 @@ def report_has_site_column():
               "under the table")
 
 
+@test
+def no_model_report_is_corrected():
+    """--no-model leaves the model's sections out, not the correction: its
+    handler table is the full report's, corrected for the probes' cost."""
+    path, _, _ = recording()
+    full = fptest.flowprof("report", path).stdout.splitlines()
+    bare = fptest.flowprof("report", "--no-model", path).stdout.splitlines()
+
+    def table(lines):
+        at = [i for i, ln in enumerate(lines) if ln.startswith("HANDLER ")]
+        fptest.eq(len(at), 1, "the handler table's header in:\n" + "\n".join(lines))
+        return lines[at[0] - 1:at[0] + 5]
+    got = table(bare)
+    fptest.eq(got, table(full), "the handler table with --no-model and without")
+    assert got[0].startswith("Handlers, by total time (corrected for the probe's own cost"), \
+        "the table's title: %r" % got[0]
+    model = [ln for ln in full if ln.startswith("Model at ") or
+             ln.lstrip().startswith("bottleneck:") or ln.startswith("More with -v")]
+    fptest.eq(len(model), 3, "the model's lines in the full report")
+    fptest.eq([ln for ln in bare if ln in model], [], "the model's lines with --no-model")
+
+
 def ns_of(text):
     """ "10.8 µs" -> 10800.0"""
     v, unit = text.split()

@@ -87,6 +87,9 @@ static void test_entry_inside_another_flow(void **state)
 	build(&s, &m);
 	rel(m.flows[0].measured_rate_per_s, 100, 1e-12);
 	rel(m.flows[1].measured_rate_per_s, 50, 1e-12);
+	/* what the report's entry-elsewhere flag counts */
+	near(m.flows[0].entry_calls_elsewhere, 0, 1e-9);
+	rel(m.flows[1].entry_calls_elsewhere, 1000, 1e-12);
 	near(m.handlers[1].unattributed_calls, 0, 1e-9);
 	rel(station(&m, "s")->busy_model, 0.4, 1e-9);
 	assert_int_equal(m.n_notes, 1);

@@ -447,6 +447,52 @@ static void test_report_uncertainty_and_flags(void **state)
 	snapshot_free(&s);
 }
 
+/* --no-model: the handlers' times corrected, none of the model's sections or
+ * its CPU flags; and a flow whose entry also runs inside another flow. */
+static void test_report_no_model_and_entry_elsewhere(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	char err[256], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	load_fixture(&s);
+	assert_int_equal(model_build(&s, NULL, &m, err, sizeof(err)), 0);
+	f = open_memstream(&text, &len);
+	report_print(f, &s, &m, &(struct report_opts){ .no_model = true });
+	fclose(f);
+	assert_non_null(strstr(text, "\nHandlers, by total time (corrected for the probe's own cost"));
+	assert_non_null(strstr(text, "  ! probe-dominated: mail.send (704 ns raw, 64 ns "));
+	assert_null(strstr(text, "bottleneck: "));
+	assert_null(strstr(text, "the maximum throughput is "));
+	assert_null(strstr(text, "More with -v"));
+	assert_null(strstr(text, "flows whose entry also runs inside"));
+	free(text);
+	model_free(&m);
+
+	/* checkout calls browse's entry 600 times: 600 of its 3600 calls */
+	for (int v = 0; v < s.flows[1].n_visits; v++)
+		if (!strcmp(s.flows[1].visits[v].handler, "shop.persist")) {
+			free(s.flows[1].visits[v].handler);
+			s.flows[1].visits[v].handler = xstrdup("shop.browse");
+			s.flows[1].visits[v].calls = 600;
+		}
+	assert_int_equal(model_build(&s, NULL, &m, err, sizeof(err)), 0);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	report_print(f, &s, &m, &(struct report_opts){ .ascii = true });
+	fclose(f);
+	assert_non_null(strstr(text, "  ! flows whose entry also runs inside other flows: browse "
+				     "(shop.browse: 600 of 3600 calls): a flow's rate counts its own "
+				     "arrivals only, but its mean and percentiles are its entry "
+				     "handler's, over all its calls\n"));
+	free(text);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_report_empty_and_uncalibrated),
 		cmocka_unit_test(test_report_mixed_sites),
 		cmocka_unit_test(test_report_recursive),
+		cmocka_unit_test(test_report_no_model_and_entry_elsewhere),
 		cmocka_unit_test(test_report_escapes_names),
 		cmocka_unit_test(test_report_uncertainty_and_flags),
 	};

@@ -220,6 +220,8 @@ struct model_flow {
 	int saturated_station;	/* the station that is over capacity, or -1 */
 	double inflight_sampled; /* entry's sampled in-flight mean (NAN if none) */
 	double inflight_kernel;	/* entry total time / duration: lambda x R measured */
+	double entry_calls_elsewhere; /* the entry's calls made inside other flows: its
+					 measured mean and percentiles count them too */
 };
 
 struct model_closed {

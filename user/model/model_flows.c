@@ -321,6 +321,7 @@ void model_build_flows(struct build *b)
 			inside += n;
 		}
 		arrivals = fmax(0, b->outer[f] - inside);
+		mf->entry_calls_elsewhere = fmin(inside, b->outer[f]);
 		if (inside > 0.5)
 			model_note(m, "flow %s: its entry %s also runs inside flow%s %s (%.0f calls); its "
 				   "rate counts only its %.0f own arrivals", mf->name, mf->entry,

@@ -17,6 +17,7 @@ struct report_opts {
 	bool ascii;	/* "us" instead of "µs" (terminals without UTF-8) */
 	bool verbose;	/* every section: flows' visits, the call graph, the model's details */
 	bool closed;	/* the closed workload (--users, --think) even without verbose */
+	bool no_model;	/* the model only corrects the handlers' times: none of its sections */
 };
 
 struct model;

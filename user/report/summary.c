@@ -278,6 +278,41 @@ static void flag_extrapolated(struct flags *f, const struct model *m)
 		far < 10 ? 1 : 0, far, m->stations[at].name);
 }
 
+/* A flow whose entry handler also runs inside other flows: its rate counts
+ * its own arrivals only, but the handler's times (its mean and percentiles,
+ * the model's time for it) are those of all its calls. */
+static void flag_entry_elsewhere(struct flags *f, const struct model *m)
+{
+	struct flag *x = NULL;
+	char *notes[NAMES_LISTED] = { 0 };
+	char *list;
+
+	for (int i = 0; i < m->n_flows; i++) {
+		const struct model_flow *mf = &m->flows[i];
+		const struct model_handler *mh;
+
+		if (mf->entry_handler < 0 || !(mf->entry_calls_elsewhere >= 0.5))
+			continue;
+		mh = &m->handlers[mf->entry_handler];
+		if (!x)
+			x = flag_new(f, "entry-elsewhere");
+		if (x->n_subjects < NAMES_LISTED)
+			notes[x->n_subjects] = xasprintf("%s: %.0f of %llu calls", mf->entry,
+							 mf->entry_calls_elsewhere,
+							 (unsigned long long)mh->calls);
+		flag_subject(x, mf->name);
+	}
+	if (!x)
+		return;
+	list = listing(x, notes);
+	x->text = xasprintf("flows whose entry also runs inside other flows: %s: a flow's rate "
+			    "counts its own arrivals only, but its mean and percentiles are its "
+			    "entry handler's, over all its calls", list);
+	free(list);
+	for (int i = 0; i < NAMES_LISTED; i++)
+		free(notes[i]);
+}
+
 static void flag_few_calls(struct flags *f, const struct snapshot *s)
 {
 	struct flag *x = NULL;
@@ -331,10 +366,15 @@ static void flag_runtime(struct flags *f, const struct snapshot *s)
 	free(list);
 }
 
-static void collect(struct flags *f, const struct snapshot *s, const struct model *m, bool ascii)
+/* model_flags: the flags on the model's CPU demands and ceiling too (not
+ * for report --no-model, whose model only corrects the handlers' times). */
+static void collect(struct flags *f, const struct snapshot *s, const struct model *m, bool ascii,
+		    bool model_flags)
 {
-	if (m) {
+	if (m)
 		flag_probe_dominated(f, m, ascii);
+	if (m && model_flags) {
+		flag_entry_elsewhere(f, m);
 		flag_contradicted(f, m);
 		flag_probe_heavy(f, m);
 		flag_extrapolated(f, m);
@@ -350,7 +390,7 @@ void report_print_flags(FILE *out, const struct snapshot *s, const struct model 
 {
 	struct flags f = { 0 };
 
-	collect(&f, s, m, o->ascii);
+	collect(&f, s, m, o->ascii, !o->no_model);
 	if (!f.n)
 		fprintf(out, "\nAccuracy: nothing flagged; %s\n",
 			m ? "times are corrected for the probe's own cost, " "with their uncertainty "
@@ -373,7 +413,7 @@ json_object *report_flags_json(const struct snapshot *s, const struct model *m)
 	struct flags f = { 0 };
 	json_object *arr = json_object_new_array();
 
-	collect(&f, s, m, true);
+	collect(&f, s, m, true, true);
 	for (int i = 0; i < f.n; i++) {
 		json_object *o = json_object_new_object(), *subj = json_object_new_array();
 
