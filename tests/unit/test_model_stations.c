@@ -424,6 +424,18 @@ static void test_cpu_others_busy(void **state)
 	rel(m.flows[0].max_rate_per_s, 2000, 1e-9);
 	rel(m.flows[0].max_rate_alone_per_s, 2000, 1e-9);
 	assert_string_equal(m.stations[m.flows[0].alone_bottleneck].name, "cpu");
+	/* the others keep it busier than web does (0.5 against 0.25): no
+	 * handler is named for it */
+	rel(m.bottleneck_others, 0.5, 1e-12);
+	assert_int_equal(m.bottleneck_handler, -1);
+	model_free(&m);
+
+	/* 0.2 CPUs of others: web's 0.25 of the CPU fills it more */
+	s.host_cpu_s = 12;
+	build(&s, &m);
+	assert_string_equal(m.stations[m.bottleneck].name, "cpu");
+	near(m.bottleneck_others, 0, 0);
+	assert_string_equal(m.handlers[m.bottleneck_handler].id, "web.handle");
 	model_free(&m);
 
 	/* a host busier than the bundles could make it: not negative */

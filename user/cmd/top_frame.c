@@ -95,7 +95,7 @@ static void frame_model(struct top_frame *f)
 	if (m.bottleneck >= 0) {
 		char *st = term_escape(m.stations[m.bottleneck].name);
 		char *hd = term_escape(m.bottleneck_handler >= 0 ? m.handlers[m.bottleneck_handler].id
-								: NULL);
+					: m.bottleneck_others > 0 ? "other processes" : NULL);
 
 		f->bottleneck = xasprintf("bottleneck: %s%s%s%s at %s utilization", st,
 					  *hd ? " (" : "", hd, *hd ? ")" : "",

@@ -254,6 +254,9 @@ struct model {
 	int *ranking;		/* station indices by utilization at the target, largest first */
 	int bottleneck;		/* station index, -1 when nothing is loaded */
 	int bottleneck_handler;	/* its largest contributor, -1 if none */
+	double bottleneck_others; /* a CPU kept busier by other processes than by the
+				     bundles: their share of it (then no handler is
+				     named); 0 otherwise */
 	double headroom;	/* ceiling / target: > 1 fits, < 1 exceeds (INFINITY if unloaded) */
 	int ceiling_station;	/* the station full at the ceiling (with the waits below
 				   it): not always the bottleneck by utilization; -1 if none */

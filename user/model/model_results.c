@@ -77,9 +77,16 @@ void model_rank_stations(struct build *b)
 		m->ranking[k] = k;
 	qsort_r(m->ranking, (size_t)m->n_stations, sizeof(int), cmp_rank, m);
 	if (m->n_stations && m->stations[m->ranking[0]].utilization > 0) {
+		const struct model_station *st = &m->stations[m->ranking[0]];
+		double others = st->servers ? st->others_busy / st->servers : 0;
+
 		m->bottleneck = m->ranking[0];
-		if (m->stations[m->bottleneck].n_top)
-			m->bottleneck_handler = m->stations[m->bottleneck].top[0].handler;
+		/* the handlers' share of a CPU that other processes keep busier:
+		 * naming the largest would blame it for what they do */
+		if (st->kind == STATION_CPU && others > 0 && others >= st->utilization - others)
+			m->bottleneck_others = others;
+		else if (st->n_top)
+			m->bottleneck_handler = st->top[0].handler;
 	}
 }
 

@@ -202,6 +202,11 @@ void model_print_summary(FILE *out, const struct model *m, bool ascii)
 
 			fprintf(out, ", mostly %s", h);
 			free(h);
+		} else if (m->bottleneck_others > 0) {
+			char *o = util(m->bottleneck_others);
+
+			fprintf(out, ", mostly other processes (%s)", o);
+			free(o);
 		}
 		fputc('\n', out);
 		free(name);
@@ -817,6 +822,7 @@ json_object *model_to_json(const struct model *m)
 		jo_add(b, "handler", m->bottleneck_handler >= 0
 					     ? jo_str(m->handlers[m->bottleneck_handler].id) : NULL);
 		jo_add(b, "utilization", jo_num(m->stations[m->bottleneck].utilization, 4));
+		jo_add(b, "other_processes", jo_num(m->bottleneck_others, 4));
 		jo_add(o, "bottleneck", b);
 	} else {
 		jo_add(o, "bottleneck", NULL);
