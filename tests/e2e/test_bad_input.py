@@ -160,7 +160,7 @@ def binary_not_elf():
     os.chmod(script, 0o755)
     flows = flows_for(d, script)
     r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False)
-    only_error(r, "flowprof: error: %s:2:3: bundle app: exe %s: not an ELF file" % (flows, script))
+    only_error(r, "flowprof: error: %s:3:10: bundle app: exe %s: not an ELF file" % (flows, script))
 
 
 @test
@@ -173,7 +173,7 @@ def binary_is_a_fifo():
     for exe in (fifo, "/dev/zero"):
         flows = flows_for(d, exe)
         r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False, timeout=20)
-        only_error(r, "flowprof: error: %s:2:3: bundle app: exe %s: not a regular file"
+        only_error(r, "flowprof: error: %s:3:10: bundle app: exe %s: not a regular file"
                    % (flows, exe))
 
 
@@ -183,7 +183,7 @@ def binary_missing():
     exe = os.path.join(d, "not-there")
     flows = flows_for(d, exe)
     r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False)
-    only_error(r, "flowprof: error: %s:2:3: bundle app: exe %s: No such file or directory"
+    only_error(r, "flowprof: error: %s:3:10: bundle app: exe %s: No such file or directory"
                % (flows, exe))
 
 
@@ -200,7 +200,7 @@ def binary_for_another_architecture():
     os.chmod(exe, 0o755)
     flows = flows_for(d, exe)
     r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False)
-    only_error(r, "flowprof: error: %s:2:3: bundle app: exe %s: ELF file for AArch64 (64-bit), "
+    only_error(r, "flowprof: error: %s:3:10: bundle app: exe %s: ELF file for AArch64 (64-bit), "
                "but this host is x86-64 (64-bit)" % (flows, exe))
 
 

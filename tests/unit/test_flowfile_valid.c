@@ -34,6 +34,9 @@ static void test_issue_example(void **state)
 	assert_int_equal(ff.bundles[0].n_handlers, 4);
 	assert_int_equal(ff.bundles[0].loc.line, 2);
 	assert_int_equal(ff.bundles[0].loc.col, 3);
+	/* exe:'s value, where an unreadable executable is reported */
+	assert_int_equal(ff.bundles[0].exe_loc.line, 3);
+	assert_int_equal(ff.bundles[0].exe_loc.col, 10);
 
 	assert_int_equal(ff.n_handlers, 4);
 	h = &ff.handlers[0];

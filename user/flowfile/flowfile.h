@@ -49,6 +49,7 @@ struct ff_bundle {
 	int first_handler; /* handlers of a bundle are contiguous in flowfile.handlers */
 	int n_handlers;
 	struct ff_loc loc;
+	struct ff_loc exe_loc;	/* of exe:'s value, where it is given */
 };
 
 struct ff_call {

@@ -400,6 +400,7 @@ static int parse_bundle(struct parser *p, const struct ynode *key, const struct 
 		case BK_EXE:
 			if (get_string(p, val, "exe", &b->exe))
 				goto cleanup;
+			b->exe_loc = val->loc;
 			break;
 		case BK_PID:
 			if (parse_pids(p, b, val))

@@ -178,13 +178,16 @@ int resolve_bundle(struct resolve_ctx *c, int bi, struct bundle_state *bs)
 	char err[512];
 
 	if (b->exe) {
+		/* exe:'s value where the parser saw it (a flow file built in
+		 * code has the bundle's place only) */
+		const struct ff_loc *exe_at = b->exe_loc.line ? &b->exe_loc : &b->loc;
 		char *path = flowfile_relative(c->ff, b->exe);
 		char real[PATH_MAX];
 		struct elf_file *ef;
 		struct stat st;
 
 		if (!realpath(path, real) || stat(real, &st) < 0) {
-			int r = fail_at(c, &b->loc, "bundle %s: exe %s: %s", b->name, path,
+			int r = fail_at(c, exe_at, "bundle %s: exe %s: %s", b->name, path,
 					strerror(errno));
 
 			free(path);
@@ -195,7 +198,7 @@ int resolve_bundle(struct resolve_ctx *c, int bi, struct bundle_state *bs)
 		ef = open_elf(c, real, err, sizeof(err));
 		if (!ef) {
 			bs->skip = true;
-			return fail_at(c, &b->loc, "bundle %s: exe %s", b->name, err);
+			return fail_at(c, exe_at, "bundle %s: exe %s", b->name, err);
 		}
 		bs->exe = xstrdup(real);
 		bs->dev = st.st_dev;
