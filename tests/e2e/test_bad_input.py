@@ -149,8 +149,10 @@ def pid_of_another_program():
     d = fptest.tmpdir()
     flows = flows_for(d, target("puppet"))
     r = fptest.flowprof("record", "-f", flows, "-p", str(os.getpid()), "-d", "1", check=False)
-    only_error(r, "flowprof: error: -p %d: none of these processes belongs to a bundle of %s"
-               % (os.getpid(), flows))
+    only_error(r, "flowprof: error: -p %d: none of these processes belongs to a bundle of %s "
+               "(%d runs %s as %s)" % (os.getpid(), flows, os.getpid(),
+                                       os.readlink("/proc/self/exe"),
+                                       open("/proc/self/comm").read().strip()))
 
 
 @test

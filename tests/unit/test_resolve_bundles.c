@@ -208,8 +208,19 @@ static void test_p_restricts_every_bundle(void **state)
 	/* Nothing left at all: an error. */
 	opts.pids = &self;
 	assert_int_equal(resolve_flowfile(&t.ff, &opts, &res, err, sizeof(err)), -1);
-	assert_string_equal(err, p("-p %d: none of these processes belongs to a bundle of flows.yaml",
-				   self));
+	{
+		char exe[PATH_MAX], comm[32] = "";
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		FILE *f = fopen("/proc/self/comm", "r");
+
+		assert_true(n > 0 && f && fgets(comm, sizeof(comm), f));
+		fclose(f);
+		exe[n] = '\0';
+		comm[strcspn(comm, "\n")] = '\0';
+		/* what the process is, so that the user sees why */
+		assert_string_equal(err, p("-p %d: none of these processes belongs to a bundle of "
+					   "flows.yaml (%d runs %s as %s)", self, self, exe, comm));
+	}
 	self = dead_pid();
 	assert_int_equal(resolve_flowfile(&t.ff, &opts, &res, err, sizeof(err)), -1);
 	assert_string_equal(err, p("-p %d: no such process", self));

@@ -139,9 +139,11 @@ int resolve_flowfile(const struct flowfile *ff, const struct resolve_opts *opts,
 	}
 	if (c.opts->pids && used == 0 && res->n_errors == 0) {
 		char *p = pid_list_str(c.opts->pids, c.opts->n_pids);
-		int r = fail_at(&c, NULL, "-p %s: none of these processes belongs to a bundle of %s",
-				p, ff->path);
+		char *what = pid_list_described(c.opts->pids, c.opts->n_pids);
+		int r = fail_at(&c, NULL, "-p %s: none of these processes belongs to a bundle of %s "
+				"(%s)", p, ff->path, what);
 
+		free(what);
 		free(p);
 		if (r < 0)
 			goto cleanup;

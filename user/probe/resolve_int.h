@@ -142,6 +142,10 @@ void note_at(struct resolve_ctx *c, const struct ff_loc *loc, const char *kind, 
 /* "1,2,3" (caller frees). */
 char *pid_list_str(const int *pids, int n);
 
+/* "10062 runs /usr/bin/python3 as demo-pricing, 10071 is kworker/0:1"
+ * (what each process is: its executable and comm, or comm alone). */
+char *pid_list_described(const int *pids, int n);
+
 /* " (pid N)" for a target in one process, "" for every process; in buf. */
 const char *pid_suffix(const struct target *t, char *buf, size_t len);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "procs.h"
 
 static void push_problem(struct resolve_ctx *c, char *msg, enum problem_kind kind)
 {
@@ -90,6 +91,26 @@ char *pid_list_str(const int *pids, int n)
 
 	for (i = 0; i < n; i++) {
 		t = xasprintf("%s%s%d", s, i ? "," : "", pids[i]);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+char *pid_list_described(const int *pids, int n)
+{
+	char *s = xstrdup(""), *t;
+
+	for (int i = 0; i < n; i++) {
+		char comm[32] = "";
+		char *exe = proc_exe(pids[i]);
+
+		if (proc_comm(pids[i], comm, sizeof(comm)) < 0)
+			snprintf(comm, sizeof(comm), "gone");
+		t = xasprintf("%s%s%d %s%s%s%s", s, i ? ", " : "", pids[i],
+			      exe ? "runs " : "is ", exe ? exe : comm, exe ? " as " : "",
+			      exe ? comm : "");
+		free(exe);
 		free(s);
 		s = t;
 	}
