@@ -197,6 +197,9 @@ static void test_p_restricts_every_bundle(void **state)
 	assert_int_equal(res.sites[0].handler, 0);
 	assert_int_equal(res.sites[0].pid, child);
 	assert_string_equal(res.sites[0].binary, p("%s/shop", dir));
+	/* check says "left out", not "unresolved", for idle's handlers */
+	assert_false(res.bundles[0].excluded);
+	assert_true(res.bundles[1].excluded);
 	assert_int_equal(res.n_errors, 0);
 	assert_int_equal(res.n_problems, 1);
 	assert_string_equal(res.problems[0],

@@ -144,7 +144,9 @@ int cmd_check(int argc, char **argv)
 				free(bin);
 			}
 			if (!n)
-				printf("  %-24s (unresolved)\n", ff.handlers[h].id);
+				printf("  %-24s %s\n", ff.handlers[h].id,
+				       rb->excluded ? "(left out: none of the bundle's processes is among -p)"
+						    : "(unresolved)");
 		}
 	}
 	/* Problems are what was left unresolved (the exit status); warnings and

@@ -71,6 +71,7 @@ struct resolved_bundle {
 	int *pids;		/* processes found now (may be empty for exe: bundles) */
 	int n_pids;
 	char *binary;		/* the executable, from our mount namespace; NULL if unknown */
+	bool excluded;		/* none of its processes is among -p: left out, not an error */
 };
 
 /* What one of resolution.problems is. */

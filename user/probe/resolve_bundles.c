@@ -156,7 +156,7 @@ static int select_processes(struct resolve_ctx *c, const struct ff_bundle *b,
 			"bundle %s: none of its processes is among -p %s; its handlers are not attached",
 			b->name, p);
 		free(p);
-		bs->skip = true;
+		bs->skip = bs->excluded = true;
 	} else if (out == 0 && !bs->exe) {
 		if (b->n_pids == 0 &&
 		    fail_at(c, &b->loc, "bundle %s: no running process has comm '%s'", b->name,
@@ -211,6 +211,7 @@ int resolve_bundle(struct resolve_ctx *c, int bi, struct bundle_state *bs)
 		memcpy(rb->pids, bs->pids, (size_t)bs->n_pids * sizeof(*rb->pids));
 		rb->n_pids = bs->n_pids;
 	}
+	rb->excluded = bs->excluded;
 	if (bs->exe)
 		rb->binary = xstrdup(bs->exe);
 	else if (bs->n_pids > 0)

@@ -36,6 +36,7 @@ struct bundle_state {
 	int *pids;
 	int n_pids;
 	bool skip;		/* an error, or no process left after -p */
+	bool excluded;		/* no process left after -p (skip too) */
 };
 
 /* Identity of a site for the alias check: same file, offset and process. */
