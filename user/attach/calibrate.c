@@ -666,10 +666,13 @@ void calib_measure(struct recorder *r, int rounds)
 		for (int s = 0; s < SLOT_COUNT; s++)
 			if (cost[s].measured)
 				log_info("probe cost (%s %s, %s): %.0f ns a hit, %.0f ns inside the "
-					 "measured time (+-%.0f)", s < SLOT_EXIT_URETPROBE ? "entry" : "exit",
+					 "measured time (+-%.0f)%s", s < SLOT_EXIT_URETPROBE ? "entry" : "exit",
 					 cost_slot_name((enum cost_slot)s),
 					 cost[s].behaves_as, cost[s].hit_ns, cost[s].in_window_ns,
-					 cost[s].jitter_ns);
+					 cost[s].jitter_ns,
+					 /* only their pair is measured (split_slots) */
+					 s == SLOT_ENTRY_NOP5 || s == SLOT_EXIT_URETPROBE
+						 ? ": half the nop5 entry + uretprobe pair" : "");
 		log_info("probe temperature: a call's state lookups take %d ns warm, %d ns cold",
 			 r->skel->bss->probe_costs.therm_warm_ns,
 			 r->skel->bss->probe_costs.therm_cold_ns);
