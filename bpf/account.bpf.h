@@ -567,6 +567,14 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		hs->probe_cpu_ns += own_full;
 		hs->therm_ns += call_therm(fr, st);
 		hs->probe_wait_ns += waits;
+		/* a flow's own arrival: a flow's entry, called inside no flow */
+		if (fr->entry_flows && !fr->flows_before) {
+			hs->arrival_calls++;
+			hs->arrival_ns += dur;
+			hs->arrival_probe_ns += corr;
+			hs->arrival_self_ns += self;
+			hs->arrival_self_probe_ns += own_in + fr->kids_out_ns;
+		}
 		if (!hs->min_ns || dur < hs->min_ns)
 			hs->min_ns = dur ? dur : 1;
 		if (dur > hs->max_ns)

@@ -65,6 +65,13 @@ struct handler_stats {
 	__u64 probe_cpu_ns;   /* its own two probes' whole hits: the CPU they took of the thread */
 	__u64 therm_ns;	      /* its calls' state lookups, timed (include/cost_slot.h) */
 	__u64 probe_wait_ns;  /* waits inside probes taken out of its calls (bpf/account.bpf.h) */
+	/* of its calls, those that were a flow's own arrivals: it is a flow's
+	 * entry, called inside no flow (on its thread); their times as above */
+	__u64 arrival_calls;
+	__u64 arrival_ns;
+	__u64 arrival_probe_ns;
+	__u64 arrival_self_ns;
+	__u64 arrival_self_probe_ns;
 	__u64 hist[HIST_BUCKETS]; /* inclusive durations, histogram.h layout */
 };
 

@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -128,6 +129,14 @@ def record(ng, d, load):
     rec = core.Recorder(flows, "-p", ",".join(map(str, pids)), out=out)
     rec.wait_recording()
     result = load()
+    # wrk stops at its deadline with requests still in flight: nginx serves
+    # and logs them after wrk has gone, so the recording ends once the log
+    # has stopped growing
+    settled, last = 0, ng.log_lines()
+    while settled < 3:
+        time.sleep(0.1)
+        now = ng.log_lines()
+        settled, last = (settled + 1, now) if now == last else (0, now)
     rec.signal(signal.SIGINT)
     rc, _, err = rec.finish()
     fptest.eq(rc, 130, "flowprof exit status after SIGINT (stderr:\n%s)" % err)

@@ -99,6 +99,43 @@ static void test_entry_inside_another_flow(void **state)
 	snapshot_free(&s);
 }
 
+/* As above, with B's own arrivals recorded: 500 calls of 5 ms at the top;
+ * its 1000 calls inside A took 0.5 ms. The handler's mean over all its calls
+ * is 2 ms; B's mean is its arrivals', and A holds s.b for 0.5 ms a visit. */
+static void test_flow_mean_from_arrivals(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_flow *f;
+	struct snap_handler *h;
+
+	(void)state;
+	snap_init(&s, 10, 4);
+	add_bundle(&s, "s", 1, 4);
+	add_handler(&s, "s.a", 1000, 3e6, 1e6, 0, 1)->probe_measured = true;
+	h = add_handler(&s, "s.b", 1500, 2e6, 2e6, 0, 1);
+	h->probe_measured = h->arrival_measured = true;
+	h->arrival = (struct snap_arrivals){ .calls = 500, .ns = 500 * 5000000ULL,
+					     .self_ns = 500 * 5000000ULL };
+	add_edge(&s, "s.a", "s.b", 1000);
+	f = add_flow(&s, "A", "s.a", 1000);
+	add_visit(f, "s.b", 1000);
+	add_flow(&s, "B", "s.b", 1500);
+	build(&s, &m);
+	rel(m.flows[1].measured_rate_per_s, 50, 1e-12);
+	assert_true(m.flows[1].mean_from_arrivals);
+	rel(m.flows[1].measured_mean_ns, 5e6, 1e-12);
+	rel(m.flows[1].measured_mean_raw_ns, 5e6, 1e-12);
+	rel(m.flows[1].predicted_service_measured_ns, 5e6, 1e-9);
+	/* A: its own 1 ms and one 0.5 ms call of s.b, not the 2 ms mean */
+	assert_false(m.flows[0].mean_from_arrivals);
+	rel(m.flows[0].predicted_service_measured_ns, 1.5e6, 1e-9);
+	/* the pool still holds a worker 2 ms a call of s.b */
+	rel(station(&m, "s")->busy_model, 0.4, 1e-9);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
 static void test_flows_that_never_ran(void **state)
 {
 	struct snapshot s;
@@ -391,6 +428,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_recursive_entry, reset_opts),
 		cmocka_unit_test_teardown(test_entry_inside_another_flow, reset_opts),
+		cmocka_unit_test_teardown(test_flow_mean_from_arrivals, reset_opts),
 		cmocka_unit_test_teardown(test_flows_that_never_ran, reset_opts),
 		cmocka_unit_test_teardown(test_background, reset_opts),
 		cmocka_unit_test_teardown(test_async_chain, reset_opts),

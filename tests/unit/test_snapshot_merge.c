@@ -210,6 +210,28 @@ static void test_newer_keys_same_host(void **state)
 	assert_true(h->probe_cpu_measured);
 	assert_int_equal(h->probe_cpu_ns, 2 * 7200000);
 	assert_string_equal(h->exits_fallback, "a jump out of the function");
+	/* browse's own arrivals (a flow's entry) add up; checkout has none */
+	assert_false(h->arrival_measured);
+	h = snapshot_handler(&m, "shop.browse");
+	assert_true(h->arrival_measured);
+	assert_int_equal(h->arrival.calls, 2 * 3000);
+	assert_int_equal(h->arrival.ns, 2 * 1390319298ULL);
+	assert_int_equal(h->arrival.probe_ns, 2 * 1920750);
+	assert_int_equal(h->arrival.self_ns, 2 * 556126296ULL);
+	assert_int_equal(h->arrival.self_probe_ns, 2 * 960000);
+	/* with a snapshot that lacks them, none: a part would read as all */
+	{
+		struct snapshot old, mixed;
+
+		load(FULL, &old);
+		snapshot_handler(&old, "shop.browse")->arrival_measured = false;
+		copy_of(&mixed, &a);
+		merge_ok(&mixed, &old);
+		assert_false(snapshot_handler(&mixed, "shop.browse")->arrival_measured);
+		assert_int_equal(snapshot_handler(&mixed, "shop.browse")->arrival.calls, 0);
+		snapshot_free(&old);
+		snapshot_free(&mixed);
+	}
 	assert_int_equal(m.calib_rounds, 9);
 	assert_true(m.probe_slots[9].in_window_ns == -12.5);
 	assert_int_equal(m.n_hosts, 0);

@@ -134,6 +134,11 @@ static void sum_handler(const char *buf, size_t stride, struct handler_stats *ou
 		out->probe_cpu_ns += hs->probe_cpu_ns;
 		out->therm_ns += hs->therm_ns;
 		out->probe_wait_ns += hs->probe_wait_ns;
+		out->arrival_calls += hs->arrival_calls;
+		out->arrival_ns += hs->arrival_ns;
+		out->arrival_probe_ns += hs->arrival_probe_ns;
+		out->arrival_self_ns += hs->arrival_self_ns;
+		out->arrival_self_probe_ns += hs->arrival_self_probe_ns;
 		if (hs->min_ns && (!out->min_ns || hs->min_ns < out->min_ns))
 			out->min_ns = hs->min_ns;
 		if (hs->max_ns > out->max_ns)
@@ -307,6 +312,15 @@ static bool handler_is_go(const struct resolution *res, int h)
 	return false;
 }
 
+/* Handler h is some flow's entry: its arrivals are recorded. */
+static bool is_flow_entry(const struct flowfile *ff, int h)
+{
+	for (int f = 0; f < ff->n_flows; f++)
+		if (ff->flows[f].entry == h)
+			return true;
+	return false;
+}
+
 static void collect_handlers(struct recorder *r, const struct flowfile *ff,
 			     const struct resolution *res, struct snapshot *s)
 {
@@ -343,6 +357,10 @@ static void collect_handlers(struct recorder *r, const struct flowfile *ff,
 		sh->probe_cpu_ns = hs->probe_cpu_ns;
 		sh->probe_cpu_measured = true;
 		sh->probe_wait_ns = hs->probe_wait_ns;
+		sh->arrival_measured = is_flow_entry(ff, h);
+		sh->arrival = (struct snap_arrivals){ hs->arrival_calls, hs->arrival_ns,
+						      hs->arrival_probe_ns, hs->arrival_self_ns,
+						      hs->arrival_self_probe_ns };
 		sh->entries = hs->entries;
 		sh->calls = hs->calls;
 		sh->incomplete = hs->incomplete;

@@ -60,6 +60,8 @@ static void build_free(struct build *b)
 	free(b->va);
 	free(b->vc);
 	free(b->outer);
+	free(b->own_extra);
+	free(b->elsewhere_extra);
 	free(b->lock_wait_meas);
 	free(b->lock_station);
 	free(b->remote);

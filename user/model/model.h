@@ -221,7 +221,9 @@ struct model_flow {
 	double inflight_sampled; /* entry's sampled in-flight mean (NAN if none) */
 	double inflight_kernel;	/* entry total time / duration: lambda x R measured */
 	double entry_calls_elsewhere; /* the entry's calls made inside other flows: its
-					 measured mean and percentiles count them too */
+					 percentiles count them too, and its measured mean
+					 unless mean_from_arrivals */
+	bool mean_from_arrivals; /* measured_mean_* from the flow's own arrivals only */
 };
 
 struct model_closed {

@@ -315,9 +315,17 @@ void model_evaluate(struct build *b, const double *rates, double bg_scale, bool 
 		B = b->bundle_of[e];
 		for (int i = 0; i < b->sp[B].n_handlers; i++) {
 			int h = b->sp[B].handlers[i];
+			double v = AT(b->vs, b, f, h);
 
-			service += AT(b->vs, b, f, h) * ev->held[h];
+			service += v * ev->held[h];
+			/* a flow's entry whose own arrivals were recorded: the
+			 * flow's arrival at theirs, its other calls at theirs */
+			if (h == e)
+				service += b->own_extra[h] + (v - 1) * b->elsewhere_extra[h];
+			else
+				service += v * b->elsewhere_extra[h];
 		}
+		service = fmax(0, service);
 		if (b->lock_station[e] >= 0) /* a serial entry: its wait is before it starts */
 			service += ev->lock_w[b->lock_station[e]];
 		wait = ev->wait[B];

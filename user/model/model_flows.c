@@ -246,6 +246,33 @@ static void attribute_async(struct build *b)
 
 /* ---- visit ratios ------------------------------------------------------------ */
 
+/*
+ * The flow's mean from its own arrivals where they were recorded (its entry
+ * called inside no flow), not from all its entry's calls: those it makes
+ * inside other flows can take another time (a handler called at the top and
+ * again, shorter, from inside another flow). The model's time for a flow
+ * takes each kind of call at its own self time (model_evaluate).
+ */
+static void flow_own_arrivals(struct build *b, int f, const struct snap_handler *sh)
+{
+	struct model_flow *mf = &b->m->flows[f];
+	int e = mf->entry_handler;
+	const struct model_handler *mh = &b->m->handlers[e];
+	double n = (double)sh->arrival.calls, rest = (double)sh->calls - n, mean, self;
+
+	if (!sh->arrival_measured || !sh->probe_measured || !sh->arrival.calls || !(rest > 0))
+		return; /* none, or the entry's calls are all arrivals */
+	mf->measured_mean_raw_ns = (double)sh->arrival.ns / n;
+	mean = fmax(0, mf->measured_mean_raw_ns - (double)sh->arrival.probe_ns / n);
+	self = clamp(((double)sh->arrival.self_ns - (double)sh->arrival.self_probe_ns) / n, 0, mean);
+	mf->measured_mean_ns = mean;
+	mf->mean_from_arrivals = true;
+	b->own_extra[e] = self - mh->self_ns;
+	/* the rest of its calls' self time: all of it less the arrivals' */
+	b->elsewhere_extra[e] = fmax(0, (mh->self_ns * (double)sh->calls - self * n) / rest) -
+				mh->self_ns;
+}
+
 void model_build_flows(struct build *b)
 {
 	const struct snapshot *s = b->s;
@@ -258,6 +285,8 @@ void model_build_flows(struct build *b)
 	b->va = xcalloc(cells + 1, sizeof(double));
 	b->vc = xcalloc(cells + 1, sizeof(double));
 	b->outer = xcalloc((size_t)b->F + 1, sizeof(double));
+	b->own_extra = xcalloc((size_t)b->H + 1, sizeof(double));
+	b->elsewhere_extra = xcalloc((size_t)b->H + 1, sizeof(double));
 	for (int f = 0; f < b->F; f++) {
 		const struct snap_flow *sf = &s->flows[f];
 		struct model_flow *mf = &m->flows[f];
@@ -291,6 +320,7 @@ void model_build_flows(struct build *b)
 		AT(b->vs, b, f, e) = inv / b->outer[f];
 		mf->measured_mean_raw_ns = m->handlers[e].raw_mean_ns;
 		mf->measured_mean_ns = m->handlers[e].mean_ns;
+		flow_own_arrivals(b, f, &s->handlers[e]);
 		mf->inflight_sampled = s->handlers[e].inflight_mean;
 		mf->inflight_kernel = (double)s->handlers[e].total_ns / (s->duration_s * NS);
 	}

@@ -72,6 +72,10 @@ struct build {
 	double *vs, *va;	/* [F][H] visits per invocation: synchronous, asynchronous */
 	double *vc;		/* [F][H] visit_calls from the snapshot */
 	double *outer;		/* per flow: outermost entry calls */
+	/* per handler, a flow's entry whose own arrivals were recorded: their
+	 * self time, and that of its other calls, less its mean over all its
+	 * calls (0 where not recorded) */
+	double *own_extra, *elsewhere_extra;
 	bool cpu_known;
 	int cpu_station;
 	double stretch_meas;	/* CPU stretch attributed to the measured load */

@@ -109,6 +109,10 @@ static void wire_handler(FILE *o, const struct snap_handler *hd)
 		hd->probe_measured, (unsigned long long)hd->probe_ns,
 		(unsigned long long)hd->self_probe_ns, (unsigned long long)hd->nested_calls,
 		hd->probe_cpu_measured, (unsigned long long)hd->probe_cpu_ns);
+	fprintf(o, " %d %llu %llu %llu %llu %llu", hd->arrival_measured,
+		(unsigned long long)hd->arrival.calls, (unsigned long long)hd->arrival.ns,
+		(unsigned long long)hd->arrival.probe_ns, (unsigned long long)hd->arrival.self_ns,
+		(unsigned long long)hd->arrival.self_probe_ns);
 	wire_name(o, hd->entry_site);
 	wire_name(o, hd->exit_site);
 	for (int b = 0; b < HIST_BUCKETS; b++)

@@ -279,13 +279,14 @@ static void flag_extrapolated(struct flags *f, const struct model *m)
 }
 
 /* A flow whose entry handler also runs inside other flows: its rate counts
- * its own arrivals only, but the handler's times (its mean and percentiles,
- * the model's time for it) are those of all its calls. */
+ * its own arrivals only, but the handler's times are those of all its calls
+ * (its percentiles; its mean too where the snapshot has no arrivals). */
 static void flag_entry_elsewhere(struct flags *f, const struct model *m)
 {
 	struct flag *x = NULL;
 	char *notes[NAMES_LISTED] = { 0 };
 	char *list;
+	bool all_means = true; /* every flag's mean from its arrivals */
 
 	for (int i = 0; i < m->n_flows; i++) {
 		const struct model_flow *mf = &m->flows[i];
@@ -293,6 +294,7 @@ static void flag_entry_elsewhere(struct flags *f, const struct model *m)
 
 		if (mf->entry_handler < 0 || !(mf->entry_calls_elsewhere >= 0.5))
 			continue;
+		all_means = all_means && mf->mean_from_arrivals;
 		mh = &m->handlers[mf->entry_handler];
 		if (!x)
 			x = flag_new(f, "entry-elsewhere");
@@ -305,9 +307,11 @@ static void flag_entry_elsewhere(struct flags *f, const struct model *m)
 	if (!x)
 		return;
 	list = listing(x, notes);
-	x->text = xasprintf("flows whose entry also runs inside other flows: %s: a flow's rate "
-			    "counts its own arrivals only, but its mean and percentiles are its "
-			    "entry handler's, over all its calls", list);
+	x->text = xasprintf("flows whose entry also runs inside other flows: %s: a flow's %s, "
+			    "but its %s its entry handler's, over all its calls", list,
+			    all_means ? "rate and mean are its own arrivals'"
+				      : "rate counts its own arrivals only",
+			    all_means ? "percentiles are" : "mean and percentiles are");
 	free(list);
 	for (int i = 0; i < NAMES_LISTED; i++)
 		free(notes[i]);
@@ -464,7 +468,10 @@ static void print_flow_lines(FILE *out, const struct model *m, bool ascii)
 		row[2] = mf->rate_per_s > 0 && isfinite(mf->max_rate_per_s)
 				 ? xstrdup(units_rate(buf, sizeof(buf), mf->max_rate_per_s))
 				 : xstrdup("-");
-		row[3] = e && e->calls ? with_unc(e->mean_ns, e->unc.mean_ns, ascii) : xstrdup("-");
+		/* the flow's own arrivals' mean where recorded (not its entry's
+		 * calls inside other flows), with the entry's uncertainty */
+		row[3] = e && e->calls ? with_unc(mf->measured_mean_ns, e->unc.mean_ns, ascii)
+				       : xstrdup("-");
 		row[4] = e && e->calls ? with_unc(e->p99_ns, e->unc.p99_ns, ascii) : xstrdup("-");
 		row[5] = mf->exceeds_capacity ? xstrdup("exceeds capacity")
 			: xstrdup(units_duration(buf, sizeof(buf), mf->predicted_mean_ns, ascii));

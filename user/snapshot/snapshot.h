@@ -45,6 +45,11 @@ struct snap_instance_stats {
 	char *host;	/* NULL: the snapshot's host (set once hosts are merged) */
 };
 
+/* A handler's calls that were a flow's own arrivals (struct snap_handler). */
+struct snap_arrivals {
+	uint64_t calls, ns, probe_ns, self_ns, self_probe_ns;
+};
+
 struct snap_handler {
 	char *id;	  /* "shop.checkout" */
 	char *bundle;	  /* "shop" */
@@ -92,6 +97,14 @@ struct snap_handler {
 	 * out of total_ns): what flowprof removed beside the probes' own cost.
 	 * Key "probe_wait_ns", 0 where absent. */
 	uint64_t probe_wait_ns;
+	/* Of its calls, a flow's own arrivals: it is a flow's entry, called
+	 * inside no flow on its thread (the flow's rate and mean are these, not
+	 * its calls inside other flows). Raw sums as above; keys "arrival_calls",
+	 * "arrival_ns", "arrival_probe_ns", "arrival_self_ns",
+	 * "arrival_self_probe_ns", for flows' entries only; absent in older
+	 * snapshots (arrival_measured false). */
+	bool arrival_measured;
+	struct snap_arrivals arrival;
 	char *entry_site;	/* kind of its entry probe ("push", "nop5", "other"...) */
 	char *exit_site;	/* how its exits are seen ("ret", "uretprobe", ...) */
 	char *exits_fallback;	/* why some of its exits are a uretprobe, or NULL */

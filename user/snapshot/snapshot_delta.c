@@ -68,6 +68,19 @@ static int handler_delta(struct snap_handler *d, const struct snap_handler *s, c
 	    sub_u64(&d->probe_cpu_ns, s->probe_cpu_ns, "probes' CPU time", n, err, errlen) ||
 	    sub_u64(&d->probe_wait_ns, s->probe_wait_ns, "waits in probes", n, err, errlen))
 		return -1;
+	d->arrival_measured = d->arrival_measured && s->arrival_measured;
+	if (d->arrival_measured &&
+	    (sub_u64(&d->arrival.calls, s->arrival.calls, "arrivals", n, err, errlen) ||
+	     sub_u64(&d->arrival.ns, s->arrival.ns, "arrivals' time", n, err, errlen) ||
+	     sub_u64(&d->arrival.probe_ns, s->arrival.probe_ns, "probe time in arrivals", n, err,
+		     errlen) ||
+	     sub_u64(&d->arrival.self_ns, s->arrival.self_ns, "arrivals' self time", n, err,
+		     errlen) ||
+	     sub_u64(&d->arrival.self_probe_ns, s->arrival.self_probe_ns,
+		     "probe time in arrivals' self time", n, err, errlen)))
+		return -1;
+	if (!d->arrival_measured)
+		memset(&d->arrival, 0, sizeof(d->arrival));
 	d->sumsq_ns2 = d->sumsq_ns2 > s->sumsq_ns2 ? d->sumsq_ns2 - s->sumsq_ns2 : 0;
 	for (int b = 0; b < HIST_BUCKETS; b++)
 		if (sub_u64(&d->hist[b], s->hist[b], "a histogram bucket", n, err, errlen))
@@ -196,6 +209,8 @@ struct start_handler {
 	char *id;
 	uint64_t entries, calls, incomplete, total_ns, self_ns, oncpu_ns;
 	uint64_t unwound, probe_ns, self_probe_ns, nested_calls, probe_cpu_ns, probe_wait_ns;
+	bool arrival_measured;
+	struct snap_arrivals arrival;
 	long double sumsq_ns2;
 	unsigned int first;	/* hist[first .. first + n_hist) */
 	unsigned int n_hist;
@@ -228,6 +243,8 @@ void snapshot_start_take(struct snapshot_start *st, struct snapshot *s)
 		c->nested_calls = h->nested_calls;
 		c->probe_cpu_ns = h->probe_cpu_ns;
 		c->probe_wait_ns = h->probe_wait_ns;
+		c->arrival_measured = h->arrival_measured;
+		c->arrival = h->arrival;
 		c->sumsq_ns2 = h->sumsq_ns2;
 		if (hist_range(h->hist, &first, &last)) {
 			c->first = first;
@@ -284,6 +301,8 @@ int snapshot_subtract_start(struct snapshot *end, const struct snapshot_start *s
 		s->nested_calls = c->nested_calls;
 		s->probe_cpu_ns = c->probe_cpu_ns;
 		s->probe_wait_ns = c->probe_wait_ns;
+		s->arrival_measured = c->arrival_measured;
+		s->arrival = c->arrival;
 		s->sumsq_ns2 = c->sumsq_ns2;
 		if (c->n_hist)
 			memcpy(s->hist + c->first, c->hist, c->n_hist * sizeof(uint64_t));

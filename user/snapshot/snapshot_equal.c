@@ -109,6 +109,12 @@ static bool handler_equal(struct differ *d, const char *w, const struct snap_han
 	EQ_N(d, w, a, b, probe_cpu_measured);
 	EQ_U64(d, w, a, b, probe_cpu_ns);
 	EQ_U64(d, w, a, b, probe_wait_ns);
+	EQ_N(d, w, a, b, arrival_measured);
+	EQ_U64(d, w, a, b, arrival.calls);
+	EQ_U64(d, w, a, b, arrival.ns);
+	EQ_U64(d, w, a, b, arrival.probe_ns);
+	EQ_U64(d, w, a, b, arrival.self_ns);
+	EQ_U64(d, w, a, b, arrival.self_probe_ns);
 	EQ_STR(d, w, a, b, entry_site);
 	EQ_STR(d, w, a, b, exit_site);
 	EQ_STR(d, w, a, b, exits_fallback);

@@ -114,12 +114,18 @@ static int load_handler(struct loader *ld, json_object *o, const char *ctx,
 		h->self_ns = h->total_ns;
 	h->probe_measured = json_object_object_get_ex(o, "probe_ns", NULL);
 	h->probe_cpu_measured = json_object_object_get_ex(o, "probe_cpu_ns", NULL);
+	h->arrival_measured = json_object_object_get_ex(o, "arrival_calls", NULL);
 	if (doc_get_u64(ld, o, ctx, "unwound", false, &h->unwound) ||
 	    doc_get_u64(ld, o, ctx, "probe_ns", false, &h->probe_ns) ||
 	    doc_get_u64(ld, o, ctx, "self_probe_ns", false, &h->self_probe_ns) ||
 	    doc_get_u64(ld, o, ctx, "nested_calls", false, &h->nested_calls) ||
 	    doc_get_u64(ld, o, ctx, "probe_cpu_ns", false, &h->probe_cpu_ns) ||
 	    doc_get_u64(ld, o, ctx, "probe_wait_ns", false, &h->probe_wait_ns) ||
+	    doc_get_u64(ld, o, ctx, "arrival_calls", false, &h->arrival.calls) ||
+	    doc_get_u64(ld, o, ctx, "arrival_ns", false, &h->arrival.ns) ||
+	    doc_get_u64(ld, o, ctx, "arrival_probe_ns", false, &h->arrival.probe_ns) ||
+	    doc_get_u64(ld, o, ctx, "arrival_self_ns", false, &h->arrival.self_ns) ||
+	    doc_get_u64(ld, o, ctx, "arrival_self_probe_ns", false, &h->arrival.self_probe_ns) ||
 	    doc_get_str(ld, o, ctx, "entry_site", false, true, false, &h->entry_site) ||
 	    doc_get_str(ld, o, ctx, "exit_site", false, true, false, &h->exit_site) ||
 	    doc_get_str(ld, o, ctx, "exits_fallback", false, true, false, &h->exits_fallback))

@@ -378,6 +378,17 @@ static void merge_handler(struct snap_handler *d, const struct snap_handler *s,
 	d->probe_cpu_measured = d->probe_cpu_measured && s->probe_cpu_measured;
 	d->probe_cpu_ns = d->probe_cpu_measured ? d->probe_cpu_ns + s->probe_cpu_ns : 0;
 	d->probe_wait_ns += s->probe_wait_ns;
+	/* every recording's arrivals, or none: a part would read as all */
+	d->arrival_measured = d->arrival_measured && s->arrival_measured;
+	if (d->arrival_measured) {
+		d->arrival.calls += s->arrival.calls;
+		d->arrival.ns += s->arrival.ns;
+		d->arrival.probe_ns += s->arrival.probe_ns;
+		d->arrival.self_ns += s->arrival.self_ns;
+		d->arrival.self_probe_ns += s->arrival.self_probe_ns;
+	} else {
+		memset(&d->arrival, 0, sizeof(d->arrival));
+	}
 	set_first(&d->entry_site, s->entry_site);
 	set_first(&d->exit_site, s->exit_site);
 	set_first(&d->exits_fallback, s->exits_fallback);

@@ -134,6 +134,13 @@ static json_object *handler_json(const struct snap_handler *h)
 		jo_add(o, "probe_cpu_ns", jo_u64(h->probe_cpu_ns));
 	if (h->probe_wait_ns)
 		jo_add(o, "probe_wait_ns", jo_u64(h->probe_wait_ns));
+	if (h->arrival_measured) {
+		jo_add(o, "arrival_calls", jo_u64(h->arrival.calls));
+		jo_add(o, "arrival_ns", jo_u64(h->arrival.ns));
+		jo_add(o, "arrival_probe_ns", jo_u64(h->arrival.probe_ns));
+		jo_add(o, "arrival_self_ns", jo_u64(h->arrival.self_ns));
+		jo_add(o, "arrival_self_probe_ns", jo_u64(h->arrival.self_probe_ns));
+	}
 	if (h->entry_site)
 		jo_add(o, "entry_site", jo_str(h->entry_site));
 	if (h->exit_site)

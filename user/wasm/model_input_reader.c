@@ -158,6 +158,9 @@ static int read_handler(struct reader *r, struct snap_handler *h)
 	    get_bool(r, &h->probe_measured) || get_u64(r, &h->probe_ns) ||
 	    get_u64(r, &h->self_probe_ns) || get_u64(r, &h->nested_calls) ||
 	    get_bool(r, &h->probe_cpu_measured) || get_u64(r, &h->probe_cpu_ns) ||
+	    get_bool(r, &h->arrival_measured) || get_u64(r, &h->arrival.calls) ||
+	    get_u64(r, &h->arrival.ns) || get_u64(r, &h->arrival.probe_ns) ||
+	    get_u64(r, &h->arrival.self_ns) || get_u64(r, &h->arrival.self_probe_ns) ||
 	    get_str(r, &h->entry_site) || get_str(r, &h->exit_site) || get_count(r, &n))
 		return -1;
 	for (int i = 0; i < n; i++) {

@@ -74,6 +74,8 @@ static void put_model(FILE *o, const struct model *m)
 		json_put_string(o, m->bottleneck_handler >= 0 ? m->handlers[m->bottleneck_handler].id : NULL);
 		fputs(",\"utilization\":", o);
 		put_num(o, m->stations[m->bottleneck].utilization, 4);
+		fputs(",\"other_processes\":", o);
+		put_num(o, m->bottleneck_others, 4);
 		fputc('}', o);
 	} else {
 		fputs("null", o);

@@ -14,7 +14,7 @@
 
 /* The version of the model input text this reader reads, the number on its
  * first line ("flowprof-model-input 3"); html_model_input.c writes it. */
-#define MODEL_INPUT_VERSION 4
+#define MODEL_INPUT_VERSION 5
 
 /* Reads the model input text (user/report/html_model_input.c describes it)
  * into s, a zeroed snapshot: every field the model reads, nothing else.

@@ -315,6 +315,9 @@
         var hh = el('strong', r.bottleneck.handler);
         hh.id = 'bottleneck-handler';
         p.appendChild(hh);
+      } else if (r.bottleneck.other_processes > 0) {
+        p.appendChild(document.createTextNode(', mostly other processes (' +
+          util(r.bottleneck.other_processes) + ')'));
       }
       var u = el('span', ' at ' + util(r.bottleneck.utilization) + ' utilization');
       u.id = 'bottleneck-utilization';
