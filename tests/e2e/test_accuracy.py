@@ -220,13 +220,22 @@ def accuracy_cold_calls_cost_more():
     figures still hold, and the probes' cost flowprof charged per call (the
     snapshot's probe_cpu_ns) lies nearer the calibration's cold end than in
     a run without the churn, by at least a quarter of the way from warm to
-    cold (each run against its own calibration)."""
+    cold (each run against its own calibration; the median of three runs
+    each way)."""
     churn = ["-m", str(churn_kib())]
     check("nested_nop5", "uretprobe", False, extra=churn)
     share = {}
     for cold in (False, True):
-        _, sh, _, snap = record("nested_nop5", "uretprobe", extra=churn if cold else [])
-        share[cold] = cold_share(snap, sh["work_cpu"])
+        # the median of three recordings: each is judged against its own
+        # calibration, whose cold end is seven calls a stub (in one make
+        # check a churned run read 0.24 where runs alone read 0.47-0.88)
+        runs = []
+        for _ in range(3):
+            _, sh, _, snap = record("nested_nop5", "uretprobe", extra=churn if cold else [])
+            runs.append(cold_share(snap, sh["work_cpu"]))
+        share[cold] = sorted(runs)[1]
+        fptest.diag("%s: %s" % ("churned" if cold else "not churned",
+                                ", ".join("%.2f" % r for r in runs)))
     fptest.diag("work_cpu's probes charged at %.2f of the way from warm to cold, %.2f churned"
                 % (share[False], share[True]))
     if share[True] - share[False] < 0.25:
