@@ -693,9 +693,6 @@ int recorder_start(struct recorder **out, const struct flowfile *ff,
 						    : ATTACH_SINGLE;
 		last = ATTACH_SINGLE;
 	}
-	/* the calibration's first cold round reads a buffer the size of the
-	 * last-level cache: its pages come in while the BPF object loads */
-	calib_prefetch(&r->cal);
 	for (enum attach_mode m = first; m <= last; m++) {
 		if (m == ATTACH_MULTI && !r->info.feat.uprobe_multi && o->mode == ATTACH_AUTO)
 			continue;

@@ -6,7 +6,6 @@
 #ifndef FLOWPROF_ATTACH_INT_H
 #define FLOWPROF_ATTACH_INT_H
 
-#include <pthread.h>
 #include <bpf/libbpf.h>
 
 #include "attach.h"
@@ -72,11 +71,6 @@ struct calibration {
 	size_t cap_rounds;
 	char *evict;			/* what is read to clear the caches, in a cold round */
 	size_t evict_bytes;
-	/* the first cold round's buffer, mapped and filled by a thread of its
-	 * own while the BPF object loads (calib_prefetch) */
-	pthread_t prefetch;
-	bool prefetching;
-	char *prefetched;		/* NULL: the thread could not map it */
 };
 
 struct recorder {
@@ -118,9 +112,6 @@ int calib_prepare(struct recorder *r, struct group_list *gl, int first_hid, unsi
 int calib_attach_usdt(struct recorder *r, char *err, size_t errlen);
 void calib_measure(struct recorder *r, int rounds);
 void calib_free(struct calibration *c);
-/* Starts filling the first cold round's buffer in the background (its pages
- * took 20-50 ms to come in on a 2-vCPU guest), before the BPF load. */
-void calib_prefetch(struct calibration *c);
 #define CALIB_HANDLERS CALIB_STUBS
 
 #endif

@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,8 +44,7 @@
  * last-level cache pushes the probe's path (kernel, BPF program, maps) out
  * of the caches; EVICT_BYTES where the CPU does not say (1.6 ms a read
  * here). The buffer lives for the cold round only: kept, it would be most
- * of flowprof's resident memory while recording (the first round's is
- * filled by a thread of its own while the BPF object loads). */
+ * of flowprof's resident memory while recording. */
 #define COLD_CALLS 7
 #define COLD_EVERY 6
 #define EVICT_BYTES (32u << 20)
@@ -385,74 +383,29 @@ static double cold_call(struct recorder *r, int k, double *therm, uint64_t *hist
  * costs twice as much cold as in a tight loop (a paravirtualized guest
  * with page-table isolation: every trap enters the hypervisor too).
  */
-static size_t evict_size(void)
-{
-	size_t llc = last_level_cache();
-
-	return llc >= (1u << 20) && llc <= (256u << 20) ? llc : EVICT_BYTES;
-}
-
-/* The eviction buffer, mapped (never in the allocator's arenas) and
- * filled; NULL if it cannot be mapped. */
-static char *evict_map(size_t bytes)
-{
-	char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return NULL;
-	/* Huge pages where the kernel has them: a guest that shadows the page
-	 * tables pays a hypervisor exit per 4 KiB page touched (the buffer's
-	 * first fill took 93 ms in 4 KiB pages, 3-57 ms in 2 MiB ones, on a
-	 * 2-vCPU EPYC guest); a hint, ignored where THP is off. */
-	madvise(p, bytes, MADV_HUGEPAGE);
-	/* pages of its own (a page never written reads the shared zero page):
-	 * the kernel's zeroing is the only write where it can populate them */
-	if (madvise(p, bytes, MADV_POPULATE_WRITE))
-		memset(p, 1, bytes);
-	return p;
-}
-
-static void *prefetch_main(void *arg)
-{
-	struct calibration *c = arg;
-
-	c->prefetched = evict_map(c->evict_bytes);
-	return NULL;
-}
-
-void calib_prefetch(struct calibration *c)
-{
-	if (c->prefetching)
-		return;
-	c->evict_bytes = evict_size();
-	c->prefetched = NULL;
-	/* without the thread, the first cold round maps it itself */
-	c->prefetching = !pthread_create(&c->prefetch, NULL, prefetch_main, c);
-}
-
-/* The prefetched buffer once its thread is done, or NULL (none started, or
- * it could not map one). */
-static char *prefetch_take(struct calibration *c)
-{
-	if (!c->prefetching)
-		return NULL;
-	pthread_join(c->prefetch, NULL);
-	c->prefetching = false;
-	return c->prefetched;
-}
-
 static void cold_round(struct recorder *r, struct calib_round *out)
 {
 	static uint64_t hist[HIST_BUCKETS];
 	struct calibration *c = &r->cal;
+	size_t llc = last_level_cache();
 
-	c->evict = prefetch_take(c);
-	if (!c->evict) {
-		c->evict_bytes = evict_size();
-		c->evict = evict_map(c->evict_bytes);
-	}
-	if (!c->evict)
+	c->evict_bytes = llc >= (1u << 20) && llc <= (256u << 20) ? llc : EVICT_BYTES;
+	/* mapped and unmapped here, never left in the allocator's arenas */
+	c->evict = mmap(NULL, c->evict_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+	if (c->evict == MAP_FAILED) {
+		c->evict = NULL;
 		return; /* no cold figures this round: the warm ones stand */
+	}
+	/* Huge pages where the kernel has them: a guest that shadows the page
+	 * tables pays a hypervisor exit per 4 KiB page touched (the buffer's
+	 * first fill took 93 ms in 4 KiB pages, 3-57 ms in 2 MiB ones, on a
+	 * 2-vCPU EPYC guest); a hint, ignored where THP is off. */
+	madvise(c->evict, c->evict_bytes, MADV_HUGEPAGE);
+	/* pages of its own (a page never written reads the shared zero page):
+	 * the kernel's zeroing is the only write where it can populate them */
+	if (madvise(c->evict, c->evict_bytes, MADV_POPULATE_WRITE))
+		memset(c->evict, 1, c->evict_bytes);
 	for (int k = 0; k < c->n_stubs; k++) {
 		double probe, twin;
 
@@ -726,11 +679,6 @@ void calib_measure(struct recorder *r, int rounds)
 	}
 }
 #else
-void calib_prefetch(struct calibration *c)
-{
-	(void)c;
-}
-
 int calib_prepare(struct recorder *r, struct group_list *gl, int first_hid, unsigned slots)
 {
 	(void)r;
@@ -758,12 +706,6 @@ void calib_measure(struct recorder *r, int rounds)
 
 void calib_free(struct calibration *c)
 {
-#if defined(__x86_64__)
-	char *unused = prefetch_take(c);
-
-	if (unused)
-		munmap(unused, c->evict_bytes);
-#endif
 	free(c->rounds);
 	memset(c, 0, sizeof(*c));
 }
