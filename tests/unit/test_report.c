@@ -27,16 +27,23 @@
 #define GOLDEN "tests/snapshots/basic.txt"
 
 /* The report of s as one string. Caller frees. */
-static char *render(const struct snapshot *s, const struct report_opts *o)
+/* The report of s with model m (NULL: the measurements alone), as text. */
+static char *render_model(const struct snapshot *s, const struct model *m,
+			  const struct report_opts *o)
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
 	assert_non_null(f);
-	report_print_table(f, s, o);
+	report_print(f, s, m, o);
 	fclose(f);
 	return text;
+}
+
+static char *render(const struct snapshot *s, const struct report_opts *o)
+{
+	return render_model(s, NULL, o);
 }
 
 static void load_fixture(struct snapshot *s)
@@ -453,16 +460,12 @@ static void test_report_no_model_and_entry_elsewhere(void **state)
 {
 	struct snapshot s;
 	struct model m;
-	char err[256], *text = NULL;
-	size_t len = 0;
-	FILE *f;
+	char err[256], *text;
 
 	(void)state;
 	load_fixture(&s);
 	assert_int_equal(model_build(&s, NULL, &m, err, sizeof(err)), 0);
-	f = open_memstream(&text, &len);
-	report_print(f, &s, &m, &(struct report_opts){ .no_model = true });
-	fclose(f);
+	text = render_model(&s, &m, &(struct report_opts){ .no_model = true });
 	assert_non_null(strstr(text, "\nHandlers, by total time (corrected for the probe's own cost"));
 	assert_non_null(strstr(text, "  ! probe-dominated: mail.send (704 ns raw, 64 ns "));
 	assert_null(strstr(text, "bottleneck: "));
@@ -480,10 +483,7 @@ static void test_report_no_model_and_entry_elsewhere(void **state)
 			s.flows[1].visits[v].calls = 600;
 		}
 	assert_int_equal(model_build(&s, NULL, &m, err, sizeof(err)), 0);
-	text = NULL;
-	f = open_memstream(&text, &len);
-	report_print(f, &s, &m, &(struct report_opts){ .ascii = true });
-	fclose(f);
+	text = render_model(&s, &m, &(struct report_opts){ .ascii = true });
 	assert_non_null(strstr(text, "  ! flows whose entry also runs inside other flows: browse "
 				     "(shop.browse: 600 of 3600 calls): a flow's rate counts its own "
 				     "arrivals only, but its mean and percentiles are its entry "
