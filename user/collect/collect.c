@@ -190,21 +190,36 @@ static int handler_in_run(struct recorder *r, struct percpu_run *run, uint32_t h
 	return 0;
 }
 
-int collect_inflight(struct recorder *r, int n_handlers, uint64_t *inflight)
+/* Each handler's completed calls and calls in flight (either may be NULL),
+ * read in batches. */
+static void collect_counts(struct recorder *r, int n_handlers, uint64_t *calls,
+			   uint64_t *inflight)
 {
 	struct handler_stats *hs = xmalloc(sizeof(*hs));
 	struct percpu_run run = { 0 };
 
 	for (int h = 0; h < n_handlers; h++) {
-		inflight[h] = 0;
-		if (handler_in_run(r, &run, (uint32_t)h, (uint32_t)n_handlers, hs))
-			continue;
-		if (hs->entries > hs->calls + hs->incomplete)
-			inflight[h] = hs->entries - hs->calls - hs->incomplete;
+		bool ok = !handler_in_run(r, &run, (uint32_t)h, (uint32_t)n_handlers, hs);
+
+		if (calls)
+			calls[h] = ok ? hs->calls : 0;
+		if (inflight)
+			inflight[h] = ok && hs->entries > hs->calls + hs->incomplete
+					      ? hs->entries - hs->calls - hs->incomplete : 0;
 	}
 	percpu_run_free(&run);
 	free(hs);
+}
+
+int collect_inflight(struct recorder *r, int n_handlers, uint64_t *inflight)
+{
+	collect_counts(r, n_handlers, NULL, inflight);
 	return 0;
+}
+
+void collect_calls(struct recorder *r, int n_handlers, uint64_t *calls)
+{
+	collect_counts(r, n_handlers, calls, NULL);
 }
 
 static uint64_t sum_u64(const char *buf, size_t stride)

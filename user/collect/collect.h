@@ -19,6 +19,10 @@ int collect_handler(struct recorder *r, uint32_t hid, struct handler_stats *out)
  * summed into inflight[0..ff->n_handlers). For Little's-law checks. */
 int collect_inflight(struct recorder *r, int n_handlers, uint64_t *inflight);
 
+/* Completed calls per handler, into calls[0..n_handlers) (0 where a
+ * handler cannot be read). */
+void collect_calls(struct recorder *r, int n_handlers, uint64_t *calls);
+
 /*
  * The dearest class among handler h's probe points (single-step > emulated >
  * nop5 > unknown), what each of its calls may pay: a glob can cover symbols

@@ -372,15 +372,19 @@ void live_mark(struct live *l, int which)
 {
 	int nb = l->ff.n_bundles;
 
+	uint64_t *calls = xcalloc((size_t)l->ff.n_handlers + 1, sizeof(uint64_t));
+
 	free(l->mark_calls[which]);
 	l->mark_calls[which] = xcalloc((size_t)nb + 1, sizeof(uint64_t));
+	/* in batches: one lookup per handler took 2,000 for 1,000 handlers */
+	collect_calls(l->rec, l->ff.n_handlers, calls);
 	for (int h = 0; h < l->ff.n_handlers; h++) {
-		struct handler_stats st;
 		int b = l->ff.handlers[h].bundle;
 
-		if (b >= 0 && b < nb && !collect_handler(l->rec, (uint32_t)h, &st))
-			l->mark_calls[which][b] += st.calls;
+		if (b >= 0 && b < nb)
+			l->mark_calls[which][b] += calls[h];
 	}
+	free(calls);
 	l->t_mark[which] = now_ns();
 }
 
