@@ -684,8 +684,11 @@ int recorder_start(struct recorder **out, const struct flowfile *ff,
 	r->n_flow_handlers = ff->n_handlers;
 	r->info.n_handlers = ff->n_handlers;
 	r->info.handlers = xcalloc((size_t)ff->n_handlers + 1, sizeof(*r->info.handlers));
-	r->max_instances = o->max_instances > 1 ? o->max_instances : DEFAULT_MAX_INSTANCES;
-	slots_plan(r, res, o->max_instances > 1);
+	/* --max-instances given (0 when not; it takes 2 to 65536) */
+	bool slots_given = o->max_instances > 1;
+
+	r->max_instances = slots_given ? o->max_instances : DEFAULT_MAX_INSTANCES;
+	slots_plan(r, res, slots_given);
 	r->entry_first = o->entry_first;
 	if (o->mode == ATTACH_AUTO) {
 		first = r->info.feat.uprobe_session ? ATTACH_SESSION
