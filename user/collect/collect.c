@@ -373,9 +373,10 @@ static void collect_handlers(struct recorder *r, const struct flowfile *ff,
 		sh->probe_cpu_measured = true;
 		sh->probe_wait_ns = hs->probe_wait_ns;
 		sh->arrival_measured = is_flow_entry(ff, h);
-		sh->arrival = (struct snap_arrivals){ hs->arrival_calls, hs->arrival_ns,
-						      hs->arrival_probe_ns, hs->arrival_self_ns,
-						      hs->arrival_self_probe_ns };
+		if (sh->arrival_measured)
+			sh->arrival = (struct snap_arrivals){ hs->arrival_calls, hs->arrival_ns,
+							      hs->arrival_probe_ns, hs->arrival_self_ns,
+							      hs->arrival_self_probe_ns };
 		sh->entries = hs->entries;
 		sh->calls = hs->calls;
 		sh->incomplete = hs->incomplete;

@@ -104,12 +104,14 @@ char *pid_list_described(const int *pids, int n)
 	for (int i = 0; i < n; i++) {
 		char comm[32] = "";
 		char *exe = proc_exe(pids[i]);
+		bool named = proc_comm(pids[i], comm, sizeof(comm)) == 0;
 
-		if (proc_comm(pids[i], comm, sizeof(comm)) < 0)
-			snprintf(comm, sizeof(comm), "gone");
-		t = xasprintf("%s%s%d %s%s%s%s", s, i ? ", " : "", pids[i],
-			      exe ? "runs " : "is ", exe ? exe : comm, exe ? " as " : "",
-			      exe ? comm : "");
+		if (exe)
+			t = xasprintf("%s%s%d runs %s%s%s", s, i ? ", " : "", pids[i], exe,
+				      named ? " as " : "", named ? comm : "");
+		else
+			t = xasprintf("%s%s%d is %s", s, i ? ", " : "", pids[i],
+				      named ? comm : "gone");
 		free(exe);
 		free(s);
 		s = t;

@@ -7,14 +7,15 @@
  * tests/unit/test_model_input.c holds the writer and the reader to each
  * other and to the model.
  *
- * Version 2 (version 1 lacked the per-call probe correction, the CPU
+ * Version 5 (version 1 lacked the per-call probe correction, the CPU
  * station's inputs, the concurrency histograms and remote waits, so the
- * page's model silently disagreed with the CLI's). One record per line,
+ * page's model silently disagreed with the CLI's; 5 adds the flows' own
+ * arrivals, user/wasm/wasm.h's MODEL_INPUT_VERSION). One record per line,
  * fields separated by one space, strings %-encoded (bytes <= 0x20, '%',
  * >= 0x7f; "%N" is NULL, and "" travels as NULL), doubles in C's exact
  * hexadecimal form (%a), the sum of squares as a long double (%La):
  *
- *   flowprof-model-input 3                                        (first line)
+ *   flowprof-model-input 5                                        (first line)
  *   snapshot DURATION_S NPROC PROBE_COST_NS N_HOSTS HOST_CPU_MEASURED HOST_CPU_S
  *            CALIB_ROUNDS
  *   probe_cost CLASS MEASURED PER_CALL_NS IN_WINDOW_NS             (CLASS 0..3)
@@ -24,7 +25,9 @@
  *           MIN_NS MAX_NS TOTAL_NS SELF_NS ONCPU_NS ONCPU_MEASURED
  *           PROBE_COST_NS INFLIGHT_MEAN SUMSQ_NS2 UNWOUND PROBE_MEASURED
  *           PROBE_NS SELF_PROBE_NS NESTED_CALLS PROBE_CPU_MEASURED
- *           PROBE_CPU_NS ENTRY_SITE EXIT_SITE
+ *           PROBE_CPU_NS ARRIVAL_MEASURED ARRIVAL_CALLS ARRIVAL_NS
+ *           ARRIVAL_PROBE_NS ARRIVAL_SELF_NS ARRIVAL_SELF_PROBE_NS
+ *           ENTRY_SITE EXIT_SITE
  *           N [BUCKET COUNT]...
  *   edge EDGE
  *   flow NAME ENTRY INVOCATIONS N [HANDLER CALLS]... M [EDGE]...
