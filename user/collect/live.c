@@ -371,7 +371,6 @@ const struct recorder_info *live_info(const struct live *l)
 void live_mark(struct live *l, int which)
 {
 	int nb = l->ff.n_bundles;
-
 	uint64_t *calls = xcalloc((size_t)l->ff.n_handlers + 1, sizeof(uint64_t));
 
 	free(l->mark_calls[which]);

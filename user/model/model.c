@@ -22,6 +22,11 @@
 
 /* ---- lookups -------------------------------------------------------------------- */
 
+double model_others_share(const struct model_station *st)
+{
+	return st->servers ? st->others_busy / st->servers : 0;
+}
+
 int model_handler_index(const struct model *m, const char *id)
 {
 	for (int i = 0; id && i < m->n_handlers; i++)

@@ -281,6 +281,10 @@ int model_build(const struct snapshot *s, const struct model_opts *o, struct mod
 
 void model_free(struct model *m);
 
+/* The share of a station's servers that other processes keep busy (the
+ * CPU's others_busy per CPU; 0 elsewhere). */
+double model_others_share(const struct model_station *st);
+
 /* Lookups by name; -1 if absent. */
 int model_station_index(const struct model *m, const char *name);
 int model_flow_index(const struct model *m, const char *name);

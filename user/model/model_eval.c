@@ -390,7 +390,7 @@ double model_feasible_scale(struct build *b, const double *rates, double bg_scal
 	hi = INFINITY;
 	for (int k = 0; k < b->m->n_stations; k++) {
 		const struct model_station *st = &b->m->stations[k];
-		double fixed = st->servers ? st->others_busy / st->servers : 0;
+		double fixed = model_others_share(st);
 		double grows = ev->u[k] - fixed;
 
 		if (grows > 0 && (1 - fixed) / grows < hi) {

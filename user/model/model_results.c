@@ -78,7 +78,7 @@ void model_rank_stations(struct build *b)
 	qsort_r(m->ranking, (size_t)m->n_stations, sizeof(int), cmp_rank, m);
 	if (m->n_stations && m->stations[m->ranking[0]].utilization > 0) {
 		const struct model_station *st = &m->stations[m->ranking[0]];
-		double others = st->servers ? st->others_busy / st->servers : 0;
+		double others = model_others_share(st);
 
 		m->bottleneck = m->ranking[0];
 		/* the handlers' share of a CPU that other processes keep busier:

@@ -237,10 +237,11 @@ void model_print_summary(FILE *out, const struct model *m, bool ascii)
 static char *util_with_others(const struct model_station *st)
 {
 	char *u = util(st->utilization), *o, *out;
+	double others = model_others_share(st);
 
-	if (st->kind != STATION_CPU || !st->servers || !(st->others_busy / st->servers >= 0.005))
+	if (st->kind != STATION_CPU || !(others >= 0.005))
 		return u;
-	o = util(st->others_busy / st->servers);
+	o = util(others);
 	out = xasprintf("%s (%s others)", u, o);
 	free(u);
 	free(o);

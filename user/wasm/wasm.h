@@ -13,7 +13,7 @@
 #include "snapshot/snapshot.h"
 
 /* The version of the model input text this reader reads, the number on its
- * first line ("flowprof-model-input 3"); html_model_input.c writes it. */
+ * first line ("flowprof-model-input 5"); html_model_input.c writes it. */
 #define MODEL_INPUT_VERSION 5
 
 /* Reads the model input text (user/report/html_model_input.c describes it)
