@@ -15,6 +15,7 @@ passed=0
 failed=0
 skipped=0
 failed_names=""
+failed_logs=""
 : >"$log_dir/skipped.txt"
 
 run_suite() { # name, command...
@@ -35,6 +36,7 @@ run_suite() { # name, command...
 	fi
 	if [ "$notok" -gt 0 ]; then
 		failed_names="$failed_names $name"
+		failed_logs="$failed_logs $log"
 		echo "   --- tail of $log:"
 		tail -n 25 "$log" | sed 's/^/   | /'
 	fi
@@ -58,7 +60,19 @@ for t in tests/e2e/test_*.py; do
 	run_suite "e2e/$(basename "$t" .py)" /usr/bin/python3 "$t"
 done
 
-[ -n "$failed_names" ] && echo "failed suites:$failed_names"
+if [ -n "$failed_names" ]; then
+	echo "failed suites:$failed_names"
+	# Why, once more at the end, where a CI excerpt that shows only the
+	# output's tail still has it: each failure's message, from its log.
+	for log in $failed_logs; do
+		echo "   --- why, from $log:"
+		awk '/^not ok /                      { print; why = 0; next }
+		     /^# [A-Za-z_.]*(Error|Exception)/ { why = 1 }
+		     /^# [^ ]/ && !/(Error|Exception)/  { why = 0 }
+		     /^[^#]/                           { why = 0 }
+		     why || /FAILED|ERROR/             { print }' "$log" | head -n 40 | sed 's/^/   | /'
+	done
+fi
 [ "$skipped" -gt 0 ] && echo "skipped (the host lacks a feature):" && sed 's/^/   /' "$log_dir/skipped.txt"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
