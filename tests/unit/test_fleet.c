@@ -2,7 +2,7 @@
 /*
  * The exposition as the fleet model's input (user/report/metrics*.c out,
  * user/fleet/ back in): tests/snapshots/full.json, which carries every field
- * the model reads, rendered as `serve` renders it and read back as
+ * the model reads (a flow entry's own arrivals among them), rendered as `serve` renders it and read back as
  * `report --prometheus` reads each scrape target, gives back every field
  * but the histogram's resolution (its 26 classic buckets stay exact), and
  * the same model. Two readings give their difference, as a window of
@@ -78,6 +78,13 @@ static void check_handler(const struct snap_handler *g, const struct snap_handle
 	assert_int_equal(g->nested_calls, w->nested_calls);
 	assert_int_equal(g->probe_cpu_measured, w->probe_cpu_measured);
 	assert_int_equal(g->probe_cpu_ns, w->probe_cpu_ns);
+	/* a flow entry's own arrivals (full.json has them for shop.browse) */
+	assert_int_equal(g->arrival_measured, w->arrival_measured);
+	assert_int_equal(g->arrival.calls, w->arrival.calls);
+	assert_int_equal(g->arrival.ns, w->arrival.ns);
+	assert_int_equal(g->arrival.probe_ns, w->arrival.probe_ns);
+	assert_int_equal(g->arrival.self_ns, w->arrival.self_ns);
+	assert_int_equal(g->arrival.self_probe_ns, w->arrival.self_probe_ns);
 	near(g->probe_cost_ns, w->probe_cost_ns, 1e-12, w->id);
 	same_str(g->bundle, w->bundle, w->id);
 	same_str(g->site_class, w->site_class, w->id);

@@ -328,6 +328,45 @@ static int on_probe_cpu(struct build *b, const struct prom_sample *x)
 	return 0;
 }
 
+/* A flow entry's own arrivals: a field of snap_arrivals each. */
+static struct snap_arrivals *arrivals_for(struct build *b, const struct prom_sample *x)
+{
+	struct snap_handler *h = handler_for(b, x);
+
+	h->arrival_measured = true;
+	return &h->arrival;
+}
+
+static int on_arrival_calls(struct build *b, const struct prom_sample *x)
+{
+	arrivals_for(b, x)->calls = count_of(increase(b, x));
+	return 0;
+}
+
+static int on_arrival_time(struct build *b, const struct prom_sample *x)
+{
+	arrivals_for(b, x)->ns = ns_of(increase(b, x));
+	return 0;
+}
+
+static int on_arrival_probe(struct build *b, const struct prom_sample *x)
+{
+	arrivals_for(b, x)->probe_ns = ns_of(increase(b, x));
+	return 0;
+}
+
+static int on_arrival_self(struct build *b, const struct prom_sample *x)
+{
+	arrivals_for(b, x)->self_ns = ns_of(increase(b, x));
+	return 0;
+}
+
+static int on_arrival_self_probe(struct build *b, const struct prom_sample *x)
+{
+	arrivals_for(b, x)->self_probe_ns = ns_of(increase(b, x));
+	return 0;
+}
+
 static int on_nested(struct build *b, const struct prom_sample *x)
 {
 	handler_for(b, x)->nested_calls = count_of(increase(b, x));
@@ -576,6 +615,11 @@ static const struct {
 	{ "flowprof_handler_self_probe_seconds_total", on_self_probe },
 	{ "flowprof_handler_nested_calls_total", on_nested },
 	{ "flowprof_handler_probe_cpu_seconds_total", on_probe_cpu },
+	{ "flowprof_handler_arrival_calls_total", on_arrival_calls },
+	{ "flowprof_handler_arrival_seconds_total", on_arrival_time },
+	{ "flowprof_handler_arrival_probe_seconds_total", on_arrival_probe },
+	{ "flowprof_handler_arrival_self_seconds_total", on_arrival_self },
+	{ "flowprof_handler_arrival_self_probe_seconds_total", on_arrival_self_probe },
 	{ "flowprof_handler_probe_cost_seconds", on_probe_cost },
 	{ "flowprof_instance_handler_calls_total", on_instance_calls },
 	{ "flowprof_instance_handler_duration_seconds_total", on_instance_time },

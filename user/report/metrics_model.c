@@ -3,8 +3,8 @@
  * The families a dashboard rarely reads but the queueing model needs, so
  * that `flowprof report --prometheus` (user/fleet/) can rebuild from
  * Prometheus the snapshot each endpoint would have written for a window:
- * the probes' own time inside each handler's sums, the sum of squared
- * durations, how each handler is probed, the processes and their
+ * the probes' own time inside each handler's sums, the flows' own arrivals
+ * at their entries, the sum of squared durations, how each handler is probed, the processes and their
  * concurrency, CPU time, the flows' declared calls and the calibration.
  * Counters are cumulative like the others; the rest are gauges of the
  * recording's current state. docs/fleet.md lists what maps to what.
@@ -89,6 +89,28 @@ static const struct probe_family {
 	  "What the handler's own probes took of its threads' CPU time, whole hits.", true,
 	  offsetof(struct snap_handler, probe_cpu_ns),
 	  offsetof(struct snap_handler, probe_cpu_measured) },
+	/* a flow entry's own arrivals (its calls made inside no flow): a
+	 * flow's rate and mean in the model (docs/model.md) */
+	{ "flowprof_handler_arrival_calls",
+	  "Of a flow entry's completed calls, those made inside no flow: the flow's own arrivals.",
+	  false, offsetof(struct snap_handler, arrival.calls),
+	  offsetof(struct snap_handler, arrival_measured) },
+	{ "flowprof_handler_arrival_seconds",
+	  "The inclusive durations of a flow entry's own arrivals.", true,
+	  offsetof(struct snap_handler, arrival.ns),
+	  offsetof(struct snap_handler, arrival_measured) },
+	{ "flowprof_handler_arrival_probe_seconds",
+	  "The probes' own time inside the durations of a flow entry's own arrivals.", true,
+	  offsetof(struct snap_handler, arrival.probe_ns),
+	  offsetof(struct snap_handler, arrival_measured) },
+	{ "flowprof_handler_arrival_self_seconds",
+	  "The self time of a flow entry's own arrivals.", true,
+	  offsetof(struct snap_handler, arrival.self_ns),
+	  offsetof(struct snap_handler, arrival_measured) },
+	{ "flowprof_handler_arrival_self_probe_seconds",
+	  "The probes' own time inside the self time of a flow entry's own arrivals.", true,
+	  offsetof(struct snap_handler, arrival.self_probe_ns),
+	  offsetof(struct snap_handler, arrival_measured) },
 };
 
 static void handler_sums(struct metrics_out *o, const struct snapshot *s)
