@@ -117,6 +117,7 @@ static void test_flow_mean_from_arrivals(void **state)
 	h->probe_measured = h->arrival_measured = true;
 	h->arrival = (struct snap_arrivals){ .calls = 500, .ns = 500 * 5000000ULL,
 					     .self_ns = 500 * 5000000ULL };
+	h->sumsq_ns2 = 500 * 25e12L + 1000 * 0.25e12L; /* 5 ms and 0.5 ms calls */
 	add_edge(&s, "s.a", "s.b", 1000);
 	f = add_flow(&s, "A", "s.a", 1000);
 	add_visit(f, "s.b", 1000);
@@ -127,6 +128,12 @@ static void test_flow_mean_from_arrivals(void **state)
 	rel(m.flows[1].measured_mean_ns, 5e6, 1e-12);
 	rel(m.flows[1].measured_mean_raw_ns, 5e6, 1e-12);
 	rel(m.flows[1].predicted_service_measured_ns, 5e6, 1e-9);
+	/* B's mean is one of 500 calls, not 1500: sqrt(3) times as uncertain
+	 * as the handler's (no probe part: no calibration here) */
+	assert_true(m.handlers[1].unc.mean_ns > 0);
+	near(m.handlers[1].probe_unc_ns, 0, 0);
+	rel(m.flows[1].measured_mean_unc_ns, m.handlers[1].unc.mean_ns * sqrt(3), 1e-9);
+	rel(m.flows[0].measured_mean_unc_ns, m.handlers[0].unc.mean_ns, 1e-12);
 	/* A: its own 1 ms and one 0.5 ms call of s.b, not the 2 ms mean */
 	assert_false(m.flows[0].mean_from_arrivals);
 	rel(m.flows[0].predicted_service_measured_ns, 1.5e6, 1e-9);

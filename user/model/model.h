@@ -209,6 +209,8 @@ struct model_flow {
 	double *visits_async;	/* the asynchronous part (from handler counts) */
 	bool least_squares;	/* an asynchronous split was under-determined */
 	double measured_mean_ns, measured_mean_raw_ns; /* entry, corrected and raw */
+	double measured_mean_unc_ns; /* how far measured_mean_ns may be off (struct
+					model_uncertainty's mean, of the calls it averages) */
 	double predicted_mean_ns, predicted_p95_ns, predicted_p99_ns; /* at the target */
 	double predicted_mean_measured_ns; /* at the measured rates (self-check) */
 	double predicted_service_ns; /* at the target: the part inside the entry handler,

@@ -266,6 +266,7 @@ static void flow_own_arrivals(struct build *b, int f, const struct snap_handler 
 	mean = fmax(0, mf->measured_mean_raw_ns - (double)sh->arrival.probe_ns / n);
 	self = clamp(((double)sh->arrival.self_ns - (double)sh->arrival.self_probe_ns) / n, 0, mean);
 	mf->measured_mean_ns = mean;
+	mf->measured_mean_unc_ns = model_mean_uncertainty(mh, n);
 	mf->mean_from_arrivals = true;
 	b->own_extra[e] = self - mh->self_ns;
 	/* the rest of its calls' self time: all of it less the arrivals' */
@@ -300,7 +301,7 @@ void model_build_flows(struct build *b)
 		mf->visits = xcalloc((size_t)b->H + 1, sizeof(double));
 		mf->visits_async = xcalloc((size_t)b->H + 1, sizeof(double));
 		mf->inflight_sampled = mf->inflight_kernel = NAN;
-		mf->measured_mean_ns = mf->measured_mean_raw_ns = NAN;
+		mf->measured_mean_ns = mf->measured_mean_raw_ns = mf->measured_mean_unc_ns = NAN;
 		for (int v = 0; v < sf->n_visits; v++) {
 			int h = handler_ix(s, sf->visits[v].handler);
 
@@ -320,6 +321,7 @@ void model_build_flows(struct build *b)
 		AT(b->vs, b, f, e) = inv / b->outer[f];
 		mf->measured_mean_raw_ns = m->handlers[e].raw_mean_ns;
 		mf->measured_mean_ns = m->handlers[e].mean_ns;
+		mf->measured_mean_unc_ns = m->handlers[e].unc.mean_ns;
 		flow_own_arrivals(b, f, &s->handlers[e]);
 		mf->inflight_sampled = s->handlers[e].inflight_mean;
 		mf->inflight_kernel = (double)s->handlers[e].total_ns / (s->duration_s * NS);

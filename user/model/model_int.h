@@ -227,6 +227,7 @@ void model_closed_workload(struct build *b, const double *rates);
 /* Fills mh->unc from h's histogram and counts and mh's corrected times and
  * probe_unc_ns (set those first); zero when h has no calls (uncertainty.c). */
 void model_handler_uncertainty(const struct snap_handler *h, struct model_handler *mh);
+double model_mean_uncertainty(const struct model_handler *mh, double n);
 
 /* A handler's entry and exit probe kinds as measured (snapshot entry_site,
  * exit_site), NULL where unknown or not calibrated (model_cpu.c). */

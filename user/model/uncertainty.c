@@ -48,6 +48,19 @@ static double percentile_error(const struct snap_handler *h, double p)
 	return fmax(at - lo, hi - at) + half_bucket(at);
 }
 
+/* A mean over n of the handler's calls, as model_handler_uncertainty's: the
+ * spread of all its calls (a subset's own is not recorded, and the calls of
+ * one context spread less than those of all) over n's square root, and the
+ * probes' part. */
+double model_mean_uncertainty(const struct model_handler *mh, double n)
+{
+	double probe = isfinite(mh->probe_unc_ns) ? mh->probe_unc_ns : 0;
+
+	if (!(n > 1) || !isfinite(mh->stddev_ns))
+		return probe;
+	return Z95 * mh->stddev_ns / sqrt(n) + probe;
+}
+
 void model_handler_uncertainty(const struct snap_handler *h, struct model_handler *mh)
 {
 	struct model_uncertainty *u = &mh->unc;

@@ -717,8 +717,7 @@ static json_object *flows_json(const struct model *m)
 		jo_add(o, "entry_calls_elsewhere", jo_num(mf->entry_calls_elsewhere, 0));
 		jo_add(o, "mean_from_arrivals", json_object_new_boolean(mf->mean_from_arrivals));
 		jo_add(o, "measured_mean_uncertainty_ns",
-		       mf->entry_handler >= 0 && isfinite(mf->measured_mean_ns)
-			       ? jo_num(m->handlers[mf->entry_handler].unc.mean_ns, 1) : NULL);
+		       isfinite(mf->measured_mean_ns) ? jo_num(mf->measured_mean_unc_ns, 1) : NULL);
 		jo_add(o, "inflight_sampled", jo_num(mf->inflight_sampled, 4));
 		jo_add(o, "inflight_kernel", jo_num(mf->inflight_kernel, 4));
 		jo_add(o, "attribution", jo_str(mf->least_squares ? "least-squares"

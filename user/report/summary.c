@@ -469,8 +469,9 @@ static void print_flow_lines(FILE *out, const struct model *m, bool ascii)
 				 ? xstrdup(units_rate(buf, sizeof(buf), mf->max_rate_per_s))
 				 : xstrdup("-");
 		/* the flow's own arrivals' mean where recorded (not its entry's
-		 * calls inside other flows), with the entry's uncertainty */
-		row[3] = e && e->calls ? with_unc(mf->measured_mean_ns, e->unc.mean_ns, ascii)
+		 * calls inside other flows), with the uncertainty of a mean of
+		 * that many calls */
+		row[3] = e && e->calls ? with_unc(mf->measured_mean_ns, mf->measured_mean_unc_ns, ascii)
 				       : xstrdup("-");
 		row[4] = e && e->calls ? with_unc(e->p99_ns, e->unc.p99_ns, ascii) : xstrdup("-");
 		row[5] = mf->exceeds_capacity ? xstrdup("exceeds capacity")
