@@ -101,7 +101,8 @@ static void test_entry_inside_another_flow(void **state)
 
 /* As above, with B's own arrivals recorded: 500 calls of 5 ms at the top;
  * its 1000 calls inside A took 0.5 ms. The handler's mean over all its calls
- * is 2 ms; B's mean is its arrivals', and A holds s.b for 0.5 ms a visit. */
+ * is 2 ms; B's mean is its arrivals', and A holds s.b for 0.5 ms a visit:
+ * in the flows' responses, their demands on the pool and the closed model. */
 static void test_flow_mean_from_arrivals(void **state)
 {
 	struct snapshot s;
@@ -139,6 +140,19 @@ static void test_flow_mean_from_arrivals(void **state)
 	rel(m.flows[0].predicted_service_measured_ns, 1.5e6, 1e-9);
 	/* the pool still holds a worker 2 ms a call of s.b */
 	rel(station(&m, "s")->busy_model, 0.4, 1e-9);
+	/* each flow's demand on the pool is its own: B 5 ms a request, A 1 ms
+	 * and 0.5 ms of s.b (at another mix than the measured one, the pool's
+	 * load follows the flows' own times) */
+	rel(station(&m, "s")->demand_ns[1], 5e6, 1e-9);
+	rel(station(&m, "s")->demand_ns[0], 1.5e6, 1e-9);
+	model_free(&m);
+	/* B alone: a closed user holds the pool 5 ms a request, the open
+	 * model's pool is busy 5 ms a call of B */
+	opt("--target", "A=0/s");
+	opt("--target", "B=100/s");
+	build(&s, &m);
+	rel(m.closed.demand_ns, 5e6, 1e-9);
+	rel(station(&m, "s")->utilization, 100 * 5e-3 / 4, 1e-9);
 	model_free(&m);
 	snapshot_free(&s);
 }

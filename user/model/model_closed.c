@@ -82,7 +82,9 @@ void model_closed_workload(struct build *b, const double *rates)
 
 				if (vis <= 0 || !mh->calls)
 					continue;
-				svc += p[f] * vis * mh->held0_ns;
+				/* each kind of an entry's calls at its own time,
+				 * as model_evaluate takes them */
+				svc += p[f] * (vis * mh->held0_ns + flow_visits_extra_ns(b, f, h, vis));
 				if (b->lock_station[h] >= 0 && n_inner < 62) {
 					inner[n_inner++] = (struct mva_station){
 						.kind = MVA_QUEUE, .demand = p[f] * vis * mh->held0_ns,

@@ -317,13 +317,9 @@ void model_evaluate(struct build *b, const double *rates, double bg_scale, bool 
 			int h = b->sp[B].handlers[i];
 			double v = AT(b->vs, b, f, h);
 
-			service += v * ev->held[h];
 			/* a flow's entry whose own arrivals were recorded: the
 			 * flow's arrival at theirs, its other calls at theirs */
-			if (h == e)
-				service += b->own_extra[h] + (v - 1) * b->elsewhere_extra[h];
-			else
-				service += v * b->elsewhere_extra[h];
+			service += v * ev->held[h] + flow_visits_extra_ns(b, f, h, v);
 		}
 		service = fmax(0, service);
 		if (b->lock_station[e] >= 0) /* a serial entry: its wait is before it starts */

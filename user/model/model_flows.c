@@ -274,6 +274,17 @@ static void flow_own_arrivals(struct build *b, int f, const struct snap_handler 
 				mh->self_ns;
 }
 
+/* What the flow's v visits of handler h hold beyond v times its mean self
+ * time over all its calls (flow_own_arrivals): the flow's own entry is one
+ * arrival and v - 1 calls of the other kind; any other handler's calls are
+ * of the other kind. 0 where no arrivals were recorded. */
+double flow_visits_extra_ns(const struct build *b, int f, int h, double v)
+{
+	if (h == b->m->flows[f].entry_handler)
+		return b->own_extra[h] + (v - 1) * b->elsewhere_extra[h];
+	return v * b->elsewhere_extra[h];
+}
+
 void model_build_flows(struct build *b)
 {
 	const struct snapshot *s = b->s;

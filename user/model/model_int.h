@@ -228,6 +228,7 @@ void model_closed_workload(struct build *b, const double *rates);
  * probe_unc_ns (set those first); zero when h has no calls (uncertainty.c). */
 void model_handler_uncertainty(const struct snap_handler *h, struct model_handler *mh);
 double model_mean_uncertainty(const struct model_handler *mh, double n);
+double flow_visits_extra_ns(const struct build *b, int f, int h, double v);
 
 /* A handler's entry and exit probe kinds as measured (snapshot entry_site,
  * exit_site), NULL where unknown or not calibrated (model_cpu.c). */

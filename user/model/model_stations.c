@@ -297,21 +297,26 @@ void model_build_stations(struct build *b)
 			const struct model_handler *mh = &m->handlers[h];
 			double t0 = model_station_time(b, k, h, true);
 			double tm = model_station_time(b, k, h, false);
-			double calls = (double)mh->calls, share = st->kind == STATION_POOL ||
-					st->kind == STATION_SERIAL ? mh->top_share : 1;
+			bool held = st->kind == STATION_POOL || st->kind == STATION_SERIAL;
+			double calls = (double)mh->calls, share = held ? mh->top_share : 1;
+			/* a worker is held for each kind of a flow entry's calls
+			 * at its own time (flow_visits_extra_ns); the CPU's
+			 * demand is the calls' measured CPU time */
+			double other = held ? b->elsewhere_extra[h] : 0;
 
 			if (!mh->calls)
 				continue;
 			for (int f = 0; f < b->F; f++) {
-				double v = V(b, f, h);
+				double v = V(b, f, h), extra = held && v > 0 ? flow_visits_extra_ns(b, f, h, v)
+									      : 0;
 
-				st->demand_ns[f] += v * t0;
-				st->demand_measured_ns[f] += v * tm;
+				st->demand_ns[f] += v * t0 + extra;
+				st->demand_measured_ns[f] += v * tm + extra;
 				st->oncpu_ns[f] += v * model_station_oncpu(b, k, h);
 				st->visits[f] += v * share;
 			}
-			p->bg0 += mh->unattributed_calls * t0 / (dur * NS);
-			p->bgm += mh->unattributed_calls * tm / (dur * NS);
+			p->bg0 += mh->unattributed_calls * (t0 + other) / (dur * NS);
+			p->bgm += mh->unattributed_calls * (tm + other) / (dur * NS);
 			p->bg_visits += mh->unattributed_calls * share / dur;
 			st->busy_measured += calls * tm / (dur * NS);
 			sampled += s->handlers[h].inflight_mean * share;
