@@ -274,6 +274,39 @@ static void test_async_chain(void **state)
 	snapshot_free(&s);
 }
 
+/* Flow F hands each of its requests' m.b calls to another thread, where no
+ * flow is open: the kernel counts them with flow B's own arrivals (B's
+ * entry is m.b), while by the counts they are F's (1.5 a request). B's rate
+ * counts none of them, and a note says that its mean is theirs. */
+static void test_entry_handed_calls_asynchronously(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_flow *f;
+	struct snap_handler *h;
+
+	(void)state;
+	snap_init(&s, 10, 4);
+	add_bundle(&s, "g", 1, 4);
+	add_bundle(&s, "m", 1, 2);
+	add_handler(&s, "g.a", 1000, 1e6, 1e6, 0, 1);
+	h = add_handler(&s, "m.b", 1500, 2e6, 2e6, 0, 1);
+	h->probe_measured = h->arrival_measured = true;
+	h->arrival = (struct snap_arrivals){ .calls = 1500, .ns = 1500 * 2000000ULL,
+					     .self_ns = 1500 * 2000000ULL };
+	f = add_flow(&s, "F", "g.a", 1000);
+	add_declared(f, "g.a", "m.b", true);
+	add_flow(&s, "B", "m.b", 1500);
+	build(&s, &m);
+	rel(m.flows[0].visits_async[1], 1.5, 1e-12);
+	near(m.flows[1].measured_rate_per_s, 0, 1e-12);
+	assert_true(has_note(&m, "flow B: its measured mean and percentiles include the 1500 calls "
+			     "other flows handed to its entry m.b asynchronously (on their thread "
+			     "they arrive inside no flow)"));
+	model_free(&m);
+	snapshot_free(&s);
+}
+
 static void test_async_caller_never_ran(void **state)
 {
 	struct snapshot s;
@@ -453,6 +486,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_flows_that_never_ran, reset_opts),
 		cmocka_unit_test_teardown(test_background, reset_opts),
 		cmocka_unit_test_teardown(test_async_chain, reset_opts),
+		cmocka_unit_test_teardown(test_entry_handed_calls_asynchronously, reset_opts),
 		cmocka_unit_test_teardown(test_async_caller_never_ran, reset_opts),
 		cmocka_unit_test_teardown(test_over_attributed, reset_opts),
 		cmocka_unit_test_teardown(test_little_and_sampled, reset_opts),
