@@ -565,6 +565,10 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		hs->self_probe_ns += own_in + fr->kids_out_ns;
 		hs->nested_calls += fr->nested_calls;
 		hs->probe_cpu_ns += own_full;
+		if (st->start_unpaid) { /* the thread's own start, once */
+			hs->probe_cpu_ns += probe_costs.thread_start_ns;
+			st->start_unpaid = 0;
+		}
 		hs->therm_ns += call_therm(fr, st);
 		hs->probe_wait_ns += waits;
 		/* a flow's own arrival: a flow's entry, called inside no flow */

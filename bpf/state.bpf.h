@@ -147,6 +147,7 @@ static __always_inline void init_state(struct thread_state *st, bool goroutine)
 	st->tgid = tgid;
 	st->tid = (__u32)bpf_get_current_pid_tgid();
 	st->goroutine = goroutine;
+	st->start_unpaid = !goroutine;
 	if (tgid == self_tgid) {
 		/* flowprof's own calibration calls: no process slot of their own */
 		st->inst = max_instances + 2;

@@ -56,6 +56,11 @@ struct probe_cost_table {
 	 * warm and the cold end: where a call's own lie between them places its
 	 * probes' cost between the two rows, per call. */
 	int therm_warm_ns, therm_cold_ns;
+	/* What one more thread costs beyond its hits: its state's creation,
+	 * the kernel's per-thread uprobe state, the work at its exit. Charged
+	 * once to its first completed call's probe CPU (a thread-per-request
+	 * server pays it every request). */
+	int thread_start_ns;
 };
 
 #ifndef __VMLINUX_H__

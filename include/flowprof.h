@@ -169,6 +169,7 @@ struct thread_state {
 	__u32 last_off_preempted; /* last_off_ns was a wait to run, not a sleep */
 	__u32 in_hit;		/* a probe's BPF program is running for the thread */
 	__u32 hit_entry;	/* the last hit was an entry (hit_ip its first instruction) */
+	__u32 start_unpaid;	/* its start's cost (thread_start_ns) not yet charged to a call */
 	struct frame frames[MAX_DEPTH];
 };
 

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,7 +255,7 @@ static double per_call(void (*volatile fn)(void), int n)
 /* What a stub's probes measured so far, summed over CPUs. */
 struct stub_stats {
 	uint64_t hist[HIST_BUCKETS];
-	uint64_t calls, therm_ns;
+	uint64_t calls, therm_ns, probe_cpu_ns;
 };
 
 static int read_stub(struct recorder *r, uint32_t hid, struct stub_stats *out)
@@ -277,6 +278,7 @@ static int read_stub(struct recorder *r, uint32_t hid, struct stub_stats *out)
 		hist_add(out->hist, (const uint64_t *)hs->hist);
 		out->calls += hs->calls;
 		out->therm_ns += hs->therm_ns;
+		out->probe_cpu_ns += hs->probe_cpu_ns;
 	}
 	free(buf);
 	return 0;
@@ -420,6 +422,64 @@ static void cold_round(struct recorder *r, struct calib_round *out)
 	}
 	munmap(c->evict, c->evict_bytes);
 	c->evict = NULL;
+}
+
+static void *call_once(void *fn)
+{
+	(*(void (**)(void))fn)();
+	return NULL;
+}
+
+/* Process CPU ns per thread started, that calls fn once and ends. */
+static double per_thread(void (*fn)(void), int n)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+	for (int i = 0; i < n; i++) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, call_once, &fn))
+			return NAN;
+		pthread_join(t, NULL);
+	}
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+	return ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / n;
+}
+
+/*
+ * What one more thread costs beyond its hits (probe_costs.thread_start_ns):
+ * threads that each make one probed call of stub k, against threads that
+ * make one unprobed call, less what the BPF programs charged those calls'
+ * probes (as warm or cold as they ran). The process's CPU clock takes in
+ * the thread's state, the kernel's per-thread uprobe state and the work at
+ * its exit. Median of rounds that alternate the two kinds; 0 when the
+ * difference is not above the charge.
+ */
+static double thread_start_cost(struct recorder *r, int k)
+{
+	enum { ROUNDS = 5, THREADS = 8 };
+	static struct stub_stats before, after;
+	uint32_t hid = (uint32_t)(r->cal.first_hid + k);
+	double d[ROUNDS];
+	int n = 0;
+
+	per_thread(stubs[k].twin, 4); /* the first threads' stacks come from the kernel */
+	for (int i = 0; i < ROUNDS; i++) {
+		double probed, twin, charged;
+
+		if (read_stub(r, hid, &before))
+			break;
+		probed = per_thread(stubs[k].probed, THREADS);
+		if (read_stub(r, hid, &after) || after.calls <= before.calls)
+			break;
+		charged = (double)(after.probe_cpu_ns - before.probe_cpu_ns) /
+			  (double)(after.calls - before.calls);
+		twin = per_thread(stubs[k].twin, THREADS);
+		if (isfinite(probed) && isfinite(twin))
+			d[n++] = probed - twin - charged;
+	}
+	return n ? fmax(0, median(d, n)) : 0;
 }
 
 static void one_round(struct recorder *r, struct calib_round *out)
@@ -663,6 +723,11 @@ void calib_measure(struct recorder *r, int rounds)
 	cost[SLOT_ENTRY_USDT].behaves_as = cost[SLOT_EXIT_USDT].behaves_as = "emulated";
 
 	if (first) {
+		/* at the nop5 entry + uretprobe pair: every host has it */
+		r->skel->bss->probe_costs.thread_start_ns = table_ns(thread_start_cost(r, 0));
+		log_info("probe cost of a thread: %d ns beyond its hits (its state, the kernel's, "
+			 "its exit), charged to its first call",
+			 r->skel->bss->probe_costs.thread_start_ns);
 		for (int s = 0; s < SLOT_COUNT; s++)
 			if (cost[s].measured)
 				log_info("probe cost (%s %s, %s): %.0f ns a hit, %.0f ns inside the "
