@@ -215,6 +215,8 @@ def attach_mode_line_only_with_verbose():
     assert re.search(r"^flowprof: attach mode: \S+ \(\d+ probe points in [\d.]+ ms: BPF load "
                      r"and verification [\d.]+ ms, probe-cost calibration [\d.]+ ms\)$", err,
                      re.M), err
+    # and what one more thread costs the probes, charged once per thread
+    assert re.search(r"^flowprof: probe cost of a thread: \d+ ns beyond its hits", err, re.M), err
 
 
 if __name__ == "__main__":
