@@ -99,6 +99,14 @@ static void test_entry_inside_another_flow(void **state)
 	snapshot_free(&s);
 }
 
+/* h's probes corrected per call, and of its calls, n recorded as a flow's own
+ * arrivals, each taking each_ns, all of it its own (self). */
+static void set_arrivals(struct snap_handler *h, uint64_t n, uint64_t each_ns)
+{
+	h->probe_measured = h->arrival_measured = true;
+	h->arrival = (struct snap_arrivals){ .calls = n, .ns = n * each_ns, .self_ns = n * each_ns };
+}
+
 /* As above, with B's own arrivals recorded: 500 calls of 5 ms at the top;
  * its 1000 calls inside A took 0.5 ms. The handler's mean over all its calls
  * is 2 ms; B's mean is its arrivals', and A holds s.b for 0.5 ms a visit:
@@ -115,9 +123,7 @@ static void test_flow_mean_from_arrivals(void **state)
 	add_bundle(&s, "s", 1, 4);
 	add_handler(&s, "s.a", 1000, 3e6, 1e6, 0, 1)->probe_measured = true;
 	h = add_handler(&s, "s.b", 1500, 2e6, 2e6, 0, 1);
-	h->probe_measured = h->arrival_measured = true;
-	h->arrival = (struct snap_arrivals){ .calls = 500, .ns = 500 * 5000000ULL,
-					     .self_ns = 500 * 5000000ULL };
+	set_arrivals(h, 500, 5000000);
 	h->sumsq_ns2 = 500 * 25e12L + 1000 * 0.25e12L; /* 5 ms and 0.5 ms calls */
 	add_edge(&s, "s.a", "s.b", 1000);
 	f = add_flow(&s, "A", "s.a", 1000);
@@ -291,9 +297,7 @@ static void test_entry_handed_calls_asynchronously(void **state)
 	add_bundle(&s, "m", 1, 2);
 	add_handler(&s, "g.a", 1000, 1e6, 1e6, 0, 1);
 	h = add_handler(&s, "m.b", 1500, 2e6, 2e6, 0, 1);
-	h->probe_measured = h->arrival_measured = true;
-	h->arrival = (struct snap_arrivals){ .calls = 1500, .ns = 1500 * 2000000ULL,
-					     .self_ns = 1500 * 2000000ULL };
+	set_arrivals(h, 1500, 2000000);
 	f = add_flow(&s, "F", "g.a", 1000);
 	add_declared(f, "g.a", "m.b", true);
 	add_flow(&s, "B", "m.b", 1500);

@@ -349,13 +349,13 @@ void model_build_flows(struct build *b)
 			continue;
 		others = xstrdup("");
 		for (int g = 0; g < b->F; g++) {
-			double n;
+			double async, n;
 
 			if (g == f)
 				continue;
-			n = AT(b->vc, b, g, e) * b->outer[f] / (double)s->flows[f].invocations +
-			    b->outer[g] * AT(b->va, b, g, e);
-			handed += b->outer[g] * AT(b->va, b, g, e);
+			async = b->outer[g] * AT(b->va, b, g, e);
+			n = AT(b->vc, b, g, e) * b->outer[f] / (double)s->flows[f].invocations + async;
+			handed += async;
 			if (n > 0.5) {
 				char *tmp = xasprintf("%s%s%s", others, *others ? ", " : "", m->flows[g].name);
 

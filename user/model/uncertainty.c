@@ -48,10 +48,10 @@ static double percentile_error(const struct snap_handler *h, double p)
 	return fmax(at - lo, hi - at) + half_bucket(at);
 }
 
-/* A mean over n of the handler's calls, as model_handler_uncertainty's: the
- * spread of all its calls (a subset's own is not recorded, and the calls of
- * one context spread less than those of all) over n's square root, and the
- * probes' part. */
+/* A mean over n of the handler's calls (all of them: its own mean; a flow's
+ * own arrivals: that flow's): the spread of all its calls (a subset's own
+ * is not recorded, and the calls of one context spread less than those of
+ * all) over n's square root, and the probes' part. */
 double model_mean_uncertainty(const struct model_handler *mh, double n)
 {
 	double probe = isfinite(mh->probe_unc_ns) ? mh->probe_unc_ns : 0;
@@ -71,7 +71,7 @@ void model_handler_uncertainty(const struct snap_handler *h, struct model_handle
 		return;
 	rel_se = mh->raw_mean_ns > 0 && h->calls > 1
 		? Z95 * mh->stddev_ns / sqrt((double)h->calls) / mh->raw_mean_ns : 0;
-	u->mean_ns = rel_se * mh->raw_mean_ns + probe;
+	u->mean_ns = model_mean_uncertainty(mh, (double)h->calls);
 	u->self_ns = rel_se * mh->raw_self_ns + probe;
 	u->oncpu_ns = isfinite(mh->oncpu_ns) ? rel_se * mh->raw_oncpu_ns + probe : NAN;
 	u->min_ns = probe;

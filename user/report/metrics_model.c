@@ -4,8 +4,9 @@
  * that `flowprof report --prometheus` (user/fleet/) can rebuild from
  * Prometheus the snapshot each endpoint would have written for a window:
  * the probes' own time inside each handler's sums, the flows' own arrivals
- * at their entries, the sum of squared durations, how each handler is probed, the processes and their
- * concurrency, CPU time, the flows' declared calls and the calibration.
+ * at their entries, the sum of squared durations, how each handler is
+ * probed, the processes and their concurrency, CPU time, the flows'
+ * declared calls and the calibration.
  * Counters are cumulative like the others; the rest are gauges of the
  * recording's current state. docs/fleet.md lists what maps to what.
  */
