@@ -541,6 +541,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 	own_full = pair_cost_at(probe_costs.hit_ns, probe_costs.hit_cold_ns, fr->entry_slot,
 				exit_slot, temp);
 	corr = own_in + fr->nested_cost_ns;
+	st->wake_probe_ns += own_full;
 	st->depth = found;
 	st->flow_mask = fr->flows_before;
 	if (found > 0) {
@@ -567,6 +568,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		hs->probe_cpu_ns += own_full;
 		if (st->start_unpaid) { /* the thread's own start, once */
 			hs->probe_cpu_ns += probe_costs.thread_start_ns;
+			st->wake_probe_ns += probe_costs.thread_start_ns;
 			st->start_unpaid = 0;
 		}
 		hs->therm_ns += call_therm(fr, st);
@@ -594,8 +596,10 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		is->calls++;
 		is->total_ns += dur;
 	}
-	if (!found)
+	if (!found) {
+		st->wake_calls++;
 		stack_emptied(st, now);
+	}
 	return 0;
 }
 

@@ -28,6 +28,34 @@ static __always_inline bool single_stepped_ret(struct thread_state *out)
 	       ret == out->out_ip;
 }
 
+/*
+ * A thread that sleeps outside any handler ends a wake-up: its time on a
+ * CPU since it last woke so, by the top-level calls it completed in it
+ * (struct inst_info). A server that finds work waiting when it finishes a
+ * call does not sleep: what waking costs is shared by more calls as the
+ * load grows (docs/model.md, "Wake-ups"). Sleeps inside a handler (a read,
+ * a lock) are part of a call and do not end one.
+ */
+static __always_inline void wake_ended(struct thread_state *out)
+{
+	__u32 slot = out->inst - 1, k = out->wake_calls;
+	struct inst_info *info;
+
+	if (out->goroutine || !out->inst || out->inst > max_instances + 1)
+		return;
+	info = bpf_map_lookup_elem(&instance_info, &slot);
+	if (info) {
+		k = k < WAKE_BUCKETS - 1 ? k : WAKE_BUCKETS - 1;
+		__sync_fetch_and_add(&info->wake_periods[k], 1);
+		__sync_fetch_and_add(&info->wake_calls[k], out->wake_calls);
+		__sync_fetch_and_add(&info->wake_cpu_ns[k], out->wake_cpu_ns);
+		__sync_fetch_and_add(&info->wake_probe_ns[k], out->wake_probe_ns);
+	}
+	out->wake_calls = 0;
+	out->wake_cpu_ns = 0;
+	out->wake_probe_ns = 0;
+}
+
 /* A switch at now: out, the state of the thread switched out (NULL when it
  * has none), gets the end of its slice; the CPU keeps the time for whoever
  * comes in, which reads it at its next event (thread_off_ns). prev: the
@@ -42,13 +70,20 @@ static __always_inline int stamp_switch(struct thread_state *out, struct task_st
 	if (!cs)
 		return 0;
 	if (out) {
+		bool runnable = prev && still_runnable(prev);
+
 		thread_off_ns(out); /* fold in the slice's start before stamping its end */
+		if (out->in_at && now > out->in_at)
+			out->wake_cpu_ns += now - out->in_at;
+		/* only where the task says whether it sleeps (BTF) */
+		if (prev && !runnable && !out->depth)
+			wake_ended(out);
 		out->out_at = now;
 		out->out_preempted = 0;
 		out->out_in_probe = 0;
 		out->out_ip = 0;
 		/* bpf_task_pt_regs() came in 5.15: before it, no wait is a probe's */
-		if (prev && still_runnable(prev) &&
+		if (runnable &&
 		    bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)) {
 			struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
 

@@ -84,6 +84,8 @@ struct inst_stats {
 /* Levels of the time-weighted histograms of concurrency (the last one
  * holds every level at or above it). */
 #define CONC_LEVELS 64
+/* Wake-ups kept per instance, by calls completed in them (struct inst_info). */
+#define WAKE_BUCKETS 9
 
 /*
  * One per instance slot (max_instances of them, then one pooling the rest):
@@ -108,6 +110,15 @@ struct inst_info {
 	__u64 live_ns[CONC_LEVELS];
 	__u64 inflight_ns[CONC_LEVELS];
 	__u64 exit_cpu_ns;	/* the process's CPU time when it was freed (0: not yet) */
+	/* Wake-ups: a thread's stretch from waking outside any handler to
+	 * sleeping outside one again, by the top-level calls it completed
+	 * (index k; WAKE_BUCKETS - 1 holds k and more). wake_cpu_ns: its time
+	 * on a CPU, wake_probe_ns: what its calls' probes took of it
+	 * (hit costs, as probe_cpu_ns). bpf/sched.bpf.h */
+	__u64 wake_periods[WAKE_BUCKETS];
+	__u64 wake_calls[WAKE_BUCKETS];
+	__u64 wake_cpu_ns[WAKE_BUCKETS];
+	__u64 wake_probe_ns[WAKE_BUCKETS];
 };
 
 /* Global event counters, kept in .bss (rare events only). */
@@ -170,6 +181,9 @@ struct thread_state {
 	__u32 in_hit;		/* a probe's BPF program is running for the thread */
 	__u32 hit_entry;	/* the last hit was an entry (hit_ip its first instruction) */
 	__u32 start_unpaid;	/* its start's cost (thread_start_ns) not yet charged to a call */
+	__u32 wake_calls;	/* top-level calls completed since it last woke outside a call */
+	__u64 wake_cpu_ns;	/* its time on a CPU since then, up to its last switch-out */
+	__u64 wake_probe_ns;	/* what those calls' probes took of it */
 	struct frame frames[MAX_DEPTH];
 };
 

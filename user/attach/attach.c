@@ -463,6 +463,8 @@ static int attach_tracepoints(struct recorder *r)
 		recorder_keep_link(r, l);
 		if (progs[i] == r->skel->progs.on_process_free)
 			r->info.exit_cpu = true;
+		if (progs[i] == r->skel->progs.on_sched_switch_btf)
+			r->info.wakeups = true;
 	}
 	return 0;
 }
@@ -575,6 +577,7 @@ static void unload(struct recorder *r)
 	flowprof_bpf__destroy(r->skel);
 	r->skel = NULL;
 	r->info.n_probes = 0;
+	r->info.wakeups = false;
 	for (int h = 0; h < r->info.n_handlers; h++) {
 		free(r->info.handlers[h].fallback);
 		free(r->info.handlers[h].partial);

@@ -113,6 +113,7 @@ struct recorder_info {
 	struct kernel_features feat;
 	bool oncpu;		/* sched_switch accounting is running */
 	bool exit_cpu;		/* a process's CPU time at its end is kept (inst_info) */
+	bool wakeups;		/* threads' wake-ups are kept (inst_info; the BTF sched_switch) */
 	size_t n_probes;	/* probe points attached for the handlers */
 	double attach_ms;	/* load, calibration and attach */
 	double load_ms;		/* of which BPF load and verification */

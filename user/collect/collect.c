@@ -541,6 +541,18 @@ static void add_concurrency(struct snap_bundle *b, const struct inst_info *info)
 	b->conc_measured = true;
 }
 
+/* A process's wake-ups (bpf/sched.bpf.h wake_ended). */
+static void add_wakeups(struct snap_wakeups *w, const struct inst_info *info)
+{
+	for (int k = 0; k < SNAP_WAKE_BUCKETS && k < WAKE_BUCKETS; k++) {
+		w->periods[k] += info->wake_periods[k];
+		w->calls[k] += info->wake_calls[k];
+		w->cpu_ns[k] += info->wake_cpu_ns[k];
+		w->probe_ns[k] += info->wake_probe_ns[k];
+	}
+	w->measured = true;
+}
+
 /* The last CPU time seen of each process (collect_cpu_sample). */
 static struct cpu_seen {
 	int pid;
@@ -726,6 +738,8 @@ static void collect_slot(struct recorder *r, const struct flowfile *ff,
 			add_pid(&s->bundles[b], (int)info->tgid, (int)info->threads);
 		s->bundles[b].threads += (int)info->threads;
 		add_concurrency(&s->bundles[b], info);
+		if (recorder_info(r)->wakeups)
+			add_wakeups(&s->bundles[b].wake, info);
 	}
 	percpu_run_free(&run);
 	free(in_bundle);

@@ -215,6 +215,7 @@ void model_free(struct model *m)
 		free(st->demand_measured_ns);
 		free(st->demand_exclusive_ns);
 		free(st->oncpu_ns);
+		free(st->wake_ns);
 		free(st->visits);
 		free(st->top);
 	}

@@ -101,6 +101,8 @@ struct model_handler {
 				   at the speed of the CPUs the bundle may use */
 	double cpu_outside_ns;	/* its share of its bundle's CPU time outside the handlers,
 				   per call, as measured (0: none or not measured) */
+	double cpu_wake_ns;	/* of cpu_demand_ns, the part that is waking its threads at
+				   the recording's load (model_wake.c; 0: none found) */
 	double stddev_ns;	/* of inclusive durations */
 	double probe_ns;	/* subtracted from the inclusive mean */
 	double probe_self_ns;	/* subtracted from the self mean */
@@ -156,6 +158,10 @@ struct model_station {
 	double probes_over_cpu_s; /* POOL: the probes' calibrated cost, where it is more than
 				     its processes' CPU time (cpu_used_s); else 0 */
 	double probes_warm_s;	/* and at the calibration's warm end */
+	double wake_share;	/* POOL: of its CPU demand at the recording, the share that is
+				   waking its threads, which falls as the CPUs fill (0: none) */
+	double wake_each_ns;	/* POOL: a wake-up's CPU time, where wake_share is set */
+	double wake_call_ns;	/* POOL: a call's own CPU time, where wake_share is set */
 	double cpu_used_s;	/* POOL: its processes' CPU time in the window (0: not measured) */
 	double probes_cpu_s;	/* POOL: what its probes took of it, as the kernel summed them */
 	double probes_measured_s; /* POOL: what they took as measured: cpu_used_s less the
@@ -176,6 +182,7 @@ struct model_station {
 				      network (the JMVA export) takes: the demands of
 				      a flow add up to its time at zero load */
 	double *oncpu_ns;	/* the on-CPU part of the demand */
+	double *wake_ns;	/* CPU: of demand_ns, the waking at the recording's load */
 	double *visits;		/* separate visits (queueing points) per invocation */
 	double background;	/* utilization by calls outside every flow, at the target */
 	double utilization;	/* at the target: sum rate x demand / servers + background */

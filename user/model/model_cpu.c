@@ -207,12 +207,15 @@ void model_cpu_demands(struct build *b, double *cpus_out, const char **source_ou
 				m->handlers[h].cpu_outside_ns =
 					m->handlers[h].oncpu_self_ns * (scale - 1);
 			}
+		model_wake_share(b, sb, st, work);
 	}
 	if (limited && cpus > 0 && cpus < s->nproc) {
 		double speed = ceil(cpus - 1e-9) / cpus;
 
-		for (int h = 0; h < b->H; h++)
+		for (int h = 0; h < b->H; h++) {
 			m->handlers[h].cpu_demand_ns *= speed;
+			m->handlers[h].cpu_wake_ns *= speed;
+		}
 		*cpus_out = cpus;
 		*source_out = source;
 	} else {

@@ -73,6 +73,7 @@ void model_eval_alloc(struct build *b, struct eval *ev)
 	ev->lock_w = xcalloc((size_t)K + 1, sizeof(double));
 	ev->u = xcalloc((size_t)K + 1, sizeof(double));
 	ev->u_loaded = xcalloc((size_t)K + 1, sizeof(double));
+	ev->u_fill = xcalloc((size_t)K + 1, sizeof(double));
 	ev->service = xcalloc((size_t)K + 1, sizeof(double));
 	ev->pwait = xcalloc((size_t)K + 1, sizeof(double));
 	ev->wait = xcalloc((size_t)K + 1, sizeof(double));
@@ -90,6 +91,7 @@ void model_eval_free(struct eval *ev)
 	free(ev->lock_w);
 	free(ev->u);
 	free(ev->u_loaded);
+	free(ev->u_fill);
 	free(ev->service);
 	free(ev->pwait);
 	free(ev->wait);
@@ -182,8 +184,14 @@ void model_evaluate(struct build *b, const double *rates, double bg_scale, bool 
 
 		if (st->kind != STATION_CPU && st->kind != STATION_LOCK)
 			continue;
-		for (int f = 0; f < b->F; f++)
+		double Aw = 0;
+
+		for (int f = 0; f < b->F; f++) {
 			A += rates[f] * st->demand_ns[f] / NS;
+			Aw += rates[f] * st->wake_ns[f] / NS;
+		}
+		ev->u_fill[k] = (b->cpu_wake && k == b->cpu_station ? A - Aw : A) / st->servers;
+		A = model_cpu_offered(b, k, A, Aw);
 		ev->u[k] = ev->u_loaded[k] = A / st->servers;
 		if (st->kind == STATION_CPU) {
 			ev->stretch = model_cpu_stretch(b, k, A, false);
@@ -259,7 +267,7 @@ void model_evaluate(struct build *b, const double *rates, double bg_scale, bool 
 					calls_per_s += rates[f] * V(b, f, h);
 				AL += calls_per_s * ev->held[h] / NS;
 			}
-			ev->u[k] = A0 / st->servers;
+			ev->u[k] = ev->u_fill[k] = A0 / st->servers;
 			ev->u_loaded[k] = AL / st->servers;
 			ev->service[k] = visits > 0 ? AL * NS / visits : 0;
 			ev->pwait[k] = erlang_c(st->servers, AL);
@@ -387,7 +395,7 @@ double model_feasible_scale(struct build *b, const double *rates, double bg_scal
 	for (int k = 0; k < b->m->n_stations; k++) {
 		const struct model_station *st = &b->m->stations[k];
 		double fixed = model_others_share(st);
-		double grows = ev->u[k] - fixed;
+		double grows = ev->u_fill[k] - fixed;
 
 		if (grows > 0 && (1 - fixed) / grows < hi) {
 			hi = fmax(0, 1 - fixed) / grows;

@@ -79,6 +79,8 @@ struct build {
 	bool cpu_known;
 	int cpu_station;
 	double stretch_meas;	/* CPU stretch attributed to the measured load */
+	bool cpu_wake;		/* the CPU's demand has waking that falls with the load */
+	double cpu_u0;		/* the CPU's utilization at the measured rates */
 	double *lock_wait_meas;	/* per handler (serial): wait per call at the measured load */
 	int *lock_station;	/* per handler: its LOCK station or -1 */
 	struct station_priv *sp;
@@ -119,6 +121,8 @@ struct eval {
 	double *lock_w;		/* per station: LOCK wait per visit */
 	double stretch;
 	double *u, *u_loaded, *service, *pwait, *wait;
+	double *u_fill;		/* per station: the part of u that fills it, linear in the
+				   rates (u less the CPU's waking, which falls as it fills) */
 	double *mean, *p95, *p99; /* per flow */
 	double *service_f;	/* per flow: time inside the entry's bundle, without the wait */
 	bool *exceeds;
@@ -131,6 +135,12 @@ struct eval {
  * flow 'x'; did you mean 'y'?" in err. */
 int model_check_names(const struct snapshot *s, const struct model_opts *o, char *err,
 		      size_t errlen);
+
+/* ---- model_wake.c: wake-ups ------------------------------------------------ */
+
+void model_wake_share(struct build *b, const struct snap_bundle *sb, int st, double work);
+void model_wake_baseline(struct build *b);
+double model_cpu_offered(const struct build *b, int k, double A, double Aw);
 
 /* ---- model_checks.c ------------------------------------------------------- */
 

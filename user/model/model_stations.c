@@ -45,6 +45,7 @@ struct model_station *model_new_station(struct build *b, const char *name,
 	st->demand_measured_ns = xcalloc((size_t)b->F + 1, sizeof(double));
 	st->demand_exclusive_ns = xcalloc((size_t)b->F + 1, sizeof(double));
 	st->oncpu_ns = xcalloc((size_t)b->F + 1, sizeof(double));
+	st->wake_ns = xcalloc((size_t)b->F + 1, sizeof(double));
 	st->visits = xcalloc((size_t)b->F + 1, sizeof(double));
 	st->busy_sampled = NAN;
 	return st;
@@ -313,6 +314,8 @@ void model_build_stations(struct build *b)
 				st->demand_ns[f] += v * t0 + extra;
 				st->demand_measured_ns[f] += v * tm + extra;
 				st->oncpu_ns[f] += v * model_station_oncpu(b, k, h);
+				if (st->kind == STATION_CPU)
+					st->wake_ns[f] += v * mh->cpu_wake_ns;
 				st->visits[f] += v * share;
 			}
 			p->bg0 += mh->unattributed_calls * (t0 + other) / (dur * NS);
@@ -344,4 +347,5 @@ void model_build_stations(struct build *b)
 		for (int f = 0; f < b->F; f++)
 			st->busy_model += m->flows[f].measured_rate_per_s * st->demand_measured_ns[f] / NS;
 	}
+	model_wake_baseline(b);
 }

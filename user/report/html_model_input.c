@@ -7,15 +7,16 @@
  * tests/unit/test_model_input.c holds the writer and the reader to each
  * other and to the model.
  *
- * Version 5 (version 1 lacked the per-call probe correction, the CPU
+ * Version 6 (version 1 lacked the per-call probe correction, the CPU
  * station's inputs, the concurrency histograms and remote waits, so the
  * page's model silently disagreed with the CLI's; 5 adds the flows' own
- * arrivals, user/wasm/wasm.h's MODEL_INPUT_VERSION). One record per line,
+ * arrivals, 6 the bundles' wake-ups; user/wasm/wasm.h's
+ * MODEL_INPUT_VERSION). One record per line,
  * fields separated by one space, strings %-encoded (bytes <= 0x20, '%',
  * >= 0x7f; "%N" is NULL, and "" travels as NULL), doubles in C's exact
  * hexadecimal form (%a), the sum of squares as a long double (%La):
  *
- *   flowprof-model-input 5                                        (first line)
+ *   flowprof-model-input 6                                        (first line)
  *   snapshot DURATION_S NPROC PROBE_COST_NS N_HOSTS HOST_CPU_MEASURED HOST_CPU_S
  *            CALIB_ROUNDS
  *   probe_cost CLASS MEASURED PER_CALL_NS IN_WINDOW_NS             (CLASS 0..3)
@@ -34,7 +35,9 @@
  *   bundle NAME N_PIDS THREADS INSTANCES WORKERS SERIAL CPU_MEASURED CPU_S
  *          CPUS CPUS_SOURCE CONC_MEASURED LIVE_MAX INFLIGHT_MAX
  *          N [LEVEL LIVE_NS INFLIGHT_NS]... PID_THREADS [THREADS]...
- *          (PID_THREADS 0: not known, else N_PIDS counts follow)
+ *          WAKE_MEASURED [PERIODS CALLS CPU_NS PROBE_NS]...
+ *          (PID_THREADS 0: not known, else N_PIDS counts follow;
+ *          WAKE_MEASURED 1: SNAP_WAKE_BUCKETS groups of four follow)
  *   end
  *
  * where EDGE is FROM TO CALLS DECLARED ASYNC WAITS, for observed edges and
@@ -149,6 +152,11 @@ static void wire_bundle(FILE *o, const struct snap_bundle *b)
 	fprintf(o, " %d", b->pid_threads ? 1 : 0);
 	for (int i = 0; b->pid_threads && i < b->n_pids; i++)
 		fprintf(o, " %d", b->pid_threads[i]);
+	fprintf(o, " %d", b->wake.measured);
+	for (int k = 0; b->wake.measured && k < SNAP_WAKE_BUCKETS; k++)
+		fprintf(o, " %llu %llu %llu %llu", (unsigned long long)b->wake.periods[k],
+			(unsigned long long)b->wake.calls[k], (unsigned long long)b->wake.cpu_ns[k],
+			(unsigned long long)b->wake.probe_ns[k]);
 	fputc('\n', o);
 }
 

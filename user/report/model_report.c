@@ -629,6 +629,13 @@ static json_object *stations_json(const struct model *m)
 			jo_add(o, "concurrency_max", st->concurrency_max ? jo_int(st->concurrency_max)
 									 : NULL);
 			jo_add(o, "cpu_outside_handlers", jo_num(st->cpu_outside_share, 4));
+			/* waking its threads (model_wake.c), null where none was found */
+			jo_add(o, "cpu_waking_share", st->wake_share > 0 ? jo_num(st->wake_share, 4)
+									: NULL);
+			jo_add(o, "wakeup_cpu_ns", st->wake_share > 0 ? jo_num(st->wake_each_ns, 1)
+								     : NULL);
+			jo_add(o, "call_cpu_ns", st->wake_share > 0 ? jo_num(st->wake_call_ns, 1)
+								   : NULL);
 			/* its processes' CPU time, and what the probes took of it:
 			 * calibrated, and measured (record --unprobed) */
 			if (st->cpu_used_s > 0) {

@@ -259,6 +259,7 @@ static void flag_extrapolated(struct flags *f, const struct model *m)
 	/* the station that sets the ceiling: not always the busiest */
 	int at = m->ceiling_station >= 0 ? m->ceiling_station : m->bottleneck;
 	double measured = 0, far;
+	bool waking = false;
 	struct flag *x;
 
 	if (at < 0 || at >= m->n_stations)
@@ -268,14 +269,21 @@ static void flag_extrapolated(struct flags *f, const struct model *m)
 	far = m->max_throughput_per_s / measured;
 	if (!(measured > 0) || !isfinite(far) || far < EXTRAPOLATED)
 		return;
+	for (int k = 0; k < m->n_stations; k++)
+		waking |= m->stations[k].wake_share > 0;
 	x = flag_new(f, "extrapolated");
 	flag_subject(x, m->stations[at].name);
 	x->text = xasprintf(
-		"the maximum throughput is %.*fx the recorded load (where %s fills first): it assumes "
-		"a request costs what it cost at this load, where a server that batches requests "
-		"or wakes an idle CPU less often needs less near its maximum, and contended locks "
-		"more (docs/model.md); record nearer the load you ask about",
-		far < 10 ? 1 : 0, far, m->stations[at].name);
+		"the maximum throughput is %.*fx the recorded load (where %s fills first): %s",
+		far < 10 ? 1 : 0, far, m->stations[at].name,
+		waking ? "besides the waking it found, which it takes to fall as the CPUs fill, it "
+			 "assumes a request costs what it cost at this load, where a server that "
+			 "batches requests needs less near its maximum, and contended locks more "
+			 "(docs/model.md); record nearer the load you ask about"
+		       : "it assumes a request costs what it cost at this load, where a server "
+			 "that batches requests or wakes an idle CPU less often needs less near its "
+			 "maximum, and contended locks more (docs/model.md); record nearer the load "
+			 "you ask about");
 }
 
 /* A flow whose entry handler also runs inside other flows: its rate counts

@@ -145,6 +145,21 @@ struct snap_flow {
 
 /* Levels of a bundle's concurrency histograms (the last holds all above). */
 #define SNAP_CONC_LEVELS 64
+/* A bundle's wake-ups, by calls completed in them (the last: that many or more). */
+#define SNAP_WAKE_BUCKETS 9
+
+/* Wake-ups of a bundle's threads, summed over its processes: each a
+ * thread's stretch from waking outside any handler to sleeping outside one
+ * again, kept by the top-level calls it completed (index k, the last
+ * holding k and more): how many, their calls, their time on a CPU and what
+ * their calls' probes took of it. Document key "wakeups". */
+struct snap_wakeups {
+	bool measured;
+	uint64_t periods[SNAP_WAKE_BUCKETS];
+	uint64_t calls[SNAP_WAKE_BUCKETS];
+	uint64_t cpu_ns[SNAP_WAKE_BUCKETS];
+	uint64_t probe_ns[SNAP_WAKE_BUCKETS];
+};
 
 struct snap_bundle {
 	char *name;
@@ -159,6 +174,7 @@ struct snap_bundle {
 	int live_max, inflight_max;
 	uint64_t live_ns[SNAP_CONC_LEVELS];
 	uint64_t inflight_ns[SNAP_CONC_LEVELS];
+	struct snap_wakeups wake;
 	/* CPU time its processes used in the window (every thread, in handlers
 	 * or not) and the CPUs they may use (affinity, cpuset, quota), with
 	 * where that came from ("affinity", "cgroup cpu.max", ...). */

@@ -120,6 +120,14 @@ static int bundle_delta(struct snap_bundle *d, const struct snap_bundle *s, char
 				d->inflight_max = k;
 		}
 	}
+	if (d->wake.measured && s->wake.measured)
+		for (int k = 0; k < SNAP_WAKE_BUCKETS; k++)
+			if (sub_u64(&d->wake.periods[k], s->wake.periods[k], "wake-ups", n, err, errlen) ||
+			    sub_u64(&d->wake.calls[k], s->wake.calls[k], "wake-ups", n, err, errlen) ||
+			    sub_u64(&d->wake.cpu_ns[k], s->wake.cpu_ns[k], "wake-ups", n, err, errlen) ||
+			    sub_u64(&d->wake.probe_ns[k], s->wake.probe_ns[k], "wake-ups", n, err,
+				    errlen))
+				return -1;
 	if (d->cpu_measured && s->cpu_measured)
 		d->cpu_s = d->cpu_s > s->cpu_s ? d->cpu_s - s->cpu_s : 0;
 	return 0;

@@ -176,6 +176,11 @@ static bool bundle_equal(struct differ *d, const char *w, const struct snap_bund
 				      (unsigned long long)a->inflight_ns[k],
 				      (unsigned long long)b->live_ns[k],
 				      (unsigned long long)b->inflight_ns[k]);
+	EQ_N(d, w, a, b, wake.measured);
+	for (int k = 0; k < SNAP_WAKE_BUCKETS; k++)
+		if (a->wake.periods[k] != b->wake.periods[k] || a->wake.calls[k] != b->wake.calls[k] ||
+		    a->wake.cpu_ns[k] != b->wake.cpu_ns[k] || a->wake.probe_ns[k] != b->wake.probe_ns[k])
+			return differ(d, "%s.wakeups[%d] differ", w, k);
 	EQ_N(d, w, a, b, cpu_measured);
 	EQ_DBL(d, w, a, b, cpu_s);
 	EQ_N(d, w, a, b, unprobed_measured);

@@ -278,8 +278,8 @@ static int load_processes(struct loader *ld, json_object *o, const char *bctx,
 	return 0;
 }
 
-static int load_levels(struct loader *ld, json_object *c, const char *ctx, const char *key,
-		       uint64_t *levels)
+static int load_counts(struct loader *ld, json_object *c, const char *ctx, const char *key,
+		       uint64_t *levels, int max)
 {
 	json_object *arr;
 	char ectx[96];
@@ -287,8 +287,8 @@ static int load_levels(struct loader *ld, json_object *c, const char *ctx, const
 
 	if (r < 0 || doc_array_len(ld, arr, ctx, key, &n))
 		return -1;
-	if (n > SNAP_CONC_LEVELS)
-		return doc_fail(ld, ctx, key, "more than %d levels", SNAP_CONC_LEVELS);
+	if (n > max)
+		return doc_fail(ld, ctx, key, "more than %d levels", max);
 	for (int k = 0; k < n; k++) {
 		snprintf(ectx, sizeof(ectx), "%s.%s[%d]", ctx, key, k);
 		if (doc_as_u64(ld, json_object_array_get_idx(arr, k), ectx, NULL, &levels[k]))
@@ -310,10 +310,30 @@ static int load_concurrency(struct loader *ld, json_object *o, const char *bctx,
 	snprintf(ctx, sizeof(ctx), "%s.concurrency", bctx);
 	if (doc_get_int(ld, c, ctx, "live_max", true, &b->live_max) ||
 	    doc_get_int(ld, c, ctx, "inflight_max", true, &b->inflight_max) ||
-	    load_levels(ld, c, ctx, "live_ns", b->live_ns) ||
-	    load_levels(ld, c, ctx, "inflight_ns", b->inflight_ns))
+	    load_counts(ld, c, ctx, "live_ns", b->live_ns, SNAP_CONC_LEVELS) ||
+	    load_counts(ld, c, ctx, "inflight_ns", b->inflight_ns, SNAP_CONC_LEVELS))
 		return -1;
 	b->conc_measured = true;
+	return 0;
+}
+
+/* "wakeups": {"periods", "calls", "cpu_ns", "probe_ns": [...]} */
+static int load_wakeups(struct loader *ld, json_object *o, const char *bctx,
+			struct snap_bundle *b)
+{
+	json_object *w;
+	char ctx[96];
+	int r = doc_get_typed(ld, o, bctx, "wakeups", false, json_type_object, &w);
+
+	if (r <= 0)
+		return r;
+	snprintf(ctx, sizeof(ctx), "%s.wakeups", bctx);
+	if (load_counts(ld, w, ctx, "periods", b->wake.periods, SNAP_WAKE_BUCKETS) ||
+	    load_counts(ld, w, ctx, "calls", b->wake.calls, SNAP_WAKE_BUCKETS) ||
+	    load_counts(ld, w, ctx, "cpu_ns", b->wake.cpu_ns, SNAP_WAKE_BUCKETS) ||
+	    load_counts(ld, w, ctx, "probe_ns", b->wake.probe_ns, SNAP_WAKE_BUCKETS))
+		return -1;
+	b->wake.measured = true;
 	return 0;
 }
 
@@ -357,7 +377,8 @@ static int load_bundle(struct loader *ld, json_object *o, const char *ctx, struc
 	    doc_get_int(ld, o, ctx, "workers", false, &b->workers) ||
 	    doc_get_bool(ld, o, ctx, "serial", &b->serial) ||
 	    load_processes(ld, o, ctx, b) ||
-	    load_concurrency(ld, o, ctx, b))
+	    load_concurrency(ld, o, ctx, b) ||
+	    load_wakeups(ld, o, ctx, b))
 		return -1;
 	b->cpu_measured = json_object_object_get_ex(o, "cpu_s", NULL);
 	if (doc_get_number(ld, o, ctx, "cpu_s", false, &b->cpu_s) ||

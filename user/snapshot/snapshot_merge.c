@@ -523,6 +523,18 @@ static void merge_bundle(struct snap_bundle *d, const struct snap_bundle *s,
 			d->inflight_max = s->inflight_max;
 		d->conc_measured = true;
 	}
+	/* processes side by side: their wake-ups add up; kept only where
+	 * both sides have them (a part would be read as the whole) */
+	if (d->wake.measured && s->wake.measured) {
+		for (int k = 0; k < SNAP_WAKE_BUCKETS; k++) {
+			d->wake.periods[k] += s->wake.periods[k];
+			d->wake.calls[k] += s->wake.calls[k];
+			d->wake.cpu_ns[k] += s->wake.cpu_ns[k];
+			d->wake.probe_ns[k] += s->wake.probe_ns[k];
+		}
+	} else {
+		memset(&d->wake, 0, sizeof(d->wake));
+	}
 	d->cpu_measured = d->cpu_measured && s->cpu_measured;
 	d->cpu_s = d->cpu_measured ? d->cpu_s + s->cpu_s : 0;
 	/* side by side, as the windows are: their rates add, over the longer

@@ -216,6 +216,15 @@ static json_object *conc_array(const uint64_t *levels)
 	return a;
 }
 
+static json_object *wake_array(const uint64_t *v)
+{
+	json_object *a = jo_inline_array(json_object_new_array());
+
+	for (int k = 0; k < SNAP_WAKE_BUCKETS; k++)
+		json_object_array_add(a, jo_u64(v[k]));
+	return a;
+}
+
 static json_object *bundle_json(const struct snap_bundle *b)
 {
 	json_object *o = json_object_new_object();
@@ -237,6 +246,15 @@ static json_object *bundle_json(const struct snap_bundle *b)
 		jo_add(c, "live_ns", conc_array(b->live_ns));
 		jo_add(c, "inflight_ns", conc_array(b->inflight_ns));
 		jo_add(o, "concurrency", c);
+	}
+	if (b->wake.measured) {
+		json_object *w = json_object_new_object();
+
+		jo_add(w, "periods", wake_array(b->wake.periods));
+		jo_add(w, "calls", wake_array(b->wake.calls));
+		jo_add(w, "cpu_ns", wake_array(b->wake.cpu_ns));
+		jo_add(w, "probe_ns", wake_array(b->wake.probe_ns));
+		jo_add(o, "wakeups", w);
 	}
 	if (b->cpu_measured)
 		jo_add(o, "cpu_s", jo_num_exact(b->cpu_s));

@@ -231,6 +231,13 @@ static int read_bundle(struct reader *r, struct snap_bundle *b)
 			if (get_int(r, &b->pid_threads[i]))
 				return -1;
 	}
+	/* the wake-ups (user/model/model_wake.c) */
+	if (get_bool(r, &b->wake.measured))
+		return -1;
+	for (int k = 0; b->wake.measured && k < SNAP_WAKE_BUCKETS; k++)
+		if (get_u64(r, &b->wake.periods[k]) || get_u64(r, &b->wake.calls[k]) ||
+		    get_u64(r, &b->wake.cpu_ns[k]) || get_u64(r, &b->wake.probe_ns[k]))
+			return -1;
 	return 0;
 }
 

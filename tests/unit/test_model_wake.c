@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Wake-ups (user/model/model_wake.c) on snapshots built by hand and worked
+ * out on paper: a one-thread loop on one CPU, 5,000 calls a second for
+ * 10 s; each call costs 45 us of CPU and each wake-up 25 us (the lines
+ * through the wake-ups of 1, 2 and 3 calls). Its CPU demand per call at the
+ * recording is 61.5 us, of which 25 us x 33,000 wake-ups is waking (26.8 %);
+ * the ceiling is what the calls alone allow, 1 / 45 us, not 1 / 61.5 us.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/base.h"
+#include "model/model.h"
+
+#include "model_snapshots.h"
+
+#define CALL_NS 45000.0
+#define WAKE_NS 25000.0
+
+/* k-call wake-ups: periods of them, with probe_ns of probes each. */
+static void wakeups(struct snap_bundle *b, int k, uint64_t periods, double probe_ns)
+{
+	b->wake.periods[k] = periods;
+	b->wake.calls[k] = periods * (uint64_t)k;
+	b->wake.probe_ns[k] = (uint64_t)llround((double)periods * probe_ns);
+	b->wake.cpu_ns[k] = (uint64_t)llround((double)periods * (WAKE_NS + k * CALL_NS) +
+					       (double)periods * probe_ns);
+}
+
+/* loop: 50,000 calls of 40 us on the CPU in 33,000 wake-ups (20,000 of one
+ * call, 10,000 of two, 2,000 of three, 1,000 of four). */
+static struct snap_bundle *loop_snapshot(struct snapshot *s)
+{
+	struct snap_bundle *b;
+
+	snap_init(s, 10, 1);
+	b = add_bundle(s, "loop", 1, 1);
+	b->cpu_measured = true;
+	b->cpu_s = (33000 * WAKE_NS + 50000 * CALL_NS) / 1e9;
+	b->wake.measured = true;
+	wakeups(b, 1, 20000, 0);
+	wakeups(b, 2, 10000, 0);
+	wakeups(b, 3, 2000, 0);
+	wakeups(b, 4, 1000, 0);
+	add_handler(s, "loop.req", 50000, 40e3, 40e3, 40e3, 1);
+	add_flow(s, "req", "loop.req", 50000);
+	return b;
+}
+
+static const struct model_flow *flow(const struct model *m)
+{
+	assert_int_equal(m->n_flows, 1);
+	return &m->flows[0];
+}
+
+static void test_ceiling_from_the_calls_alone(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	const struct model_station *loop, *cpu;
+
+	(void)state;
+	loop_snapshot(&s);
+	build(&s, &m);
+	loop = station(&m, "loop");
+	cpu = station(&m, "cpu");
+	rel(loop->wake_each_ns, WAKE_NS, 1e-9);
+	rel(loop->wake_share, 33000 * WAKE_NS / (33000 * WAKE_NS + 50000 * CALL_NS), 1e-9);
+	rel(loop->wake_call_ns, CALL_NS, 1e-9);
+	rel(m.handlers[0].cpu_demand_ns, 61.5e3, 1e-9);
+	/* at the recording, the CPU is as busy as measured: 5,000 x 61.5 us */
+	rel(cpu->utilization, 0.3075, 1e-9);
+	rel(flow(&m)->max_rate_per_s, 1e9 / CALL_NS, 1e-6);
+	model_free(&m);
+
+	/* twice the rate: the waking scaled by (1 - u) / (1 - 0.3075), u solved:
+	 * the calls' 0.45 of a CPU, and 0.165 / 0.6925 x (1 - u) of waking */
+	opt("--scale", "2");
+	build(&s, &m);
+	{
+		double W = 0.165 / 0.6925;
+
+		rel(station(&m, "cpu")->utilization, (0.45 + W) / (1 + W), 1e-9);
+	}
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/* The probes' charge is taken out of each wake-up before the fit: the same
+ * line, and the same share of a CPU demand that already left them out. */
+static void test_probes_taken_out(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_bundle *b = loop_snapshot(&s);
+
+	(void)state;
+	for (int k = 1; k <= 4; k++)
+		wakeups(b, k, b->wake.periods[k], k * 3000.0);
+	build(&s, &m);
+	rel(station(&m, "loop")->wake_each_ns, WAKE_NS, 1e-9);
+	rel(flow(&m)->max_rate_per_s, 1e9 / CALL_NS, 1e-6);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/* A call per wake-up only (a thread per request, a client that waits for
+ * each answer): no line, no waking, the demand the same at any load. And a
+ * snapshot without wake-ups (older, or merged with one) is as before. */
+static void test_nothing_to_fit(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_bundle *b = loop_snapshot(&s);
+
+	(void)state;
+	for (int k = 2; k <= 4; k++)
+		wakeups(b, k, 0, 0);
+	build(&s, &m);
+	near(station(&m, "loop")->wake_share, 0, 0);
+	rel(flow(&m)->max_rate_per_s, 1e9 / 61.5e3, 1e-6);
+	model_free(&m);
+
+	b->wake.measured = false;
+	build(&s, &m);
+	near(station(&m, "loop")->wake_share, 0, 0);
+	rel(flow(&m)->max_rate_per_s, 1e9 / 61.5e3, 1e-6);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/* Recorded with the CPU nearly full: too few calls find the thread asleep
+ * to scale from; the demand stays, and a note says why. */
+static void test_cpu_full_while_recording(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	bool said = false;
+
+	(void)state;
+	loop_snapshot(&s);
+	s.duration_s = 3.2; /* the same work in 3.2 s: the CPU 96 % busy */
+	s.flows[0].invocations = 50000;
+	build(&s, &m);
+	rel(flow(&m)->max_rate_per_s, 1e9 / 61.5e3, 1e-6);
+	for (int i = 0; i < m.n_notes; i++)
+		said |= strstr(m.notes[i], "taken as the same at any load") != NULL;
+	assert_true(said);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_ceiling_from_the_calls_alone, reset_opts),
+		cmocka_unit_test_teardown(test_probes_taken_out, reset_opts),
+		cmocka_unit_test_teardown(test_nothing_to_fit, reset_opts),
+		cmocka_unit_test_teardown(test_cpu_full_while_recording, reset_opts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Wake-ups (docs/model.md, "Wake-ups"): what a bundle's threads spend on
+ * waking, and how that falls with the load. A server that sleeps when idle
+ * pays, each time a call finds it asleep, for the switch, the wait's return
+ * and its loop's turn; a server that finds calls waiting when it finishes
+ * one does not sleep, and several calls share one turn. Its CPU time per
+ * call falls as the load grows (redis: 12.6 us a command at a fifth of its
+ * ceiling, 7.2 us at it), which one demand per call, read at a low load,
+ * does not see.
+ *
+ * The kernel keeps each wake-up (bpf/sched.bpf.h) by the calls completed in
+ * it; a straight line through their CPU time (less their probes') against
+ * their calls gives a wake-up's own CPU time (the intercept). That times
+ * the wake-ups with calls is the waking in the bundle's CPU demand at the
+ * recording (wake-ups with no call, timers, stay per-call demand, as
+ * before); it is taken to fall as the CPU station fills: an arrival finds
+ * its thread asleep with the chance that the CPUs idle, 1 - u, scaled to
+ * what the recording saw.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "model_int.h"
+
+/* Wake-ups of one size needed for its point in the fit, and the sizes fitted. */
+#define WAKE_MIN_PERIODS 20
+#define WAKE_FIT_SIZES 3
+/* A waking share below this is left as per-call demand; one above this is
+ * not believed (the calls' own work cannot be that little). */
+#define WAKE_MIN_SHARE 0.02
+#define WAKE_MAX_SHARE 0.8
+/* At or above this CPU utilization while recording, the chance that a call
+ * finds its thread asleep is too small to scale from. */
+#define WAKE_MAX_U0 0.9
+
+struct wake_fit {
+	double call_ns;	  /* slope: a call's own CPU time */
+	double wake_ns;	  /* intercept: a wake-up's */
+	double calls_lo, calls_hi; /* the sizes fitted, in calls per wake-up */
+	int points;
+};
+
+/* Weighted least squares of a wake-up's CPU time (less its probes') on its
+ * calls, over the sizes 1 to WAKE_FIT_SIZES (weights: wake-ups of that
+ * size). The smallest sizes are the most numerous and the nearest to the
+ * intercept; a long wake-up is likelier to hold an interrupt's or another
+ * task's time, which tilted the line (on the test VM, one fit in twelve over
+ * every size put a 20 us wake-up at 16 us; over 1 to 3, at 26.5 us). */
+static bool fit_wakeups(const struct snap_wakeups *w, struct wake_fit *f)
+{
+	double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->calls_lo = INFINITY;
+	for (int k = 1; k <= WAKE_FIT_SIZES && k < SNAP_WAKE_BUCKETS - 1; k++) {
+		double p = (double)w->periods[k], x, y;
+
+		if (w->periods[k] < WAKE_MIN_PERIODS || w->cpu_ns[k] < w->probe_ns[k])
+			continue;
+		x = (double)w->calls[k] / p;
+		y = (double)(w->cpu_ns[k] - w->probe_ns[k]) / p;
+		n += p;
+		sx += p * x;
+		sy += p * y;
+		sxx += p * x * x;
+		sxy += p * x * y;
+		f->calls_lo = fmin(f->calls_lo, x);
+		f->calls_hi = fmax(f->calls_hi, x);
+		f->points++;
+	}
+	if (f->points < 2 || !(n * sxx - sx * sx > 0))
+		return false;
+	f->call_ns = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+	f->wake_ns = (sy - f->call_ns * sx) / n;
+	return f->call_ns > 0 && f->wake_ns > 0;
+}
+
+/*
+ * Of bundle sb's CPU demand at the recording (work ns in the window, its
+ * station st), the share that is waking: set on its handlers (cpu_wake_ns)
+ * and its station, with a note that says what was found, or why not.
+ */
+void model_wake_share(struct build *b, const struct snap_bundle *sb, int st, double work)
+{
+	const struct snap_wakeups *w = &sb->wake;
+	struct model *m = b->m;
+	struct wake_fit f;
+	double top_calls = 0, wakes = 0, share;
+
+	if (!w->measured || !(work > 0))
+		return;
+	for (int k = 1; k < SNAP_WAKE_BUCKETS; k++) {
+		top_calls += (double)w->calls[k];
+		wakes += (double)w->periods[k];
+	}
+	if (!fit_wakeups(w, &f))
+		return; /* one size of wake-up only (a call per wake-up: no sharing to see) */
+	/* the intercept, not the slope: a bias in the probes' charge per call
+	 * moves the slope by as much, and leaves the intercept */
+	share = f.wake_ns * wakes / work;
+	if (!(share >= WAKE_MIN_SHARE) || !(share <= WAKE_MAX_SHARE)) {
+		if (share > WAKE_MAX_SHARE)
+			model_note(m, "%s: its wake-ups would be %.0f%% of its CPU demand (a wake-up "
+				   "%.3g us): not believed, its CPU demand per call is taken as the "
+				   "same at any load", sb->name, 100 * share, f.wake_ns / 1e3);
+		return;
+	}
+	m->stations[st].wake_share = share;
+	m->stations[st].wake_call_ns = (work - f.wake_ns * wakes) / top_calls;
+	m->stations[st].wake_each_ns = f.wake_ns;
+	for (int h = 0; h < b->H; h++)
+		if (b->bundle_of[h] == st)
+			m->handlers[h].cpu_wake_ns = m->handlers[h].cpu_demand_ns * share;
+	model_note(m, "%s: waking its threads took %.0f%% of its CPU demand at the recording's "
+		   "load (%.3g us a wake-up, %.3g calls a wake-up on average; fitted over %d sizes, "
+		   "%.3g to %.3g calls each); the model takes that part to fall as its CPUs fill",
+		   sb->name, 100 * share, f.wake_ns / 1e3, top_calls / wakes, f.points, f.calls_lo,
+		   f.calls_hi);
+}
+
+/* The CPU station's utilization at the measured rates, which the waking
+ * shares were read at (model_cpu_offered scales from it). */
+void model_wake_baseline(struct build *b)
+{
+	const struct model *m = b->m;
+	int k = b->cpu_station;
+	double A = 0, W = 0;
+
+	b->cpu_wake = false;
+	if (k < 0)
+		return;
+	A = b->sp[k].bg0 + m->stations[k].others_busy;
+	for (int f = 0; f < b->F; f++) {
+		A += m->flows[f].measured_rate_per_s * m->stations[k].demand_ns[f] / NS;
+		W += m->flows[f].measured_rate_per_s * m->stations[k].wake_ns[f] / NS;
+	}
+	b->cpu_u0 = A / m->stations[k].servers;
+	b->cpu_wake = W > 0 && b->cpu_u0 < WAKE_MAX_U0;
+	if (W > 0 && !b->cpu_wake)
+		model_note(b->m, "the CPUs were %.0f%% busy while recording: the waking in the "
+			   "bundles' CPU demand is taken as the same at any load", 100 * b->cpu_u0);
+}
+
+/*
+ * The CPU station's offered load (CPUs busy) at rates whose demand A
+ * includes the waking Aw as it was at the recording: the waking scaled by
+ * (1 - u) / (1 - u0). Solved for u: u = (A - Aw + Aw / (1 - u0)) /
+ * (servers + Aw / (1 - u0)); at the measured rates it is u0, and the
+ * station fills only when the calls' own work does.
+ */
+double model_cpu_offered(const struct build *b, int k, double A, double Aw)
+{
+	double servers = b->m->stations[k].servers, W;
+
+	if (!b->cpu_wake || !(Aw > 0) || k != b->cpu_station)
+		return A;
+	W = Aw / (1 - b->cpu_u0);
+	return servers * (A - Aw + W) / (servers + W);
+}
