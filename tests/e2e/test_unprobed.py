@@ -48,14 +48,29 @@ def commands(sock):
     raise AssertionError("no total_commands_processed in INFO stats: %r" % data[:200])
 
 
+def sleeps(pid):
+    """The times redis's threads went to sleep so far (the kernel's count of
+    voluntary switches, thread by thread)."""
+    n = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+            for line in f:
+                if line.startswith("voluntary_ctxt_switches:"):
+                    n += int(line.split()[1])
+    return n
+
+
 def truth(srv, seconds):
-    """redis's CPU seconds per command over the next `seconds`."""
-    c0, n0 = fptest.threads_cpu_ns(srv.pid) / 1e9, commands(srv.sock)
+    """redis's CPU seconds per command over the next `seconds`, and its
+    threads' sleeps per second."""
+    c0, n0, s0 = fptest.threads_cpu_ns(srv.pid) / 1e9, commands(srv.sock), sleeps(srv.pid)
+    t0 = time.monotonic()
     time.sleep(seconds)
-    c1, n1 = fptest.threads_cpu_ns(srv.pid) / 1e9, commands(srv.sock)
+    c1, n1, s1 = fptest.threads_cpu_ns(srv.pid) / 1e9, commands(srv.sock), sleeps(srv.pid)
+    t1 = time.monotonic()
     if n1 <= n0:
         raise AssertionError("redis processed no commands in %.1f s" % seconds)
-    return (c1 - c0) / (n1 - n0)
+    return (c1 - c0) / (n1 - n0), (s1 - s0) / (t1 - t0)
 
 
 @test
@@ -68,12 +83,12 @@ def unprobed_cpu_per_call_matches_redis_without_probes():
             "r", srv.run(CLIENTS, 14, rate=RATE)))
         th.start()
         time.sleep(2.0)  # its second of warm-up, and a second at the rate
-        before = truth(srv, 2.0)
+        before, slept_before = truth(srv, 2.0)
         flows = fptest.write(os.path.join(d, "redis.yaml"), harness.REDIS_FLOWS)
         snap_path = os.path.join(d, "snap.json")
         r = fptest.flowprof("record", "-f", flows, "-p", str(srv.pid), "-d", "3",
                             "--unprobed", "1", "-o", snap_path, timeout=60)
-        after = truth(srv, 1.5)
+        after, slept_after = truth(srv, 1.5)
         th.join()
         eq("r" in load, True, "the load ran to its end")
     finally:
@@ -99,6 +114,15 @@ def unprobed_cpu_per_call_matches_redis_without_probes():
                              "(before %.3f, after %.3f): off by more than %.3f us"
                              % (measured * 1e6, want * 1e6, before * 1e6, after * 1e6,
                                 tol * 1e6))
+    # and how often its threads slept then (the model's wake-ups without
+    # probes: user/model/model_wake.c), against the kernel's count read here
+    if not u.get("sleeps"):
+        raise AssertionError("no sleeps in the unprobed measurement: %r" % u)
+    rate = (slept_before + slept_after) / 2
+    print("# redis's threads slept %.0f/s before, %.0f/s after; flowprof's unprobed window "
+          "%.0f/s" % (slept_before, slept_after, u["sleeps"] / u["seconds"]), flush=True)
+    fptest.near(u["sleeps"] / u["seconds"], rate, 0.10 + abs(slept_before - slept_after) / rate,
+                "sleeps a second without probes against redis's own threads' count")
     # the model's CPU demand is that measurement: what the probes took,
     # as measured, is the rest of the bundle's CPU time
     m = harness.model(snap_path)

@@ -522,7 +522,7 @@ static void test_reader_errors(void **state)
 		      "model input line 2: missing integer");
 	check_refused("flowprof-model-input 6\nsnapshot 0x1p+0 4 0x0p+0 0 1 x 0\nend\n",
 		      "model input line 2: bad number");
-	check_refused("flowprof-model-input 6\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0 0 0 0 "
+	check_refused("flowprof-model-input 6\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0 0 0 0 0 0 "
 		      "extra\nend\n",
 		      "model input line 2: extra fields");
 	check_refused("flowprof-model-input 6\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0 0 2 "

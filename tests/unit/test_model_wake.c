@@ -113,6 +113,49 @@ static void test_probes_taken_out(void **state)
 	snapshot_free(&s);
 }
 
+/*
+ * The CPU demand measured without probes after the recording (record
+ * --unprobed: 60 us a call at the same rate), where the probes had kept the
+ * thread busier: its wake-ups then come from its threads' sleeps, 3,000 in
+ * that second against 5,000 calls (0.6 a call, where the recording saw
+ * 0.66). Waking: 25 us x 0.6 x 50,000 = 0.75 s of the 3.0 s; a call 45 us.
+ * Half of its sleeps inside calls (twice as many sleeps as wake-ups while
+ * recording) changes nothing: only the wake-ups' share of them counts.
+ */
+static void test_wakeups_without_probes(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_bundle *b = loop_snapshot(&s);
+
+	(void)state;
+	b->unprobed_measured = true;
+	b->unprobed_s = 1;
+	b->unprobed_cpu_s = 0.30;
+	b->late_calls = 5000;
+	b->late_s = 1;
+	b->sleeps = 33000;
+	b->unprobed_sleeps = 3000;
+	build(&s, &m);
+	rel(station(&m, "loop")->wake_share, 0.25, 1e-9);
+	rel(station(&m, "loop")->wake_call_ns, CALL_NS, 1e-9);
+	rel(flow(&m)->max_rate_per_s, 1e9 / CALL_NS, 1e-6);
+	model_free(&m);
+
+	b->sleeps = 66000;
+	b->unprobed_sleeps = 6000;
+	build(&s, &m);
+	rel(station(&m, "loop")->wake_share, 0.25, 1e-9);
+	model_free(&m);
+
+	/* sleeps not counted: the recording's wake-ups, 33,000 for the calls */
+	b->unprobed_sleeps = 0;
+	build(&s, &m);
+	rel(station(&m, "loop")->wake_share, 33000 * WAKE_NS / 3.0e9, 1e-9);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
 /* A call per wake-up only (a thread per request, a client that waits for
  * each answer): no line, no waking, the demand the same at any load. And a
  * snapshot without wake-ups (older, or merged with one) is as before. */
@@ -164,6 +207,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_ceiling_from_the_calls_alone, reset_opts),
 		cmocka_unit_test_teardown(test_probes_taken_out, reset_opts),
+		cmocka_unit_test_teardown(test_wakeups_without_probes, reset_opts),
 		cmocka_unit_test_teardown(test_nothing_to_fit, reset_opts),
 		cmocka_unit_test_teardown(test_cpu_full_while_recording, reset_opts),
 	};

@@ -43,6 +43,9 @@ void collect_cpu_final(int pid, double cpu_s);
 /* The CPU time of b's processes so far (seconds): each one's now, or the
  * last seen once it is gone. */
 double collect_bundle_cpu(const struct snap_bundle *b);
+/* The times the bundle's processes' threads went to sleep so far (a process
+ * that is gone: as last seen). */
+uint64_t collect_bundle_sleeps(const struct snap_bundle *b);
 /* Forgets every process's CPU time and limits seen (when a recording ends). */
 void collect_cpu_forget(void);
 

@@ -78,6 +78,38 @@ static bool fit_wakeups(const struct snap_wakeups *w, struct wake_fit *f)
 }
 
 /*
+ * The wake-ups that the window's calls (top_calls of them, in wakes
+ * wake-ups while probed) would have had without probes, where the CPU
+ * demand was measured so (record --unprobed): probes that keep a thread
+ * busier make it sleep less often. From its threads' sleeps then (the
+ * kernel's voluntary switches), as many of them wake-ups as while probed
+ * (the rest are sleeps inside a call, or threads that run no handler), less
+ * the wake-ups with no call. wakes as is where not measured.
+ */
+static double unprobed_wakes(const struct build *b, const struct snap_bundle *sb, int st,
+			     double top_calls, double wakes)
+{
+	const struct snap_wakeups *w = &sb->wake;
+	double periods = 0, calls = 0, share, idle_rate, rate, top_rate;
+
+	if (!isfinite(b->m->stations[st].probes_measured_s) || !sb->sleeps || !sb->unprobed_sleeps ||
+	    !(sb->unprobed_s > 0) || !(sb->late_s > 0) || !sb->late_calls || !(b->s->duration_s > 0))
+		return wakes;
+	for (int k = 0; k < SNAP_WAKE_BUCKETS; k++)
+		periods += (double)w->periods[k];
+	for (int h = 0; h < b->H; h++)
+		if (b->bundle_of[h] == st)
+			calls += (double)b->s->handlers[h].calls;
+	if (!(calls > 0))
+		return wakes;
+	share = fmin(1, periods / (double)sb->sleeps);
+	idle_rate = (double)w->periods[0] / b->s->duration_s;
+	rate = fmax(0, share * (double)sb->unprobed_sleeps / sb->unprobed_s - idle_rate);
+	top_rate = (double)sb->late_calls / sb->late_s * top_calls / calls;
+	return top_rate > 0 ? rate / top_rate * top_calls : wakes;
+}
+
+/*
  * Of bundle sb's CPU demand at the recording (work ns in the window, its
  * station st), the share that is waking: set on its handlers (cpu_wake_ns)
  * and its station, with a note that says what was found, or why not.
@@ -87,7 +119,7 @@ void model_wake_share(struct build *b, const struct snap_bundle *sb, int st, dou
 	const struct snap_wakeups *w = &sb->wake;
 	struct model *m = b->m;
 	struct wake_fit f;
-	double top_calls = 0, wakes = 0, share;
+	double top_calls = 0, wakes = 0, probed_wakes, share;
 
 	if (!w->measured || !(work > 0))
 		return;
@@ -97,6 +129,8 @@ void model_wake_share(struct build *b, const struct snap_bundle *sb, int st, dou
 	}
 	if (!fit_wakeups(w, &f))
 		return; /* one size of wake-up only (a call per wake-up: no sharing to see) */
+	probed_wakes = wakes;
+	wakes = unprobed_wakes(b, sb, st, top_calls, wakes);
 	/* the intercept, not the slope: a bias in the probes' charge per call
 	 * moves the slope by as much, and leaves the intercept */
 	share = f.wake_ns * wakes / work;
@@ -114,10 +148,11 @@ void model_wake_share(struct build *b, const struct snap_bundle *sb, int st, dou
 		if (b->bundle_of[h] == st)
 			m->handlers[h].cpu_wake_ns = m->handlers[h].cpu_demand_ns * share;
 	model_note(m, "%s: waking its threads took %.0f%% of its CPU demand at the recording's "
-		   "load (%.3g us a wake-up, %.3g calls a wake-up on average; fitted over %d sizes, "
-		   "%.3g to %.3g calls each); the model takes that part to fall as its CPUs fill",
-		   sb->name, 100 * share, f.wake_ns / 1e3, top_calls / wakes, f.points, f.calls_lo,
-		   f.calls_hi);
+		   "load (%.3g us a wake-up, %.3g calls a wake-up%s; fitted over %d sizes, %.3g to "
+		   "%.3g calls each); the model takes that part to fall as its CPUs fill",
+		   sb->name, 100 * share, f.wake_ns / 1e3, top_calls / wakes,
+		   wakes != probed_wakes ? " without the probes, from its threads' sleeps then" : "",
+		   f.points, f.calls_lo, f.calls_hi);
 }
 
 /* The CPU station's utilization at the measured rates, which the waking

@@ -395,6 +395,39 @@ double proc_cpu_seconds(int pid)
 	return (double)(ut + st) / (double)(hz > 0 ? hz : 100);
 }
 
+long long proc_voluntary_switches(int pid)
+{
+	char path[64], line[128];
+	long long sum = 0;
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		char file[300];
+		long long v;
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "/proc/%d/task/%s/status", pid, d->d_name);
+		f = fopen(file, "re");
+		if (!f)
+			continue; /* the thread is gone */
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "voluntary_ctxt_switches: %lld", &v) == 1) {
+				sum += v;
+				break;
+			}
+		fclose(f);
+	}
+	closedir(dir);
+	return sum;
+}
+
 /* Bits set in a cpu list such as "0-3,8,10-11". */
 static int cpu_list_count(const char *s)
 {

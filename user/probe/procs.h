@@ -101,6 +101,11 @@ double host_cpu_busy_seconds(void);
  * too), in seconds: utime + stime of /proc/PID/stat. -1 if gone. */
 double proc_cpu_seconds(int pid);
 
+/* The times the process's live threads went to sleep (voluntary context
+ * switches, /proc/PID/task/TID/status): threads that exited are not in it.
+ * -1 if gone. */
+long long proc_voluntary_switches(int pid);
+
 /*
  * The CPUs a process may use: the fewest of its affinity mask, its cgroup's
  * cpuset.cpus.effective and its cgroup's (and ancestors') cpu.max quota

@@ -35,7 +35,7 @@
  *   bundle NAME N_PIDS THREADS INSTANCES WORKERS SERIAL CPU_MEASURED CPU_S
  *          CPUS CPUS_SOURCE CONC_MEASURED LIVE_MAX INFLIGHT_MAX
  *          N [LEVEL LIVE_NS INFLIGHT_NS]... PID_THREADS [THREADS]...
- *          WAKE_MEASURED [PERIODS CALLS CPU_NS PROBE_NS]...
+ *          SLEEPS UNPROBED_SLEEPS WAKE_MEASURED [PERIODS CALLS CPU_NS PROBE_NS]...
  *          (PID_THREADS 0: not known, else N_PIDS counts follow;
  *          WAKE_MEASURED 1: SNAP_WAKE_BUCKETS groups of four follow)
  *   end
@@ -152,7 +152,8 @@ static void wire_bundle(FILE *o, const struct snap_bundle *b)
 	fprintf(o, " %d", b->pid_threads ? 1 : 0);
 	for (int i = 0; b->pid_threads && i < b->n_pids; i++)
 		fprintf(o, " %d", b->pid_threads[i]);
-	fprintf(o, " %d", b->wake.measured);
+	fprintf(o, " %llu %llu %d", (unsigned long long)b->sleeps,
+		(unsigned long long)b->unprobed_sleeps, b->wake.measured);
 	for (int k = 0; b->wake.measured && k < SNAP_WAKE_BUCKETS; k++)
 		fprintf(o, " %llu %llu %llu %llu", (unsigned long long)b->wake.periods[k],
 			(unsigned long long)b->wake.calls[k], (unsigned long long)b->wake.cpu_ns[k],

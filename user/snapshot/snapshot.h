@@ -182,6 +182,10 @@ struct snap_bundle {
 	double cpu_s;
 	double cpus;
 	char *cpus_source;
+	/* The times its processes' live threads went to sleep in the window
+	 * (voluntary context switches; with cpu_s; 0: not known). Document key
+	 * "sleeps". */
+	uint64_t sleeps;
 	/* A window without probes right after the recording (record
 	 * --unprobed): its seconds and the CPU time the processes used in it,
 	 * and the calls of the bundle's handlers in the recording's last
@@ -190,6 +194,7 @@ struct snap_bundle {
 	bool unprobed_measured;
 	double unprobed_s;
 	double unprobed_cpu_s;
+	uint64_t unprobed_sleeps; /* their threads' sleeps then (0: not known) */
 	uint64_t late_calls;
 	double late_s;
 	int instances;	/* from the flow file, 0 = observe */

@@ -128,8 +128,11 @@ static int bundle_delta(struct snap_bundle *d, const struct snap_bundle *s, char
 			    sub_u64(&d->wake.probe_ns[k], s->wake.probe_ns[k], "wake-ups", n, err,
 				    errlen))
 				return -1;
-	if (d->cpu_measured && s->cpu_measured)
+	if (d->cpu_measured && s->cpu_measured) {
 		d->cpu_s = d->cpu_s > s->cpu_s ? d->cpu_s - s->cpu_s : 0;
+		/* live threads' counts: one that exits takes its own along */
+		d->sleeps = d->sleeps > s->sleeps && s->sleeps ? d->sleeps - s->sleeps : 0;
+	}
 	return 0;
 }
 

@@ -183,6 +183,8 @@ static bool bundle_equal(struct differ *d, const char *w, const struct snap_bund
 			return differ(d, "%s.wakeups[%d] differ", w, k);
 	EQ_N(d, w, a, b, cpu_measured);
 	EQ_DBL(d, w, a, b, cpu_s);
+	EQ_N(d, w, a, b, sleeps);
+	EQ_N(d, w, a, b, unprobed_sleeps);
 	EQ_N(d, w, a, b, unprobed_measured);
 	EQ_DBL(d, w, a, b, unprobed_s);
 	EQ_DBL(d, w, a, b, unprobed_cpu_s);

@@ -350,7 +350,8 @@ static int load_unprobed(struct loader *ld, json_object *o, const char *bctx,
 	if (doc_get_number(ld, u, ctx, "seconds", true, &b->unprobed_s) ||
 	    doc_get_number(ld, u, ctx, "cpu_s", true, &b->unprobed_cpu_s) ||
 	    doc_get_u64(ld, u, ctx, "late_calls", true, &b->late_calls) ||
-	    doc_get_number(ld, u, ctx, "late_s", true, &b->late_s))
+	    doc_get_number(ld, u, ctx, "late_s", true, &b->late_s) ||
+	    doc_get_u64(ld, u, ctx, "sleeps", false, &b->unprobed_sleeps))
 		return -1;
 	b->unprobed_measured = true;
 	return 0;
@@ -382,6 +383,7 @@ static int load_bundle(struct loader *ld, json_object *o, const char *ctx, struc
 		return -1;
 	b->cpu_measured = json_object_object_get_ex(o, "cpu_s", NULL);
 	if (doc_get_number(ld, o, ctx, "cpu_s", false, &b->cpu_s) ||
+	    doc_get_u64(ld, o, ctx, "sleeps", false, &b->sleeps) ||
 	    doc_get_number(ld, o, ctx, "cpus", false, &b->cpus) ||
 	    doc_get_str(ld, o, ctx, "cpus_source", false, true, false, &b->cpus_source))
 		return -1;

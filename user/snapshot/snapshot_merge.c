@@ -537,6 +537,7 @@ static void merge_bundle(struct snap_bundle *d, const struct snap_bundle *s,
 	}
 	d->cpu_measured = d->cpu_measured && s->cpu_measured;
 	d->cpu_s = d->cpu_measured ? d->cpu_s + s->cpu_s : 0;
+	d->sleeps = d->cpu_measured && d->sleeps && s->sleeps ? d->sleeps + s->sleeps : 0;
 	/* side by side, as the windows are: their rates add, over the longer
 	 * of the two lengths (a rate over a shorter window stays that rate) */
 	d->unprobed_measured = d->unprobed_measured && s->unprobed_measured &&
@@ -546,13 +547,16 @@ static void merge_bundle(struct snap_bundle *d, const struct snap_bundle *s,
 
 		d->unprobed_cpu_s = u * (d->unprobed_cpu_s / d->unprobed_s +
 					 s->unprobed_cpu_s / s->unprobed_s);
+		d->unprobed_sleeps = d->unprobed_sleeps && s->unprobed_sleeps
+			? (uint64_t)llround(u * ((double)d->unprobed_sleeps / d->unprobed_s +
+						 (double)s->unprobed_sleeps / s->unprobed_s)) : 0;
 		d->late_calls = (uint64_t)llround(l * ((double)d->late_calls / d->late_s +
 						       (double)s->late_calls / s->late_s));
 		d->unprobed_s = u;
 		d->late_s = l;
 	} else {
 		d->unprobed_s = d->unprobed_cpu_s = d->late_s = 0;
-		d->late_calls = 0;
+		d->late_calls = d->unprobed_sleeps = 0;
 	}
 	/* the CPUs of another host add up; of the same host they are the same */
 	if (s->cpus > 0 && (!same_str(dst_host, host_of(NULL, src_snap)) || s->cpus > d->cpus)) {

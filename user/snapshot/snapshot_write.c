@@ -258,6 +258,8 @@ static json_object *bundle_json(const struct snap_bundle *b)
 	}
 	if (b->cpu_measured)
 		jo_add(o, "cpu_s", jo_num_exact(b->cpu_s));
+	if (b->cpu_measured && b->sleeps)
+		jo_add(o, "sleeps", jo_u64(b->sleeps));
 	if (b->unprobed_measured) {
 		json_object *u = json_object_new_object();
 
@@ -265,6 +267,8 @@ static json_object *bundle_json(const struct snap_bundle *b)
 		jo_add(u, "cpu_s", jo_num_exact(b->unprobed_cpu_s));
 		jo_add(u, "late_calls", jo_u64(b->late_calls));
 		jo_add(u, "late_s", jo_num_exact(b->late_s));
+		if (b->unprobed_sleeps)
+			jo_add(u, "sleeps", jo_u64(b->unprobed_sleeps));
 		jo_add(o, "unprobed", u);
 	}
 	if (b->cpus > 0) {

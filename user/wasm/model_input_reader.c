@@ -232,7 +232,8 @@ static int read_bundle(struct reader *r, struct snap_bundle *b)
 				return -1;
 	}
 	/* the wake-ups (user/model/model_wake.c) */
-	if (get_bool(r, &b->wake.measured))
+	if (get_u64(r, &b->sleeps) || get_u64(r, &b->unprobed_sleeps) ||
+	    get_bool(r, &b->wake.measured))
 		return -1;
 	for (int k = 0; b->wake.measured && k < SNAP_WAKE_BUCKETS; k++)
 		if (get_u64(r, &b->wake.periods[k]) || get_u64(r, &b->wake.calls[k]) ||
