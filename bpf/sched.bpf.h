@@ -73,8 +73,11 @@ static __always_inline int stamp_switch(struct thread_state *out, struct task_st
 		bool runnable = prev && still_runnable(prev);
 
 		thread_off_ns(out); /* fold in the slice's start before stamping its end */
-		if (out->in_at && now > out->in_at)
+		/* a switch-in that could not be dated after the last switch-out
+		 * leaves in_at where it was: that slice is not counted twice */
+		if (out->in_at > out->wake_out_at && now > out->in_at)
 			out->wake_cpu_ns += now - out->in_at;
+		out->wake_out_at = now;
 		/* only where the task says whether it sleeps (BTF) */
 		if (prev && !runnable && !out->depth)
 			wake_ended(out);

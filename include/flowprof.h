@@ -183,6 +183,7 @@ struct thread_state {
 	__u32 start_unpaid;	/* its start's cost (thread_start_ns) not yet charged to a call */
 	__u32 wake_calls;	/* top-level calls completed since it last woke outside a call */
 	__u64 wake_cpu_ns;	/* its time on a CPU since then, up to its last switch-out */
+	__u64 wake_out_at;	/* that switch-out: a slice is counted once */
 	__u64 wake_probe_ns;	/* what those calls' probes took of it */
 	struct frame frames[MAX_DEPTH];
 };

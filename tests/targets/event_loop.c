@@ -129,6 +129,9 @@ int main(int argc, char **argv)
 		perror("event_loop: pipe");
 		return 1;
 	}
+	/* pinned before the start, where a recorder reads what it may use; the
+	 * client inherits it and moves to CPU 0 */
+	pin(ncpu - 1);
 	target_wait_start(wait);
 	child = fork();
 	if (child < 0) {
@@ -144,7 +147,6 @@ int main(int argc, char **argv)
 	}
 	close(req[1]);
 	close(rep[0]);
-	pin(ncpu - 1);
 	/* a turn: every request that is waiting (a read takes them all); when
 	 * none is, sleep until one comes and pay for waking */
 	for (;;) {
