@@ -216,19 +216,27 @@ def render_saturation(sat):
             "its probes' cost taken out), and the server's own CPU time per request measured "
             "without probes (its processes' CPU clocks over the run, divided by the requests "
             "done) at the recording's load and at the maximum. The predicted maximum is the "
-            "station's CPUs over the demand: where the server's cost per request falls with "
-            "the load, no model with one demand per request sees it from a low-load "
-            "recording.", ""]
+            "station's CPUs over the demand, less the waking the model found in it (what "
+            "waking the server's threads costs falls as its CPUs fill: docs/model.md, "
+            "\"Wake-ups\"); any other fall of the cost per request with the load, it does not "
+            "see from a low-load recording.", ""]
     rows = []
     for name, s in sat["servers"].items():
         r = s.get("recording") or {}
         lo, hi, dm = (r.get("server_cpu_per_request_ns"),
                       s.get("server_cpu_per_request_at_max_ns"), r.get("model_cpu_demand_ns"))
+        wk = r.get("waking") or {}
         rows.append([name, fmt_us(dm), fmt_us(lo), fmt_pct(rel(dm, lo)), fmt_us(hi),
-                     fmt_pct(rel(hi, lo))])
+                     fmt_pct(rel(hi, lo)),
+                     "%.0f%%" % (100 * wk["share"]) if wk.get("share") else
+                     "none found" if "waking" in r else "-"])
     out += [md_table(["server", "model's demand (us)", "unprobed, recording's load (us)",
                       "model vs unprobed", "unprobed, at the maximum (us)",
-                      "maximum vs recording's load"], rows)]
+                      "maximum vs recording's load", "of it waking (model)"], rows)]
+    notes = ["- " + s["recording"]["waking"]["note"] for s in sat["servers"].values()
+             if ((s.get("recording") or {}).get("waking") or {}).get("note")]
+    if notes:
+        out += ["", "The model's notes on waking:", ""] + notes
     return out
 
 

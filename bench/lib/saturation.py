@@ -56,6 +56,18 @@ def version(argv):
     return m.group(0) if m else None
 
 
+def waking(m):
+    """The waking the model found in a bundle's CPU demand (docs/model.md,
+    "Wake-ups"): its share and the model's note, or why none (its note)."""
+    for st in m.get("stations") or []:
+        if st.get("cpu_waking_share"):
+            note = next((n for n in m.get("notes") or [] if "waking its threads" in n), None)
+            return {"share": st["cpu_waking_share"], "wakeup_cpu_ns": st.get("wakeup_cpu_ns"),
+                    "call_cpu_ns": st.get("call_cpu_ns"), "note": note}
+    note = next((n for n in m.get("notes") or [] if "wake-up" in n or "waking" in n), None)
+    return {"share": None, "note": note}
+
+
 def prediction(snap, flow, rate, base_ns):
     """The model's response at rate: (the predicted mean, the flow in the
     model at that rate)."""
@@ -137,7 +149,8 @@ def measure_server(name, args, tmp, res):
             "model_cpu_demand_ns": next((st.get("demand_ns", {}).get(sp["flow"])
                                          for st in m.get("stations") or []
                                          if st.get("kind") == "cpu"), None),
-            "headroom": m.get("headroom")})
+            "headroom": m.get("headroom"),
+            "waking": waking(m)})
         res["predicted_max_per_s"] = f.get("max_rate_per_s")
         res["max_error_pct"] = rel(res["predicted_max_per_s"], best)
         log("  recorded at %.0f/s: predicted maximum %s (measured %.0f/s)"

@@ -162,6 +162,15 @@ static inline void build(const struct snapshot *s, struct model *m)
 	}
 }
 
+/* The one note of m that starts with prefix, NULL if none. */
+static inline const char *note(const struct model *m, const char *prefix)
+{
+	for (int i = 0; i < m->n_notes; i++)
+		if (!strncmp(m->notes[i], prefix, strlen(prefix)))
+			return m->notes[i];
+	return NULL;
+}
+
 static inline const struct model_station *station(const struct model *m, const char *name)
 {
 	int k = model_station_index(m, name);

@@ -24,15 +24,6 @@
 
 #include "model_snapshots.h"
 
-/* The one note of m that starts with prefix, NULL if none. */
-static const char *note(const struct model *m, const char *prefix)
-{
-	for (int i = 0; i < m->n_notes; i++)
-		if (!strncmp(m->notes[i], prefix, strlen(prefix)))
-			return m->notes[i];
-	return NULL;
-}
-
 /* ---- pools ---------------------------------------------------------------------- */
 
 /*

@@ -173,6 +173,17 @@ static void test_nothing_to_fit(void **state)
 	rel(flow(&m)->max_rate_per_s, 1e9 / 61.5e3, 1e-6);
 	model_free(&m);
 
+	/* calls that shared wake-ups, but none of 1 to 3 calls (the probes
+	 * kept the thread busy): a note says why nothing was fitted */
+	wakeups(b, 1, 0, 0);
+	b->wake.periods[8] = 100;
+	b->wake.calls[8] = 50000;
+	build(&s, &m);
+	near(station(&m, "loop")->wake_share, 0, 0);
+	assert_non_null(note(&m, "loop: its threads woke once in 500 calls while recorded: too "
+			      "few wake-ups of 1 to 3 calls"));
+	model_free(&m);
+
 	b->wake.measured = false;
 	build(&s, &m);
 	near(station(&m, "loop")->wake_share, 0, 0);

@@ -27,6 +27,8 @@
 /* Wake-ups of one size needed for its point in the fit, and the sizes fitted. */
 #define WAKE_MIN_PERIODS 20
 #define WAKE_FIT_SIZES 3
+/* Calls a wake-up, on average, from which a failed fit is worth a note. */
+#define WAKE_SHARED_NOTE 4
 /* A waking share below this is left as per-call demand; one above this is
  * not believed (the calls' own work cannot be that little). */
 #define WAKE_MIN_SHARE 0.02
@@ -127,10 +129,24 @@ void model_wake_share(struct build *b, const struct snap_bundle *sb, int st, dou
 		top_calls += (double)w->calls[k];
 		wakes += (double)w->periods[k];
 	}
-	if (!fit_wakeups(w, &f))
-		return; /* one size of wake-up only (a call per wake-up: no sharing to see) */
 	probed_wakes = wakes;
 	wakes = unprobed_wakes(b, sb, st, top_calls, wakes);
+	if (!fit_wakeups(w, &f)) {
+		/* one size of wake-up only (a call per wake-up: no sharing to
+		 * see), or too few small ones: say so where calls did share */
+		char without[64] = "";
+
+		if (!(probed_wakes > 0 && top_calls / probed_wakes >= WAKE_SHARED_NOTE))
+			return;
+		if (wakes != probed_wakes && wakes > 0)
+			snprintf(without, sizeof(without), ", once in %.1f without the probes",
+				 top_calls / wakes);
+		model_note(m, "%s: its threads woke once in %.0f calls while recorded%s: too few "
+			   "wake-ups of 1 to %d calls to tell what waking costs; its CPU demand per "
+			   "call is taken as the same at any load", sb->name, top_calls / probed_wakes,
+			   without, WAKE_FIT_SIZES);
+		return;
+	}
 	/* the intercept, not the slope: a bias in the probes' charge per call
 	 * moves the slope by as much, and leaves the intercept */
 	share = f.wake_ns * wakes / work;
