@@ -192,6 +192,40 @@ static void test_nothing_to_fit(void **state)
 	snapshot_free(&s);
 }
 
+/* One thread on two CPUs: the thread fills before the CPUs do, and the
+ * waking stays per-call demand (the ceiling: what one thread can do is not
+ * the CPU station's to say). */
+static void test_one_thread_on_two_cpus(void **state)
+{
+	struct snapshot s;
+	struct model m;
+
+	(void)state;
+	loop_snapshot(&s);
+	s.nproc = 2;
+	build(&s, &m);
+	near(station(&m, "loop")->wake_share, 0, 0);
+	near(station(&m, "cpu")->wake_ns[0], 0, 0);
+	{
+		const char *n = note(&m, "loop: waking its threads took 27% of its CPU demand");
+
+		assert_non_null(n);
+		assert_non_null(strstr(n, "but its 1 thread cannot keep the 2 CPUs busy"));
+	}
+	model_free(&m);
+
+	/* two CPUs, and two threads that served at once: the CPUs fill first */
+	s.bundles[0].conc_measured = true;
+	s.bundles[0].inflight_max = 2;
+	s.bundles[0].threads = 2;
+	s.bundles[0].inflight_ns[2] = 1000000000;
+	build(&s, &m);
+	rel(station(&m, "loop")->wake_share, 33000 * WAKE_NS / (33000 * WAKE_NS + 50000 * CALL_NS),
+	    1e-9);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
 /* Recorded with the CPU nearly full: too few calls find the thread asleep
  * to scale from; the demand stays, and a note says why. */
 static void test_cpu_full_while_recording(void **state)
@@ -221,6 +255,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_wakeups_without_probes, reset_opts),
 		cmocka_unit_test_teardown(test_nothing_to_fit, reset_opts),
 		cmocka_unit_test_teardown(test_cpu_full_while_recording, reset_opts),
+		cmocka_unit_test_teardown(test_one_thread_on_two_cpus, reset_opts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

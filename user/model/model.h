@@ -162,6 +162,9 @@ struct model_station {
 				   waking its threads, which falls as the CPUs fill (0: none) */
 	double wake_each_ns;	/* POOL: a wake-up's CPU time, where wake_share is set */
 	double wake_call_ns;	/* POOL: a call's own CPU time, where wake_share is set */
+	double wake_calls_each;	/* POOL: top-level calls a wake-up at the recording's load
+				   (without the probes where record --unprobed measured it) */
+	bool wake_unprobed;	/* POOL: wake_calls_each is from the window without probes */
 	double cpu_used_s;	/* POOL: its processes' CPU time in the window (0: not measured) */
 	double probes_cpu_s;	/* POOL: what its probes took of it, as the kernel summed them */
 	double probes_measured_s; /* POOL: what they took as measured: cpu_used_s less the

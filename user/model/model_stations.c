@@ -314,8 +314,6 @@ void model_build_stations(struct build *b)
 				st->demand_ns[f] += v * t0 + extra;
 				st->demand_measured_ns[f] += v * tm + extra;
 				st->oncpu_ns[f] += v * model_station_oncpu(b, k, h);
-				if (st->kind == STATION_CPU)
-					st->wake_ns[f] += v * mh->cpu_wake_ns;
 				st->visits[f] += v * share;
 			}
 			p->bg0 += mh->unattributed_calls * (t0 + other) / (dur * NS);

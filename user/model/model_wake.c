@@ -40,7 +40,6 @@
 struct wake_fit {
 	double call_ns;	  /* slope: a call's own CPU time */
 	double wake_ns;	  /* intercept: a wake-up's */
-	double calls_lo, calls_hi; /* the sizes fitted, in calls per wake-up */
 	int points;
 };
 
@@ -55,7 +54,6 @@ static bool fit_wakeups(const struct snap_wakeups *w, struct wake_fit *f)
 	double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
 
 	memset(f, 0, sizeof(*f));
-	f->calls_lo = INFINITY;
 	for (int k = 1; k <= WAKE_FIT_SIZES && k < SNAP_WAKE_BUCKETS - 1; k++) {
 		double p = (double)w->periods[k], x, y;
 
@@ -68,8 +66,6 @@ static bool fit_wakeups(const struct snap_wakeups *w, struct wake_fit *f)
 		sy += p * y;
 		sxx += p * x * x;
 		sxy += p * x * y;
-		f->calls_lo = fmin(f->calls_lo, x);
-		f->calls_hi = fmax(f->calls_hi, x);
 		f->points++;
 	}
 	if (f->points < 2 || !(n * sxx - sx * sx > 0))
@@ -160,15 +156,52 @@ void model_wake_share(struct build *b, const struct snap_bundle *sb, int st, dou
 	m->stations[st].wake_share = share;
 	m->stations[st].wake_call_ns = (work - f.wake_ns * wakes) / top_calls;
 	m->stations[st].wake_each_ns = f.wake_ns;
+	m->stations[st].wake_calls_each = top_calls / wakes;
+	m->stations[st].wake_unprobed = wakes != probed_wakes;
 	for (int h = 0; h < b->H; h++)
 		if (b->bundle_of[h] == st)
 			m->handlers[h].cpu_wake_ns = m->handlers[h].cpu_demand_ns * share;
-	model_note(m, "%s: waking its threads took %.0f%% of its CPU demand at the recording's "
-		   "load (%.3g us a wake-up, %.3g calls a wake-up%s; fitted over %d sizes, %.3g to "
-		   "%.3g calls each); the model takes that part to fall as its CPUs fill",
-		   sb->name, 100 * share, f.wake_ns / 1e3, top_calls / wakes,
-		   wakes != probed_wakes ? " without the probes, from its threads' sleeps then" : "",
-		   f.points, f.calls_lo, f.calls_hi);
+	/* said once the CPU station is known (wake_where_threads_fill_cpus) */
+}
+
+/*
+ * A bundle whose threads cannot fill the CPUs (a one-thread loop on two
+ * CPUs): its threads fill before the CPUs do, so its waking does not fall
+ * as the CPUs fill; it stays per-call demand, with a note. The CPU station's
+ * waking per flow is summed again from the bundles that keep it.
+ */
+static void wake_where_threads_fill_cpus(struct build *b)
+{
+	struct model *m = b->m;
+	struct model_station *cpu = &m->stations[b->cpu_station];
+
+	for (int st = 0; st < m->n_stations; st++) {
+		struct model_station *pool = &m->stations[st];
+		char found[256];
+
+		if (!(pool->wake_share > 0))
+			continue;
+		snprintf(found, sizeof(found), "%s: waking its threads took %.0f%% of its CPU demand "
+			 "at the recording's load (%.3g us a wake-up, %.3g calls a wake-up%s)",
+			 pool->name, 100 * pool->wake_share, pool->wake_each_ns / 1e3,
+			 pool->wake_calls_each, pool->wake_unprobed ? " without the probes" : "");
+		if (pool->servers >= cpu->servers) {
+			model_note(m, "%s; the model takes that part to fall as its CPUs fill", found);
+			continue;
+		}
+		model_note(m, "%s, but its %d thread%s cannot keep the %d CPUs busy: they fill "
+			   "first, and the waking is taken as the same at any load", found,
+			   pool->servers, pool->servers == 1 ? "" : "s", cpu->servers);
+		pool->wake_share = 0;
+		for (int h = 0; h < b->H; h++)
+			if (b->bundle_of[h] == st)
+				m->handlers[h].cpu_wake_ns = 0;
+	}
+	for (int f = 0; f < b->F; f++) {
+		cpu->wake_ns[f] = 0;
+		for (int h = 0; h < b->H; h++)
+			cpu->wake_ns[f] += V(b, f, h) * m->handlers[h].cpu_wake_ns;
+	}
 }
 
 /* The CPU station's utilization at the measured rates, which the waking
@@ -182,6 +215,7 @@ void model_wake_baseline(struct build *b)
 	b->cpu_wake = false;
 	if (k < 0)
 		return;
+	wake_where_threads_fill_cpus(b);
 	A = b->sp[k].bg0 + m->stations[k].others_busy;
 	for (int f = 0; f < b->F; f++) {
 		A += m->flows[f].measured_rate_per_s * m->stations[k].demand_ns[f] / NS;

@@ -636,6 +636,8 @@ static json_object *stations_json(const struct model *m)
 								     : NULL);
 			jo_add(o, "call_cpu_ns", st->wake_share > 0 ? jo_num(st->wake_call_ns, 1)
 								   : NULL);
+			jo_add(o, "calls_per_wakeup", st->wake_share > 0
+							? jo_num(st->wake_calls_each, 3) : NULL);
 			/* its processes' CPU time, and what the probes took of it:
 			 * calibrated, and measured (record --unprobed) */
 			if (st->cpu_used_s > 0) {
