@@ -35,12 +35,14 @@ flows:
 """
 
 
-def record(targs, cgroup=None):
+def record(targs, cgroup=None, target="thread_per_request", flow_file=FLOWS):
+    """`flowprof record -p` of the target from its start to its end: (its own
+    report, the model's JSON, the snapshot)."""
     d = fptest.tmpdir()
-    exe = os.path.join(fptest.TARGETS, "thread_per_request")
-    flows = fptest.write(os.path.join(d, "f.yaml"), FLOWS.format(exe=exe))
+    exe = os.path.join(fptest.TARGETS, target)
+    flows = fptest.write(os.path.join(d, "f.yaml"), flow_file.format(exe=exe))
     out = os.path.join(d, "snap.json")
-    t = Target("thread_per_request", *targs)
+    t = Target(target, *targs)
     if cgroup:
         cgroup.add(t.pid)
     rec = Recorder(flows, "-p", str(t.pid), out=out)
@@ -202,25 +204,15 @@ def event_loop_ceiling_counts_shared_wakeups():
     # the truth on both sides of the recording, three runs: their spread is
     # the truth's own
     truth = [event_loop_ceiling()]
-    d = fptest.tmpdir()
-    exe = os.path.join(fptest.TARGETS, "event_loop")
-    flows = fptest.write(os.path.join(d, "f.yaml"), EVENT_FLOWS.format(exe=exe))
-    out = os.path.join(d, "snap.json")
-    t = Target("event_loop", "-r", "%d" % (truth[0] / 4), "-d", "4", "-k", str(EVENT_WAKE_US),
-               "-s", str(EVENT_SPIN_US))
-    rec = Recorder(flows, "-p", str(t.pid), out=out)
-    rec.wait_recording()
-    t.release()
-    own = t.finish(timeout=60)
-    rc, _, err = rec.finish(timeout=60)
-    eq(rc, 0, "flowprof exit status (stderr:\n%s)" % err)
+    own, model, snap = record(["-r", "%d" % (truth[0] / 4), "-d", "4", "-k", str(EVENT_WAKE_US),
+                               "-s", str(EVENT_SPIN_US)],
+                              target="event_loop", flow_file=EVENT_FLOWS)
     truth += [event_loop_ceiling() for _ in range(2)]
-    model = json.loads(fptest.flowprof("report", "--json", out).stdout)["model"]
     srv = station(model, "srv")
     flow = model["flows"][0]
     mean = sum(truth) / len(truth)
     # the server is pinned to one CPU: that is its CPU station
-    fptest.near(fptest.load_json(out)["bundles"][0]["cpus"], 1, 0, "the server's CPUs (its affinity)")
+    fptest.near(snap["bundles"][0]["cpus"], 1, 0, "the server's CPUs (its affinity)")
     # the issue's bound for a ceiling (10 %), and how far the truth's runs
     # are apart
     tol = 0.10 + (max(truth) - min(truth)) / mean
