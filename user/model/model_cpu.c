@@ -207,7 +207,7 @@ void model_cpu_demands(struct build *b, double *cpus_out, const char **source_ou
 				m->handlers[h].cpu_outside_ns =
 					m->handlers[h].oncpu_self_ns * (scale - 1);
 			}
-		model_wake_share(b, sb, st, work);
+		model_wake_share(b, sb, st, work, calls);
 	}
 	if (limited && cpus > 0 && cpus < s->nproc) {
 		double speed = ceil(cpus - 1e-9) / cpus;

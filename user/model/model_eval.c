@@ -190,7 +190,7 @@ void model_evaluate(struct build *b, const double *rates, double bg_scale, bool 
 			A += rates[f] * st->demand_ns[f] / NS;
 			Aw += rates[f] * st->wake_ns[f] / NS;
 		}
-		ev->u_fill[k] = (b->cpu_wake && k == b->cpu_station ? A - Aw : A) / st->servers;
+		ev->u_fill[k] = (A - Aw) / st->servers;
 		A = model_cpu_offered(b, k, A, Aw);
 		ev->u[k] = ev->u_loaded[k] = A / st->servers;
 		if (st->kind == STATION_CPU) {

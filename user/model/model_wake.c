@@ -76,8 +76,8 @@ static bool fit_wakeups(const struct snap_wakeups *w, struct wake_fit *f)
 }
 
 /*
- * The wake-ups that the window's calls (top_calls of them, in wakes
- * wake-ups while probed) would have had without probes, where the CPU
+ * The wake-ups that the window's calls (calls of the bundle's handlers,
+ * top_calls of them at the top, in wakes wake-ups while probed) would have had without probes, where the CPU
  * demand was measured so (record --unprobed): probes that keep a thread
  * busier make it sleep less often. From its threads' sleeps then (the
  * kernel's voluntary switches), as many of them wake-ups as while probed
@@ -85,21 +85,17 @@ static bool fit_wakeups(const struct snap_wakeups *w, struct wake_fit *f)
  * the wake-ups with no call. wakes as is where not measured.
  */
 static double unprobed_wakes(const struct build *b, const struct snap_bundle *sb, int st,
-			     double top_calls, double wakes)
+			     double calls, double top_calls, double wakes)
 {
 	const struct snap_wakeups *w = &sb->wake;
-	double periods = 0, calls = 0, share, idle_rate, rate, top_rate;
+	double periods = 0, share, idle_rate, rate, top_rate;
 
 	if (!isfinite(b->m->stations[st].probes_measured_s) || !sb->sleeps || !sb->unprobed_sleeps ||
-	    !(sb->unprobed_s > 0) || !(sb->late_s > 0) || !sb->late_calls || !(b->s->duration_s > 0))
+	    !(sb->unprobed_s > 0) || !(sb->late_s > 0) || !sb->late_calls || !(calls > 0) ||
+	    !(b->s->duration_s > 0))
 		return wakes;
 	for (int k = 0; k < SNAP_WAKE_BUCKETS; k++)
 		periods += (double)w->periods[k];
-	for (int h = 0; h < b->H; h++)
-		if (b->bundle_of[h] == st)
-			calls += (double)b->s->handlers[h].calls;
-	if (!(calls > 0))
-		return wakes;
 	share = fmin(1, periods / (double)sb->sleeps);
 	idle_rate = (double)w->periods[0] / b->s->duration_s;
 	rate = fmax(0, share * (double)sb->unprobed_sleeps / sb->unprobed_s - idle_rate);
@@ -108,11 +104,13 @@ static double unprobed_wakes(const struct build *b, const struct snap_bundle *sb
 }
 
 /*
- * Of bundle sb's CPU demand at the recording (work ns in the window, its
- * station st), the share that is waking: set on its handlers (cpu_wake_ns)
- * and its station, with a note that says what was found, or why not.
+ * Of bundle sb's CPU demand at the recording (work ns in the window for its
+ * handlers' calls, its station st), the share that is waking: set on its
+ * handlers (cpu_wake_ns) and its station; a note says why where nothing was
+ * fitted (the finding's own, wake_where_threads_fill_cpus).
  */
-void model_wake_share(struct build *b, const struct snap_bundle *sb, int st, double work)
+void model_wake_share(struct build *b, const struct snap_bundle *sb, int st, double work,
+		      double calls)
 {
 	const struct snap_wakeups *w = &sb->wake;
 	struct model *m = b->m;
@@ -126,7 +124,7 @@ void model_wake_share(struct build *b, const struct snap_bundle *sb, int st, dou
 		wakes += (double)w->periods[k];
 	}
 	probed_wakes = wakes;
-	wakes = unprobed_wakes(b, sb, st, top_calls, wakes);
+	wakes = unprobed_wakes(b, sb, st, calls, top_calls, wakes);
 	if (!fit_wakeups(w, &f)) {
 		/* one size of wake-up only (a call per wake-up: no sharing to
 		 * see), or too few small ones: say so where calls did share */
@@ -212,7 +210,6 @@ void model_wake_baseline(struct build *b)
 	int k = b->cpu_station;
 	double A = 0, W = 0;
 
-	b->cpu_wake = false;
 	if (k < 0)
 		return;
 	wake_where_threads_fill_cpus(b);
@@ -222,10 +219,11 @@ void model_wake_baseline(struct build *b)
 		W += m->flows[f].measured_rate_per_s * m->stations[k].wake_ns[f] / NS;
 	}
 	b->cpu_u0 = A / m->stations[k].servers;
-	b->cpu_wake = W > 0 && b->cpu_u0 < WAKE_MAX_U0;
-	if (W > 0 && !b->cpu_wake)
+	if (W > 0 && b->cpu_u0 >= WAKE_MAX_U0) {
 		model_note(b->m, "the CPUs were %.0f%% busy while recording: the waking in the "
 			   "bundles' CPU demand is taken as the same at any load", 100 * b->cpu_u0);
+		memset(m->stations[k].wake_ns, 0, (size_t)b->F * sizeof(double));
+	}
 }
 
 /*
@@ -233,13 +231,14 @@ void model_wake_baseline(struct build *b)
  * includes the waking Aw as it was at the recording: the waking scaled by
  * (1 - u) / (1 - u0). Solved for u: u = (A - Aw + Aw / (1 - u0)) /
  * (servers + Aw / (1 - u0)); at the measured rates it is u0, and the
- * station fills only when the calls' own work does.
+ * station fills only when the calls' own work does. Aw is 0 wherever the
+ * waking is not to fall (model_wake_baseline).
  */
 double model_cpu_offered(const struct build *b, int k, double A, double Aw)
 {
 	double servers = b->m->stations[k].servers, W;
 
-	if (!b->cpu_wake || !(Aw > 0) || k != b->cpu_station)
+	if (!(Aw > 0))
 		return A;
 	W = Aw / (1 - b->cpu_u0);
 	return servers * (A - Aw + W) / (servers + W);
