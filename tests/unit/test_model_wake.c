@@ -199,20 +199,48 @@ static void test_one_thread_on_two_cpus(void **state)
 {
 	struct snapshot s;
 	struct model m;
+	const struct model_station *loop;
 
 	(void)state;
 	loop_snapshot(&s);
 	s.nproc = 2;
 	build(&s, &m);
-	near(station(&m, "loop")->wake_share, 0, 0);
+	/* the thread fills first: it is held for the calls' 40 us, and for the
+	 * 21.5 us a call of the loop's CPU time outside them: 16.5 us of that
+	 * is waking (25 us x 33,000 / 50,000), which falls as it fills; 5 us is
+	 * not. Its ceiling is 1 / 45 us, as on one CPU; the CPUs keep their
+	 * demand per call */
+	loop = station(&m, "loop");
+	rel(loop->wake_share, 33000 * WAKE_NS / (33000 * WAKE_NS + 50000 * CALL_NS), 1e-9);
+	rel(loop->outside_call_ns, 5000, 1e-9);
+	rel(loop->outside_ns[0], 5000, 1e-9);
+	rel(loop->wake_ns[0], 16500, 1e-9);
+	rel(loop->wake_u0, 0.3075, 1e-9);
+	rel(loop->utilization, 0.3075, 1e-9);
 	near(station(&m, "cpu")->wake_ns[0], 0, 0);
+	near(m.handlers[0].cpu_wake_ns, 0, 0);
+	rel(flow(&m)->max_rate_per_s, 1e9 / CALL_NS, 1e-6);
 	{
 		const char *n = note(&m, "loop: waking its threads took 27% of its CPU demand");
 
 		assert_non_null(n);
-		assert_non_null(strstr(n, "but its 1 thread cannot keep the 2 CPUs busy"));
+		assert_non_null(strstr(n, "but its 1 thread cannot keep the 2 CPUs busy: it fills "
+					  "first"));
+		assert_non_null(strstr(n, "(5 us a call, waking aside)"));
 	}
 	model_free(&m);
+
+	/* twice the rate: the thread's waking scaled by (1 - u) / (1 - 0.3075),
+	 * as the CPU's is where the CPUs fill first */
+	opt("--scale", "2");
+	build(&s, &m);
+	{
+		double W = 0.165 / 0.6925;
+
+		rel(station(&m, "loop")->utilization, (0.45 + W) / (1 + W), 1e-9);
+	}
+	model_free(&m);
+	reset_opts(NULL);
 
 	/* two CPUs, and two threads that served at once: the CPUs fill first */
 	s.bundles[0].conc_measured = true;
@@ -222,6 +250,7 @@ static void test_one_thread_on_two_cpus(void **state)
 	build(&s, &m);
 	rel(station(&m, "loop")->wake_share, 33000 * WAKE_NS / (33000 * WAKE_NS + 50000 * CALL_NS),
 	    1e-9);
+	near(station(&m, "loop")->outside_call_ns, 0, 0);
 	model_free(&m);
 	snapshot_free(&s);
 }

@@ -216,6 +216,7 @@ void model_free(struct model *m)
 		free(st->demand_exclusive_ns);
 		free(st->oncpu_ns);
 		free(st->wake_ns);
+		free(st->outside_ns);
 		free(st->visits);
 		free(st->top);
 	}

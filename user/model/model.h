@@ -165,6 +165,9 @@ struct model_station {
 	double wake_calls_each;	/* POOL: top-level calls a wake-up at the recording's load
 				   (without the probes where record --unprobed measured it) */
 	bool wake_unprobed;	/* POOL: wake_calls_each is from the window without probes */
+	double wake_u0;		/* the utilization the waking in wake_ns was read at (the
+				   measured rates'); it is scaled by (1 - u) / (1 - wake_u0) */
+	double outside_call_ns;	/* POOL: outside_ns per top-level call (0: not held for it) */
 	double cpu_used_s;	/* POOL: its processes' CPU time in the window (0: not measured) */
 	double probes_cpu_s;	/* POOL: what its probes took of it, as the kernel summed them */
 	double probes_measured_s; /* POOL: what they took as measured: cpu_used_s less the
@@ -185,7 +188,12 @@ struct model_station {
 				      network (the JMVA export) takes: the demands of
 				      a flow add up to its time at zero load */
 	double *oncpu_ns;	/* the on-CPU part of the demand */
-	double *wake_ns;	/* CPU: of demand_ns, the waking at the recording's load */
+	double *wake_ns;	/* CPU: of demand_ns, the waking at the recording's load; POOL:
+				   the waking its threads do besides demand_ns, where they fill
+				   before the CPUs (model_wake.c) */
+	double *outside_ns;	/* POOL: the work its threads do outside the handlers besides
+				   demand_ns (a loop's reading and parsing), waking aside,
+				   where they fill before the CPUs; else 0 */
 	double *visits;		/* separate visits (queueing points) per invocation */
 	double background;	/* utilization by calls outside every flow, at the target */
 	double utilization;	/* at the target: sum rate x demand / servers + background */

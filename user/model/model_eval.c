@@ -191,7 +191,7 @@ void model_evaluate(struct build *b, const double *rates, double bg_scale, bool 
 			Aw += rates[f] * st->wake_ns[f] / NS;
 		}
 		ev->u_fill[k] = (A - Aw) / st->servers;
-		A = model_cpu_offered(b, k, A, Aw);
+		A = model_offered_waking(b, k, A, Aw);
 		ev->u[k] = ev->u_loaded[k] = A / st->servers;
 		if (st->kind == STATION_CPU) {
 			ev->stretch = model_cpu_stretch(b, k, A, false);
@@ -251,13 +251,20 @@ void model_evaluate(struct build *b, const double *rates, double bg_scale, bool 
 			struct model_station *st = &m->stations[k];
 			struct station_priv *p = &b->sp[k];
 			double A0 = p->bg0 * bg_scale, AL = 0, visits = p->bg_visits * bg_scale;
+			double Aout = 0, Aw = 0, extra = 0;
 
 			if (st->kind != STATION_POOL && st->kind != STATION_SERIAL)
 				continue;
 			for (int f = 0; f < b->F; f++) {
 				A0 += rates[f] * st->demand_ns[f] / NS;
+				Aout += rates[f] * st->outside_ns[f] / NS;
+				Aw += rates[f] * st->wake_ns[f] / NS;
 				visits += rates[f] * st->visits[f];
 			}
+			/* threads that fill before the CPUs also do the work outside
+			 * the handlers, and wake: that waking falls as they fill */
+			if (Aout + Aw > 0)
+				extra = model_offered_waking(b, k, A0 + Aout + Aw, Aw) - A0;
 			for (int i = 0; i < p->n_handlers; i++) {
 				int h = p->handlers[i];
 				double calls_per_s = m->handlers[h].unattributed_calls / b->s->duration_s *
@@ -267,7 +274,9 @@ void model_evaluate(struct build *b, const double *rates, double bg_scale, bool 
 					calls_per_s += rates[f] * V(b, f, h);
 				AL += calls_per_s * ev->held[h] / NS;
 			}
-			ev->u[k] = ev->u_fill[k] = A0 / st->servers;
+			AL += extra;
+			ev->u_fill[k] = (A0 + Aout) / st->servers;
+			ev->u[k] = (A0 + extra) / st->servers;
 			ev->u_loaded[k] = AL / st->servers;
 			ev->service[k] = visits > 0 ? AL * NS / visits : 0;
 			ev->pwait[k] = erlang_c(st->servers, AL);

@@ -79,7 +79,6 @@ struct build {
 	bool cpu_known;
 	int cpu_station;
 	double stretch_meas;	/* CPU stretch attributed to the measured load */
-	double cpu_u0;		/* the CPU's utilization at the measured rates */
 	double *lock_wait_meas;	/* per handler (serial): wait per call at the measured load */
 	int *lock_station;	/* per handler: its LOCK station or -1 */
 	struct station_priv *sp;
@@ -140,7 +139,7 @@ int model_check_names(const struct snapshot *s, const struct model_opts *o, char
 void model_wake_share(struct build *b, const struct snap_bundle *sb, int st, double work,
 		      double calls);
 void model_wake_baseline(struct build *b);
-double model_cpu_offered(const struct build *b, int k, double A, double Aw);
+double model_offered_waking(const struct build *b, int k, double A, double Aw);
 
 /* ---- model_checks.c ------------------------------------------------------- */
 

@@ -46,6 +46,7 @@ struct model_station *model_new_station(struct build *b, const char *name,
 	st->demand_exclusive_ns = xcalloc((size_t)b->F + 1, sizeof(double));
 	st->oncpu_ns = xcalloc((size_t)b->F + 1, sizeof(double));
 	st->wake_ns = xcalloc((size_t)b->F + 1, sizeof(double));
+	st->outside_ns = xcalloc((size_t)b->F + 1, sizeof(double));
 	st->visits = xcalloc((size_t)b->F + 1, sizeof(double));
 	st->busy_sampled = NAN;
 	return st;

@@ -164,10 +164,40 @@ void model_wake_share(struct build *b, const struct snap_bundle *sb, int st, dou
 
 /*
  * A bundle whose threads cannot fill the CPUs (a one-thread loop on two
- * CPUs): its threads fill before the CPUs do, so its waking does not fall
- * as the CPUs fill; it stays per-call demand, with a note. The CPU station's
- * waking per flow is summed again from the bundles that keep it.
+ * CPUs) fills its threads first. Those threads do more than the handlers'
+ * time that holds them: they read and parse requests, write replies and
+ * wake, outside any handler. So the pool holds them for that too
+ * (outside_ns, from the handlers' shares of the CPU time outside them), and
+ * its waking falls as the threads fill, not as the CPUs do (wake_ns of the
+ * pool, scaled from its utilization at the recording: wake_u0). On the CPUs
+ * the waking stays per-call demand. The CPU station's waking per flow is
+ * summed again from the bundles that keep it there.
  */
+static void hold_threads_for_outside_work(struct build *b, int st)
+{
+	struct model *m = b->m;
+	struct model_station *pool = &m->stations[st];
+	double top_calls = 0, outside = 0;
+
+	for (int h = 0; h < b->H; h++) {
+		struct model_handler *mh = &m->handlers[h];
+		/* as measured: cpu_demand_ns is at the CPU station's speed */
+		double wake = pool->wake_share * (mh->oncpu_self_ns + mh->cpu_outside_ns);
+		double out = fmax(0, mh->cpu_outside_ns - wake);
+
+		if (b->bundle_of[h] != st || !mh->calls)
+			continue;
+		for (int f = 0; f < b->F; f++) {
+			pool->outside_ns[f] += V(b, f, h) * out;
+			pool->wake_ns[f] += V(b, f, h) * wake;
+		}
+		top_calls += (double)mh->calls * mh->top_share;
+		outside += (double)mh->calls * out;
+		mh->cpu_wake_ns = 0;
+	}
+	pool->outside_call_ns = top_calls > 0 ? outside / top_calls : 0;
+}
+
 static void wake_where_threads_fill_cpus(struct build *b)
 {
 	struct model *m = b->m;
@@ -187,13 +217,14 @@ static void wake_where_threads_fill_cpus(struct build *b)
 			model_note(m, "%s; the model takes that part to fall as its CPUs fill", found);
 			continue;
 		}
-		model_note(m, "%s, but its %d thread%s cannot keep the %d CPUs busy: they fill "
-			   "first, and the waking is taken as the same at any load", found,
-			   pool->servers, pool->servers == 1 ? "" : "s", cpu->servers);
-		pool->wake_share = 0;
-		for (int h = 0; h < b->H; h++)
-			if (b->bundle_of[h] == st)
-				m->handlers[h].cpu_wake_ns = 0;
+		hold_threads_for_outside_work(b, st);
+		model_note(m, "%s, but its %d thread%s cannot keep the %d CPUs busy: %s first. The "
+			   "model holds %s for the work done outside the handlers too (%.3g us a "
+			   "call, waking aside), and takes the waking to fall as %s fill%s", found,
+			   pool->servers, pool->servers == 1 ? "" : "s", cpu->servers,
+			   pool->servers == 1 ? "it fills" : "they fill",
+			   pool->servers == 1 ? "it" : "them", pool->outside_call_ns / 1e3,
+			   pool->servers == 1 ? "it" : "they", pool->servers == 1 ? "s" : "");
 	}
 	for (int f = 0; f < b->F; f++) {
 		cpu->wake_ns[f] = 0;
@@ -202,8 +233,28 @@ static void wake_where_threads_fill_cpus(struct build *b)
 	}
 }
 
-/* The CPU station's utilization at the measured rates, which the waking
- * shares were read at (model_cpu_offered scales from it). */
+/* Station k's utilization at the measured rates (A busy servers, Aw of
+ * them waking), which its waking was read at: where it was too busy for
+ * the chance of a sleep to scale from, the waking stays as it was. */
+static void wake_baseline_of(struct build *b, int k, double A, double Aw)
+{
+	struct model_station *st = &b->m->stations[k];
+
+	st->wake_u0 = st->servers > 0 ? A / st->servers : 0;
+	if (Aw > 0 && st->wake_u0 >= WAKE_MAX_U0) {
+		model_note(b->m, "%s was %.0f%% busy while recording: the waking in %s is taken "
+			   "as the same at any load", st->name, 100 * st->wake_u0,
+			   st->kind == STATION_CPU ? "the bundles' CPU demand" : "its threads' time");
+		for (int f = 0; f < b->F; f++) {
+			if (st->kind == STATION_POOL)
+				st->outside_ns[f] += st->wake_ns[f];
+			st->wake_ns[f] = 0;
+		}
+	}
+}
+
+/* The utilizations the waking shares were read at (model_offered_waking
+ * scales from them). */
 void model_wake_baseline(struct build *b)
 {
 	const struct model *m = b->m;
@@ -218,28 +269,40 @@ void model_wake_baseline(struct build *b)
 		A += m->flows[f].measured_rate_per_s * m->stations[k].demand_ns[f] / NS;
 		W += m->flows[f].measured_rate_per_s * m->stations[k].wake_ns[f] / NS;
 	}
-	b->cpu_u0 = A / m->stations[k].servers;
-	if (W > 0 && b->cpu_u0 >= WAKE_MAX_U0) {
-		model_note(b->m, "the CPUs were %.0f%% busy while recording: the waking in the "
-			   "bundles' CPU demand is taken as the same at any load", 100 * b->cpu_u0);
-		memset(m->stations[k].wake_ns, 0, (size_t)b->F * sizeof(double));
+	wake_baseline_of(b, k, A, W);
+	for (int p = 0; p < m->n_stations; p++) {
+		const struct model_station *st = &m->stations[p];
+
+		if (st->kind != STATION_POOL || !(st->outside_call_ns > 0 || st->wake_share > 0))
+			continue;
+		A = b->sp[p].bg0;
+		W = 0;
+		for (int f = 0; f < b->F; f++) {
+			double rate = m->flows[f].measured_rate_per_s;
+
+			A += rate * (st->demand_ns[f] + st->outside_ns[f] + st->wake_ns[f]) / NS;
+			W += rate * st->wake_ns[f] / NS;
+		}
+		if (W > 0)
+			wake_baseline_of(b, p, A, W);
 	}
 }
 
 /*
- * The CPU station's offered load (CPUs busy) at rates whose demand A
- * includes the waking Aw as it was at the recording: the waking scaled by
+ * Station k's offered load (servers busy) at rates whose load A includes
+ * the waking Aw as it was at the recording: the waking scaled by
  * (1 - u) / (1 - u0). Solved for u: u = (A - Aw + Aw / (1 - u0)) /
  * (servers + Aw / (1 - u0)); at the measured rates it is u0, and the
  * station fills only when the calls' own work does. Aw is 0 wherever the
  * waking is not to fall (model_wake_baseline).
  */
-double model_cpu_offered(const struct build *b, int k, double A, double Aw)
+double model_offered_waking(const struct build *b, int k, double A, double Aw)
 {
-	double servers = b->m->stations[k].servers, W;
+	const struct model_station *st = &b->m->stations[k];
+	double servers = st->servers, W;
 
 	if (!(Aw > 0))
 		return A;
-	W = Aw / (1 - b->cpu_u0);
+	W = Aw / (1 - st->wake_u0);
 	return servers * (A - Aw + W) / (servers + W);
 }
