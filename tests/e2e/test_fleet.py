@@ -117,6 +117,23 @@ def compare(fleet, merged):
     for hid, h in by_name(mm["handlers"], "id").items():
         check("model handler %s mean ns" % hid, by_name(fm["handlers"], "id")[hid]["mean_ns"],
               h["mean_ns"])
+    # the bundles' wake-ups and sleeps (what the model reads waking from)
+    fb = by_name(fleet["bundles"])
+    for name, b in by_name(merged["bundles"]).items():
+        w = b.get("wakeups")
+        if not w:
+            diag("bundle %s: no wake-ups in the merged snapshots (this kernel's sched_switch "
+                 "program did not load)" % name)
+            continue
+        fw = fb[name].get("wakeups")
+        if not fw:
+            bad.append("bundle %s: wake-ups in the merged snapshots, none in the fleet's" % name)
+            continue
+        for key in ("periods", "calls", "cpu_ns"):
+            check("bundle %s wake-up %s /s" % (name, key), sum(fw[key]) / fleet["duration_s"],
+                  sum(w[key]) / merged["duration_s"])
+        check("bundle %s sleeps /s" % name, fb[name].get("sleeps", 0) / fleet["duration_s"],
+              b.get("sleeps", 0) / merged["duration_s"])
     diag("\n".join(lines))
     return bad
 

@@ -66,11 +66,45 @@ struct fleet_target {
  * but job and instance, in Prometheus's label order. Caller frees. */
 char *fleet_series_key(const struct prom_sample *s);
 
+/* ---- fleet_window.c ------------------------------------------------------------ */
+
 /* The snapshot target t would have written for the window ending at end
  * (Unix time): counters are end - start, gauges end's. Returns 0, or -1
  * with err set (a series that makes no sense, e.g. an unknown histogram
  * bound). */
 int fleet_target_snapshot(const struct fleet_target *t, double end, struct snapshot *s,
 			  char *err, size_t errlen);
+
+/* ---- fleet_target.c and fleet_window.c: building that snapshot ---------------- */
+
+/* What a handler's series leave for the end: its classic histogram as
+ * read (cumulative counts by bound) and the change of its calls in
+ * progress. */
+#define FLEET_MAX_CLASSIC 64
+struct fleet_classic {
+	int n;
+	uint64_t bound_ns[FLEET_MAX_CLASSIC];	/* UINT64_MAX: +Inf */
+	uint64_t cum[FLEET_MAX_CLASSIC];
+	double active_change;
+};
+
+struct fleet_build {
+	const struct fleet_target *t;
+	struct snapshot *s;
+	json_object *handler_ix;	/* id -> index into s->handlers */
+	struct fleet_classic *classic;	/* parallel to s->handlers */
+	size_t cap_handlers;
+	bool have_info;			/* flowprof_handler_info seen */
+	char *err;
+	size_t errlen;
+};
+
+/* Reads series x into b's snapshot, if it is one flowprof writes (others
+ * are left alone): 0, or -1 with b->err set. */
+int fleet_series_apply(struct fleet_build *b, const struct prom_sample *x);
+/* A label's value, "" when the series lacks it. */
+const char *fleet_label(const struct prom_sample *x, const char *key);
+/* A series' value at the window's start (0 without a start). */
+double fleet_at_start(const struct fleet_build *b, const struct prom_sample *x);
 
 #endif

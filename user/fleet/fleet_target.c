@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * One scrape target's snapshot of the window (fleet_int.h): each series of
+ * One scrape target's series, read into its snapshot of the window
+ * (fleet_int.h; fleet_window.c finishes it): each series of
  * the exposition (report/metrics.c, report/metrics_model.c) goes back to the
  * snapshot field it came from. Counters are the window's increase (end less
  * start; a counter that went down was reset and counts from zero), gauges
@@ -16,28 +17,6 @@
 
 #include "base/base.h"
 #include "fleet_int.h"
-
-/* What a handler's series leave for the end: its classic histogram as
- * read (cumulative counts by bound) and the change of its calls in
- * progress. */
-#define MAX_CLASSIC 64
-struct classic {
-	int n;
-	uint64_t bound_ns[MAX_CLASSIC];	/* UINT64_MAX: +Inf */
-	uint64_t cum[MAX_CLASSIC];
-	double active_change;
-};
-
-struct build {
-	const struct fleet_target *t;
-	struct snapshot *s;
-	json_object *handler_ix;	/* id -> index into s->handlers */
-	struct classic *classic;	/* parallel to s->handlers */
-	size_t cap_handlers;
-	bool have_info;			/* flowprof_handler_info seen */
-	char *err;
-	size_t errlen;
-};
 
 static int cmp_label(const void *a, const void *b)
 {
@@ -68,7 +47,7 @@ char *fleet_series_key(const struct prom_sample *s)
 /* ---- values ------------------------------------------------------------------ */
 
 /* The window's increase of a counter. */
-static double increase(const struct build *b, const struct prom_sample *x)
+static double increase(const struct fleet_build *b, const struct prom_sample *x)
 {
 	json_object *v;
 	char *key;
@@ -84,7 +63,7 @@ static double increase(const struct build *b, const struct prom_sample *x)
 }
 
 /* The gauge at the start (0 without a start). */
-static double at_start(const struct build *b, const struct prom_sample *x)
+double fleet_at_start(const struct fleet_build *b, const struct prom_sample *x)
 {
 	json_object *v;
 	char *key;
@@ -119,7 +98,7 @@ static uint64_t ns_of(double seconds)
 	return seconds > 0 ? (uint64_t)llroundl(fminl((long double)seconds * 1e9L, VALUE_MAX)) : 0;
 }
 
-static const char *label(const struct prom_sample *x, const char *key)
+const char *fleet_label(const struct prom_sample *x, const char *key)
 {
 	const char *v = prom_label(x, key);
 
@@ -128,9 +107,9 @@ static const char *label(const struct prom_sample *x, const char *key)
 
 /* ---- the snapshot's parts ----------------------------------------------------- */
 
-static struct snap_handler *handler_for(struct build *b, const struct prom_sample *x)
+static struct snap_handler *handler_for(struct fleet_build *b, const struct prom_sample *x)
 {
-	const char *id = label(x, "handler"), *bundle = label(x, "bundle");
+	const char *id = fleet_label(x, "handler"), *bundle = fleet_label(x, "bundle");
 	struct snapshot *s = b->s;
 	json_object *ix;
 
@@ -190,7 +169,7 @@ static void add_edge(struct snap_edge **arr, int *n, const char *from, const cha
 
 /* ---- one series each -------------------------------------------------------------- */
 
-typedef int (*series_fn)(struct build *b, const struct prom_sample *x);
+typedef int (*series_fn)(struct fleet_build *b, const struct prom_sample *x);
 
 static unsigned int class_mask(const char *list)
 {
@@ -206,29 +185,29 @@ static unsigned int class_mask(const char *list)
 	return snapshot_site_classes(m);
 }
 
-static int on_handler_info(struct build *b, const struct prom_sample *x)
+static int on_handler_info(struct fleet_build *b, const struct prom_sample *x)
 {
 	struct snap_handler *h = handler_for(b, x);
 
 	free(h->site_class);
-	h->site_class = xstrdup(label(x, "site_class"));
-	h->site_classes = class_mask(label(x, "site_classes"));
+	h->site_class = xstrdup(fleet_label(x, "site_class"));
+	h->site_classes = class_mask(fleet_label(x, "site_classes"));
 	free(h->entry_site);
-	h->entry_site = *label(x, "entry_site") ? xstrdup(label(x, "entry_site")) : NULL;
+	h->entry_site = *fleet_label(x, "entry_site") ? xstrdup(fleet_label(x, "entry_site")) : NULL;
 	free(h->exit_site);
-	h->exit_site = *label(x, "exit_site") ? xstrdup(label(x, "exit_site")) : NULL;
-	h->serial = !strcmp(label(x, "serial"), "true");
+	h->exit_site = *fleet_label(x, "exit_site") ? xstrdup(fleet_label(x, "exit_site")) : NULL;
+	h->serial = !strcmp(fleet_label(x, "serial"), "true");
 	b->have_info = true;
 	return 0;
 }
 
-static int on_calls(struct build *b, const struct prom_sample *x)
+static int on_calls(struct fleet_build *b, const struct prom_sample *x)
 {
 	handler_for(b, x)->calls = count_of(increase(b, x));
 	return 0;
 }
 
-static int on_incomplete(struct build *b, const struct prom_sample *x)
+static int on_incomplete(struct fleet_build *b, const struct prom_sample *x)
 {
 	handler_for(b, x)->incomplete = count_of(increase(b, x));
 	return 0;
@@ -237,30 +216,30 @@ static int on_incomplete(struct build *b, const struct prom_sample *x)
 /* entries = calls + incomplete + in progress: its increase is the calls'
  * and the incomplete ones' plus the change of those in progress, added
  * once every series is in (finish()). */
-static int on_active(struct build *b, const struct prom_sample *x)
+static int on_active(struct fleet_build *b, const struct prom_sample *x)
 {
 	struct snap_handler *h = handler_for(b, x);
 
-	b->classic[h - b->s->handlers].active_change = x->value - at_start(b, x);
+	b->classic[h - b->s->handlers].active_change = x->value - fleet_at_start(b, x);
 	return 0;
 }
 
-static int on_bucket(struct build *b, const struct prom_sample *x)
+static int on_bucket(struct fleet_build *b, const struct prom_sample *x)
 {
 	struct snap_handler *h = handler_for(b, x);
-	struct classic *c = &b->classic[h - b->s->handlers];
-	const char *le = label(x, "le");
+	struct fleet_classic *c = &b->classic[h - b->s->handlers];
+	const char *le = fleet_label(x, "le");
 	char *end;
 	double bound = strtod(le, &end);
 
-	if (c->n >= MAX_CLASSIC)
+	if (c->n >= FLEET_MAX_CLASSIC)
 		return 0;
 	if (!strcmp(le, "+Inf")) {
 		c->bound_ns[c->n] = UINT64_MAX;
 	} else if (end == le || *end || !(bound > 0) ||
 		   hist_boundary_index(ns_of(bound)) < 0) {
 		snprintf(b->err, b->errlen, "%s: le=\"%s\" is not a bound of flowprof's histogram",
-			 label(x, "__name__"), le);
+			 fleet_label(x, "__name__"), le);
 		return -1;
 	} else {
 		c->bound_ns[c->n] = ns_of(bound);
@@ -269,19 +248,19 @@ static int on_bucket(struct build *b, const struct prom_sample *x)
 	return 0;
 }
 
-static int on_sum(struct build *b, const struct prom_sample *x)
+static int on_sum(struct fleet_build *b, const struct prom_sample *x)
 {
 	handler_for(b, x)->total_ns = ns_of(increase(b, x));
 	return 0;
 }
 
-static int on_self(struct build *b, const struct prom_sample *x)
+static int on_self(struct fleet_build *b, const struct prom_sample *x)
 {
 	handler_for(b, x)->self_ns = ns_of(increase(b, x));
 	return 0;
 }
 
-static int on_oncpu(struct build *b, const struct prom_sample *x)
+static int on_oncpu(struct fleet_build *b, const struct prom_sample *x)
 {
 	struct snap_handler *h = handler_for(b, x);
 
@@ -290,7 +269,7 @@ static int on_oncpu(struct build *b, const struct prom_sample *x)
 	return 0;
 }
 
-static int on_squares(struct build *b, const struct prom_sample *x)
+static int on_squares(struct fleet_build *b, const struct prom_sample *x)
 {
 	double v = increase(b, x);
 
@@ -298,13 +277,13 @@ static int on_squares(struct build *b, const struct prom_sample *x)
 	return 0;
 }
 
-static int on_unwound(struct build *b, const struct prom_sample *x)
+static int on_unwound(struct fleet_build *b, const struct prom_sample *x)
 {
 	handler_for(b, x)->unwound = count_of(increase(b, x));
 	return 0;
 }
 
-static int on_probe(struct build *b, const struct prom_sample *x)
+static int on_probe(struct fleet_build *b, const struct prom_sample *x)
 {
 	struct snap_handler *h = handler_for(b, x);
 
@@ -313,13 +292,13 @@ static int on_probe(struct build *b, const struct prom_sample *x)
 	return 0;
 }
 
-static int on_self_probe(struct build *b, const struct prom_sample *x)
+static int on_self_probe(struct fleet_build *b, const struct prom_sample *x)
 {
 	handler_for(b, x)->self_probe_ns = ns_of(increase(b, x));
 	return 0;
 }
 
-static int on_probe_cpu(struct build *b, const struct prom_sample *x)
+static int on_probe_cpu(struct fleet_build *b, const struct prom_sample *x)
 {
 	struct snap_handler *h = handler_for(b, x);
 
@@ -329,7 +308,7 @@ static int on_probe_cpu(struct build *b, const struct prom_sample *x)
 }
 
 /* A flow entry's own arrivals: a field of snap_arrivals each. */
-static struct snap_arrivals *arrivals_for(struct build *b, const struct prom_sample *x)
+static struct snap_arrivals *arrivals_for(struct fleet_build *b, const struct prom_sample *x)
 {
 	struct snap_handler *h = handler_for(b, x);
 
@@ -337,52 +316,52 @@ static struct snap_arrivals *arrivals_for(struct build *b, const struct prom_sam
 	return &h->arrival;
 }
 
-static int on_arrival_calls(struct build *b, const struct prom_sample *x)
+static int on_arrival_calls(struct fleet_build *b, const struct prom_sample *x)
 {
 	arrivals_for(b, x)->calls = count_of(increase(b, x));
 	return 0;
 }
 
-static int on_arrival_time(struct build *b, const struct prom_sample *x)
+static int on_arrival_time(struct fleet_build *b, const struct prom_sample *x)
 {
 	arrivals_for(b, x)->ns = ns_of(increase(b, x));
 	return 0;
 }
 
-static int on_arrival_probe(struct build *b, const struct prom_sample *x)
+static int on_arrival_probe(struct fleet_build *b, const struct prom_sample *x)
 {
 	arrivals_for(b, x)->probe_ns = ns_of(increase(b, x));
 	return 0;
 }
 
-static int on_arrival_self(struct build *b, const struct prom_sample *x)
+static int on_arrival_self(struct fleet_build *b, const struct prom_sample *x)
 {
 	arrivals_for(b, x)->self_ns = ns_of(increase(b, x));
 	return 0;
 }
 
-static int on_arrival_self_probe(struct build *b, const struct prom_sample *x)
+static int on_arrival_self_probe(struct fleet_build *b, const struct prom_sample *x)
 {
 	arrivals_for(b, x)->self_probe_ns = ns_of(increase(b, x));
 	return 0;
 }
 
-static int on_nested(struct build *b, const struct prom_sample *x)
+static int on_nested(struct fleet_build *b, const struct prom_sample *x)
 {
 	handler_for(b, x)->nested_calls = count_of(increase(b, x));
 	return 0;
 }
 
-static int on_probe_cost(struct build *b, const struct prom_sample *x)
+static int on_probe_cost(struct fleet_build *b, const struct prom_sample *x)
 {
 	handler_for(b, x)->probe_cost_ns = x->value * 1e9;
 	return 0;
 }
 
-static struct snap_instance_stats *instance_for(struct build *b, const struct prom_sample *x)
+static struct snap_instance_stats *instance_for(struct fleet_build *b, const struct prom_sample *x)
 {
 	struct snap_handler *h = handler_for(b, x);
-	int pid = atoi(label(x, "exported_instance"));
+	int pid = atoi(fleet_label(x, "exported_instance"));
 
 	for (int i = 0; i < h->n_instances; i++)
 		if (h->instances[i].pid == pid)
@@ -393,45 +372,45 @@ static struct snap_instance_stats *instance_for(struct build *b, const struct pr
 	return &h->instances[h->n_instances++];
 }
 
-static int on_instance_calls(struct build *b, const struct prom_sample *x)
+static int on_instance_calls(struct fleet_build *b, const struct prom_sample *x)
 {
 	instance_for(b, x)->calls = count_of(increase(b, x));
 	return 0;
 }
 
-static int on_instance_time(struct build *b, const struct prom_sample *x)
+static int on_instance_time(struct fleet_build *b, const struct prom_sample *x)
 {
 	instance_for(b, x)->total_ns = ns_of(increase(b, x));
 	return 0;
 }
 
-static int on_invocations(struct build *b, const struct prom_sample *x)
+static int on_invocations(struct fleet_build *b, const struct prom_sample *x)
 {
-	struct snap_flow *f = flow_for(b->s, label(x, "flow"));
+	struct snap_flow *f = flow_for(b->s, fleet_label(x, "flow"));
 
 	free(f->entry);
-	f->entry = xstrdup(label(x, "handler"));
+	f->entry = xstrdup(fleet_label(x, "handler"));
 	f->invocations = count_of(increase(b, x));
 	return 0;
 }
 
-static int on_visits(struct build *b, const struct prom_sample *x)
+static int on_visits(struct fleet_build *b, const struct prom_sample *x)
 {
-	struct snap_flow *f = flow_for(b->s, label(x, "flow"));
+	struct snap_flow *f = flow_for(b->s, fleet_label(x, "flow"));
 
 	f->visits = xrealloc(f->visits, (size_t)(f->n_visits + 1) * sizeof(*f->visits));
-	f->visits[f->n_visits].handler = xstrdup(label(x, "handler"));
+	f->visits[f->n_visits].handler = xstrdup(fleet_label(x, "handler"));
 	f->visits[f->n_visits++].calls = count_of(increase(b, x));
 	return 0;
 }
 
-static int on_declared(struct build *b, const struct prom_sample *x)
+static int on_declared(struct fleet_build *b, const struct prom_sample *x)
 {
-	struct snap_flow *f = flow_for(b->s, label(x, "flow"));
-	const char *arrow = label(x, "call");
+	struct snap_flow *f = flow_for(b->s, fleet_label(x, "flow"));
+	const char *arrow = fleet_label(x, "call");
 	struct snap_edge *e;
 
-	add_edge(&f->declared, &f->n_declared, label(x, "caller"), label(x, "callee"), 0);
+	add_edge(&f->declared, &f->n_declared, fleet_label(x, "caller"), fleet_label(x, "callee"), 0);
 	e = &f->declared[f->n_declared - 1];
 	e->declared = true;
 	e->waits = !strcmp(arrow, "=>");
@@ -439,83 +418,117 @@ static int on_declared(struct build *b, const struct prom_sample *x)
 	return 0;
 }
 
-static int on_edge(struct build *b, const struct prom_sample *x)
+static int on_edge(struct fleet_build *b, const struct prom_sample *x)
 {
-	add_edge(&b->s->edges, &b->s->n_edges, label(x, "caller"), label(x, "callee"),
+	add_edge(&b->s->edges, &b->s->n_edges, fleet_label(x, "caller"), fleet_label(x, "callee"),
 		 count_of(increase(b, x)));
 	return 0;
 }
 
-static int on_bundle_info(struct build *b, const struct prom_sample *x)
+static int on_bundle_info(struct fleet_build *b, const struct prom_sample *x)
 {
-	struct snap_bundle *bd = bundle_for(b->s, label(x, "bundle"));
+	struct snap_bundle *bd = bundle_for(b->s, fleet_label(x, "bundle"));
 
-	bd->instances = atoi(label(x, "instances"));
-	bd->workers = atoi(label(x, "workers"));
-	bd->serial = !strcmp(label(x, "serial"), "true");
+	bd->instances = atoi(fleet_label(x, "instances"));
+	bd->workers = atoi(fleet_label(x, "workers"));
+	bd->serial = !strcmp(fleet_label(x, "serial"), "true");
 	return 0;
 }
 
-static int on_bundle_threads(struct build *b, const struct prom_sample *x)
+static int on_bundle_threads(struct fleet_build *b, const struct prom_sample *x)
 {
-	bundle_for(b->s, label(x, "bundle"))->threads = int_of(x->value);
+	bundle_for(b->s, fleet_label(x, "bundle"))->threads = int_of(x->value);
 	return 0;
 }
 
-static int on_process_threads(struct build *b, const struct prom_sample *x)
+static int on_process_threads(struct fleet_build *b, const struct prom_sample *x)
 {
-	struct snap_bundle *bd = bundle_for(b->s, label(x, "bundle"));
+	struct snap_bundle *bd = bundle_for(b->s, fleet_label(x, "bundle"));
 
 	bd->pids = xrealloc(bd->pids, (size_t)(bd->n_pids + 1) * sizeof(*bd->pids));
 	bd->pid_threads = xrealloc(bd->pid_threads,
 				   (size_t)(bd->n_pids + 1) * sizeof(*bd->pid_threads));
-	bd->pids[bd->n_pids] = atoi(label(x, "exported_instance"));
+	bd->pids[bd->n_pids] = atoi(fleet_label(x, "exported_instance"));
 	bd->pid_threads[bd->n_pids++] = int_of(x->value);
 	return 0;
 }
 
-static int on_concurrency(struct build *b, const struct prom_sample *x)
+static int on_concurrency(struct fleet_build *b, const struct prom_sample *x)
 {
-	struct snap_bundle *bd = bundle_for(b->s, label(x, "bundle"));
-	int k = atoi(label(x, "threads"));
+	struct snap_bundle *bd = bundle_for(b->s, fleet_label(x, "bundle"));
+	int k = atoi(fleet_label(x, "threads"));
 	uint64_t ns = ns_of(increase(b, x));
 
 	if (k < 0 || k >= SNAP_CONC_LEVELS)
 		return 0;
 	bd->conc_measured = true;
-	if (!strcmp(label(x, "state"), "inflight"))
+	if (!strcmp(fleet_label(x, "state"), "inflight"))
 		bd->inflight_ns[k] = ns;
 	else
 		bd->live_ns[k] = ns;
 	return 0;
 }
 
-static int on_bundle_cpu(struct build *b, const struct prom_sample *x)
+static int on_bundle_cpu(struct fleet_build *b, const struct prom_sample *x)
 {
-	struct snap_bundle *bd = bundle_for(b->s, label(x, "bundle"));
+	struct snap_bundle *bd = bundle_for(b->s, fleet_label(x, "bundle"));
 
 	bd->cpu_s = fmax(0, increase(b, x));
 	bd->cpu_measured = true;
 	return 0;
 }
 
-static int on_bundle_cpus(struct build *b, const struct prom_sample *x)
+static int on_bundle_cpus(struct fleet_build *b, const struct prom_sample *x)
 {
-	struct snap_bundle *bd = bundle_for(b->s, label(x, "bundle"));
+	struct snap_bundle *bd = bundle_for(b->s, fleet_label(x, "bundle"));
 
 	bd->cpus = x->value;
 	free(bd->cpus_source);
-	bd->cpus_source = xstrdup(label(x, "source"));
+	bd->cpus_source = xstrdup(fleet_label(x, "source"));
 	return 0;
 }
 
-static int on_host_cpus(struct build *b, const struct prom_sample *x)
+/* flowprof_bundle_wakeup*_total{calls="K"} (K 0-7, or "8+"): which of
+ * the wake-up counters, by the series. */
+static int on_wakeups(struct fleet_build *b, const struct prom_sample *x)
+{
+	struct snap_bundle *bd = bundle_for(b->s, fleet_label(x, "bundle"));
+	const char *name = fleet_label(x, "__name__"), *calls = fleet_label(x, "calls");
+	struct snap_wakeups *w = &bd->wake;
+	char *end;
+	long k = strtol(calls, &end, 10);
+
+	if (end == calls || k < 0 || k >= SNAP_WAKE_BUCKETS ||
+	    strcmp(end, k == SNAP_WAKE_BUCKETS - 1 ? "+" : "")) {
+		snprintf(b->err, b->errlen, "%s has calls=\"%s\": not 0 to %d, or %d+", name, calls,
+			 SNAP_WAKE_BUCKETS - 2, SNAP_WAKE_BUCKETS - 1);
+		return -1;
+	}
+	w->measured = true;
+	if (!strcmp(name, "flowprof_bundle_wakeups_total"))
+		w->periods[k] = count_of(increase(b, x));
+	else if (!strcmp(name, "flowprof_bundle_wakeup_calls_total"))
+		w->calls[k] = count_of(increase(b, x));
+	else if (!strcmp(name, "flowprof_bundle_wakeup_cpu_seconds_total"))
+		w->cpu_ns[k] = ns_of(increase(b, x));
+	else
+		w->probe_ns[k] = ns_of(increase(b, x));
+	return 0;
+}
+
+static int on_sleeps(struct fleet_build *b, const struct prom_sample *x)
+{
+	bundle_for(b->s, fleet_label(x, "bundle"))->sleeps = count_of(increase(b, x));
+	return 0;
+}
+
+static int on_host_cpus(struct fleet_build *b, const struct prom_sample *x)
 {
 	b->s->nproc = int_of(x->value);
 	return 0;
 }
 
-static int on_host_busy(struct build *b, const struct prom_sample *x)
+static int on_host_busy(struct fleet_build *b, const struct prom_sample *x)
 {
 	b->s->host_cpu_s = fmax(0, increase(b, x));
 	b->s->host_cpu_measured = true;
@@ -530,9 +543,9 @@ static int site_class_ix(const char *name)
 	return 0;
 }
 
-static int on_class_cost(struct build *b, const struct prom_sample *x)
+static int on_class_cost(struct fleet_build *b, const struct prom_sample *x)
 {
-	int c = site_class_ix(label(x, "site_class"));
+	int c = site_class_ix(fleet_label(x, "site_class"));
 
 	if (c) {
 		b->s->probe_cost[c].measured = true;
@@ -541,18 +554,18 @@ static int on_class_cost(struct build *b, const struct prom_sample *x)
 	return 0;
 }
 
-static int on_class_call_cost(struct build *b, const struct prom_sample *x)
+static int on_class_call_cost(struct fleet_build *b, const struct prom_sample *x)
 {
-	int c = site_class_ix(label(x, "site_class"));
+	int c = site_class_ix(fleet_label(x, "site_class"));
 
 	if (c)
 		b->s->probe_cost[c].per_call_ns = x->value * 1e9;
 	return 0;
 }
 
-static int on_slot_cost(struct build *b, const struct prom_sample *x)
+static int on_slot_cost(struct fleet_build *b, const struct prom_sample *x)
 {
-	const char *slot = label(x, "slot"), *fig = label(x, "figure");
+	const char *slot = fleet_label(x, "slot"), *fig = fleet_label(x, "figure");
 
 	for (int k = 0; k < SNAP_SLOTS; k++) {
 		struct snap_slot_cost *c = &b->s->probe_slots[k];
@@ -561,7 +574,7 @@ static int on_slot_cost(struct build *b, const struct prom_sample *x)
 			continue;
 		c->measured = true;
 		if (!c->behaves_as && prom_label(x, "behaves_as"))
-			c->behaves_as = xstrdup(label(x, "behaves_as"));
+			c->behaves_as = xstrdup(fleet_label(x, "behaves_as"));
 		if (!strcmp(fig, "hit"))
 			c->hit_ns = x->value * 1e9;
 		else if (!strcmp(fig, "in_window"))
@@ -574,25 +587,25 @@ static int on_slot_cost(struct build *b, const struct prom_sample *x)
 	return 0;
 }
 
-static int on_calib_rounds(struct build *b, const struct prom_sample *x)
+static int on_calib_rounds(struct fleet_build *b, const struct prom_sample *x)
 {
 	b->s->calib_rounds = int_of(x->value);
 	return 0;
 }
 
-static int on_recording_info(struct build *b, const struct prom_sample *x)
+static int on_recording_info(struct fleet_build *b, const struct prom_sample *x)
 {
 	free(b->s->kernel);
-	b->s->kernel = xstrdup(label(x, "kernel"));
+	b->s->kernel = xstrdup(fleet_label(x, "kernel"));
 	free(b->s->attach_mode);
-	b->s->attach_mode = *label(x, "attach_mode") ? xstrdup(label(x, "attach_mode")) : NULL;
+	b->s->attach_mode = *fleet_label(x, "attach_mode") ? xstrdup(fleet_label(x, "attach_mode")) : NULL;
 	return 0;
 }
 
-static int on_event(struct build *b, const struct prom_sample *x)
+static int on_event(struct fleet_build *b, const struct prom_sample *x)
 {
 	for (int k = 0; k < SNAP_COUNTERS; k++)
-		if (!strcmp(label(x, "event"), snapshot_counters[k].name))
+		if (!strcmp(fleet_label(x, "event"), snapshot_counters[k].name))
 			*snapshot_counter(b->s, k) = count_of(increase(b, x));
 	return 0;
 }
@@ -633,6 +646,11 @@ static const struct {
 	{ "flowprof_bundle_concurrency_seconds_total", on_concurrency },
 	{ "flowprof_bundle_cpu_seconds_total", on_bundle_cpu },
 	{ "flowprof_bundle_cpus", on_bundle_cpus },
+	{ "flowprof_bundle_wakeups_total", on_wakeups },
+	{ "flowprof_bundle_wakeup_calls_total", on_wakeups },
+	{ "flowprof_bundle_wakeup_cpu_seconds_total", on_wakeups },
+	{ "flowprof_bundle_wakeup_probe_seconds_total", on_wakeups },
+	{ "flowprof_bundle_sleeps_total", on_sleeps },
 	{ "flowprof_host_cpus", on_host_cpus },
 	{ "flowprof_host_cpu_busy_seconds_total", on_host_busy },
 	{ "flowprof_probe_cost_seconds", on_class_cost },
@@ -643,174 +661,12 @@ static const struct {
 	{ "flowprof_kernel_events_total", on_event },
 };
 
-/* ---- what the series leave to do ------------------------------------------------ */
-
-/* The log-linear histogram from the classic one, and min and max from it. */
-static void finish_histogram(struct snap_handler *h, struct classic *c)
+int fleet_series_apply(struct fleet_build *b, const struct prom_sample *x)
 {
-	unsigned int first, last;
+	const char *name = fleet_label(x, "__name__");
 
-	hist_from_cumulative(h->hist, c->bound_ns, c->cum, c->n);
-	if (hist_range(h->hist, &first, &last)) {
-		h->min_ns = hist_bucket_lower(first) ? hist_bucket_lower(first) : 1;
-		h->max_ns = hist_bucket_upper(last) - 1;
-	}
-}
-
-/* An observed call as the flow file declares it in some flow. */
-static void mark_declared(struct snapshot *s, struct snap_edge *e)
-{
-	for (int i = 0; i < s->n_flows; i++) {
-		for (int k = 0; k < s->flows[i].n_declared; k++) {
-			const struct snap_edge *d = &s->flows[i].declared[k];
-
-			if (!strcmp(d->from, e->from) && !strcmp(d->to, e->to)) {
-				e->declared = true;
-				e->async = d->async;
-				e->waits = d->waits;
-			}
-		}
-	}
-}
-
-static void finish(struct build *b, const struct prom_sample *duration)
-{
-	struct snapshot *s = b->s;
-
-	for (int i = 0; i < s->n_handlers; i++) {
-		struct snap_handler *h = &s->handlers[i];
-		json_object *v;
-		char *key = xasprintf("%s\x1f%s", h->bundle, h->id);
-		double entries = (double)h->calls + (double)h->incomplete +
-				 b->classic[i].active_change;
-
-		h->entries = entries > (double)(h->calls + h->incomplete)
-				     ? (uint64_t)llround(entries) : h->calls + h->incomplete;
-		if (b->t->active && json_object_object_get_ex(b->t->active, key, &v))
-			h->inflight_mean = json_object_get_double(v);
-		free(key);
-		finish_histogram(h, &b->classic[i]);
-		if (!h->site_class)
-			h->site_class = xstrdup("unknown");
-	}
-	for (int i = 0; i < s->n_bundles; i++) {
-		struct snap_bundle *bd = &s->bundles[i];
-
-		/* the window's extremes, as snapshot_delta() takes them */
-		for (int k = 0; k < SNAP_CONC_LEVELS; k++) {
-			if (bd->live_ns[k])
-				bd->live_max = k;
-			if (bd->inflight_ns[k])
-				bd->inflight_max = k;
-		}
-	}
-	for (int i = 0; i < s->n_edges; i++)
-		mark_declared(s, &s->edges[i]);
-	for (int k = 0; k < SNAP_SLOTS && !s->calib_rounds; k++)
-		if (s->probe_slots[k].measured)
-			s->calib_rounds = 1; /* a calibration there was, of unknown rounds */
-	/* what live.c's fill_probe_costs() calls the snapshot's probe cost */
-	s->probe_cost_ns = s->probe_cost[2].in_window_ns;
-	s->version = SNAPSHOT_VERSION;
-	s->host = xstrdup(label(duration, "host"));
-	/* the time between the two scrapes, by the endpoint's own clock */
-	s->duration_s = b->t->start ? duration->value - at_start(b, duration) : duration->value;
-}
-
-static int cmp_handler(const void *a, const void *b)
-{
-	return strcmp(((const struct snap_handler *)a)->id, ((const struct snap_handler *)b)->id);
-}
-
-static int cmp_flow(const void *a, const void *b)
-{
-	return strcmp(((const struct snap_flow *)a)->name, ((const struct snap_flow *)b)->name);
-}
-
-static int cmp_bundle(const void *a, const void *b)
-{
-	return strcmp(((const struct snap_bundle *)a)->name, ((const struct snap_bundle *)b)->name);
-}
-
-/* s as its document loads back: the checks of a loaded document
- * (snapshot_validate.c) on what a server on the network said, and names
- * made valid UTF-8 as the document writes them. The model then runs only
- * on snapshots that pass the checks, and `report --json` writes the very
- * snapshot it ran on, which `report` and `merge` read again. */
-static int validate(struct snapshot *s, char *err, size_t errlen)
-{
-	char *doc = snapshot_to_json(s, false), why[512];
-	struct snapshot loaded;
-	int rc = snapshot_parse("the window's snapshot", doc, strlen(doc), &loaded, why,
-				sizeof(why));
-
-	if (rc) {
-		snprintf(err, errlen, "the series make no valid snapshot: %s", why);
-	} else {
-		snapshot_free(s);
-		*s = loaded;
-	}
-	free(doc);
-	return rc;
-}
-
-int fleet_target_snapshot(const struct fleet_target *t, double end, struct snapshot *s,
-			  char *err, size_t errlen)
-{
-	struct build b = { .t = t, .s = s, .handler_ix = json_object_new_object(), .err = err,
-			   .errlen = errlen };
-	const struct prom_sample *duration = NULL;
-	char when[32];
-	time_t start_t;
-	struct tm tm;
-	int rc = -1;
-
-	memset(s, 0, sizeof(*s));
-	for (int i = 0; i < t->n_end; i++) {
-		const char *name = label(t->end[i], "__name__");
-
-		if (!strcmp(name, "flowprof_recording_duration_seconds"))
-			duration = t->end[i];
-		for (size_t k = 0; k < ARRAY_SIZE(series_table); k++)
-			if (!strcmp(name, series_table[k].name) &&
-			    series_table[k].fn(&b, t->end[i]))
-				goto cleanup;
-	}
-	if (!b.have_info || !duration) {
-		snprintf(err, errlen, "no %s: the endpoint's flowprof is older than this one "
-			 "(it lacks the series docs/fleet.md lists); upgrade it",
-			 duration ? "flowprof_handler_info"
-				  : "flowprof_recording_duration_seconds");
-		goto cleanup;
-	}
-	finish(&b, duration);
-	for (int i = 0; i < s->n_flows; i++) {
-		if (!s->flows[i].entry) {
-			snprintf(err, errlen, "flow %s has series but no "
-				 "flowprof_flow_invocations_total: no entry", s->flows[i].name);
-			goto cleanup;
-		}
-	}
-	if (!(s->duration_s >= 0 && s->duration_s < 1e10) || !(end > s->duration_s && end < 1e11)) {
-		snprintf(err, errlen, "flowprof_recording_duration_seconds is %g at the window's "
-			 "end: not the length of a recording", duration->value);
-		goto cleanup;
-	}
-	start_t = (time_t)floor(end - s->duration_s);
-	gmtime_r(&start_t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	s->started_at = xstrdup(when);
-	if (s->n_handlers)
-		qsort(s->handlers, (size_t)s->n_handlers, sizeof(*s->handlers), cmp_handler);
-	if (s->n_flows)
-		qsort(s->flows, (size_t)s->n_flows, sizeof(*s->flows), cmp_flow);
-	if (s->n_bundles)
-		qsort(s->bundles, (size_t)s->n_bundles, sizeof(*s->bundles), cmp_bundle);
-	rc = validate(s, err, errlen);
-cleanup:
-	if (rc)
-		snapshot_free(s);
-	json_object_put(b.handler_ix);
-	free(b.classic);
-	return rc;
+	for (size_t k = 0; k < ARRAY_SIZE(series_table); k++)
+		if (!strcmp(name, series_table[k].name))
+			return series_table[k].fn(b, x);
+	return 0;
 }

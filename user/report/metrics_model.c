@@ -284,6 +284,62 @@ static void cpu_time(struct metrics_out *o, const struct snapshot *s)
 	metrics_double(o, "flowprof_host_cpu_busy_seconds", "_total", NULL, 0, s->host_cpu_s);
 }
 
+/* The bundles' wake-ups by the top-level calls done in each (model_wake.c
+ * reads them), and their threads' sleeps. */
+static void wakeups(struct metrics_out *o, const struct snapshot *s)
+{
+	static const struct {
+		const char *name, *suffix, *unit, *help;
+	} fam[] = {
+		{ "flowprof_bundle_wakeups", "_total", NULL,
+		  "Times a thread of the bundle woke outside any handler and slept outside "
+		  "one again, by the top-level calls it completed meanwhile (calls: 0-7, 8+)." },
+		{ "flowprof_bundle_wakeup_calls", "_total", NULL,
+		  "Top-level calls completed in those wake-ups." },
+		{ "flowprof_bundle_wakeup_cpu_seconds", "_total", "seconds",
+		  "CPU time of those wake-ups, probes included." },
+		{ "flowprof_bundle_wakeup_probe_seconds", "_total", "seconds",
+		  "What the probes of their calls took of it, as calibrated." },
+	};
+	struct metrics_label l[2];
+	char calls[8];
+
+	for (size_t f = 0; f < ARRAY_SIZE(fam); f++) {
+		metrics_family(o, fam[f].name, "counter", fam[f].unit, fam[f].help);
+		for (int i = 0; i < s->n_bundles; i++) {
+			const struct snap_wakeups *w = &s->bundles[i].wake;
+
+			if (!w->measured)
+				continue;
+			for (int k = 0; k < SNAP_WAKE_BUCKETS; k++) {
+				const uint64_t v[] = { w->periods[k], w->calls[k], w->cpu_ns[k],
+						       w->probe_ns[k] };
+
+				if (!w->periods[k])
+					continue;
+				snprintf(calls, sizeof(calls), "%d%s", k,
+					 k == SNAP_WAKE_BUCKETS - 1 ? "+" : "");
+				l[0] = (struct metrics_label){ "bundle", s->bundles[i].name
+								? s->bundles[i].name : "" };
+				l[1] = (struct metrics_label){ "calls", calls };
+				if (fam[f].unit)
+					metrics_seconds(o, fam[f].name, fam[f].suffix, l, 2, v[f]);
+				else
+					metrics_u64(o, fam[f].name, fam[f].suffix, l, 2, v[f]);
+			}
+		}
+	}
+	metrics_family(o, "flowprof_bundle_sleeps", "counter", NULL,
+		       "Times the live threads of the bundle's processes went to sleep "
+		       "(voluntary context switches), in handlers or not.");
+	for (int i = 0; i < s->n_bundles; i++) {
+		if (!s->bundles[i].sleeps)
+			continue;
+		l[0] = (struct metrics_label){ "bundle", s->bundles[i].name ? s->bundles[i].name : "" };
+		metrics_u64(o, "flowprof_bundle_sleeps", "_total", l, 1, s->bundles[i].sleeps);
+	}
+}
+
 static void calibration(struct metrics_out *o, const struct snapshot *s)
 {
 	static const struct {
@@ -352,5 +408,6 @@ void metrics_model_families(struct metrics_out *o, const struct snapshot *s)
 	bundle_structure(o, s);
 	bundle_concurrency(o, s);
 	cpu_time(o, s);
+	wakeups(o, s);
 	calibration(o, s);
 }
