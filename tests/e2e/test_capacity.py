@@ -190,8 +190,6 @@ EVENT_WAKE_US = 50
 EVENT_SPIN_US = 100
 
 
-
-
 def event_loop_ceiling(work, seconds=2):
     """The event loop's own throughput without probes, 32 requests always
     outstanding: it never sleeps."""

@@ -10,8 +10,9 @@
  * last CPU; with -u, free to run on any) reads requests from a pipe, all
  * that are waiting at once, and serves each: OUTSIDE_US of CPU time outside
  * any handler (what a real loop spends parsing a request; default 0),
- * handle_request() (SPIN_US of its own CPU time) and one reply write. When none is waiting it sleeps in poll(), and each time it wakes it
- * does WAKE_US of CPU work outside any handler (what waking costs a real
+ * handle_request() (SPIN_US of its own CPU time) and one reply write.
+ * When none is waiting it sleeps in poll(), and each time it wakes it does
+ * WAKE_US of CPU work outside any handler (what waking costs a real
  * loop: its timers, its bookkeeping). Requests that arrive while it works
  * are served without a sleep, so near its ceiling a request costs little
  * more than SPIN_US.

@@ -8,6 +8,7 @@
  * are the end's. The names are the exposition's contract, listed in
  * flowprof(1), section METRICS.
  */
+#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -498,7 +499,8 @@ static int on_wakeups(struct fleet_build *b, const struct prom_sample *x)
 	char *end;
 	long k = strtol(calls, &end, 10);
 
-	if (end == calls || k < 0 || k >= SNAP_WAKE_BUCKETS ||
+	if (!isdigit((unsigned char)calls[0]) || (calls[0] == '0' && calls[1]) || end == calls ||
+	    k < 0 || k >= SNAP_WAKE_BUCKETS ||
 	    strcmp(end, k == SNAP_WAKE_BUCKETS - 1 ? "+" : "")) {
 		snprintf(b->err, b->errlen, "%s has calls=\"%s\": not 0 to %d, or %d+", name, calls,
 			 SNAP_WAKE_BUCKETS - 2, SNAP_WAKE_BUCKETS - 1);

@@ -159,7 +159,8 @@ struct model_station {
 				     its processes' CPU time (cpu_used_s); else 0 */
 	double probes_warm_s;	/* and at the calibration's warm end */
 	double wake_share;	/* POOL: of its CPU demand at the recording, the share that is
-				   waking its threads, which falls as the CPUs fill (0: none) */
+				   waking its threads, which falls as the CPUs fill, or as its
+				   threads do where they fill first (0: none) */
 	double wake_each_ns;	/* POOL: a wake-up's CPU time, where wake_share is set */
 	double wake_call_ns;	/* POOL: a call's own CPU time, where wake_share is set */
 	double wake_calls_each;	/* POOL: top-level calls a wake-up at the recording's load

@@ -16,7 +16,8 @@
  * recording (wake-ups with no call, timers, stay per-call demand, as
  * before); it is taken to fall as the CPU station fills: an arrival finds
  * its thread asleep with the chance that the CPUs idle, 1 - u, scaled to
- * what the recording saw.
+ * what the recording saw. Where the bundle's threads fill before its CPUs,
+ * it falls as they fill instead (wake_where_threads_fill_cpus).
  */
 #include <math.h>
 #include <string.h>
@@ -77,8 +78,8 @@ static bool fit_wakeups(const struct snap_wakeups *w, struct wake_fit *f)
 
 /*
  * The wake-ups that the window's calls (calls of the bundle's handlers,
- * top_calls of them at the top, in wakes wake-ups while probed) would have had without probes, where the CPU
- * demand was measured so (record --unprobed): probes that keep a thread
+ * top_calls of them at the top, in wakes wake-ups while probed) would have
+ * had without probes, where the CPU demand was measured so (record --unprobed): probes that keep a thread
  * busier make it sleep less often. From its threads' sleeps then (the
  * kernel's voluntary switches), as many of them wake-ups as while probed
  * (the rest are sleeps inside a call, or threads that run no handler), less
@@ -166,12 +167,14 @@ void model_wake_share(struct build *b, const struct snap_bundle *sb, int st, dou
  * A bundle whose threads cannot fill the CPUs (a one-thread loop on two
  * CPUs) fills its threads first. Those threads do more than the handlers'
  * time that holds them: they read and parse requests, write replies and
- * wake, outside any handler. So the pool holds them for that too
- * (outside_ns, from the handlers' shares of the CPU time outside them), and
- * its waking falls as the threads fill, not as the CPUs do (wake_ns of the
- * pool, scaled from its utilization at the recording: wake_u0). On the CPUs
- * the waking stays per-call demand. The CPU station's waking per flow is
- * summed again from the bundles that keep it there.
+ * wake, outside any handler. So where its waking was found (the rest of
+ * its CPU time outside the handlers is then known to be per-call work), the
+ * pool holds them for that too (outside_ns, from the handlers' shares of
+ * the CPU time outside them), and its waking falls as the threads fill,
+ * not as the CPUs do (wake_ns of the pool, scaled from its utilization at
+ * the recording: wake_u0). On the CPUs the waking stays per-call demand.
+ * Where no waking was found, the pool holds the handlers' time only: how
+ * much of the rest is waking that falls with the load is not known.
  */
 static void hold_threads_for_outside_work(struct build *b, int st)
 {
@@ -181,8 +184,10 @@ static void hold_threads_for_outside_work(struct build *b, int st)
 
 	for (int h = 0; h < b->H; h++) {
 		struct model_handler *mh = &m->handlers[h];
-		/* as measured: cpu_demand_ns is at the CPU station's speed */
-		double wake = pool->wake_share * (mh->oncpu_self_ns + mh->cpu_outside_ns);
+		/* as measured: cpu_demand_ns is at the CPU station's speed; the
+		 * waking is CPU time outside the handlers */
+		double wake = fmin(mh->cpu_outside_ns,
+				   pool->wake_share * (mh->oncpu_self_ns + mh->cpu_outside_ns));
 		double out = fmax(0, mh->cpu_outside_ns - wake);
 
 		if (b->bundle_of[h] != st || !mh->calls)
@@ -198,6 +203,9 @@ static void hold_threads_for_outside_work(struct build *b, int st)
 	pool->outside_call_ns = top_calls > 0 ? outside / top_calls : 0;
 }
 
+/* The pools whose threads fill before the CPUs hold them for their outside
+ * work; the CPU station's waking per flow is summed again from the bundles
+ * that keep it there. */
 static void wake_where_threads_fill_cpus(struct build *b)
 {
 	struct model *m = b->m;
@@ -205,26 +213,9 @@ static void wake_where_threads_fill_cpus(struct build *b)
 
 	for (int st = 0; st < m->n_stations; st++) {
 		struct model_station *pool = &m->stations[st];
-		char found[256];
 
-		if (!(pool->wake_share > 0))
-			continue;
-		snprintf(found, sizeof(found), "%s: waking its threads took %.0f%% of its CPU demand "
-			 "at the recording's load (%.3g us a wake-up, %.3g calls a wake-up%s)",
-			 pool->name, 100 * pool->wake_share, pool->wake_each_ns / 1e3,
-			 pool->wake_calls_each, pool->wake_unprobed ? " without the probes" : "");
-		if (pool->servers >= cpu->servers) {
-			model_note(m, "%s; the model takes that part to fall as its CPUs fill", found);
-			continue;
-		}
-		hold_threads_for_outside_work(b, st);
-		model_note(m, "%s, but its %d thread%s cannot keep the %d CPUs busy: %s first. The "
-			   "model holds %s for the work done outside the handlers too (%.3g us a "
-			   "call, waking aside), and takes the waking to fall as %s fill%s", found,
-			   pool->servers, pool->servers == 1 ? "" : "s", cpu->servers,
-			   pool->servers == 1 ? "it fills" : "they fill",
-			   pool->servers == 1 ? "it" : "them", pool->outside_call_ns / 1e3,
-			   pool->servers == 1 ? "it" : "they", pool->servers == 1 ? "s" : "");
+		if (pool->wake_share > 0 && pool->servers < cpu->servers)
+			hold_threads_for_outside_work(b, st);
 	}
 	for (int f = 0; f < b->F; f++) {
 		cpu->wake_ns[f] = 0;
@@ -233,31 +224,69 @@ static void wake_where_threads_fill_cpus(struct build *b)
 	}
 }
 
-/* Station k's utilization at the measured rates (A busy servers, Aw of
- * them waking), which its waking was read at: where it was too busy for
- * the chance of a sleep to scale from, the waking stays as it was. */
-static void wake_baseline_of(struct build *b, int k, double A, double Aw)
+/* Station k's utilization at the measured rates (A busy servers of those it
+ * had while recording, Aw of them waking), which its waking was read at:
+ * false where it was too busy for the chance of a sleep to scale from; its
+ * waking then stays as it was (a pool's, as outside work). */
+static bool wake_baseline_of(struct build *b, int k, double A, double Aw)
 {
 	struct model_station *st = &b->m->stations[k];
+	int servers = b->sp[k].observed > 0 ? b->sp[k].observed : st->servers;
+	double calls = 0;
 
-	st->wake_u0 = st->servers > 0 ? A / st->servers : 0;
-	if (Aw > 0 && st->wake_u0 >= WAKE_MAX_U0) {
-		model_note(b->m, "%s was %.0f%% busy while recording: the waking in %s is taken "
-			   "as the same at any load", st->name, 100 * st->wake_u0,
-			   st->kind == STATION_CPU ? "the bundles' CPU demand" : "its threads' time");
-		for (int f = 0; f < b->F; f++) {
-			if (st->kind == STATION_POOL)
-				st->outside_ns[f] += st->wake_ns[f];
-			st->wake_ns[f] = 0;
-		}
+	st->wake_u0 = servers > 0 ? A / servers : 0;
+	if (!(Aw > 0) || st->wake_u0 < WAKE_MAX_U0)
+		return true;
+	for (int f = 0; f < b->F; f++) {
+		if (st->kind == STATION_POOL)
+			st->outside_ns[f] += st->wake_ns[f];
+		st->wake_ns[f] = 0;
 	}
+	if (st->kind == STATION_POOL && st->outside_call_ns > 0) {
+		for (int f = 0; f < b->F; f++)
+			calls += b->m->flows[f].measured_rate_per_s;
+		st->outside_call_ns += calls > 0 ? Aw * NS / calls : 0;
+	}
+	return false;
+}
+
+static void note_found(struct build *b, const struct model_station *pool, bool held, bool falls)
+{
+	const struct model_station *cpu = &b->m->stations[b->cpu_station];
+	char found[256];
+
+	snprintf(found, sizeof(found), "%s: waking its threads took %.0f%% of its CPU demand at "
+		 "the recording's load (%.3g us a wake-up, %.3g calls a wake-up%s)", pool->name,
+		 100 * pool->wake_share, pool->wake_each_ns / 1e3, pool->wake_calls_each,
+		 pool->wake_unprobed ? " without the probes" : "");
+	if (!held) {
+		model_note(b->m, "%s; the model takes that part to fall as its CPUs fill", found);
+		return;
+	}
+	if (falls) {
+		model_note(b->m, "%s, but its %d thread%s cannot keep the %d CPUs busy and %s "
+			   "first: the model holds %s for the work done outside the handlers too "
+			   "(%.3g us a call, waking aside), and takes the waking to fall as %s",
+			   found, pool->servers, pool->servers == 1 ? "" : "s", cpu->servers,
+			   pool->servers == 1 ? "fills" : "fill", pool->servers == 1 ? "it" : "them",
+			   pool->outside_call_ns / 1e3,
+			   pool->servers == 1 ? "the thread fills" : "the threads fill");
+		return;
+	}
+	model_note(b->m, "%s, but its %d thread%s cannot keep the %d CPUs busy and %s first: "
+		   "the model holds %s for the work done outside the handlers too (%.3g us a "
+		   "call, waking included: %s %.0f%% busy while recording, too busy to tell how "
+		   "it falls)", found, pool->servers, pool->servers == 1 ? "" : "s", cpu->servers,
+		   pool->servers == 1 ? "fills" : "fill", pool->servers == 1 ? "it" : "them",
+		   pool->outside_call_ns / 1e3, pool->servers == 1 ? "it was" : "they were",
+		   100 * pool->wake_u0);
 }
 
 /* The utilizations the waking shares were read at (model_offered_waking
- * scales from them). */
+ * scales from them), and the notes on what was found. */
 void model_wake_baseline(struct build *b)
 {
-	const struct model *m = b->m;
+	struct model *m = b->m;
 	int k = b->cpu_station;
 	double A = 0, W = 0;
 
@@ -269,23 +298,30 @@ void model_wake_baseline(struct build *b)
 		A += m->flows[f].measured_rate_per_s * m->stations[k].demand_ns[f] / NS;
 		W += m->flows[f].measured_rate_per_s * m->stations[k].wake_ns[f] / NS;
 	}
-	wake_baseline_of(b, k, A, W);
 	for (int p = 0; p < m->n_stations; p++) {
-		const struct model_station *st = &m->stations[p];
+		struct model_station *st = &m->stations[p];
+		bool held = st->servers < m->stations[k].servers, falls = true;
 
-		if (st->kind != STATION_POOL || !(st->outside_call_ns > 0 || st->wake_share > 0))
+		if (st->kind != STATION_POOL || !(st->wake_share > 0))
 			continue;
-		A = b->sp[p].bg0;
-		W = 0;
-		for (int f = 0; f < b->F; f++) {
-			double rate = m->flows[f].measured_rate_per_s;
+		if (held) {
+			double Ap = b->sp[p].bg0, Wp = 0;
 
-			A += rate * (st->demand_ns[f] + st->outside_ns[f] + st->wake_ns[f]) / NS;
-			W += rate * st->wake_ns[f] / NS;
+			for (int f = 0; f < b->F; f++) {
+				double rate = m->flows[f].measured_rate_per_s;
+
+				Ap += rate * (st->demand_ns[f] + st->outside_ns[f] + st->wake_ns[f]) /
+				      NS;
+				Wp += rate * st->wake_ns[f] / NS;
+			}
+			falls = wake_baseline_of(b, p, Ap, Wp);
 		}
-		if (W > 0)
-			wake_baseline_of(b, p, A, W);
+		note_found(b, st, held, falls);
 	}
+	if (!wake_baseline_of(b, k, A, W))
+		model_note(m, "the CPUs were %.0f%% busy while recording: the waking in the "
+			   "bundles' CPU demand is taken as the same at any load",
+			   100 * m->stations[k].wake_u0);
 }
 
 /*

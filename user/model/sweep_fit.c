@@ -80,9 +80,13 @@ static double mix_demand(const struct model *m, const double *per_flow, const do
 	return d;
 }
 
+/* A pool that holds its threads for their work outside the handlers too
+ * (model_wake.c) fills by that as well; its waking falls to nothing at its
+ * ceiling. */
 static double station_demand(const struct model *m, int k, const double *share)
 {
-	return mix_demand(m, m->stations[k].demand_ns, share);
+	return mix_demand(m, m->stations[k].demand_ns, share) +
+	       mix_demand(m, m->stations[k].outside_ns, share);
 }
 
 /* Utilizations at throughput x: the busiest station names the bottleneck. */

@@ -276,7 +276,8 @@ static void flag_extrapolated(struct flags *f, const struct model *m)
 	x->text = xasprintf(
 		"the maximum throughput is %.*fx the recorded load (where %s fills first): %s",
 		far < 10 ? 1 : 0, far, m->stations[at].name,
-		waking ? "besides the waking it found, which it takes to fall as the CPUs fill, it "
+		waking ? "besides the waking it found, which it takes to fall as the CPUs (or a "
+			 "loop's threads) fill, it "
 			 "assumes a request costs what it cost at this load, where a server that "
 			 "batches requests needs less near its maximum, and contended locks more "
 			 "(docs/model.md); record nearer the load you ask about"
