@@ -64,7 +64,8 @@ TARGET_BINS := $(patsubst tests/targets/%.c,$(BUILD)/targets/%,$(TARGET_SRCS))
 # probe-site class: a 5-byte nop (-mnop-mcount: gcc's -pg hook as a nop, linked
 # without -pg so nothing calls mcount), and endbr64 (-fcf-protection), which
 # the kernel single-steps.
-TARGET_BINS += $(BUILD)/targets/nested_nop5 $(BUILD)/targets/nested_endbr
+TARGET_BINS += $(BUILD)/targets/nested_nop5 $(BUILD)/targets/nested_endbr \
+	$(BUILD)/targets/nested_canary
 # The Go targets (test_go.py), with Debian's golang when it is installed
 # (before `all:`, whose prerequisites are read where it stands).
 GO ?= go
@@ -175,6 +176,13 @@ $(BUILD)/targets/nested_endbr: tests/targets/nested.c $(wildcard tests/targets/*
 	@mkdir -p $(dir $@)
 	$(CC) -O1 -g -Wall -Wextra -Werror -fno-inline -fno-omit-frame-pointer -pthread \
 		-fcf-protection=full $< -o $@ -lm
+
+# Every function checks its stack canary before it returns, as Debian's
+# packages build (-fstack-protector-strong): exits probed at the check
+$(BUILD)/targets/nested_canary: tests/targets/nested.c $(wildcard tests/targets/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -Wall -Wextra -Werror -fno-inline -fno-omit-frame-pointer -pthread \
+		-fstack-protector-all $< -o $@ -lm
 
 $(BUILD)/examples/%: examples/%.c $(wildcard examples/*.h)
 	@mkdir -p $(dir $@)

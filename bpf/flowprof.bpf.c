@@ -159,13 +159,15 @@ int BPF_KRETPROBE(handler_return)
 			     SLOT_EXIT_URETPROBE);
 }
 
-/* An exit site (`ret`, tail-call `jmp`): the stack pointer is the entry's. */
+/* An exit site (`ret`, tail-call `jmp`): the stack pointer is the entry's,
+ * or COOKIE_EXIT_SP bytes below it ahead of the epilogue's pops. */
 SEC("uprobe")
 int BPF_KPROBE(handler_exit_site)
 {
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 
-	return function_exit(ctx, cookie, PT_REGS_SP(ctx), COOKIE_SLOT(cookie));
+	return function_exit(ctx, cookie, PT_REGS_SP(ctx) + COOKIE_EXIT_SP(cookie),
+			     COOKIE_SLOT(cookie));
 }
 
 /* uprobe.session: libbpf 1.1 does not know the section; the loader sets
@@ -181,7 +183,8 @@ int BPF_KPROBE(handler_session)
 		return function_exit(ctx, cookie, PT_REGS_SP(ctx) - ret_sp_adjust,
 				     SLOT_EXIT_URETPROBE);
 	if (cookie & COOKIE_EXIT_SITE) {
-		function_exit(ctx, cookie, PT_REGS_SP(ctx), COOKIE_SLOT(cookie));
+		function_exit(ctx, cookie, PT_REGS_SP(ctx) + COOKIE_EXIT_SP(cookie),
+			      COOKIE_SLOT(cookie));
 		return 1;
 	}
 	/* 0 or 1 for the verifier: on_entry is verified apart (a global function) */

@@ -28,6 +28,8 @@ enum cost_slot {
 	SLOT_EXIT_JMP = 10,	 /* a uprobe on a tail-call `jmp rel` */
 	SLOT_EXIT_JMP_IND = 11,	 /* a uprobe on an indirect tail-call jmp (single-stepped) */
 	SLOT_EXIT_USDT = 12,	 /* a USDT probe closing a usdt: handler's call */
+	SLOT_EXIT_CANARY = 13,	 /* a uprobe on the stack-protector check's jcc before a `ret`
+				    (trapped, emulated): the exit moved ahead of the epilogue */
 	SLOT_COUNT = 16,
 };
 
@@ -79,6 +81,7 @@ static inline const char *cost_slot_name(enum cost_slot slot)
 	case SLOT_EXIT_JMP: return "tail-call jmp";
 	case SLOT_EXIT_JMP_IND: return "computed tail-call jmp";
 	case SLOT_EXIT_USDT: return "usdt";
+	case SLOT_EXIT_CANARY: return "canary jcc";
 	case SLOT_NONE:
 	default: return "none";
 	}

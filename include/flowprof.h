@@ -35,7 +35,9 @@
  *   bit 29      COOKIE_EXITS_AT_SITES: an entry whose call ends at exit sites,
  *               so the return address is left alone (no uretprobe)
  *   bit 30      COOKIE_GO: a Go function: frames belong to the goroutine
- *   bits 32-63  the flows this handler is the entry of (no map lookup)
+ *   bits 32-63  the flows this handler is the entry of (no map lookup); on
+ *               an exit site, bits 32-47: bytes its stack pointer is below
+ *               the entry's (an exit moved ahead of the epilogue's pops)
  */
 #define COOKIE_HANDLER(c) ((__u32)((c) & 0xffffffULL))
 #define COOKIE_SLOT(c) ((__u32)(((c) >> 24) & 0xf))
@@ -43,6 +45,8 @@
 #define COOKIE_EXITS_AT_SITES (1ULL << 29)
 #define COOKIE_GO (1ULL << 30)
 #define COOKIE_ENTRY_FLOWS(c) ((__u32)((c) >> 32))
+#define COOKIE_EXIT_SP(c) ((__u32)(((c) >> 32) & 0xffff))
+#define COOKIE_WITH_EXIT_SP(c, bytes) ((c) | ((__u64)((bytes) & 0xffff) << 32))
 #define MAKE_COOKIE(hid, flow_mask) (((__u64)(flow_mask) << 32) | (__u32)(hid))
 #define COOKIE_WITH_SLOT(c, slot) ((c) | ((__u64)((slot) & 0xf) << 24))
 

@@ -111,17 +111,51 @@ static double choice_cost(const struct recorder *r, enum cost_slot slot)
 	return isfinite(warm) ? fmax(0, warm) : c->hit_ns;
 }
 
-/* What one hit of the site's exits costs (the dearest of its exit
- * instructions); < 0 when not measured. */
-static double exit_sites_cost(const struct recorder *r, const struct probe_site *s)
+/* Whether exit e's probe goes ahead of its epilogue (exit_sites.h): where
+ * that place is measured cheaper here than the exit instruction. */
+static bool exit_moved(const struct recorder *r, const struct exit_site *e)
+{
+	double here, there;
+
+	if (!e->alt_offset || r->entry_first)
+		return false;
+	here = choice_cost(r, e->slot);
+	there = choice_cost(r, e->alt_slot);
+	return there >= 0 && (here < 0 || there < here);
+}
+
+/* Where exit e's probe goes: its file offset, its slot and the cookie's
+ * stack-pointer bits. */
+static void exit_place(const struct recorder *r, const struct exit_site *e, uint64_t *offset,
+		       enum cost_slot *slot, uint32_t *sp_below)
+{
+	bool moved = exit_moved(r, e);
+
+	*offset = moved ? e->alt_offset : e->offset;
+	*slot = moved ? e->alt_slot : e->slot;
+	*sp_below = moved ? e->alt_sp_below : 0;
+}
+
+/* What one hit of the site's exits costs (the dearest of its exits, each
+ * where it goes), with that exit's slot; < 0 when not measured. */
+static double exit_sites_cost(const struct recorder *r, const struct probe_site *s,
+			      enum cost_slot *dearest)
 {
 	double worst = 0;
 
+	*dearest = SLOT_EXIT_RET;
 	for (size_t k = 0; k < s->n_exits; k++) {
-		double c = choice_cost(r, (enum cost_slot)s->exits[k].slot);
+		uint64_t off;
+		uint32_t sp;
+		enum cost_slot slot;
+		double c;
 
+		exit_place(r, &s->exits[k], &off, &slot, &sp);
+		c = choice_cost(r, slot);
 		if (c < 0)
 			return -1;
+		if (!k || c > worst)
+			*dearest = slot;
 		worst = fmax(worst, c);
 	}
 	return worst;
@@ -139,6 +173,7 @@ static bool use_exit_sites(const struct recorder *r, const struct probe_site *s,
 			   enum exits_choice want, const char **why)
 {
 	double uret = choice_cost(r, SLOT_EXIT_URETPROBE), sites;
+	enum cost_slot dearest;
 
 	*why = NULL;
 	if (s->exits_unknown) {
@@ -152,7 +187,7 @@ static bool use_exit_sites(const struct recorder *r, const struct probe_site *s,
 		return false;
 	if (want == EXITS_SITES || s->unwinds || s->go)
 		return true;
-	sites = exit_sites_cost(r, s);
+	sites = exit_sites_cost(r, s, &dearest);
 	return uret >= 0 && sites >= 0 && sites < uret;
 }
 
@@ -202,7 +237,7 @@ static void build_groups(struct recorder *r, struct group_list *gl, const struct
 		struct site_group *g;
 		const char *why;
 		uint64_t base, cookie, entry;
-		enum cost_slot entry_slot;
+		enum cost_slot entry_slot, exit_slot;
 		bool sites;
 
 		if (s->kind != PROBE_FUNCTION)
@@ -211,10 +246,16 @@ static void build_groups(struct recorder *r, struct group_list *gl, const struct
 		sites = use_exit_sites(r, s, want, &why);
 		/* an exit at another probe's place (a function that is one tail
 		 * call): the order of the two programs there is not defined */
-		for (size_t k = 0; sites && k < s->n_exits; k++)
-			if (s->exits[k].offset == s->offset || site_list_has(&g->entries, s->exits[k].offset) ||
-			    site_list_has(&g->exits, s->exits[k].offset))
+		for (size_t k = 0; sites && k < s->n_exits; k++) {
+			uint64_t off;
+			uint32_t sp;
+			enum cost_slot slot;
+
+			exit_place(r, &s->exits[k], &off, &slot, &sp);
+			if (off == s->offset || site_list_has(&g->entries, off) ||
+			    site_list_has(&g->exits, off))
 				sites = false, why = "an exit shares its address with another probe";
+		}
 
 		entry = s->offset;
 		entry_slot = (enum cost_slot)s->entry_slot;
@@ -227,16 +268,24 @@ static void build_groups(struct recorder *r, struct group_list *gl, const struct
 		cookie = COOKIE_WITH_SLOT(base | ((uint64_t)entry_flows[s->handler] << 32),
 					  entry_slot) | (sites ? COOKIE_EXITS_AT_SITES : 0);
 		site_list_add(&g->entries, entry, 0, cookie);
+		exit_slot = SLOT_EXIT_URETPROBE;
 		if (sites) {
-			for (size_t k = 0; k < s->n_exits; k++)
-				site_list_add(&g->exits, s->exits[k].offset, 0,
-					      COOKIE_WITH_SLOT(base, s->exits[k].slot) | COOKIE_EXIT_SITE);
+			exit_sites_cost(r, s, &exit_slot);
+			for (size_t k = 0; k < s->n_exits; k++) {
+				uint64_t off;
+				uint32_t sp;
+				enum cost_slot slot;
+
+				exit_place(r, &s->exits[k], &off, &slot, &sp);
+				site_list_add(&g->exits, off, 0,
+					      COOKIE_WITH_EXIT_SP(COOKIE_WITH_SLOT(base, slot), sp) |
+						      COOKIE_EXIT_SITE);
+				r->info.handlers[s->handler].n_exits_moved += off != s->exits[k].offset;
+			}
 		} else {
 			site_list_add(&g->returns, entry, 0, cookie);
 		}
-		note_probes(&r->info.handlers[s->handler], entry_slot,
-			    sites ? (s->n_exits ? s->exits[0].slot : SLOT_EXIT_RET) : SLOT_EXIT_URETPROBE,
-			    sites, why, s);
+		note_probes(&r->info.handlers[s->handler], entry_slot, exit_slot, sites, why, s);
 	}
 	free(entry_flows);
 }
@@ -603,8 +652,11 @@ static unsigned slots_possible(const struct resolution *res)
 		slots |= 1U << s->entry_slot;
 		if (s->alt_entry_offset)
 			slots |= 1U << s->alt_entry_slot;
-		for (size_t k = 0; k < s->n_exits; k++)
+		for (size_t k = 0; k < s->n_exits; k++) {
 			slots |= 1U << s->exits[k].slot;
+			if (s->exits[k].alt_offset)
+				slots |= 1U << s->exits[k].alt_slot;
+		}
 	}
 	return slots;
 }

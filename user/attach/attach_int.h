@@ -40,10 +40,10 @@ bool site_list_has(const struct site_list *l, uint64_t offset);
 void groups_free(struct group_list *gl);
 
 /* The calibration's state (calibrate.c). */
-#define CALIB_STUBS 8
+#define CALIB_STUBS 9
 /* The last stub, on the program USDT and runtime handlers use: measured
  * only when some handler uses that program (else it is not loaded). */
-#define CALIB_STUB_USDT 7
+#define CALIB_STUB_USDT 8
 
 struct calib_round {
 	double added_ns[CALIB_STUBS];	/* probed minus unprobed call, CPU time */

@@ -67,7 +67,9 @@
  *   4 step    lea 0(%rip),%rax; ret           single-stepped entry, uretprobe exit
  *   5 ret     5-byte nop; ret                 nop5 entry, exit at the ret (+5)
  *   6 jmp     5-byte nop; jmp tail            nop5 entry, exit at the tail call (+5)
- *   7 usdt    nop; nop; ret                   USDT-style entry (+0) and return (+1)
+ *   7 canary  5-byte nop; cmp %rsp,%rsp;      nop5 entry, exit at the jcc (+8), as at
+ *             jne 1f; ret; 1: ud2              a stack-protector check before a ret
+ *   8 usdt    nop; nop; ret                   USDT-style entry (+0) and return (+1)
  */
 #define STUB(p, name, body)                                                   \
 	".globl " p name "\n.type " p name ",@function\n.p2align 4\n" p name ":\n" \
@@ -81,13 +83,15 @@
 	STUB(p, "ret", "\t.byte 0x0f,0x1f,0x44,0x00,0x00\n\tret\n")            \
 	STUB(p, "jmp", "\t.byte 0x0f,0x1f,0x44,0x00,0x00\n\tjmp " p "tail\n")  \
 	STUB(p, "tail", "\tret\n")                                             \
+	STUB(p, "canary", "\t.byte 0x0f,0x1f,0x44,0x00,0x00\n\tcmp %rsp, %rsp\n" \
+			  "\tjne 1f\n\tret\n1:\tud2\n")                          \
 	STUB(p, "usdt", "\tnop\n\tnop\n\tret\n")
 
 __asm__(".text\n" STUBS("fp_cs_") STUBS("fp_cb_"));
 
 #define DECLARE_STUBS(p)                                                      \
 	void p##nop5(void), p##nop(void), p##push(void), p##branch(void),     \
-		p##step(void), p##ret(void), p##jmp(void), p##usdt(void)
+		p##step(void), p##ret(void), p##jmp(void), p##canary(void), p##usdt(void)
 DECLARE_STUBS(fp_cs_);
 DECLARE_STUBS(fp_cb_);
 
@@ -104,6 +108,7 @@ static const struct stub {
 	{ fp_cs_step, fp_cb_step, SLOT_ENTRY_STEP, SLOT_EXIT_URETPROBE, 0 },
 	{ fp_cs_ret, fp_cb_ret, SLOT_ENTRY_NOP5, SLOT_EXIT_RET, 5 },
 	{ fp_cs_jmp, fp_cb_jmp, SLOT_ENTRY_NOP5, SLOT_EXIT_JMP, 5 },
+	{ fp_cs_canary, fp_cb_canary, SLOT_ENTRY_NOP5, SLOT_EXIT_CANARY, 8 },
 	{ fp_cs_usdt, fp_cb_usdt, SLOT_ENTRY_USDT, SLOT_EXIT_USDT, 1 },
 };
 #define STUB_USDT CALIB_STUB_USDT
@@ -589,7 +594,7 @@ static void split_slots(const double *added, const double *window, double *hit, 
 		hit[stubs[k].entry] = added[k] - hit[SLOT_EXIT_URETPROBE];
 		win[stubs[k].entry] = window[k] - win[SLOT_EXIT_URETPROBE];
 	}
-	for (int k = 5; k <= 6; k++) {
+	for (int k = 5; k <= 7; k++) {
 		hit[stubs[k].exit] = added[k] - hit[SLOT_ENTRY_NOP5];
 		win[stubs[k].exit] = window[k] - win[SLOT_ENTRY_NOP5];
 	}
@@ -701,7 +706,7 @@ void calib_measure(struct recorder *r, int rounds)
 	jitter[SLOT_ENTRY_NOP5] = jitter[SLOT_EXIT_URETPROBE] = spread[0] / 2;
 	for (int k = 1; k <= 4; k++)
 		jitter[stubs[k].entry] = spread[k];
-	for (int k = 5; k <= 6; k++)
+	for (int k = 5; k <= 7; k++)
 		jitter[stubs[k].exit] = spread[k];
 	jitter[SLOT_ENTRY_USDT] = jitter[SLOT_EXIT_USDT] = spread[STUB_USDT] / 2;
 	for (int s = 0; s < SLOT_COUNT; s++)
@@ -720,6 +725,8 @@ void calib_measure(struct recorder *r, int rounds)
 	/* exits against the entries' scale: both stubs enter at the nop5 */
 	cost[SLOT_EXIT_RET].behaves_as = behaviour(warm[5] - warm[0] + warm[1], trap, step, false);
 	cost[SLOT_EXIT_JMP].behaves_as = behaviour(warm[6] - warm[0] + warm[1], trap, step, false);
+	cost[SLOT_EXIT_CANARY].behaves_as = behaviour(warm[7] - warm[0] + warm[1], trap, step,
+						      false);
 	cost[SLOT_ENTRY_USDT].behaves_as = cost[SLOT_EXIT_USDT].behaves_as = "emulated";
 
 	if (first) {

@@ -26,7 +26,7 @@ void model_handler_slots(const struct snapshot *s, const struct snap_handler *h,
 	static const struct { const char *site, *key; } names[] = {
 		{ "nop5", "nop5" }, { "nop", "nop" }, { "push", "push" }, { "branch", "branch" },
 		{ "other", "step" }, { "usdt", "usdt" }, { "uretprobe", "uretprobe" },
-		{ "ret", "ret" }, { "tail-call jmp", "jmp" },
+		{ "ret", "ret" }, { "tail-call jmp", "jmp" }, { "canary jcc", "canary_jcc" },
 	};
 
 	*entry = *exit = NULL;

@@ -47,6 +47,7 @@ struct insn {
 	int16_t region;		/* index into the regions; -1: followed outside them */
 	bool jump, cond, indirect, ret, stop;
 	bool call;		/* a call, a syscall or an interrupt: code runs elsewhere first */
+	bool canary;		/* reads the stack protector's canary, %fs:0x28 */
 	uint64_t target;	/* direct jumps */
 	enum height_op op;
 	int32_t imm;
@@ -235,6 +236,13 @@ static size_t add_insn(struct decoder *d, const cs_insn *ci, int region)
 	in->stop = in->ret || (in->jump && !in->cond) || ci->id == X86_INS_HLT ||
 		   ci->id == X86_INS_UD2 || ci->id == X86_INS_INT3;
 	in->op = height_op_of(d->cs, ci, &in->imm);
+	for (int k = 0; k < x->op_count; k++) {
+		const x86_op_mem *mem = &x->operands[k].mem;
+
+		in->canary |= x->operands[k].type == X86_OP_MEM && mem->segment == X86_REG_FS &&
+			      mem->base == X86_REG_INVALID && mem->index == X86_REG_INVALID &&
+			      mem->disp == 0x28;
+	}
 	d->n++;
 	index_insn(d, d->n - 1);
 	return d->n - 1;
@@ -389,7 +397,7 @@ static void follow_heights(struct decoder *d)
 static void add_exit(struct function_code *fc, size_t *cap, uint64_t offset, enum cost_slot slot)
 {
 	grow_array((void **)&fc->exits, cap, fc->n_exits + 1, sizeof(*fc->exits));
-	fc->exits[fc->n_exits++] = (struct exit_site){ offset, slot };
+	fc->exits[fc->n_exits++] = (struct exit_site){ .offset = offset, .slot = slot };
 }
 
 /* File offset of an instruction. */
@@ -472,6 +480,64 @@ static void find_alt_entry(const struct decoder *d, struct function_code *out)
 	}
 }
 
+/* Instructions between a stack-protector check's jcc and its `ret`: the
+ * epilogue (stack adjustments and pops, a `leave`, register moves). */
+#define CANARY_LOOKBACK 24
+
+static struct height height_at(const struct decoder *d, size_t i)
+{
+	return i < d->ht_cap ? d->ht[i] : (struct height){ HEIGHT_UNREACHED, 0 };
+}
+
+/*
+ * The `ret` at insns[i] probed ahead of its epilogue (exit_sites.h): the
+ * conditional jump right after an instruction that reads the canary
+ * (`sub %fs:0x28,%rdx; jne fail`), taken to a call (__stack_chk_fail), with
+ * only stack adjustments and moves from it to the ret, no branch, call or
+ * jump landing in between (every path to the ret passes the check: the
+ * compiler checks the canary on every way out), and known stack heights.
+ * The jcc runs once per call, when the function leaves by this ret.
+ */
+static void find_canary_exit(const struct decoder *d, size_t i, struct exit_site *e)
+{
+	const struct insn *ret = &d->insns[i];
+	struct height at_ret = height_at(d, i);
+
+	if (at_ret.sp != 0)
+		return;
+	for (size_t k = i; k-- > 0 && i - k <= CANARY_LOOKBACK;) {
+		const struct insn *in = &d->insns[k];
+		struct height h = height_at(d, k);
+		long target;
+		uint64_t off;
+
+		if (in->region != ret->region || in->addr + in->size != d->insns[k + 1].addr)
+			return;
+		if (!(in->jump && in->cond && !in->indirect)) {
+			if (in->jump || in->call || in->ret || in->stop || in->op == H_UNKNOWN)
+				return;
+			continue;
+		}
+		target = find_insn(d, in->target);
+		if (!k || !d->insns[k - 1].canary || d->insns[k - 1].region != in->region ||
+		    target < 0 || !d->insns[target].call || h.sp == HEIGHT_UNKNOWN ||
+		    h.sp == HEIGHT_UNREACHED || h.sp < 0 || h.sp > 0xffff ||
+		    site_classify_x86(d->regions[in->region].code + (in->addr - d->regions[in->region].vaddr),
+				      in->size, in->addr) != SITE_EMULATED)
+			return;
+		for (size_t j = 0; j < d->n; j++)
+			if (d->insns[j].jump && !d->insns[j].indirect &&
+			    d->insns[j].target > in->addr && d->insns[j].target <= ret->addr)
+				return;
+		if (insn_offset(d, in, &off))
+			return;
+		e->alt_offset = off;
+		e->alt_slot = SLOT_EXIT_CANARY;
+		e->alt_sp_below = (uint32_t)h.sp;
+		return;
+	}
+}
+
 static int find_exits(struct decoder *d, struct function_code *out)
 {
 	size_t cap = 0;
@@ -516,6 +582,8 @@ static int find_exits(struct decoder *d, struct function_code *out)
 			continue;
 		}
 		add_exit(out, &cap, off, in->ret ? SLOT_EXIT_RET : SLOT_EXIT_JMP);
+		if (in->ret && in->region >= 0)
+			find_canary_exit(d, i, &out->exits[out->n_exits - 1]);
 	}
 	/* no exit at all: a function that never returns (it calls exit(), or
 	 * one that always throws; the compiler left out the epilogue) */

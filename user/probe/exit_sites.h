@@ -28,6 +28,13 @@ struct elf_sym;
 struct exit_site {
 	uint64_t offset;	/* file offset of the instruction */
 	enum cost_slot slot;	/* SLOT_EXIT_RET or SLOT_EXIT_JMP */
+	/* A `ret`'s probe ahead of its epilogue, where the kernel may treat
+	 * that place more cheaply: the stack-protector check's conditional
+	 * jump, which every path to the ret passes and whose taken side calls
+	 * __stack_chk_fail (it never returns). 0: none. */
+	uint64_t alt_offset;		/* file offset of the jcc */
+	enum cost_slot alt_slot;	/* SLOT_EXIT_CANARY */
+	uint32_t alt_sp_below;		/* bytes its stack pointer is below the entry's */
 };
 
 struct function_code {

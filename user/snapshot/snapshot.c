@@ -23,6 +23,7 @@
 const char *const snapshot_slot_key[SNAP_SLOTS] = {
 	[1] = "nop5", [2] = "nop", [3] = "push", [4] = "branch", [5] = "step", [6] = "usdt",
 	[8] = "uretprobe", [9] = "ret", [10] = "jmp", [11] = "jmp_indirect", [12] = "usdt_return",
+	[13] = "canary_jcc",
 };
 
 const char *const snapshot_site_class_key[SNAP_SITE_CLASSES] = { "unknown", "nop5", "emulated",
