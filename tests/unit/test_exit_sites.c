@@ -368,6 +368,60 @@ static const struct elf_sym *only_symbol(const struct elf_file *ef, const char *
 	return s;
 }
 
+/* A function that checks its stack canary before it returns (gcc
+ * -fstack-protector): its ret's probe may go to the check's jne, 40 bytes
+ * below the entry's stack pointer; not when a jump lands between the jne
+ * and the ret, nor at a jcc that follows no read of the canary. */
+#define CANARY_PROLOGUE(second)                                                 \
+	0x55,					/* 0: push %rbp */              \
+	0x53,					/* 1: push %rbx */              \
+	0x48, 0x83, 0xec, 0x18,			/* 2: sub $0x18,%rsp */         \
+	0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0, 0, 0, /* 6: mov %fs:0x28,%rax */ \
+	0x48, 0x89, 0x44, 0x24, 0x08,		/* f: mov %rax,0x8(%rsp) */     \
+	second,					/* 14: 2 bytes */               \
+	0x48, 0x8b, 0x54, 0x24, 0x08		/* 16: mov 0x8(%rsp),%rdx */
+#define CANARY_EPILOGUE                                                         \
+	0x75, 0x07,				/* 24: jne 2d */                \
+	0x48, 0x83, 0xc4, 0x18,			/* 26: add $0x18,%rsp */        \
+	0x5b,					/* 2a: pop %rbx */              \
+	0x5d,					/* 2b: pop %rbp */              \
+	0xc3,					/* 2c: ret */                   \
+	0xe8, 0x00, 0x01, 0x00, 0x00		/* 2d: call __stack_chk_fail */
+#define XOR_EAX 0x31, 0xc0
+#define JE_TO_ADD 0x74, 0x10			/* je 26 */
+
+static void test_canary_exit(void **state)
+{
+	static const struct want_exit want[] = { { 0x2c, SLOT_EXIT_RET } };
+	struct function_code fc;
+
+	(void)state;
+	assert_int_equal(decode(BYTES(CANARY_PROLOGUE(XOR_EAX),
+				      0x64, 0x48, 0x2b, 0x14, 0x25, 0x28, 0, 0, 0, /* 1b: sub %fs:0x28,%rdx */
+				      CANARY_EPILOGUE), &fc), 0);
+	assert_exits(&fc, want, 1);
+	assert_int_equal(fc.exits[0].alt_offset, OFF(0x24));
+	assert_int_equal(fc.exits[0].alt_slot, SLOT_EXIT_CANARY);
+	assert_int_equal(fc.exits[0].alt_sp_below, 40);
+	function_code_free(&fc);
+
+	/* a jump lands on the add: that path would pass no probe */
+	assert_int_equal(decode(BYTES(CANARY_PROLOGUE(JE_TO_ADD),
+				      0x64, 0x48, 0x2b, 0x14, 0x25, 0x28, 0, 0, 0,
+				      CANARY_EPILOGUE), &fc), 0);
+	assert_exits(&fc, want, 1);
+	assert_int_equal(fc.exits[0].alt_offset, 0);
+	function_code_free(&fc);
+
+	/* the jne follows a plain compare: its taken side may return */
+	assert_int_equal(decode(BYTES(CANARY_PROLOGUE(XOR_EAX),
+				      0x90, 0x48, 0x2b, 0x14, 0x25, 0x28, 0, 0, 0, /* 1b: nop; sub 0x28,%rdx */
+				      CANARY_EPILOGUE), &fc), 0);
+	assert_exits(&fc, want, 1);
+	assert_int_equal(fc.exits[0].alt_offset, 0);
+	function_code_free(&fc);
+}
+
 static void test_elf_symbol_at_self(void **state)
 {
 	const struct elf_sym *main_sym, *marker, *s;
@@ -498,6 +552,7 @@ int main(void)
 		cmocka_unit_test(test_cold_part),
 		cmocka_unit_test(test_entry_slot),
 		cmocka_unit_test(test_alt_entry),
+		cmocka_unit_test(test_canary_exit),
 		cmocka_unit_test(test_elf_symbol_at_self),
 		cmocka_unit_test(test_decode_own_function),
 	};

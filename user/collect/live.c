@@ -45,8 +45,10 @@ static const struct argp_option attach_options[] = {
 	  "or uretprobe", 0 },
 	{ "entry", OPT_ENTRY, "WHERE", 0,
 	  "Where entry probes go: auto (default: past a first instruction the kernel would "
-	  "single-step, to a cheaper one that runs once per call, when measured cheaper) or "
-	  "first (always the function's first instruction)", 0 },
+	  "single-step, to a cheaper one that runs once per call, when measured cheaper; an "
+	  "exit at a ret likewise to the function's stack-protector check ahead of its "
+	  "epilogue) or first (always the function's first instruction, exits at their own)",
+	  0 },
 	{ "no-oncpu", OPT_NO_ONCPU, NULL, 0, "Do not measure on-CPU time (no sched_switch probe)", 0 },
 	{ "max-instances", OPT_MAX_INSTANCES, "N", 0,
 	  "Processes counted individually (default 64; more are pooled as pid 0)", 0 },
