@@ -12,6 +12,9 @@
  * Exit classes, entered at a 5-byte nop, the exit probed at an instruction:
  *   bench_ret       nop5; ret: the exit site is the `ret`
  *   bench_jmp       nop5; jmp bench_tail: the exit site is the tail-call jmp
+ *   bench_canary    nop5; a stack-protector check (the canary at %fs:0x28
+ *                   read and compared; jne to a call of abort); ret: the exit
+ *                   site is the check's jne, ahead of the ret
  *
  * Protocol (one line each, stdout is line-buffered):
  *   start:          "site CLASS SYMBOL 0xENTRY_OFFSET EXIT" per function, EXIT
@@ -56,9 +59,20 @@ __asm__(".text\n"
 	".size bench_jmp, .-bench_jmp\n"
 	".globl bench_tail\n.type bench_tail,@function\n.p2align 4\nbench_tail:\n"
 	"	ret\n"
-	".size bench_tail, .-bench_tail\n");
+	".size bench_tail, .-bench_tail\n"
+	".globl bench_canary\n.type bench_canary,@function\n.p2align 4\nbench_canary:\n"
+	"	.byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n"
+	"	mov %fs:0x28, %rax\n"
+	"	sub %fs:0x28, %rax\n"
+	".globl bench_canary_x\n.type bench_canary_x,@function\nbench_canary_x:\n"
+	"	jne 1f\n"
+	"	ret\n"
+	"1:	call abort@PLT\n"
+	".size bench_canary_x, .-bench_canary_x\n"
+	".size bench_canary, .-bench_canary\n");
 void bench_ret(void), bench_ret_x(void);
 void bench_jmp(void), bench_jmp_x(void);
+void bench_canary(void), bench_canary_x(void);
 
 static const struct site_fn {
 	const char *cls;
@@ -71,6 +85,7 @@ static const struct site_fn {
 	{ "sstep", "bench_sstep", bench_sstep, NULL },
 	{ "ret", "bench_ret", bench_ret, bench_ret_x },
 	{ "jmp", "bench_jmp", bench_jmp, bench_jmp_x },
+	{ "canary", "bench_canary", bench_canary, bench_canary_x },
 };
 
 #define N_SITES (sizeof(sites) / sizeof(sites[0]))

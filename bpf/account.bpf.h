@@ -274,7 +274,7 @@ __noinline int on_entry(struct thread_state *st, __u64 cookie, __u64 key, __u64 
 	struct handler_stats *hs;
 	struct frame *fr;
 
-	if (!st || hid >= n_handlers)
+	if (!st || hid >= n_handlers || (!armed && hid < n_flow_handlers))
 		return 1;
 	hs = bpf_map_lookup_elem(&handler_stats, &hid);
 	if (!hs || st->ignored)
@@ -487,7 +487,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		count(CNT_UNMATCHED_RETURN);
 		return 0;
 	}
-	if (st->ignored)
+	if (st->ignored || (!armed && hid < n_flow_handlers))
 		return 0;
 	d = st->depth;
 	if (d > MAX_DEPTH)

@@ -46,6 +46,14 @@ const volatile __u32 root_tgid = 0;
 const volatile bool track_oncpu = true;
 /* Stack pointer after `ret` minus stack pointer at entry (8 on x86-64). */
 const volatile __u64 ret_sp_adjust = 8;
+/* Handler ids from here on are the calibration's (user/attach/calibrate.c). */
+const volatile __u32 n_flow_handlers = ~0U;
+
+/* Whether the flow's handlers are counted: set by userspace once every probe
+ * is attached, cleared before the last reading of the maps, so that every
+ * handler is counted over one window (probes attach and detach one by one,
+ * and the maps are read one by one, while calls go on). */
+bool armed = false;
 
 __u64 counters[CNT_MAX] = {};
 /* Processes with a thread that has state, a bit per tgid modulo

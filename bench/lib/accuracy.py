@@ -107,7 +107,8 @@ def accuracy_once(tmp, target, exits, loaded):
             summary["%s_%s_at" % (metric, kind)] = where
     # as attached: the entries' class, the exits' kinds and what the kernel does there
     slots = (snap.get("calibration") or {}).get("slots") or {}
-    kinds = {"uretprobe": "uretprobe", "ret": "ret", "tail-call jmp": "jmp"}
+    kinds = {"uretprobe": "uretprobe", "ret": "ret", "tail-call jmp": "jmp",
+             "canary jcc": "canary_jcc"}
     exit_desc = []
     for x in sorted({p["exit_site"] for p in probes.values()} - {None}):
         beh = (slots.get(kinds.get(x, "")) or {}).get("behaves_as")

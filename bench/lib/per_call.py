@@ -16,17 +16,19 @@ from .record import auto_mode, write_flowfile
 # Probe sites of bench_target: entries (exit: a uretprobe), then exits
 # (entry: a 5-byte nop). Each is one function: a call is one entry + one exit.
 ENTRY_SITES = ["nop5", "emulated", "sstep"]
-EXIT_SITES = ["ret", "jmp"]
+EXIT_SITES = ["ret", "jmp", "canary"]
 SITES = ENTRY_SITES + EXIT_SITES
 # the instructions probed: (entry, exit)
 SITE_PROBES = {"nop5": ("nop5", "uretprobe"), "emulated": ("push", "uretprobe"),
-               "sstep": ("lea", "uretprobe"), "ret": ("nop5", "ret"), "jmp": ("nop5", "jmp")}
+               "sstep": ("lea", "uretprobe"), "ret": ("nop5", "ret"), "jmp": ("nop5", "jmp"),
+               "canary": ("nop5", "canary jcc")}
 # flowprof's calibration slots (snapshot "calibration": {"slots": ...}) per instruction
 SLOT_KEY = {"nop5": "nop5", "push": "push", "lea": "step", "uretprobe": "uretprobe",
-            "ret": "ret", "jmp": "jmp"}
+            "ret": "ret", "jmp": "jmp", "canary jcc": "canary_jcc"}
 # the snapshot's entry_site / exit_site for each site, per --exits
-SNAP_ENTRY = {"nop5": "nop5", "emulated": "push", "sstep": "other", "ret": "nop5", "jmp": "nop5"}
-SNAP_EXIT = {"ret": "ret", "jmp": "tail-call jmp"}
+SNAP_ENTRY = {"nop5": "nop5", "emulated": "push", "sstep": "other", "ret": "nop5", "jmp": "nop5",
+              "canary": "nop5"}
+SNAP_EXIT = {"ret": "ret", "jmp": "tail-call jmp", "canary": "canary jcc"}
 
 FLOWPROF_MODES = ["session", "multi", "single"]
 FLOOR_MODES = ["pair", "multi", "session"]

@@ -541,6 +541,7 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 	skel->rodata->root_tgid = o->root_tgid > 0 ? (uint32_t)o->root_tgid : 0;
 	skel->rodata->track_oncpu = r->info.oncpu;
 	skel->rodata->ret_sp_adjust = RET_SP_ADJUST;
+	skel->rodata->n_flow_handlers = (uint32_t)r->n_flow_handlers;
 
 	bpf_map__set_max_entries(skel->maps.handler_stats, nh);
 	bpf_map__set_max_entries(skel->maps.flow_visits, (uint32_t)(ff->n_flows ? ff->n_flows : 1) * nh);
@@ -758,6 +759,8 @@ int recorder_start(struct recorder **out, const struct flowfile *ff,
 		r->info.oncpu = !o->no_oncpu && r->info.feat.raw_tp;
 		e = try_mode(r, ff, res, o, err, errlen);
 		if (!e) {
+			/* every probe is in: the handlers are counted from here */
+			r->skel->bss->armed = true;
 			log_info("attach mode: %s (%zu probe points in %.1f ms: BPF load and "
 				 "verification %.1f ms, probe-cost calibration %.1f ms)", attach_mode_name(m),
 				 r->info.n_probes, r->info.attach_ms, r->info.load_ms, r->info.calib_ms);
@@ -780,6 +783,12 @@ void recorder_recalibrate(struct recorder *r)
 {
 	if (r && r->skel && r->cal.ready && (r->n_links || r->n_link_fds))
 		calib_measure(r, 1);
+}
+
+void recorder_disarm(struct recorder *r)
+{
+	if (r && r->skel)
+		r->skel->bss->armed = false;
 }
 
 void recorder_detach(struct recorder *r)

@@ -143,6 +143,10 @@ int recorder_start(struct recorder **out, const struct flowfile *ff,
  * Nothing once detached. */
 void recorder_recalibrate(struct recorder *r);
 
+/* Stops counting the flow's handlers, their probes still attached: the
+ * window's last reading then holds every handler over the same span. */
+void recorder_disarm(struct recorder *r);
+
 /* Detaches every probe (timed in detach_ms); the maps stay readable. */
 void recorder_detach(struct recorder *r);
 

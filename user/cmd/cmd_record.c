@@ -481,7 +481,9 @@ int cmd_record(int argc, char **argv)
 	}
 	metrics_server_stop(srv);
 	srv = NULL;
-	/* The window closes before the detach: calls during it are not counted. */
+	/* The window closes before the detach: calls during it are not counted,
+	 * nor those that end while the maps are read. */
+	live_disarm(&live);
 	if (timed_out && live.mark_calls[0])
 		live_mark(&live, 1);
 	if (live_collect(&live, &snap))

@@ -193,6 +193,7 @@ int cmd_serve(int argc, char **argv)
 		struct snapshot s = { 0 };
 
 		/* The window ends when the maps are read, before the slow detach. */
+		live_disarm(live);
 		if (live_collect(live, &s)) {
 			rc = EXIT_ERROR;
 		} else {

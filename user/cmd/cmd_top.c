@@ -136,6 +136,8 @@ char *top_write_snapshot(struct live *l, const char *path, bool detach)
 	uint64_t calls = 0;
 	char *msg, *p = term_escape(path);
 
+	if (detach)
+		live_disarm(l); /* the last reading: every handler over one span */
 	if (live_collect(l, &s)) {
 		msg = xasprintf("cannot read the BPF maps");
 		goto out;

@@ -360,6 +360,11 @@ void live_tick(struct live *l)
 	}
 }
 
+void live_disarm(struct live *l)
+{
+	recorder_disarm(l->rec);
+}
+
 void live_detach(struct live *l)
 {
 	recorder_detach(l->rec);

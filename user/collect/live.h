@@ -105,6 +105,8 @@ int live_collect(struct live *l, struct snapshot *s);
 #define LIVE_CALIB_EARLY_ROUNDS 9
 void live_tick(struct live *l);
 
+/* Stops counting calls (recorder_disarm), before the last reading. */
+void live_disarm(struct live *l);
 /* Removes the probes (timed); what they measured stays readable. */
 void live_detach(struct live *l);
 
