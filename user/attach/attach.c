@@ -759,8 +759,6 @@ int recorder_start(struct recorder **out, const struct flowfile *ff,
 		r->info.oncpu = !o->no_oncpu && r->info.feat.raw_tp;
 		e = try_mode(r, ff, res, o, err, errlen);
 		if (!e) {
-			/* every probe is in: the handlers are counted from here */
-			r->skel->bss->armed = true;
 			log_info("attach mode: %s (%zu probe points in %.1f ms: BPF load and "
 				 "verification %.1f ms, probe-cost calibration %.1f ms)", attach_mode_name(m),
 				 r->info.n_probes, r->info.attach_ms, r->info.load_ms, r->info.calib_ms);
@@ -783,6 +781,12 @@ void recorder_recalibrate(struct recorder *r)
 {
 	if (r && r->skel && r->cal.ready && (r->n_links || r->n_link_fds))
 		calib_measure(r, 1);
+}
+
+void recorder_arm(struct recorder *r)
+{
+	if (r && r->skel)
+		r->skel->bss->armed = true;
 }
 
 void recorder_disarm(struct recorder *r)

@@ -143,6 +143,10 @@ int recorder_start(struct recorder **out, const struct flowfile *ff,
  * Nothing once detached. */
 void recorder_recalibrate(struct recorder *r);
 
+/* Starts counting the flow's handlers (recorder_start leaves them
+ * uncounted): once every probe is attached and the window's baseline is
+ * read, so that no map's baseline holds calls another's does not. */
+void recorder_arm(struct recorder *r);
 /* Stops counting the flow's handlers, their probes still attached: the
  * window's last reading then holds every handler over the same span. */
 void recorder_disarm(struct recorder *r);

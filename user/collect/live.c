@@ -241,11 +241,14 @@ int live_start(struct live *l, const struct live_opts *o)
 	}
 	warn_probes(l);
 	/* Counts start here, as record's do: calls during attach and
-	 * calibration fall outside the window. */
+	 * calibration fall outside the window. The baseline is read before the
+	 * handlers are counted: read while calls go on, one map's would hold
+	 * calls another's does not (edges short of their calls). */
 	collect_snapshot(l->rec, &l->ff, &l->res, &base);
 	base.host_cpu_s = host_cpu_busy_seconds();
 	base.host_cpu_measured = base.host_cpu_s >= 0;
 	snapshot_start_take(&l->base, &base); /* kept small: 4.7 KiB less per handler */
+	recorder_arm(l->rec);
 	l->started = time(NULL);
 	l->t_start = l->t_calibrated = now_ns();
 	return 0;
