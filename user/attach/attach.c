@@ -759,6 +759,8 @@ int recorder_start(struct recorder **out, const struct flowfile *ff,
 		r->info.oncpu = !o->no_oncpu && r->info.feat.raw_tp;
 		e = try_mode(r, ff, res, o, err, errlen);
 		if (!e) {
+			/* every probe is in: the handlers are counted from here */
+			r->skel->bss->armed = true;
 			log_info("attach mode: %s (%zu probe points in %.1f ms: BPF load and "
 				 "verification %.1f ms, probe-cost calibration %.1f ms)", attach_mode_name(m),
 				 r->info.n_probes, r->info.attach_ms, r->info.load_ms, r->info.calib_ms);

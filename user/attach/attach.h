@@ -143,13 +143,13 @@ int recorder_start(struct recorder **out, const struct flowfile *ff,
  * Nothing once detached. */
 void recorder_recalibrate(struct recorder *r);
 
-/* Starts counting the flow's handlers (recorder_start leaves them
- * uncounted): once every probe is attached and the window's baseline is
- * read, so that no map's baseline holds calls another's does not. */
-void recorder_arm(struct recorder *r);
-/* Stops counting the flow's handlers, their probes still attached: the
- * window's last reading then holds every handler over the same span. */
+/* Stops counting the flow's handlers, their probes still attached (they
+ * are counted from the end of recorder_start): a reading of the maps then
+ * holds every handler over the same span, where one taken while calls go on
+ * would hold calls in one map that another does not. recorder_arm counts
+ * them again. */
 void recorder_disarm(struct recorder *r);
+void recorder_arm(struct recorder *r);
 
 /* Detaches every probe (timed in detach_ms); the maps stay readable. */
 void recorder_detach(struct recorder *r);

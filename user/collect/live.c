@@ -241,9 +241,10 @@ int live_start(struct live *l, const struct live_opts *o)
 	}
 	warn_probes(l);
 	/* Counts start here, as record's do: calls during attach and
-	 * calibration fall outside the window. The baseline is read before the
-	 * handlers are counted: read while calls go on, one map's would hold
-	 * calls another's does not (edges short of their calls). */
+	 * calibration fall outside the window. The baseline is read with the
+	 * counting stopped: read while calls go on, one map's would hold calls
+	 * another's does not (edges short of their calls). */
+	recorder_disarm(l->rec);
 	collect_snapshot(l->rec, &l->ff, &l->res, &base);
 	base.host_cpu_s = host_cpu_busy_seconds();
 	base.host_cpu_measured = base.host_cpu_s >= 0;
