@@ -487,7 +487,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		count(CNT_UNMATCHED_RETURN);
 		return 0;
 	}
-	if (st->ignored || (!armed && hid < n_flow_handlers))
+	if (st->ignored)
 		return 0;
 	d = st->depth;
 	if (d > MAX_DEPTH)
@@ -506,6 +506,8 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		found = w.found;
 	}
 	if (found >= MAX_DEPTH) {
+		if (!armed && hid < n_flow_handlers)
+			return 0; /* entered while not counted (recorder_disarm) */
 		/* Not one of ours (entered before attach); whatever lies below
 		 * its stack pointer has unwound. */
 		unwind_to(st, key, hid, false, now);
@@ -518,6 +520,15 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		bpf_loop(MAX_DEPTH, abandon_frame, &w, 0);
 	}
 	fr = &st->frames[found & (MAX_DEPTH - 1)];
+	if (!armed && hid < n_flow_handlers) {
+		/* not counted (recorder_disarm), but the frame goes all the same:
+		 * left open, the thread's next call would close it as unwound */
+		st->depth = found;
+		st->flow_mask = fr->flows_before;
+		if (!found)
+			stack_emptied(st, now);
+		return 0;
+	}
 	dur = now > fr->start_ns ? now - fr->start_ns : 0;
 	cpu = 0;
 	if (track_oncpu && !st->goroutine) {
