@@ -177,6 +177,13 @@ static __always_inline void probe_hit(struct thread_state *st, __u64 now, __u32 
 	st->probe_until = now + 4 * cost;
 }
 
+/* Whether a call of handler hid is counted now: the calibration's always,
+ * the flow's handlers while armed (flowprof.bpf.c). */
+static __always_inline bool counted(__u32 hid)
+{
+	return armed || hid >= n_flow_handlers;
+}
+
 static __always_inline void count_incomplete(__u32 hid, bool unwound)
 {
 	struct handler_stats *hs = bpf_map_lookup_elem(&handler_stats, &hid);
@@ -274,7 +281,7 @@ __noinline int on_entry(struct thread_state *st, __u64 cookie, __u64 key, __u64 
 	struct handler_stats *hs;
 	struct frame *fr;
 
-	if (!st || hid >= n_handlers || (!armed && hid < n_flow_handlers))
+	if (!st || hid >= n_handlers || !counted(hid))
 		return 1;
 	hs = bpf_map_lookup_elem(&handler_stats, &hid);
 	if (!hs || st->ignored)
@@ -506,7 +513,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		found = w.found;
 	}
 	if (found >= MAX_DEPTH) {
-		if (!armed && hid < n_flow_handlers)
+		if (!counted(hid))
 			return 0; /* entered while not counted (recorder_disarm) */
 		/* Not one of ours (entered before attach); whatever lies below
 		 * its stack pointer has unwound. */
@@ -520,7 +527,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		bpf_loop(MAX_DEPTH, abandon_frame, &w, 0);
 	}
 	fr = &st->frames[found & (MAX_DEPTH - 1)];
-	if (!armed && hid < n_flow_handlers) {
+	if (!counted(hid)) {
 		/* not counted (recorder_disarm), but the frame goes all the same:
 		 * left open, the thread's next call would close it as unwound */
 		st->depth = found;

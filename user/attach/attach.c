@@ -124,38 +124,39 @@ static bool exit_moved(const struct recorder *r, const struct exit_site *e)
 	return there >= 0 && (here < 0 || there < here);
 }
 
-/* Where exit e's probe goes: its file offset, its slot and the cookie's
- * stack-pointer bits. */
-static void exit_place(const struct recorder *r, const struct exit_site *e, uint64_t *offset,
-		       enum cost_slot *slot, uint32_t *sp_below)
-{
-	bool moved = exit_moved(r, e);
+/* Where an exit's probe goes: its file offset, its slot, and how far its
+ * stack pointer is below the entry's (the cookie's COOKIE_EXIT_SP). */
+struct exit_place {
+	uint64_t offset;
+	enum cost_slot slot;
+	uint32_t sp_below;
+};
 
-	*offset = moved ? e->alt_offset : e->offset;
-	*slot = moved ? e->alt_slot : e->slot;
-	*sp_below = moved ? e->alt_sp_below : 0;
+static struct exit_place exit_place(const struct recorder *r, const struct exit_site *e)
+{
+	if (exit_moved(r, e))
+		return (struct exit_place){ e->alt_offset, e->alt_slot, e->alt_sp_below };
+	return (struct exit_place){ e->offset, e->slot, 0 };
 }
 
 /* What one hit of the site's exits costs (the dearest of its exits, each
- * where it goes), with that exit's slot; < 0 when not measured. */
+ * where it goes), with that exit's slot when dearest is given; < 0 when
+ * not measured. */
 static double exit_sites_cost(const struct recorder *r, const struct probe_site *s,
 			      enum cost_slot *dearest)
 {
 	double worst = 0;
 
-	*dearest = SLOT_EXIT_RET;
+	if (dearest)
+		*dearest = SLOT_EXIT_RET;
 	for (size_t k = 0; k < s->n_exits; k++) {
-		uint64_t off;
-		uint32_t sp;
-		enum cost_slot slot;
-		double c;
+		struct exit_place p = exit_place(r, &s->exits[k]);
+		double c = choice_cost(r, p.slot);
 
-		exit_place(r, &s->exits[k], &off, &slot, &sp);
-		c = choice_cost(r, slot);
 		if (c < 0)
 			return -1;
-		if (!k || c > worst)
-			*dearest = slot;
+		if (dearest && (!k || c > worst))
+			*dearest = p.slot;
 		worst = fmax(worst, c);
 	}
 	return worst;
@@ -173,7 +174,6 @@ static bool use_exit_sites(const struct recorder *r, const struct probe_site *s,
 			   enum exits_choice want, const char **why)
 {
 	double uret = choice_cost(r, SLOT_EXIT_URETPROBE), sites;
-	enum cost_slot dearest;
 
 	*why = NULL;
 	if (s->exits_unknown) {
@@ -187,7 +187,7 @@ static bool use_exit_sites(const struct recorder *r, const struct probe_site *s,
 		return false;
 	if (want == EXITS_SITES || s->unwinds || s->go)
 		return true;
-	sites = exit_sites_cost(r, s, &dearest);
+	sites = exit_sites_cost(r, s, NULL);
 	return uret >= 0 && sites >= 0 && sites < uret;
 }
 
@@ -247,11 +247,8 @@ static void build_groups(struct recorder *r, struct group_list *gl, const struct
 		/* an exit at another probe's place (a function that is one tail
 		 * call): the order of the two programs there is not defined */
 		for (size_t k = 0; sites && k < s->n_exits; k++) {
-			uint64_t off;
-			uint32_t sp;
-			enum cost_slot slot;
+			uint64_t off = exit_place(r, &s->exits[k]).offset;
 
-			exit_place(r, &s->exits[k], &off, &slot, &sp);
 			if (off == s->offset || site_list_has(&g->entries, off) ||
 			    site_list_has(&g->exits, off))
 				sites = false, why = "an exit shares its address with another probe";
@@ -272,15 +269,11 @@ static void build_groups(struct recorder *r, struct group_list *gl, const struct
 		if (sites) {
 			exit_sites_cost(r, s, &exit_slot);
 			for (size_t k = 0; k < s->n_exits; k++) {
-				uint64_t off;
-				uint32_t sp;
-				enum cost_slot slot;
+				struct exit_place p = exit_place(r, &s->exits[k]);
 
-				exit_place(r, &s->exits[k], &off, &slot, &sp);
-				site_list_add(&g->exits, off, 0,
-					      COOKIE_WITH_EXIT_SP(COOKIE_WITH_SLOT(base, slot), sp) |
-						      COOKIE_EXIT_SITE);
-				r->info.handlers[s->handler].n_exits_moved += off != s->exits[k].offset;
+				site_list_add(&g->exits, p.offset, 0,
+					      COOKIE_WITH_EXIT_SP(COOKIE_WITH_SLOT(base, p.slot),
+								  p.sp_below) | COOKIE_EXIT_SITE);
 			}
 		} else {
 			site_list_add(&g->returns, entry, 0, cookie);

@@ -103,7 +103,6 @@ struct handler_probes {
 	int n_sites, n_exit_sites, n_fallback, n_partial;
 	int n_moved;		/* sites whose entry probe went past a single-stepped
 				   first instruction to a cheaper one */
-	int n_exits_moved;	/* exits probed ahead of their epilogue (exit_sites.h) */
 	char *fallback;		/* why some sites use a uretprobe (exits unknown), or NULL */
 	char *partial;		/* why some exits may be missed (exit sites in code
 				   that unwinds, where some exit is uncertain), or NULL */

@@ -112,6 +112,9 @@ static const struct stub {
 	{ fp_cs_usdt, fp_cb_usdt, SLOT_ENTRY_USDT, SLOT_EXIT_USDT, 1 },
 };
 #define STUB_USDT CALIB_STUB_USDT
+/* The stubs that stand for an exit kind (nop5 entry, exit at a site) run
+ * from here to the USDT stub. */
+#define STUB_FIRST_EXIT 5
 
 static int self_offset(void (*fn)(void), uint64_t *off)
 {
@@ -594,7 +597,7 @@ static void split_slots(const double *added, const double *window, double *hit, 
 		hit[stubs[k].entry] = added[k] - hit[SLOT_EXIT_URETPROBE];
 		win[stubs[k].entry] = window[k] - win[SLOT_EXIT_URETPROBE];
 	}
-	for (int k = 5; k <= 7; k++) {
+	for (int k = STUB_FIRST_EXIT; k < STUB_USDT; k++) {
 		hit[stubs[k].exit] = added[k] - hit[SLOT_ENTRY_NOP5];
 		win[stubs[k].exit] = window[k] - win[SLOT_ENTRY_NOP5];
 	}
@@ -706,7 +709,7 @@ void calib_measure(struct recorder *r, int rounds)
 	jitter[SLOT_ENTRY_NOP5] = jitter[SLOT_EXIT_URETPROBE] = spread[0] / 2;
 	for (int k = 1; k <= 4; k++)
 		jitter[stubs[k].entry] = spread[k];
-	for (int k = 5; k <= 7; k++)
+	for (int k = STUB_FIRST_EXIT; k < STUB_USDT; k++)
 		jitter[stubs[k].exit] = spread[k];
 	jitter[SLOT_ENTRY_USDT] = jitter[SLOT_EXIT_USDT] = spread[STUB_USDT] / 2;
 	for (int s = 0; s < SLOT_COUNT; s++)
@@ -722,11 +725,10 @@ void calib_measure(struct recorder *r, int rounds)
 	cost[SLOT_ENTRY_BRANCH].behaves_as = behaviour(warm[3], trap, step, false);
 	cost[SLOT_ENTRY_STEP].behaves_as = behaviour(warm[4], trap, step, false);
 	cost[SLOT_EXIT_URETPROBE].behaves_as = "uretprobe";
-	/* exits against the entries' scale: both stubs enter at the nop5 */
-	cost[SLOT_EXIT_RET].behaves_as = behaviour(warm[5] - warm[0] + warm[1], trap, step, false);
-	cost[SLOT_EXIT_JMP].behaves_as = behaviour(warm[6] - warm[0] + warm[1], trap, step, false);
-	cost[SLOT_EXIT_CANARY].behaves_as = behaviour(warm[7] - warm[0] + warm[1], trap, step,
-						      false);
+	/* exits against the entries' scale: the exit stubs enter at the nop5 */
+	for (int k = STUB_FIRST_EXIT; k < STUB_USDT; k++)
+		cost[stubs[k].exit].behaves_as = behaviour(warm[k] - warm[0] + warm[1], trap, step,
+							   false);
 	cost[SLOT_ENTRY_USDT].behaves_as = cost[SLOT_EXIT_USDT].behaves_as = "emulated";
 
 	if (first) {

@@ -203,6 +203,13 @@ static void hold_threads_for_outside_work(struct build *b, int st)
 	pool->outside_call_ns = top_calls > 0 ? outside / top_calls : 0;
 }
 
+/* A pool with waking found whose threads fill before the CPU station. */
+static bool threads_fill_first(const struct build *b, const struct model_station *pool)
+{
+	return pool->kind == STATION_POOL && pool->wake_share > 0 &&
+	       pool->servers < b->m->stations[b->cpu_station].servers;
+}
+
 /* The pools whose threads fill before the CPUs hold them for their outside
  * work; the CPU station's waking per flow is summed again from the bundles
  * that keep it there. */
@@ -211,12 +218,9 @@ static void wake_where_threads_fill_cpus(struct build *b)
 	struct model *m = b->m;
 	struct model_station *cpu = &m->stations[b->cpu_station];
 
-	for (int st = 0; st < m->n_stations; st++) {
-		struct model_station *pool = &m->stations[st];
-
-		if (pool->wake_share > 0 && pool->servers < cpu->servers)
+	for (int st = 0; st < m->n_stations; st++)
+		if (threads_fill_first(b, &m->stations[st]))
 			hold_threads_for_outside_work(b, st);
-	}
 	for (int f = 0; f < b->F; f++) {
 		cpu->wake_ns[f] = 0;
 		for (int h = 0; h < b->H; h++)
@@ -300,7 +304,7 @@ void model_wake_baseline(struct build *b)
 	}
 	for (int p = 0; p < m->n_stations; p++) {
 		struct model_station *st = &m->stations[p];
-		bool held = st->servers < m->stations[k].servers, falls = true;
+		bool held = threads_fill_first(b, st), falls = true;
 
 		if (st->kind != STATION_POOL || !(st->wake_share > 0))
 			continue;

@@ -410,6 +410,21 @@ static int insn_offset(const struct decoder *d, const struct insn *in, uint64_t 
 	return d->ef ? elf_vaddr_to_offset(d->ef, in->addr, off) : -1;
 }
 
+static struct height height_at(const struct decoder *d, size_t i)
+{
+	return i < d->ht_cap ? d->ht[i] : (struct height){ HEIGHT_UNREACHED, 0 };
+}
+
+/* Does a direct jump of the function land after lo and at or before hi? */
+static bool jump_lands_in(const struct decoder *d, uint64_t lo, uint64_t hi)
+{
+	for (size_t j = 0; j < d->n; j++)
+		if (d->insns[j].jump && !d->insns[j].indirect && d->insns[j].target > lo &&
+		    d->insns[j].target <= hi)
+			return true;
+	return false;
+}
+
 static enum cost_slot entry_slot_of(const struct code_region *r, const cs_insn *first)
 {
 	switch (site_classify_x86(r->code, r->size < 16 ? r->size : 16, r->vaddr)) {
@@ -453,15 +468,11 @@ static void find_alt_entry(const struct decoder *d, struct function_code *out)
 		const struct insn *prev = &d->insns[i - 1], *in = &d->insns[i];
 		uint64_t rel = in->addr - r->vaddr;
 		enum cost_slot slot;
-		bool landed = false;
 
 		if (in->region != 0 || prev->jump || prev->call || prev->ret || prev->stop ||
 		    (prev->op != H_NONE && prev->op != H_SET_FP && prev->op != H_CLOBBER_FP))
 			return;
-		for (size_t k = 0; k < d->n && !landed; k++)
-			landed = d->insns[k].jump && !d->insns[k].indirect &&
-				 d->insns[k].target > r->vaddr && d->insns[k].target <= in->addr;
-		if (landed || rel + 16 > r->size + 16)
+		if (jump_lands_in(d, r->vaddr, in->addr) || rel + 16 > r->size + 16)
 			return;
 		switch (site_classify_x86(r->code + rel, r->size - rel < 16 ? r->size - rel : 16,
 					  in->addr)) {
@@ -483,11 +494,6 @@ static void find_alt_entry(const struct decoder *d, struct function_code *out)
 /* Instructions between a stack-protector check's jcc and its `ret`: the
  * epilogue (stack adjustments and pops, a `leave`, register moves). */
 #define CANARY_LOOKBACK 24
-
-static struct height height_at(const struct decoder *d, size_t i)
-{
-	return i < d->ht_cap ? d->ht[i] : (struct height){ HEIGHT_UNREACHED, 0 };
-}
 
 /*
  * The `ret` at insns[i] probed ahead of its epilogue (exit_sites.h): the
@@ -525,11 +531,7 @@ static void find_canary_exit(const struct decoder *d, size_t i, struct exit_site
 		    site_classify_x86(d->regions[in->region].code + (in->addr - d->regions[in->region].vaddr),
 				      in->size, in->addr) != SITE_EMULATED)
 			return;
-		for (size_t j = 0; j < d->n; j++)
-			if (d->insns[j].jump && !d->insns[j].indirect &&
-			    d->insns[j].target > in->addr && d->insns[j].target <= ret->addr)
-				return;
-		if (insn_offset(d, in, &off))
+		if (jump_lands_in(d, in->addr, ret->addr) || insn_offset(d, in, &off))
 			return;
 		e->alt_offset = off;
 		e->alt_slot = SLOT_EXIT_CANARY;
@@ -545,7 +547,7 @@ static int find_exits(struct decoder *d, struct function_code *out)
 
 	for (size_t i = 0; i < d->n; i++) {
 		const struct insn *in = &d->insns[i];
-		struct height h = i < d->ht_cap ? d->ht[i] : (struct height){ HEIGHT_UNREACHED, 0 };
+		struct height h = height_at(d, i);
 		uint64_t rel = in->addr - d->regions[0].vaddr, off;
 
 		if (!in->ret && !in->jump)
