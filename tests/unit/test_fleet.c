@@ -173,6 +173,12 @@ static void check_snapshot(const struct snapshot *g, const struct snapshot *w)
 		near(g->probe_slots[k].hit_ns, w->probe_slots[k].hit_ns, 1e-12, "slot hit");
 		near(g->probe_slots[k].in_window_ns, w->probe_slots[k].in_window_ns, 1e-12, "slot");
 		near(g->probe_slots[k].jitter_ns, w->probe_slots[k].jitter_ns, 1e-12, "jitter");
+		if (isnan(w->probe_slots[k].in_window_jitter_ns))
+			assert_true(!w->probe_slots[k].measured ||
+				    isnan(g->probe_slots[k].in_window_jitter_ns));
+		else
+			near(g->probe_slots[k].in_window_jitter_ns,
+			     w->probe_slots[k].in_window_jitter_ns, 1e-12, "in-window jitter");
 		near(g->probe_slots[k].first_hit_ns, w->probe_slots[k].first_hit_ns, 1e-12, "first");
 		if (w->probe_slots[k].measured)
 			same_str(g->probe_slots[k].behaves_as,

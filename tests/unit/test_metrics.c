@@ -246,7 +246,7 @@ static const char openmetrics[] =
 	"# TYPE flowprof_probe_cost_per_call_seconds gauge\n"
 	"# UNIT flowprof_probe_cost_per_call_seconds seconds\n"
 	"flowprof_probe_cost_per_call_seconds{host=\"web-1\",site_class=\"emulated\"} 3.9999999999999998e-07\n"
-	"# HELP flowprof_probe_slot_cost_seconds Calibration of each kind of probe (slot): what one hit costs the thread (hit), the part inside a measured duration (in_window), its spread (jitter) and a cold hit (first_hit); behaves_as: how the kernel was measured to treat it.\n"
+	"# HELP flowprof_probe_slot_cost_seconds Calibration of each kind of probe (slot): what one hit costs the thread (hit), the part inside a measured duration (in_window), their spreads (jitter, in_window_jitter) and a cold hit (first_hit); behaves_as: how the kernel was measured to treat it.\n"
 	"# TYPE flowprof_probe_slot_cost_seconds gauge\n"
 	"# UNIT flowprof_probe_slot_cost_seconds seconds\n"
 	"# HELP flowprof_probe_calibration_rounds Rounds of probe-cost calibration the figures above come from.\n"

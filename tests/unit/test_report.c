@@ -399,20 +399,23 @@ static void test_report_uncertainty_and_flags(void **state)
 	s.probe_slots[SLOT_ENTRY_NOP5].first_hit_ns = 1300;
 	s.probe_slots[SLOT_ENTRY_NOP5].hit_ns = 2950;
 	s.probe_slots[SLOT_ENTRY_NOP5].jitter_ns = 100;
+	s.probe_slots[SLOT_ENTRY_NOP5].in_window_jitter_ns = 40;
 	for (int i = 0; i < s.n_handlers; i++) {
 		s.handlers[i].probe_measured = true;
 		s.handlers[i].probe_ns = s.handlers[i].calls * 640;
 		s.handlers[i].self_probe_ns = s.handlers[i].calls * 640;
 	}
 	assert_int_equal(model_build(&s, NULL, &m, err, sizeof(err)), 0);
-	/* its probe kinds' jitters (unknown here: the dearest entry's, 100 ns,
-	 * and no exit kind measured); none nested in shop.price */
+	/* its own pair by its kinds' in-window jitters (unknown here: the
+	 * dearest entry's, 40 ns, and no exit kind measured); none nested in
+	 * shop.price */
 	browse = model_handler_index(&m, "shop.price");
-	assert_float_equal(m.handlers[browse].unc.min_ns, 100, 1e-6);
-	/* shop.checkout: 2 more pairs nested per call (its edges) */
+	assert_float_equal(m.handlers[browse].unc.min_ns, 40, 1e-6);
+	/* shop.checkout: 2 more pairs nested per call (its edges), each whole
+	 * inside its time: by the hits' jitter */
 	browse = model_handler_index(&m, "shop.checkout");
 	assert_float_equal(m.handlers[browse].unc.min_ns,
-			   100 * (1 + (double)s.handlers[1].nested_calls / 1200), 1e-6);
+			   40 + 100 * (double)s.handlers[1].nested_calls / 1200, 1e-6);
 	text = NULL;
 	f = open_memstream(&text, &len);
 	report_print(f, &s, &m, &(struct report_opts){ .ascii = true, .verbose = true });

@@ -16,6 +16,7 @@
  * is basic.json with those keys added, as `flowprof merge full.json -o`
  * writes it; keep it in that canonical form.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +29,7 @@
 #include <cmocka.h>
 
 #include "base/base.h"
+#include "cost_slot.h"
 #include "snapshot/snapshot.h"
 
 #define FIXTURE "tests/snapshots/basic.json"
@@ -183,6 +185,9 @@ static void test_full_round_trip(void **state)
 	assert_int_equal(s.calib_rounds, 9);
 	assert_true(s.probe_slots[9].measured); /* "ret" */
 	assert_true(s.probe_slots[9].in_window_ns == -12.5);
+	/* a slot of an older form has no in-window jitter: not known, not 0 */
+	assert_true(isnan(s.probe_slots[9].in_window_jitter_ns));
+	assert_true(s.probe_slots[SLOT_ENTRY_PUSH].in_window_jitter_ns == 1.5);
 	assert_int_equal(s.handlers[0].site_classes, (1u << 1) | (1u << 3));
 	assert_true(s.handlers[0].probe_measured);
 	assert_string_equal(s.handlers[0].entry_site, "nop5");

@@ -89,7 +89,9 @@ struct slot_cost {
 	bool measured;
 	double hit_ns;		/* one hit, in all */
 	double in_window_ns;	/* its share inside a call's measured time */
-	double jitter_ns;	/* half the spread of the rounds */
+	double jitter_ns;	/* hit_ns's uncertainty: half the spread of the rounds,
+				 * or of its warm and cold figures if more */
+	double in_window_jitter_ns; /* in_window_ns's, the same way */
 	double first_hit_ns;	/* hit_ns as the first rounds measured it */
 	/* what the kernel was seen to do there: "optimized", "emulated",
 	 * "single-step" (measured, not read off the instruction) */

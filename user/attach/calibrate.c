@@ -523,13 +523,13 @@ static void one_round(struct recorder *r, struct calib_round *out)
 
 /* Medians over the last CALIB_WINDOW rounds (and over the first ones). */
 static void summarize(const struct calibration *c, int from, int to, bool cold, double *added,
-		      double *window, double *therm, double *spread)
+		      double *window, double *therm, double *spread, double *wspread)
 {
 	double a[CALIB_WINDOW * 4], w[CALIB_WINDOW * 4], t[CALIB_WINDOW * 4];
 
 	for (int k = 0; k < CALIB_STUBS; k++) {
 		int na = 0, nw = 0, nt = 0;
-		double lo = INFINITY, hi = -INFINITY;
+		double lo = INFINITY, hi = -INFINITY, wlo = INFINITY, whi = -INFINITY;
 
 		for (int i = from; i < to && na < (int)ARRAY_SIZE(a); i++) {
 			const struct calib_round *rd = &c->rounds[i];
@@ -542,8 +542,11 @@ static void summarize(const struct calibration *c, int from, int to, bool cold, 
 				lo = fmin(lo, ad);
 				hi = fmax(hi, ad);
 			}
-			if (isfinite(wi))
+			if (isfinite(wi)) {
 				w[nw++] = wi;
+				wlo = fmin(wlo, wi);
+				whi = fmax(whi, wi);
+			}
 			if (isfinite(th))
 				t[nt++] = th;
 		}
@@ -552,6 +555,8 @@ static void summarize(const struct calibration *c, int from, int to, bool cold, 
 		therm[k] = median(t, nt);
 		if (spread)
 			spread[k] = na > 1 ? (hi - lo) / 2 : NAN;
+		if (wspread)
+			wspread[k] = nw > 1 ? (whi - wlo) / 2 : NAN;
 	}
 }
 
@@ -568,7 +573,8 @@ static const char *behaviour(double cost, double trap, double step, bool may_opt
 	return "emulated";
 }
 
-static void set_slot(struct slot_cost *s, double hit, double window, double jitter, bool first)
+static void set_slot(struct slot_cost *s, double hit, double window, double jitter,
+		     double window_jitter, bool first)
 {
 	if (!isfinite(hit))
 		return;
@@ -576,6 +582,7 @@ static void set_slot(struct slot_cost *s, double hit, double window, double jitt
 	s->hit_ns = fmax(0, hit);
 	s->in_window_ns = isfinite(window) ? window : 0;
 	s->jitter_ns = isfinite(jitter) ? jitter : 0;
+	s->in_window_jitter_ns = isfinite(window_jitter) ? window_jitter : 0;
 	if (first)
 		s->first_hit_ns = s->hit_ns;
 }
@@ -603,6 +610,21 @@ static void split_slots(const double *added, const double *window, double *hit, 
 	}
 	hit[SLOT_ENTRY_USDT] = hit[SLOT_EXIT_USDT] = added[STUB_USDT] / 2;
 	win[SLOT_ENTRY_USDT] = win[SLOT_EXIT_USDT] = window[STUB_USDT] / 2;
+}
+
+/* Per slot, a stub's spread as split_slots splits its figures: halved where
+ * the slots split a stub's pair, whole where a slot is what its stub adds
+ * (the share it rests on is uncertain too). */
+static void split_spread(const double *spread, double *out)
+{
+	for (int s = 0; s < SLOT_COUNT; s++)
+		out[s] = NAN;
+	out[SLOT_ENTRY_NOP5] = out[SLOT_EXIT_URETPROBE] = spread[0] / 2;
+	for (int k = 1; k <= 4; k++)
+		out[stubs[k].entry] = spread[k];
+	for (int k = STUB_FIRST_EXIT; k < STUB_USDT; k++)
+		out[stubs[k].exit] = spread[k];
+	out[SLOT_ENTRY_USDT] = out[SLOT_EXIT_USDT] = spread[STUB_USDT] / 2;
 }
 
 static __s32 table_ns(double v)
@@ -670,6 +692,7 @@ void calib_measure(struct recorder *r, int rounds)
 	struct calibration *c = &r->cal;
 	struct slot_cost *cost = r->info.costs;
 	double added[CALIB_STUBS], window[CALIB_STUBS], spread[CALIB_STUBS], therm[CALIB_STUBS];
+	double wspread[CALIB_STUBS], wjitter[SLOT_COUNT];
 	double warm[CALIB_STUBS], warm_window[CALIB_STUBS];
 	double cold[CALIB_STUBS], cold_window[CALIB_STUBS], cold_therm[CALIB_STUBS];
 	double hit[SLOT_COUNT], win[SLOT_COUNT], jitter[SLOT_COUNT], trap, step;
@@ -685,8 +708,8 @@ void calib_measure(struct recorder *r, int rounds)
 	}
 	r->info.calib_rounds = c->n_rounds;
 	from = c->n_rounds > CALIB_WINDOW ? c->n_rounds - CALIB_WINDOW : 0;
-	summarize(c, from, c->n_rounds, false, added, window, therm, spread);
-	summarize(c, from, c->n_rounds, true, cold, cold_window, cold_therm, NULL);
+	summarize(c, from, c->n_rounds, false, added, window, therm, spread, wspread);
+	summarize(c, from, c->n_rounds, true, cold, cold_window, cold_therm, NULL, NULL);
 	memcpy(warm, added, sizeof(warm));
 	memcpy(warm_window, window, sizeof(warm_window));
 	write_table(r, warm, warm_window, cold, cold_window, therm, cold_therm);
@@ -701,19 +724,14 @@ void calib_measure(struct recorder *r, int rounds)
 		added[k] = (warm[k] + cold[k]) / 2;
 		window[k] = (window[k] + cold_window[k]) / 2;
 		spread[k] = fmax(isfinite(spread[k]) ? spread[k] : 0, fabs(cold[k] - warm[k]) / 2);
+		wspread[k] = fmax(isfinite(wspread[k]) ? wspread[k] : 0,
+				  fabs(cold_window[k] - warm_window[k]) / 2);
 	}
 	split_slots(added, window, hit, win);
-	/* a pair's spread: halved where the slots split a stub's pair */
+	split_spread(spread, jitter);
+	split_spread(wspread, wjitter);
 	for (int s = 0; s < SLOT_COUNT; s++)
-		jitter[s] = NAN;
-	jitter[SLOT_ENTRY_NOP5] = jitter[SLOT_EXIT_URETPROBE] = spread[0] / 2;
-	for (int k = 1; k <= 4; k++)
-		jitter[stubs[k].entry] = spread[k];
-	for (int k = STUB_FIRST_EXIT; k < STUB_USDT; k++)
-		jitter[stubs[k].exit] = spread[k];
-	jitter[SLOT_ENTRY_USDT] = jitter[SLOT_EXIT_USDT] = spread[STUB_USDT] / 2;
-	for (int s = 0; s < SLOT_COUNT; s++)
-		set_slot(&cost[s], hit[s], win[s], jitter[s], first);
+		set_slot(&cost[s], hit[s], win[s], jitter[s], wjitter[s], first);
 
 	/* what the kernel does at each kind: judged in the tight loop, where
 	 * the cost is least noisy */
@@ -739,11 +757,12 @@ void calib_measure(struct recorder *r, int rounds)
 			 r->skel->bss->probe_costs.thread_start_ns);
 		for (int s = 0; s < SLOT_COUNT; s++)
 			if (cost[s].measured)
-				log_info("probe cost (%s %s, %s): %.0f ns a hit, %.0f ns inside the "
-					 "measured time (+-%.0f)%s", s < SLOT_EXIT_URETPROBE ? "entry" : "exit",
-					 cost_slot_name((enum cost_slot)s),
-					 cost[s].behaves_as, cost[s].hit_ns, cost[s].in_window_ns,
-					 cost[s].jitter_ns,
+				log_info("probe cost (%s %s, %s): %.0f ns a hit (+-%.0f), %.0f ns inside "
+					 "the measured time (+-%.0f)%s",
+					 s < SLOT_EXIT_URETPROBE ? "entry" : "exit",
+					 cost_slot_name((enum cost_slot)s), cost[s].behaves_as,
+					 cost[s].hit_ns, cost[s].jitter_ns, cost[s].in_window_ns,
+					 cost[s].in_window_jitter_ns,
 					 /* only their pair is measured (split_slots) */
 					 s == SLOT_ENTRY_NOP5 || s == SLOT_EXIT_URETPROBE
 						 ? ": half the nop5 entry + uretprobe pair" : "");

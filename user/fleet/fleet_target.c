@@ -574,6 +574,8 @@ static int on_slot_cost(struct fleet_build *b, const struct prom_sample *x)
 
 		if (!snapshot_slot_key[k] || strcmp(snapshot_slot_key[k], slot))
 			continue;
+		if (!c->measured)
+			c->in_window_jitter_ns = NAN; /* not in an older exposition */
 		c->measured = true;
 		if (!c->behaves_as && prom_label(x, "behaves_as"))
 			c->behaves_as = xstrdup(fleet_label(x, "behaves_as"));
@@ -583,6 +585,8 @@ static int on_slot_cost(struct fleet_build *b, const struct prom_sample *x)
 			c->in_window_ns = x->value * 1e9;
 		else if (!strcmp(fig, "jitter"))
 			c->jitter_ns = x->value * 1e9;
+		else if (!strcmp(fig, "in_window_jitter"))
+			c->in_window_jitter_ns = x->value * 1e9;
 		else if (!strcmp(fig, "first_hit"))
 			c->first_hit_ns = x->value * 1e9;
 	}

@@ -53,29 +53,38 @@ void model_index_edges(struct build *b)
 /* ---- per-call times ------------------------------------------------------ */
 
 /*
- * How far off a handler's per-call correction may be: its own probe pair by
- * the jitter of its entry's and exit's kinds (a kind's jitter covers its
- * cost from a tight loop to cold caches, and its spread over the
- * calibration's rounds), and each probe pair nested in it by the dearest
- * entry's and exit's jitter measured.
+ * How far off a handler's per-call correction may be. Its own pair is
+ * taken out by its share inside the measured time, so by that share's
+ * uncertainty (in_window_jitter_ns: from a tight loop to cold caches, and
+ * over the calibration's rounds); a snapshot without it, by the whole
+ * hit's (jitter_ns), which is larger. Each probe pair nested in a call lies
+ * whole inside its time: by the dearest entry's and exit's hit jitter.
  */
+static double window_jitter(const struct snap_slot_cost *c)
+{
+	return isfinite(c->in_window_jitter_ns) ? c->in_window_jitter_ns : c->jitter_ns;
+}
+
 static double probe_uncertainty(const struct snapshot *s, const struct snap_handler *h)
 {
 	const struct snap_slot_cost *e, *x;
-	double entry = 0, exit = 0, own, nested;
+	double entry = 0, exit = 0, entry_in = 0, exit_in = 0, own, nested;
 
 	for (int k = 0; k < SNAP_SLOTS; k++) {
 		const struct snap_slot_cost *c = &s->probe_slots[k];
 
 		if (!c->measured)
 			continue;
-		if (k < SLOT_EXIT_URETPROBE)
+		if (k < SLOT_EXIT_URETPROBE) {
 			entry = fmax(entry, c->jitter_ns);
-		else
+			entry_in = fmax(entry_in, window_jitter(c));
+		} else {
 			exit = fmax(exit, c->jitter_ns);
+			exit_in = fmax(exit_in, window_jitter(c));
+		}
 	}
 	model_handler_slots(s, h, &e, &x);
-	own = e && x ? e->jitter_ns + x->jitter_ns : entry + exit;
+	own = e && x ? window_jitter(e) + window_jitter(x) : entry_in + exit_in;
 	nested = h->calls ? (double)h->nested_calls / (double)h->calls : 0;
 	return own + nested * (entry + exit);
 }

@@ -16,12 +16,12 @@
  * >= 0x7f; "%N" is NULL, and "" travels as NULL), doubles in C's exact
  * hexadecimal form (%a), the sum of squares as a long double (%La):
  *
- *   flowprof-model-input 6                                        (first line)
+ *   flowprof-model-input 7                                        (first line)
  *   snapshot DURATION_S NPROC PROBE_COST_NS N_HOSTS HOST_CPU_MEASURED HOST_CPU_S
  *            CALIB_ROUNDS
  *   probe_cost CLASS MEASURED PER_CALL_NS IN_WINDOW_NS             (CLASS 0..3)
  *   probe_slot SLOT MEASURED HIT_NS IN_WINDOW_NS JITTER_NS FIRST_HIT_NS
- *              BEHAVES_AS                                         (SLOT 0..15)
+ *              IN_WINDOW_JITTER_NS BEHAVES_AS                     (SLOT 0..15)
  *   handler ID BUNDLE SYMBOL BINARY SITE_CLASS SERIAL ENTRIES CALLS INCOMPLETE
  *           MIN_NS MAX_NS TOTAL_NS SELF_NS ONCPU_NS ONCPU_MEASURED
  *           PROBE_COST_NS INFLIGHT_MEAN SUMSQ_NS2 UNWOUND PROBE_MEASURED
@@ -178,8 +178,8 @@ char *html_model_input(const struct snapshot *s)
 	for (int k = 0; k < SNAP_SLOTS; k++) {
 		const struct snap_slot_cost *c = &s->probe_slots[k];
 
-		fprintf(o, "probe_slot %d %d %a %a %a %a", k, c->measured, c->hit_ns,
-			c->in_window_ns, c->jitter_ns, c->first_hit_ns);
+		fprintf(o, "probe_slot %d %d %a %a %a %a %a", k, c->measured, c->hit_ns,
+			c->in_window_ns, c->jitter_ns, c->first_hit_ns, c->in_window_jitter_ns);
 		wire_name(o, c->behaves_as);
 		fputc('\n', o);
 	}

@@ -349,6 +349,7 @@ static void calibration(struct metrics_out *o, const struct snapshot *s)
 		{ "hit", offsetof(struct snap_slot_cost, hit_ns) },
 		{ "in_window", offsetof(struct snap_slot_cost, in_window_ns) },
 		{ "jitter", offsetof(struct snap_slot_cost, jitter_ns) },
+		{ "in_window_jitter", offsetof(struct snap_slot_cost, in_window_jitter_ns) },
 		{ "first_hit", offsetof(struct snap_slot_cost, first_hit_ns) },
 	};
 	struct metrics_label l[3];
@@ -366,8 +367,8 @@ static void calibration(struct metrics_out *o, const struct snapshot *s)
 	}
 	metrics_family(o, "flowprof_probe_slot_cost_seconds", "gauge", "seconds",
 		       "Calibration of each kind of probe (slot): what one hit costs the thread "
-		       "(hit), the part inside a measured duration (in_window), its spread "
-		       "(jitter) and a cold hit (first_hit); behaves_as: how the kernel was "
+		       "(hit), the part inside a measured duration (in_window), their spreads "
+		       "(jitter, in_window_jitter) and a cold hit (first_hit); behaves_as: how the kernel was "
 		       "measured to treat it.");
 	for (int k = 0; k < SNAP_SLOTS; k++) {
 		const struct snap_slot_cost *c = &s->probe_slots[k];
@@ -375,12 +376,15 @@ static void calibration(struct metrics_out *o, const struct snapshot *s)
 		if (!snapshot_slot_key[k] || !c->measured)
 			continue;
 		for (size_t f = 0; f < ARRAY_SIZE(figures); f++) {
+			double v = *(const double *)((const char *)c + figures[f].off);
+
+			if (!isfinite(v)) /* in_window_jitter of an older snapshot */
+				continue;
 			l[0] = (struct metrics_label){ "slot", snapshot_slot_key[k] };
 			l[1] = (struct metrics_label){ "figure", figures[f].name };
 			l[2] = (struct metrics_label){ "behaves_as",
 						       c->behaves_as ? c->behaves_as : "unknown" };
-			metrics_double(o, "flowprof_probe_slot_cost_seconds", "", l, 3,
-				       *(const double *)((const char *)c + figures[f].off) / 1e9);
+			metrics_double(o, "flowprof_probe_slot_cost_seconds", "", l, 3, v / 1e9);
 		}
 	}
 	metrics_family(o, "flowprof_probe_calibration_rounds", "gauge", NULL,

@@ -245,6 +245,10 @@ struct snapshot {
 	struct snap_slot_cost {
 		bool measured;
 		double hit_ns, in_window_ns, jitter_ns, first_hit_ns;
+		/* in_window_ns's own uncertainty (jitter_ns is hit_ns's); NAN
+		 * where not known (older snapshots): the model then takes
+		 * jitter_ns. Key "in_window_jitter_ns". */
+		double in_window_jitter_ns;
 		char *behaves_as;
 	} probe_slots[SNAP_SLOTS];
 	int calib_rounds;

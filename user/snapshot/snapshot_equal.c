@@ -8,6 +8,7 @@
  */
 #include "snapshot.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,9 +40,10 @@ static bool __attribute__((format(printf, 2, 3))) differ(struct differ *d, const
 				      (unsigned long long)(a)->field,                       \
 				      (unsigned long long)(b)->field);                      \
 	} while (0)
+/* two NaNs (a figure not known) are the same */
 #define EQ_DBL(d, where, a, b, field)                                                       \
 	do {                                                                                \
-		if ((a)->field != (b)->field)                                               \
+		if ((a)->field != (b)->field && !(isnan((a)->field) && isnan((b)->field)))  \
 			return differ(d, "%s." #field ": %.21Lg != %.21Lg", where,           \
 				      (long double)(a)->field, (long double)(b)->field);    \
 	} while (0)
@@ -242,6 +244,7 @@ bool snapshot_equal(const struct snapshot *a, const struct snapshot *b, char *di
 		EQ_DBL(d, w, &a->probe_slots[k], &b->probe_slots[k], hit_ns);
 		EQ_DBL(d, w, &a->probe_slots[k], &b->probe_slots[k], in_window_ns);
 		EQ_DBL(d, w, &a->probe_slots[k], &b->probe_slots[k], jitter_ns);
+		EQ_DBL(d, w, &a->probe_slots[k], &b->probe_slots[k], in_window_jitter_ns);
 		EQ_DBL(d, w, &a->probe_slots[k], &b->probe_slots[k], first_hit_ns);
 		EQ_STR(d, w, &a->probe_slots[k], &b->probe_slots[k], behaves_as);
 	}

@@ -459,9 +459,12 @@ static int load_calibration(struct loader *ld, json_object *top, struct snapshot
 			return -1;
 		if (r == 0)
 			continue;
+		c->in_window_jitter_ns = NAN;
 		if (doc_get_signed(ld, o, ctx, "hit_ns", true, &c->hit_ns) ||
 		    doc_get_signed(ld, o, ctx, "in_window_ns", true, &c->in_window_ns) ||
 		    doc_get_number(ld, o, ctx, "jitter_ns", false, &c->jitter_ns) ||
+		    doc_get_number(ld, o, ctx, "in_window_jitter_ns", false,
+				   &c->in_window_jitter_ns) ||
 		    doc_get_signed(ld, o, ctx, "first_hit_ns", false, &c->first_hit_ns) ||
 		    doc_get_str(ld, o, ctx, "behaves_as", false, true, false, &c->behaves_as))
 			return -1;

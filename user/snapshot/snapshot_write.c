@@ -10,6 +10,7 @@
 #include "snapshot.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,6 +394,9 @@ static json_object *snapshot_json(const struct snapshot *s, bool lazy)
 			jo_add(so, "hit_ns", jo_num_exact(c->hit_ns));
 			jo_add(so, "in_window_ns", jo_num_exact(c->in_window_ns));
 			jo_add(so, "jitter_ns", jo_num_exact(c->jitter_ns));
+			if (isfinite(c->in_window_jitter_ns))
+				jo_add(so, "in_window_jitter_ns",
+				       jo_num_exact(c->in_window_jitter_ns));
 			jo_add(so, "first_hit_ns", jo_num_exact(c->first_hit_ns));
 			jo_add(so, "behaves_as", jo_str(c->behaves_as ? c->behaves_as : "unknown"));
 			jo_add(slots, snapshot_slot_key[k], so);

@@ -277,7 +277,8 @@ static int read_slot(struct reader *r, struct snapshot *s)
 	c->behaves_as = NULL;
 	if (get_bool(r, &c->measured) || get_double(r, &c->hit_ns) ||
 	    get_double(r, &c->in_window_ns) || get_double(r, &c->jitter_ns) ||
-	    get_double(r, &c->first_hit_ns) || get_str(r, &c->behaves_as))
+	    get_double(r, &c->first_hit_ns) || get_double(r, &c->in_window_jitter_ns) ||
+	    get_str(r, &c->behaves_as))
 		return -1;
 	return 0;
 }
