@@ -727,6 +727,9 @@ void calib_measure(struct recorder *r, int rounds)
 		wspread[k] = fmax(isfinite(wspread[k]) ? wspread[k] : 0,
 				  fabs(cold_window[k] - warm_window[k]) / 2);
 	}
+	/* each round's window is a histogram's median: as good as its bucket */
+	for (int k = 0; k < CALIB_STUBS; k++)
+		wspread[k] = (isfinite(wspread[k]) ? wspread[k] : 0) + hist_half_bucket(window[k]);
 	split_slots(added, window, hit, win);
 	split_spread(spread, jitter);
 	split_spread(wspread, wjitter);

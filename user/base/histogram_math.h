@@ -20,6 +20,19 @@ static inline uint64_t hist_bucket_upper(unsigned int b)
 	return hist_bucket_lower(b + 1);
 }
 
+/* Half the width of the bucket v falls in: how far a figure read from the
+ * histogram may be from the value it stands for (0 where buckets are 1 ns
+ * wide, and for anything not a number or below 0). */
+static inline double hist_half_bucket(double v)
+{
+	unsigned int b;
+
+	if (!(v >= 0) || v >= 1e18)
+		return 0;
+	b = hist_bucket((unsigned long long)(v + 0.5));
+	return ((double)hist_bucket_upper(b) - (double)hist_bucket_lower(b) - 1) / 2;
+}
+
 /* Number of values in the histogram. */
 uint64_t hist_count(const uint64_t hist[HIST_BUCKETS]);
 

@@ -23,17 +23,6 @@
 
 #define Z95 1.96
 
-/* Half the width of the bucket a value falls in: 0 where buckets are 1 ns. */
-static double half_bucket(double v)
-{
-	unsigned int b;
-
-	if (!(v >= 0))
-		return 0;
-	b = hist_bucket((unsigned long long)llround(v));
-	return ((double)hist_bucket_upper(b) - (double)hist_bucket_lower(b) - 1) / 2;
-}
-
 /* The p-th percentile's error from the sample size and the bucket. */
 static double percentile_error(const struct snap_handler *h, double p)
 {
@@ -45,7 +34,7 @@ static double percentile_error(const struct snap_handler *h, double p)
 	d = 100 * Z95 * sqrt(q * (1 - q) / n);
 	lo = hist_percentile(h->hist, p - d, h->min_ns, h->max_ns);
 	hi = hist_percentile(h->hist, p + d, h->min_ns, h->max_ns);
-	return fmax(at - lo, hi - at) + half_bucket(at);
+	return fmax(at - lo, hi - at) + hist_half_bucket(at);
 }
 
 /* A mean over n of the handler's calls (all of them: its own mean; a flow's
