@@ -184,6 +184,16 @@ $(BUILD)/targets/nested_canary: tests/targets/nested.c $(wildcard tests/targets/
 	$(CC) -O1 -g -Wall -Wextra -Werror -fno-inline -fno-omit-frame-pointer -pthread \
 		-fstack-protector-all $< -o $@ -lm
 
+# A C program that needs the C++ runtime only through a library it needs
+# (test_faults_exceptions.py): its exceptions unwind through the C frames.
+$(BUILD)/targets/libcxx_lib_user.so: tests/targets/cxx_lib_user_lib.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -O1 -g -Wall -Wextra -Werror -fPIC -shared $< -o $@
+
+$(BUILD)/targets/cxx_lib_user: tests/targets/cxx_lib_user.c $(BUILD)/targets/libcxx_lib_user.so
+	$(CC) -O1 -g -Wall -Wextra -Werror -fexceptions -fno-inline -fno-omit-frame-pointer $< \
+		-o $@ -L$(BUILD)/targets -lcxx_lib_user -Wl,-rpath,'$$ORIGIN'
+
 $(BUILD)/examples/%: examples/%.c $(wildcard examples/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -Werror -fno-inline -pthread $< -o $@ -lm

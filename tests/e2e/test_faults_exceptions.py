@@ -317,5 +317,85 @@ def exception_while_flowprof_stopped():
     late_throw(stop)
 
 
+LIB_USER_N = 200  # handle() calls, half of them ended by an exception
+
+
+def needed(exe):
+    r = subprocess.run(["readelf", "-d", exe], capture_output=True, text=True, timeout=30)
+    if r.returncode:
+        raise AssertionError("readelf -d %s: %s" % (exe, r.stderr))
+    return [line.split("[", 1)[1].rstrip("]") for line in r.stdout.splitlines()
+            if "(NEEDED)" in line]
+
+
+def lib_user_run(d, *args):
+    """cxx_lib_user run N times under a recording of its executable (no
+    process named): (the line it printed after its throws, or None if it
+    died; its exit status; the recording; the snapshot path)."""
+    exe = os.path.join(fptest.TARGETS, "cxx_lib_user")
+    flows = fptest.write(os.path.join(d, "lib_user.yaml"), """\
+bundles:
+  app:
+    exe: %s
+    handlers:
+      handle: handle
+      pass_on: pass_on
+""" % exe)
+    out = os.path.join(d, "lib_user.json")
+    p = fptest.start([exe, str(LIB_USER_N)], stdin=subprocess.PIPE)
+    fptest.read_line(p)
+    rec = Recording("-f", flows, "-o", out, *args)
+    p.stdin.write(b"go\n")
+    p.stdin.flush()
+    line = fptest.read_line(p, timeout=60).strip() or None
+    return p, rec, line, out
+
+
+@test
+def cxx_exception_through_a_c_program_that_needs_it_through_a_library():
+    """A C program whose binary does not need the C++ runtime, but a library
+    it needs does (as redis needs it through libjemalloc), profiled by its
+    executable with no process named: exceptions from that library unwind
+    through the probed C function. Its exits are probed at its exit sites,
+    never by a uretprobe, and the program lives, every call counted. pass_on,
+    which calls handle() as its one tail call, has its only exit where its
+    entry is: there that exit goes unprobed (not a uretprobe instead), so its
+    calls all count incomplete. The control: with --exits uretprobe the same
+    run ends the program."""
+    d = fptest.tmpdir()
+    exe = os.path.join(fptest.TARGETS, "cxx_lib_user")
+    libs = needed(exe)
+    if any(n.startswith(("libstdc++", "libgcc_s")) for n in libs):
+        raise AssertionError("%s needs the C++ runtime itself (%s): not the case tested"
+                             % (exe, libs))
+    n, throws = LIB_USER_N, LIB_USER_N // 2
+    p, rec, line, out = lib_user_run(d)
+    end_cxx_recording(p, rec, line, "done %d caught %d" % (n, throws))
+    s = fptest.load_json(out)
+    h = fptest.handler(s, "app.handle")
+    if h.get("exit_site") in (None, "uretprobe"):
+        raise AssertionError("app.handle's exits: %r, want its exit sites" % h.get("exit_site"))
+    # a call ended by the exception is closed by the thread's next call
+    # (unwound), the last one by the end of the recording at the latest
+    eq(h["calls"], n - throws, "handle calls that returned")
+    if not throws - 1 <= h["incomplete"] <= throws:
+        raise AssertionError("handle incomplete %d, want %d (or one less: the last call's "
+                             "frame still open)" % (h["incomplete"], throws))
+    t = fptest.handler(s, "app.pass_on")
+    if t.get("exit_site") == "uretprobe":
+        raise AssertionError("app.pass_on's exit: a uretprobe, in a process that unwinds")
+    eq(t["calls"], 0, "pass_on calls timed (its exit is not probed)")
+    if not n - 1 <= t["incomplete"] <= n:
+        raise AssertionError("pass_on incomplete %d, want %d (or one less)"
+                             % (t["incomplete"], n))
+
+    p, rec, line, out = lib_user_run(fptest.tmpdir(), "--exits", "uretprobe")
+    status = p.wait(timeout=10)
+    rec.stop(signal.SIGINT)
+    if line is not None or status == 0:
+        raise AssertionError("with uretprobe exits the program printed %r and exited %d: "
+                             "the test above could not fail" % (line, status))
+
+
 if __name__ == "__main__":
     fptest.main()

@@ -224,6 +224,16 @@ static void note_probes(struct handler_probes *hp, enum cost_slot entry, enum co
 	}
 }
 
+/* Whether site s's exit k would be probed where another probe already is. */
+static bool exit_shares_place(const struct recorder *r, const struct site_group *g,
+			      const struct probe_site *s, size_t k)
+{
+	uint64_t off = exit_place(r, &s->exits[k]).offset;
+
+	return off == s->offset || site_list_has(&g->entries, off) ||
+	       site_list_has(&g->exits, off);
+}
+
 static void build_groups(struct recorder *r, struct group_list *gl, const struct flowfile *ff,
 			 const struct resolution *res, enum exits_choice want)
 {
@@ -238,21 +248,22 @@ static void build_groups(struct recorder *r, struct group_list *gl, const struct
 		const char *why;
 		uint64_t base, cookie, entry;
 		enum cost_slot entry_slot, exit_slot;
-		bool sites;
+		bool sites, shared = false;
 
 		if (s->kind != PROBE_FUNCTION)
 			continue; /* rt_attach() */
 		g = group_for(gl, s->attach_path ? s->attach_path : s->binary, s->binary, s->pid);
 		sites = use_exit_sites(r, s, want, &why);
 		/* an exit at another probe's place (a function that is one tail
-		 * call): the order of the two programs there is not defined */
-		for (size_t k = 0; sites && k < s->n_exits; k++) {
-			uint64_t off = exit_place(r, &s->exits[k]).offset;
-
-			if (off == s->offset || site_list_has(&g->entries, off) ||
-			    site_list_has(&g->exits, off))
-				sites = false, why = "an exit shares its address with another probe";
-		}
+		 * call): the order of the two programs there is not defined. A
+		 * uretprobe instead, except where something unwinds: there such
+		 * exits go unprobed, and calls that leave by them end unwound */
+		for (size_t k = 0; sites && k < s->n_exits; k++)
+			shared |= exit_shares_place(r, g, s, k);
+		if (shared && !(s->unwinds || s->go))
+			sites = false, why = "an exit shares its address with another probe";
+		else if (shared)
+			why = "an exit shares its address with another probe (left unprobed)";
 
 		entry = s->offset;
 		entry_slot = (enum cost_slot)s->entry_slot;
@@ -271,6 +282,8 @@ static void build_groups(struct recorder *r, struct group_list *gl, const struct
 			for (size_t k = 0; k < s->n_exits; k++) {
 				struct exit_place p = exit_place(r, &s->exits[k]);
 
+				if (shared && exit_shares_place(r, g, s, k))
+					continue;
 				site_list_add(&g->exits, p.offset, 0,
 					      COOKIE_WITH_EXIT_SP(COOKIE_WITH_SLOT(base, p.slot),
 								  p.sp_below) | COOKIE_EXIT_SITE);

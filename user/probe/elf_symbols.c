@@ -161,7 +161,7 @@ static int read_segments(struct elf_file *ef, Elf *elf)
 static void read_dynamic(struct elf_file *ef, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
-	size_t i, n;
+	size_t i, n, needed_cap = 0;
 
 	if (!data || !sh->sh_entsize)
 		return;
@@ -175,8 +175,13 @@ static void read_dynamic(struct elf_file *ef, Elf *elf, Elf_Scn *scn, const GElf
 			break;
 		if (dyn.d_tag == DT_NEEDED) {
 			s = elf_strptr(elf, sh->sh_link, dyn.d_un.d_val);
-			if (s && (!strncmp(s, "libstdc++", 9) || !strncmp(s, "libgcc_s", 8)))
+			if (!s)
+				continue;
+			if (!strncmp(s, "libstdc++", 9) || !strncmp(s, "libgcc_s", 8))
 				ef->needs_unwinder = true;
+			grow_array((void **)&ef->needed, &needed_cap, ef->n_needed + 1,
+				   sizeof(*ef->needed));
+			ef->needed[ef->n_needed++] = xstrdup(s);
 			continue;
 		}
 		if (dyn.d_tag == DT_RUNPATH)
@@ -311,7 +316,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-struct elf_file *elf_file_open(const char *path, char *err, size_t errlen)
+static struct elf_file *open_file(const char *path, bool symbols, char *err, size_t errlen)
 {
 	struct elf_file *ef = xcalloc(1, sizeof(*ef));
 	size_t shstrndx, sym_cap = 0;
@@ -378,13 +383,15 @@ struct elf_file *elf_file_open(const char *path, char *err, size_t errlen)
 		 * no uretprobe: resolve_unwinding.c). */
 		if (sname && (!strcmp(sname, ".go.buildinfo") || !strcmp(sname, ".note.go.buildid")))
 			ef->go = true;
-		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM) {
+		if (symbols && (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)) {
 			have_symtab |= sh.sh_type == SHT_SYMTAB;
 			read_symbols(ef, elf, scn, &sh, &sym_cap);
 		} else if (sh.sh_type == SHT_DYNAMIC) {
 			read_dynamic(ef, elf, scn, &sh);
 		}
 	}
+	if (!symbols)
+		return ef;
 	if (!have_symtab)
 		have_symtab = read_debug_symbols(ef, elf, &sym_cap);
 	ef->stripped = !have_symtab;
@@ -395,6 +402,16 @@ struct elf_file *elf_file_open(const char *path, char *err, size_t errlen)
 fail:
 	elf_file_close(ef);
 	return NULL;
+}
+
+struct elf_file *elf_file_open(const char *path, char *err, size_t errlen)
+{
+	return open_file(path, true, err, errlen);
+}
+
+struct elf_file *elf_file_open_dynamic(const char *path, char *err, size_t errlen)
+{
+	return open_file(path, false, err, errlen);
 }
 
 void elf_file_close(struct elf_file *ef)
@@ -413,6 +430,9 @@ void elf_file_close(struct elf_file *ef)
 	usdt_notes_free(ef);
 	free(ef->segs);
 	free(ef->soname);
+	for (i = 0; i < ef->n_needed; i++)
+		free(ef->needed[i]);
+	free(ef->needed);
 	free(ef->runpath);
 	free(ef->rpath);
 	free(ef->debug_path);

@@ -60,6 +60,8 @@ struct elf_file {
 	bool go;	/* a Go program (.go.buildinfo or a Go build ID note) */
 	bool needs_unwinder; /* DT_NEEDED names libstdc++ or libgcc_s: exceptions can
 				unwind through its functions (see resolve_unwinding.c) */
+	char **needed;	/* DT_NEEDED, in order */
+	size_t n_needed;
 	const struct elf_sym **by_addr; /* syms sorted by vaddr, built on first use */
 	size_t n_by_addr;
 	struct usdt_note *usdt; /* USDT notes, read on first use (user/probe/usdt.c) */
@@ -76,6 +78,10 @@ struct elf_file {
  * <machine>", ...
  */
 struct elf_file *elf_file_open(const char *path, char *err, size_t errlen);
+
+/* The same without the symbols: the segments and the dynamic section
+ * (DT_NEEDED, RUNPATH, SONAME) only, as for the libraries a binary needs. */
+struct elf_file *elf_file_open_dynamic(const char *path, char *err, size_t errlen);
 
 /* The path of elf's separate debug file (debug_file.c), or NULL; path is
  * elf's own (debuglink names are looked up beside it). Caller frees. */

@@ -262,15 +262,11 @@ static char *expand_origin(const char *entry, const char *origin)
 	return out;
 }
 
-/*
- * A shared library of an executable found on disk, when no process of the
- * bundle runs to tell us through its maps: the executable's DT_RUNPATH (or
- * DT_RPATH), its own directory, then the standard directories.
- */
-static char *find_library_on_disk(const struct elf_file *exe, const char *exe_path, const char *name)
+char *find_library_on_disk(const struct elf_file *needer, const char *needer_path,
+			   const char *name)
 {
-	const char *paths = exe->runpath ? exe->runpath : exe->rpath;
-	char *dir_copy = xstrdup(exe_path), *origin = dirname(dir_copy), *found = NULL;
+	const char *paths = needer->runpath ? needer->runpath : needer->rpath;
+	char *dir_copy = xstrdup(needer_path), *origin = dirname(dir_copy), *found = NULL;
 	size_t i;
 
 	if (strchr(name, '/')) {

@@ -107,6 +107,13 @@ int handler_targets(struct resolve_ctx *c, int hi, const struct bundle_state *bs
 
 void free_targets(struct target *t, int n);
 
+/* A shared library that needer (an executable or a library, opened from
+ * needer_path) names, found on disk as the dynamic linker would without a
+ * process to ask: needer's DT_RUNPATH (or DT_RPATH, $ORIGIN expanded), its
+ * own directory, then the standard directories. NULL: not found. */
+char *find_library_on_disk(const struct elf_file *needer, const char *needer_path,
+			   const char *name);
+
 /* --------------------------------------------------- resolve_functions.c */
 
 /* A symbol handler: an ELF symbol (exact, glob, C++ demangled) in the
