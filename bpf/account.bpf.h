@@ -513,6 +513,20 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		found = w.found;
 	}
 	if (found >= MAX_DEPTH) {
+		if (cookie & COOKIE_EXIT_FOREIGN) {
+			/* another caller's return from the function a handler
+			 * tail-calls: its hit lies in the enclosing call, if any */
+			if (d && counted(hid)) {
+				struct frame *top = &st->frames[(d - 1) & (MAX_DEPTH - 1)];
+				__s64 w = probe_costs.hit_ns[exit_slot & (SLOT_COUNT - 1)];
+				__s64 cold = probe_costs.hit_cold_ns[exit_slot & (SLOT_COUNT - 1)];
+				__u64 c = w + cold > 0 ? (__u64)(w + cold) / 2 : 0; /* the middle */
+
+				top->nested_cost_ns += c;
+				top->kids_out_ns += c;
+			}
+			return 0;
+		}
 		if (!counted(hid))
 			return 0; /* entered while not counted (recorder_disarm) */
 		/* Not one of ours (entered before attach); whatever lies below
@@ -662,7 +676,8 @@ static __always_inline int function_exit(struct pt_regs *ctx, __u64 cookie, __u6
 	struct hit h;
 
 	if (hit_state(ctx, cookie, sp, false, &h)) {
-		count(CNT_UNMATCHED_RETURN);
+		if (!(cookie & COOKIE_EXIT_FOREIGN)) /* else another caller's, in no handler */
+			count(CNT_UNMATCHED_RETURN);
 		return 0;
 	}
 	hit_begin(h.st, ctx, false);

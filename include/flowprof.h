@@ -35,6 +35,9 @@
  *   bit 29      COOKIE_EXITS_AT_SITES: an entry whose call ends at exit sites,
  *               so the return address is left alone (no uretprobe)
  *   bit 30      COOKIE_GO: a Go function: frames belong to the goroutine
+ *   bit 31      COOKIE_EXIT_FOREIGN: an exit site of the function a handler
+ *               that is one tail call jumps to: other callers reach it too,
+ *               and a hit that finds no frame of the handler's is theirs
  *   bits 32-63  the flows this handler is the entry of (no map lookup); on
  *               an exit site, bits 32-47: bytes its stack pointer is below
  *               the entry's (an exit moved ahead of the epilogue's pops)
@@ -44,6 +47,7 @@
 #define COOKIE_EXIT_SITE (1ULL << 28)
 #define COOKIE_EXITS_AT_SITES (1ULL << 29)
 #define COOKIE_GO (1ULL << 30)
+#define COOKIE_EXIT_FOREIGN (1ULL << 31)
 #define COOKIE_ENTRY_FLOWS(c) ((__u32)((c) >> 32))
 #define COOKIE_EXIT_SP(c) ((__u32)(((c) >> 32) & 0xffff))
 #define COOKIE_WITH_EXIT_SP(c, bytes) ((c) | ((__u64)((bytes) & 0xffff) << 32))

@@ -328,19 +328,18 @@ def needed(exe):
             if "(NEEDED)" in line]
 
 
-def lib_user_run(d, *args):
+def lib_user_run(d, *args, handlers=("handle", "pass_on")):
     """cxx_lib_user run N times under a recording of its executable (no
-    process named): (the line it printed after its throws, or None if it
-    died; its exit status; the recording; the snapshot path)."""
+    process named): (the process, the recording, the line it printed after
+    its throws or None if it died, the snapshot path)."""
     exe = os.path.join(fptest.TARGETS, "cxx_lib_user")
     flows = fptest.write(os.path.join(d, "lib_user.yaml"), """\
 bundles:
   app:
     exe: %s
     handlers:
-      handle: handle
-      pass_on: pass_on
-""" % exe)
+%s
+""" % (exe, "\n".join("      %s: %s" % (h, h) for h in handlers)))
     out = os.path.join(d, "lib_user.json")
     p = fptest.start([exe, str(LIB_USER_N)], stdin=subprocess.PIPE)
     fptest.read_line(p)
@@ -357,11 +356,12 @@ def cxx_exception_through_a_c_program_that_needs_it_through_a_library():
     it needs does (as redis needs it through libjemalloc), profiled by its
     executable with no process named: exceptions from that library unwind
     through the probed C function. Its exits are probed at its exit sites,
-    never by a uretprobe, and the program lives, every call counted. pass_on,
-    which calls handle() as its one tail call, has its only exit where its
-    entry is: there that exit goes unprobed (not a uretprobe instead), so its
-    calls all count incomplete. The control: with --exits uretprobe the same
-    run ends the program."""
+    never by a uretprobe, and the program lives, every call counted. pass_on
+    is one tail call to handle(), its only exit where its entry is: its call
+    ends at handle's exits, exactly; where handle is a handler too, that
+    place is taken, and pass_on's exit goes unprobed (not a uretprobe
+    instead): its calls all count incomplete. The control: with --exits
+    uretprobe the same run ends the program."""
     d = fptest.tmpdir()
     exe = os.path.join(fptest.TARGETS, "cxx_lib_user")
     libs = needed(exe)
@@ -384,10 +384,23 @@ def cxx_exception_through_a_c_program_that_needs_it_through_a_library():
     t = fptest.handler(s, "app.pass_on")
     if t.get("exit_site") == "uretprobe":
         raise AssertionError("app.pass_on's exit: a uretprobe, in a process that unwinds")
-    eq(t["calls"], 0, "pass_on calls timed (its exit is not probed)")
+    eq(t["calls"], 0, "pass_on calls timed (its exit, handle's, is handle's)")
     if not n - 1 <= t["incomplete"] <= n:
         raise AssertionError("pass_on incomplete %d, want %d (or one less)"
                              % (t["incomplete"], n))
+
+    p, rec, line, out = lib_user_run(fptest.tmpdir(), handlers=("pass_on",))
+    end_cxx_recording(p, rec, line, "done %d caught %d" % (n, throws))
+    s = fptest.load_json(out)
+    t = fptest.handler(s, "app.pass_on")
+    if t.get("exit_site") in (None, "uretprobe"):
+        raise AssertionError("app.pass_on's exits: %r, want handle's exit sites"
+                             % t.get("exit_site"))
+    eq(t["calls"], n - throws, "pass_on calls that returned (at handle's exits)")
+    if not throws - 1 <= t["incomplete"] <= throws:
+        raise AssertionError("pass_on incomplete %d, want %d (or one less)"
+                             % (t["incomplete"], throws))
+    eq(s["counters"]["unmatched_returns"], 0, "counters.unmatched_returns")
 
     p, rec, line, out = lib_user_run(fptest.tmpdir(), "--exits", "uretprobe")
     status = p.wait(timeout=10)

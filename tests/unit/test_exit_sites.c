@@ -93,6 +93,8 @@ static void test_tail_call_at_height_0_is_an_exit(void **state)
 				      0xe9, 0xf6, 0x0f, 0x00, 0x00),	/* 5: jmp +0x1000 */
 				&fc), 0);
 	assert_exits(&fc, want, 1);
+	/* where it goes, for a handler that is one tail call (resolve_functions.c) */
+	assert_int_equal(fc.exits[0].jmp_target, FUNC_VADDR + 0x1000);
 	assert_string_equal(fc.reason, "");
 	function_code_free(&fc);
 }

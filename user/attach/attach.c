@@ -286,7 +286,8 @@ static void build_groups(struct recorder *r, struct group_list *gl, const struct
 					continue;
 				site_list_add(&g->exits, p.offset, 0,
 					      COOKIE_WITH_EXIT_SP(COOKIE_WITH_SLOT(base, p.slot),
-								  p.sp_below) | COOKIE_EXIT_SITE);
+								  p.sp_below) | COOKIE_EXIT_SITE |
+						      (s->exits[k].foreign ? COOKIE_EXIT_FOREIGN : 0));
 			}
 		} else {
 			site_list_add(&g->returns, entry, 0, cookie);

@@ -584,6 +584,8 @@ static int find_exits(struct decoder *d, struct function_code *out)
 			continue;
 		}
 		add_exit(out, &cap, off, in->ret ? SLOT_EXIT_RET : SLOT_EXIT_JMP);
+		if (in->jump)
+			out->exits[out->n_exits - 1].jmp_target = in->target;
 		if (in->ret && in->region >= 0)
 			find_canary_exit(d, i, &out->exits[out->n_exits - 1]);
 	}

@@ -35,6 +35,11 @@ struct exit_site {
 	uint64_t alt_offset;		/* file offset of the jcc */
 	enum cost_slot alt_slot;	/* SLOT_EXIT_CANARY */
 	uint32_t alt_sp_below;		/* bytes its stack pointer is below the entry's */
+	uint64_t jmp_target;		/* a direct tail call's target (vaddr), else 0 */
+	/* an exit of the function a handler that is one tail call jumps to
+	 * (user/probe/resolve_functions.c): other callers of that function
+	 * reach it too, and find no frame of the handler's */
+	bool foreign;
 };
 
 struct function_code {

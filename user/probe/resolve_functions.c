@@ -16,6 +16,69 @@
 #include "base/base.h"
 #include "elf_symbols.h"
 
+/* A function's code (exit_sites.c), decoded once per (file, symbol). The
+ * pointer lasts until the next call. */
+static const struct decoded *decoded(struct resolve_ctx *c, const struct elf_file *ef,
+				     const struct elf_sym *sym)
+{
+	struct decoded *d;
+
+	for (size_t i = 0; i < c->n_decoded; i++)
+		if (c->decoded[i].dev == ef->dev && c->decoded[i].ino == ef->ino &&
+		    c->decoded[i].offset == sym->offset)
+			return &c->decoded[i];
+	grow_array((void **)&c->decoded, &c->decoded_cap, c->n_decoded + 1, sizeof(*c->decoded));
+	d = &c->decoded[c->n_decoded++];
+	d->dev = ef->dev;
+	d->ino = ef->ino;
+	d->offset = sym->offset;
+	d->ok = function_code_decode(ef, sym, &d->fc) == 0;
+	return d;
+}
+
+/*
+ * A function that is one tail call (its first instruction jumps to another
+ * function: redis's getCommand is `jmp getGenericCommand`) has its only exit
+ * where its entry is, and one place takes one probe. Its call ends when the
+ * function it jumps to returns, with the stack pointer of its entry: that
+ * function's exits are its exits (marked foreign: other callers reach them
+ * too). Where that function's exits are not all known, the exit stays where
+ * it was (build_groups leaves it unprobed, or takes a uretprobe where
+ * nothing unwinds).
+ */
+static void follow_entry_tail_call(struct resolve_ctx *c, struct probe_site *s,
+				   const struct elf_file *ef, const struct elf_sym *sym)
+{
+	const struct elf_sym *to;
+	const struct decoded *d;
+	struct exit_site *exits;
+	size_t n = 0;
+	bool starts = false;
+
+	if (s->n_exits != 1 || s->exits[0].offset != sym->offset || !s->exits[0].jmp_target)
+		return;
+	to = elf_symbol_at(ef, s->exits[0].jmp_target, &starts);
+	if (!to || !starts || to->offset == sym->offset)
+		return;
+	d = decoded(c, ef, to);
+	if (!d->ok || !d->fc.n_exits)
+		return;
+	exits = xcalloc(d->fc.n_exits, sizeof(*exits));
+	for (size_t i = 0; i < d->fc.n_exits; i++) {
+		if (d->fc.exits[i].offset == to->offset)
+			continue; /* one tail call more: not followed */
+		exits[n] = d->fc.exits[i];
+		exits[n++].foreign = true;
+	}
+	if (!n) {
+		free(exits);
+		return;
+	}
+	free(s->exits);
+	s->exits = exits;
+	s->n_exits = n;
+}
+
 /*
  * The function's first instruction and its exits (exit_sites.c),
  * decoded once per (file, symbol) however many processes run it.
@@ -23,21 +86,8 @@
 static void decode_exits(struct resolve_ctx *c, struct probe_site *s, const struct elf_file *ef,
 			 const struct elf_sym *sym)
 {
-	struct decoded *d = NULL;
+	const struct decoded *d = decoded(c, ef, sym);
 
-	for (size_t i = 0; i < c->n_decoded; i++)
-		if (c->decoded[i].dev == ef->dev && c->decoded[i].ino == ef->ino &&
-		    c->decoded[i].offset == sym->offset)
-			d = &c->decoded[i];
-	if (!d) {
-		grow_array((void **)&c->decoded, &c->decoded_cap, c->n_decoded + 1,
-			   sizeof(*c->decoded));
-		d = &c->decoded[c->n_decoded++];
-		d->dev = ef->dev;
-		d->ino = ef->ino;
-		d->offset = sym->offset;
-		d->ok = function_code_decode(ef, sym, &d->fc) == 0;
-	}
 	s->entry_slot = d->fc.entry_slot ? d->fc.entry_slot : SLOT_ENTRY_STEP;
 	s->alt_entry_offset = d->fc.alt_entry_offset;
 	s->alt_entry_skip = d->fc.alt_entry_skip;
@@ -47,6 +97,8 @@ static void decode_exits(struct resolve_ctx *c, struct probe_site *s, const stru
 		s->exits_unknown = xstrdup(d->fc.reason[0] ? d->fc.reason : "its code could not be decoded");
 	s->n_exits = d->fc.n_exits;
 	s->exits = xmemdup(d->fc.exits, d->fc.n_exits * sizeof(*d->fc.exits));
+	if (d->ok)
+		follow_entry_tail_call(c, s, ef, sym);
 }
 
 static void add_site(struct resolve_ctx *c, int hi, const struct target *t,
