@@ -384,6 +384,7 @@ static void test_report_uncertainty_and_flags(void **state)
 	else
 		assert_null(strstr(text, " fills first (with the waits predicted there)"));
 	assert_null(strstr(text, "fewer than 100 calls"));
+	assert_null(strstr(text, "over-corrected"));
 	assert_non_null(strstr(text, "bottleneck: "));
 	assert_non_null(strstr(text, "    shop.checkout 3.92 s (3.27 ms ±2.9% a call, 1200 calls),\n"));
 	assert_non_null(strstr(text, "  browse     120/s     7.5k/s   429 µs ±1.0%"));
@@ -454,6 +455,20 @@ static void test_report_uncertainty_and_flags(void **state)
 		free(text);
 		model_free(&m);
 	}
+
+	/* shop.checkout's correction takes out its whole time: its calls now
+	 * take less than the calls nested in them, which the report says */
+	s.handlers[1].probe_measured = true;
+	s.handlers[1].probe_ns = s.handlers[1].total_ns;
+	assert_int_equal(model_build(&s, NULL, &m, err, sizeof(err)), 0);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	report_print(f, &s, &m, &(struct report_opts){ .ascii = true });
+	fclose(f);
+	assert_non_null(strstr(text, "  ! over-corrected: shop.checkout (0 ns a call, "));
+	assert_non_null(strstr(text, " in the handlers nested in it; 3."));
+	free(text);
+	model_free(&m);
 	snapshot_free(&s);
 }
 

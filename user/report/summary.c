@@ -19,7 +19,7 @@
 #define NAMES_LISTED 5		/* handlers named per flag, then "and N more" */
 
 struct flag {
-	const char *kind;	/* "probe-dominated", "single-step", "calibration-drift",
+	const char *kind;	/* "probe-dominated", "over-corrected", "single-step", "calibration-drift",
 				   "calibration-contradicted", "probe-heavy-cpu", "extrapolated",
 				   "few-calls", "not-corrected" */
 	char **subjects;	/* handler ids or probe kinds (owned) */
@@ -112,6 +112,62 @@ static void flag_probe_dominated(struct flags *f, const struct model *m, bool as
 	list = listing(x, notes);
 	x->text = xasprintf("probe-dominated: %s: the probe's own cost is over a quarter of "
 			    "the raw time, so the corrected time leans on the calibration", list);
+	free(list);
+	for (int i = 0; i < NAMES_LISTED; i++)
+		free(notes[i]);
+}
+
+/*
+ * A handler whose corrected time a call is less than that of the handlers
+ * nested in it (each at its calls per call of this one): a call cannot take
+ * less than the calls inside it, so the probes' cost taken out was more than
+ * they cost here (a calibration slowed by other load, say). Not clamped:
+ * said, with the raw times, which bound the truth from above.
+ */
+static void flag_over_corrected(struct flags *f, const struct snapshot *s,
+				const struct model *m, bool ascii)
+{
+	struct flag *x = NULL;
+	char *notes[NAMES_LISTED] = { 0 };
+	char *list;
+
+	for (int p = 0; p < m->n_handlers; p++) {
+		const struct model_handler *mp = &m->handlers[p];
+		char own[UNITS_BUF], in[UNITS_BUF], raw[UNITS_BUF];
+		double nested = 0;
+
+		if (!mp->calls)
+			continue;
+		for (int e = 0; e < s->n_edges; e++) {
+			const struct snap_edge *ed = &s->edges[e];
+			int c;
+
+			if (ed->async || !ed->from || strcmp(ed->from, mp->id) || !ed->calls)
+				continue;
+			c = model_handler_index(m, ed->to);
+			if (c >= 0 && c != p && isfinite(m->handlers[c].mean_ns))
+				nested += (double)ed->calls / (double)mp->calls * m->handlers[c].mean_ns;
+		}
+		/* a nanosecond's rounding is not a contradiction */
+		if (!(nested > mp->mean_ns + fmax(1, 0.01 * nested)))
+			continue;
+		if (!x)
+			x = flag_new(f, "over-corrected");
+		if (x->n_subjects < NAMES_LISTED)
+			notes[x->n_subjects] =
+				xasprintf("%s a call, %s in the handlers nested in it; %s raw",
+					  units_duration(own, sizeof(own), mp->mean_ns, ascii),
+					  units_duration(in, sizeof(in), nested, ascii),
+					  units_duration(raw, sizeof(raw), mp->raw_mean_ns, ascii));
+		flag_subject(x, mp->id);
+	}
+	if (!x)
+		return;
+	list = listing(x, notes);
+	x->text = xasprintf("over-corrected: %s: a call took less than the calls nested in it, so "
+			    "the probes' cost taken out was more than they cost here (was the "
+			    "host busy while flowprof calibrated?); the raw times are upper bounds",
+			    list);
 	free(list);
 	for (int i = 0; i < NAMES_LISTED; i++)
 		free(notes[i]);
@@ -384,8 +440,10 @@ static void flag_runtime(struct flags *f, const struct snapshot *s)
 static void collect(struct flags *f, const struct snapshot *s, const struct model *m, bool ascii,
 		    bool model_flags)
 {
-	if (m)
+	if (m) {
 		flag_probe_dominated(f, m, ascii);
+		flag_over_corrected(f, s, m, ascii);
+	}
 	if (m && model_flags) {
 		flag_entry_elsewhere(f, m);
 		flag_contradicted(f, m);
