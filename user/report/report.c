@@ -557,8 +557,8 @@ static void print_events(FILE *out, const struct snapshot *s)
 	if (running) {
 		if (!any)
 			fputs("\nEvents\n", out);
-		fprintf(out, "  %llu calls were still running when the recording ended (not timed)\n",
-			(unsigned long long)running);
+		fprintf(out, "  %llu call%s still running when the recording ended (not timed)\n",
+			(unsigned long long)running, running == 1 ? " was" : "s were");
 	}
 }
 

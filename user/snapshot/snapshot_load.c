@@ -663,8 +663,21 @@ int snapshot_parse(const char *path, const char *buf, size_t len, struct snapsho
 		for (size_t i = 0; i < at && i < len; i++, col++)
 			if (buf[i] == '\n')
 				line++, col = 0;
+		/* not JSON from its first character on: say what a snapshot is
+		 * (a flow file given where a snapshot goes is the usual slip) */
+		size_t first = 0;
+
+		while (first < len && strchr(" \t\r\n", buf[first]) && buf[first])
+			first++;
+
 		doc_fail(&ld, NULL, NULL, "invalid JSON at byte offset %zu (line %zu, column %zu): "
-			 "%s", at, line, col, json_tokener_error_desc(jerr));
+			 "%s%s", at, line, col, json_tokener_error_desc(jerr),
+			 at == first && first < len && buf[first] != '{' && buf[first] != '['
+				 ? (memmem(buf, len, "bundles:", 8)
+					    ? " (this looks like a flow file: a snapshot is the JSON "
+					      "that flowprof record -o writes)"
+					    : " (a snapshot is the JSON that flowprof record -o writes)")
+				 : "");
 		goto cleanup;
 	}
 	/* json-c stops at a NUL byte: whatever follows must not be ignored. */
