@@ -199,5 +199,40 @@ int BPF_KPROBE(handler_session)
 	return function_entry(ctx, cookie) ? 1 : 0;
 }
 
+/*
+ * After the recording, while the bundles' CPU time is measured without its
+ * probes (record --unprobed): an entry probe that counts its handler's calls
+ * (in handler_stats.entries, read no more by then), so that the CPU time a
+ * call does not rest on the load keeping its rate once the probes go. What
+ * each hit cost the thread is charged as a recorded call's probes are
+ * (probe_cpu_ns): between the calibration's warm and cold figures, by how
+ * long its state lookup took (bpf/account.bpf.h, probe_temperature; a
+ * call's two lookups are the thermometer's scale).
+ */
+SEC("uprobe")
+int BPF_KPROBE(count_entry)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx), t0 = bpf_ktime_get_ns(), therm, temp;
+	__u32 hid = COOKIE_HANDLER(cookie), slot = COOKIE_SLOT(cookie) & (SLOT_COUNT - 1);
+	struct thread_state *st = thread_state_get(false);
+	struct handler_stats *hs;
+	__s64 w, c;
+
+	therm = bpf_ktime_get_ns() - t0;
+	hs = bpf_map_lookup_elem(&handler_stats, &hid);
+	if (!hs)
+		return 0;
+	/* a thread with no state yet: its lookup says nothing, the middle */
+	temp = st ? probe_temperature(2 * therm) : 512;
+	w = probe_costs.hit_ns[slot];
+	c = probe_costs.hit_cold_ns[slot];
+	w = w > 0 ? w : 0;
+	c = c > 0 ? c : 0;
+	hs->entries++;
+	hs->probe_cpu_ns += c >= w ? (__u64)w + (__u64)(c - w) * temp / 1024
+				   : (__u64)w - (__u64)(w - c) * temp / 1024;
+	return 0;
+}
+
 #include "sched.bpf.h"
 #include "lang.bpf.h"

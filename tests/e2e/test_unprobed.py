@@ -28,6 +28,50 @@ from fptest import eq, test  # noqa: E402
 import saturation as harness  # noqa: E402
 
 RATE, CLIENTS = 10000, 32
+CLOSED_CLIENTS = 4  # each waits for its answer before it asks again
+
+
+RATE_HELD = 0.10  # user/model/model_cpu.c, UNPROBED_RATE_HELD
+
+
+def unprobed_per_call(snap, u, hid):
+    """flowprof's CPU seconds a call of hid without probes, as the model
+    takes it: the first half's CPU time (nothing probed) at the rate of the
+    recording's late part where the calls counted in the second half came at
+    that rate; else the second half's CPU time less the counting probe's
+    charge, over the calls counted. (The one handler counted is all there is.)"""
+    late = u["late_calls"] / u["late_s"]
+    if u.get("counted_calls"):
+        eq(u["counted_window_calls"], fptest.handler(snap, hid)["calls"],
+           "the counted handler's calls in the window")
+        if abs(u["counted_calls"] / u["counted_s"] / late - 1) > RATE_HELD:
+            return (u["counted_cpu_s"] - u["counted_probe_s"]) / u["counted_calls"]
+    return u["cpu_s"] / u["seconds"] / late
+
+
+def record_with_truth(srv, d, load_args):
+    """redis under redis_load(load_args) for 14 s: its own CPU a command
+    before and after a recording with --unprobed 1, with the snapshot."""
+    load = {}
+    th = threading.Thread(target=lambda: load.setdefault("r", srv.run(*load_args)))
+    th.start()
+    time.sleep(2.0)  # its second of warm-up, and a second of load
+    before, slept_before = truth(srv, 2.0)
+    flows = fptest.write(os.path.join(d, "redis.yaml"), harness.REDIS_FLOWS)
+    snap_path = os.path.join(d, "snap.json")
+    r = fptest.flowprof("record", "-f", flows, "-p", str(srv.pid), "-d", "3",
+                        "--unprobed", "1", "-v", "-o", snap_path, timeout=60)
+    print("# " + "\n# ".join(l for l in r.stderr.splitlines() if "without the probes" in l),
+          flush=True)
+    after, slept_after = truth(srv, 1.5)
+    th.join()
+    eq("r" in load, True, "the load ran to its end")
+    snap = fptest.load_json(snap_path)
+    u = snap["bundles"][0].get("unprobed")
+    if not u:
+        raise AssertionError("no unprobed measurement in the snapshot's bundle: %r\n%s"
+                             % (snap["bundles"][0], r.stderr))
+    return snap_path, snap, u, (before, after), (slept_before, slept_after)
 
 
 def commands(sock):
@@ -76,33 +120,22 @@ def truth(srv, seconds):
 @test
 def unprobed_cpu_per_call_matches_redis_without_probes():
     srv = harness.Redis()
-    d = fptest.tmpdir()
     try:
-        load = {}
-        th = threading.Thread(target=lambda: load.setdefault(
-            "r", srv.run(CLIENTS, 14, rate=RATE)))
-        th.start()
-        time.sleep(2.0)  # its second of warm-up, and a second at the rate
-        before, slept_before = truth(srv, 2.0)
-        flows = fptest.write(os.path.join(d, "redis.yaml"), harness.REDIS_FLOWS)
-        snap_path = os.path.join(d, "snap.json")
-        r = fptest.flowprof("record", "-f", flows, "-p", str(srv.pid), "-d", "3",
-                            "--unprobed", "1", "-o", snap_path, timeout=60)
-        after, slept_after = truth(srv, 1.5)
-        th.join()
-        eq("r" in load, True, "the load ran to its end")
+        snap_path, snap, u, (before, after), (slept_before, slept_after) = record_with_truth(
+            srv, fptest.tmpdir(), (CLIENTS, 14, RATE))
     finally:
         srv.stop()
-    snap = fptest.load_json(snap_path)
     b = snap["bundles"][0]
-    u = b.get("unprobed")
-    if not u:
-        raise AssertionError("no unprobed measurement in the snapshot's bundle: %r\n%s"
-                         % (b, r.stderr))
-    eq(u["seconds"] >= 0.99, True, "the unprobed window lasted its second: %r" % u)
+    eq(u["seconds"] + u.get("counted_s", 0) >= 0.99, True,
+       "the unprobed window (its two halves) lasted its second: %r" % u)
     late_rate = u["late_calls"] / u["late_s"]
     fptest.near(late_rate, RATE, 0.10, "the late part's rate against the load's")
-    measured = u["cpu_s"] / u["seconds"] / late_rate
+    if not u.get("counted_calls"):
+        raise AssertionError("the calls were not counted without the probes: %r" % u)
+    # at a steady rate, the calls counted then are that rate
+    fptest.near(u["counted_calls"] / u["counted_s"], RATE, RATE_HELD,
+                "calls counted a second without the probes against the load's rate")
+    measured = unprobed_per_call(snap, u, "redis.command")
     want = (before + after) / 2
     tol = 0.10 * want + abs(before - after)
     print("# redis CPU a command without probes: %.2f us before, %.2f us after, flowprof "
@@ -125,6 +158,54 @@ def unprobed_cpu_per_call_matches_redis_without_probes():
                 "sleeps a second without probes against redis's own threads' count")
     # the model's CPU demand is that measurement: what the probes took,
     # as measured, is the rest of the bundle's CPU time
+    m = harness.model(snap_path)
+    st = [s for s in m["stations"] if s["name"] == "redis"][0]
+    calls = fptest.handler(snap, "redis.command")["calls"]
+    fptest.near(st["probes_cpu_measured_s"], b["cpu_s"] - measured * calls, 1e-3,
+                "the probes' CPU time, as measured", abs_tol=1e-5)
+
+
+@test
+def unprobed_cpu_per_call_with_a_load_that_waits_for_each_answer():
+    """Clients that wait for each answer (redis_load with no rate) ask more
+    once the probes go: the recording's rate says nothing of the calls made
+    then. flowprof counts them with one entry probe a call, and takes that
+    probe's calibrated cost out. Here that probe costs about what a command
+    does, and its calibrated cost is what is uncertain; so the figure must
+    be within 10 % of redis's own (and what redis itself moved) or, failing
+    that, at most half as far from it as the figure the recording's rate
+    gives (which reads 2-3x high here), and the calls counted must be more a
+    second than the recording's."""
+    srv = harness.Redis()
+    try:
+        snap_path, snap, u, (before, after), _ = record_with_truth(
+            srv, fptest.tmpdir(), (CLOSED_CLIENTS, 14))
+    finally:
+        srv.stop()
+    b = snap["bundles"][0]
+    if not u.get("counted_calls"):
+        raise AssertionError("the calls were not counted without the probes: %r" % u)
+    measured = unprobed_per_call(snap, u, "redis.command")
+    # the probes' cost is not taken out of the first half: nothing was probed
+    assumed = u["cpu_s"] / u["seconds"] / (u["late_calls"] / u["late_s"])
+    want = (before + after) / 2
+    tol = 0.10 * want + abs(before - after)
+    counted_rate, late_rate = u["counted_calls"] / u["counted_s"], u["late_calls"] / u["late_s"]
+    print("# redis CPU a command without probes: %.2f us before, %.2f us after; flowprof %.2f "
+          "us (%+.1f%%) from %.0f calls/s counted then; at the recording's %.0f calls/s it "
+          "would read %.2f us (%+.1f%%)" % (
+              before * 1e6, after * 1e6, measured * 1e6, 100 * (measured / want - 1),
+              counted_rate, late_rate, assumed * 1e6, 100 * (assumed / want - 1)), flush=True)
+    if not counted_rate > late_rate * (1 + RATE_HELD):
+        raise AssertionError("calls counted without the probes %.0f/s, not more than the "
+                             "recording's %.0f/s: the clients did not wait for their answers?"
+                             % (counted_rate, late_rate))
+    if abs(measured - want) > max(tol, abs(assumed - want) / 2):
+        raise AssertionError("flowprof's unprobed CPU a command %.3f us, redis's own %.3f us "
+                             "(before %.3f, after %.3f): off by more than %.3f us, and more "
+                             "than half of the %.3f us the recording's rate gives is"
+                             % (measured * 1e6, want * 1e6, before * 1e6, after * 1e6,
+                                tol * 1e6, abs(assumed - want) * 1e6))
     m = harness.model(snap_path)
     st = [s for s in m["stations"] if s["name"] == "redis"][0]
     calls = fptest.handler(snap, "redis.command")["calls"]

@@ -434,6 +434,11 @@ static void awkward_snapshot(struct snapshot *s)
 	s->bundles[0].unprobed_cpu_s = 1e-3 / 3;
 	s->bundles[0].late_calls = UINT64_MAX / 3;
 	s->bundles[0].late_s = 0.25;
+	s->bundles[0].counted_calls = UINT64_MAX / 5;
+	s->bundles[0].counted_window_calls = 3;
+	s->bundles[0].counted_probe_s = 1e-4 / 3;
+	s->bundles[0].counted_s = 1.0 / 9;
+	s->bundles[0].counted_cpu_s = 1e-3 / 7;
 	s->bundles[0].conc_measured = true;
 	s->bundles[0].live_max = INT_MAX;
 	s->bundles[0].inflight_max = 5;
@@ -523,16 +528,16 @@ static void test_reader_errors(void **state)
 		      "model input line 2: missing integer");
 	check_refused("flowprof-model-input 7\nsnapshot 0x1p+0 4 0x0p+0 0 1 x 0\nend\n",
 		      "model input line 2: bad number");
-	check_refused("flowprof-model-input 7\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0 0 0 0 0 0 "
+	check_refused("flowprof-model-input 7\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0x0p+0 0x0p+0 0x0p+0 0 0 0 0 0 0 0 0 "
 		      "extra\nend\n",
 		      "model input line 2: extra fields");
-	check_refused("flowprof-model-input 7\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0 0 2 "
+	check_refused("flowprof-model-input 7\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0x0p+0 0x0p+0 0x0p+0 0 0 0 0 2 "
 		      "7\nend\n",
 		      "model input line 2: PID_THREADS is 0 or 1");
-	check_refused("flowprof-model-input 7\nbundle b 2 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0 0 1 "
+	check_refused("flowprof-model-input 7\nbundle b 2 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0x0p+0 0x0p+0 0x0p+0 0 0 0 0 1 "
 		      "7\nend\n",
 		      "model input line 2: missing integer");
-	check_refused("flowprof-model-input 7\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 1 1 1 1 64 "
+	check_refused("flowprof-model-input 7\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0x0p+0 0x0p+0 0x0p+0 1 1 1 1 64 "
 		      "1 1\nend\n",
 		      "model input line 2: concurrency level out of range");
 	check_refused("flowprof-model-input 7\nbundle b 99999 2\nend\n",

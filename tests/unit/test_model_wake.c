@@ -156,6 +156,48 @@ static void test_wakeups_without_probes(void **state)
 	snapshot_free(&s);
 }
 
+/*
+ * The calls counted in the second half of the unprobed window: at the
+ * recording's rate (4 % off), the first half's CPU time at that rate stands
+ * (60 us a call: 3.0 of the 3.075 s, the probes 0.075 s); 40 % faster (a
+ * load that waits for each answer), the counted half's CPU time less the
+ * counting probe's charge, over its calls ((0.385 - 0.035) / 7,000 = 50 us:
+ * 2.5 s, the probes 0.575 s), with a note.
+ */
+static void test_unprobed_calls_counted(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_bundle *b = loop_snapshot(&s);
+	bool said = false;
+
+	(void)state;
+	b->unprobed_measured = true;
+	b->unprobed_s = 1;
+	b->unprobed_cpu_s = 0.30;
+	b->late_calls = 5000;
+	b->late_s = 1;
+	b->counted_s = 1;
+	b->counted_window_calls = 50000;
+	b->counted_calls = 5200;
+	b->counted_cpu_s = 0.9; /* not used: the rate held */
+	b->counted_probe_s = 0.035;
+	build(&s, &m);
+	rel(station(&m, "loop")->probes_measured_s, 0.075, 1e-9);
+	model_free(&m);
+
+	b->counted_calls = 7000;
+	b->counted_cpu_s = 0.385;
+	build(&s, &m);
+	rel(station(&m, "loop")->probes_measured_s, 0.575, 1e-9);
+	for (int i = 0; i < m.n_notes; i++)
+		said |= strstr(m.notes[i], "once the probes went (7000/s counted then, "
+				       "5000/s at the end") != NULL;
+	assert_true(said);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
 /* A call per wake-up only (a thread per request, a client that waits for
  * each answer): no line, no waking, the demand the same at any load. And a
  * snapshot without wake-ups (older, or merged with one) is as before. */
@@ -300,6 +342,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_ceiling_from_the_calls_alone, reset_opts),
 		cmocka_unit_test_teardown(test_probes_taken_out, reset_opts),
 		cmocka_unit_test_teardown(test_wakeups_without_probes, reset_opts),
+		cmocka_unit_test_teardown(test_unprobed_calls_counted, reset_opts),
 		cmocka_unit_test_teardown(test_nothing_to_fit, reset_opts),
 		cmocka_unit_test_teardown(test_cpu_full_while_recording, reset_opts),
 		cmocka_unit_test_teardown(test_one_thread_on_two_cpus, reset_opts),

@@ -124,14 +124,14 @@ static bool exit_moved(const struct recorder *r, const struct exit_site *e)
 	return there >= 0 && (here < 0 || there < here);
 }
 
-/* Where an exit's probe goes: its file offset, its slot, and how far its
- * stack pointer is below the entry's (the cookie's COOKIE_EXIT_SP). */
 struct exit_place {
 	uint64_t offset;
 	enum cost_slot slot;
 	uint32_t sp_below;
 };
 
+/* Where an exit's probe goes: its file offset, its slot, and how far its
+ * stack pointer is below the entry's (the cookie's COOKIE_EXIT_SP). */
 static struct exit_place exit_place(const struct recorder *r, const struct exit_site *e)
 {
 	if (exit_moved(r, e))
@@ -200,6 +200,16 @@ static bool cheaper_entry(const struct recorder *r, const struct probe_site *s)
 	return s->alt_entry_offset && first >= 0 && alt >= 0 && alt < first;
 }
 
+uint64_t site_entry(const struct recorder *r, const struct probe_site *s, enum cost_slot *slot)
+{
+	if (!r->entry_first && cheaper_entry(r, s)) {
+		*slot = (enum cost_slot)s->alt_entry_slot;
+		return s->alt_entry_offset;
+	}
+	*slot = (enum cost_slot)s->entry_slot;
+	return s->offset;
+}
+
 static void note_probes(struct handler_probes *hp, enum cost_slot entry, enum cost_slot exit,
 			bool sites, const char *why, const struct probe_site *s)
 {
@@ -265,13 +275,9 @@ static void build_groups(struct recorder *r, struct group_list *gl, const struct
 		else if (shared)
 			why = "an exit shares its address with another probe (left unprobed)";
 
-		entry = s->offset;
-		entry_slot = (enum cost_slot)s->entry_slot;
-		if (!r->entry_first && cheaper_entry(r, s)) {
-			entry = s->alt_entry_offset;
-			entry_slot = (enum cost_slot)s->alt_entry_slot;
+		entry = site_entry(r, s, &entry_slot);
+		if (entry != s->offset)
 			r->info.handlers[s->handler].n_moved++;
-		}
 		base = MAKE_COOKIE(s->handler, 0) | (s->go ? COOKIE_GO : 0);
 		cookie = COOKIE_WITH_SLOT(base | ((uint64_t)entry_flows[s->handler] << 32),
 					  entry_slot) | (sites ? COOKIE_EXITS_AT_SITES : 0);
@@ -450,6 +456,14 @@ static int single_links(struct recorder *r, struct bpf_program *prog, bool ret,
 	return 0;
 }
 
+int attach_entries_with(struct recorder *r, struct bpf_program *prog, const struct site_group *g,
+			char *err, size_t errlen)
+{
+	if (r->info.mode == ATTACH_SINGLE)
+		return single_links(r, prog, false, g, &g->entries, err, errlen);
+	return multi_link(r, prog, FP_BPF_TRACE_UPROBE_MULTI, 0, g, &g->entries, err, errlen);
+}
+
 int attach_site_group(struct recorder *r, const struct site_group *g, char *err, size_t errlen)
 {
 	struct flowprof_bpf *skel = r->skel;
@@ -578,6 +592,9 @@ static int open_and_load(struct recorder *r, const struct flowfile *ff, const st
 	if (session)
 		bpf_program__set_expected_attach_type(skel->progs.handler_session,
 						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_SESSION);
+	if (multi || session)
+		bpf_program__set_expected_attach_type(skel->progs.count_entry,
+						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_MULTI);
 	if (multi) {
 		bpf_program__set_expected_attach_type(skel->progs.handler_entry,
 						      (enum bpf_attach_type)FP_BPF_TRACE_UPROBE_MULTI);

@@ -158,6 +158,23 @@ void recorder_detach(struct recorder *r);
 /* Detaches if still attached and frees everything. NULL is fine. */
 void recorder_free(struct recorder *r);
 
+/*
+ * After recorder_detach() (count_calls.c): an entry probe that only counts
+ * calls on every site of each handler marked in count (indexed like the
+ * flow file's handlers), and charges each hit's cost, as a recorded call's
+ * probes are. recorder_counted() reads a handler's totals so far (summed
+ * over CPUs; the recording's own are in them too: take differences).
+ * Returns the probe points attached, or -errno with err set;
+ * recorder_free() detaches them.
+ */
+int recorder_count_calls(struct recorder *r, const struct resolution *res, const bool *count,
+			 char *err, size_t errlen);
+struct counted {
+	uint64_t entries;	/* hits of the counting probes */
+	uint64_t entry_ns;	/* their calibrated cost, charged hit by hit */
+};
+int recorder_counted(const struct recorder *r, int handler, struct counted *out);
+
 const struct recorder_info *recorder_info(const struct recorder *r);
 
 /* The maps collect/ reads. */

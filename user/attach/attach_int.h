@@ -98,6 +98,13 @@ const char *attach_strerror(int e);
 
 /* Attaches one group with the recorder's mode; -errno with err set. */
 int attach_site_group(struct recorder *r, const struct site_group *g, char *err, size_t errlen);
+/* Attaches a group's entries only, to prog (loaded for the recorder's
+ * mode: uprobe_multi links, or single uprobes); -errno with err set. */
+int attach_entries_with(struct recorder *r, struct bpf_program *prog, const struct site_group *g,
+			char *err, size_t errlen);
+/* Where site s's entry is probed (its first instruction, or the cheaper
+ * place after it, exit_sites.h), and that place's cost slot. */
+uint64_t site_entry(const struct recorder *r, const struct probe_site *s, enum cost_slot *slot);
 
 /* slots.c: how many process slots, and the known processes' (before load);
  * then, once loaded and before the probes go in, give them. */

@@ -399,52 +399,6 @@ void live_mark(struct live *l, int which)
 	l->t_mark[which] = now_ns();
 }
 
-int live_unprobed(struct live *l, struct snapshot *s, double seconds, bool (*stop)(void))
-{
-	double *before = xcalloc((size_t)s->n_bundles + 1, sizeof(double)), late_s;
-	uint64_t *slept = xcalloc((size_t)s->n_bundles + 1, sizeof(uint64_t));
-	uint64_t t0, t1;
-	int rc = -1;
-
-	if (!l->mark_calls[0] || !l->mark_calls[1] || l->t_mark[1] <= l->t_mark[0])
-		goto out;
-	late_s = (double)(l->t_mark[1] - l->t_mark[0]) / 1e9;
-	for (int i = 0; i < s->n_bundles; i++) {
-		before[i] = collect_bundle_cpu(&s->bundles[i]);
-		slept[i] = collect_bundle_sleeps(&s->bundles[i]);
-	}
-	t0 = now_ns();
-	while (now_ns() - t0 < (uint64_t)(seconds * 1e9)) {
-		if (stop && stop())
-			goto out;
-		usleep(20000);
-	}
-	t1 = now_ns();
-	for (int i = 0; i < s->n_bundles; i++) {
-		struct snap_bundle *b = &s->bundles[i];
-		int fb = -1;
-
-		for (int k = 0; k < l->ff.n_bundles && fb < 0; k++)
-			if (b->name && !strcmp(b->name, l->ff.bundles[k].name))
-				fb = k;
-		if (fb < 0 || !b->cpu_measured)
-			continue;
-		b->unprobed_measured = true;
-		b->unprobed_s = (double)(t1 - t0) / 1e9;
-		b->unprobed_cpu_s = fmax(0, collect_bundle_cpu(b) - before[i]);
-		/* for the model's wake-ups (model_wake.c): how often a call
-		 * finds its thread asleep once the probes are gone */
-		b->unprobed_sleeps = slept[i] ? collect_bundle_sleeps(b) - slept[i] : 0;
-		b->late_calls = l->mark_calls[1][fb] - l->mark_calls[0][fb];
-		b->late_s = late_s;
-	}
-	rc = 0;
-out:
-	free(before);
-	free(slept);
-	return rc;
-}
-
 double live_probe_share(const struct snapshot *s)
 {
 	double most = 0;

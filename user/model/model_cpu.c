@@ -63,29 +63,73 @@ static double probes_cpu_ns(const struct snapshot *s, const struct snap_handler 
  * load was not steady, which the per-call figure is meant to absorb, and
  * a note says so. */
 #define UNPROBED_RATE_DRIFT 0.25
+/* Calls counted without the probes this much faster or slower than the
+ * recording's last part: the load did not keep its rate once they went
+ * (clients that wait for each answer), and the CPU time a call comes from
+ * the counted calls. A steady load's count stays within a few %. */
+#define UNPROBED_RATE_HELD 0.10
+
+/* The counted half's rate of all the bundle's handler calls (its counted
+ * handlers' scaled by the window's mix); 0 where not counted. */
+static double counted_rate(const struct snap_bundle *sb, double calls)
+{
+	if (!sb->counted_calls || !sb->counted_window_calls || !(sb->counted_s > 0) || !(calls > 0))
+		return 0;
+	return (double)sb->counted_calls / sb->counted_s * calls / (double)sb->counted_window_calls;
+}
+
+/* Whether the load kept the recording's rate once the probes went (or
+ * nothing says otherwise: not counted). */
+static bool rate_held(const struct snap_bundle *sb, double calls)
+{
+	double late = sb->late_s > 0 ? (double)sb->late_calls / sb->late_s : 0, c;
+
+	c = counted_rate(sb, calls);
+	return !(c > 0) || !(late > 0) || fabs(c / late - 1) <= UNPROBED_RATE_HELD;
+}
+
+double model_unprobed_rate(const struct snap_bundle *sb, double calls)
+{
+	if (!sb->unprobed_measured || !(sb->unprobed_s > 0))
+		return 0;
+	if (!rate_held(sb, calls))
+		return counted_rate(sb, calls);
+	return sb->late_s > 0 && sb->late_calls ? (double)sb->late_calls / sb->late_s : 0;
+}
 
 /*
  * The CPU time a bundle's processes would have spent in the window
  * without probes, from the unprobed measurement after it (record
- * --unprobed): its CPU time per call, at the rate of the window's late
- * part (what the load is taken to have kept), times the window's calls.
- * False when not measured, or when it reads more than the window used with
- * its probes (the load changed once they went: a client that waits for
- * each answer sends more of them), with a note.
+ * --unprobed): its CPU time per call then (less what the probes that
+ * counted the calls took), times the window's calls. The calls then are
+ * counted (model_unprobed_rate); a snapshot that did not count them takes
+ * the rate of the window's late part, as the load is then assumed to have
+ * kept. False when not measured, or when it reads more than the window used
+ * with its probes (the load changed once they went), with a note.
  */
 static bool unprobed_work_ns(struct build *b, const struct snap_bundle *sb, double calls,
 			     double used, double *work)
 {
 	const struct snapshot *s = b->s;
-	double late_rate, rate, per_call;
+	double unprobed_rate, rate, per_call;
 
-	if (!sb->unprobed_measured || !(sb->unprobed_s > 0) || !(sb->late_s > 0) || !sb->late_calls)
-		return false;
-	late_rate = (double)sb->late_calls / sb->late_s;
+	unprobed_rate = model_unprobed_rate(sb, calls);
 	rate = s->duration_s > 0 ? calls / s->duration_s : 0;
-	if (!(calls > 0) || !(rate > 0))
+	if (!(unprobed_rate > 0) || !(calls > 0) || !(rate > 0))
 		return false;
-	per_call = sb->unprobed_cpu_s * NS / sb->unprobed_s / late_rate;
+	if (rate_held(sb, calls)) {
+		per_call = sb->unprobed_cpu_s * NS / sb->unprobed_s / unprobed_rate;
+	} else {
+		per_call = fmax(0, sb->counted_cpu_s - sb->counted_probe_s) * NS / sb->counted_s /
+			   unprobed_rate;
+		model_note(b->m, "%s: its calls came %.0f%% %s once the probes went (%.0f/s "
+			   "counted then, %.0f/s at the end of the recording: clients that wait for "
+			   "each answer?); its CPU demand is the CPU time a call counted then, less "
+			   "the counting probe's calibrated cost", sb->name,
+			   100 * fabs(unprobed_rate * sb->late_s / (double)sb->late_calls - 1),
+			   unprobed_rate * sb->late_s > (double)sb->late_calls ? "faster" : "slower",
+			   unprobed_rate, (double)sb->late_calls / sb->late_s);
+	}
 	*work = per_call * calls;
 	if (*work > used) {
 		model_note(b->m, "%s: without probes, after the recording, its processes used more "
@@ -94,10 +138,10 @@ static bool unprobed_work_ns(struct build *b, const struct snap_bundle *sb, doub
 			   used / calls / 1e3);
 		return false;
 	}
-	if (fabs(late_rate / rate - 1) > UNPROBED_RATE_DRIFT)
+	if (rate_held(sb, calls) && fabs(unprobed_rate / rate - 1) > UNPROBED_RATE_DRIFT)
 		model_note(b->m, "%s: its calls' rate at the end of the recording (%.0f/s) was not "
 			   "the window's (%.0f/s): the CPU demand measured without probes after it "
-			   "assumes each call cost the same at both", sb->name, late_rate, rate);
+			   "assumes each call cost the same at both", sb->name, unprobed_rate, rate);
 	return true;
 }
 

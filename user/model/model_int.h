@@ -239,6 +239,12 @@ void model_handler_uncertainty(const struct snap_handler *h, struct model_handle
 double model_mean_uncertainty(const struct model_handler *mh, double n);
 double flow_visits_extra_ns(const struct build *b, int f, int h, double v);
 
+/* A bundle's handler calls a second once its probes were gone (record
+ * --unprobed; calls: its handlers' calls in the window): counted then
+ * where they were, else the rate of the window's late part, which the load
+ * is taken to have kept. 0: not measured (model_cpu.c). */
+double model_unprobed_rate(const struct snap_bundle *sb, double calls);
+
 /* A handler's entry and exit probe kinds as measured (snapshot entry_site,
  * exit_site), NULL where unknown or not calibrated (model_cpu.c). */
 void model_handler_slots(const struct snapshot *s, const struct snap_handler *h,

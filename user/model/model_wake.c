@@ -92,15 +92,14 @@ static double unprobed_wakes(const struct build *b, const struct snap_bundle *sb
 	double periods = 0, share, idle_rate, rate, top_rate;
 
 	if (!isfinite(b->m->stations[st].probes_measured_s) || !sb->sleeps || !sb->unprobed_sleeps ||
-	    !(sb->unprobed_s > 0) || !(sb->late_s > 0) || !sb->late_calls || !(calls > 0) ||
-	    !(b->s->duration_s > 0))
+	    !(model_unprobed_rate(sb, calls) > 0) || !(calls > 0) || !(b->s->duration_s > 0))
 		return wakes;
 	for (int k = 0; k < SNAP_WAKE_BUCKETS; k++)
 		periods += (double)w->periods[k];
 	share = fmin(1, periods / (double)sb->sleeps);
 	idle_rate = (double)w->periods[0] / b->s->duration_s;
 	rate = fmax(0, share * (double)sb->unprobed_sleeps / sb->unprobed_s - idle_rate);
-	top_rate = (double)sb->late_calls / sb->late_s * top_calls / calls;
+	top_rate = model_unprobed_rate(sb, calls) * top_calls / calls;
 	return top_rate > 0 ? rate / top_rate * top_calls : wakes;
 }
 

@@ -33,7 +33,10 @@
  *   edge EDGE
  *   flow NAME ENTRY INVOCATIONS N [HANDLER CALLS]... M [EDGE]...
  *   bundle NAME N_PIDS THREADS INSTANCES WORKERS SERIAL CPU_MEASURED CPU_S
- *          CPUS CPUS_SOURCE CONC_MEASURED LIVE_MAX INFLIGHT_MAX
+ *          CPUS CPUS_SOURCE UNPROBED_MEASURED UNPROBED_S UNPROBED_CPU_S
+ *          LATE_CALLS LATE_S COUNTED_CALLS COUNTED_WINDOW_CALLS COUNTED_S
+ *          COUNTED_CPU_S COUNTED_PROBE_S
+ *          CONC_MEASURED LIVE_MAX INFLIGHT_MAX
  *          N [LEVEL LIVE_NS INFLIGHT_NS]... PID_THREADS [THREADS]...
  *          SLEEPS UNPROBED_SLEEPS WAKE_MEASURED [PERIODS CALLS CPU_NS PROBE_NS]...
  *          (PID_THREADS 0: not known, else N_PIDS counts follow;
@@ -139,8 +142,10 @@ static void wire_bundle(FILE *o, const struct snap_bundle *b)
 	fprintf(o, " %d %d %d %d %d %d %a %a", b->n_pids, b->threads, b->instances, b->workers,
 		b->serial, b->cpu_measured, b->cpu_s, b->cpus);
 	wire_name(o, b->cpus_source);
-	fprintf(o, " %d %a %a %llu %a", b->unprobed_measured, b->unprobed_s, b->unprobed_cpu_s,
-		(unsigned long long)b->late_calls, b->late_s);
+	fprintf(o, " %d %a %a %llu %a %llu %llu %a %a %a", b->unprobed_measured, b->unprobed_s,
+		b->unprobed_cpu_s, (unsigned long long)b->late_calls, b->late_s,
+		(unsigned long long)b->counted_calls, (unsigned long long)b->counted_window_calls,
+		b->counted_s, b->counted_cpu_s, b->counted_probe_s);
 	fprintf(o, " %d %d %d", b->conc_measured, b->live_max, b->inflight_max);
 	for (int k = 0; k < SNAP_CONC_LEVELS; k++)
 		n += b->live_ns[k] || b->inflight_ns[k];

@@ -197,6 +197,14 @@ struct snap_bundle {
 	uint64_t unprobed_sleeps; /* their threads' sleeps then (0: not known) */
 	uint64_t late_calls;
 	double late_s;
+	/* A second span right after it (unprobed.counted_s), where an entry
+	 * probe on some handlers counts their calls: its CPU time
+	 * (counted_cpu_s), the calls counted (counted_calls), those handlers'
+	 * calls in the recording's window (counted_window_calls), and what the
+	 * counting probes cost, as calibrated (counted_probe_s): the CPU time a
+	 * call where the load did not keep its rate. 0: not counted. */
+	uint64_t counted_calls, counted_window_calls;
+	double counted_s, counted_cpu_s, counted_probe_s;
 	int instances;	/* from the flow file, 0 = observe */
 	int workers;	/* from the flow file, 0 = observe */
 	bool serial;

@@ -192,6 +192,11 @@ static bool bundle_equal(struct differ *d, const char *w, const struct snap_bund
 	EQ_DBL(d, w, a, b, unprobed_cpu_s);
 	EQ_N(d, w, a, b, late_calls);
 	EQ_DBL(d, w, a, b, late_s);
+	EQ_N(d, w, a, b, counted_calls);
+	EQ_N(d, w, a, b, counted_window_calls);
+	EQ_DBL(d, w, a, b, counted_probe_s);
+	EQ_DBL(d, w, a, b, counted_s);
+	EQ_DBL(d, w, a, b, counted_cpu_s);
 	EQ_DBL(d, w, a, b, cpus);
 	EQ_STR(d, w, a, b, cpus_source);
 	EQ_N(d, w, a, b, n_pids);

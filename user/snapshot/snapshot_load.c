@@ -351,7 +351,12 @@ static int load_unprobed(struct loader *ld, json_object *o, const char *bctx,
 	    doc_get_number(ld, u, ctx, "cpu_s", true, &b->unprobed_cpu_s) ||
 	    doc_get_u64(ld, u, ctx, "late_calls", true, &b->late_calls) ||
 	    doc_get_number(ld, u, ctx, "late_s", true, &b->late_s) ||
-	    doc_get_u64(ld, u, ctx, "sleeps", false, &b->unprobed_sleeps))
+	    doc_get_u64(ld, u, ctx, "sleeps", false, &b->unprobed_sleeps) ||
+	    doc_get_u64(ld, u, ctx, "counted_calls", false, &b->counted_calls) ||
+	    doc_get_u64(ld, u, ctx, "counted_window_calls", false, &b->counted_window_calls) ||
+	    doc_get_number(ld, u, ctx, "counted_s", false, &b->counted_s) ||
+	    doc_get_number(ld, u, ctx, "counted_cpu_s", false, &b->counted_cpu_s) ||
+	    doc_get_number(ld, u, ctx, "counted_probe_s", false, &b->counted_probe_s))
 		return -1;
 	b->unprobed_measured = true;
 	return 0;

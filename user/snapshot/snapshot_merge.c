@@ -552,11 +552,31 @@ static void merge_bundle(struct snap_bundle *d, const struct snap_bundle *s,
 						 (double)s->unprobed_sleeps / s->unprobed_s)) : 0;
 		d->late_calls = (uint64_t)llround(l * ((double)d->late_calls / d->late_s +
 						       (double)s->late_calls / s->late_s));
+		/* counted in both: the counts' rates add as the CPU time's do,
+		 * the windows' calls add */
+		if (d->counted_calls && s->counted_calls && d->counted_s > 0 && s->counted_s > 0) {
+			double c = fmax(d->counted_s, s->counted_s);
+
+			d->counted_cpu_s = c * (d->counted_cpu_s / d->counted_s +
+						s->counted_cpu_s / s->counted_s);
+			d->counted_probe_s = c * (d->counted_probe_s / d->counted_s +
+						  s->counted_probe_s / s->counted_s);
+			d->counted_calls = (uint64_t)llround(
+				c * ((double)d->counted_calls / d->counted_s +
+				     (double)s->counted_calls / s->counted_s));
+			d->counted_window_calls += s->counted_window_calls;
+			d->counted_s = c;
+		} else {
+			d->counted_calls = d->counted_window_calls = 0;
+			d->counted_s = d->counted_cpu_s = d->counted_probe_s = 0;
+		}
 		d->unprobed_s = u;
 		d->late_s = l;
 	} else {
 		d->unprobed_s = d->unprobed_cpu_s = d->late_s = 0;
 		d->late_calls = d->unprobed_sleeps = 0;
+		d->counted_calls = d->counted_window_calls = 0;
+		d->counted_s = d->counted_cpu_s = d->counted_probe_s = 0;
 	}
 	/* the CPUs of another host add up; of the same host they are the same */
 	if (s->cpus > 0 && (!same_str(dst_host, host_of(NULL, src_snap)) || s->cpus > d->cpus)) {

@@ -270,6 +270,13 @@ static json_object *bundle_json(const struct snap_bundle *b)
 		jo_add(u, "late_s", jo_num_exact(b->late_s));
 		if (b->unprobed_sleeps)
 			jo_add(u, "sleeps", jo_u64(b->unprobed_sleeps));
+		if (b->counted_calls) {
+			jo_add(u, "counted_calls", jo_u64(b->counted_calls));
+			jo_add(u, "counted_window_calls", jo_u64(b->counted_window_calls));
+			jo_add(u, "counted_s", jo_num_exact(b->counted_s));
+			jo_add(u, "counted_cpu_s", jo_num_exact(b->counted_cpu_s));
+			jo_add(u, "counted_probe_s", jo_num_exact(b->counted_probe_s));
+		}
 		jo_add(o, "unprobed", u);
 	}
 	if (b->cpus > 0) {

@@ -207,7 +207,10 @@ static int read_bundle(struct reader *r, struct snap_bundle *b)
 	    get_double(r, &b->cpus) || get_str(r, &b->cpus_source) ||
 	    get_bool(r, &b->unprobed_measured) || get_double(r, &b->unprobed_s) ||
 	    get_double(r, &b->unprobed_cpu_s) || get_u64(r, &b->late_calls) ||
-	    get_double(r, &b->late_s) || get_bool(r, &b->conc_measured) || get_int(r, &b->live_max) ||
+	    get_double(r, &b->late_s) || get_u64(r, &b->counted_calls) ||
+	    get_u64(r, &b->counted_window_calls) || get_double(r, &b->counted_s) ||
+	    get_double(r, &b->counted_cpu_s) || get_double(r, &b->counted_probe_s) ||
+	    get_bool(r, &b->conc_measured) || get_int(r, &b->live_max) ||
 	    get_int(r, &b->inflight_max) || get_count(r, &n))
 		return -1;
 	for (int i = 0; i < n; i++) {
