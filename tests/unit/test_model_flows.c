@@ -397,10 +397,18 @@ static void test_little_and_sampled(void **state)
 	rel(station(&m, "s")->busy_sampled, 2.0, 1e-12);
 	rel(m.flows[0].inflight_sampled, 2.0, 1e-12);
 	assert_true(has_note(&m, "s: 2.00 threads were inside its handlers at once on average, "
-			     "but its handlers' times add up to 0.20 busy; the model uses the "
-			     "times. Such a gap comes from calls that never returned "
-			     "(INCOMPLETE), or from one thread's calls counted in two of its "
-			     "handlers that are not declared as nested"));
+			     "but its handlers' times as measured (the probes' in them) add up to "
+			     "1.00 busy; the model uses the times, corrected. Such a gap comes from "
+			     "calls that never returned (INCOMPLETE), or from one thread's calls "
+			     "counted in two of its handlers that are not declared as nested"));
+	model_free(&m);
+
+	/* one thread inside for the raw 10 ms of each call: no gap, however
+	 * much of it the correction takes out (the probes' time is in both) */
+	s.handlers[0].inflight_mean = 1.0;
+	build(&s, &m);
+	for (int i = 0; i < m.n_notes; i++)
+		assert_null(strstr(m.notes[i], "threads were inside its handlers"));
 	model_free(&m);
 	snapshot_free(&s);
 }

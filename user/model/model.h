@@ -202,6 +202,8 @@ struct model_station {
 	double utilization_measured; /* measured: busy (kernel sums) / servers */
 	double busy_measured;	/* servers busy per the kernel sums, all calls */
 	double busy_sampled;	/* servers busy per the sampled in-flight counts (NAN if none) */
+	double busy_raw;	/* the same from the handlers' raw times (the probes' in
+				 * them, as in the in-flight counts): the self-check's */
 	double busy_model;	/* servers busy per the model at the measured rates */
 	double scv;		/* squared coefficient of variation of a visit's service */
 	double service_ns;	/* mean service per visit at the target */

@@ -48,13 +48,16 @@ void model_self_checks(struct build *b, const struct eval *meas)
 				   "%.2f servers busy); the rest is %s, kept as background load",
 				   st->name, 100 * bx / bm, bx, bm,
 				   bx < bm ? "outside every flow" : "over-attributed");
-		if (isfinite(st->busy_sampled) && fmax(bm, st->busy_sampled) > 0.05 &&
-		    fabs(bm - st->busy_sampled) > 0.25 * fmax(bm, st->busy_sampled))
+		/* the in-flight counts hold the probes' time inside the calls:
+		 * against the raw times, so that a large correction is no gap */
+		if (isfinite(st->busy_sampled) && fmax(st->busy_raw, st->busy_sampled) > 0.05 &&
+		    fabs(st->busy_raw - st->busy_sampled) > 0.25 * fmax(st->busy_raw, st->busy_sampled))
 			model_note(m, "%s: %.2f threads were inside its handlers at once on average, "
-				   "but its handlers' times add up to %.2f busy; the model uses the "
-				   "times. Such a gap comes from calls that never returned (INCOMPLETE), "
-				   "or from one thread's calls counted in two of its handlers that are "
-				   "not declared as nested", st->name, st->busy_sampled, bm);
+				   "but its handlers' times as measured (the probes' in them) add up to "
+				   "%.2f busy; the model uses the times, corrected. Such a gap comes from "
+				   "calls that never returned (INCOMPLETE), or from one thread's calls "
+				   "counted in two of its handlers that are not declared as nested",
+				   st->name, st->busy_sampled, st->busy_raw);
 	}
 	for (int f = 0; f < b->F; f++) {
 		struct model_flow *mf = &m->flows[f];

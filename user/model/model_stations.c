@@ -292,7 +292,7 @@ void model_build_stations(struct build *b)
 	for (int k = 0; k < m->n_stations; k++) {
 		struct model_station *st = &m->stations[k];
 		struct station_priv *p = &b->sp[k];
-		double w_sum = 0, m1 = 0, m2 = 0, sampled = 0;
+		double w_sum = 0, m1 = 0, m2 = 0, sampled = 0, raw = 0;
 
 		for (int i = 0; i < p->n_handlers; i++) {
 			int h = p->handlers[i];
@@ -321,6 +321,7 @@ void model_build_stations(struct build *b)
 			p->bgm += mh->unattributed_calls * (tm + other) / (dur * NS);
 			p->bg_visits += mh->unattributed_calls * share / dur;
 			st->busy_measured += calls * tm / (dur * NS);
+			raw += calls * share * mh->raw_mean_ns / (dur * NS);
 			sampled += s->handlers[h].inflight_mean * share;
 			if (st->kind != STATION_CPU) {
 				double w = calls * share;
@@ -330,6 +331,7 @@ void model_build_stations(struct build *b)
 				m2 += w * (mh->stddev_ns * mh->stddev_ns + mh->mean_ns * mh->mean_ns);
 			}
 		}
+		st->busy_raw = raw;
 		if (st->kind != STATION_CPU && (sampled > 0 || st->busy_measured == 0))
 			st->busy_sampled = sampled;
 		/* the kernel's own count of threads inside the bundle's handlers,
