@@ -399,7 +399,8 @@ for _case in [
     ("no-version.json", mutated(lambda s: s.pop("flowprof_snapshot")),
      "flowprof_snapshot: missing (not a flowprof snapshot?)"),
     ("not-json.json", b"<html>\n",
-     "invalid JSON at byte offset 0 (line 1, column 1): unexpected character"),
+     "invalid JSON at byte offset 0 (line 1, column 1): unexpected character (a snapshot is "
+     "the JSON that flowprof record -o writes)"),
     ("deep.json", b"[" * 100000 + b"]" * 100000,
      "invalid JSON at byte offset 32 (line 1, column 33): nesting too deep"),
     ("trailing.json", lambda: json.dumps(good_snapshot()).encode() + b"\0garbage",

@@ -62,9 +62,8 @@ static const struct argp_option record_options[] = {
 	  "Stop after SECONDS (default: Ctrl-C, or when the recorded processes exit)", 0 },
 	{ "unprobed", OPT_UNPROBED, "SECONDS", 0,
 	  "With -d: after the recording, measure the processes' CPU time SECONDS more "
-	  "without probes (one entry probe counts the calls), for the model's CPU demand "
-	  "(default: 0.5-2 s when the probes took over half of a bundle's CPU time; 0: never)",
-	  0 },
+	  "without probes, for the model's CPU demand (default: 0.5-2 s when the probes took "
+	  "over half of a bundle's CPU time; 0: never)", 0 },
 	{ "interval", 'i', "SECONDS", 0,
 	  "Sample in-flight calls every SECONDS (default 0.1, longer with over 50 handlers)", 0 },
 	{ "output", 'o', "FILE", 0, "Write the snapshot to FILE (JSON, mode 0600, atomic); "

@@ -83,8 +83,13 @@ void model_closed_workload(struct build *b, const double *rates)
 				if (vis <= 0 || !mh->calls)
 					continue;
 				/* each kind of an entry's calls at its own time,
-				 * as model_evaluate takes them */
-				svc += p[f] * (vis * mh->held0_ns + flow_visits_extra_ns(b, f, h, vis));
+				 * as model_evaluate takes them; and its share of the
+				 * CPU time its bundle spends outside the handlers
+				 * (reading, parsing, replying), which the user
+				 * waits for too: on the CPU */
+				svc += p[f] * (vis * (mh->held0_ns + mh->cpu_outside_ns) +
+					       flow_visits_extra_ns(b, f, h, vis));
+				cpu += p[f] * vis * mh->cpu_outside_ns;
 				if (b->lock_station[h] >= 0 && n_inner < 62) {
 					inner[n_inner++] = (struct mva_station){
 						.kind = MVA_QUEUE, .demand = p[f] * vis * mh->held0_ns,
