@@ -140,7 +140,7 @@ def nonexistent_pid_in_flow_file():
     flows = fptest.write(os.path.join(d, "pid.yaml"),
                          "bundles:\n  app:\n    pid: [4000000]\n    handlers:\n      r: request\n")
     r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False)
-    only_error(r, "flowprof: error: %s:2:3: pid 4000000 (bundle app): no such process" % flows)
+    only_error(r, "flowprof: error: %s:3:10: pid 4000000 (bundle app): no such process" % flows)
 
 
 @test
@@ -212,7 +212,7 @@ def absent_symbol():
     exe = target("puppet")
     flows = flows_for(d, exe, {"request": "request", "work": "wrok"})
     r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False)
-    only_error(r, "flowprof: error: %s:6:7: app.work: symbol 'wrok' not found in %s; "
+    only_error(r, "flowprof: error: %s:6:13: app.work: symbol 'wrok' not found in %s; "
                "closest: work" % (flows, exe))
 
 
@@ -223,7 +223,7 @@ def glob_matching_nothing():
     d = fptest.tmpdir()
     exe = target("puppet")
     flows = flows_for(d, exe, {"request": "request", "work": '"wrk*"', "exec": '"reqest_e*"'})
-    want = ("%s:6:7: app.work: no symbol matches 'wrk*' in %s; closest: work"
+    want = ("%s:6:13: app.work: no symbol matches 'wrk*' in %s; closest: work"
             % (flows, exe))
     r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False)
     only_error(r, "flowprof: error: " + want)
@@ -231,7 +231,7 @@ def glob_matching_nothing():
     eq(r.returncode, 1, "check exit status\n" + r.stderr)
     problems = r.stdout.split("problems:\n", 1)[-1].splitlines()
     eq(problems, ["  " + want,
-                  "  %s:7:7: app.exec: no symbol matches 'reqest_e*' in %s; closest: "
+                  "  %s:7:13: app.exec: no symbol matches 'reqest_e*' in %s; closest: "
                   "request_exec, request_exit" % (flows, exe)], "check's problems")
 
 
@@ -252,7 +252,7 @@ def check_counts_only_unresolved_as_problems():
     eq(r.returncode, 1, "exit status with an unresolved handler\n" + r.stderr)
     tail = r.stdout.split("\n\n", 1)[1].splitlines()
     eq(tail[:3], ["1 problem:",
-                  "  %s:6:7: app.work: symbol 'wrok' not found in %s; closest: work"
+                  "  %s:6:13: app.work: symbol 'wrok' not found in %s; closest: work"
                   % (flows, exe), ""], "problems")
     eq(tail[3], "1 note:", "notes heading")
     if len(tail) != 5 or not note.match(tail[4]):

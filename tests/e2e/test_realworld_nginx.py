@@ -229,7 +229,7 @@ def stripped_binary_missing_symbol():
                          "      process: ngx_http_process_requets\n" % NGINX)
     chk = fptest.flowprof("check", "-f", flows, check=False)
     fptest.eq(chk.returncode, 1, "check exit status")
-    want = ("  %s:5:7: nginx.process: symbol 'ngx_http_process_requets' not found in %s, "
+    want = ("  %s:5:16: nginx.process: symbol 'ngx_http_process_requets' not found in %s, "
             "which is stripped: only .dynsym was searched (no separate debug symbols were "
             "found: its -dbgsym package puts them in /usr/lib/debug); closest: "
             "ngx_http_process_request" % (flows, NGINX))

@@ -37,7 +37,12 @@ struct site_group *group_for(struct group_list *gl, const char *binary, const ch
 			     int pid);
 void site_list_add(struct site_list *l, uint64_t offset, uint64_t ref_ctr, uint64_t cookie);
 bool site_list_has(const struct site_list *l, uint64_t offset);
+void site_list_free(struct site_list *l);
 void groups_free(struct group_list *gl);
+/* Every function site of res into groups, its entry, exits or return probe
+ * placed as want says and the calibration measured (groups.c). */
+void build_groups(struct recorder *r, struct group_list *gl, const struct flowfile *ff,
+		  const struct resolution *res, enum exits_choice want);
 
 /* The calibration's state (calibrate.c). */
 #define CALIB_STUBS 9

@@ -35,6 +35,7 @@ struct ff_handler {
 	char *pattern;	/* FF_PROBE_PYTHON / FF_PROBE_JAVA: the pattern as written */
 	bool serial;	/* a one-server station (global lock, event loop) */
 	struct ff_loc loc; /* position of the handler's key */
+	struct ff_loc symbol_loc; /* of the symbol's value, where written (line 0: not) */
 };
 
 struct ff_bundle {
@@ -50,6 +51,7 @@ struct ff_bundle {
 	int n_handlers;
 	struct ff_loc loc;
 	struct ff_loc exe_loc;	/* of exe:'s value, where it is given */
+	struct ff_loc pid_loc;	/* of pid:'s value, where it is given */
 };
 
 struct ff_call {

@@ -200,6 +200,7 @@ static int parse_handler_map(struct parser *p, struct ff_handler *h, const struc
 		case HK_SYMBOL:
 			if (get_string(p, val, "symbol", &h->symbol))
 				goto cleanup;
+			h->symbol_loc = val->loc;
 			set_symbol(h);
 			break;
 		case HK_LIBRARY:
@@ -306,6 +307,7 @@ static int parse_handlers(struct parser *p, int bundle, const struct ynode *map)
 				goto cleanup;
 		} else if (val->type == YN_SCALAR && !ynode_is_null(val) && val->str[0]) {
 			h->symbol = xstrdup(val->str);
+			h->symbol_loc = val->loc;
 			set_symbol(h);
 		} else {
 			ff_fail(p, val->loc, "handler '%s' must be a symbol name or a mapping with one of: symbol, usdt, python, java",
@@ -405,6 +407,7 @@ static int parse_bundle(struct parser *p, const struct ynode *key, const struct 
 		case BK_PID:
 			if (parse_pids(p, b, val))
 				goto cleanup;
+			b->pid_loc = val->loc;
 			break;
 		case BK_COMM:
 			if (get_string(p, val, "comm", &b->comm))

@@ -97,8 +97,8 @@ static int select_processes(struct resolve_ctx *c, const struct ff_bundle *b,
 			struct stat st;
 
 			if (!proc_exists(pid)) {
-				if (fail_at(c, &b->loc, "pid %d (bundle %s): no such process", pid,
-					    b->name) < 0)
+				if (fail_at(c, b->pid_loc.line ? &b->pid_loc : &b->loc,
+					    "pid %d (bundle %s): no such process", pid, b->name) < 0)
 					goto stop;
 				continue;
 			}
@@ -106,7 +106,8 @@ static int select_processes(struct resolve_ctx *c, const struct ff_bundle *b,
 					st.st_ino != bs->ino)) {
 				char *exe = proc_exe(pid);
 
-				if (fail_at(c, &b->loc, "pid %d (bundle %s): runs %s, not exe %s", pid,
+				if (fail_at(c, b->pid_loc.line ? &b->pid_loc : &b->loc,
+					    "pid %d (bundle %s): runs %s, not exe %s", pid,
 					    b->name, exe ? exe : "(unknown)", bs->exe) < 0) {
 					free(exe);
 					goto stop;

@@ -174,12 +174,15 @@ static int report_missing(struct resolve_ctx *c, const struct ff_handler *h, con
 		free(hint);
 		hint = tmp;
 	}
+	/* where the name was written, which is what is wrong */
 	if (glob)
-		r = fail_at(c, &h->loc, "%s: no symbol matches '%s' in %s%s%s", h->id, h->symbol,
-			    t->binary, pid, hint);
+		r = fail_at(c, h->symbol_loc.line ? &h->symbol_loc : &h->loc,
+			    "%s: no symbol matches '%s' in %s%s%s", h->id, h->symbol, t->binary, pid,
+			    hint);
 	else
-		r = fail_at(c, &h->loc, "%s: symbol '%s' not found in %s%s%s", h->id, h->symbol,
-			    t->binary, pid, hint);
+		r = fail_at(c, h->symbol_loc.line ? &h->symbol_loc : &h->loc,
+			    "%s: symbol '%s' not found in %s%s%s", h->id, h->symbol, t->binary, pid,
+			    hint);
 	free(hint);
 	return r;
 }
