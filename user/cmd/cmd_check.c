@@ -83,6 +83,39 @@ static void print_problems(const struct resolution *res, enum problem_kind kind,
 	}
 }
 
+/* How a function site's calls will be seen to end (user/attach/groups.c
+ * decides, with the calibration's costs): its exit sites, or a uretprobe
+ * where nothing unwinds through it and that is measured cheaper. */
+static void print_exits(const struct probe_site *s)
+{
+	size_t canary = 0;
+	bool unwinds = s->unwinds || s->go;
+
+	if (s->kind != PROBE_FUNCTION)
+		return;
+	for (size_t k = 0; k < s->n_exits; k++)
+		canary += s->exits[k].alt_offset != 0;
+	if (s->exits_unknown && !unwinds) {
+		char *why = term_escape(s->exits_unknown);
+
+		printf("  %-24s exits: a uretprobe (%s)\n", "", why);
+		free(why);
+		return;
+	}
+	printf("  %-24s exits: %zu site%s%s", "", s->n_exits, s->n_exits == 1 ? "" : "s",
+	       s->n_exits && s->exits[0].foreign ? " of the function it jumps to" : "");
+	if (canary)
+		printf(" (%zu with a stack-protector check ahead)", canary);
+	if (s->exits_unknown) {
+		char *why = term_escape(s->exits_unknown);
+
+		printf(", not all (%s)", why);
+		free(why);
+	}
+	printf("%s\n", unwinds ? "; something unwinds here: never a uretprobe"
+				: ", or a uretprobe, whichever is measured cheaper");
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct check_args a = { 0 };
@@ -140,6 +173,7 @@ int cmd_check(int argc, char **argv)
 				if (s->pid > 0)
 					printf("  pid %d", s->pid);
 				printf("\n");
+				print_exits(s);
 				free(sym);
 				free(bin);
 			}
