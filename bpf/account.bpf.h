@@ -515,16 +515,25 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 	if (found >= MAX_DEPTH) {
 		if (cookie & COOKIE_EXIT_FOREIGN) {
 			/* another caller's return from the function a handler
-			 * tail-calls: its hit lies in the enclosing call, if any */
-			if (d && counted(hid)) {
+			 * tail-calls: its hit lies in the enclosing call, if any,
+			 * and is the thread's CPU time all the same (charged to
+			 * the handler whose probe it is) */
+			__s64 w = probe_costs.hit_ns[exit_slot & (SLOT_COUNT - 1)];
+			__s64 cold = probe_costs.hit_cold_ns[exit_slot & (SLOT_COUNT - 1)];
+			__u64 c = w + cold > 0 ? (__u64)(w + cold) / 2 : 0; /* the middle */
+
+			if (!counted(hid))
+				return 0;
+			if (d) {
 				struct frame *top = &st->frames[(d - 1) & (MAX_DEPTH - 1)];
-				__s64 w = probe_costs.hit_ns[exit_slot & (SLOT_COUNT - 1)];
-				__s64 cold = probe_costs.hit_cold_ns[exit_slot & (SLOT_COUNT - 1)];
-				__u64 c = w + cold > 0 ? (__u64)(w + cold) / 2 : 0; /* the middle */
 
 				top->nested_cost_ns += c;
 				top->kids_out_ns += c;
 			}
+			hs = bpf_map_lookup_elem(&handler_stats, &hid);
+			if (hs)
+				hs->probe_cpu_ns += c;
+			st->wake_probe_ns += c;
 			return 0;
 		}
 		if (!counted(hid))

@@ -77,7 +77,7 @@ static void *detach_some(void *arg)
 	return NULL;
 }
 
-static void detach_all(struct recorder *r)
+void detach_all(struct recorder *r)
 {
 	size_t n = r->n_link_fds + r->n_links, nt = n < DETACH_THREADS ? n : DETACH_THREADS;
 	struct detach_share share[DETACH_THREADS];

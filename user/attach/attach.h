@@ -174,6 +174,8 @@ struct counted {
 	uint64_t entry_ns;	/* their calibrated cost, charged hit by hit */
 };
 int recorder_counted(const struct recorder *r, int handler, struct counted *out);
+/* Detaches the counting probes (the recording's are gone by then). */
+void recorder_stop_counting(struct recorder *r);
 
 const struct recorder_info *recorder_info(const struct recorder *r);
 

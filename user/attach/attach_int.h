@@ -39,6 +39,8 @@ void site_list_add(struct site_list *l, uint64_t offset, uint64_t ref_ctr, uint6
 bool site_list_has(const struct site_list *l, uint64_t offset);
 void site_list_free(struct site_list *l);
 void groups_free(struct group_list *gl);
+/* Detaches every link the recorder holds (attach.c). */
+void detach_all(struct recorder *r);
 /* Every function site of res into groups, its entry, exits or return probe
  * placed as want says and the calibration measured (groups.c). */
 void build_groups(struct recorder *r, struct group_list *gl, const struct flowfile *ff,

@@ -49,6 +49,12 @@ int recorder_count_calls(struct recorder *r, const struct resolution *res, const
 	return e ? e : n;
 }
 
+void recorder_stop_counting(struct recorder *r)
+{
+	if (r && r->skel)
+		detach_all(r); /* the recording's own went before the counting began */
+}
+
 int recorder_counted(const struct recorder *r, int handler, struct counted *out)
 {
 	int ncpu = libbpf_num_possible_cpus();

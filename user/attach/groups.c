@@ -224,6 +224,30 @@ static bool exit_shares_place(const struct recorder *r, const struct site_group 
 	       site_list_has(&g->exits, off);
 }
 
+/* Whether a foreign exit's place (user/probe/resolve_functions.c) is any
+ * other function site's own, in the same binary and process, whatever the
+ * order: the function jumped to is a handler too. It keeps its exits; the
+ * handler that jumps to it does not borrow them. */
+static bool owned_elsewhere(const struct recorder *r, const struct resolution *res,
+			    const struct probe_site *s, uint64_t off)
+{
+	for (size_t i = 0; i < res->n_sites; i++) {
+		const struct probe_site *o = &res->sites[i];
+		enum cost_slot slot;
+
+		if (o == s || o->kind != PROBE_FUNCTION || o->pid != s->pid ||
+		    strcmp(o->attach_path ? o->attach_path : o->binary,
+			   s->attach_path ? s->attach_path : s->binary))
+			continue;
+		if (o->offset == off || site_entry(r, o, &slot) == off)
+			return true;
+		for (size_t k = 0; k < o->n_exits; k++)
+			if (!o->exits[k].foreign && exit_place(r, &o->exits[k]).offset == off)
+				return true;
+	}
+	return false;
+}
+
 void build_groups(struct recorder *r, struct group_list *gl, const struct flowfile *ff,
 			 const struct resolution *res, enum exits_choice want)
 {
@@ -249,7 +273,9 @@ void build_groups(struct recorder *r, struct group_list *gl, const struct flowfi
 		 * uretprobe instead, except where something unwinds: there such
 		 * exits go unprobed, and calls that leave by them end unwound */
 		for (size_t k = 0; sites && k < s->n_exits; k++)
-			shared |= exit_shares_place(r, g, s, k);
+			shared |= exit_shares_place(r, g, s, k) ||
+				  (s->exits[k].foreign &&
+				   owned_elsewhere(r, res, s, exit_place(r, &s->exits[k]).offset));
 		if (shared && !(s->unwinds || s->go))
 			sites = false, why = "an exit shares its address with another probe";
 		else if (shared)

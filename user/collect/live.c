@@ -299,7 +299,8 @@ static void fill_probe_costs(struct snapshot *s, const struct live *l)
 		s->probe_slots[k] = (struct snap_slot_cost){
 			.measured = c->measured, .hit_ns = c->hit_ns, .in_window_ns = c->in_window_ns,
 			.jitter_ns = c->jitter_ns, .first_hit_ns = c->first_hit_ns,
-			.in_window_jitter_ns = c->measured ? c->in_window_jitter_ns : NAN,
+			/* an unmeasured slot is written nowhere and reads 0 */
+			.in_window_jitter_ns = c->measured ? c->in_window_jitter_ns : 0,
 			.behaves_as = c->behaves_as ? xstrdup(c->behaves_as) : NULL,
 		};
 	}

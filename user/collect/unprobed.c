@@ -135,6 +135,9 @@ static struct counted_span counted_between(const struct live *l, const bool *cou
 	for (int h = 0; h < l->ff.n_handlers; h++) {
 		if (!count[h] || l->ff.handlers[h].bundle != fb)
 			continue;
+		/* a count that went back was not read: nothing counted */
+		if (b->c[h].entries < a->c[h].entries || b->c[h].entry_ns < a->c[h].entry_ns)
+			return (struct counted_span){ 0 };
 		x.n += b->c[h].entries - a->c[h].entries;
 		x.ns += (double)(b->c[h].entry_ns - a->c[h].entry_ns);
 	}
@@ -144,9 +147,9 @@ static struct counted_span counted_between(const struct live *l, const bool *cou
 int live_unprobed(struct live *l, struct snapshot *s, double seconds, bool (*stop)(void))
 {
 	struct reading r0 = { 0 }, r1 = { 0 }, r2 = { 0 }, r3 = { 0 };
-	bool *count = NULL, counting;
+	bool *count = NULL, counting = false;
 	double late_s;
-	char err[512];
+	char err[512] = "no function handler of a bundle was called";
 	int rc = -1;
 
 	if (!l->mark_calls[0] || !l->mark_calls[1] || l->t_mark[1] <= l->t_mark[0])
@@ -180,7 +183,8 @@ int live_unprobed(struct live *l, struct snapshot *s, double seconds, bool (*sto
 		b->unprobed_cpu_s = fmax(0, r1.cpu[i] - r0.cpu[i]);
 		/* for the model's wake-ups (model_wake.c): how often a call
 		 * finds its thread asleep once the probes are gone */
-		b->unprobed_sleeps = r0.slept[i] ? r1.slept[i] - r0.slept[i] : 0;
+		b->unprobed_sleeps = r0.slept[i] && r1.slept[i] > r0.slept[i]
+			? r1.slept[i] - r0.slept[i] : 0; /* a process gone takes its sleeps along */
 		b->late_calls = l->mark_calls[1][fb] - l->mark_calls[0][fb];
 		b->late_s = late_s;
 		b->counted_calls = b->counted_window_calls = 0;
@@ -208,6 +212,9 @@ int live_unprobed(struct live *l, struct snapshot *s, double seconds, bool (*sto
 	}
 	rc = 0;
 out:
+	/* the target pays for every hit while they stay: gone now */
+	if (counting)
+		recorder_stop_counting(l->rec);
 	reading_free(&r0);
 	reading_free(&r1);
 	reading_free(&r2);

@@ -177,7 +177,8 @@ static void read_dynamic(struct elf_file *ef, Elf *elf, Elf_Scn *scn, const GElf
 			s = elf_strptr(elf, sh->sh_link, dyn.d_un.d_val);
 			if (!s)
 				continue;
-			if (!strncmp(s, "libstdc++", 9) || !strncmp(s, "libgcc_s", 8))
+			if (!strncmp(s, "libstdc++", 9) || !strncmp(s, "libgcc_s", 8) ||
+			    !strncmp(s, "libc++abi", 9) || !strncmp(s, "libunwind", 9))
 				ef->needs_unwinder = true;
 			grow_array((void **)&ef->needed, &needed_cap, ef->n_needed + 1,
 				   sizeof(*ef->needed));

@@ -58,7 +58,8 @@ struct elf_file {
 	char *runpath;	/* DT_RUNPATH or NULL */
 	char *rpath;	/* DT_RPATH or NULL */
 	bool go;	/* a Go program (.go.buildinfo or a Go build ID note) */
-	bool needs_unwinder; /* DT_NEEDED names libstdc++ or libgcc_s: exceptions can
+	bool needs_unwinder; /* DT_NEEDED names libstdc++, libgcc_s, libc++abi or
+				libunwind: exceptions can
 				unwind through its functions (see resolve_unwinding.c) */
 	char **needed;	/* DT_NEEDED, in order */
 	size_t n_needed;

@@ -36,7 +36,9 @@ static bool defines(const struct elf_file *ef, const char *symbol)
 
 static bool is_unwinder(const char *name)
 {
-	return !strncmp(name, "libstdc++", 9) || !strncmp(name, "libgcc_s", 8);
+	/* GNU's C++ runtime and unwinder; LLVM's (libc++abi) and libunwind */
+	return !strncmp(name, "libstdc++", 9) || !strncmp(name, "libgcc_s", 8) ||
+	       !strncmp(name, "libc++abi", 9) || !strncmp(name, "libunwind", 9);
 }
 
 /*
@@ -67,7 +69,7 @@ static bool links_unwinder(const char *path)
 		grow_array((void **)&seen, &cap_seen, n_seen + 1, sizeof(*seen));
 		seen[n_seen++] = lib;
 		ef = n_seen <= MAX_LIBS_WALKED ? elf_file_open_dynamic(lib, err, sizeof(err)) : NULL;
-		unwinds = !ef || ef->needs_unwinder;
+		unwinds = !ef || ef->needs_unwinder || is_unwinder(basename(lib));
 		for (size_t i = 0; ef && !unwinds && i < ef->n_needed; i++) {
 			char *found = find_library_on_disk(ef, lib, ef->needed[i]);
 
@@ -146,17 +148,23 @@ void resolve_unwinding(struct resolve_ctx *c)
 
 	for (size_t i = 0; i < res->n_sites; i++) {
 		struct probe_site *s = &res->sites[i];
-		const char *path = s->attach_path ? s->attach_path : s->binary;
+		const char *path = s->attach_path ? s->attach_path : s->binary, *exe = NULL;
 		struct elf_file *ef;
 		char err[256];
 
 		if (s->kind != PROBE_FUNCTION)
 			continue;
+		if (s->handler >= 0 && s->handler < c->ff->n_handlers &&
+		    c->ff->handlers[s->handler].bundle < res->n_bundles)
+			exe = res->bundles[c->ff->handlers[s->handler].bundle].binary;
 		ef = open_elf(c, path, err, sizeof(err));
 		s->unwinds = s->go || (ef && (ef->needs_unwinder || ef->go ||
 					      defines(ef, "_Unwind_RaiseException"))) ||
 			     (s->pid > 0 && process_unwinds_once(&seen, &n_seen, &cap, s->pid)) ||
-			     links_unwinder_once(&linked, &n_linked, &cap_linked, path);
+			     links_unwinder_once(&linked, &n_linked, &cap_linked, path) ||
+			     /* a library's function runs in the executable's process */
+			     (exe && strcmp(exe, path) &&
+			      links_unwinder_once(&linked, &n_linked, &cap_linked, exe));
 	}
 	free(seen);
 	for (size_t i = 0; i < n_linked; i++)
