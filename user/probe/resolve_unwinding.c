@@ -161,10 +161,15 @@ void resolve_unwinding(struct resolve_ctx *c)
 		s->unwinds = s->go || (ef && (ef->needs_unwinder || ef->go ||
 					      defines(ef, "_Unwind_RaiseException"))) ||
 			     (s->pid > 0 && process_unwinds_once(&seen, &n_seen, &cap, s->pid)) ||
-			     links_unwinder_once(&linked, &n_linked, &cap_linked, path) ||
-			     /* a library's function runs in the executable's process */
-			     (exe && strcmp(exe, path) &&
-			      links_unwinder_once(&linked, &n_linked, &cap_linked, exe));
+			     /* no process to ask: its libraries, as found on this
+			      * host (a process's maps say what it has, and a walk
+			      * by path could lead out of its mount namespace) */
+			     (s->pid <= 0 && (links_unwinder_once(&linked, &n_linked, &cap_linked, path) ||
+					      /* a library's function runs in the
+					       * executable's process */
+					      (exe && strcmp(exe, path) &&
+					       links_unwinder_once(&linked, &n_linked, &cap_linked,
+								   exe))));
 	}
 	free(seen);
 	for (size_t i = 0; i < n_linked; i++)
