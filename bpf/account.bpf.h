@@ -445,13 +445,26 @@ static __always_inline __u64 probe_temperature(__u64 therm)
 	return (therm - (__u64)warm) * 1024 / (__u64)(cold - warm); /* BPF divides unsigned */
 }
 
+/* A figure at a temperature (0..1024), between its warm and cold ends. */
+static __always_inline __u64 cost_at(__u64 w, __u64 c, __u64 temp)
+{
+	return c >= w ? w + (c - w) * temp / 1024 : w - (w - c) * temp / 1024;
+}
+
 /* A call's two probes at a temperature, between the warm and the cold row. */
 static __always_inline __u64 pair_cost_at(const __s32 *warm, const __s32 *cold, __u32 entry,
 					  __u32 exit, __u64 temp)
 {
-	__u64 w = pair_cost(warm, entry, exit), c = pair_cost(cold, entry, exit);
+	return cost_at(pair_cost(warm, entry, exit), pair_cost(cold, entry, exit), temp);
+}
 
-	return c >= w ? w + (c - w) * temp / 1024 : w - (w - c) * temp / 1024;
+/* One probe's hit at a temperature (512: the middle of the two rows). */
+static __always_inline __u64 hit_cost_at(__u32 slot, __u64 temp)
+{
+	__s64 w = probe_costs.hit_ns[slot & (SLOT_COUNT - 1)];
+	__s64 c = probe_costs.hit_cold_ns[slot & (SLOT_COUNT - 1)];
+
+	return cost_at(w > 0 ? (__u64)w : 0, c > 0 ? (__u64)c : 0, temp);
 }
 
 /* The hit's clock read, after its state lookup (begun at t0): a preemption
@@ -518,9 +531,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 			 * tail-calls: its hit lies in the enclosing call, if any,
 			 * and is the thread's CPU time all the same (charged to
 			 * the handler whose probe it is) */
-			__s64 w = probe_costs.hit_ns[exit_slot & (SLOT_COUNT - 1)];
-			__s64 cold = probe_costs.hit_cold_ns[exit_slot & (SLOT_COUNT - 1)];
-			__u64 c = w + cold > 0 ? (__u64)(w + cold) / 2 : 0; /* the middle */
+			__u64 c = hit_cost_at(exit_slot, 512); /* the middle */
 
 			if (!counted(hid))
 				return 0;

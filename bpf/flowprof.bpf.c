@@ -212,25 +212,18 @@ int BPF_KPROBE(handler_session)
 SEC("uprobe")
 int BPF_KPROBE(count_entry)
 {
-	__u64 cookie = bpf_get_attach_cookie(ctx), t0 = bpf_ktime_get_ns(), therm, temp;
-	__u32 hid = COOKIE_HANDLER(cookie), slot = COOKIE_SLOT(cookie) & (SLOT_COUNT - 1);
+	__u64 cookie = bpf_get_attach_cookie(ctx), t0 = bpf_ktime_get_ns(), therm;
 	struct thread_state *st = thread_state_get(false);
+	__u32 hid = COOKIE_HANDLER(cookie);
 	struct handler_stats *hs;
-	__s64 w, c;
 
 	therm = bpf_ktime_get_ns() - t0;
 	hs = bpf_map_lookup_elem(&handler_stats, &hid);
 	if (!hs)
 		return 0;
-	/* a thread with no state yet: its lookup says nothing, the middle */
-	temp = st ? probe_temperature(2 * therm) : 512;
-	w = probe_costs.hit_ns[slot];
-	c = probe_costs.hit_cold_ns[slot];
-	w = w > 0 ? w : 0;
-	c = c > 0 ? c : 0;
 	hs->entries++;
-	hs->probe_cpu_ns += c >= w ? (__u64)w + (__u64)(c - w) * temp / 1024
-				   : (__u64)w - (__u64)(w - c) * temp / 1024;
+	/* a thread with no state yet: its lookup says nothing, the middle */
+	hs->probe_cpu_ns += hit_cost_at(COOKIE_SLOT(cookie), st ? probe_temperature(2 * therm) : 512);
 	return 0;
 }
 
