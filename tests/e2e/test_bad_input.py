@@ -217,6 +217,21 @@ def absent_symbol():
 
 
 @test
+def absent_symbol_through_a_link():
+    """An exe: that is a symbolic link (Debian's redis-server links to
+    redis-check-rdb) is opened as the file it leads to, and the error names
+    both: the file searched, and the name the flow file gave."""
+    d = fptest.tmpdir()
+    exe = target("puppet")
+    link = os.path.join(d, "service")
+    os.symlink(exe, link)
+    flows = flows_for(d, link, {"request": "request", "work": "wrok"})
+    r = fptest.flowprof("record", "-f", flows, "-d", "1", check=False)
+    only_error(r, "flowprof: error: %s:6:13: app.work: symbol 'wrok' not found in %s "
+               "(exe: %s is a link to it); closest: work" % (flows, os.path.realpath(exe), link))
+
+
+@test
 def glob_matching_nothing():
     """A glob that matches no symbol offers the names closest to matching it,
     as an absent exact name does; record and check say the same."""

@@ -134,7 +134,7 @@ static void test_snapshot_matches_target(void **state)
 		assert_handler(sh, &C[0].sh->h[h]);
 		assert_string_equal(sh->bundle, "ut");
 		assert_string_equal(sh->binary, R.res.sites[0].binary);
-		assert_int_equal(collect_handler(R.rec, (uint32_t)hid, hs), 0);
+		assert_int_equal(recorder_read_handler(R.rec, (uint32_t)hid, hs), 0);
 		assert_int_equal(hs->calls, sh->calls);
 		assert_int_equal(hs->total_ns, sh->total_ns);
 		assert_int_equal(handler_site_class(&R.res, hid), SITE_EMULATED); /* push */

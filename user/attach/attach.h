@@ -177,6 +177,12 @@ int recorder_counted(const struct recorder *r, int handler, struct counted *out)
 /* Detaches the counting probes (the recording's are gone by then). */
 void recorder_stop_counting(struct recorder *r);
 
+struct handler_stats;
+/* One handler's figures summed over the CPUs (user/attach/read_stats.c): read
+ * from the map, or from ncpu values stride bytes apart. */
+int recorder_read_handler(const struct recorder *r, uint32_t hid, struct handler_stats *out);
+void handler_stats_sum(const void *percpu, size_t stride, int ncpu, struct handler_stats *out);
+
 const struct recorder_info *recorder_info(const struct recorder *r);
 
 /* The maps collect/ reads. */

@@ -268,27 +268,14 @@ struct stub_stats {
 
 static int read_stub(struct recorder *r, uint32_t hid, struct stub_stats *out)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	size_t sz = (sizeof(struct handler_stats) + 7) & ~(size_t)7;
-	char *buf;
+	static struct handler_stats hs;
 
-	if (ncpu <= 0)
+	if (recorder_read_handler(r, hid, &hs))
 		return -1;
-	buf = xcalloc((size_t)ncpu, sz);
-	if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.handler_stats), &hid, buf)) {
-		free(buf);
-		return -1;
-	}
-	memset(out, 0, sizeof(*out));
-	for (int c = 0; c < ncpu; c++) {
-		const struct handler_stats *hs = (const void *)(buf + (size_t)c * sz);
-
-		hist_add(out->hist, (const uint64_t *)hs->hist);
-		out->calls += hs->calls;
-		out->therm_ns += hs->therm_ns;
-		out->probe_cpu_ns += hs->probe_cpu_ns;
-	}
-	free(buf);
+	memcpy(out->hist, hs.hist, sizeof(out->hist));
+	out->calls = hs.calls;
+	out->therm_ns = hs.therm_ns;
+	out->probe_cpu_ns = hs.probe_cpu_ns;
 	return 0;
 }
 

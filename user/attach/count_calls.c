@@ -57,23 +57,11 @@ void recorder_stop_counting(struct recorder *r)
 
 int recorder_counted(const struct recorder *r, int handler, struct counted *out)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	size_t sz = (sizeof(struct handler_stats) + 7) & ~(size_t)7;
-	uint32_t key = (uint32_t)handler;
-	char *buf;
-	int e;
+	struct handler_stats *hs = xmalloc(sizeof(*hs));
+	int e = handler < 0 ? -EINVAL : recorder_read_handler(r, (uint32_t)handler, hs);
 
-	memset(out, 0, sizeof(*out));
-	if (!r || !r->skel || ncpu <= 0 || handler < 0)
-		return -1;
-	buf = xcalloc((size_t)ncpu, sz);
-	e = bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.handler_stats), &key, buf);
-	for (int c = 0; !e && c < ncpu; c++) {
-		const struct handler_stats *hs = (const void *)(buf + (size_t)c * sz);
-
-		out->entries += hs->entries;
-		out->entry_ns += hs->probe_cpu_ns;
-	}
-	free(buf);
+	out->entries = e ? 0 : hs->entries;
+	out->entry_ns = e ? 0 : hs->probe_cpu_ns;
+	free(hs);
 	return e ? -1 : 0;
 }

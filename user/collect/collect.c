@@ -114,59 +114,6 @@ static const char *percpu_run_get(struct percpu_run *pr, int fd, size_t value_si
 	return pr->one;
 }
 
-/* One handler's figures summed over the CPUs (ncpus() values, stride apart). */
-static void sum_handler(const char *buf, size_t stride, struct handler_stats *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (int c = 0; c < ncpus(); c++) {
-		const struct handler_stats *hs = (const void *)(buf + (size_t)c * stride);
-		uint64_t lo;
-
-		out->entries += hs->entries;
-		out->calls += hs->calls;
-		out->incomplete += hs->incomplete;
-		out->total_ns += hs->total_ns;
-		out->self_ns += hs->self_ns;
-		out->oncpu_ns += hs->oncpu_ns;
-		out->unwound += hs->unwound;
-		out->probe_ns += hs->probe_ns;
-		out->self_probe_ns += hs->self_probe_ns;
-		out->nested_calls += hs->nested_calls;
-		out->probe_cpu_ns += hs->probe_cpu_ns;
-		out->therm_ns += hs->therm_ns;
-		out->probe_wait_ns += hs->probe_wait_ns;
-		out->arrival_calls += hs->arrival_calls;
-		out->arrival_ns += hs->arrival_ns;
-		out->arrival_probe_ns += hs->arrival_probe_ns;
-		out->arrival_self_ns += hs->arrival_self_ns;
-		out->arrival_self_probe_ns += hs->arrival_self_probe_ns;
-		if (hs->min_ns && (!out->min_ns || hs->min_ns < out->min_ns))
-			out->min_ns = hs->min_ns;
-		if (hs->max_ns > out->max_ns)
-			out->max_ns = hs->max_ns;
-		lo = out->sumsq_lo + hs->sumsq_lo;
-		out->sumsq_hi += hs->sumsq_hi + (lo < out->sumsq_lo);
-		out->sumsq_lo = lo;
-		for (int b = 0; b < HIST_BUCKETS; b++)
-			out->hist[b] += hs->hist[b];
-	}
-}
-
-int collect_handler(struct recorder *r, uint32_t hid, struct handler_stats *out)
-{
-	size_t stride;
-	char *buf = read_percpu(recorder_map_fd(r, RMAP_HANDLER_STATS), sizeof(struct handler_stats),
-				&hid, &stride);
-
-	if (!buf) {
-		memset(out, 0, sizeof(*out));
-		return -errno;
-	}
-	sum_handler(buf, stride, out);
-	free(buf);
-	return 0;
-}
-
 /*
  * Handler hid of n, from run: handlers are read in order, a batch of about
  * 1 MiB at a time (a handler's figures are 4.9 KB per CPU).
@@ -187,7 +134,7 @@ static int handler_in_run(struct recorder *r, struct percpu_run *run, uint32_t h
 		memset(out, 0, sizeof(*out));
 		return -errno;
 	}
-	sum_handler(buf, stride, out);
+	handler_stats_sum(buf, stride, ncpus(), out);
 	return 0;
 }
 

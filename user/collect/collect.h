@@ -12,9 +12,6 @@
 #include "probe/probe.h"
 #include "snapshot/snapshot.h"
 
-/* One handler's counters summed over CPUs (min over CPUs that saw a call). */
-int collect_handler(struct recorder *r, uint32_t hid, struct handler_stats *out);
-
 /* Calls in flight per handler right now (entries - calls - incomplete),
  * summed into inflight[0..ff->n_handlers). For Little's-law checks. */
 int collect_inflight(struct recorder *r, int n_handlers, uint64_t *inflight);

@@ -51,19 +51,6 @@ static bool pid_in(const int *pids, int n, int pid)
 	return false;
 }
 
-/* A path from the flow file: relative ones are relative to its directory. */
-static char *flowfile_relative(const struct flowfile *ff, const char *path)
-{
-	char *copy, *out;
-
-	if (path[0] == '/')
-		return xstrdup(path);
-	copy = xstrdup(ff->path);
-	out = xasprintf("%s/%s", dirname(copy), path);
-	free(copy);
-	return out;
-}
-
 /* Processes of a bundle that -p left out, named in a note: a server's
  * master process given alone (nginx, PostgreSQL, gunicorn) has its workers,
  * which handle the requests, left out, and the recording counts nothing. */
@@ -182,7 +169,7 @@ int resolve_bundle(struct resolve_ctx *c, int bi, struct bundle_state *bs)
 		/* exe:'s value where the parser saw it (a flow file built in
 		 * code has the bundle's place only) */
 		const struct ff_loc *exe_at = b->exe_loc.line ? &b->exe_loc : &b->loc;
-		char *path = flowfile_relative(c->ff, b->exe);
+		char *path = flowfile_path_relative(c->ff, b->exe);
 		char real[PATH_MAX];
 		struct elf_file *ef;
 		struct stat st;

@@ -9,6 +9,7 @@
  */
 #include "resolve_int.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,12 +155,26 @@ static void add_site(struct resolve_ctx *c, int hi, const struct target *t,
 static int report_missing(struct resolve_ctx *c, const struct ff_handler *h, const struct target *t,
 			  const struct elf_file *ef, bool glob)
 {
+	const struct ff_bundle *b = &c->ff->bundles[h->bundle];
 	const char *closest[MAX_CLOSEST];
 	char pid[32] = "", *hint = xstrdup(""), *tmp;
 	int n = 0, i, r;
 
 	if (t->pid > 0)
 		snprintf(pid, sizeof(pid), " (pid %d)", t->pid);
+	if (b->exe) {
+		/* the file is named as opened: say where the flow file's name led
+		 * (Debian's redis-server is a link to redis-check-rdb) */
+		char *written = flowfile_path_relative(c->ff, b->exe), real[PATH_MAX];
+
+		if (strcmp(written, t->binary) && realpath(written, real) &&
+		    !strcmp(real, t->binary)) {
+			tmp = xasprintf(" (exe: %s is a link to it)%s", written, hint);
+			free(hint);
+			hint = tmp;
+		}
+		free(written);
+	}
 	if (ef->stripped) {
 		tmp = xasprintf("%s, which is stripped: only .dynsym was searched (no separate "
 				"debug symbols were found: its -dbgsym package puts them in "
