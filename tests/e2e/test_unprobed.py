@@ -16,6 +16,7 @@ difference, how much the service itself moved meanwhile. The model takes
 it: the CPU the probes took, as measured, is the bundle's CPU time less
 that figure times its calls.
 """
+import json
 import os
 import socket
 import sys
@@ -32,6 +33,7 @@ CLOSED_CLIENTS = 4  # each waits for its answer before it asks again
 
 
 RATE_HELD = 0.10  # user/model/model_cpu.c, UNPROBED_RATE_HELD
+PROBE_COST_AGREES = 0.25  # user/report/summary.c
 
 
 def unprobed_per_call(snap, u, hid):
@@ -163,6 +165,26 @@ def unprobed_cpu_per_call_matches_redis_without_probes():
     calls = fptest.handler(snap, "redis.command")["calls"]
     fptest.near(st["probes_cpu_measured_s"], b["cpu_s"] - measured * calls, 1e-3,
                 "the probes' CPU time, as measured", abs_tol=1e-5)
+    # the probe-cost correction, proven on the service: what the calibration
+    # charged the probes (the snapshot's probe_cpu_ns, which the handlers'
+    # times were corrected by) against what they cost redis, its CPU time
+    # with them less without them (checked above against redis's own), plus
+    # the waking they spared it (fewer sleeps while recorded: the model's
+    # wake-up cost times the sleeps the kernel counted fewer). The report
+    # flags a calibration more than a quarter off (probe-cost-disagrees).
+    charged = fptest.handler(snap, "redis.command")["probe_cpu_ns"] / 1e9
+    cost = st["probes_cpu_measured_s"] + (st.get("probes_wake_saved_s") or 0)
+    print("# the probes cost redis %.2f us a command (%.2f us of it waking spared), "
+          "calibrated %.2f us (%+.0f%%)" % (cost / calls * 1e6,
+                                            (st.get("probes_wake_saved_s") or 0) / calls * 1e6,
+                                            charged / calls * 1e6, 100 * (charged / cost - 1)),
+          flush=True)
+    flags = json.loads(fptest.flowprof("report", "--json", snap_path).stdout)["accuracy_flags"]
+    disagrees = [f["text"] for f in flags if f["kind"] == "probe-cost-disagrees"]
+    if abs(charged / cost - 1) > PROBE_COST_AGREES or disagrees:
+        raise AssertionError("the probes' calibrated cost %.3f s, what they cost redis %.3f s: "
+                             "more than %d%% apart (flagged: %s)"
+                             % (charged, cost, 100 * PROBE_COST_AGREES, disagrees))
 
 
 @test

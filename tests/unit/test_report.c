@@ -456,6 +456,39 @@ static void test_report_uncertainty_and_flags(void **state)
 		model_free(&m);
 	}
 
+	/* measured without probes after the recording (record --unprobed):
+	 * mail's calls took 0.6 s of CPU there, so its probes (0.4 s at their
+	 * calibrated cost) cost it 0.4 s, as calibrated; at 0.75 s they cost
+	 * 0.25 s, and the calibration's 0.4 s is 60% more, which the report
+	 * says (with the waking the probes spared, 0 here: no wake-ups kept) */
+	s.bundles[1].unprobed_measured = true;
+	s.bundles[1].unprobed_s = 1.0;
+	s.bundles[1].late_calls = s.handlers[5].calls;
+	s.bundles[1].late_s = s.duration_s;
+	for (int agrees = 1; agrees >= 0; agrees--) {
+		double work = agrees ? 0.6 : 0.75;
+
+		s.bundles[1].unprobed_cpu_s = work / s.duration_s;
+		assert_int_equal(model_build(&s, NULL, &m, err, sizeof(err)), 0);
+		assert_float_equal(m.stations[model_station_index(&m, "mail")].probes_measured_s,
+				   1.0 - work, 1e-9);
+		text = NULL;
+		f = open_memstream(&text, &len);
+		report_print(f, &s, &m, &(struct report_opts){ .ascii = true });
+		fclose(f);
+		if (agrees)
+			assert_null(strstr(text, "probe-cost-disagrees"));
+		else
+			assert_non_null(strstr(text, "  ! the probes' calibrated cost (0.4 s) is 60% more "
+						     "than what they cost mail's processes as measured "
+						     "without them after the recording (0.25 s): its "
+						     "handlers' corrected times are likely too low (their "
+						     "raw times bound them from above)"));
+		free(text);
+		model_free(&m);
+	}
+	s.bundles[1].unprobed_measured = false;
+
 	/* shop.checkout's correction takes out its whole time: its calls now
 	 * take less than the calls nested in them, which the report says */
 	s.handlers[1].probe_measured = true;

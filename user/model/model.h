@@ -175,6 +175,10 @@ struct model_station {
 				     CPU time the processes used per call without probes
 				     right after the recording (record --unprobed), times
 				     its calls; NAN when not measured or not used */
+	double probes_wake_saved_s; /* POOL: of the waking it would have done without them,
+				       what the probes spared it by keeping its threads busy
+				       (fewer wake-ups while recorded, at wake_each_ns): part
+				       of what they cost; 0 when not known */
 	double others_busy;	/* CPU: CPUs kept busy by other processes while recording,
 				   held constant at any load (0: none or unknown) */
 	double concurrency_mean; /* POOL: threads inside its handlers at once, mean (NAN: unknown) */

@@ -167,6 +167,7 @@ static double bundle_work_ns(struct build *b, const struct snap_bundle *sb, int 
 	b->m->stations[st].cpu_used_s = used / NS;
 	b->m->stations[st].probes_cpu_s = probes / NS;
 	b->m->stations[st].probes_measured_s = NAN;
+	b->m->stations[st].probes_wake_saved_s = 0;
 	if (unprobed_work_ns(b, sb, calls, used, &measured)) {
 		b->m->stations[st].probes_measured_s = (used - measured) / NS;
 		return measured;

@@ -156,6 +156,10 @@ void model_wake_share(struct build *b, const struct snap_bundle *sb, int st, dou
 	m->stations[st].wake_each_ns = f.wake_ns;
 	m->stations[st].wake_calls_each = top_calls / wakes;
 	m->stations[st].wake_unprobed = wakes != probed_wakes;
+	/* a probed thread that slept less did not wake as often: the waking it
+	 * was spared is part of what its probes cost (report: probe-cost-check) */
+	if (wakes > probed_wakes)
+		m->stations[st].probes_wake_saved_s = (wakes - probed_wakes) * f.wake_ns / NS;
 	for (int h = 0; h < b->H; h++)
 		if (b->bundle_of[h] == st)
 			m->handlers[h].cpu_wake_ns = m->handlers[h].cpu_demand_ns * share;

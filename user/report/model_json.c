@@ -70,6 +70,8 @@ static json_object *stations_json(const struct model *m)
 				jo_add(o, "probes_cpu_s", jo_num(st->probes_cpu_s, 6));
 				jo_add(o, "probes_cpu_measured_s", isfinite(st->probes_measured_s)
 					? jo_num(st->probes_measured_s, 6) : NULL);
+				jo_add(o, "probes_wake_saved_s", isfinite(st->probes_measured_s)
+					? jo_num(st->probes_wake_saved_s, 6) : NULL);
 			}
 		}
 		jo_add(o, "utilization", jo_num(st->utilization, 4));

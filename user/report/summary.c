@@ -265,6 +265,48 @@ static void flag_contradicted(struct flags *f, const struct model *m)
 }
 
 /*
+ * The calibration against the service's own CPU time (record --unprobed):
+ * what the probes cost its processes is their CPU time while recorded less
+ * what the same calls took without the probes right after, plus the waking
+ * the probes spared them by keeping their threads busy (model_wake.c). The
+ * probes' calibrated cost, which the handlers' times were corrected by,
+ * should be that. Off by more than PROBE_COST_AGREES either way, it says
+ * how the corrected times lean. (redis under a steady load, on the test VM:
+ * 0.96-1.12 of it with a quiet calibration; 1.41 with one disturbed by
+ * another load.)
+ */
+#define PROBE_COST_AGREES 0.25
+
+static void flag_probe_cost_check(struct flags *f, const struct model *m)
+{
+	for (int k = 0; k < m->n_stations; k++) {
+		const struct model_station *st = &m->stations[k];
+		double cost = st->probes_measured_s + st->probes_wake_saved_s, ratio;
+		char spared[96] = "";
+		struct flag *x;
+
+		if (!isfinite(st->probes_measured_s) || !(cost > 0) || !(st->probes_cpu_s > 0) ||
+		    st->probes_over_cpu_s > 0)
+			continue; /* over it all: calibration-contradicted says so */
+		ratio = st->probes_cpu_s / cost;
+		if (fabs(ratio - 1) <= PROBE_COST_AGREES)
+			continue;
+		if (st->probes_wake_saved_s > 0)
+			snprintf(spared, sizeof(spared), ", %.3g s of it the waking they spared them",
+				 st->probes_wake_saved_s);
+		x = flag_new(f, "probe-cost-disagrees");
+		flag_subject(x, st->name);
+		x->text = xasprintf(
+			"the probes' calibrated cost (%.3g s) is %.0f%% %s than what they cost %s's "
+			"processes as measured without them after the recording (%.3g s%s): its "
+			"handlers' corrected times are likely too %s%s", st->probes_cpu_s,
+			100 * fabs(ratio - 1), ratio > 1 ? "more" : "less", st->name, cost, spared,
+			ratio > 1 ? "low" : "high",
+			ratio > 1 ? " (their raw times bound them from above)" : "");
+	}
+}
+
+/*
  * A bundle whose probes took most of its processes' CPU time: its CPU
  * demand is what is left, a small difference of two large figures, and a
  * probe cost off by a fifth moves it several-fold (redis with its exits at
@@ -447,6 +489,7 @@ static void collect(struct flags *f, const struct snapshot *s, const struct mode
 	if (m && model_flags) {
 		flag_entry_elsewhere(f, m);
 		flag_contradicted(f, m);
+		flag_probe_cost_check(f, m);
 		flag_probe_heavy(f, m);
 		flag_extrapolated(f, m);
 	}
