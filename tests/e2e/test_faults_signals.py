@@ -98,6 +98,57 @@ def sigint_while_calls_in_flight():
     a.quit()
 
 
+def catches(pid, sig):
+    """Whether process pid has a handler for sig (/proc/PID/status SigCgt)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    return False
+
+
+@test
+def sigint_while_attaching():
+    """SIGINT before the probes are all attached (as soon as flowprof catches
+    it, while it resolves, loads and calibrates): the recording stops as it
+    opens, with its snapshot and exit 130, not flowprof halfway; a second
+    SIGINT while it still attaches ends flowprof at once, and the kernel
+    takes its probes: the target runs on, every call counted by itself."""
+    d = fptest.tmpdir()
+    exe = target("puppet")
+    flows = puppet_flows(d, exe)
+    a = Puppet(threads=2)
+    eq(a.cmd("loop"), "looping", "target")
+    for twice in (False, True):
+        out = os.path.join(d, "snap.json")
+        p = subprocess.Popen([fptest.FLOWPROF, "record", "-f", flows, "-p", str(a.pid),
+                              "-o", out], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+        # once it catches SIGINT (its first step), long before it attaches
+        fptest.wait_for(lambda: catches(p.pid, signal.SIGINT), timeout=10,
+                        what="flowprof to catch SIGINT")
+        p.send_signal(signal.SIGINT)
+        if twice:
+            time.sleep(0.01)
+            p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        if twice:
+            eq(p.returncode, -signal.SIGINT, "flowprof after two SIGINTs while attaching\n" + err)
+            eq(os.path.exists(out), False, "a snapshot after two SIGINTs")
+            fptest.wait_for(lambda: not uprobes_on(exe), timeout=20,
+                            what="the kernel to take flowprof's probes")
+        else:
+            eq(p.returncode, 130, "flowprof exit status after SIGINT while attaching\n" + err)
+            if "recording" not in err:
+                raise AssertionError("flowprof did not open its window: %s" % err)
+            no_drops(fptest.load_json(out), "snapshot")
+            os.unlink(out)
+    stopped = a.cmd("stop").split()
+    eq(stopped[0], "stopped", "target answer")
+    eq(a.cmd("run 1000"), "done 1000", "the target after flowprof")
+    a.quit()
+
+
 def bpftool_json(*args):
     r = subprocess.run(["bpftool", "-j", *args], capture_output=True, text=True, timeout=30)
     if r.returncode != 0:

@@ -181,6 +181,30 @@ static void test_delta_refuses_a_later_start(void **state)
 	snapshot_free(&end);
 }
 
+/* A level's concurrency time read while the BPF programs move the level can
+ * read less than before (snapshot_delta.c, sub_clamped): the window has none
+ * there, and the delta goes on. */
+static void test_delta_concurrency_read_mid_change(void **state)
+{
+	struct snapshot end, start, d = { 0 };
+	char err[256] = "";
+
+	(void)state;
+	load_fixture(&end);
+	earlier(&start, &end);
+	end.bundles[0].conc_measured = start.bundles[0].conc_measured = true;
+	end.bundles[0].live_ns[0] = 3000;
+	start.bundles[0].live_ns[0] = 1000;
+	end.bundles[0].live_ns[1] = 1000;
+	start.bundles[0].live_ns[1] = 1500;
+	assert_int_equal(snapshot_delta(&end, &start, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.bundles[0].live_ns[0], 2000);
+	assert_int_equal(d.bundles[0].live_ns[1], 0);
+	snapshot_free(&d);
+	snapshot_free(&start);
+	snapshot_free(&end);
+}
+
 /* In place (what live_collect does) is the copy's result, to the byte. */
 static void test_subtract_in_place_is_delta(void **state)
 {
@@ -256,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_delta_of_itself_is_empty),
 		cmocka_unit_test(test_delta_from_nothing),
 		cmocka_unit_test(test_delta_refuses_a_later_start),
+		cmocka_unit_test(test_delta_concurrency_read_mid_change),
 		cmocka_unit_test(test_subtract_in_place_is_delta),
 		cmocka_unit_test(test_compact_start_is_the_start),
 	};

@@ -350,7 +350,7 @@ int cmd_record(int argc, char **argv)
 	struct spawn sp = { .pid = -1, .go_fd = -1, .status_fd = -1 };
 	int *pidfds = NULL, child_status = 0, rc = EXIT_ERROR;
 	pid_t child = -1;
-	bool child_done = false, started = false, timed_out = false;
+	bool child_done = false, started = false, timed_out = false, held = false;
 	uint64_t next_sample;
 	uint64_t *inflight = NULL;
 	double *inflight_sum = NULL;
@@ -359,6 +359,9 @@ int cmd_record(int argc, char **argv)
 
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return EXIT_USAGE;
+	/* from the start: a Ctrl-C while attaching stops the recording as it
+	 * opens (a snapshot, exit 130), not flowprof halfway (a second one does) */
+	catch_stop_signals();
 	if (a.endpoint.listen) { /* bind first: a busy port fails before anything is attached */
 		srv = metrics_server_start(&a.endpoint, record_metrics_collect,
 					   record_metrics_release, &metrics, err, sizeof(err));
@@ -393,14 +396,14 @@ int cmd_record(int argc, char **argv)
 		goto cleanup;
 	started = true;
 
-	catch_stop_signals();
 	pidfds = xcalloc((size_t)a.n_pids + 1, sizeof(int));
 	for (int i = 0; i < a.n_pids; i++)
 		pidfds[i] = proc_open_pidfd(a.pids[i]);
 
 	/* The command goes first: one whose exec still fails is said before
 	 * anyone is told the recording runs (the window is open already). */
-	if (child > 0) {
+	held = child > 0 && stop_signal_caught(); /* stopped while attaching: never run */
+	if (child > 0 && !held) {
 		struct spawn_failure f;
 
 		if (spawn_release(&sp))
@@ -428,14 +431,16 @@ int cmd_record(int argc, char **argv)
 	/* Announced only once the window is open (live_start read its
 	 * baseline): a caller that waits for this line has every call inside. */
 	{
-		char *after = !a.cmd ? xstrdup("")
+		char *after = !a.cmd || held ? xstrdup("")
 			      : a.run_as.drop ? xasprintf(" (starting the command as %s)",
 							   a.run_as.label)
 			      : xstrdup(" (starting the command)");
 
 		print_recording_started(&live, "recording", true, after, "Ctrl-C to stop");
 		free(after);
-		if (a.cmd)
+		if (held)
+			log_note("stopped while attaching: %s was not run", a.cmd[0]);
+		else if (a.cmd)
 			run_as_note(&a.run_as, a.cmd[0]);
 	}
 	if (srv) {

@@ -11,8 +11,15 @@
 
 static volatile sig_atomic_t stop_signal;
 
+/* The first asks to stop; a second, while flowprof still attaches or
+ * writes, ends it at once (its probes go with it: nothing of the target's
+ * is left changed). */
 static void on_stop_signal(int sig)
 {
+	if (stop_signal) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
 	stop_signal = sig;
 }
 

@@ -21,6 +21,20 @@ static int sub_u64(uint64_t *dst, uint64_t v, const char *what, const char *name
 	return 0;
 }
 
+/*
+ * *dst -= v, at least 0. Concurrency time is read while the BPF programs
+ * move it (bpf/state.bpf.h level_change: the level and its start change
+ * before the time at the old level is added), and a reading adds the open
+ * span at the level it sees: one taken in between lacks the old level's
+ * last span, which the reading before counted, and a level's time can read
+ * less than it did (a window stopped as it opened showed it). Such a
+ * level's time in the window is taken as 0.
+ */
+static void sub_clamped(uint64_t *dst, uint64_t v)
+{
+	*dst = *dst > v ? *dst - v : 0;
+}
+
 static const struct snap_instance_stats *find_instance(const struct snap_handler *h, int pid)
 {
 	for (int i = 0; i < h->n_instances; i++)
@@ -110,10 +124,8 @@ static int bundle_delta(struct snap_bundle *d, const struct snap_bundle *s, char
 	if (d->conc_measured && s->conc_measured) {
 		d->live_max = d->inflight_max = 0;
 		for (int k = 0; k < SNAP_CONC_LEVELS; k++) {
-			if (sub_u64(&d->live_ns[k], s->live_ns[k], "concurrency time", n, err, errlen) ||
-			    sub_u64(&d->inflight_ns[k], s->inflight_ns[k], "concurrency time", n, err,
-				    errlen))
-				return -1;
+			sub_clamped(&d->live_ns[k], s->live_ns[k]);
+			sub_clamped(&d->inflight_ns[k], s->inflight_ns[k]);
 			if (d->live_ns[k])
 				d->live_max = k;
 			if (d->inflight_ns[k])
