@@ -191,8 +191,8 @@ static void test_unprobed_calls_counted(void **state)
 	build(&s, &m);
 	rel(station(&m, "loop")->probes_measured_s, 0.575, 1e-9);
 	for (int i = 0; i < m.n_notes; i++)
-		said |= strstr(m.notes[i], "once the probes went (7000/s counted then, "
-				       "5000/s at the end") != NULL;
+		said |= strstr(m.notes[i], "once the probes went (the handlers counted: 7000 "
+				       "calls/s then, 5000/s at the end") != NULL;
 	assert_true(said);
 	model_free(&m);
 	snapshot_free(&s);

@@ -122,13 +122,17 @@ static bool unprobed_work_ns(struct build *b, const struct snap_bundle *sb, doub
 	} else {
 		per_call = fmax(0, sb->counted_cpu_s - sb->counted_probe_s) * NS / sb->counted_s /
 			   unprobed_rate;
-		model_note(b->m, "%s: its calls came %.0f%% %s once the probes went (%.0f/s "
-			   "counted then, %.0f/s at the end of the recording: clients that wait for "
-			   "each answer?); its CPU demand is the CPU time a call counted then, less "
-			   "the counting probe's calibrated cost", sb->name,
+		/* the rates of the handlers counted (its flows' entries), as
+		 * record's own line gives them */
+		double counted = (double)sb->counted_window_calls / calls;
+
+		model_note(b->m, "%s: its calls came %.0f%% %s once the probes went (the handlers "
+			   "counted: %.0f calls/s then, %.0f/s at the end of the recording: clients "
+			   "that wait for each answer?); its CPU demand is the CPU time a call "
+			   "counted then, less the counting probe's calibrated cost", sb->name,
 			   100 * fabs(unprobed_rate * sb->late_s / (double)sb->late_calls - 1),
 			   unprobed_rate * sb->late_s > (double)sb->late_calls ? "faster" : "slower",
-			   unprobed_rate, (double)sb->late_calls / sb->late_s);
+			   unprobed_rate * counted, (double)sb->late_calls / sb->late_s * counted);
 	}
 	*work = per_call * calls;
 	if (*work > used) {
