@@ -71,6 +71,8 @@ static __always_inline __u64 thread_off_ns(struct thread_state *st)
 		}
 		if (in > st->out_at) {
 			st->off_ns += in - st->out_at;
+			if (st->out_preempted)
+				st->runq_ns += in - st->out_at;
 			st->in_at = in;
 			st->last_off_ns = in - st->out_at;
 			st->last_off_probe = 0; /* take_probe_wait() marks it */
@@ -140,11 +142,16 @@ static __always_inline __u64 uprobes_page(void)
  * Without this, one preemption between a call's clock read and its frame's
  * snapshot counted a whole time slice as the call's on-CPU time.
  */
-static __always_inline __u64 thread_off_until(struct thread_state *st, __u64 now)
+static __always_inline __u64 thread_off_until(struct thread_state *st, __u64 now, __u64 *runq)
 {
-	__u64 out = st->out_at, before = st->off_ns, off = thread_off_ns(st);
+	__u64 out = st->out_at, before = st->off_ns, rq = st->runq_ns, off = thread_off_ns(st);
 
-	return out >= now ? before : off; /* switched out after now: none of it before now */
+	if (out >= now) { /* switched out after now: none of it before now */
+		*runq = rq;
+		return before;
+	}
+	*runq = st->runq_ns;
+	return off;
 }
 
 /* A hit's whole cost, the larger of the calibration's rows. */
@@ -315,8 +322,9 @@ __noinline int on_entry(struct thread_state *st, __u64 cookie, __u64 key, __u64 
 	fr->nested_calls = 0;
 	fr->off_start_ns = 0;
 	fr->probe_off_start_ns = 0;
+	fr->runq_start_ns = 0;
 	if (track_oncpu && !st->goroutine) {
-		fr->off_start_ns = thread_off_until(st, now);
+		fr->off_start_ns = thread_off_until(st, now, &fr->runq_start_ns);
 		probe_hit(st, now, fr->entry_slot);
 		fr->probe_off_start_ns = st->probe_off_ns;
 	}
@@ -497,7 +505,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		       __u64 now)
 {
 	__u32 hid = COOKIE_HANDLER(cookie), d, b, found = MAX_DEPTH;
-	__u64 dur, cpu, self, own_in, own_full, corr, temp, waits = 0;
+	__u64 dur, cpu, self, own_in, own_full, corr, temp, waits = 0, runq = 0;
 	struct handler_stats *hs;
 	struct inst_stats *is;
 	struct frame *fr;
@@ -573,16 +581,21 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 	dur = now > fr->start_ns ? now - fr->start_ns : 0;
 	cpu = 0;
 	if (track_oncpu && !st->goroutine) {
-		__u64 off = thread_off_until(st, now) - fr->off_start_ns;
+		__u64 off = thread_off_until(st, now, &runq) - fr->off_start_ns;
 
 		probe_hit(st, now, exit_slot);
 		cpu = dur > off ? dur - off : 0;
 		/* the probe waits in the window are neither the call's time nor
-		 * its time off the CPU (above) */
+		 * its time off the CPU (above); each was a wait to run, so none
+		 * of the call's waits for a CPU either */
 		waits = st->probe_off_ns - fr->probe_off_start_ns;
 		if (waits > off)
 			waits = off;
 		dur = dur > waits ? dur - waits : 0;
+		runq -= fr->runq_start_ns;
+		runq = runq > waits ? runq - waits : 0;
+		if (runq > off - waits)
+			runq = off - waits;
 	}
 	self = dur > fr->child_ns ? dur - fr->child_ns : 0;
 	/* The probes' own time inside this call's window (include/flowprof.h),
@@ -625,6 +638,7 @@ __noinline int on_exit(struct thread_state *st, __u64 cookie, __u64 key, __u32 e
 		}
 		hs->therm_ns += call_therm(fr, st);
 		hs->probe_wait_ns += waits;
+		hs->runq_ns += runq;
 		/* a flow's own arrival: a flow's entry, called inside no flow */
 		if (fr->entry_flows && !fr->flows_before) {
 			hs->arrival_calls++;

@@ -73,6 +73,8 @@ struct handler_stats {
 	__u64 probe_cpu_ns;   /* its own two probes' whole hits: the CPU they took of the thread */
 	__u64 therm_ns;	      /* its calls' state lookups, timed (include/cost_slot.h) */
 	__u64 probe_wait_ns;  /* waits inside probes taken out of its calls (bpf/account.bpf.h) */
+	__u64 runq_ns;	      /* of its calls' time off the CPU, switched out runnable
+				 (preempted): waiting for a CPU, probe waits aside */
 	/* of its calls, those that were a flow's own arrivals: it is a flow's
 	 * entry, called inside no flow (on its thread); their times as above */
 	__u64 arrival_calls;
@@ -160,6 +162,7 @@ struct frame {
 	__u32 entry_slot;     /* cost slot of the entry probe */
 	__u32 therm_ns;	      /* the entry hit's state lookup, timed (include/cost_slot.h) */
 	__u64 probe_off_start_ns; /* thread's probe_off_ns at entry */
+	__u64 runq_start_ns;  /* thread's runq_ns at entry */
 };
 
 struct thread_state {
@@ -172,6 +175,7 @@ struct thread_state {
 	__u32 goroutine;  /* keyed by goroutine (go_state), not by thread */
 	__u32 therm_ns;	  /* the current hit's state lookup, timed (include/cost_slot.h) */
 	__u64 off_ns;	  /* time switched out, up to the last switch-in seen */
+	__u64 runq_ns;	  /* of it, switched out still runnable: waiting for a CPU */
 	__u64 out_at;	  /* last switch-out not yet folded into off_ns, 0 = none */
 	/* Time off the CPU that began inside a probe (bpf/sched.bpf.h) */
 	__u64 probe_off_ns;	/* of off_ns, those waits */

@@ -354,5 +354,68 @@ def accuracy_preempted_in_probes():
         raise AssertionError("under a real-time preemptor:\n  " + "\n  ".join(errors))
 
 
+
+@fptest.test
+def accuracy_waits_to_run():
+    """The same real-time preemptors on the target's CPU: work_cpu spins
+    300 us and never sleeps, so all its time off the CPU, by its own clocks
+    (wall less thread CPU time), is waiting to run, which flowprof keeps
+    apart (snapshot runq_ns: switched out still runnable); work_sleep's time
+    off the CPU is a sleep, and none of it is. The model takes the waits
+    to run out of a worker's own time (its CPU station holds them)."""
+    cpu = (os.cpu_count() or 1) - 1
+    pres = []
+    try:
+        for _ in range(3):
+            pres.append(Preemptor(cpu))
+        d = fptest.tmpdir()
+        out = os.path.join(d, "snap.json")
+        flow = fptest.write(os.path.join(d, "flow.yaml"), open(FLOW).read().replace(
+            "../../../build/targets/nested", os.path.join(fptest.TARGETS, "nested")))
+        t = Target("nested", "-r", "100", "-k", "3", "-x", "5", "-v", "10", "-c", "300",
+                   "-s", "300", "-b", "300", "-o", "20")
+        os.sched_setaffinity(t.pid, {cpu})
+        rec = Recorder(flow, "-p", str(t.pid), out=out)
+        rec.wait_recording()
+        t.release()
+        rep = t.finish(timeout=120)
+        rc, _, err = rec.finish(timeout=60)
+    finally:
+        for pre in pres:
+            pre.stop()
+    fptest.eq(rc, 0, "flowprof exit status (stderr:\n%s)" % err)
+    snap = fptest.load_json(out)
+    mh = {h["id"].split(".", 1)[1]: h
+          for h in json.loads(fptest.flowprof("report", "--json", out).stdout)["model"]["handlers"]}
+    sh = {h["id"].split(".", 1)[1]: h for h in snap["handlers"]}
+    for n in ("work_cpu", "work_sleep"):
+        if "runq_ns" not in sh[n]:
+            raise AssertionError("%s: no runq_ns in the snapshot: %r" % (n, sorted(sh[n])))
+    tr = rep["handlers"]["work_cpu"]["truth"]
+    calls = tr["calls"]
+    mean = tr["total_ns"] / calls
+    off = mean - tr["oncpu_ns"] / calls
+    got = sh["work_cpu"]["runq_ns"] / sh["work_cpu"]["calls"]
+    fptest.diag("work_cpu: off the CPU %.1f us a call by its own clocks, waiting to run %.1f us "
+                "by flowprof's" % (off / 1e3, got / 1e3))
+    if not off > 0.02 * mean:
+        raise AssertionError("work_cpu was hardly preempted (%.0f of %.0f ns a call off the "
+                             "CPU): the preemptors did not reach it" % (off, mean))
+    # as the on-CPU time, whose complement it is here (the target's CPU
+    # clock may read high where it was preempted: its off time low)
+    tol = ONCPU_REL * mean + mh["work_cpu"]["probe_uncertainty_ns"]
+    if not off - tol - tr["oncpu_slack_ns"] / calls <= got <= off + tol:
+        raise AssertionError("work_cpu: waiting to run %.0f ns a call, off the CPU by its own "
+                             "clocks %.0f ns: want within -%.0f..+%.0f ns"
+                             % (got, off, tol + tr["oncpu_slack_ns"] / calls, tol))
+    tr = rep["handlers"]["work_sleep"]["truth"]
+    slept = (tr["total_ns"] - tr["oncpu_ns"]) / tr["calls"]
+    got = sh["work_sleep"]["runq_ns"] / sh["work_sleep"]["calls"]
+    fptest.diag("work_sleep: off the CPU %.1f us a call, waiting to run %.1f us" %
+                (slept / 1e3, got / 1e3))
+    if got > 0.25 * slept:
+        raise AssertionError("work_sleep: %.0f ns a call waiting to run of %.0f ns off the CPU, "
+                             "where it sleeps: its sleeps counted as waits to run" % (got, slept))
+
 if __name__ == "__main__":
     fptest.main()

@@ -36,6 +36,7 @@ void handler_stats_sum(const void *percpu, size_t stride, int ncpu, struct handl
 		out->probe_cpu_ns += hs->probe_cpu_ns;
 		out->therm_ns += hs->therm_ns;
 		out->probe_wait_ns += hs->probe_wait_ns;
+		out->runq_ns += hs->runq_ns;
 		out->arrival_calls += hs->arrival_calls;
 		out->arrival_ns += hs->arrival_ns;
 		out->arrival_probe_ns += hs->arrival_probe_ns;

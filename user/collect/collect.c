@@ -320,6 +320,9 @@ static void collect_handlers(struct recorder *r, const struct flowfile *ff,
 		sh->probe_cpu_ns = hs->probe_cpu_ns;
 		sh->probe_cpu_measured = true;
 		sh->probe_wait_ns = hs->probe_wait_ns;
+		/* a wait to run is told apart where the switch's task is known */
+		sh->runq_measured = sh->oncpu_measured && recorder_info(r)->wakeups;
+		sh->runq_ns = sh->runq_measured ? hs->runq_ns : 0;
 		sh->arrival_measured = is_flow_entry(ff, h);
 		if (sh->arrival_measured)
 			sh->arrival = (struct snap_arrivals){ hs->arrival_calls, hs->arrival_ns,

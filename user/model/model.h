@@ -118,6 +118,10 @@ struct model_handler {
 	double held_oncpu_ns;	/* the on-CPU part of held_ns */
 	double held0_ns;	/* held_ns without the waits for the CPU and for serial
 				   handlers that the model attributes to the measured load */
+	double runq_ns;		/* a call's waits to run (snapshot runq_ns), NAN: unknown */
+	double held_runq_ns;	/* of held_ns, the waits to run, measured (NAN: unknown) */
+	double cpu_wait0_ns;	/* of held_ns, the waits for a CPU at the measured load:
+				   held_runq_ns, else estimated (M/M/c: model_stations.c) */
 	double top_share;	/* share of calls not nested in a handler of the same bundle */
 	double unattributed_calls; /* calls not explained by any flow */
 	bool serial;

@@ -232,7 +232,9 @@ void model_evaluate(struct build *b, const double *rates, double bg_scale, bool 
 		}
 		for (int h = 0; h < b->H; h++) {
 			const struct model_handler *mh = &m->handlers[h];
-			double held = mh->held_ns + mh->held_oncpu_ns * (ev->stretch - b->stretch_meas);
+			/* its waits for a CPU at this load for those measured */
+			double held = mh->held_ns - mh->cpu_wait0_ns +
+				      mh->held_oncpu_ns * (ev->stretch - 1);
 
 			if (!mh->calls)
 				continue;

@@ -194,6 +194,7 @@ void model_build_handlers(struct build *b)
 		mh->mean_ns = fmax(0, mh->raw_mean_ns - mh->probe_ns);
 		mh->self_ns = clamp(mh->raw_self_ns - mh->probe_self_ns, 0, mh->mean_ns);
 		mh->stddev_ns = sum.stddev_ns;
+		mh->runq_ns = h->runq_measured ? (double)h->runq_ns / calls : NAN;
 		if (h->oncpu_measured) {
 			/* a probe's work is on the CPU, in the thread */
 			mh->raw_oncpu_ns = (double)h->oncpu_ns / calls;
@@ -216,15 +217,21 @@ void model_build_handlers(struct build *b)
 				continue;
 			mh->held_ns = mh->self_ns;
 			mh->held_oncpu_ns = 0;
+			/* the waits to run in its own time (a nested call of its
+			 * bundle holds a worker of its own), and in its calls
+			 * into other bundles (waited for) */
+			mh->held_runq_ns = mh->runq_ns;
 			for (int e = b->out_start[i]; e < b->out_start[i + 1]; e++) {
 				const struct model_handler *c = &m->handlers[b->edges[e].to];
 				double per = b->edges[e].calls / calls;
+				bool same = b->bundle_of[b->edges[e].to] == b->bundle_of[i];
 
 				if (isfinite(c->oncpu_ns))
 					kid_cpu += per * c->oncpu_ns;
+				mh->held_runq_ns += (same ? -per : per) * c->runq_ns;
 				/* LQNS: a synchronous caller holds its worker while a callee of
 				 * another bundle runs; the callee's station gets its own time */
-				if (b->bundle_of[b->edges[e].to] != b->bundle_of[i]) {
+				if (!same) {
 					mh->held_ns += per * c->mean_ns;
 					if (isfinite(c->oncpu_ns))
 						mh->held_oncpu_ns += per * c->oncpu_ns;
@@ -236,6 +243,9 @@ void model_build_handlers(struct build *b)
 								mh->held_ns) : 0;
 			mh->top_share = clamp(1 - nested_same[i] / calls, 0, 1);
 			mh->held0_ns = mh->held_ns;
+			if (isfinite(mh->held_runq_ns))
+				mh->held_runq_ns = clamp(mh->held_runq_ns, 0,
+							 mh->held_ns - mh->held_oncpu_ns);
 		}
 		free(nested_same);
 	}

@@ -255,11 +255,16 @@ void model_build_stations(struct build *b)
 			cpu_busy += (double)m->handlers[h].calls * m->handlers[h].cpu_demand_ns;
 		cpu_busy /= dur * NS;
 		b->stretch_meas = model_cpu_stretch(b, b->cpu_station, cpu_busy, true);
+		bool runq = false;
+
+		for (int h = 0; h < b->H; h++)
+			runq |= m->handlers[h].calls && isfinite(m->handlers[h].held_runq_ns);
 		if (b->cpu_station >= 0 && servers > 0 && cpu_busy / servers > 0.8)
 			model_note(m, "the bundles kept their CPUs %.0f%% busy while recording: the waits "
-				   "for a CPU inside their times are estimated (M/M/c, capped by the "
-				   "workers that exist) and taken out of the pools' own demand",
-				   100 * cpu_busy / servers);
+				   "for a CPU inside their times are %s and taken out of the pools' own "
+				   "demand", 100 * cpu_busy / servers,
+				   runq ? "as the kernel measured them (switched out still runnable)"
+					: "estimated (M/M/c, capped by the workers that exist)");
 	}
 	for (int h = 0; h < b->H; h++) {
 		int l = b->lock_station[h];
@@ -276,10 +281,15 @@ void model_build_stations(struct build *b)
 	}
 	for (int h = 0; h < b->H; h++) {
 		struct model_handler *mh = &m->handlers[h];
-		double wait = mh->held_oncpu_ns * (b->stretch_meas - 1), calls = (double)mh->calls;
+		double wait, calls = (double)mh->calls;
 
 		if (!mh->calls)
 			continue;
+		/* the waits for a CPU in its held time: measured where the
+		 * kernel told a preemption from a sleep, else estimated */
+		mh->cpu_wait0_ns = isfinite(mh->held_runq_ns) ? mh->held_runq_ns
+				   : mh->held_oncpu_ns * (b->stretch_meas - 1);
+		wait = mh->cpu_wait0_ns;
 		for (int e = b->out_start[h]; e < b->out_start[h + 1]; e++) {
 			int to = b->edges[e].to;
 

@@ -97,6 +97,13 @@ struct snap_handler {
 	 * out of total_ns): what flowprof removed beside the probes' own cost.
 	 * Key "probe_wait_ns", 0 where absent. */
 	uint64_t probe_wait_ns;
+	/* Of its calls' time off the CPU, the waits to run (switched out still
+	 * runnable: preempted; probe waits aside): contention for the CPUs,
+	 * which the model's CPU station holds, not the handler's own wait.
+	 * Key "runq_ns", absent where not measured (runq_measured false: no
+	 * on-CPU tracking, or a sched_switch program that cannot tell). */
+	bool runq_measured;
+	uint64_t runq_ns;
 	/* Of its calls, a flow's own arrivals: it is a flow's entry, called
 	 * inside no flow on its thread (the flow's rate and mean are these, not
 	 * its calls inside other flows). Raw sums as above; keys "arrival_calls",

@@ -80,7 +80,8 @@ static int handler_delta(struct snap_handler *d, const struct snap_handler *s, c
 	    sub_u64(&d->self_probe_ns, s->self_probe_ns, "probe time in self", n, err, errlen) ||
 	    sub_u64(&d->nested_calls, s->nested_calls, "nested calls", n, err, errlen) ||
 	    sub_u64(&d->probe_cpu_ns, s->probe_cpu_ns, "probes' CPU time", n, err, errlen) ||
-	    sub_u64(&d->probe_wait_ns, s->probe_wait_ns, "waits in probes", n, err, errlen))
+	    sub_u64(&d->probe_wait_ns, s->probe_wait_ns, "waits in probes", n, err, errlen) ||
+	    sub_u64(&d->runq_ns, s->runq_ns, "waits to run", n, err, errlen))
 		return -1;
 	d->arrival_measured = d->arrival_measured && s->arrival_measured;
 	if (d->arrival_measured &&
@@ -232,6 +233,7 @@ struct start_handler {
 	char *id;
 	uint64_t entries, calls, incomplete, total_ns, self_ns, oncpu_ns;
 	uint64_t unwound, probe_ns, self_probe_ns, nested_calls, probe_cpu_ns, probe_wait_ns;
+	uint64_t runq_ns;
 	bool arrival_measured;
 	struct snap_arrivals arrival;
 	long double sumsq_ns2;
@@ -266,6 +268,7 @@ void snapshot_start_take(struct snapshot_start *st, struct snapshot *s)
 		c->nested_calls = h->nested_calls;
 		c->probe_cpu_ns = h->probe_cpu_ns;
 		c->probe_wait_ns = h->probe_wait_ns;
+		c->runq_ns = h->runq_ns;
 		c->arrival_measured = h->arrival_measured;
 		c->arrival = h->arrival;
 		c->sumsq_ns2 = h->sumsq_ns2;
@@ -324,6 +327,7 @@ int snapshot_subtract_start(struct snapshot *end, const struct snapshot_start *s
 		s->nested_calls = c->nested_calls;
 		s->probe_cpu_ns = c->probe_cpu_ns;
 		s->probe_wait_ns = c->probe_wait_ns;
+		s->runq_ns = c->runq_ns;
 		s->arrival_measured = c->arrival_measured;
 		s->arrival = c->arrival;
 		s->sumsq_ns2 = c->sumsq_ns2;

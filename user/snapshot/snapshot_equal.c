@@ -111,6 +111,8 @@ static bool handler_equal(struct differ *d, const char *w, const struct snap_han
 	EQ_N(d, w, a, b, probe_cpu_measured);
 	EQ_U64(d, w, a, b, probe_cpu_ns);
 	EQ_U64(d, w, a, b, probe_wait_ns);
+	EQ_N(d, w, a, b, runq_measured);
+	EQ_U64(d, w, a, b, runq_ns);
 	EQ_N(d, w, a, b, arrival_measured);
 	EQ_U64(d, w, a, b, arrival.calls);
 	EQ_U64(d, w, a, b, arrival.ns);

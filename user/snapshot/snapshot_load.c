@@ -115,12 +115,14 @@ static int load_handler(struct loader *ld, json_object *o, const char *ctx,
 	h->probe_measured = json_object_object_get_ex(o, "probe_ns", NULL);
 	h->probe_cpu_measured = json_object_object_get_ex(o, "probe_cpu_ns", NULL);
 	h->arrival_measured = json_object_object_get_ex(o, "arrival_calls", NULL);
+	h->runq_measured = json_object_object_get_ex(o, "runq_ns", NULL);
 	if (doc_get_u64(ld, o, ctx, "unwound", false, &h->unwound) ||
 	    doc_get_u64(ld, o, ctx, "probe_ns", false, &h->probe_ns) ||
 	    doc_get_u64(ld, o, ctx, "self_probe_ns", false, &h->self_probe_ns) ||
 	    doc_get_u64(ld, o, ctx, "nested_calls", false, &h->nested_calls) ||
 	    doc_get_u64(ld, o, ctx, "probe_cpu_ns", false, &h->probe_cpu_ns) ||
 	    doc_get_u64(ld, o, ctx, "probe_wait_ns", false, &h->probe_wait_ns) ||
+	    doc_get_u64(ld, o, ctx, "runq_ns", false, &h->runq_ns) ||
 	    doc_get_u64(ld, o, ctx, "arrival_calls", false, &h->arrival.calls) ||
 	    doc_get_u64(ld, o, ctx, "arrival_ns", false, &h->arrival.ns) ||
 	    doc_get_u64(ld, o, ctx, "arrival_probe_ns", false, &h->arrival.probe_ns) ||

@@ -378,6 +378,8 @@ static void merge_handler(struct snap_handler *d, const struct snap_handler *s,
 	d->probe_cpu_measured = d->probe_cpu_measured && s->probe_cpu_measured;
 	d->probe_cpu_ns = d->probe_cpu_measured ? d->probe_cpu_ns + s->probe_cpu_ns : 0;
 	d->probe_wait_ns += s->probe_wait_ns;
+	d->runq_measured = d->runq_measured && s->runq_measured;
+	d->runq_ns = d->runq_measured ? d->runq_ns + s->runq_ns : 0;
 	/* every recording's arrivals, or none: a part would read as all */
 	d->arrival_measured = d->arrival_measured && s->arrival_measured;
 	if (d->arrival_measured) {

@@ -135,6 +135,8 @@ static json_object *handler_json(const struct snap_handler *h)
 		jo_add(o, "probe_cpu_ns", jo_u64(h->probe_cpu_ns));
 	if (h->probe_wait_ns)
 		jo_add(o, "probe_wait_ns", jo_u64(h->probe_wait_ns));
+	if (h->runq_measured)
+		jo_add(o, "runq_ns", jo_u64(h->runq_ns));
 	if (h->arrival_measured) {
 		jo_add(o, "arrival_calls", jo_u64(h->arrival.calls));
 		jo_add(o, "arrival_ns", jo_u64(h->arrival.ns));
