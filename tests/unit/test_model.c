@@ -20,6 +20,7 @@
 
 #include "base/base.h"
 #include "model/model.h"
+#include "model/queueing.h"
 #include "report/report.h"
 
 #include "model_snapshots.h"
@@ -277,16 +278,42 @@ static void test_cpu_bound_pool_waits(void **state)
 	assert_string_equal(m.stations[m.bottleneck].name, "cpu");
 	rel(m.flows[0].max_rate_per_s, 1000, 1e-9);
 	model_free(&m);
-	/* where the kernel told the waits to run (runq_ns) from the rest, those
-	 * are taken out as measured: 5 of the 6 ms off the CPU (1 ms blocked
-	 * stays the worker's own), not the estimate's 6 */
-	reset_opts(NULL);
-	s.handlers[0].runq_measured = true;
-	s.handlers[0].runq_ns = (uint64_t)(9900 * 5e6);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/*
+ * Waits to run that the probes caused: 4 workers held 3 ms a request at
+ * 200/s on 2 CPUs, 2 ms of it on a CPU, 0.8 ms waiting to run (the kernel's
+ * runq_ns). Their own work keeps the CPUs 20% busy (M/M/2: a stretch of
+ * 1.04, 0.083 ms of waiting taken out as before). With the probes' 1.8 s a
+ * second more, the CPUs were full: the 0.8 ms are theirs, and go too
+ * (model_stations.c, probed_wait_share); without probes' time, they stay.
+ */
+static void test_waits_to_run_the_probes_caused(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_handler *h;
+	double est = 2e6 * (mmc_stretch(2, 0.4) - 1);
+
+	(void)state;
+	snap_init(&s, 10, 2);
+	add_bundle(&s, "web", 1, 4);
+	h = add_handler(&s, "web.handle", 2000, 3e6, 3e6, 2e6, 0.05);
+	h->runq_measured = true;
+	h->runq_ns = (uint64_t)(2000 * 0.8e6);
+	add_flow(&s, "req", "web.handle", 2000);
 	build(&s, &m);
-	rel(m.handlers[0].held_runq_ns, 5e6, 1e-9);
-	rel(m.handlers[0].held0_ns, 3e6, 1e-9);
-	assert_non_null(strstr(m.notes[0], "as the kernel measured them"));
+	rel(m.handlers[0].held_runq_ns, 0.8e6, 1e-9);
+	rel(m.handlers[0].held0_ns, 3e6 - est, 1e-9);
+	model_free(&m);
+	s.bundles[0].cpu_measured = true;
+	s.bundles[0].cpu_s = 22;
+	h->probe_cpu_measured = true;
+	h->probe_cpu_ns = (uint64_t)18e9;
+	build(&s, &m);
+	rel(m.handlers[0].held0_ns, 3e6 - est - 0.8e6, 1e-9);
 	model_free(&m);
 	snapshot_free(&s);
 }
@@ -764,6 +791,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_workers_double_the_ceiling, reset_opts),
 		cmocka_unit_test_teardown(test_cpu_bottleneck, reset_opts),
 		cmocka_unit_test_teardown(test_cpu_bound_pool_waits, reset_opts),
+		cmocka_unit_test_teardown(test_waits_to_run_the_probes_caused, reset_opts),
 		cmocka_unit_test_teardown(test_serial_mm1, reset_opts),
 		cmocka_unit_test_teardown(test_serial_handler_station, reset_opts),
 		cmocka_unit_test_teardown(test_nested_visits_exact, reset_opts),

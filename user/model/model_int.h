@@ -79,6 +79,8 @@ struct build {
 	bool cpu_known;
 	int cpu_station;
 	double stretch_meas;	/* CPU stretch attributed to the measured load */
+	double probed_wait_share; /* of the waits to run measured while recording, the
+				     share the probes' own CPU time caused (model_stations.c) */
 	double *lock_wait_meas;	/* per handler (serial): wait per call at the measured load */
 	int *lock_station;	/* per handler: its LOCK station or -1 */
 	struct station_priv *sp;

@@ -191,6 +191,38 @@ double model_station_oncpu(const struct build *b, int st, int h)
 
 /* ---- building them ---------------------------------------------------------- */
 
+/*
+ * Of the waits to run the kernel measured while recording, the share that
+ * the probes' own CPU time caused: without it the CPUs were busy with the
+ * bundles' work (cpu_busy) and other processes', and a wait grows with
+ * that as M/M/c's does (stretch - 1); at or past the CPUs' count with the
+ * probes, all of it. Other processes' waits stay: they go on without the
+ * probes (a load generator on the same CPUs, say).
+ */
+static double probed_wait_share(const struct build *b, double cpu_busy, double dur)
+{
+	const struct model *m = b->m;
+	double probes = 0, others, with, without;
+	int c;
+
+	if (b->cpu_station < 0 || !(dur > 0))
+		return 0;
+	c = m->stations[b->cpu_station].servers;
+	others = m->stations[b->cpu_station].others_busy;
+	for (int k = 0; k < m->n_stations; k++)
+		if (m->stations[k].kind == STATION_POOL && m->stations[k].cpu_used_s > 0)
+			probes += isfinite(m->stations[k].probes_measured_s)
+					  ? m->stations[k].probes_measured_s
+					  : m->stations[k].probes_cpu_s;
+	if (!(probes > 0))
+		return 0;
+	without = mmc_stretch(c, cpu_busy + others) - 1;
+	with = mmc_stretch(c, cpu_busy + others + probes / dur) - 1;
+	if (!isfinite(with))
+		return isfinite(without) ? 1 : 0;
+	return with > 0 ? fmax(0, 1 - without / with) : 0;
+}
+
 void model_build_stations(struct build *b)
 {
 	const struct snapshot *s = b->s;
@@ -255,6 +287,7 @@ void model_build_stations(struct build *b)
 			cpu_busy += (double)m->handlers[h].calls * m->handlers[h].cpu_demand_ns;
 		cpu_busy /= dur * NS;
 		b->stretch_meas = model_cpu_stretch(b, b->cpu_station, cpu_busy, true);
+		b->probed_wait_share = probed_wait_share(b, cpu_busy, dur);
 		bool runq = false;
 
 		for (int h = 0; h < b->H; h++)
@@ -285,10 +318,15 @@ void model_build_stations(struct build *b)
 
 		if (!mh->calls)
 			continue;
-		/* the waits for a CPU in its held time: measured where the
-		 * kernel told a preemption from a sleep, else estimated */
-		mh->cpu_wait0_ns = isfinite(mh->held_runq_ns) ? mh->held_runq_ns
-				   : mh->held_oncpu_ns * (b->stretch_meas - 1);
+		/* the waits for a CPU in its held time at the measured load, as
+		 * the model's CPU station has them (its own work's: M/M/c), and
+		 * where the kernel told a preemption from a sleep, those that
+		 * the probes' CPU time added (without them, no such wait) */
+		mh->cpu_wait0_ns = mh->held_oncpu_ns * (b->stretch_meas - 1);
+		if (isfinite(mh->held_runq_ns))
+			mh->cpu_wait0_ns = fmin(mh->cpu_wait0_ns + mh->held_runq_ns *
+							   b->probed_wait_share,
+						mh->held_ns - mh->held_oncpu_ns);
 		wait = mh->cpu_wait0_ns;
 		for (int e = b->out_start[h]; e < b->out_start[h + 1]; e++) {
 			int to = b->edges[e].to;
