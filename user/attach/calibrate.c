@@ -745,17 +745,23 @@ void calib_measure(struct recorder *r, int rounds)
 		log_info("probe cost of a thread: %d ns beyond its hits (its state, the kernel's, "
 			 "its exit), charged to its first call",
 			 r->skel->bss->probe_costs.thread_start_ns);
-		for (int s = 0; s < SLOT_COUNT; s++)
+		for (int s = 0; s < SLOT_COUNT; s++) {
+			/* only pairs are measured (split_slots): a slot's own
+			 * share of a window can read below 0, its pair's not */
+			bool entry = s < SLOT_EXIT_URETPROBE;
+			int with = entry ? SLOT_EXIT_URETPROBE : SLOT_ENTRY_NOP5;
+
 			if (cost[s].measured)
-				log_info("probe cost (%s %s, %s): %.0f ns a hit (+-%.0f), %.0f ns inside "
-					 "the measured time (+-%.0f)%s",
-					 s < SLOT_EXIT_URETPROBE ? "entry" : "exit",
-					 cost_slot_name((enum cost_slot)s), cost[s].behaves_as,
-					 cost[s].hit_ns, cost[s].jitter_ns, cost[s].in_window_ns,
-					 cost[s].in_window_jitter_ns,
-					 /* only their pair is measured (split_slots) */
+				log_info("probe cost (%s %s, %s): %.0f ns a hit (+-%.0f)%s; with a %s "
+					 "%s, %.0f ns of a call's measured time (+-%.0f)",
+					 entry ? "entry" : "exit", cost_slot_name((enum cost_slot)s),
+					 cost[s].behaves_as, cost[s].hit_ns, cost[s].jitter_ns,
 					 s == SLOT_ENTRY_NOP5 || s == SLOT_EXIT_URETPROBE
-						 ? ": half the nop5 entry + uretprobe pair" : "");
+						 ? " (half the nop5 entry + uretprobe pair)" : "",
+					 cost_slot_name((enum cost_slot)with), entry ? "exit" : "entry",
+					 cost[s].in_window_ns + cost[with].in_window_ns,
+					 cost[s].in_window_jitter_ns + cost[with].in_window_jitter_ns);
+		}
 		log_info("probe temperature: a call's state lookups take %d ns warm, %d ns cold",
 			 r->skel->bss->probe_costs.therm_warm_ns,
 			 r->skel->bss->probe_costs.therm_cold_ns);

@@ -183,6 +183,12 @@ int cmd_check(int argc, char **argv)
 						    : "(unresolved)");
 		}
 	}
+	/* the kind after each site is read off its instruction; record
+	 * measures what this kernel does there (and may move an entry) */
+	if (res.n_sites)
+		printf("(site kinds as read off each first instruction: what this kernel does there "
+		       "is measured when record attaches, and --entry auto may move an entry to a "
+		       "cheaper instruction; record -v and the report's SITE column say)\n");
 	/* Problems are what was left unresolved (the exit status); warnings and
 	 * notes are listed apart, and not counted among them. */
 	print_problems(&res, PROBLEM_ERROR, "problem");
