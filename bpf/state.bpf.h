@@ -164,8 +164,8 @@ static __always_inline void init_state(struct thread_state *st, bool goroutine)
 	if (goroutine)
 		return; /* a goroutine is live while it is inside a handler */
 	info = bpf_map_lookup_elem(&instance_info, &slot);
-	if (info)
-		__sync_fetch_and_add(&info->threads, 1);
+	if (info && !__sync_fetch_and_add(&info->threads, 1))
+		bpf_get_current_comm(info->first_comm, sizeof(info->first_comm));
 	conc_change(st, 1, 0, bpf_ktime_get_ns());
 }
 

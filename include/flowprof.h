@@ -120,6 +120,8 @@ struct inst_info {
 	__u64 live_ns[CONC_LEVELS];
 	__u64 inflight_ns[CONC_LEVELS];
 	__u64 exit_cpu_ns;	/* the process's CPU time when it was freed (0: not yet) */
+	char first_comm[16];	/* the name of its first thread to run a handler: a pool
+				   names its workers alike (memcached's "mc-worker") */
 	/* Wake-ups: a thread's stretch from waking outside any handler to
 	 * sleeping outside one again, by the top-level calls it completed
 	 * (index k; WAKE_BUCKETS - 1 holds k and more). wake_cpu_ns: its time

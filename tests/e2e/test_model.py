@@ -14,7 +14,9 @@ at saturation under `flowprof record`, and times its own throughput. Then
 """
 import json
 import os
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import fptest  # noqa: E402
@@ -251,6 +253,40 @@ def model_option_errors():
     if "--instances: unknown bundle 'db'; bundles are: pool" not in r.stderr:
         raise AssertionError("stderr: %r" % r.stderr)
 
+
+
+@test
+def idle_workers_named_alike_are_noted():
+    """A pool whose load uses 2 of its 4 workers (pool_server -i 2: two more
+    named "pool-worker" wait for work of their own, as memcached's workers
+    wait on the connections bound to them). The pool is what was seen
+    serving at once, 2 servers; the report notes the 4 threads named as the
+    first to run a handler was, and how to say so. Recorded with -p for 2 s
+    while the target runs on: the threads are counted at the end of the
+    recording, from /proc."""
+    need_binaries()
+    d = fptest.tmpdir()
+    flows = fptest.write(os.path.join(d, "pool.yaml"), FLOWS.format(exe=POOL_SERVER))
+    out = os.path.join(d, "snap.json")
+    p = fptest.start([POOL_SERVER, "-t", "2", "-i", "2", "-n", "4", "-c", "100", "-s", "2000",
+                      "-d", "6"], stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        fptest.flowprof("record", "-f", flows, "-p", str(p.pid), "-d", "2", "--unprobed", "0",
+                        "-o", out, timeout=60)
+    finally:
+        p.kill()
+        p.wait()
+    b = fptest.load_json(out)["bundles"][0]
+    eq((b.get("worker_name"), b.get("named_threads")), ("pool-worker", 4),
+       "the workers' name and how many bore it")
+    m = json.loads(fptest.flowprof("report", "--json", out).stdout)["model"]
+    eq([s["servers"] for s in m["stations"] if s["name"] == "pool"], [2], "the pool's servers")
+    want = ("pool: 2 servers, as many as were seen serving at once; its processes have 4 "
+            "threads named pool-worker, as the first to run a handler was: if they all serve, "
+            "the pool has 4 (--workers pool=4, or workers: in the flow file)")
+    if want not in m["notes"]:
+        raise AssertionError("no note %r in %r" % (want, m["notes"]))
 
 if __name__ == "__main__":
     fptest.main()

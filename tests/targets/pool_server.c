@@ -4,7 +4,7 @@
  * same process, for the model's end-to-end tests (tests/e2e/test_model.py).
  *
  *   pool_server [-t WORKERS] [-n CLIENTS] [-c CPU_US] [-s SLEEP_US]
- *               [-z THINK_US] [-d SECONDS] [-w]
+ *               [-z THINK_US] [-d SECONDS] [-i IDLE] [-w]
  *
  * CLIENTS threads each put a request on a queue, wait for its answer, think
  * THINK_US (default 0) and go again, for SECONDS (default 4). WORKERS threads
@@ -13,7 +13,10 @@
  * request runs handle_request() (the flow's entry), which calls compute()
  * (CPU_US of this thread's CPU time, spinning: longer in wall time when the
  * CPUs are shared) and then wait_io() (SLEEP_US asleep, off the CPU). With many clients and mostly sleep the pool saturates; with mostly
- * CPU and more workers than CPUs the CPUs do.
+ * CPU and more workers than CPUs the CPUs do. The workers are named
+ * "pool-worker"; -i IDLE starts IDLE more of that name that wait for work of
+ * their own that never comes (as memcached's workers wait on connections
+ * bound to them: a load of fewer connections leaves some idle).
  *
  * At exit, one JSON line (target.h) with the handlers as timed by the
  * workers and the throughput the clients saw:
@@ -22,6 +25,7 @@
  *    "throughput_per_s":X,"cpu_ns":U}
  * cpu_ns is the process's CPU time (user + system) over the run.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -34,6 +38,7 @@
 static uint64_t cpu_us = 100, sleep_us = 4000, think_us;
 static atomic_bool stop_clients;
 static bool stop_workers;
+static pthread_cond_t idle_stop = PTHREAD_COND_INITIALIZER; /* -i's workers */
 
 /* the queue: indices of clients with a request waiting */
 static int queue[MAX_THREADS];
@@ -74,6 +79,7 @@ static void *worker(void *arg)
 	struct tstat mine = { 0 };
 
 	(void)arg;
+	pthread_setname_np(pthread_self(), "pool-worker");
 	for (;;) {
 		int c;
 
@@ -94,6 +100,18 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&stats_lock);
 	tstat_merge(&handle_stats, &mine);
 	pthread_mutex_unlock(&stats_lock);
+	return NULL;
+}
+
+/* A worker whose own work never comes: it waits until the pool stops. */
+static void *idle_worker(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "pool-worker");
+	pthread_mutex_lock(&q_lock);
+	while (!stop_workers)
+		pthread_cond_wait(&idle_stop, &q_lock);
+	pthread_mutex_unlock(&q_lock);
 	return NULL;
 }
 
@@ -129,12 +147,12 @@ static uint64_t cpu_time_ns(void)
 
 int main(int argc, char **argv)
 {
-	uint64_t n_workers = 4, n_clients = 16, seconds = 4, completed = 0, t0, t1, cpu0;
-	pthread_t workers[MAX_THREADS];
+	uint64_t n_workers = 4, n_clients = 16, seconds = 4, completed = 0, t0, t1, cpu0, n_idle = 0;
+	pthread_t workers[MAX_THREADS], idle[MAX_THREADS];
 	bool wait = false;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "t:n:c:s:z:d:w")) != -1) {
+	while ((opt = getopt(argc, argv, "t:n:c:s:z:d:i:w")) != -1) {
 		switch (opt) {
 		case 't': n_workers = arg_u64(optarg, 't'); break;
 		case 'n': n_clients = arg_u64(optarg, 'n'); break;
@@ -142,14 +160,16 @@ int main(int argc, char **argv)
 		case 's': sleep_us = arg_u64(optarg, 's'); break;
 		case 'z': think_us = arg_u64(optarg, 'z'); break;
 		case 'd': seconds = arg_u64(optarg, 'd'); break;
+		case 'i': n_idle = arg_u64(optarg, 'i'); break;
 		case 'w': wait = true; break;
 		default:
 			fprintf(stderr, "usage: pool_server [-t WORKERS] [-n CLIENTS] [-c CPU_US] "
-				"[-s SLEEP_US] [-z THINK_US] [-d SECONDS] [-w]\n");
+				"[-s SLEEP_US] [-z THINK_US] [-d SECONDS] [-i IDLE] [-w]\n");
 			return 2;
 		}
 	}
-	if (!n_workers || n_workers > MAX_THREADS || !n_clients || n_clients > MAX_THREADS) {
+	if (!n_workers || n_workers > MAX_THREADS || !n_clients || n_clients > MAX_THREADS ||
+	    n_idle > MAX_THREADS) {
 		fprintf(stderr, "pool_server: 1 to %d workers and clients\n", MAX_THREADS);
 		return 2;
 	}
@@ -157,6 +177,8 @@ int main(int argc, char **argv)
 	cpu0 = cpu_time_ns();
 	for (uint64_t i = 0; i < n_workers; i++)
 		pthread_create(&workers[i], NULL, worker, NULL);
+	for (uint64_t i = 0; i < n_idle; i++)
+		pthread_create(&idle[i], NULL, idle_worker, NULL);
 	t0 = now_ns();
 	for (uint64_t i = 0; i < n_clients; i++) {
 		sem_init(&clients[i].done, 0, 0);
@@ -172,9 +194,12 @@ int main(int argc, char **argv)
 	pthread_mutex_lock(&q_lock);
 	stop_workers = true;
 	pthread_cond_broadcast(&q_ready);
+	pthread_cond_broadcast(&idle_stop);
 	pthread_mutex_unlock(&q_lock);
 	for (uint64_t i = 0; i < n_workers; i++)
 		pthread_join(workers[i], NULL);
+	for (uint64_t i = 0; i < n_idle; i++)
+		pthread_join(idle[i], NULL);
 
 	json_begin("pool_server");
 	printf(",\"handlers\":{");

@@ -492,6 +492,27 @@ static void add_concurrency(struct snap_bundle *b, const struct inst_info *info)
 	b->conc_measured = true;
 }
 
+/* The threads of the process named as its first to run a handler: a pool's
+ * workers, named alike, that ran none are not among the servers seen. */
+static void add_named_threads(struct snap_bundle *b, const struct inst_info *info)
+{
+	char name[sizeof(info->first_comm) + 1], own[sizeof(name)];
+	int n;
+
+	snprintf(name, sizeof(name), "%.*s", (int)sizeof(info->first_comm), info->first_comm);
+	if (!info->tgid || !name[0] || (b->worker_name && strcmp(b->worker_name, name)))
+		return; /* another process's workers are named otherwise: the first's stand */
+	/* threads not named apart bear the process's name, and say nothing */
+	if (proc_comm((int)info->tgid, own, sizeof(own)) || !strcmp(own, name))
+		return;
+	n = proc_threads_named((int)info->tgid, name);
+	if (n <= 0)
+		return; /* gone */
+	if (!b->worker_name)
+		b->worker_name = xstrdup(name);
+	b->named_threads += n;
+}
+
 /* A process's wake-ups (bpf/sched.bpf.h wake_ended). */
 static void add_wakeups(struct snap_wakeups *w, const struct inst_info *info)
 {
@@ -556,6 +577,7 @@ static void collect_slot(struct recorder *r, const struct flowfile *ff,
 			continue;
 		if (info->tgid)
 			add_pid(&s->bundles[b], (int)info->tgid, (int)info->threads);
+		add_named_threads(&s->bundles[b], info);
 		s->bundles[b].threads += (int)info->threads;
 		add_concurrency(&s->bundles[b], info);
 		if (recorder_info(r)->wakeups)

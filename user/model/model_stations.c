@@ -135,6 +135,15 @@ void model_size_pool(struct build *b, struct model_station *st, const struct sna
 		if (threads <= 0)
 			model_note(b->m, "%s: no thread count in the snapshot; assuming one worker per "
 				   "process (set workers: in the flow file or --workers)", st->name);
+		/* a pool names its workers alike: more of them than were seen
+		 * serving (a load that used two of memcached's four) */
+		if (threads > 0 && sb && sb->worker_name && sb->named_threads > threads)
+			model_note(b->m, "%s: %d servers, as many as were seen serving at once; its "
+				   "processes have %d threads named %s, as the first to run a handler "
+				   "was: if they all serve, the pool has %d (--workers %s=%d, or "
+				   "workers: in the flow file)", st->name, st->servers,
+				   sb->named_threads, sb->worker_name, sb->named_threads, st->name,
+				   (sb->named_threads + pids - 1) / pids);
 		return;
 	}
 	if (!inst)

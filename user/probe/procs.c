@@ -395,6 +395,37 @@ double proc_cpu_seconds(int pid)
 	return (double)(ut + st) / (double)(hz > 0 ? hz : 100);
 }
 
+int proc_threads_named(int pid, const char *name)
+{
+	char path[64], comm[64];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		char file[300], *s;
+		size_t len;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(file, sizeof(file), "/proc/%d/task/%s/comm", pid, d->d_name);
+		s = read_file(file, &len);
+		if (!s)
+			continue; /* the thread is gone */
+		if (len && s[len - 1] == '\n')
+			s[--len] = '\0';
+		snprintf(comm, sizeof(comm), "%s", s);
+		free(s);
+		n += !strcmp(comm, name);
+	}
+	closedir(dir);
+	return n;
+}
+
 long long proc_voluntary_switches(int pid)
 {
 	char path[64], line[128];

@@ -105,6 +105,8 @@ double proc_cpu_seconds(int pid);
  * switches, /proc/PID/task/TID/status): threads that exited are not in it.
  * -1 if gone. */
 long long proc_voluntary_switches(int pid);
+/* The threads of process pid named name (their comm), -1 if it is gone. */
+int proc_threads_named(int pid, const char *name);
 
 /*
  * The CPUs a process may use: the fewest of its affinity mask, its cgroup's

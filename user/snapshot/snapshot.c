@@ -171,6 +171,7 @@ static void free_bundle(struct snap_bundle *b)
 	free(b->name);
 	free(b->pids);
 	free(b->pid_threads);
+	free(b->worker_name);
 	if (b->pid_hosts)
 		for (int i = 0; i < b->n_pids; i++)
 			free(b->pid_hosts[i]);

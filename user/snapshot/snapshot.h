@@ -173,6 +173,13 @@ struct snap_bundle {
 	int *pids;
 	int n_pids;
 	int threads;	/* distinct threads that ran handlers */
+	/* The name (comm) of the first thread of its first process to run a
+	 * handler, and how many threads of its processes bore that name at
+	 * the end: a pool names its workers alike, and workers that ran no
+	 * handler while recorded are not among the servers seen (the model's
+	 * note). Keys "worker_name", "named_threads"; NULL and 0: unknown. */
+	char *worker_name;
+	int named_threads;
 	/* Concurrency, per process: time spent with k threads live (they ran a
 	 * handler and have not exited) and with k threads inside a handler,
 	 * summed over the bundle's processes; the largest k seen. Document key

@@ -381,6 +381,8 @@ static int load_bundle(struct loader *ld, json_object *o, const char *ctx, struc
 			return -1;
 	}
 	if (doc_get_int(ld, o, ctx, "threads", true, &b->threads) ||
+	    doc_get_str(ld, o, ctx, "worker_name", false, true, false, &b->worker_name) ||
+	    doc_get_int(ld, o, ctx, "named_threads", false, &b->named_threads) ||
 	    doc_get_int(ld, o, ctx, "instances", false, &b->instances) ||
 	    doc_get_int(ld, o, ctx, "workers", false, &b->workers) ||
 	    doc_get_bool(ld, o, ctx, "serial", &b->serial) ||

@@ -96,6 +96,7 @@ static void copy_bundle(struct snap_bundle *d, const struct snap_bundle *s,
 	*d = *s;
 	d->name = dup_or_null(s->name);
 	d->cpus_source = dup_or_null(s->cpus_source);
+	d->worker_name = dup_or_null(s->worker_name);
 	d->pids = xcalloc((size_t)s->n_pids, sizeof(*d->pids));
 	memcpy(d->pids, s->pids, (size_t)s->n_pids * sizeof(*d->pids));
 	d->pid_threads = NULL;
@@ -507,6 +508,16 @@ static void merge_bundle(struct snap_bundle *d, const struct snap_bundle *s,
 		free(d->pid_threads);
 		d->pid_threads = NULL;
 		d->threads += s->threads;
+	}
+	/* workers named alike: the most seen (a process recorded twice does
+	 * not double its pool); unknown where the names differ */
+	if (d->worker_name && s->worker_name && !strcmp(d->worker_name, s->worker_name)) {
+		if (s->named_threads > d->named_threads)
+			d->named_threads = s->named_threads;
+	} else {
+		free(d->worker_name);
+		d->worker_name = NULL;
+		d->named_threads = 0;
 	}
 	if (!d->instances)
 		d->instances = s->instances;

@@ -238,6 +238,10 @@ static json_object *bundle_json(const struct snap_bundle *b)
 		json_object_array_add(pids, jo_int(b->pids[i]));
 	jo_add(o, "pids", pids);
 	jo_add(o, "threads", jo_int(b->threads));
+	if (b->worker_name) {
+		jo_add(o, "worker_name", jo_str(b->worker_name));
+		jo_add(o, "named_threads", jo_int(b->named_threads));
+	}
 	jo_add(o, "instances", jo_int(b->instances));
 	jo_add(o, "workers", jo_int(b->workers));
 	jo_add(o, "serial", json_object_new_boolean(b->serial));
