@@ -298,6 +298,36 @@ class Preemptor:
         self.p.wait()
 
 
+def preempted_run(targs, rec_args):
+    """nested (-r 100 -k 3 -x 5 -s 300 -b 300 -o 20, and targs) on the last
+    CPU, recorded with rec_args while three Preemptors take that CPU: (its
+    own report, the snapshot, the model's handlers by name)."""
+    cpu = (os.cpu_count() or 1) - 1
+    pres = []
+    try:
+        for _ in range(3):
+            pres.append(Preemptor(cpu))
+        d = fptest.tmpdir()
+        out = os.path.join(d, "snap.json")
+        flow = fptest.write(os.path.join(d, "flow.yaml"), open(FLOW).read().replace(
+            "../../../build/targets/nested", os.path.join(fptest.TARGETS, "nested")))
+        t = Target("nested", "-r", "100", "-k", "3", "-x", "5", "-s", "300", "-b", "300",
+                   "-o", "20", *targs)
+        os.sched_setaffinity(t.pid, {cpu})
+        rec = Recorder(flow, "-p", str(t.pid), *rec_args, out=out)
+        rec.wait_recording()
+        t.release()
+        rep = t.finish(timeout=120)
+        rc, _, err = rec.finish(timeout=60)
+    finally:
+        for pre in pres:
+            pre.stop()
+    fptest.eq(rc, 0, "flowprof exit status (stderr:\n%s)" % err)
+    model = json.loads(fptest.flowprof("report", "--json", out).stdout)["model"]
+    return (rep, fptest.load_json(out),
+            {h["id"].split(".", 1)[1]: h for h in model["handlers"]})
+
+
 @fptest.test
 def accuracy_preempted_in_probes():
     """Three real-time threads, each taking the target's CPU for 0.5 ms
@@ -312,31 +342,8 @@ def accuracy_preempted_in_probes():
     high, against a tolerance of about 10-15 us (one wait of 0.5-1 ms in a
     probe is 5-10 us on a mean of 100 calls): it catches the old behaviour
     often, not always. With it, within 3.3 us in 10 runs, under 1 us in 8."""
-    cpu = (os.cpu_count() or 1) - 1
-    pres = []
-    try:
-        for _ in range(3):
-            pres.append(Preemptor(cpu))
-        d = fptest.tmpdir()
-        out = os.path.join(d, "snap.json")
-        flow = fptest.write(os.path.join(d, "flow.yaml"), open(FLOW).read().replace(
-            "../../../build/targets/nested", os.path.join(fptest.TARGETS, "nested")))
-        t = Target("nested", "-r", "100", "-k", "3", "-x", "5", "-v", "100", "-c", "2",
-                   "-s", "300", "-b", "300", "-o", "20")
-        os.sched_setaffinity(t.pid, {cpu})
-        rec = Recorder(flow, "-p", str(t.pid), "--exits", "uretprobe", "--entry", "first",
-                       out=out)
-        rec.wait_recording()
-        t.release()
-        rep = t.finish(timeout=120)
-        rc, _, err = rec.finish(timeout=60)
-    finally:
-        for pre in pres:
-            pre.stop()
-    fptest.eq(rc, 0, "flowprof exit status (stderr:\n%s)" % err)
-    snap = fptest.load_json(out)
-    mh = {h["id"].split(".", 1)[1]: h
-          for h in json.loads(fptest.flowprof("report", "--json", out).stdout)["model"]["handlers"]}
+    rep, snap, mh = preempted_run(["-v", "100", "-c", "2"],
+                                  ["--exits", "uretprobe", "--entry", "first"])
     waits = snap["counters"]["probe_waits"]
     fptest.diag("%d waits taken for the probes'" % waits)
     if not waits:
@@ -363,30 +370,7 @@ def accuracy_waits_to_run():
     apart (snapshot runq_ns: switched out still runnable); work_sleep's time
     off the CPU is a sleep, and none of it is. The model takes the waits
     to run out of a worker's own time (its CPU station holds them)."""
-    cpu = (os.cpu_count() or 1) - 1
-    pres = []
-    try:
-        for _ in range(3):
-            pres.append(Preemptor(cpu))
-        d = fptest.tmpdir()
-        out = os.path.join(d, "snap.json")
-        flow = fptest.write(os.path.join(d, "flow.yaml"), open(FLOW).read().replace(
-            "../../../build/targets/nested", os.path.join(fptest.TARGETS, "nested")))
-        t = Target("nested", "-r", "100", "-k", "3", "-x", "5", "-v", "10", "-c", "300",
-                   "-s", "300", "-b", "300", "-o", "20")
-        os.sched_setaffinity(t.pid, {cpu})
-        rec = Recorder(flow, "-p", str(t.pid), out=out)
-        rec.wait_recording()
-        t.release()
-        rep = t.finish(timeout=120)
-        rc, _, err = rec.finish(timeout=60)
-    finally:
-        for pre in pres:
-            pre.stop()
-    fptest.eq(rc, 0, "flowprof exit status (stderr:\n%s)" % err)
-    snap = fptest.load_json(out)
-    mh = {h["id"].split(".", 1)[1]: h
-          for h in json.loads(fptest.flowprof("report", "--json", out).stdout)["model"]["handlers"]}
+    rep, snap, mh = preempted_run(["-v", "10", "-c", "300"], [])
     sh = {h["id"].split(".", 1)[1]: h for h in snap["handlers"]}
     for n in ("work_cpu", "work_sleep"):
         if "runq_ns" not in sh[n]:
