@@ -21,6 +21,7 @@
 
 #include "base/base.h"
 #include "model/model.h"
+#include "report/report.h"
 
 #include "model_snapshots.h"
 
@@ -159,6 +160,48 @@ static void test_flow_mean_from_arrivals(void **state)
 	build(&s, &m);
 	rel(m.closed.demand_ns, 5e6, 1e-9);
 	rel(station(&m, "s")->utilization, 100 * 5e-3 / 4, 1e-9);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
+/* Two flows whose entries also run inside flow A: B's mean is its own
+ * arrivals', C's (none recorded) its entry's over all its calls. The
+ * report's flag says which is which. */
+static void test_entry_elsewhere_means_told_apart(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_flow *f;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	(void)state;
+	snap_init(&s, 10, 4);
+	add_bundle(&s, "s", 1, 4);
+	add_handler(&s, "s.a", 1000, 4e6, 1e6, 0, 1)->probe_measured = true;
+	set_arrivals(add_handler(&s, "s.b", 1500, 2e6, 2e6, 0, 1), 500, 5000000);
+	add_handler(&s, "s.c", 1200, 1e6, 1e6, 0, 1)->probe_measured = true;
+	add_edge(&s, "s.a", "s.b", 1000);
+	add_edge(&s, "s.a", "s.c", 1000);
+	f = add_flow(&s, "A", "s.a", 1000);
+	add_visit(f, "s.b", 1000);
+	add_visit(f, "s.c", 1000);
+	add_flow(&s, "B", "s.b", 1500);
+	add_flow(&s, "C", "s.c", 1200);
+	build(&s, &m);
+	assert_true(m.flows[1].mean_from_arrivals);
+	assert_false(m.flows[2].mean_from_arrivals);
+	out = open_memstream(&text, &len);
+	report_print(out, &s, &m, &(struct report_opts){ .ascii = true });
+	fclose(out);
+	if (!strstr(text, "  ! flows whose entry also runs inside other flows: B (s.b: 1000 of 1500 "
+			  "calls; its mean is its own arrivals'), C (s.c: 1000 of 1200 calls): a "
+			  "flow's rate counts its own arrivals only (and its mean, where said), but "
+			  "its percentiles, and the other means, are its entry handler's, over all "
+			  "its calls\n"))
+		fail_msg("the flag, in:\n%s", text);
+	free(text);
 	model_free(&m);
 	snapshot_free(&s);
 }
@@ -495,6 +538,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_recursive_entry, reset_opts),
 		cmocka_unit_test_teardown(test_entry_inside_another_flow, reset_opts),
 		cmocka_unit_test_teardown(test_flow_mean_from_arrivals, reset_opts),
+		cmocka_unit_test_teardown(test_entry_elsewhere_means_told_apart, reset_opts),
 		cmocka_unit_test_teardown(test_flows_that_never_ran, reset_opts),
 		cmocka_unit_test_teardown(test_background, reset_opts),
 		cmocka_unit_test_teardown(test_async_chain, reset_opts),

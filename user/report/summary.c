@@ -393,22 +393,30 @@ static void flag_entry_elsewhere(struct flags *f, const struct model *m)
 	struct flag *x = NULL;
 	char *notes[NAMES_LISTED] = { 0 };
 	char *list;
-	bool all_means = true; /* every flag's mean from its arrivals */
+	bool all_means = true, any_means = false; /* flagged flows' means from their arrivals */
 
+	for (int i = 0; i < m->n_flows; i++)
+		if (m->flows[i].entry_handler >= 0 && m->flows[i].entry_calls_elsewhere >= 0.5) {
+			all_means = all_means && m->flows[i].mean_from_arrivals;
+			any_means = any_means || m->flows[i].mean_from_arrivals;
+		}
 	for (int i = 0; i < m->n_flows; i++) {
 		const struct model_flow *mf = &m->flows[i];
 		const struct model_handler *mh;
 
 		if (mf->entry_handler < 0 || !(mf->entry_calls_elsewhere >= 0.5))
 			continue;
-		all_means = all_means && mf->mean_from_arrivals;
 		mh = &m->handlers[mf->entry_handler];
 		if (!x)
 			x = flag_new(f, "entry-elsewhere");
+		/* where some flows' means are their arrivals' and others' not,
+		 * each says which (--json: mean_from_arrivals) */
 		if (x->n_subjects < NAMES_LISTED)
-			notes[x->n_subjects] = xasprintf("%s: %.0f of %llu calls", mf->entry,
-							 mf->entry_calls_elsewhere,
-							 (unsigned long long)mh->calls);
+			notes[x->n_subjects] = xasprintf(
+				"%s: %.0f of %llu calls%s", mf->entry, mf->entry_calls_elsewhere,
+				(unsigned long long)mh->calls,
+				any_means && !all_means && mf->mean_from_arrivals
+					? "; its mean is its own arrivals'" : "");
 		flag_subject(x, mf->name);
 	}
 	if (!x)
@@ -417,8 +425,11 @@ static void flag_entry_elsewhere(struct flags *f, const struct model *m)
 	x->text = xasprintf("flows whose entry also runs inside other flows: %s: a flow's %s, "
 			    "but its %s its entry handler's, over all its calls", list,
 			    all_means ? "rate and mean are its own arrivals'"
-				      : "rate counts its own arrivals only",
-			    all_means ? "percentiles are" : "mean and percentiles are");
+			    : any_means ? "rate counts its own arrivals only (and its mean, where said)"
+					: "rate counts its own arrivals only",
+			    all_means ? "percentiles are"
+			    : any_means ? "percentiles, and the other means, are"
+					: "mean and percentiles are");
 	free(list);
 	for (int i = 0; i < NAMES_LISTED; i++)
 		free(notes[i]);
