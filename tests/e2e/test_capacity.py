@@ -175,6 +175,21 @@ def cpu_quota_is_the_cpu_station():
              own["throughput_per_s"], tol * 100), flush=True)
     fptest.near(flow["max_rate_per_s"], truth, tol,
                 "predicted ceiling against the saturated target's own throughput, unprobed")
+    # the closed model at the target's own 4 in flight (no think time): the
+    # same ceiling, its CPU at the quota's speed, and no request needing
+    # less than its time at the CPU (D >= Dmax)
+    path = fptest.write(os.path.join(fptest.tmpdir(), "snap.json"), json.dumps(snap))
+    closed = json.loads(fptest.flowprof("report", "--json", "--users", "4",
+                                        path).stdout)["model"]["closed"]
+    print("# closed, 4 users: %.0f/s; D %.1f us, Dmax %.1f us at %s"
+          % (closed["points"][0]["throughput_per_s"], closed["demand_ns"] / 1e3,
+             closed["max_demand_ns"] / 1e3, closed["max_station"]), flush=True)
+    if closed["demand_ns"] < closed["max_demand_ns"]:
+        raise AssertionError("closed workload: D %.0f ns below Dmax %.0f ns at %s"
+                             % (closed["demand_ns"], closed["max_demand_ns"],
+                                closed["max_station"]))
+    fptest.near(closed["points"][0]["throughput_per_s"], truth, tol,
+                "the closed model's throughput at 4 users against the saturated target's own")
 
 EVENT_FLOWS = """\
 bundles:

@@ -102,6 +102,16 @@ void model_closed_workload(struct build *b, const double *rates)
 		}
 		if (v <= 0 || svc <= 0)
 			continue;
+		/* the CPUs a quota slows (model_cpu.c): the measured on-CPU time
+		 * ran at a whole CPU's speed, the station serves at its share */
+		if (b->cpu_station >= 0 && cpu > 0) {
+			const struct model_station *cs = &m->stations[b->cpu_station];
+			double speed = cs->cpus > 0 && cs->cpus < cs->servers ? cs->servers / cs->cpus
+									      : 1;
+
+			svc += cpu * (speed - 1);
+			cpu *= speed;
+		}
 		c->demand_ns += svc;
 		/* per visit */
 		for (int i = 0; i < n_inner; i++)
