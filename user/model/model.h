@@ -121,7 +121,8 @@ struct model_handler {
 	double runq_ns;		/* a call's waits to run (snapshot runq_ns), NAN: unknown */
 	double held_runq_ns;	/* of held_ns, the waits to run, measured (NAN: unknown) */
 	double cpu_wait0_ns;	/* of held_ns, the waits for a CPU at the measured load:
-				   held_runq_ns, else estimated (M/M/c: model_stations.c) */
+				   estimated (M/M/c), plus the probes' share of
+				   held_runq_ns where measured (model_stations.c) */
 	double top_share;	/* share of calls not nested in a handler of the same bundle */
 	double unattributed_calls; /* calls not explained by any flow */
 	bool serial;

@@ -297,16 +297,11 @@ void model_build_stations(struct build *b)
 		cpu_busy /= dur * NS;
 		b->stretch_meas = model_cpu_stretch(b, b->cpu_station, cpu_busy, true);
 		b->probed_wait_share = probed_wait_share(b, cpu_busy, dur);
-		bool runq = false;
-
-		for (int h = 0; h < b->H; h++)
-			runq |= m->handlers[h].calls && isfinite(m->handlers[h].held_runq_ns);
 		if (b->cpu_station >= 0 && servers > 0 && cpu_busy / servers > 0.8)
 			model_note(m, "the bundles kept their CPUs %.0f%% busy while recording: the waits "
-				   "for a CPU inside their times are %s and taken out of the pools' own "
-				   "demand", 100 * cpu_busy / servers,
-				   runq ? "as the kernel measured them (switched out still runnable)"
-					: "estimated (M/M/c, capped by the workers that exist)");
+				   "for a CPU inside their times are estimated (M/M/c, capped by the "
+				   "workers that exist) and taken out of the pools' own demand",
+				   100 * cpu_busy / servers);
 	}
 	for (int h = 0; h < b->H; h++) {
 		int l = b->lock_station[h];

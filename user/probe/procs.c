@@ -81,13 +81,12 @@ int proc_list(int **pids)
 	return (int)n;
 }
 
-int proc_comm(int pid, char *buf, size_t len)
+/* A comm file (/proc/PID/comm, /proc/PID/task/TID/comm) without its newline. */
+static int read_comm(const char *path, char *buf, size_t len)
 {
-	char path[64];
 	char *s;
 	size_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
 	s = read_file(path, &n);
 	if (!s)
 		return -1;
@@ -96,6 +95,14 @@ int proc_comm(int pid, char *buf, size_t len)
 	snprintf(buf, len, "%s", s);
 	free(s);
 	return 0;
+}
+
+int proc_comm(int pid, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	return read_comm(path, buf, len);
 }
 
 char *proc_exe(int pid)
@@ -407,20 +414,13 @@ int proc_threads_named(int pid, const char *name)
 	if (!dir)
 		return -1;
 	while ((d = readdir(dir))) {
-		char file[300], *s;
-		size_t len;
+		char file[300];
 
 		if (d->d_name[0] == '.')
 			continue;
 		snprintf(file, sizeof(file), "/proc/%d/task/%s/comm", pid, d->d_name);
-		s = read_file(file, &len);
-		if (!s)
-			continue; /* the thread is gone */
-		if (len && s[len - 1] == '\n')
-			s[--len] = '\0';
-		snprintf(comm, sizeof(comm), "%s", s);
-		free(s);
-		n += !strcmp(comm, name);
+		/* a thread gone meanwhile is not counted */
+		n += !read_comm(file, comm, sizeof(comm)) && !strcmp(comm, name);
 	}
 	closedir(dir);
 	return n;
