@@ -32,6 +32,12 @@ A preemption that lands between a probe's timestamp and the target's own
 clock read is the probe's time to the target and the call's to flowprof:
 where such time exists, the wall-clock checks allow the time off the CPU
 that flowprof saw there beyond what the target saw (0 on an idle machine).
+So is time in the probes with no switch to see (an interrupt, the host
+stopping the vCPU: a make check on a busy host met 2.5 ms of it in one call
+of 100): flowprof subtracts a probe's typical cost, within the range it
+says that cost spans (probe_uncertainty_ns), so the checks allow, above the
+truth, what the target measured a call's probes to take beyond their median
+and that range (probe_excess).
 """
 import json
 import math
@@ -101,6 +107,15 @@ def record(target, exits, entry=None, extra=()):
             {h["id"].split(".", 1)[1]: h for h in snap["handlers"]}, report, snap)
 
 
+def probe_excess(truth, unc):
+    """Per call, the time the target measured its calls' probes to take beyond
+    their median and the range flowprof says a call's probe cost spans (unc)."""
+    each = sorted(truth["probe_ns_each"])
+    fptest.eq(len(each), min(truth["calls"], 512), "calls whose probe times the target kept")
+    med = each[len(each) // 2]
+    return sum(max(0.0, p - med - unc) for p in each) / len(each)
+
+
 def check(target, exits, loaded, entry=None, site=None, extra=(), exit_site=None):
     mh, sh, rep, snap = record(target, exits, entry, extra)
     errors = []
@@ -120,12 +135,13 @@ def check(target, exits, loaded, entry=None, site=None, extra=(), exit_site=None
         # what flowprof says its correction may be off by (the probes' cost
         # from a tight loop to cold caches, as calibrated on this host)
         unc = h["probe_uncertainty_ns"]
+        excess = probe_excess(tr, unc)
         try:
             within("%s mean" % n, h["mean_ns"], mean,
-                   max(MEAN_REL * mean, MEAN_ABS) + slack + unc)
+                   max(MEAN_REL * mean, MEAN_ABS) + slack + unc, above=excess)
             # the truth may be low where the thread was preempted (target.h)
             within("%s on-CPU" % n, h["oncpu_ns"], tr["oncpu_ns"] / calls,
-                   ONCPU_REL * mean + unc, above=tr["oncpu_slack_ns"] / calls)
+                   ONCPU_REL * mean + unc, above=tr["oncpu_slack_ns"] / calls + excess)
         except AssertionError as e:
             errors.append(str(e))
     for n in ("req", "parse"):
@@ -135,7 +151,8 @@ def check(target, exits, loaded, entry=None, site=None, extra=(), exit_site=None
         slack = max(0.0, mh[n]["self_ns"] - mh[n]["oncpu_self_ns"])
         try:
             within("%s self" % n, mh[n]["self_ns"], want,
-                   SELF_REL * want + slack + mh[n]["probe_uncertainty_ns"])
+                   SELF_REL * want + slack + mh[n]["probe_uncertainty_ns"],
+                   above=probe_excess(tr, mh[n]["probe_uncertainty_ns"]))
         except AssertionError as e:
             errors.append(str(e))
     # work_var's spread of durations: each percentile against the truth at

@@ -109,6 +109,7 @@ static inline void sleep_ns(uint64_t ns)
  * probes: see TIMED() and BODY().
  */
 #define TRUTH_VOL 8 /* voluntary switches in a call, counted up to TRUTH_VOL - 1 */
+#define TRUTH_EACH 512 /* calls whose probes' time is kept one by one */
 
 struct truth {
 	uint64_t calls;
@@ -123,6 +124,13 @@ struct truth {
 	uint64_t slack_preempted_ns;
 	uint64_t slack_by_vol_ns[TRUTH_VOL];
 	uint64_t vol_min_plus1;	/* the fewest voluntary switches in a call, + 1 (0: none yet) */
+	/* the first TRUTH_EACH calls' probe time, one by one: a profiler
+	 * subtracts a probe's typical cost, so a call whose probes ran long
+	 * with no switch it could see (an interrupt, the host stopping the
+	 * vCPU, a lock in the kernel's probe handling) is that much longer to
+	 * it, in wall-clock and CPU time alike, and a test must know */
+	uint32_t probe_each[TRUTH_EACH];
+	uint32_t n_each;
 };
 
 struct tstat {
@@ -165,6 +173,8 @@ static inline void tstat_merge(struct tstat *into, const struct tstat *from)
 	if (from->truth.vol_min_plus1 &&
 	    (!into->truth.vol_min_plus1 || from->truth.vol_min_plus1 < into->truth.vol_min_plus1))
 		into->truth.vol_min_plus1 = from->truth.vol_min_plus1;
+	for (uint32_t i = 0; i < from->truth.n_each && into->truth.n_each < TRUTH_EACH; i++)
+		into->truth.probe_each[into->truth.n_each++] = from->truth.probe_each[i];
 	if (from->truth.min_ns && (!into->truth.min_ns || from->truth.min_ns < into->truth.min_ns))
 		into->truth.min_ns = from->truth.min_ns;
 	if (from->truth.max_ns > into->truth.max_ns)
@@ -237,6 +247,9 @@ static inline void truth_pop(struct tstat *st, uint64_t outer, uint64_t outer_cp
 	t->self_ns += sub0(inner, f.kids_inner + f.kids_probe);
 	t->oncpu_ns += sub0(outer_cpu, probe + f.desc_probe + truth_instr_cpu_ns);
 	t->probe_ns += probe + f.desc_probe;
+	if (t->n_each < TRUTH_EACH)
+		t->probe_each[t->n_each++] =
+			probe + f.desc_probe > UINT32_MAX ? UINT32_MAX : (uint32_t)(probe + f.desc_probe);
 	if (sw.invol > 0) {
 		t->slack_preempted_ns += probe + f.desc_probe;
 	} else {
@@ -412,9 +425,12 @@ static inline void json_tstat(const char *name, const struct tstat *st)
 	printf(",\"truth\":{\"calls\":%" PRIu64 ",\"total_ns\":%" PRIu64 ",\"self_ns\":%" PRIu64
 	       ",\"oncpu_ns\":%" PRIu64 ",\"min_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64
 	       ",\"probe_ns\":%" PRIu64 ",\"oncpu_slack_ns\":%" PRIu64
-	       ",\"instrumentation_ns\":%" PRIu64 "}}",
+	       ",\"instrumentation_ns\":%" PRIu64 ",\"probe_ns_each\":[",
 	       t->calls, t->total_ns, t->self_ns, t->oncpu_ns, t->min_ns, t->max_ns, t->probe_ns,
 	       truth_oncpu_slack(t), truth_instr_ns);
+	for (uint32_t i = 0; i < t->n_each; i++)
+		printf("%s%" PRIu32, i ? "," : "", t->probe_each[i]);
+	printf("]}}");
 }
 
 /* "key": {name[0]: stats[0], ...} */
