@@ -143,7 +143,10 @@ def check(target, exits, loaded, entry=None, site=None, extra=(), exit_site=None
             within("%s on-CPU" % n, h["oncpu_ns"], tr["oncpu_ns"] / calls,
                    ONCPU_REL * mean + unc, above=tr["oncpu_slack_ns"] / calls + excess)
         except AssertionError as e:
-            errors.append(str(e))
+            each = sorted(tr["probe_ns_each"])
+            errors.append("%s (its calls' probes, by the target: median %d ns, max %d ns, "
+                          "%.0f ns a call allowed above)" % (e, each[len(each) // 2], each[-1],
+                                                            excess))
     for n in ("req", "parse"):
         tr = rep["handlers"][n]["truth"]
         want = tr["self_ns"] / tr["calls"]
