@@ -88,6 +88,13 @@ def report_flags_the_entry_and_shows_the_arrivals_mean():
     fptest.eq(len(flag), 1, "the entry-elsewhere flag in:\n" + text)
     assert "top (tc.handle: %d of %d calls): a flow's rate and mean are its own arrivals'" \
         % (N, 2 * N) in flag[0], "the flag: %r" % flag[0]
+    # the Flows section (-v) gives both counts on the flow's line
+    text = fptest.flowprof("report", "-v", path).stdout
+    line = [ln for ln in text.splitlines() if ln.startswith("top: entry tc.handle")]
+    fptest.eq(len(line), 1, "the Flows section's line for top in:\n" + text)
+    assert "%d invocations" % (2 * N) in line[0] and \
+        "its own arrivals (called inside no flow): %d," % N in line[0], \
+        "top's line: %r" % line[0]
 
 
 @test

@@ -387,8 +387,20 @@ static void print_flows(FILE *out, const struct snapshot *s)
 		static const bool right[] = { false, true, true };
 		struct table t = { .ncols = 3, .headers = headers, .right = right };
 
-		fprintf(out, "%s: entry %s, %llu invocation%s, %s\n", name, entry,
+		const struct snap_handler *eh = snapshot_handler(s, f->entry);
+
+		fprintf(out, "%s: entry %s, %llu invocation%s, %s", name, entry,
 			(unsigned long long)f->invocations, f->invocations == 1 ? "" : "s", r);
+		/* an entry also called inside other flows: the model's rate is
+		 * its own arrivals', so say both here */
+		if (eh && eh->arrival_measured && eh->arrival.calls < f->invocations) {
+			char *own = rate(per_second(eh->arrival.calls, s->duration_s));
+
+			fprintf(out, "; its own arrivals (called inside no flow): %llu, %s, the "
+				"rest inside other flows", (unsigned long long)eh->arrival.calls, own);
+			free(own);
+		}
+		fputc('\n', out);
 		for (int k = 0; k < f->n_visits; k++) {
 			const struct snap_visit *v = &f->visits[k];
 			char *h = term_escape(v->handler);
