@@ -433,6 +433,8 @@ static void test_little_and_sampled(void **state)
 			     "entry against 10.0 ms measured (Little: 0.2 in flight by the model, "
 			     "1 measured); a handler shared by flows may take different times in "
 			     "each"));
+	assert_true(m.flows[0].little_gap);
+	assert_false(station(&m, "s")->count_gap);
 	model_free(&m);
 
 	s.handlers[0].inflight_mean = 2.0;
@@ -444,6 +446,7 @@ static void test_little_and_sampled(void **state)
 			     "1.00 busy; the model uses the times, corrected. Such a gap comes from "
 			     "calls that never returned (INCOMPLETE), or from one thread's calls "
 			     "counted in two of its handlers that are not declared as nested"));
+	assert_true(station(&m, "s")->count_gap);
 	model_free(&m);
 
 	/* one thread inside for the raw 10 ms of each call: no gap, however
@@ -452,6 +455,7 @@ static void test_little_and_sampled(void **state)
 	build(&s, &m);
 	for (int i = 0; i < m.n_notes; i++)
 		assert_null(strstr(m.notes[i], "threads were inside its handlers"));
+	assert_false(station(&m, "s")->count_gap);
 	model_free(&m);
 	snapshot_free(&s);
 }

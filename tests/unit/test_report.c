@@ -385,12 +385,33 @@ static void test_report_uncertainty_and_flags(void **state)
 		assert_null(strstr(text, " fills first (with the waits predicted there)"));
 	assert_null(strstr(text, "fewer than 100 calls"));
 	assert_null(strstr(text, "over-corrected"));
+	/* the fixture's browse flow fails Little's check (model_checks.c) */
+	assert_non_null(strstr(text, "  ! self-checks that fail: browse (the model's 269 us inside "
+				     "its entry, 429 us measured): "));
 	assert_non_null(strstr(text, "bottleneck: "));
 	assert_non_null(strstr(text, "    shop.checkout 3.92 s (3.27 ms ±2.9% a call, 1200 calls),\n"));
 	assert_non_null(strstr(text, "  browse     120/s     7.5k/s   429 µs ±1.0%"));
 	/* the details only with -v */
 	assert_null(strstr(text, "Closed workload"));
 	assert_non_null(strstr(text, "More with -v"));
+	free(text);
+	/* a failed self-check (model_checks.c finds them: test_model_flows) is
+	 * flagged with its figures */
+	m.stations[0].count_gap = true;
+	m.stations[0].busy_sampled = 2.39;
+	m.stations[0].busy_raw = 1.52;
+	text = NULL;
+	f = open_memstream(&text, &len);
+	report_print_flags(f, &s, &m, &(struct report_opts){ .verbose = false });
+	fclose(f);
+	{
+		char *want = xasprintf("  ! self-checks that fail: %s (2.39 threads inside its "
+				       "handlers at once, their times 1.52 busy), browse (the "
+				       "model's ", m.stations[0].name);
+
+		assert_non_null(strstr(text, want));
+		free(want);
+	}
 	free(text);
 	model_free(&m);
 

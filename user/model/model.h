@@ -214,6 +214,7 @@ struct model_station {
 	double busy_raw;	/* the same from the handlers' raw times (the probes' in
 				 * them, as in the in-flight counts): the self-check's */
 	double busy_model;	/* servers busy per the model at the measured rates */
+	bool count_gap;		/* self-check: busy_sampled and busy_raw over a quarter apart */
 	double scv;		/* squared coefficient of variation of a visit's service */
 	double service_ns;	/* mean service per visit at the target */
 	double pwait;		/* probability that a visit waits (Erlang C) */
@@ -256,6 +257,8 @@ struct model_flow {
 					 percentiles count them too, and its measured mean
 					 unless mean_from_arrivals */
 	bool mean_from_arrivals; /* measured_mean_* from the flow's own arrivals only */
+	bool little_gap;	/* self-check: the model's time inside the entry at the
+				   measured rate over a quarter off the measured one */
 };
 
 struct model_closed {

@@ -40,7 +40,7 @@ void model_self_checks(struct build *b, const struct eval *meas)
 	struct model *m = b->m;
 
 	for (int k = 0; k < m->n_stations; k++) {
-		const struct model_station *st = &m->stations[k];
+		struct model_station *st = &m->stations[k];
 		double bm = st->busy_measured, bx = st->busy_model;
 
 		if (bm > 0.01 && fabs(bm - bx) > 0.1 * bm)
@@ -51,13 +51,15 @@ void model_self_checks(struct build *b, const struct eval *meas)
 		/* the in-flight counts hold the probes' time inside the calls:
 		 * against the raw times, so that a large correction is no gap */
 		if (isfinite(st->busy_sampled) && fmax(st->busy_raw, st->busy_sampled) > 0.05 &&
-		    fabs(st->busy_raw - st->busy_sampled) > 0.25 * fmax(st->busy_raw, st->busy_sampled))
+		    fabs(st->busy_raw - st->busy_sampled) > 0.25 * fmax(st->busy_raw, st->busy_sampled)) {
+			st->count_gap = true;
 			model_note(m, "%s: %.2f threads were inside its handlers at once on average, "
 				   "but its handlers' times as measured (the probes' in them) add up to "
 				   "%.2f busy; the model uses the times, corrected. Such a gap comes from "
 				   "calls that never returned (INCOMPLETE), or from one thread's calls "
 				   "counted in two of its handlers that are not declared as nested",
 				   st->name, st->busy_sampled, st->busy_raw);
+		}
 	}
 	for (int f = 0; f < b->F; f++) {
 		struct model_flow *mf = &m->flows[f];
@@ -80,6 +82,7 @@ void model_self_checks(struct build *b, const struct eval *meas)
 		    fabs(meas->service_f[f] - mf->measured_mean_ns) > 1000) {
 			char model_r[UNITS_BUF], real_r[UNITS_BUF];
 
+			mf->little_gap = true;
 			/* notes go to JSON too: ASCII units */
 			model_note(m, "flow %s: at the measured rate the model puts %s inside its entry "
 				   "against %s measured (Little: %.3g in flight by the model, %.3g "

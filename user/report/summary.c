@@ -20,8 +20,9 @@
 
 struct flag {
 	const char *kind;	/* "probe-dominated", "over-corrected", "single-step", "calibration-drift",
-				   "calibration-contradicted", "probe-heavy-cpu", "extrapolated",
-				   "few-calls", "not-corrected" */
+				   "calibration-contradicted", "probe-cost-disagrees", "probe-heavy-cpu",
+				   "extrapolated", "entry-elsewhere", "self-check-gap", "few-calls",
+				   "not-corrected" */
 	char **subjects;	/* handler ids or probe kinds (owned) */
 	int n_subjects;
 	char *text;		/* one sentence for the reader (owned, not escaped) */
@@ -488,6 +489,58 @@ static void flag_runtime(struct flags *f, const struct snapshot *s)
 	free(list);
 }
 
+/*
+ * The model's self-checks that failed (model_checks.c, each a note with the
+ * figures): the threads counted inside a pool's handlers against their
+ * times, and Little's law on a flow's entry. Either gap is a figure the
+ * model rests on that the recording does not bear out.
+ */
+static void flag_self_checks(struct flags *f, const struct model *m)
+{
+	struct flag *x = NULL;
+	char *notes[NAMES_LISTED] = { 0 };
+	char *list;
+
+	for (int k = 0; k < m->n_stations; k++) {
+		const struct model_station *st = &m->stations[k];
+
+		if (!st->count_gap)
+			continue;
+		if (!x)
+			x = flag_new(f, "self-check-gap");
+		if (x->n_subjects < NAMES_LISTED)
+			notes[x->n_subjects] = xasprintf("%.2f threads inside its handlers at once, "
+							 "their times %.2f busy", st->busy_sampled,
+							 st->busy_raw);
+		flag_subject(x, st->name);
+	}
+	for (int i = 0; i < m->n_flows; i++) {
+		const struct model_flow *mf = &m->flows[i];
+		char a[UNITS_BUF], b[UNITS_BUF];
+
+		if (!mf->little_gap)
+			continue;
+		if (!x)
+			x = flag_new(f, "self-check-gap");
+		if (x->n_subjects < NAMES_LISTED)
+			notes[x->n_subjects] = xasprintf(
+				"the model's %s inside its entry, %s measured",
+				units_duration(a, sizeof(a), mf->predicted_service_measured_ns, true),
+				units_duration(b, sizeof(b), mf->measured_mean_ns, true));
+		flag_subject(x, mf->name);
+	}
+	if (!x)
+		return;
+	list = listing(x, notes);
+	x->text = xasprintf("self-checks that fail: %s: the model rests on figures the recording "
+			    "does not bear out (calls that never returned, nesting not declared, or "
+			    "a handler taking different times in different flows: see the Notes)",
+			    list);
+	free(list);
+	for (int i = 0; i < NAMES_LISTED; i++)
+		free(notes[i]);
+}
+
 /* model_flags: the flags on the model's CPU demands and ceiling too (not
  * for report --no-model, whose model only corrects the handlers' times). */
 static void collect(struct flags *f, const struct snapshot *s, const struct model *m, bool ascii,
@@ -503,6 +556,7 @@ static void collect(struct flags *f, const struct snapshot *s, const struct mode
 		flag_probe_cost_check(f, m);
 		flag_probe_heavy(f, m);
 		flag_extrapolated(f, m);
+		flag_self_checks(f, m);
 	}
 	flag_single_step(f, s, ascii);
 	flag_drift(f, s, ascii);
