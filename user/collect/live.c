@@ -270,7 +270,9 @@ static void fill_header(struct snapshot *s, const struct live *l)
 	s->host = xstrdup(u.nodename);
 	s->kernel = xstrdup(u.release);
 	s->started_at = xstrdup(when);
-	s->duration_s = (double)(now_ns() - l->t_start) / 1e9;
+	/* the window, not with the time it took to read the maps after it
+	 * closed: that would lower every rate and busy figure */
+	s->duration_s = (double)((l->t_end ? l->t_end : now_ns()) - l->t_start) / 1e9;
 	s->nproc = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	s->host_cpu_s = host_cpu_busy_seconds();
 	s->host_cpu_measured = s->host_cpu_s >= 0;
@@ -369,6 +371,7 @@ void live_tick(struct live *l)
 void live_disarm(struct live *l)
 {
 	recorder_disarm(l->rec);
+	l->t_end = now_ns();
 }
 
 void live_detach(struct live *l)

@@ -50,6 +50,7 @@ struct live {
 	const char *flow_path;
 	time_t started;
 	uint64_t t_start;	/* now_ns() when the probes were in place */
+	uint64_t t_end;		/* now_ns() when the window closed (live_disarm), or 0 */
 	int processes;		/* resolved at start */
 	uint64_t t_calibrated;	/* now_ns() of the last calibration round */
 	uint64_t t_cpu_sampled;	/* now_ns() of the last reading of the processes' CPU time */
