@@ -17,7 +17,7 @@ _flowprof_options() {
 	report) echo "--json --no-model --html --dot --target --scale --instances --workers
 		--util-limit --users --think --prometheus --job --window --at
 		-v --verbose --help --usage" ;;
-	check) echo "-f --flows -p --pid -v --verbose --help --usage" ;;
+	check) echo "-f --flows -m --measure -p --pid -v --verbose --help --usage" ;;
 	merge) echo "-o --output -v --verbose --help --usage" ;;
 	sweep) echo "-f --flows -p --pid -d --duration --load --users --rate --settle --think
 		-o --output --json --user -v --verbose --mode --exits --entry --no-oncpu --max-instances --help --usage" ;;

@@ -14,7 +14,11 @@ glob handler (sc.mixed, "mix_*") over three more, one of each class:
   report says the same;
 - attach-mode fallback: on a site the kernel refuses (int3), each mode that
   fails says why and which mode comes next, without -v; the line naming the
-  mode that worked stays a -v one.
+  mode that worked stays a -v one;
+- `check --measure` gives each handler what its probes cost a call here,
+  from warm caches to cold, attaching nothing to the target; a recording
+  with the probes it names finds the target's own measure of its calls'
+  probes in that span.
 """
 import os
 import re
@@ -217,6 +221,51 @@ def attach_mode_line_only_with_verbose():
                      re.M), err
     # and what one more thread costs the probes, charged once per thread
     assert re.search(r"^flowprof: probe cost of a thread: \d+ ns beyond its hits", err, re.M), err
+
+
+@test
+def check_measures_what_a_call_costs():
+    import statistics
+    import test_accuracy as acc
+    core.need("nested")
+    flow = os.path.join(fptest.tmpdir(), "nested.yaml")
+    fptest.write(flow, open(acc.FLOW).read().replace(
+        "../../../build/targets/nested", core.target_path("nested")))
+    t = core.Target("nested", *acc.ARGS)
+    try:
+        r = fptest.flowprof("check", "--measure", "-f", flow, "-p", str(t.pid))
+        with open("/proc/%d/maps" % t.pid) as f:
+            fptest.eq(f.read().count("[uprobes]"), 0, "uprobe pages mapped in the target by check")
+    finally:
+        t.release()
+        t.finish(timeout=120)
+    fptest.eq(r.returncode, 0, "check's exit status (stderr:\n%s)" % r.stderr)
+    costs = {}
+    handler = None
+    for ln in r.stdout.splitlines():
+        m = re.match(r"  (nested\.\w+) ", ln)
+        if m:
+            handler = m.group(1)
+        m = re.search(r"cost: (\S+ \S+) a call with warm caches to (\S+ \S+) with cold ones "
+                      r"\(entry (\w+)[^;]*; exit ([\w ]+?)(,[^)]*)?\)$", ln)
+        if m:
+            costs[handler] = (ns_of(m.group(1)), ns_of(m.group(2)), m.group(3), m.group(4))
+    fptest.eq(sorted(costs), sorted("nested." + n for n in acc.NAMES),
+              "handlers with a cost line in:\n" + r.stdout)
+    warm, cold, entry, exit_ = costs["nested.work_var"]
+    if not 0 < warm <= cold:
+        raise AssertionError("work_var's cost from %.0f to %.0f ns" % (warm, cold))
+    # a recording with those probes: what the target measured its calls'
+    # probes to take, the median call, lies in that span
+    exits = "uretprobe" if exit_ == "uretprobe" else "sites"
+    _, sh, rep, _ = acc.record("nested", exits, entry=[])
+    fptest.eq(sh["work_var"]["entry_site"], entry, "the entry recorded against check's")
+    got = statistics.median(rep["handlers"]["work_var"]["truth"]["probe_ns_each"])
+    print("# check: work_var's probes %.0f-%.0f ns a call (entry %s, exit %s); the target's own "
+          "median with them: %.0f ns" % (warm, cold, entry, exit_, got), flush=True)
+    if not warm <= got <= cold:
+        raise AssertionError("the target's calls' probes took %.0f ns (median), outside what "
+                             "check --measure said: %.0f to %.0f ns" % (got, warm, cold))
 
 
 if __name__ == "__main__":

@@ -460,7 +460,7 @@ static int try_mode(struct recorder *r, const struct flowfile *ff, const struct 
 	build_groups(r, &gl, ff, res, o->exits);
 	for (size_t i = 0; i < gl.n; i++)
 		total += gl.g[i].entries.cnt + gl.g[i].exits.cnt;
-	for (size_t i = 0; i < gl.n; i++) {
+	for (size_t i = 0; i < gl.n && !o->plan_only; i++) {
 		e = attach_site_group(r, &gl.g[i], err, errlen);
 		if (e)
 			break;
@@ -468,10 +468,10 @@ static int try_mode(struct recorder *r, const struct flowfile *ff, const struct 
 		if (o->progress)
 			o->progress(o->progress_ctx, done, total);
 	}
-	if (o->progress && done < total) /* failed: the line still goes */
+	if (o->progress && done < total && !o->plan_only) /* failed: the line still goes */
 		o->progress(o->progress_ctx, total, total);
 	r->info.n_probes = done;
-	if (!e)
+	if (!e && !o->plan_only)
 		e = rt_attach(r, ff, res, err, errlen);
 out:
 	groups_free(&calib);
@@ -515,7 +515,7 @@ int recorder_start(struct recorder **out, const struct flowfile *ff,
 		e = try_mode(r, ff, res, o, err, errlen);
 		if (!e) {
 			/* every probe is in: the handlers are counted from here */
-			r->skel->bss->armed = true;
+			r->skel->bss->armed = !o->plan_only;
 			log_info("attach mode: %s (%zu probe points in %.1f ms: BPF load and "
 				 "verification %.1f ms, probe-cost calibration %.1f ms)", attach_mode_name(m),
 				 r->info.n_probes, r->info.attach_ms, r->info.load_ms, r->info.calib_ms);

@@ -62,6 +62,9 @@ struct attach_opts {
 	bool no_oncpu;		/* do not load the sched_switch program */
 	int max_instances;	/* processes tracked individually */
 	int root_tgid;		/* > 0: count only this process and its descendants */
+	/* load, calibrate and decide every site's probes (recorder_info's
+	 * handlers and costs), but attach none to the targets (check --measure) */
+	bool plan_only;
 	/* Called as probe points get attached (done of total), e.g. for a
 	 * progress line on a terminal; NULL for none. */
 	void (*progress)(void *ctx, size_t done, size_t total);

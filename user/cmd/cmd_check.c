@@ -1,27 +1,41 @@
 // SPDX-License-Identifier: MIT
 /*
  * `flowprof check`: resolve a flow file against the running processes and
- * show each handler's probe points, attaching nothing.
+ * show each handler's probe points, attaching nothing. With --measure, what
+ * each handler's probes will cost a call on this host too, from the
+ * calibration record runs (flowprof's own functions, probed), with the kind
+ * this kernel was seen to give each probe: still nothing on the targets.
  */
 #include <argp.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "attach/attach.h"
 #include "base/base.h"
 #include "commands.h"
 #include "flowfile/flowfile.h"
 #include "probe/probe.h"
 #include "subcommand.h"
 
+/* Calibration rounds --measure runs beyond record's first ones (a few ms each). */
+#define CHECK_CALIB_ROUNDS 8
+
 struct check_args {
 	const char *flow_path;
 	int *pids;
 	int n_pids;
+	bool measure;
 };
 
 static const struct argp_option check_options[] = {
 	{ "flows", 'f', "FILE", 0, "Flow file (YAML: docs/flow-file.md)", 0 },
 	{ "pid", 'p', "PID[,PID...]", 0, "Resolve against these processes only", 0 },
+	{ "measure", 'm', NULL, 0,
+	  "Also measure what each handler's probes will cost a call on this host (loads "
+	  "flowprof's BPF programs and times its own functions, probed; nothing is attached "
+	  "to the targets; needs root)", 0 },
 	{ "verbose", 'v', NULL, 0, "Say more", 0 },
 	{ 0 },
 };
@@ -36,6 +50,9 @@ static error_t parse_check(int key, char *arg, struct argp_state *state)
 		break;
 	case 'p':
 		parse_pid_option(state, arg, &a->pids, &a->n_pids);
+		break;
+	case 'm':
+		a->measure = true;
 		break;
 	case 'v':
 		log_verbosity++;
@@ -59,7 +76,12 @@ static const char check_doc[] =
 	"then everything that could not be resolved and why (\"N problems\"), and\n"
 	"the warnings and notes apart. Exit status 0 when everything resolved,\n"
 	"1 otherwise.\n\n"
-	"Example:\n  flowprof check -f flows.yaml -p 4242";
+	"With --measure (root), each handler also gets what its probes will cost\n"
+	"its process a call here, entry and exit, and what this kernel does at\n"
+	"each (optimized, emulated, single-step): measured, not read off the\n"
+	"instruction, as record measures it when it attaches.\n\n"
+	"Examples:\n  flowprof check -f flows.yaml -p 4242\n"
+	"  flowprof check -m -f flows.yaml -p 4242";
 
 /* "\nN <what>s:" and the messages of that kind, when there are any. */
 static void print_problems(const struct resolution *res, enum problem_kind kind,
@@ -116,6 +138,53 @@ static void print_exits(const struct probe_site *s)
 				: ", or a uretprobe, whichever is measured cheaper");
 }
 
+/* One slot of a handler's probes: "entry push, emulated". */
+static void print_slot(const struct recorder_info *ri, enum cost_slot slot, bool entry)
+{
+	const char *as = ri->costs[slot].behaves_as;
+
+	printf("%s %s", entry ? "entry" : "exit", cost_slot_name(slot));
+	if (as && strcmp(as, cost_slot_name(slot)))
+		printf(", %s", as);
+}
+
+/*
+ * What a handler's probes cost its process a call (--measure): its dearest
+ * entry and exit as placed (user/attach/groups.c), from the calibration's
+ * tight loop (warm caches) to its rounds after the caches were cleared
+ * (cold): each slot's hit_ns give or take its jitter_ns, which spans both
+ * (user/attach/calibrate.c). A service's calls fall in between.
+ */
+static void print_cost(const struct recorder_info *ri, int h)
+{
+	const struct handler_probes *hp = &ri->handlers[h];
+	const struct slot_cost *en = &ri->costs[hp->entry], *ex = &ri->costs[hp->exit];
+	char lo[UNITS_BUF], hi[UNITS_BUF];
+	double warm, cold;
+
+	if (!hp->n_sites)
+		return;
+	if (!hp->entry || !en->measured || (hp->exit && !ex->measured)) {
+		printf("  %-24s cost: not measured here\n", "");
+		return;
+	}
+	warm = fmax(0, en->hit_ns - en->jitter_ns);
+	cold = en->hit_ns + en->jitter_ns;
+	if (hp->exit) {
+		warm += fmax(0, ex->hit_ns - ex->jitter_ns);
+		cold += ex->hit_ns + ex->jitter_ns;
+	}
+	printf("  %-24s cost: %s a call with warm caches to %s with cold ones (", "",
+	       units_duration(lo, sizeof(lo), warm, false),
+	       units_duration(hi, sizeof(hi), cold, false));
+	print_slot(ri, hp->entry, true);
+	if (hp->exit) {
+		printf("; ");
+		print_slot(ri, hp->exit, false);
+	}
+	printf(")\n");
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct check_args a = { 0 };
@@ -123,6 +192,8 @@ int cmd_check(int argc, char **argv)
 	struct resolve_opts ro = { .allow_missing = true };
 	struct flowfile ff = { 0 };
 	struct resolution res = { 0 };
+	struct recorder *rec = NULL;
+	const struct recorder_info *ri = NULL;
 	int rc = EXIT_ERROR;
 	char err[1024];
 
@@ -137,6 +208,23 @@ int cmd_check(int argc, char **argv)
 	if (resolve_flowfile(&ff, &ro, &res, err, sizeof(err))) {
 		log_error("%s", err);
 		goto cleanup;
+	}
+	if (a.measure && res.n_sites) {
+		/* the calibration record runs, and its choice of each site's
+		 * probes, with nothing attached to the targets */
+		struct attach_opts ao = { .mode = ATTACH_AUTO, .exits = EXITS_AUTO, .plan_only = true };
+
+		if (require_bpf_capabilities("check"))
+			goto cleanup;
+		if (recorder_start(&rec, &ff, &res, &ao, err, sizeof(err))) {
+			log_error("%s", err);
+			goto cleanup;
+		}
+		/* record's first rounds are few (it re-measures as it goes):
+		 * more here, for a steadier figure */
+		for (int i = 0; i < CHECK_CALIB_ROUNDS; i++)
+			recorder_recalibrate(rec);
+		ri = recorder_info(rec);
 	}
 	/* Paths and symbols come from the target: escaped for the terminal. */
 	for (int b = 0; b < ff.n_bundles; b++) {
@@ -181,11 +269,17 @@ int cmd_check(int argc, char **argv)
 				printf("  %-24s %s\n", ff.handlers[h].id,
 				       rb->excluded ? "(left out: none of the bundle's processes is among -p)"
 						    : "(unresolved)");
+			else if (ri)
+				print_cost(ri, h);
 		}
 	}
 	/* the kind after each site is read off its instruction; record
 	 * measures what this kernel does there (and may move an entry) */
-	if (res.n_sites)
+	if (ri)
+		printf("(site kinds as read off each first instruction; each cost as measured here "
+		       "on flowprof's own functions, probed as record would place them: the CPU "
+		       "time a call adds to its process)\n");
+	else if (res.n_sites)
 		printf("(site kinds as read off each first instruction: what this kernel does there "
 		       "is measured when record attaches, and --entry auto may move an entry to a "
 		       "cheaper instruction; record -v and the report's SITE column say)\n");
@@ -196,6 +290,7 @@ int cmd_check(int argc, char **argv)
 	print_problems(&res, PROBLEM_NOTE, "note");
 	rc = res.n_errors ? EXIT_ERROR : EXIT_OK;
 cleanup:
+	recorder_free(rec);
 	resolution_free(&res);
 	flowfile_free(&ff);
 	free(a.pids);
