@@ -402,12 +402,17 @@ double proc_cpu_seconds(int pid)
 	return (double)(ut + st) / (double)(hz > 0 ? hz : 100);
 }
 
-int proc_threads_named(int pid, const char *name)
+/*
+ * Calls fn with the path of each thread's LEAF file (/proc/PID/task/TID/LEAF)
+ * and ctx; a thread gone meanwhile is fn's to skip (its file will not
+ * open). -1 when the process is gone, else 0.
+ */
+static int for_each_thread_file(int pid, const char *leaf, void (*fn)(const char *file, void *ctx),
+				void *ctx)
 {
-	char path[64], comm[64];
+	char path[64];
 	struct dirent *d;
 	DIR *dir;
-	int n = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	dir = opendir(path);
@@ -418,45 +423,54 @@ int proc_threads_named(int pid, const char *name)
 
 		if (d->d_name[0] == '.')
 			continue;
-		snprintf(file, sizeof(file), "/proc/%d/task/%s/comm", pid, d->d_name);
-		/* a thread gone meanwhile is not counted */
-		n += !read_comm(file, comm, sizeof(comm)) && !strcmp(comm, name);
+		snprintf(file, sizeof(file), "/proc/%d/task/%s/%s", pid, d->d_name, leaf);
+		fn(file, ctx);
 	}
 	closedir(dir);
-	return n;
+	return 0;
+}
+
+struct named {
+	const char *name;
+	int n;
+};
+
+static void count_named(const char *file, void *ctx)
+{
+	struct named *c = ctx;
+	char comm[64];
+
+	c->n += !read_comm(file, comm, sizeof(comm)) && !strcmp(comm, c->name);
+}
+
+int proc_threads_named(int pid, const char *name)
+{
+	struct named c = { .name = name };
+
+	return for_each_thread_file(pid, "comm", count_named, &c) ? -1 : c.n;
+}
+
+static void add_voluntary_switches(const char *file, void *ctx)
+{
+	long long *sum = ctx, v;
+	char line[128];
+	FILE *f = fopen(file, "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %lld", &v) == 1) {
+			*sum += v;
+			break;
+		}
+	fclose(f);
 }
 
 long long proc_voluntary_switches(int pid)
 {
-	char path[64], line[128];
 	long long sum = 0;
-	struct dirent *d;
-	DIR *dir;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	dir = opendir(path);
-	if (!dir)
-		return -1;
-	while ((d = readdir(dir))) {
-		char file[300];
-		long long v;
-		FILE *f;
-
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(file, sizeof(file), "/proc/%d/task/%s/status", pid, d->d_name);
-		f = fopen(file, "re");
-		if (!f)
-			continue; /* the thread is gone */
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "voluntary_ctxt_switches: %lld", &v) == 1) {
-				sum += v;
-				break;
-			}
-		fclose(f);
-	}
-	closedir(dir);
-	return sum;
+	return for_each_thread_file(pid, "status", add_voluntary_switches, &sum) ? -1 : sum;
 }
 
 /* Bits set in a cpu list such as "0-3,8,10-11". */
