@@ -386,8 +386,8 @@ static void test_report_uncertainty_and_flags(void **state)
 	assert_null(strstr(text, "fewer than 100 calls"));
 	assert_null(strstr(text, "over-corrected"));
 	/* the fixture's browse flow fails Little's check (model_checks.c) */
-	assert_non_null(strstr(text, "  ! self-checks that fail: browse (the model's 269 us inside "
-				     "its entry, 429 us measured): "));
+	assert_non_null(strstr(text, "  ! self-checks that fail: browse (the model's 269 µs inside "
+				     "its entry, 429 µs measured): "));
 	assert_non_null(strstr(text, "bottleneck: "));
 	assert_non_null(strstr(text, "    shop.checkout 3.92 s (3.27 ms ±2.9% a call, 1200 calls),\n"));
 	assert_non_null(strstr(text, "  browse     120/s     7.5k/s   429 µs ±1.0%"));

@@ -25,6 +25,7 @@ struct flag {
 				   "not-corrected" */
 	char **subjects;	/* handler ids or probe kinds (owned) */
 	int n_subjects;
+	char *notes[NAMES_LISTED]; /* the first subjects' notes, or NULL (owned) */
 	char *text;		/* one sentence for the reader (owned, not escaped) */
 };
 
@@ -51,11 +52,28 @@ static void flag_subject(struct flag *x, const char *name)
 	x->subjects[x->n_subjects++] = xstrdup(name ? name : "");
 }
 
+/* x, or a new flag of kind: subject added, with its note (owned, freed
+ * when past the NAMES_LISTED that are listed with theirs). */
+static struct flag *flag_noted(struct flags *f, struct flag *x, const char *kind,
+			       const char *subject, char *note)
+{
+	if (!x)
+		x = flag_new(f, kind);
+	if (x->n_subjects < NAMES_LISTED)
+		x->notes[x->n_subjects] = note;
+	else
+		free(note);
+	flag_subject(x, subject);
+	return x;
+}
+
 static void flags_free(struct flags *f)
 {
 	for (int i = 0; i < f->n; i++) {
 		for (int k = 0; k < f->v[i].n_subjects; k++)
 			free(f->v[i].subjects[k]);
+		for (int k = 0; k < NAMES_LISTED; k++)
+			free(f->v[i].notes[k]);
 		free(f->v[i].subjects);
 		free(f->v[i].text);
 	}
@@ -64,14 +82,14 @@ static void flags_free(struct flags *f)
 }
 
 /* "a, b, c" (up to NAMES_LISTED, then "and N more"), with each name's note. */
-static char *listing(const struct flag *x, char *const *notes)
+static char *listing(const struct flag *x)
 {
 	char *out = xstrdup("");
 
 	for (int i = 0; i < x->n_subjects && i < NAMES_LISTED; i++) {
 		char *tmp = xasprintf("%s%s%s%s%s%s", out, i ? ", " : "", x->subjects[i],
-				      notes && notes[i] ? " (" : "", notes && notes[i] ? notes[i] : "",
-				      notes && notes[i] ? ")" : "");
+				      x->notes[i] ? " (" : "", x->notes[i] ? x->notes[i] : "",
+				      x->notes[i] ? ")" : "");
 
 		free(out);
 		out = tmp;
@@ -88,7 +106,6 @@ static char *listing(const struct flag *x, char *const *notes)
 static void flag_probe_dominated(struct flags *f, const struct model *m, bool ascii)
 {
 	struct flag *x = NULL;
-	char *notes[NAMES_LISTED] = { 0 };
 	char *list;
 
 	for (int h = 0; h < m->n_handlers; h++) {
@@ -97,25 +114,19 @@ static void flag_probe_dominated(struct flags *f, const struct model *m, bool as
 
 		if (!mh->calls || !mh->probe_dominated)
 			continue;
-		if (!x)
-			x = flag_new(f, "probe-dominated");
-		if (x->n_subjects < NAMES_LISTED)
-			notes[x->n_subjects] =
-				xasprintf("%s raw, %s %s corrected",
-					  units_duration(raw, sizeof(raw), mh->raw_mean_ns, ascii),
-					  units_duration(cor, sizeof(cor), mh->mean_ns, ascii),
-					  units_uncertainty(pm, sizeof(pm), mh->mean_ns, mh->unc.mean_ns,
-							    ascii));
-		flag_subject(x, mh->id);
+		x = flag_noted(f, x, "probe-dominated", mh->id,
+			       xasprintf("%s raw, %s %s corrected",
+					 units_duration(raw, sizeof(raw), mh->raw_mean_ns, ascii),
+					 units_duration(cor, sizeof(cor), mh->mean_ns, ascii),
+					 units_uncertainty(pm, sizeof(pm), mh->mean_ns,
+							   mh->unc.mean_ns, ascii)));
 	}
 	if (!x)
 		return;
-	list = listing(x, notes);
+	list = listing(x);
 	x->text = xasprintf("probe-dominated: %s: the probe's own cost is over a quarter of "
 			    "the raw time, so the corrected time leans on the calibration", list);
 	free(list);
-	for (int i = 0; i < NAMES_LISTED; i++)
-		free(notes[i]);
 }
 
 /*
@@ -129,7 +140,6 @@ static void flag_over_corrected(struct flags *f, const struct snapshot *s,
 				const struct model *m, bool ascii)
 {
 	struct flag *x = NULL;
-	char *notes[NAMES_LISTED] = { 0 };
 	char *list;
 
 	for (int p = 0; p < m->n_handlers; p++) {
@@ -152,26 +162,20 @@ static void flag_over_corrected(struct flags *f, const struct snapshot *s,
 		/* a nanosecond's rounding is not a contradiction */
 		if (!(nested > mp->mean_ns + fmax(1, 0.01 * nested)))
 			continue;
-		if (!x)
-			x = flag_new(f, "over-corrected");
-		if (x->n_subjects < NAMES_LISTED)
-			notes[x->n_subjects] =
-				xasprintf("%s a call, %s in the handlers nested in it; %s raw",
-					  units_duration(own, sizeof(own), mp->mean_ns, ascii),
-					  units_duration(in, sizeof(in), nested, ascii),
-					  units_duration(raw, sizeof(raw), mp->raw_mean_ns, ascii));
-		flag_subject(x, mp->id);
+		x = flag_noted(f, x, "over-corrected", mp->id,
+			       xasprintf("%s a call, %s in the handlers nested in it; %s raw",
+					 units_duration(own, sizeof(own), mp->mean_ns, ascii),
+					 units_duration(in, sizeof(in), nested, ascii),
+					 units_duration(raw, sizeof(raw), mp->raw_mean_ns, ascii)));
 	}
 	if (!x)
 		return;
-	list = listing(x, notes);
+	list = listing(x);
 	x->text = xasprintf("over-corrected: %s: a call took less than the calls nested in it, so "
 			    "the probes' cost taken out was more than they cost here (was the "
 			    "host busy while flowprof calibrated?); the raw times are upper bounds",
 			    list);
 	free(list);
-	for (int i = 0; i < NAMES_LISTED; i++)
-		free(notes[i]);
 }
 
 static void flag_single_step(struct flags *f, const struct snapshot *s, bool ascii)
@@ -192,7 +196,7 @@ static void flag_single_step(struct flags *f, const struct snapshot *s, bool asc
 	}
 	if (!x)
 		return;
-	list = listing(x, NULL);
+	list = listing(x);
 	if (step->measured && nop->measured) {
 		char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
 
@@ -212,7 +216,6 @@ static void flag_single_step(struct flags *f, const struct snapshot *s, bool asc
 static void flag_drift(struct flags *f, const struct snapshot *s, bool ascii)
 {
 	struct flag *x = NULL;
-	char *notes[NAMES_LISTED] = { 0 };
 	char *list;
 
 	for (int k = 0; k < SNAP_SLOTS; k++) {
@@ -223,24 +226,18 @@ static void flag_drift(struct flags *f, const struct snapshot *s, bool ascii)
 		    fabs(c->hit_ns - c->first_hit_ns) < DRIFT_SHARE * c->first_hit_ns ||
 		    fabs(c->hit_ns - c->first_hit_ns) < DRIFT_NS)
 			continue;
-		if (!x)
-			x = flag_new(f, "calibration-drift");
-		if (x->n_subjects < NAMES_LISTED)
-			notes[x->n_subjects] =
-				xasprintf("%s to %s a hit",
-					  units_duration(a, sizeof(a), c->first_hit_ns, ascii),
-					  units_duration(b, sizeof(b), c->hit_ns, ascii));
-		flag_subject(x, cost_slot_name((enum cost_slot)k));
+		x = flag_noted(f, x, "calibration-drift", cost_slot_name((enum cost_slot)k),
+			       xasprintf("%s to %s a hit",
+					 units_duration(a, sizeof(a), c->first_hit_ns, ascii),
+					 units_duration(b, sizeof(b), c->hit_ns, ascii)));
 	}
 	if (!x)
 		return;
-	list = listing(x, notes);
+	list = listing(x);
 	x->text = xasprintf("the probe cost drifted while recording (the host's load changed?): "
 			    "%s; each call was corrected with the cost measured nearest to it",
 			    list);
 	free(list);
-	for (int i = 0; i < NAMES_LISTED; i++)
-		free(notes[i]);
 }
 
 /* A bundle whose probes the calibration prices above the CPU time its
@@ -392,7 +389,6 @@ static void flag_extrapolated(struct flags *f, const struct model *m)
 static void flag_entry_elsewhere(struct flags *f, const struct model *m)
 {
 	struct flag *x = NULL;
-	char *notes[NAMES_LISTED] = { 0 };
 	char *list;
 	bool all_means = true, any_means = false; /* flagged flows' means from their arrivals */
 
@@ -408,21 +404,17 @@ static void flag_entry_elsewhere(struct flags *f, const struct model *m)
 		if (mf->entry_handler < 0 || !(mf->entry_calls_elsewhere >= 0.5))
 			continue;
 		mh = &m->handlers[mf->entry_handler];
-		if (!x)
-			x = flag_new(f, "entry-elsewhere");
 		/* where some flows' means are their arrivals' and others' not,
 		 * each says which (--json: mean_from_arrivals) */
-		if (x->n_subjects < NAMES_LISTED)
-			notes[x->n_subjects] = xasprintf(
-				"%s: %.0f of %llu calls%s", mf->entry, mf->entry_calls_elsewhere,
-				(unsigned long long)mh->calls,
-				any_means && !all_means && mf->mean_from_arrivals
-					? "; its mean is its own arrivals'" : "");
-		flag_subject(x, mf->name);
+		x = flag_noted(f, x, "entry-elsewhere", mf->name,
+			       xasprintf("%s: %.0f of %llu calls%s", mf->entry,
+					 mf->entry_calls_elsewhere, (unsigned long long)mh->calls,
+					 any_means && !all_means && mf->mean_from_arrivals
+						 ? "; its mean is its own arrivals'" : ""));
 	}
 	if (!x)
 		return;
-	list = listing(x, notes);
+	list = listing(x);
 	x->text = xasprintf("flows whose entry also runs inside other flows: %s: a flow's %s, "
 			    "but its %s its entry handler's, over all its calls", list,
 			    all_means ? "rate and mean are its own arrivals'"
@@ -432,14 +424,11 @@ static void flag_entry_elsewhere(struct flags *f, const struct model *m)
 			    : any_means ? "percentiles, and the other means, are"
 					: "mean and percentiles are");
 	free(list);
-	for (int i = 0; i < NAMES_LISTED; i++)
-		free(notes[i]);
 }
 
 static void flag_few_calls(struct flags *f, const struct snapshot *s)
 {
 	struct flag *x = NULL;
-	char *notes[NAMES_LISTED] = { 0 };
 	char *list;
 
 	for (int i = 0; i < s->n_handlers; i++) {
@@ -447,20 +436,15 @@ static void flag_few_calls(struct flags *f, const struct snapshot *s)
 
 		if (!h->calls || h->calls >= FEW_CALLS)
 			continue;
-		if (!x)
-			x = flag_new(f, "few-calls");
-		if (x->n_subjects < NAMES_LISTED)
-			notes[x->n_subjects] = xasprintf("%llu", (unsigned long long)h->calls);
-		flag_subject(x, h->id);
+		x = flag_noted(f, x, "few-calls", h->id,
+			       xasprintf("%llu", (unsigned long long)h->calls));
 	}
 	if (!x)
 		return;
-	list = listing(x, notes);
+	list = listing(x);
 	x->text = xasprintf("fewer than %d calls: %s: their percentiles rest on few samples "
 			    "(record longer or under more load)", FEW_CALLS, list);
 	free(list);
-	for (int i = 0; i < NAMES_LISTED; i++)
-		free(notes[i]);
 }
 
 /* Python and Java handlers: every function the interpreter runs inside them
@@ -482,7 +466,7 @@ static void flag_runtime(struct flags *f, const struct snapshot *s)
 	}
 	if (!x)
 		return;
-	list = listing(x, NULL);
+	list = listing(x);
 	x->text = xasprintf("not corrected for the probe's cost: %s: a Python or Java handler's "
 			    "time includes the interpreter's probe at every function it runs "
 			    "(each one a trap, filtered in the kernel)", list);
@@ -495,10 +479,9 @@ static void flag_runtime(struct flags *f, const struct snapshot *s)
  * times, and Little's law on a flow's entry. Either gap is a figure the
  * model rests on that the recording does not bear out.
  */
-static void flag_self_checks(struct flags *f, const struct model *m)
+static void flag_self_checks(struct flags *f, const struct model *m, bool ascii)
 {
 	struct flag *x = NULL;
-	char *notes[NAMES_LISTED] = { 0 };
 	char *list;
 
 	for (int k = 0; k < m->n_stations; k++) {
@@ -506,13 +489,9 @@ static void flag_self_checks(struct flags *f, const struct model *m)
 
 		if (!st->count_gap)
 			continue;
-		if (!x)
-			x = flag_new(f, "self-check-gap");
-		if (x->n_subjects < NAMES_LISTED)
-			notes[x->n_subjects] = xasprintf("%.2f threads inside its handlers at once, "
-							 "their times %.2f busy", st->busy_sampled,
-							 st->busy_raw);
-		flag_subject(x, st->name);
+		x = flag_noted(f, x, "self-check-gap", st->name,
+			       xasprintf("%.2f threads inside its handlers at once, their times "
+					 "%.2f busy", st->busy_sampled, st->busy_raw));
 	}
 	for (int i = 0; i < m->n_flows; i++) {
 		const struct model_flow *mf = &m->flows[i];
@@ -520,25 +499,20 @@ static void flag_self_checks(struct flags *f, const struct model *m)
 
 		if (!mf->little_gap)
 			continue;
-		if (!x)
-			x = flag_new(f, "self-check-gap");
-		if (x->n_subjects < NAMES_LISTED)
-			notes[x->n_subjects] = xasprintf(
-				"the model's %s inside its entry, %s measured",
-				units_duration(a, sizeof(a), mf->predicted_service_measured_ns, true),
-				units_duration(b, sizeof(b), mf->measured_mean_ns, true));
-		flag_subject(x, mf->name);
+		x = flag_noted(f, x, "self-check-gap", mf->name,
+			       xasprintf("the model's %s inside its entry, %s measured",
+					 units_duration(a, sizeof(a),
+							mf->predicted_service_measured_ns, ascii),
+					 units_duration(b, sizeof(b), mf->measured_mean_ns, ascii)));
 	}
 	if (!x)
 		return;
-	list = listing(x, notes);
+	list = listing(x);
 	x->text = xasprintf("self-checks that fail: %s: the model rests on figures the recording "
 			    "does not bear out (calls that never returned, nesting not declared, or "
 			    "a handler taking different times in different flows: see the Notes)",
 			    list);
 	free(list);
-	for (int i = 0; i < NAMES_LISTED; i++)
-		free(notes[i]);
 }
 
 /* model_flags: the flags on the model's CPU demands and ceiling too (not
@@ -556,7 +530,7 @@ static void collect(struct flags *f, const struct snapshot *s, const struct mode
 		flag_probe_cost_check(f, m);
 		flag_probe_heavy(f, m);
 		flag_extrapolated(f, m);
-		flag_self_checks(f, m);
+		flag_self_checks(f, m, ascii);
 	}
 	flag_single_step(f, s, ascii);
 	flag_drift(f, s, ascii);
