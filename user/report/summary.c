@@ -103,10 +103,18 @@ static char *listing(const struct flag *x)
 	return out;
 }
 
+/* x's text: "WHAT: its subjects listed: THEN". */
+static void flag_say(struct flag *x, const char *what, const char *then)
+{
+	char *list = listing(x);
+
+	x->text = xasprintf("%s: %s: %s", what, list, then);
+	free(list);
+}
+
 static void flag_probe_dominated(struct flags *f, const struct model *m, bool ascii)
 {
 	struct flag *x = NULL;
-	char *list;
 
 	for (int h = 0; h < m->n_handlers; h++) {
 		const struct model_handler *mh = &m->handlers[h];
@@ -123,10 +131,8 @@ static void flag_probe_dominated(struct flags *f, const struct model *m, bool as
 	}
 	if (!x)
 		return;
-	list = listing(x);
-	x->text = xasprintf("probe-dominated: %s: the probe's own cost is over a quarter of "
-			    "the raw time, so the corrected time leans on the calibration", list);
-	free(list);
+	flag_say(x, "probe-dominated", "the probe's own cost is over a quarter of the raw time, so "
+		 "the corrected time leans on the calibration");
 }
 
 /*
@@ -140,7 +146,6 @@ static void flag_over_corrected(struct flags *f, const struct snapshot *s,
 				const struct model *m, bool ascii)
 {
 	struct flag *x = NULL;
-	char *list;
 
 	for (int p = 0; p < m->n_handlers; p++) {
 		const struct model_handler *mp = &m->handlers[p];
@@ -170,12 +175,9 @@ static void flag_over_corrected(struct flags *f, const struct snapshot *s,
 	}
 	if (!x)
 		return;
-	list = listing(x);
-	x->text = xasprintf("over-corrected: %s: a call took less than the calls nested in it, so "
-			    "the probes' cost taken out was more than they cost here (was the "
-			    "host busy while flowprof calibrated?); the raw times are upper bounds",
-			    list);
-	free(list);
+	flag_say(x, "over-corrected", "a call took less than the calls nested in it, so the "
+		 "probes' cost taken out was more than they cost here (was the host busy while "
+		 "flowprof calibrated?); the raw times are upper bounds");
 }
 
 static void flag_single_step(struct flags *f, const struct snapshot *s, bool ascii)
@@ -429,7 +431,7 @@ static void flag_entry_elsewhere(struct flags *f, const struct model *m)
 static void flag_few_calls(struct flags *f, const struct snapshot *s)
 {
 	struct flag *x = NULL;
-	char *list;
+	char what[64];
 
 	for (int i = 0; i < s->n_handlers; i++) {
 		const struct snap_handler *h = &s->handlers[i];
@@ -441,10 +443,9 @@ static void flag_few_calls(struct flags *f, const struct snapshot *s)
 	}
 	if (!x)
 		return;
-	list = listing(x);
-	x->text = xasprintf("fewer than %d calls: %s: their percentiles rest on few samples "
-			    "(record longer or under more load)", FEW_CALLS, list);
-	free(list);
+	snprintf(what, sizeof(what), "fewer than %d calls", FEW_CALLS);
+	flag_say(x, what, "their percentiles rest on few samples (record longer or under more "
+		 "load)");
 }
 
 /* Python and Java handlers: every function the interpreter runs inside them
@@ -453,7 +454,6 @@ static void flag_few_calls(struct flags *f, const struct snapshot *s)
 static void flag_runtime(struct flags *f, const struct snapshot *s)
 {
 	struct flag *x = NULL;
-	char *list;
 
 	for (int i = 0; i < s->n_handlers; i++) {
 		const char *e = s->handlers[i].entry_site;
@@ -466,11 +466,9 @@ static void flag_runtime(struct flags *f, const struct snapshot *s)
 	}
 	if (!x)
 		return;
-	list = listing(x);
-	x->text = xasprintf("not corrected for the probe's cost: %s: a Python or Java handler's "
-			    "time includes the interpreter's probe at every function it runs "
-			    "(each one a trap, filtered in the kernel)", list);
-	free(list);
+	flag_say(x, "not corrected for the probe's cost", "a Python or Java handler's time "
+		 "includes the interpreter's probe at every function it runs (each one a trap, "
+		 "filtered in the kernel)");
 }
 
 /*
@@ -482,7 +480,6 @@ static void flag_runtime(struct flags *f, const struct snapshot *s)
 static void flag_self_checks(struct flags *f, const struct model *m, bool ascii)
 {
 	struct flag *x = NULL;
-	char *list;
 
 	for (int k = 0; k < m->n_stations; k++) {
 		const struct model_station *st = &m->stations[k];
@@ -507,12 +504,9 @@ static void flag_self_checks(struct flags *f, const struct model *m, bool ascii)
 	}
 	if (!x)
 		return;
-	list = listing(x);
-	x->text = xasprintf("self-checks that fail: %s: the model rests on figures the recording "
-			    "does not bear out (calls that never returned, nesting not declared, or "
-			    "a handler taking different times in different flows: see the Notes)",
-			    list);
-	free(list);
+	flag_say(x, "self-checks that fail", "the model rests on figures the recording does not "
+		 "bear out (calls that never returned, nesting not declared, or a handler taking "
+		 "different times in different flows: see the Notes)");
 }
 
 /* model_flags: the flags on the model's CPU demands and ceiling too (not
