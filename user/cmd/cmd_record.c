@@ -352,9 +352,7 @@ int cmd_record(int argc, char **argv)
 	pid_t child = -1;
 	bool child_done = false, started = false, timed_out = false, held = false;
 	uint64_t next_sample;
-	uint64_t *inflight = NULL;
-	double *inflight_sum = NULL;
-	long samples = 0;
+	struct inflight_sampler *inflight = NULL;
 	char err[1024], *outcome = NULL;
 
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
@@ -448,8 +446,8 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "flowprof: serving live metrics on %s\n", metrics_server_url(srv));
 	}
 
-	inflight = xcalloc((size_t)live.ff.n_handlers + 1, sizeof(uint64_t));
-	inflight_sum = xcalloc((size_t)live.ff.n_handlers + 1, sizeof(double));
+	inflight = inflight_sampler_new(live.rec, live.ff.n_handlers);
+	inflight_sampler_take(inflight, now_ns());
 	/* Each sample reads every handler's per-CPU counters: keep that to a
 	 * few MB/s when the flow file is large. */
 	if (!a.interval_s)
@@ -468,15 +466,16 @@ int cmd_record(int argc, char **argv)
 		    now - live.t_start >= (uint64_t)((a.duration_s - late_part_s(&a)) * 1e9))
 			live_mark(&live, 0);
 		if (now >= next_sample) {
-			collect_inflight(live.rec, live.ff.n_handlers, inflight);
-			for (int h = 0; h < live.ff.n_handlers; h++)
-				inflight_sum[h] += (double)inflight[h];
-			samples++;
+			inflight_sampler_take(inflight, now);
 			next_sample += (uint64_t)(a.interval_s * 1e9);
 			if (next_sample < now)
 				next_sample = now + (uint64_t)(a.interval_s * 1e9);
 		}
 		live_tick(&live);
+		/* a calibration round ran past the next sample: one now, so that
+		 * its time is not the next sample's alone */
+		if (now_ns() > next_sample)
+			inflight_sampler_take(inflight, now_ns());
 		if (targets_done(&a, child, &child_done, &child_status, pidfds))
 			break;
 		/* wake for the next sample, and at least every 20 ms for the rest */
@@ -484,6 +483,7 @@ int cmd_record(int argc, char **argv)
 		usleep(next_sample > now && next_sample - now < 20000000
 			       ? (useconds_t)((next_sample - now) / 1000) : 20000);
 	}
+	inflight_sampler_take(inflight, now_ns());
 	metrics_server_stop(srv);
 	srv = NULL;
 	/* The window closes before the detach: calls during it are not counted,
@@ -497,8 +497,8 @@ int cmd_record(int argc, char **argv)
 	 * reader, has stopped): its memory goes before the snapshot's text. */
 	snapshot_start_free(&live.base);
 	live_detach(&live);
-	for (int h = 0; h < snap.n_handlers && samples; h++)
-		snap.handlers[h].inflight_mean = inflight_sum[h] / (double)samples;
+	for (int h = 0; h < snap.n_handlers; h++)
+		inflight_sampler_mean(inflight, h, &snap.handlers[h].inflight_mean);
 	snap.detach_ms = live_info(&live)->detach_ms;
 	if (timed_out && !child_done)
 		measure_unprobed(&a, &live, &snap);
@@ -540,8 +540,7 @@ cleanup:
 		if (pidfds[i] >= 0)
 			close(pidfds[i]);
 	free(pidfds);
-	free(inflight);
-	free(inflight_sum);
+	inflight_sampler_free(inflight);
 	snapshot_free(&snap);
 	run_as_free(&a.run_as);
 	free(a.pids);

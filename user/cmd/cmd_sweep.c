@@ -404,9 +404,7 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 	struct load_run lr = { 0 };
 	struct snapshot start = { 0 }, end = { 0 };
 	uint64_t t0, tw0, tw1, next_sample;
-	uint64_t *inflight = xcalloc((size_t)r->live.ff.n_handlers, sizeof(uint64_t));
-	double *inflight_sum = xcalloc((size_t)r->live.ff.n_handlers, sizeof(double));
-	long samples = 0;
+	struct inflight_sampler *inflight = inflight_sampler_new(r->live.rec, r->live.ff.n_handlers);
 	char when[64], err[512], *at, *why = NULL;
 	bool go_on = false;
 
@@ -433,6 +431,7 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 	rfc3339_now(when, sizeof(when));
 	st->started_at = xstrdup(when);
 	tw0 = now_ns();
+	inflight_sampler_take(inflight, tw0);
 	next_sample = tw0 + INFLIGHT_INTERVAL_NS;
 	for (;;) {
 		uint64_t now = now_ns();
@@ -442,16 +441,16 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 		if (a->max_window_s > 0 && now - tw0 >= (uint64_t)(a->max_window_s * 1e9))
 			break;
 		if (now >= next_sample) {
-			collect_inflight(r->live.rec, r->live.ff.n_handlers, inflight);
-			for (int h = 0; h < r->live.ff.n_handlers; h++)
-				inflight_sum[h] += (double)inflight[h];
-			samples++;
+			inflight_sampler_take(inflight, now);
 			next_sample += INFLIGHT_INTERVAL_NS;
 		}
 		live_tick(&r->live);
+		if (now_ns() > next_sample) /* a calibration round ran past it */
+			inflight_sampler_take(inflight, now_ns());
 		usleep(5000);
 	}
 	tw1 = now_ns();
+	inflight_sampler_take(inflight, tw1);
 	read_maps(r, sw, &end);
 	if (stop_signal_caught())
 		goto interrupted;
@@ -465,8 +464,8 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 	st->snap.duration_s = st->window_s;
 	free(st->snap.started_at);
 	st->snap.started_at = xstrdup(when);
-	for (int h = 0; h < st->snap.n_handlers && samples; h++)
-		st->snap.handlers[h].inflight_mean = inflight_sum[h] / (double)samples;
+	for (int h = 0; h < st->snap.n_handlers; h++)
+		inflight_sampler_mean(inflight, h, &st->snap.handlers[h].inflight_mean);
 	snapshot_free(cum);
 	*cum = end;
 	memset(&end, 0, sizeof(end));
@@ -529,8 +528,7 @@ cleanup:
 	free(at);
 	snapshot_free(&start);
 	snapshot_free(&end);
-	free(inflight);
-	free(inflight_sum);
+	inflight_sampler_free(inflight);
 	return go_on;
 }
 

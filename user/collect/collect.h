@@ -16,6 +16,18 @@
  * summed into inflight[0..ff->n_handlers). For Little's-law checks. */
 int collect_inflight(struct recorder *r, int n_handlers, uint64_t *inflight);
 
+/*
+ * The calls in flight per handler over a window, as a time average of
+ * samples (inflight.c): take one now and then, and right after anything
+ * that kept the caller from sampling for long.
+ */
+struct inflight_sampler;
+struct inflight_sampler *inflight_sampler_new(struct recorder *r, int n_handlers);
+void inflight_sampler_take(struct inflight_sampler *s, uint64_t now_ns);
+/* false when no sample was taken */
+bool inflight_sampler_mean(const struct inflight_sampler *s, int h, double *mean);
+void inflight_sampler_free(struct inflight_sampler *s);
+
 /* Completed calls per handler, into calls[0..n_handlers) (0 where a
  * handler cannot be read). */
 void collect_calls(struct recorder *r, int n_handlers, uint64_t *calls);
