@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -459,6 +460,19 @@ static double thread_start_cost(struct recorder *r, int k)
 	double d[ROUNDS];
 	int n = 0;
 
+	/* On one CPU, with the threads it starts (they inherit it): started
+	 * on another CPU, a thread's start and its join bring that CPU's
+	 * wake-up and cold caches into the figure, a few to tens of us at
+	 * random (12 runs here read 14-80 us so, 12-20 us on one CPU). */
+	cpu_set_t was, one;
+	int cpu = sched_getcpu();
+	bool pinned = cpu >= 0 && !pthread_getaffinity_np(pthread_self(), sizeof(was), &was);
+
+	if (pinned) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		pinned = !pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+	}
 	per_thread(stubs[k].twin, 4); /* the first threads' stacks come from the kernel */
 	for (int i = 0; i < ROUNDS; i++) {
 		double probed, twin, charged;
@@ -474,6 +488,8 @@ static double thread_start_cost(struct recorder *r, int k)
 		if (isfinite(probed) && isfinite(twin))
 			d[n++] = probed - twin - charged;
 	}
+	if (pinned)
+		pthread_setaffinity_np(pthread_self(), sizeof(was), &was);
 	return n ? fmax(0, median(d, n)) : 0;
 }
 
