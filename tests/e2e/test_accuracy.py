@@ -111,6 +111,7 @@ def probe_excess(truth, unc):
     """Per call, the time the target measured its calls' probes to take beyond
     their median and the range flowprof says a call's probe cost spans (unc)."""
     each = sorted(truth["probe_ns_each"])
+    # the first TRUTH_EACH (512) calls are kept (tests/targets/target.h)
     fptest.eq(len(each), min(truth["calls"], 512), "calls whose probe times the target kept")
     med = each[len(each) // 2]
     return sum(max(0.0, p - med - unc) for p in each) / len(each)

@@ -103,11 +103,14 @@ static char *listing(const struct flag *x)
 	return out;
 }
 
-/* x's text: "WHAT: its subjects listed: THEN". */
+/* x's text, where there is a flag: "WHAT: its subjects listed: THEN". */
 static void flag_say(struct flag *x, const char *what, const char *then)
 {
-	char *list = listing(x);
+	char *list;
 
+	if (!x)
+		return;
+	list = listing(x);
 	x->text = xasprintf("%s: %s: %s", what, list, then);
 	free(list);
 }
@@ -129,8 +132,6 @@ static void flag_probe_dominated(struct flags *f, const struct model *m, bool as
 					 units_uncertainty(pm, sizeof(pm), mh->mean_ns,
 							   mh->unc.mean_ns, ascii)));
 	}
-	if (!x)
-		return;
 	flag_say(x, "probe-dominated", "the probe's own cost is over a quarter of the raw time, so "
 		 "the corrected time leans on the calibration");
 }
@@ -173,8 +174,6 @@ static void flag_over_corrected(struct flags *f, const struct snapshot *s,
 					 units_duration(in, sizeof(in), nested, ascii),
 					 units_duration(raw, sizeof(raw), mp->raw_mean_ns, ascii)));
 	}
-	if (!x)
-		return;
 	flag_say(x, "over-corrected", "a call took less than the calls nested in it, so the "
 		 "probes' cost taken out was more than they cost here (was the host busy while "
 		 "flowprof calibrated?); the raw times are upper bounds");
@@ -441,8 +440,6 @@ static void flag_few_calls(struct flags *f, const struct snapshot *s)
 		x = flag_noted(f, x, "few-calls", h->id,
 			       xasprintf("%llu", (unsigned long long)h->calls));
 	}
-	if (!x)
-		return;
 	snprintf(what, sizeof(what), "fewer than %d calls", FEW_CALLS);
 	flag_say(x, what, "their percentiles rest on few samples (record longer or under more "
 		 "load)");
@@ -464,8 +461,6 @@ static void flag_runtime(struct flags *f, const struct snapshot *s)
 			x = flag_new(f, "not-corrected");
 		flag_subject(x, s->handlers[i].id);
 	}
-	if (!x)
-		return;
 	flag_say(x, "not corrected for the probe's cost", "a Python or Java handler's time "
 		 "includes the interpreter's probe at every function it runs (each one a trap, "
 		 "filtered in the kernel)");
@@ -502,8 +497,6 @@ static void flag_self_checks(struct flags *f, const struct model *m, bool ascii)
 							mf->predicted_service_measured_ns, ascii),
 					 units_duration(b, sizeof(b), mf->measured_mean_ns, ascii)));
 	}
-	if (!x)
-		return;
 	flag_say(x, "self-checks that fail", "the model rests on figures the recording does not "
 		 "bear out (calls that never returned, nesting not declared, or a handler taking "
 		 "different times in different flows: see the Notes)");

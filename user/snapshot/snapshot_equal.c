@@ -168,10 +168,7 @@ static bool bundle_equal(struct differ *d, const char *w, const struct snap_bund
 	EQ_STR(d, w, a, b, name);
 	EQ_N(d, w, a, b, threads);
 	EQ_N(d, w, a, b, named_threads);
-	if (!a->worker_name != !b->worker_name ||
-	    (a->worker_name && strcmp(a->worker_name, b->worker_name)))
-		return differ(d, "%s.worker_name: %s != %s", w, a->worker_name ? a->worker_name : "-",
-			      b->worker_name ? b->worker_name : "-");
+	EQ_STR(d, w, a, b, worker_name);
 	EQ_N(d, w, a, b, instances);
 	EQ_N(d, w, a, b, workers);
 	EQ_N(d, w, a, b, serial);
