@@ -183,9 +183,11 @@ def render_saturation(sat):
     out = ["", "## Saturation", "",
            "Each server pinned to the last CPU, its load generator to CPU 0; %g s per run. "
            "The measured maximum: the load generator's clients doubled until the throughput "
-           "grows by less than 3%% twice in a row. The model: `flowprof report --json` of one "
+           "grows by less than 3%% twice in a row, the best step where the server's CPU was "
+           "full (95%% busy or more), measured again after the recording and at the end "
+           "(their range in brackets, and the model's error against each). The model: `flowprof report --json` of one "
            "%g s recording at %.0f%% of the measured maximum; the predicted maximum is the "
-           "flow's `max_rate_per_s`. At %s of the measured maximum (Poisson arrivals), the "
+           "flow's `max_rate_per_s`. At %s of the maximum as measured right after the recording (Poisson arrivals), the "
            "mean response in us: measured%s, and predicted = the mean measured without "
            "probes at the recording's load%s + the model's predicted mean at the rate - its "
            "prediction at the recording's rate." % (
@@ -196,8 +198,13 @@ def render_saturation(sat):
                " (the median of as many runs)" if sat.get("share_runs", 1) > 1 else ""), ""]
     rows = []
     for name, s in sat["servers"].items():
-        row = [name, fmt_rate(s.get("measured_max_per_s")), fmt_rate(s.get("predicted_max_per_s")),
-               fmt_pct(s.get("max_error_pct"))]
+        runs = s.get("max_runs_per_s") or []
+        errs = [e for e in s.get("max_error_pct_runs") or [] if e is not None]
+        row = [name, fmt_rate(s.get("measured_max_per_s")) + (
+                   " (%s-%s)" % (fmt_rate(min(runs)), fmt_rate(max(runs))) if len(runs) > 1 else ""),
+               fmt_rate(s.get("predicted_max_per_s")),
+               fmt_pct(s.get("max_error_pct")) + (
+                   " (%s to %s)" % (fmt_pct(min(errs)), fmt_pct(max(errs))) if len(errs) > 1 else "")]
         at = {a["share"]: a for a in s.get("at") or []}
         for share in sat["shares"]:
             a = at.get(share)
@@ -252,7 +259,8 @@ def saturation_line(name, s):
     """One server's ramp, recording, runs and load average, or its failure."""
     if s.get("error") and not s.get("ramp"):
         return "- %s: failed: %s" % (name, s["error"].splitlines()[0])
-    top = max(s["ramp"], key=lambda p: p["throughput_per_s"])
+    top = next((p for p in s["ramp"] if p["clients"] == s.get("clients")),
+               max(s["ramp"], key=lambda p: p["throughput_per_s"]))
     own = top.get("server_own_cpu")
     parts = ["- %s %s under %s, flow `%s` (entry `%s`)" % (
         name, s.get("version") or "(version unknown)", s["load_generator"], s["flow"],
@@ -261,9 +269,21 @@ def saturation_line(name, s):
         ", ".join("%d: %s" % (p["clients"], fmt_rate(p["throughput_per_s"]))
                   for p in s["ramp"]),
         " (still growing: not a maximum)" if s.get("still_growing") else ""))
-    parts.append("at %d clients CPU %d (the server's) was %.0f%% busy%s" % (
+    parts.append("the maximum: %d clients, where CPU %d (the server's) was %.0f%% busy%s%s" % (
         top["clients"], s["cpu"], top["server_cpu_busy"] * 100,
-        "" if own is None else ", the server's own processes used %.0f%% of a CPU" % (own * 100)))
+        "" if own is None else ", the server's own processes used %.0f%% of a CPU" % (own * 100),
+        "" if s.get("server_bound", True) else
+        " (never full: the load generator or the round trip bounded it, not the server)"))
+    if s.get("ramp_best_per_s", 0) > s.get("measured_max_per_s", 0):
+        parts.append("more clients with the server's CPU less than full gave %s, bounded by "
+                     "the load generator or the round trip, not the server"
+                     % fmt_rate(s["ramp_best_per_s"]))
+    if len(s.get("max_runs_per_s") or []) > 1:
+        parts.append("the maximum measured again after the recording and at the end: %s "
+                     "(%.0f%% apart; the model's error against each: %s)" % (
+                         ", ".join(fmt_rate(x) for x in s["max_runs_per_s"]),
+                         s.get("max_spread_pct", 0),
+                         ", ".join(fmt_pct(e) for e in s.get("max_error_pct_runs") or [])))
     r = s.get("recording")
     if r and "model_rate_per_s" in r:
         parts.append("recorded at %s (%s without probes, mean %s us; the model's rate %s, "

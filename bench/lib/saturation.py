@@ -30,6 +30,13 @@ import saturation as harness  # noqa: E402  tests/e2e/saturation.py, not this mo
 fptest.BUILD, fptest.FLOWPROF, fptest.TARGETS = BUILD, FLOWPROF, TARGETS
 
 SHARES = (0.5, 0.8)
+# the ramp's most clients: redis was still growing at 32
+RAMP_MOST = 256
+# a ramp point whose server CPU was at least this busy is the server's own
+# maximum; a higher throughput with the CPU less busy was bounded by the load
+# generator or the round trip (PostgreSQL at 1 client: 19.5k/s, 70% busy;
+# at 2: 18.5k/s, 99%), which the server's model does not describe
+SERVER_FULL = 0.95
 # load runs per share: the measured mean is their median
 SHARE_RUNS = 3
 # own_pid: record the server's process only (-p); PostgreSQL forks a backend
@@ -102,11 +109,28 @@ def measure_server(name, args, tmp, res):
                 % (clients, x, fmt_us(lat), srv.cpu, busy * 100, own * 100))
             return x, lat
 
-        best, points = harness.ramp(point)
-        clients = max(points, key=lambda p: p[1])[0]
+        harness.ramp(point, most=RAMP_MOST)
+        full = [p for p in res["ramp"] if p["server_cpu_busy"] >= SERVER_FULL]
+        top = max(full or res["ramp"], key=lambda p: p["throughput_per_s"])
+        best, clients = top["throughput_per_s"], top["clients"]
+        points = res["ramp"]
         # the ramp ends at its most clients even if the throughput still grows
-        growing = len(points) > 1 and points[-1][1] > max(p[1] for p in points[:-1]) * 1.03
-        res.update({"measured_max_per_s": best, "clients": clients, "still_growing": growing})
+        growing = len(points) > 1 and points[-1]["throughput_per_s"] > max(
+            p["throughput_per_s"] for p in points[:-1]) * 1.03
+        res.update({"measured_max_per_s": best, "clients": clients, "still_growing": growing,
+                    "server_bound": bool(full),
+                    "ramp_best_per_s": max(p["throughput_per_s"] for p in points),
+                    "max_runs_per_s": [best]})
+
+        def again():
+            """The maximum measured again at its clients: on a shared or virtual
+            host it moves between minutes (here 105k/s to 158k/s for redis
+            within a quarter of an hour), and one figure would judge the model
+            on that."""
+            x, _ = srv.run(clients, args.sat_s)
+            res["max_runs_per_s"].append(x)
+            log("  the maximum again at %d clients: %.0f/s" % (clients, x))
+
         low = args.sat_low * best
         lows = []
         for _ in range(SHARE_RUNS):
@@ -119,7 +143,6 @@ def measure_server(name, args, tmp, res):
         # what the model's CPU demand stands for, measured without probes at
         # the recording's load and at the maximum: a demand that falls with
         # the load is the server's (or the host's), not the measurement's
-        top = max(res["ramp"], key=lambda p: p["throughput_per_s"])
         res["recording"] = {"rate_per_s": low, "throughput_per_s": x, "mean_ns": lat,
                             "server_cpu_per_request_ns": cpu_per_request,
                             "unprobed_runs": [{"throughput_per_s": r[0], "mean_ns": r[1],
@@ -155,16 +178,22 @@ def measure_server(name, args, tmp, res):
         res["max_error_pct"] = rel(res["predicted_max_per_s"], best)
         log("  recorded at %.0f/s: predicted maximum %s (measured %.0f/s)"
             % (rx, fmt_rate(res["predicted_max_per_s"]), best))
+        again()
         res["at"] = []
+        # of the maximum as measured just before (again() above): it moves
+        # between minutes, and 80% of an earlier, higher figure can be past
+        # the server's maximum by then
+        now_max = res["max_runs_per_s"][-1]
         for share in SHARES:
             # the same load run again: on a shared or virtual host the mean
             # response near the maximum varies between runs by more than the
             # goal's 15%, and one run would judge the model on that noise
-            runs = [srv.run(clients, args.sat_s, rate=share * best) for _ in range(SHARE_RUNS)]
+            runs = [srv.run(clients, args.sat_s, rate=share * now_max)
+                    for _ in range(SHARE_RUNS)]
             x = median([r[0] for r in runs])
             lat = median([r[1] for r in runs])
             pred, mf = prediction(snap, sp["flow"], x, res["recording"]["mean_ns"])
-            res["at"].append({"share": share, "rate_per_s": share * best, "throughput_per_s": x,
+            res["at"].append({"share": share, "rate_per_s": share * now_max, "throughput_per_s": x,
                               "measured_mean_ns": lat, "predicted_mean_ns": pred,
                               "runs": [{"throughput_per_s": r[0], "mean_ns": r[1]}
                                        for r in runs],
@@ -177,7 +206,12 @@ def measure_server(name, args, tmp, res):
             log("  %.0f%%: %.0f/s, mean %s us (runs: %s), predicted %s us"
                 % (share * 100, x, fmt_us(lat), ", ".join(fmt_us(r[1]) for r in runs),
                    fmt_us(pred)))
+        again()
     finally:
+        runs = res.get("max_runs_per_s") or []
+        if len(runs) > 1:
+            res["max_spread_pct"] = 100 * (max(runs) - min(runs)) / median(runs)
+            res["max_error_pct_runs"] = [rel(res.get("predicted_max_per_s"), x) for x in runs]
         srv.stop()
         shutil.rmtree(srv.dir, ignore_errors=True)
         if snap_dir:

@@ -1,0 +1,127 @@
+"""PostgreSQL and redis taken to their maximum and recorded at a fifth of it
+(issue 17 section 4; tests/e2e/saturation.py has the servers and their load
+generators, pinned apart: the server on the last CPU, the load on CPU 0).
+
+What the model built from that low-load recording is held to:
+- its CPU demand per request is the server's own CPU time per request
+  without probes at the recording's load (its processes' CPU clocks, read
+  before and after the recording), within 10% and what that figure moved
+  between the two reads;
+- its predicted maximum throughput does not exceed the server's measured
+  maximum by more than 10% and what that maximum moved between its runs: a
+  ceiling that promises more than the server gives is what misleads.
+The model's error against the measured maximum is printed. It is not held to
+10% both ways: on the test VM a request costs these servers 33-43% less CPU
+at their maximum than at a fifth of it (bench/results), by an effect that
+their threads' scheduling does not show, so a model from the low-load
+recording puts the ceiling lower by about as much (docs/model.md, "Assumptions and
+limits"). The report must say so: a ceiling twice the recorded rate or more
+is flagged `extrapolated`.
+"""
+import json
+import os
+import threading
+import time
+
+import fptest
+from fptest import test
+import saturation as harness
+
+# seconds per step of the ramp and per run of a load
+STEP_S = 3
+# a fifth of the maximum, as the bench records (bench/lib/saturation.py)
+LOW = 0.2
+# the goal's share: the demand against the server's own figure, the ceiling
+# above the measured maximum
+GOAL = 0.10
+
+
+def need_two_cpus():
+    if harness.cpus() < 2:
+        raise fptest.Skip("one CPU: the server and its load generator cannot be kept apart")
+
+
+def cpu_per_request(cpu_ns, run, rate):
+    """The server's CPU ns per request while run(rate) holds a steady rate:
+    its processes' CPU clocks (cpu_ns()) over 2 s in the middle of the run,
+    over the requests the load generator says it got done a second."""
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault("r", run(rate)))
+    t.start()
+    time.sleep(1.5)
+    c0, t0 = cpu_ns(), time.monotonic()
+    time.sleep(2)
+    c1, t1 = cpu_ns(), time.monotonic()
+    t.join()
+    if "r" not in result:
+        raise AssertionError("the load at %.0f/s failed" % rate)
+    done = result["r"][0]
+    return (c1 - c0) / ((t1 - t0) * done)
+
+
+def ceiling_from_a_low_load(srv, flows, flow, cpu_ns, record_args=()):
+    best, points = harness.ramp(lambda c: srv.run(c, STEP_S), most=64)
+    clients = max(points, key=lambda p: p[1])[0]
+    low = LOW * best
+    run = lambda rate, s=STEP_S + 2: srv.run(clients, s, rate=rate)  # noqa: E731
+    before = cpu_per_request(cpu_ns, run, low)
+    path = fptest.write(os.path.join(fptest.tmpdir(), "flows.yaml"), flows)
+    snap, _ = harness.record_during(path, lambda: run(low, 12), seconds=3,
+                                    args=record_args)
+    after = cpu_per_request(cpu_ns, run, low)
+    again, _ = srv.run(clients, STEP_S)
+    rep = json.loads(fptest.flowprof("report", "--json", snap).stdout)
+    m = rep["model"]
+    f = harness.flow(m, flow)
+    cpu = [s for s in m["stations"] if s["kind"] == "cpu"][0]
+    demand = cpu["demand_ns"][flow]
+    own = (before + after) / 2
+    moved = abs(before - after) / own
+    maxes = (best, again)
+    spread = (max(maxes) - min(maxes)) / min(maxes)
+    predicted = f["max_rate_per_s"]
+    fptest.diag("clients %s; maximum %.0f/s at %d clients, %.0f/s again (%.0f%% apart); "
+                "predicted %.0f/s (%+.0f%%); CPU a request: model %.1f us, the server's own "
+                "%.1f us before and %.1f us after the recording" % (
+                    ", ".join("%d: %.0f/s" % p for p in points), best, clients, again,
+                    100 * spread, predicted, 100 * (predicted / best - 1), demand / 1e3,
+                    before / 1e3, after / 1e3))
+    flags = [x["kind"] for x in rep["accuracy_flags"]]
+    if predicted >= 2 * f["rate_per_s"] and "extrapolated" not in flags:
+        raise AssertionError("a ceiling %.1fx the recorded rate, not flagged extrapolated: %s"
+                             % (predicted / f["rate_per_s"], flags))
+    fptest.near(demand, own, GOAL + moved,
+                "the model's CPU demand a request against the server's own without probes")
+    if predicted > max(maxes) * (1 + GOAL + spread):
+        raise AssertionError("the model's maximum %.0f/s is above the measured %s by more "
+                             "than %.0f%% and what it moved (%.0f%%)"
+                             % (predicted, " and ".join("%.0f/s" % x for x in maxes),
+                                100 * GOAL, 100 * spread))
+
+
+@test
+def postgres_ceiling_from_a_low_load():
+    need_two_cpus()
+    pg = harness.Postgres()
+    try:
+        def cpu_ns():
+            return sum(fptest.threads_cpu_ns(p) for p in pg.backends() + [pg.postmaster]
+                       if os.path.exists("/proc/%d" % p))
+        ceiling_from_a_low_load(pg, harness.PG_FLOWS, "select", cpu_ns)
+    finally:
+        pg.stop()
+
+
+@test
+def redis_ceiling_from_a_low_load():
+    need_two_cpus()
+    r = harness.Redis()
+    try:
+        ceiling_from_a_low_load(r, harness.REDIS_FLOWS, "command",
+                                lambda: fptest.threads_cpu_ns(r.pid), ("-p", str(r.pid)))
+    finally:
+        r.stop()
+
+
+if __name__ == "__main__":
+    fptest.main()
