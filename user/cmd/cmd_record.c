@@ -446,13 +446,13 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "flowprof: serving live metrics on %s\n", metrics_server_url(srv));
 	}
 
-	inflight = inflight_sampler_new(live.rec, live.ff.n_handlers);
-	inflight_sampler_take(inflight, now_ns());
 	/* Each sample reads every handler's per-CPU counters: keep that to a
 	 * few MB/s when the flow file is large. */
 	if (!a.interval_s)
 		a.interval_s = 0.1 * (live.ff.n_handlers > 50 ? live.ff.n_handlers / 50.0 : 1.0);
-	next_sample = live.t_start + (uint64_t)(a.interval_s * 1e9);
+	inflight = inflight_sampler_new(live.rec, live.ff.n_handlers,
+					(uint64_t)(a.interval_s * 1e9));
+	inflight_sampler_take(inflight, now_ns());
 	while (!stop_signal_caught()) {
 		uint64_t now = now_ns();
 
@@ -465,21 +465,16 @@ int cmd_record(int argc, char **argv)
 		if (a.duration_s > 0 && a.unprobed_s && !live.mark_calls[0] &&
 		    now - live.t_start >= (uint64_t)((a.duration_s - late_part_s(&a)) * 1e9))
 			live_mark(&live, 0);
-		if (now >= next_sample) {
-			inflight_sampler_take(inflight, now);
-			next_sample += (uint64_t)(a.interval_s * 1e9);
-			if (next_sample < now)
-				next_sample = now + (uint64_t)(a.interval_s * 1e9);
-		}
+		inflight_sampler_tick(inflight, now);
 		live_tick(&live);
 		/* a calibration round ran past the next sample: one now, so that
 		 * its time is not the next sample's alone */
-		if (now_ns() > next_sample)
-			inflight_sampler_take(inflight, now_ns());
+		inflight_sampler_tick(inflight, now_ns());
 		if (targets_done(&a, child, &child_done, &child_status, pidfds))
 			break;
 		/* wake for the next sample, and at least every 20 ms for the rest */
 		now = now_ns();
+		next_sample = inflight_sampler_next(inflight);
 		usleep(next_sample > now && next_sample - now < 20000000
 			       ? (useconds_t)((next_sample - now) / 1000) : 20000);
 	}

@@ -403,8 +403,9 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 {
 	struct load_run lr = { 0 };
 	struct snapshot start = { 0 }, end = { 0 };
-	uint64_t t0, tw0, tw1, next_sample;
-	struct inflight_sampler *inflight = inflight_sampler_new(r->live.rec, r->live.ff.n_handlers);
+	uint64_t t0, tw0, tw1;
+	struct inflight_sampler *inflight = inflight_sampler_new(r->live.rec, r->live.ff.n_handlers,
+								   INFLIGHT_INTERVAL_NS);
 	char when[64], err[512], *at, *why = NULL;
 	bool go_on = false;
 
@@ -432,7 +433,6 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 	st->started_at = xstrdup(when);
 	tw0 = now_ns();
 	inflight_sampler_take(inflight, tw0);
-	next_sample = tw0 + INFLIGHT_INTERVAL_NS;
 	for (;;) {
 		uint64_t now = now_ns();
 
@@ -440,13 +440,9 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 			break;
 		if (a->max_window_s > 0 && now - tw0 >= (uint64_t)(a->max_window_s * 1e9))
 			break;
-		if (now >= next_sample) {
-			inflight_sampler_take(inflight, now);
-			next_sample += INFLIGHT_INTERVAL_NS;
-		}
+		inflight_sampler_tick(inflight, now);
 		live_tick(&r->live);
-		if (now_ns() > next_sample) /* a calibration round ran past it */
-			inflight_sampler_take(inflight, now_ns());
+		inflight_sampler_tick(inflight, now_ns()); /* a calibration round ran past it */
 		usleep(5000);
 	}
 	tw1 = now_ns();

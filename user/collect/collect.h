@@ -22,8 +22,12 @@ int collect_inflight(struct recorder *r, int n_handlers, uint64_t *inflight);
  * that kept the caller from sampling for long.
  */
 struct inflight_sampler;
-struct inflight_sampler *inflight_sampler_new(struct recorder *r, int n_handlers);
+struct inflight_sampler *inflight_sampler_new(struct recorder *r, int n_handlers,
+					      uint64_t interval_ns);
 void inflight_sampler_take(struct inflight_sampler *s, uint64_t now_ns);
+/* A sample if the next is due (one interval after the last sample). */
+void inflight_sampler_tick(struct inflight_sampler *s, uint64_t now_ns);
+uint64_t inflight_sampler_next(const struct inflight_sampler *s);
 /* false when no sample was taken */
 bool inflight_sampler_mean(const struct inflight_sampler *s, int h, double *mean);
 void inflight_sampler_free(struct inflight_sampler *s);

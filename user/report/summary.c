@@ -387,6 +387,12 @@ static void flag_extrapolated(struct flags *f, const struct model *m)
 /* A flow whose entry handler also runs inside other flows: its rate counts
  * its own arrivals only, but the handler's times are those of all its calls
  * (its percentiles; its mean too where the snapshot has no arrivals). */
+/* A flow whose entry handler also ran inside other flows (half a call or more). */
+static bool entry_runs_elsewhere(const struct model_flow *mf)
+{
+	return mf->entry_handler >= 0 && mf->entry_calls_elsewhere >= 0.5;
+}
+
 static void flag_entry_elsewhere(struct flags *f, const struct model *m)
 {
 	struct flag *x = NULL;
@@ -394,7 +400,7 @@ static void flag_entry_elsewhere(struct flags *f, const struct model *m)
 	bool all_means = true, any_means = false; /* flagged flows' means from their arrivals */
 
 	for (int i = 0; i < m->n_flows; i++)
-		if (m->flows[i].entry_handler >= 0 && m->flows[i].entry_calls_elsewhere >= 0.5) {
+		if (entry_runs_elsewhere(&m->flows[i])) {
 			all_means = all_means && m->flows[i].mean_from_arrivals;
 			any_means = any_means || m->flows[i].mean_from_arrivals;
 		}
@@ -402,7 +408,7 @@ static void flag_entry_elsewhere(struct flags *f, const struct model *m)
 		const struct model_flow *mf = &m->flows[i];
 		const struct model_handler *mh;
 
-		if (mf->entry_handler < 0 || !(mf->entry_calls_elsewhere >= 0.5))
+		if (!entry_runs_elsewhere(mf))
 			continue;
 		mh = &m->handlers[mf->entry_handler];
 		/* where some flows' means are their arrivals' and others' not,
