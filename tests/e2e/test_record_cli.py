@@ -21,6 +21,7 @@
   with its status (128+N for signal N);
 - command-line errors: no flow file, a pid that does not exist.
 """
+import json
 import os
 import pty
 import re
@@ -206,6 +207,34 @@ def interval_samples_inflight():
         h = hs[P + name]
         fptest.near(h["inflight_mean"], h["total_ns"] / window_ns, 0,
                     P + name + " inflight_mean against total_ns / duration", abs_tol=0.2)
+
+
+@test
+def short_window_is_flagged_not_modelled_from_cpu_time():
+    """-d 0.05: the processes' CPU time is read just before the window opens
+    and after it closes, a few ms each: over 50 ms that is not the window's
+    (a window cut short by Ctrl-C at 0.8 ms read 11 CPUs busy on one). The
+    report says so (short-window) and the CPU station holds the handlers'
+    own time on a CPU: at most the CPUs the target has, busy."""
+    core.need("nested")
+    t = core.Target("nested", "-r", "100000", "-x", "0", "-v", "0", "-c", "200", "-s", "300",
+                    "-b", "0")
+    try:
+        t.release()
+        d = fptest.tmpdir()
+        snap = os.path.join(d, "snap.json")
+        fptest.flowprof("record", "-f", core.flowfile("nested"), "-p", str(t.pid), "-d", "0.05",
+                        "-o", snap)
+        rep = json.loads(fptest.flowprof("report", "--json", snap).stdout)
+    finally:
+        t.p.kill()
+        t.p.wait()
+    kinds = [f["kind"] for f in rep["accuracy_flags"]]
+    fptest.eq("short-window" in kinds, True, "short-window among the flags %r" % kinds)
+    cpu = [st for st in rep["model"]["stations"] if st["kind"] == "cpu"][0]
+    if not cpu["utilization_measured"] <= 1.0:
+        raise AssertionError("the CPU station %.2f busy over a %.3f s window"
+                             % (cpu["utilization_measured"], rep["duration_s"]))
 
 
 MANY = 60  # functions of the generated target: more than the 50 that show progress

@@ -281,6 +281,7 @@ struct model {
 	double scale;
 	double util_limit;
 	bool targeted;		/* any --target or --scale */
+	bool cpu_window_short;	/* too short a window for the processes' CPU time (model_cpu.c) */
 	int nproc;
 	struct model_handler *handlers;
 	int n_handlers;

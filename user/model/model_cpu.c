@@ -203,6 +203,17 @@ static double bundle_work_ns(struct build *b, const struct snap_bundle *sb, int 
  * cpuset, a quota: bundle cpus) gets CPUs of that speed: the station has
  * ceil(cpus) servers, each doing cpus / ceil(cpus) of a CPU's work.
  */
+/* The processes' CPU time is read just before the window opens and just
+ * after it closes (with the maps: a few ms each on the test VM). Over a
+ * window not many times longer, that time is not the window's: an 0.8 ms
+ * window cut short by Ctrl-C read 9.2 ms of CPU, 11 CPUs busy on one. */
+#define CPU_READ_MIN_WINDOW_S 0.1
+
+static bool cpu_read_over_window(const struct snapshot *s)
+{
+	return s->duration_s >= CPU_READ_MIN_WINDOW_S;
+}
+
 void model_cpu_demands(struct build *b, double *cpus_out, const char **source_out)
 {
 	const struct snapshot *s = b->s;
@@ -225,6 +236,14 @@ void model_cpu_demands(struct build *b, double *cpus_out, const char **source_ou
 		}
 		if (!sb->cpu_measured || st < 0 || s->duration_s <= 0)
 			continue;
+		if (!cpu_read_over_window(s)) {
+			m->cpu_window_short = true;
+			model_note(m, "%s: the window lasted %.3g ms, too short for its processes' CPU "
+				   "time, which is read just before it opens and after it closes: its "
+				   "CPU demand is its handlers' own time on a CPU; record for a second "
+				   "or more", sb->name, s->duration_s * 1e3);
+			continue;
+		}
 		for (int h = 0; h < b->H; h++) {
 			if (b->bundle_of[h] != st || !m->handlers[h].calls)
 				continue;
@@ -285,7 +304,7 @@ double model_others_cpu_busy(const struct build *b, double cpus)
 	const struct snapshot *s = b->s;
 	double own = 0;
 
-	if (!s->host_cpu_measured || s->duration_s <= 0 || cpus < s->nproc - 1e-9)
+	if (!s->host_cpu_measured || !cpu_read_over_window(s) || cpus < s->nproc - 1e-9)
 		return 0;
 	for (int i = 0; i < s->n_bundles; i++) {
 		if (!s->bundles[i].cpu_measured)

@@ -351,6 +351,19 @@ static void flag_probe_heavy(struct flags *f, const struct model *m)
  */
 #define EXTRAPOLATED 2.0	/* a ceiling this many times the recorded load */
 
+static void flag_short_window(struct flags *f, const struct model *m)
+{
+	struct flag *x;
+
+	if (!m->cpu_window_short)
+		return;
+	x = flag_new(f, "short-window");
+	x->text = xasprintf("the window lasted %.3g ms, too short for the processes' CPU time "
+			    "(read just before it opened and after it closed): the CPU demand is "
+			    "the handlers' own time on a CPU, and the rates rest on the calls of "
+			    "that moment; record for a second or more", m->duration_s * 1e3);
+}
+
 static void flag_extrapolated(struct flags *f, const struct model *m)
 {
 	/* the station that sets the ceiling: not always the busiest */
@@ -523,6 +536,7 @@ static void collect(struct flags *f, const struct snapshot *s, const struct mode
 		flag_probe_cost_check(f, m);
 		flag_probe_heavy(f, m);
 		flag_extrapolated(f, m);
+		flag_short_window(f, m);
 		flag_self_checks(f, m, ascii);
 	}
 	flag_single_step(f, s, ascii);
