@@ -135,6 +135,8 @@ def sigint_while_attaching():
         if twice:
             eq(p.returncode, -signal.SIGINT, "flowprof after two SIGINTs while attaching\n" + err)
             eq(os.path.exists(out), False, "a snapshot after two SIGINTs")
+            if "a second signal: stopped at once, nothing written" not in err:
+                raise AssertionError("no word of the second SIGINT: %r" % err)
             fptest.wait_for(lambda: not uprobes_on(exe), timeout=20,
                             what="the kernel to take flowprof's probes")
         else:

@@ -66,6 +66,38 @@ def snapshot_has_dearest_class():
 
 
 @test
+def site_column_names_an_exit_of_another_class():
+    """--exits sites: each handler's exits at its `ret`s, which this kernel
+    single-steps (measured: the calibration's ret slot). SITE gives the
+    entry's class and, where the exits' differs, theirs: an emulated entry
+    read "emulated" beside record's warning that the handler was probed at a
+    single-stepped site (the MariaDB helper)."""
+    core.need(TARGET)
+    out = os.path.join(fptest.tmpdir(), "snap.json")
+    rc, _, err = core.run_record(core.flowfile("site_classes"), "-o", out, "--exits", "sites",
+                                 "--", core.target_path(TARGET), "-n", str(CALLS))
+    fptest.eq(rc, 0, "flowprof exit status (stderr:\n%s)" % err)
+    snap = fptest.load_json(out)
+    ret = snap["calibration"]["slots"]["ret"]["behaves_as"]
+    hs = core.handlers(snap)
+    text = fptest.flowprof("report", "--no-model", out).stdout
+    lines = text.splitlines()
+    head = [i for i, ln in enumerate(lines) if ln.startswith("HANDLER ")][0]
+    cells = {ln.split()[0]: ln.rsplit("  ", 1)[-1].strip()
+             for ln in lines[head + 1:head + 5]}
+    at_ret = [h for h in cells if hs[h]["exit_site"] == "ret"]
+    if not at_ret:
+        raise AssertionError("--exits sites put no handler's exits at its ret: %r"
+                             % {h: hs[h]["exit_site"] for h in hs})
+    for h in at_ret:
+        cell = cells[h]
+        entry = "mixed" if h == "sc.mixed" else hs[h]["site_class"]
+        # the same class as the entry's (a mixed handler's dearest): no more said
+        want = entry if ret == hs[h]["site_class"] else "%s, %s exit" % (entry, ret)
+        fptest.eq(cell, want, "SITE of %s (exits at ret, which behaves as %s)" % (h, ret))
+
+
+@test
 def report_has_site_column():
     path, _, _ = recording()
     text = fptest.flowprof("report", "--no-model", path).stdout

@@ -189,15 +189,17 @@ static double late_part_s(const struct record_args *a)
 static void measure_unprobed(const struct record_args *a, struct live *live,
 			     struct snapshot *snap)
 {
-	double share = live_probe_share(snap), s = a->unprobed_s;
+	const char *bundle;
+	double share = live_probe_share(snap, &bundle), s = a->unprobed_s;
 
 	if (s < 0)
 		s = share > MODEL_PROBE_HEAVY ? fmin(2.0, fmax(0.5, 0.2 * a->duration_s)) : 0;
 	if (!(s > 0) || stop_signal_caught())
 		return;
 	if (a->unprobed_s < 0)
-		log_note("the probes took %.0f%% of a bundle's CPU time: measuring its CPU time "
-			 "%.1f s more without them (--unprobed 0: not)", 100 * share, s);
+		log_note("the probes took %.0f%% of %s's CPU time: measuring its bundles' CPU time "
+			 "%.1f s more without them (--unprobed 0: not)", 100 * share,
+			 bundle ? bundle : "a bundle", s);
 	if (live_unprobed(live, snap, s, stopped))
 		log_info("no unprobed measurement (stopped, or the window had no late part)");
 }

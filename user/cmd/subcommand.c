@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "base/base.h"
 #include "commands.h"
@@ -16,7 +17,14 @@ static volatile sig_atomic_t stop_signal;
  * is left changed). */
 static void on_stop_signal(int sig)
 {
+	static const char msg[] = "flowprof: a second signal: stopped at once, nothing written\n";
+
 	if (stop_signal) {
+		/* write(2), not stdio: a signal handler may call only what is
+		 * async-signal-safe */
+		ssize_t n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+
+		(void)n; /* nothing to do if stderr is gone */
 		signal(sig, SIG_DFL);
 		raise(sig);
 	}

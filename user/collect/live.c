@@ -403,10 +403,11 @@ void live_mark(struct live *l, int which)
 	l->t_mark[which] = now_ns();
 }
 
-double live_probe_share(const struct snapshot *s)
+double live_probe_share(const struct snapshot *s, const char **bundle)
 {
 	double most = 0;
 
+	*bundle = NULL;
 	for (int i = 0; i < s->n_bundles; i++) {
 		const struct snap_bundle *b = &s->bundles[i];
 		double probes = 0;
@@ -417,7 +418,10 @@ double live_probe_share(const struct snapshot *s)
 			if (s->handlers[h].probe_cpu_measured && s->handlers[h].bundle &&
 			    b->name && !strcmp(s->handlers[h].bundle, b->name))
 				probes += (double)s->handlers[h].probe_cpu_ns;
-		most = fmax(most, probes / 1e9 / b->cpu_s);
+		if (probes / 1e9 / b->cpu_s > most) {
+			most = probes / 1e9 / b->cpu_s;
+			*bundle = b->name;
+		}
 	}
 	return most;
 }

@@ -90,7 +90,7 @@ int live_unprobed(struct live *l, struct snapshot *s, double seconds, bool (*sto
 
 /* The largest share of a bundle's CPU time in s that its probes took, at
  * their calibrated cost (probe_cpu_ns against cpu_s); 0 when unknown. */
-double live_probe_share(const struct snapshot *s);
+double live_probe_share(const struct snapshot *s, const char **bundle);
 
 /* Everything measured since live_start, as record would write it now
  * (header, handlers, edges, flows, bundles, probe costs): the maps now

@@ -126,12 +126,12 @@ static bool unprobed_work_ns(struct build *b, const struct snap_bundle *sb, doub
 		 * record's own line gives them */
 		double counted = (double)sb->counted_window_calls / calls;
 
-		model_note(b->m, "%s: its calls came %.0f%% %s once the probes went (the handlers "
-			   "counted: %.0f calls/s then, %.0f/s at the end of the recording: clients "
-			   "that wait for each answer?); its CPU demand is the CPU time a call "
-			   "counted then, less the counting probe's calibrated cost", sb->name,
+		model_note(b->m, "%s: the rate of its calls %s by %.0f%% once the probes went (the "
+			   "handlers counted: %.0f calls/s then, %.0f/s at the end of the recording: "
+			   "clients that wait for each answer?); its CPU demand is the CPU time a "
+			   "call counted then, less the counting probe's calibrated cost", sb->name,
+			   unprobed_rate * sb->late_s > (double)sb->late_calls ? "rose" : "fell",
 			   100 * fabs(unprobed_rate * sb->late_s / (double)sb->late_calls - 1),
-			   unprobed_rate * sb->late_s > (double)sb->late_calls ? "faster" : "slower",
 			   unprobed_rate * counted, (double)sb->late_calls / sb->late_s * counted);
 	}
 	*work = per_call * calls;

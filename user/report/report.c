@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "cost_slot.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -126,6 +127,39 @@ static bool mixed_sites(const struct snap_handler *h)
 	unsigned int m = h->site_classes & 0xeu;
 
 	return (m & (m - 1)) != 0;
+}
+
+/* How the kernel was measured to treat a handler's exit, where that is a
+ * site class other than its entry's: "single-step" for `ret` exits behind an
+ * emulated `push` (the record's warning names them; SITE says the entry's
+ * class). NULL for a uretprobe exit, an unmeasured slot, or the same class. */
+static const char *exit_class_apart(const struct snapshot *s, const struct snap_handler *h)
+{
+	for (int k = 0; h->exit_site && k < SNAP_SLOTS && k < SLOT_COUNT; k++) {
+		const char *as = s->probe_slots[k].behaves_as;
+
+		if (strcmp(cost_slot_name((enum cost_slot)k), h->exit_site))
+			continue;
+		if (!s->probe_slots[k].measured || !as || !strcmp(as, "uretprobe") ||
+		    (h->site_class && !strcmp(as, h->site_class)))
+			return NULL;
+		return as;
+	}
+	return NULL;
+}
+
+static char *site_cell(const struct snapshot *s, const struct snap_handler *h)
+{
+	const char *exit = exit_class_apart(s, h);
+	char *entry = mixed_sites(h) ? xstrdup("mixed")
+				     : term_escape(h->site_class ? h->site_class : "unknown");
+	char *cell;
+
+	if (!exit)
+		return entry;
+	cell = xasprintf("%s, %s exit", entry, exit);
+	free(entry);
+	return cell;
 }
 
 /* The index of handler id in s, -1 if none. */
@@ -351,8 +385,7 @@ static void print_handlers(FILE *out, const struct snapshot *s, const struct mod
 					     : xstrdup("-");
 		row[9] = dur(rows[i].total_ns, o);
 		row[10] = xasprintf("%llu", (unsigned long long)h->incomplete);
-		row[11] = mixed_sites(h) ? xstrdup("mixed")
-			: term_escape(h->site_class ? h->site_class : "unknown");
+		row[11] = site_cell(s, h);
 		table_add(&t, row);
 	}
 	if (m)
