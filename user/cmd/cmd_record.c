@@ -353,7 +353,6 @@ int cmd_record(int argc, char **argv)
 	int *pidfds = NULL, child_status = 0, rc = EXIT_ERROR;
 	pid_t child = -1;
 	bool child_done = false, started = false, timed_out = false, held = false;
-	uint64_t next_sample;
 	struct inflight_sampler *inflight = NULL;
 	char err[1024], *outcome = NULL;
 
@@ -454,7 +453,7 @@ int cmd_record(int argc, char **argv)
 		a.interval_s = 0.1 * (live.ff.n_handlers > 50 ? live.ff.n_handlers / 50.0 : 1.0);
 	inflight = inflight_sampler_new(live.rec, live.ff.n_handlers,
 					(uint64_t)(a.interval_s * 1e9));
-	inflight_sampler_take(inflight, now_ns());
+	inflight_sampler_start(inflight, now_ns());
 	while (!stop_signal_caught()) {
 		uint64_t now = now_ns();
 
@@ -467,20 +466,14 @@ int cmd_record(int argc, char **argv)
 		if (a.duration_s > 0 && a.unprobed_s && !live.mark_calls[0] &&
 		    now - live.t_start >= (uint64_t)((a.duration_s - late_part_s(&a)) * 1e9))
 			live_mark(&live, 0);
-		inflight_sampler_tick(inflight, now);
 		live_tick(&live);
-		/* a calibration round ran past the next sample: one now, so that
-		 * its time is not the next sample's alone */
-		inflight_sampler_tick(inflight, now_ns());
 		if (targets_done(&a, child, &child_done, &child_status, pidfds))
 			break;
-		/* wake for the next sample, and at least every 20 ms for the rest */
-		now = now_ns();
-		next_sample = inflight_sampler_next(inflight);
-		usleep(next_sample > now && next_sample - now < 20000000
-			       ? (useconds_t)((next_sample - now) / 1000) : 20000);
+		/* every 20 ms, and at the window's end */
+		usleep(a.duration_s > 0 ? (useconds_t)fmin(20000, fmax(0, a.duration_s * 1e6 -
+				(double)(now_ns() - live.t_start) / 1e3)) : 20000);
 	}
-	inflight_sampler_take(inflight, now_ns());
+	inflight_sampler_stop(inflight, now_ns());
 	metrics_server_stop(srv);
 	srv = NULL;
 	/* The window closes before the detach: calls during it are not counted,

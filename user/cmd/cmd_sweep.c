@@ -432,7 +432,7 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 	rfc3339_now(when, sizeof(when));
 	st->started_at = xstrdup(when);
 	tw0 = now_ns();
-	inflight_sampler_take(inflight, tw0);
+	inflight_sampler_start(inflight, tw0);
 	for (;;) {
 		uint64_t now = now_ns();
 
@@ -440,13 +440,11 @@ static bool run_step(struct sweep_rec *r, struct sweep *sw, const struct sweep_a
 			break;
 		if (a->max_window_s > 0 && now - tw0 >= (uint64_t)(a->max_window_s * 1e9))
 			break;
-		inflight_sampler_tick(inflight, now);
 		live_tick(&r->live);
-		inflight_sampler_tick(inflight, now_ns()); /* a calibration round ran past it */
 		usleep(5000);
 	}
 	tw1 = now_ns();
-	inflight_sampler_take(inflight, tw1);
+	inflight_sampler_stop(inflight, tw1);
 	read_maps(r, sw, &end);
 	if (stop_signal_caught())
 		goto interrupted;

@@ -18,16 +18,15 @@ int collect_inflight(struct recorder *r, int n_handlers, uint64_t *inflight);
 
 /*
  * The calls in flight per handler over a window, as a time average of
- * samples (inflight.c): take one now and then, and right after anything
- * that kept the caller from sampling for long.
+ * samples taken on a schedule of their own (inflight.c).
  */
 struct inflight_sampler;
 struct inflight_sampler *inflight_sampler_new(struct recorder *r, int n_handlers,
 					      uint64_t interval_ns);
-void inflight_sampler_take(struct inflight_sampler *s, uint64_t now_ns);
-/* A sample if the next is due (one interval after the last sample). */
-void inflight_sampler_tick(struct inflight_sampler *s, uint64_t now_ns);
-uint64_t inflight_sampler_next(const struct inflight_sampler *s);
+/* The first sample at now_ns, then one an interval from a thread of its
+ * own; stop takes the last at now_ns (the window's end). */
+void inflight_sampler_start(struct inflight_sampler *s, uint64_t now_ns);
+void inflight_sampler_stop(struct inflight_sampler *s, uint64_t now_ns);
 /* false when no sample was taken */
 bool inflight_sampler_mean(const struct inflight_sampler *s, int h, double *mean);
 void inflight_sampler_free(struct inflight_sampler *s);
