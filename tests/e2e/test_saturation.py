@@ -28,7 +28,7 @@ from fptest import test
 import saturation as harness
 
 # seconds per step of the ramp and per run of a load
-STEP_S = 3
+STEP_S = 2
 # a fifth of the maximum, as the bench records (bench/lib/saturation.py)
 LOW = 0.2
 # the goal's share: the demand against the server's own figure, the ceiling
@@ -60,13 +60,15 @@ def cpu_per_request(cpu_ns, run, rate):
 
 
 def ceiling_from_a_low_load(srv, flows, flow, cpu_ns, record_args=()):
-    best, points = harness.ramp(lambda c: srv.run(c, STEP_S), most=64)
+    # any growth goes on (redis grew 2-3% a step from 4 to 64 clients): a
+    # maximum measured short of the server's would fail a right ceiling
+    best, points = harness.ramp(lambda c: srv.run(c, STEP_S), most=64, settle=0)
     clients = max(points, key=lambda p: p[1])[0]
     low = LOW * best
     run = lambda rate, s=STEP_S + 2: srv.run(clients, s, rate=rate)  # noqa: E731
     before = cpu_per_request(cpu_ns, run, low)
     path = fptest.write(os.path.join(fptest.tmpdir(), "flows.yaml"), flows)
-    snap, _ = harness.record_during(path, lambda: run(low, 12), seconds=3,
+    snap, _ = harness.record_during(path, lambda: run(low, 9), seconds=3,
                                     args=record_args)
     after = cpu_per_request(cpu_ns, run, low)
     again, _ = srv.run(clients, STEP_S)
