@@ -197,7 +197,7 @@ static void measure_unprobed(const struct record_args *a, struct live *live,
 	if (!(s > 0) || stop_signal_caught())
 		return;
 	if (a->unprobed_s < 0)
-		log_note("the probes took %.0f%% of %s's CPU time: measuring its bundles' CPU time "
+		log_note("the probes took %.0f%% of %s's CPU time: measuring the bundles' CPU time "
 			 "%.1f s more without them (--unprobed 0: not)", 100 * share,
 			 bundle ? bundle : "a bundle", s);
 	if (live_unprobed(live, snap, s, stopped))
