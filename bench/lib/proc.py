@@ -183,17 +183,6 @@ def proc_status_kib(pid, key):
     return None
 
 
-def cpu_times(cpu):
-    """(busy, total) clock ticks of one CPU so far, from /proc/stat: busy is
-    all but idle and iowait, whatever ran there."""
-    with open("/proc/stat") as f:
-        for line in f:
-            if line.startswith("cpu%d " % cpu):
-                t = [int(x) for x in line.split()[1:]]
-                return sum(t) - t[3] - t[4], sum(t)
-    raise BenchError("no cpu%d in /proc/stat" % cpu)
-
-
 def bpf_fdinfo(pid, kind):
     """The fdinfo ({field: text}) of each BPF object of a kind ("map",
     "prog") that pid holds open: exact, whatever else runs on the host."""

@@ -275,8 +275,8 @@ def saturation_line(name, s):
         "" if s.get("server_bound", True) else
         " (never full: the load generator or the round trip bounded it, not the server)"))
     if s.get("ramp_best_per_s", 0) > s.get("measured_max_per_s", 0):
-        parts.append("more clients with the server's CPU less than full gave %s, bounded by "
-                     "the load generator or the round trip, not the server"
+        parts.append("a step where the server's CPU was not full gave %s, bounded by the "
+                     "load generator or the round trip, not the server"
                      % fmt_rate(s["ramp_best_per_s"]))
     if len(s.get("max_runs_per_s") or []) > 1:
         parts.append("the maximum measured again after the recording and at the end: %s "

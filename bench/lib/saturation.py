@@ -20,7 +20,7 @@ import time
 
 from .common import (BENCH_DIR, BUILD, FLOWPROF, ROOT, TARGETS, BenchError, fmt_rate, fmt_us,
                      log, median, rel)
-from .proc import cpu_times, tree_cpu_s
+from .proc import tree_cpu_s
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 import fptest  # noqa: E402
@@ -32,11 +32,6 @@ fptest.BUILD, fptest.FLOWPROF, fptest.TARGETS = BUILD, FLOWPROF, TARGETS
 SHARES = (0.5, 0.8)
 # the ramp's most clients: redis was still growing at 32
 RAMP_MOST = 256
-# a ramp point whose server CPU was at least this busy is the server's own
-# maximum; a higher throughput with the CPU less busy was bounded by the load
-# generator or the round trip (PostgreSQL at 1 client: 19.5k/s, 70% busy;
-# at 2: 18.5k/s, 99%), which the server's model does not describe
-SERVER_FULL = 0.95
 # load runs per share: the measured mean is their median
 SHARE_RUNS = 3
 # own_pid: record the server's process only (-p); PostgreSQL forks a backend
@@ -98,10 +93,9 @@ def measure_server(name, args, tmp, res):
         def point(clients):
             """One step of the ramp, with how busy the server's CPU was (whatever
             ran there) and the server's own share of it."""
-            b0, s0, t0 = cpu_times(srv.cpu), tree_cpu_s(srv.p.pid), time.monotonic()
-            x, lat = srv.run(clients, args.sat_s)
-            b1, s1, t1 = cpu_times(srv.cpu), tree_cpu_s(srv.p.pid), time.monotonic()
-            busy = (b1[0] - b0[0]) / max(1, b1[1] - b0[1])
+            s0, t0 = tree_cpu_s(srv.p.pid), time.monotonic()
+            x, lat, busy = harness.run_busy(srv, clients, args.sat_s)
+            s1, t1 = tree_cpu_s(srv.p.pid), time.monotonic()
             own = (s1 - s0) / (t1 - t0)
             res["ramp"].append({"clients": clients, "throughput_per_s": x, "mean_ns": lat,
                                 "server_cpu_busy": busy, "server_own_cpu": own})
@@ -110,9 +104,10 @@ def measure_server(name, args, tmp, res):
             return x, lat
 
         harness.ramp(point, most=RAMP_MOST)
-        full = [p for p in res["ramp"] if p["server_cpu_busy"] >= SERVER_FULL]
-        top = max(full or res["ramp"], key=lambda p: p["throughput_per_s"])
-        best, clients = top["throughput_per_s"], top["clients"]
+        clients, best, _ = harness.server_maximum(
+            [(p["clients"], p["throughput_per_s"], p["server_cpu_busy"]) for p in res["ramp"]])
+        top = next(p for p in res["ramp"] if p["clients"] == clients)
+        full = [p for p in res["ramp"] if p["server_cpu_busy"] >= harness.SERVER_FULL]
         points = res["ramp"]
         # the ramp ends at its most clients even if the throughput still grows
         growing = len(points) > 1 and points[-1]["throughput_per_s"] > max(
