@@ -8,8 +8,10 @@ What the model built from that low-load recording is held to:
   before and after the recording), within 10% and what that figure moved
   between the two reads;
 - its predicted maximum throughput does not exceed the server's measured
-  maximum by more than 10% and what that maximum moved between its runs: a
-  ceiling that promises more than the server gives is what misleads.
+  maximum (the best ramp step where its CPU was full) by more than 10% and
+  what the truth moved (the maximum between its runs, the server's CPU a
+  request between its reads): a ceiling that promises more than the server
+  gives is what misleads.
 The model's error against the measured maximum is printed. It is not held to
 10% both ways: on the test VM a request costs these servers 33-43% less CPU
 at their maximum than at a fifth of it (bench/results), by an effect that
@@ -105,11 +107,15 @@ def ceiling_from_a_low_load(srv, flows, flow, cpu_ns, record_args=()):
                              % (predicted / f["rate_per_s"], flags))
     fptest.near(demand, own, GOAL + moved,
                 "the model's CPU demand a request against the server's own without probes")
-    if predicted > max(maxes) * (1 + GOAL + spread):
+    # the truth's own noise: how far the maximum moved between its two runs,
+    # and the server's CPU a request between before and after the recording
+    # (the ceiling is the CPU over it)
+    if predicted > max(maxes) * (1 + GOAL + spread + moved):
         raise AssertionError("the model's maximum %.0f/s is above the measured %s by more "
-                             "than %.0f%% and what it moved (%.0f%%)"
+                             "than %.0f%% and what they moved (%.0f%%, the server's CPU a "
+                             "request %.0f%%)"
                              % (predicted, " and ".join("%.0f/s" % x for x in maxes),
-                                100 * GOAL, 100 * spread))
+                                100 * GOAL, 100 * spread, 100 * moved))
 
 
 @test
