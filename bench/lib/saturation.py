@@ -119,8 +119,8 @@ def measure_server(name, args, tmp, res):
 
         def again():
             """The maximum measured again at its clients: on a shared or virtual
-            host it moves between minutes (here 105k/s to 158k/s for redis
-            within a quarter of an hour), and one figure would judge the model
+            host it moves between minutes (here 105k/s to 171k/s for redis
+            within half an hour), and one figure would judge the model
             on that."""
             x, _ = srv.run(clients, args.sat_s)
             res["max_runs_per_s"].append(x)
