@@ -321,6 +321,11 @@ void model_free(struct model *m);
  * CPU's others_busy per CPU; 0 elsewhere). */
 double model_others_share(const struct model_station *st);
 
+/* A handler's entry and exit probe kinds as measured (snapshot entry_site,
+ * exit_site), NULL where unknown or not calibrated (model_cpu.c). */
+void model_handler_slots(const struct snapshot *s, const struct snap_handler *h,
+			 const struct snap_slot_cost **entry, const struct snap_slot_cost **exit);
+
 /* Lookups by name; -1 if absent. */
 int model_station_index(const struct model *m, const char *name);
 int model_flow_index(const struct model *m, const char *name);

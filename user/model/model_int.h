@@ -247,9 +247,4 @@ double flow_visits_extra_ns(const struct build *b, int f, int h, double v);
  * is taken to have kept. 0: not measured (model_cpu.c). */
 double model_unprobed_rate(const struct snap_bundle *sb, double calls);
 
-/* A handler's entry and exit probe kinds as measured (snapshot entry_site,
- * exit_site), NULL where unknown or not calibrated (model_cpu.c). */
-void model_handler_slots(const struct snapshot *s, const struct snap_handler *h,
-			 const struct snap_slot_cost **entry, const struct snap_slot_cost **exit);
-
 #endif

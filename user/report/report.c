@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "base/base.h"
-#include "cost_slot.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -135,17 +134,14 @@ static bool mixed_sites(const struct snap_handler *h)
  * class). NULL for a uretprobe exit, an unmeasured slot, or the same class. */
 static const char *exit_class_apart(const struct snapshot *s, const struct snap_handler *h)
 {
-	for (int k = 0; h->exit_site && k < SNAP_SLOTS && k < SLOT_COUNT; k++) {
-		const char *as = s->probe_slots[k].behaves_as;
+	const struct snap_slot_cost *entry, *exit;
+	const char *as;
 
-		if (strcmp(cost_slot_name((enum cost_slot)k), h->exit_site))
-			continue;
-		if (!s->probe_slots[k].measured || !as || !strcmp(as, "uretprobe") ||
-		    (h->site_class && !strcmp(as, h->site_class)))
-			return NULL;
-		return as;
-	}
-	return NULL;
+	model_handler_slots(s, h, &entry, &exit);
+	as = exit ? exit->behaves_as : NULL;
+	if (!as || !strcmp(as, "uretprobe") || (h->site_class && !strcmp(as, h->site_class)))
+		return NULL;
+	return as;
 }
 
 static char *site_cell(const struct snapshot *s, const struct snap_handler *h)
