@@ -254,24 +254,28 @@ def ramp(run, start=1, most=32, settle=0.03):
     return best, points
 
 
-def record_during(flows, load, seconds=3.0, warmup=1.0, args=()):
-    """flowprof records for `seconds` while load() runs (started first, in a
-    thread, given warmup to settle): (snapshot path, load's result). args:
-    more options for `flowprof record` (-p PID)."""
+def during(load, what, warmup=1.0):
+    """what() while load() runs (started first, in a thread, given warmup to
+    settle): (what's result, load's result)."""
     import threading
-    d = fptest.tmpdir()
-    snap = os.path.join(d, "snap.json")
     result = {}
     t = threading.Thread(target=lambda: result.setdefault("r", load()))
     t.start()
     time.sleep(warmup)
-    r = fptest.flowprof("record", "-f", flows, "-d", str(seconds), "-o", snap, *args,
-                        timeout=120)
+    got = what()
     t.join()
     if "r" not in result:
-        raise AssertionError("the load during the recording failed")
-    del r
-    return snap, result["r"]
+        raise AssertionError("the load failed")
+    return got, result["r"]
+
+
+def record_during(flows, load, seconds=3.0, warmup=1.0, args=()):
+    """flowprof records for `seconds` while load() runs (during): (snapshot
+    path, load's result). args: more options for `flowprof record` (-p PID)."""
+    snap = os.path.join(fptest.tmpdir(), "snap.json")
+    _, got = during(load, lambda: fptest.flowprof("record", "-f", flows, "-d", str(seconds),
+                                                  "-o", snap, *args, timeout=120), warmup)
+    return snap, got
 
 
 def model(snap, *opts):

@@ -22,7 +22,6 @@ is flagged `extrapolated`.
 """
 import json
 import os
-import threading
 import time
 
 import fptest
@@ -47,18 +46,13 @@ def cpu_per_request(cpu_ns, run, rate):
     """The server's CPU ns per request while run(rate) holds a steady rate:
     its processes' CPU clocks (cpu_ns()) over 2 s in the middle of the run,
     over the requests the load generator says it got done a second."""
-    result = {}
-    t = threading.Thread(target=lambda: result.setdefault("r", run(rate)))
-    t.start()
-    time.sleep(1.5)
-    c0, t0 = cpu_ns(), time.monotonic()
-    time.sleep(2)
-    c1, t1 = cpu_ns(), time.monotonic()
-    t.join()
-    if "r" not in result:
-        raise AssertionError("the load at %.0f/s failed" % rate)
-    done = result["r"][0]
-    return (c1 - c0) / ((t1 - t0) * done)
+    def clocks():
+        c0, t0 = cpu_ns(), time.monotonic()
+        time.sleep(2)
+        return (cpu_ns() - c0) / (time.monotonic() - t0)
+
+    per_s, (done, _) = harness.during(lambda: run(rate), clocks, warmup=1.5)
+    return per_s / done
 
 
 def ceiling_from_a_low_load(srv, flows, flow, cpu_ns, record_args=()):
