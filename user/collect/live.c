@@ -410,7 +410,7 @@ double live_probe_share(const struct snapshot *s, const char **bundle)
 	*bundle = NULL;
 	for (int i = 0; i < s->n_bundles; i++) {
 		const struct snap_bundle *b = &s->bundles[i];
-		double probes = 0;
+		double probes = 0, share;
 
 		if (!b->cpu_measured || !(b->cpu_s > 0))
 			continue;
@@ -418,8 +418,9 @@ double live_probe_share(const struct snapshot *s, const char **bundle)
 			if (s->handlers[h].probe_cpu_measured && s->handlers[h].bundle &&
 			    b->name && !strcmp(s->handlers[h].bundle, b->name))
 				probes += (double)s->handlers[h].probe_cpu_ns;
-		if (probes / 1e9 / b->cpu_s > most) {
-			most = probes / 1e9 / b->cpu_s;
+		share = probes / 1e9 / b->cpu_s;
+		if (share > most) {
+			most = share;
 			*bundle = b->name;
 		}
 	}

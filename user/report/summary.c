@@ -397,15 +397,15 @@ static void flag_extrapolated(struct flags *f, const struct model *m)
 			 "you ask about");
 }
 
-/* A flow whose entry handler also runs inside other flows: its rate counts
- * its own arrivals only, but the handler's times are those of all its calls
- * (its percentiles; its mean too where the snapshot has no arrivals). */
 /* A flow whose entry handler also ran inside other flows (half a call or more). */
 static bool entry_runs_elsewhere(const struct model_flow *mf)
 {
 	return mf->entry_handler >= 0 && mf->entry_calls_elsewhere >= 0.5;
 }
 
+/* A flow whose entry handler also runs inside other flows: its rate counts
+ * its own arrivals only, but the handler's times are those of all its calls
+ * (its percentiles; its mean too where the snapshot has no arrivals). */
 static void flag_entry_elsewhere(struct flags *f, const struct model *m)
 {
 	struct flag *x = NULL;
