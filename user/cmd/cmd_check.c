@@ -175,8 +175,8 @@ static void print_cost(const struct recorder_info *ri, int h)
 		cold += ex->hit_ns + ex->jitter_ns;
 	}
 	printf("  %-24s cost: %s a call with warm caches to %s with cold ones (", "",
-	       units_duration(lo, sizeof(lo), warm, false),
-	       units_duration(hi, sizeof(hi), cold, false));
+	       units_duration(lo, sizeof(lo), warm, !locale_is_utf8()),
+	       units_duration(hi, sizeof(hi), cold, !locale_is_utf8()));
 	print_slot(ri, hp->entry, true);
 	if (hp->exit) {
 		printf("; ");
