@@ -3,9 +3,11 @@
 
 The target has one function per class (nop5, emulated, single-step) and a
 glob handler (sc.mixed, "mix_*") over three more, one of each class:
-- the snapshot gives each handler its class, and a handler whose probe
-  points differ the dearest one, with that class's calibrated probe cost
-  (what the model subtracts), and lists the classes in "site_classes";
+- the snapshot gives each handler its entry's site as read off the
+  instruction, and its class as calibration measured the kernel to treat
+  that site (a handler whose probe points differ: the dearest), with the
+  read-off class's calibrated probe cost (what the model subtracts), and
+  lists the read-off classes in "site_classes";
 - `report`'s handler table has a SITE column: the class, or "mixed" with
   the classes listed under the table;
 - `record` warns at start-up, without -v, naming each handler probed at a
@@ -32,8 +34,29 @@ import test_core as core  # noqa: E402
 
 TARGET = "site_classes"
 CALLS = 300
-CLASSES = {"sc.nop5": "nop5", "sc.emulated": "emulated", "sc.sstep": "single-step",
-           "sc.mixed": "single-step"}
+# each handler's class as read off its entry's first instruction (sc.mixed:
+# the dearest of its three), and the calibration slot that stands for it
+READ_OFF = {"sc.nop5": "nop5", "sc.emulated": "emulated", "sc.sstep": "single-step",
+            "sc.mixed": "single-step"}
+SLOT = {"sc.nop5": "nop5", "sc.emulated": "push", "sc.sstep": "step", "sc.mixed": "step"}
+ENTRY_SITE = {"sc.nop5": "nop5", "sc.emulated": "push", "sc.sstep": "other",
+              "sc.mixed": "other"}
+
+
+def measured_classes(snap):
+    """Each handler's class as the kernel was measured to treat its entry
+    (the calibration slot's behaves_as; "optimized" is the nop5 class). It
+    is not always what the instruction reads: one of our hosts (kernel
+    6.18, AMD EPYC guest) does not optimize nop5 sites, and calibration
+    found them as dear as an emulated nop."""
+    slots = snap["calibration"]["slots"]
+    got = {}
+    for h, slot in SLOT.items():
+        b = slots[slot]["behaves_as"]
+        got[h] = "nop5" if b == "optimized" else b
+    return got
+
+
 _rec = {}
 
 
@@ -53,9 +76,11 @@ def recording():
 def snapshot_has_dearest_class():
     _, snap, _ = recording()
     hs = core.handlers(snap)
-    fptest.eq({h: hs[h]["site_class"] for h in hs}, CLASSES, "site_class per handler")
+    fptest.eq({h: hs[h]["entry_site"] for h in hs}, ENTRY_SITE, "entry_site per handler")
+    fptest.eq({h: hs[h]["site_class"] for h in hs}, measured_classes(snap),
+              "site_class per handler (as calibration measured its entry's slot)")
     fptest.eq(hs["sc.mixed"]["symbol"], "mix_emulated,mix_nop5,mix_sstep", "sc.mixed's symbols")
-    for h, c in CLASSES.items():
+    for h, c in READ_OFF.items():
         fptest.eq(hs[h]["calls"], CALLS * (3 if h == "sc.mixed" else 1), h + " calls")
         fptest.eq(hs[h].get("site_classes"),
                   ["nop5", "emulated", "single-step"] if h == "sc.mixed" else None,
@@ -99,7 +124,7 @@ def site_column_names_an_exit_of_another_class():
 
 @test
 def report_has_site_column():
-    path, _, _ = recording()
+    path, snap, _ = recording()
     text = fptest.flowprof("report", "--no-model", path).stdout
     lines = text.splitlines()
     head = [i for i, ln in enumerate(lines) if ln.startswith("HANDLER ")]
@@ -108,7 +133,7 @@ def report_has_site_column():
               ["HANDLER", "CALLS", "RATE", "MEAN", "P50", "P99", "MAX", "SELF", "MEAN",
                "ON-CPU", "TOTAL", "INCOMPLETE", "SITE"], "the header")
     rows = {ln.split()[0]: ln.split()[-1] for ln in lines[head[0] + 1:head[0] + 5]}
-    want = dict(CLASSES, **{"sc.mixed": "mixed"})
+    want = dict(measured_classes(snap), **{"sc.mixed": "mixed"})
     fptest.eq(rows, want, "SITE per handler")
     fptest.eq(lines[head[0] + 5:head[0] + 7],
               ["mixed: probe points of several site classes (each call is corrected by the "
