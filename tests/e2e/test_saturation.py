@@ -95,6 +95,17 @@ def ceiling_from_a_low_load(srv, flows, flow, cpu_ns, record_args=()):
                     ", ".join("%d: %.0f/s" % p for p in points), best, clients, 100 * busy, again,
                     100 * spread, predicted, 100 * (predicted / best - 1), demand / 1e3,
                     before / 1e3, after / 1e3))
+    # what the demand rests on: the server's CPU time while recorded, the
+    # probes' share of it at their calibrated cost, and as measured without
+    # them after the recording (record's default where the calibration
+    # cannot vouch for it)
+    pool = [s for s in m["stations"] if s.get("kind") != "cpu" and "cpu_used_s" in s]
+    for s in pool:
+        fptest.diag("%s: CPU %.3f s while recorded; its probes %.3f s at their calibrated cost, "
+                    "%s measured without them" % (
+                        s["name"], s["cpu_used_s"], s.get("probes_cpu_s", float("nan")),
+                        "%.3f s" % s["probes_cpu_measured_s"]
+                        if s.get("probes_cpu_measured_s") is not None else "not"))
     flags = [x["kind"] for x in rep["accuracy_flags"]]
     if predicted >= 2 * f["rate_per_s"] and "extrapolated" not in flags:
         raise AssertionError("a ceiling %.1fx the recorded rate, not flagged extrapolated: %s"

@@ -184,22 +184,33 @@ static double late_part_s(const struct record_args *a)
  * --unprobed: the bundles' CPU time right after the recording, probes
  * detached. The model takes its CPU demand from it rather than from the
  * CPU time less the probes' calibrated cost, a small difference of two
- * large numbers when the probes took most of it. By default only then.
+ * large numbers when the probes took most of it, and an uncertain one when
+ * their calibration spreads wide (MODEL_PROBE_DOUBT): on one of our hosts a
+ * probe pair cost 0.4 us in a tight loop and 11 us with cold caches, and
+ * redis's demand read 36 % high from the middle figure. By default only
+ * then.
  */
 static void measure_unprobed(const struct record_args *a, struct live *live,
 			     struct snapshot *snap)
 {
-	const char *bundle;
-	double share = live_probe_share(snap, &bundle), s = a->unprobed_s;
+	const char *heavy, *doubtful;
+	double share = live_probe_share(snap, &heavy), doubt = model_probe_doubt(snap, &doubtful);
+	double s = a->unprobed_s;
 
 	if (s < 0)
-		s = share > MODEL_PROBE_HEAVY ? fmin(2.0, fmax(0.5, 0.2 * a->duration_s)) : 0;
+		s = share > MODEL_PROBE_HEAVY || doubt > MODEL_PROBE_DOUBT
+			    ? fmin(2.0, fmax(0.5, 0.2 * a->duration_s)) : 0;
 	if (!(s > 0) || stop_signal_caught())
 		return;
-	if (a->unprobed_s < 0)
+	if (a->unprobed_s < 0 && share > MODEL_PROBE_HEAVY)
 		log_note("the probes took %.0f%% of %s's CPU time: measuring the bundles' CPU time "
 			 "%.1f s more without them (--unprobed 0: not)", 100 * share,
-			 bundle ? bundle : "a bundle", s);
+			 heavy ? heavy : "a bundle", s);
+	else if (a->unprobed_s < 0)
+		log_note("the probes' calibrated cost on this host is uncertain by up to %.0f%% of "
+			 "%s's CPU time without them: measuring the bundles' CPU time %.1f s more "
+			 "without them (--unprobed 0: not)", 100 * fmin(doubt, 9.99),
+			 doubtful ? doubtful : "a bundle", s);
 	if (live_unprobed(live, snap, s, stopped))
 		log_info("no unprobed measurement (stopped, or the window had no late part)");
 }

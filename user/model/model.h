@@ -25,6 +25,11 @@
  * small difference of two large figures: the report flags it
  * (probe-heavy-cpu), and record -d measures it without them by default. */
 #define MODEL_PROBE_HEAVY 0.5
+/* Over this share of what a bundle's CPU time leaves after its probes, the
+ * probes' calibrated cost is uncertain (its jitter: from a tight loop to
+ * cold caches, 0.4 to 11 us a pair on one of our hosts), and record -d
+ * measures the CPU time without them by default (model_probe_doubt). */
+#define MODEL_PROBE_DOUBT 0.10
 #define MODEL_MAX_USERS 20000	/* largest closed population (MVA is O(N^2)) */
 
 /* ---- options: what `flowprof report` passes from its command line -------- */
@@ -323,6 +328,13 @@ double model_others_share(const struct model_station *st);
 
 /* A handler's entry and exit probe kinds as measured (snapshot entry_site,
  * exit_site), NULL where unknown or not calibrated (model_cpu.c). */
+/* How far a bundle's CPU demand may be off for its probes' calibrated cost
+ * alone, as a share of the CPU time left after them: its handlers' calls
+ * times their probes' calibration jitter (entry and exit), over the
+ * bundle's CPU time less the probes' cost. The largest of s's bundles, and
+ * its name in *bundle; 0 when unknown. */
+double model_probe_doubt(const struct snapshot *s, const char **bundle);
+
 void model_handler_slots(const struct snapshot *s, const struct snap_handler *h,
 			 const struct snap_slot_cost **entry, const struct snap_slot_cost **exit);
 

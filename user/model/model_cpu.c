@@ -59,6 +59,37 @@ static double probes_cpu_ns(const struct snapshot *s, const struct snap_handler 
 	return (double)h->calls * (warm ? low : mid);
 }
 
+double model_probe_doubt(const struct snapshot *s, const char **bundle)
+{
+	double most = 0;
+
+	*bundle = NULL;
+	for (int i = 0; i < s->n_bundles; i++) {
+		const struct snap_bundle *sb = &s->bundles[i];
+		double probes = 0, doubt = 0, left, share;
+
+		if (!sb->cpu_measured || !(sb->cpu_s > 0) || !sb->name)
+			continue;
+		for (int k = 0; k < s->n_handlers; k++) {
+			const struct snap_handler *h = &s->handlers[k];
+			const struct snap_slot_cost *e, *x;
+
+			if (!h->calls || !h->bundle || strcmp(h->bundle, sb->name))
+				continue;
+			model_handler_slots(s, h, &e, &x);
+			probes += probes_cpu_ns(s, h, false);
+			doubt += (double)h->calls * ((e ? e->jitter_ns : 0) + (x ? x->jitter_ns : 0));
+		}
+		left = sb->cpu_s * NS - probes;
+		share = left > 0 ? doubt / left : doubt > 0 ? INFINITY : 0;
+		if (share > most) {
+			most = share;
+			*bundle = sb->name;
+		}
+	}
+	return most;
+}
+
 /* A late part whose rate differs from the window's more than this: the
  * load was not steady, which the per-call figure is meant to absorb, and
  * a note says so. */
