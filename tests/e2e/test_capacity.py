@@ -18,6 +18,7 @@
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -37,9 +38,10 @@ flows:
 """
 
 
-def record(targs, cgroup=None, target="thread_per_request", flow_file=FLOWS):
+def record(targs, cgroup=None, target="thread_per_request", flow_file=FLOWS, cpu=None):
     """`flowprof record -p` of the target from its start to its end: (its own
-    report, the model's JSON, the snapshot)."""
+    report, the model's JSON, the snapshot). cpu: the one CPU the target
+    may run on (its affinity, which its threads inherit)."""
     d = fptest.tmpdir()
     exe = os.path.join(fptest.TARGETS, target)
     flows = fptest.write(os.path.join(d, "f.yaml"), flow_file.format(exe=exe))
@@ -47,6 +49,8 @@ def record(targs, cgroup=None, target="thread_per_request", flow_file=FLOWS):
     t = Target(target, *targs)
     if cgroup:
         cgroup.add(t.pid)
+    if cpu is not None:
+        os.sched_setaffinity(t.pid, {cpu})
     rec = Recorder(flows, "-p", str(t.pid), out=out)
     rec.wait_recording()
     t.release()
@@ -190,6 +194,111 @@ def cpu_quota_is_the_cpu_station():
                                 closed["max_station"]))
     fptest.near(closed["points"][0]["throughput_per_s"], truth, tol,
                 "the closed model's throughput at 4 users against the saturated target's own")
+
+# A load of its own: busy BUSY_MS of every PERIOD_MS on one CPU, whatever
+# else runs there (below its fair share beside two busy threads, so it keeps
+# it: the scheduler gives a task that wants less than that all it wants)
+DUTY = """\
+import os, sys, time
+os.sched_setaffinity(0, {int(sys.argv[1])})
+busy, period = float(sys.argv[2]) / 1e3, float(sys.argv[3]) / 1e3
+print("ready", flush=True)
+while True:
+    t = time.perf_counter()
+    while time.perf_counter() - t < busy:
+        pass
+    time.sleep(max(0, period - (time.perf_counter() - t)))
+"""
+
+
+class Duty:
+    def __init__(self, cpu, busy_ms, period_ms):
+        self.p = subprocess.Popen([sys.executable, "-c", DUTY, str(cpu), str(busy_ms),
+                                   str(period_ms)], stdout=subprocess.PIPE)
+        fptest.eq(self.p.stdout.readline().strip(), b"ready", "the duty load's first line")
+
+    def cpu_ns(self):
+        return fptest.threads_cpu_ns(self.p.pid)
+
+    def stop(self):
+        self.p.kill()
+        self.p.wait()
+
+
+# the calibration slot of each site a snapshot names (user/model/model_cpu.c)
+SLOT_OF_SITE = {"nop5": "nop5", "nop": "nop", "push": "push", "branch": "branch",
+                "other": "step", "usdt": "usdt", "uretprobe": "uretprobe", "ret": "ret",
+                "tail-call jmp": "jmp", "canary jcc": "canary_jcc"}
+
+
+def probe_jitter_ns(snap, h):
+    """How far the probe correction of one call of handler h may be off:
+    its entry's and exit's calibration jitter."""
+    slots = snap["calibration"]["slots"]
+    return sum(slots.get(SLOT_OF_SITE.get(h.get(k)), {}).get("jitter_ns", 0)
+               for k in ("entry_site", "exit_site"))
+
+
+def unprobed_pinned(targs, cpu):
+    t = Target("thread_per_request", *targs)
+    os.sched_setaffinity(t.pid, {cpu})
+    t.release()
+    return t.finish(timeout=120)
+
+
+@test
+def pinned_beside_another_load_has_the_cpu_left():
+    """A server pinned to one CPU, beside another process's load on that
+    CPU (a fifth of it): the CPU station is that one CPU less what the other
+    kept busy (snapshot bundle_cpus_busy_s), and the ceiling is the
+    server's own throughput at saturation beside the same load."""
+    if len(os.sched_getaffinity(0)) < 2:
+        raise fptest.Skip("one CPU: the bundle's CPUs are the host's, nothing to tell apart")
+    cpu = max(os.sched_getaffinity(0))
+    targs = ["-n", "8000", "-c", "2", "-s", "300"]
+    duty = Duty(cpu, 2, 10)
+    try:
+        bare = [unprobed_pinned(targs, cpu)]
+        d0 = duty.cpu_ns()
+        own, model, snap = record(targs, cpu=cpu)
+        d1 = duty.cpu_ns()
+        bare += [unprobed_pinned(targs, cpu) for _ in range(2)]
+    finally:
+        duty.stop()
+    b = snap["bundles"][0]
+    fptest.eq((b["cpus"], b["cpus_source"]), (1, "affinity"), "the bundle's CPUs")
+    if "bundle_cpus_busy_s" not in snap:
+        raise AssertionError("no bundle_cpus_busy_s in a snapshot of a bundle on 1 CPU of %d"
+                             % snap["nproc"])
+    cpu_st = station(model, "cpu")
+    # the duty load's own clock, read around the recording (a little longer
+    # than its window). The CPU's busy time comes from /proc/stat in 10 ms
+    # ticks, read twice, and the server's own to the ns: the others' share
+    # is their difference, off by two ticks and what the reads straddle
+    duty_share = (d1 - d0) / 1e9 / snap["duration_s"]
+    ticks = 2 * 0.01 / snap["duration_s"]
+    print("# others on the server's CPU: %.3f of it (the duty load's own clock: %.3f)"
+          % (cpu_st["others_busy"], duty_share), flush=True)
+    if cpu_st["others_busy"] < duty_share / 2:
+        raise AssertionError("others kept %.3f of the CPU busy, the duty load alone %.3f"
+                             % (cpu_st["others_busy"], duty_share))
+    eq(model["bottleneck"]["station"], "cpu", "the bottleneck")
+    flow = model["flows"][0]
+    rates = [r["throughput_per_s"] for r in bare]
+    truth = sum(rates) / len(rates)
+    # the truth's own spread, the others' share as read, and the demand's
+    # probe correction, off by up to its calibration's jitter a call
+    jitter = probe_jitter_ns(snap, snap["handlers"][0])
+    demand = cpu_st["demand_ns"][flow["name"]]
+    tol = (max(rates) - min(rates)) / truth + ticks + jitter / demand
+    print("# pinned beside a fifth of a CPU's load: predicted %.0f/s; the target's own %s "
+          "unprobed; tolerance %.1f%%; CPU a request: model %.1f us, the target's own %.1f us "
+          "probed" % (flow["max_rate_per_s"], ", ".join("%.0f/s" % r for r in rates), 100 * tol,
+                      cpu_st["demand_ns"][flow["name"]] / 1e3,
+                      own["cpu_ns"] / own["requests"] / 1e3), flush=True)
+    fptest.near(flow["max_rate_per_s"], truth, tol,
+                "predicted ceiling against the pinned target's own throughput beside the load")
+
 
 EVENT_FLOWS = """\
 bundles:

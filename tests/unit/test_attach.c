@@ -326,7 +326,10 @@ static void test_info_and_calibration(void **state)
 	assert_false(ri->costs[SLOT_EXIT_USDT].measured);
 	/* lea with a RIP-relative operand cannot be emulated */
 	assert_string_equal(ri->costs[SLOT_ENTRY_STEP].behaves_as, "single-step");
-	assert_true(ri->costs[SLOT_ENTRY_STEP].hit_ns > 0);
+	/* its hit alone may read 0: a slot's hit is what its stub adds to the
+	 * uretprobe's half of the nop5 pair, split evenly, and on one of our
+	 * hosts (a trap ~3 us wherever it is) the single-step entry's read 0 to
+	 * 700 ns. Its pair with the uretprobe is checked in the loop above. */
 	assert_string_equal(ri->costs[SLOT_EXIT_URETPROBE].behaves_as, "uretprobe");
 	assert_true(ri->costs[SLOT_NONE].measured == false);
 

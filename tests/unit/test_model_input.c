@@ -279,6 +279,10 @@ static void test_full_with_host_cpu_round_trip(void **state)
 	s.host_cpu_measured = true;
 	s.host_cpu_s = own + 0.25 * s.duration_s * s.nproc;
 	round_trip(&s);
+	/* and the busy time of the bundles' CPUs, where fewer than the host's */
+	s.bundle_cpus_busy_measured = true;
+	s.bundle_cpus_busy_s = own + 0.1 * s.duration_s;
+	round_trip(&s);
 	snapshot_free(&s);
 }
 
@@ -515,59 +519,59 @@ static void test_reader_errors(void **state)
 		 MODEL_INPUT_VERSION);
 	check_refused("flowprof-model-input 1\nsnapshot 0x1p+0 4 0x0p+0 0\nend\n", want);
 	snprintf(want, sizeof(want),
-		 "model input line 1: unsupported version 8 (this model reads version %d)",
+		 "model input line 1: unsupported version 9 (this model reads version %d)",
 		 MODEL_INPUT_VERSION);
-	check_refused("flowprof-model-input 8\nend\n", want);
+	check_refused("flowprof-model-input 9\nend\n", want);
 	check_refused("snapshot 0x1p+0 4 0x0p+0 0 0 0x0p+0 0\nend\n",
 		      "model input line 1: not a model input (no flowprof-model-input line)");
 	check_refused("flowprof-model-input\nend\n", "model input line 1: missing integer");
-	check_refused("flowprof-model-input 7\n", "model input line 1: truncated: no end record");
-	check_refused("flowprof-model-input 7\nflowprof-model-input 7\nend\n",
+	check_refused("flowprof-model-input 8\n", "model input line 1: truncated: no end record");
+	check_refused("flowprof-model-input 8\nflowprof-model-input 8\nend\n",
 		      "model input line 2: unknown record");
-	check_refused("flowprof-model-input 7\nsnapshot 0x1p+0 4 0x0p+0 0\nend\n",
+	check_refused("flowprof-model-input 8\nsnapshot 0x1p+0 4 0x0p+0 0\nend\n",
 		      "model input line 2: missing integer");
-	check_refused("flowprof-model-input 7\nsnapshot 0x1p+0 4 0x0p+0 0 1 x 0\nend\n",
+	check_refused("flowprof-model-input 8\nsnapshot 0x1p+0 4 0x0p+0 0 1 x 0\nend\n",
 		      "model input line 2: bad number");
-	check_refused("flowprof-model-input 7\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0x0p+0 0x0p+0 0x0p+0 0 0 0 0 0 0 0 0 "
+	check_refused("flowprof-model-input 8\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0x0p+0 0x0p+0 0x0p+0 0 0 0 0 0 0 0 0 "
 		      "extra\nend\n",
 		      "model input line 2: extra fields");
-	check_refused("flowprof-model-input 7\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0x0p+0 0x0p+0 0x0p+0 0 0 0 0 2 "
+	check_refused("flowprof-model-input 8\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0x0p+0 0x0p+0 0x0p+0 0 0 0 0 2 "
 		      "7\nend\n",
 		      "model input line 2: PID_THREADS is 0 or 1");
-	check_refused("flowprof-model-input 7\nbundle b 2 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0x0p+0 0x0p+0 0x0p+0 0 0 0 0 1 "
+	check_refused("flowprof-model-input 8\nbundle b 2 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0x0p+0 0x0p+0 0x0p+0 0 0 0 0 1 "
 		      "7\nend\n",
 		      "model input line 2: missing integer");
-	check_refused("flowprof-model-input 7\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0x0p+0 0x0p+0 0x0p+0 1 1 1 1 64 "
+	check_refused("flowprof-model-input 8\nbundle b 1 2 3 4 0 0 0x0p+0 0x0p+0 %N 0 0x0p+0 0x0p+0 0 0x0p+0 0 0 0x0p+0 0x0p+0 0x0p+0 1 1 1 1 64 "
 		      "1 1\nend\n",
 		      "model input line 2: concurrency level out of range");
-	check_refused("flowprof-model-input 7\nbundle b 99999 2\nend\n",
+	check_refused("flowprof-model-input 8\nbundle b 99999 2\nend\n",
 		      "model input line 2: count larger than its line");
 	/* counts that fail leave nothing for snapshot_free() to walk */
-	check_refused("flowprof-model-input 7\nflow f e 1 99999 h 1\nend\n",
+	check_refused("flowprof-model-input 8\nflow f e 1 99999 h 1\nend\n",
 		      "model input line 2: count larger than its line");
-	check_refused("flowprof-model-input 7\nsnapshot 0x1p+0 4 0x0p+0 3\nend\n",
+	check_refused("flowprof-model-input 8\nsnapshot 0x1p+0 4 0x0p+0 3\nend\n",
 		      "model input line 2: missing integer");
-	check_refused("flowprof-model-input 7\nsnapshot 0x1p+0 4 0x0p+0 2000000 0 0x0p+0 0\n"
+	check_refused("flowprof-model-input 8\nsnapshot 0x1p+0 4 0x0p+0 2000000 0 0x0p+0 0 0 0x0p+0\n"
 		      "end\n",
 		      "model input line 2: integer out of range");
-	check_refused("flowprof-model-input 7\nwhat\nend\n", "model input line 2: unknown record");
-	check_refused("flowprof-model-input 7\nprobe_cost 7 1 0x0p+0 0x0p+0\nend\n",
+	check_refused("flowprof-model-input 8\nwhat\nend\n", "model input line 2: unknown record");
+	check_refused("flowprof-model-input 8\nprobe_cost 7 1 0x0p+0 0x0p+0\nend\n",
 		      "model input line 2: bad site class");
-	check_refused("flowprof-model-input 7\nprobe_slot 16 1 0x0p+0 0x0p+0 0x0p+0 0x0p+0 "
+	check_refused("flowprof-model-input 8\nprobe_slot 16 1 0x0p+0 0x0p+0 0x0p+0 0x0p+0 "
 		      "%N\nend\n",
 		      "model input line 2: bad probe slot");
-	check_refused("flowprof-model-input 7\nprobe_slot 3 1 0x0p+0 0x0p+0 0x0p+0 0x0p+0 0x0p+0\nend\n",
+	check_refused("flowprof-model-input 8\nprobe_slot 3 1 0x0p+0 0x0p+0 0x0p+0 0x0p+0 0x0p+0\nend\n",
 		      "model input line 2: missing string");
-	check_refused("flowprof-model-input 7\nhandler a b c d e 0 1 1 0 1 1 1 1 1 0 0x0p+0 "
+	check_refused("flowprof-model-input 8\nhandler a b c d e 0 1 1 0 1 1 1 1 1 0 0x0p+0 "
 		      "0x0p+0 0x0p+0 0 1 0 0 0 0 0 0 0 0 0 0 0 %N %N 1 9999 1\nend\n",
 		      "model input line 2: bucket out of range");
-	check_refused("flowprof-model-input 7\nedge a b 1x 0 0 0\nend\n",
+	check_refused("flowprof-model-input 8\nedge a b 1x 0 0 0\nend\n",
 		      "model input line 2: bad integer");
-	check_refused("flowprof-model-input 7\nedge a b -1 0 0 0\nend\n",
+	check_refused("flowprof-model-input 8\nedge a b -1 0 0 0\nend\n",
 		      "model input line 2: bad integer");
-	check_refused("flowprof-model-input 7\nedge a b 1 0 0\nend\n",
+	check_refused("flowprof-model-input 8\nedge a b 1 0 0\nend\n",
 		      "model input line 2: missing integer");
-	check_refused("flowprof-model-input 7\nsnapshot 0x1p+0 2147483648 0x0p+0 0 0 0x0p+0 0\n"
+	check_refused("flowprof-model-input 8\nsnapshot 0x1p+0 2147483648 0x0p+0 0 0 0x0p+0 0\n"
 		      "end\n",
 		      "model input line 2: integer out of range");
 	check_refused("", "model input line 0: truncated: no end record");

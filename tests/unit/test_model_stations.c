@@ -437,6 +437,53 @@ static void test_cpu_others_busy(void **state)
 	snapshot_free(&s);
 }
 
+/*
+ * web may run on 1 of the 4 CPUs (its affinity), which was busy 8 s in
+ * 10 s, web's processes 5 s of it: others took 0.3 of its CPU, and its
+ * 1 ms calls fill the rest at 700/s. The host's busy time, other CPUs'
+ * load included, does not count; nor the CPU's busy time under a quota.
+ */
+static void test_cpu_others_on_the_bundles_cpus(void **state)
+{
+	struct snapshot s;
+	struct model m;
+	struct snap_bundle *b;
+
+	(void)state;
+	snap_init(&s, 10, 4);
+	b = add_bundle(&s, "web", 1, 64);
+	b->cpu_measured = true;
+	b->cpu_s = 5;
+	b->cpus = 1;
+	b->cpus_source = xstrdup("affinity");
+	add_handler(&s, "web.handle", 5000, 1e6, 1e6, 1e6, 0.1);
+	add_flow(&s, "req", "web.handle", 5000);
+	s.host_cpu_measured = true;
+	s.host_cpu_s = 35;
+	s.bundle_cpus_busy_measured = true;
+	s.bundle_cpus_busy_s = 8;
+	build(&s, &m);
+	rel(station(&m, "cpu")->others_busy, 0.3, 1e-12);
+	rel(m.flows[0].max_rate_per_s, 700, 1e-9);
+	model_free(&m);
+
+	/* not measured (an older snapshot): the CPU is web's */
+	s.bundle_cpus_busy_measured = false;
+	build(&s, &m);
+	near(station(&m, "cpu")->others_busy, 0, 0);
+	rel(m.flows[0].max_rate_per_s, 1000, 1e-9);
+	model_free(&m);
+
+	/* others cannot take a quota */
+	s.bundle_cpus_busy_measured = true;
+	free(b->cpus_source);
+	b->cpus_source = xstrdup("cgroup v2 cpu.max 100000/100000");
+	build(&s, &m);
+	near(station(&m, "cpu")->others_busy, 0, 0);
+	model_free(&m);
+	snapshot_free(&s);
+}
+
 static void test_no_cpu_station(void **state)
 {
 	struct snapshot s;
@@ -554,6 +601,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_cpu_wait_outside_handlers, reset_opts),
 		cmocka_unit_test_teardown(test_cpu_quota, reset_opts),
 		cmocka_unit_test_teardown(test_cpu_others_busy, reset_opts),
+		cmocka_unit_test_teardown(test_cpu_others_on_the_bundles_cpus, reset_opts),
 		cmocka_unit_test_teardown(test_probes_above_the_cpu_time, reset_opts),
 		cmocka_unit_test_teardown(test_no_cpu_station, reset_opts),
 		cmocka_unit_test_teardown(test_cpu_station_names, reset_opts),

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "base/base.h"
 #include "collect.h"
+#include "probe/probe.h"
 #include "snapshot/snapshot.h"
 
 /* `-- CMD`: the command is the bundles' only known process. Its probes stay
@@ -192,6 +194,76 @@ static void warn_probes(const struct live *l)
 	}
 }
 
+/* flowprof's own CPU time so far, user and system, in seconds. */
+static double own_cpu_seconds(void)
+{
+	struct rusage u;
+
+	if (getrusage(RUSAGE_SELF, &u))
+		return 0;
+	return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 +
+	       (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
+}
+
+/* Adds the CPUs each of s's bundles' processes may run on to l's set. */
+static void add_bundle_cpus(struct live *l, const struct snapshot *s)
+{
+	for (int b = 0; b < s->n_bundles; b++)
+		for (int i = 0; i < s->bundles[b].n_pids; i++) {
+			cpu_set_t set;
+
+			if (!proc_cpus_allowed(s->bundles[b].pids[i], &set))
+				CPU_OR(&l->bundle_cpus, &l->bundle_cpus, &set);
+		}
+}
+
+/* When the window opens: the bundles' CPUs, each CPU's busy time, and
+ * flowprof's own. */
+static void bundle_cpus_start(struct live *l, const struct snapshot *base)
+{
+	CPU_ZERO(&l->bundle_cpus);
+	add_bundle_cpus(l, base);
+	l->n_cpu_busy = CPU_SETSIZE;
+	l->cpu_busy_start = xcalloc((size_t)l->n_cpu_busy, sizeof(double));
+	if (cpus_busy_each(l->cpu_busy_start, l->n_cpu_busy)) {
+		free(l->cpu_busy_start);
+		l->cpu_busy_start = NULL;
+	}
+	l->own_cpu_start = own_cpu_seconds();
+}
+
+/*
+ * The busy time over the window of the CPUs the bundles may run on, where
+ * they are fewer than the host's online CPUs (else the host's busy time
+ * says it). flowprof's own time is not known per CPU: its share of the
+ * window's, as the CPUs' share of the host's, is taken off.
+ */
+static void bundle_cpus_busy(struct live *l, struct snapshot *s)
+{
+	double *now, busy = 0;
+	int in = 0, online = 0;
+
+	if (!l->cpu_busy_start)
+		return;
+	add_bundle_cpus(l, s);
+	now = xcalloc((size_t)l->n_cpu_busy, sizeof(double));
+	if (!cpus_busy_each(now, l->n_cpu_busy))
+		for (int c = 0; c < l->n_cpu_busy; c++) {
+			if (now[c] < 0 || l->cpu_busy_start[c] < 0)
+				continue;
+			online++;
+			if (CPU_ISSET(c, &l->bundle_cpus)) {
+				in++;
+				busy += now[c] - l->cpu_busy_start[c];
+			}
+		}
+	free(now);
+	if (!in || in >= online)
+		return;
+	s->bundle_cpus_busy_s = fmax(0, busy - (own_cpu_seconds() - l->own_cpu_start) * in / online);
+	s->bundle_cpus_busy_measured = true;
+}
+
 int live_start(struct live *l, const struct live_opts *o)
 {
 	struct resolve_opts ro = { .pids = o->pids, .n_pids = o->n_pids };
@@ -248,6 +320,7 @@ int live_start(struct live *l, const struct live_opts *o)
 	collect_snapshot(l->rec, &l->ff, &l->res, &base);
 	base.host_cpu_s = host_cpu_busy_seconds();
 	base.host_cpu_measured = base.host_cpu_s >= 0;
+	bundle_cpus_start(l, &base);
 	snapshot_start_take(&l->base, &base); /* kept small: 4.7 KiB less per handler */
 	recorder_arm(l->rec);
 	l->started = time(NULL);
@@ -348,6 +421,7 @@ int live_collect(struct live *l, struct snapshot *s)
 		log_error("%s", err);
 		goto fail;
 	}
+	bundle_cpus_busy(l, s);
 	return 0;
 fail:
 	snapshot_free(s);
@@ -436,6 +510,8 @@ void live_stop(struct live *l)
 		l->mark_calls[k] = NULL;
 	}
 	collect_cpu_forget();
+	free(l->cpu_busy_start);
+	l->cpu_busy_start = NULL;
 	snapshot_start_free(&l->base);
 	resolution_free(&l->res);
 	flowfile_free(&l->ff);

@@ -10,6 +10,7 @@
 #ifndef FLOWPROF_LIVE_H
 #define FLOWPROF_LIVE_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -58,6 +59,14 @@ struct live {
 	 * where the window's late part starts [0] and where it closes [1] */
 	uint64_t *mark_calls[2];
 	uint64_t t_mark[2];
+	/* The CPUs the bundles' processes may run on (live_collect adds those
+	 * of processes that came later), and each CPU's busy time and
+	 * flowprof's own CPU time when the window opened: what others kept
+	 * busy of the bundles' CPUs (snapshot bundle_cpus_busy_s). */
+	cpu_set_t bundle_cpus;
+	double *cpu_busy_start;
+	int n_cpu_busy;
+	double own_cpu_start;
 };
 
 /* The options every recording command shares: --mode, --no-oncpu and

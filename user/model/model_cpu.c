@@ -327,24 +327,59 @@ void model_cpu_demands(struct build *b, double *cpus_out, const char **source_ou
 	}
 }
 
+/* Others' share of the bundles' CPUs worth a note when, with the bundles',
+ * it left them this busy */
+#define OTHERS_NOTED 0.2
+#define CPUS_FULL 0.95
+
+/* Whether a bundle's CPUs are set by a quota (cgroup cpu.max): others
+ * cannot take a quota, whatever CPUs they run on. */
+static bool any_quota(const struct snapshot *s)
+{
+	for (int i = 0; i < s->n_bundles; i++)
+		if (s->bundles[i].cpus_source && strstr(s->bundles[i].cpus_source, "cpu.max"))
+			return true;
+	return false;
+}
+
 /*
  * What other processes kept busy of the CPUs the bundles use, while
- * recording: the host's busy time less the bundles' own (snapshot
- * host_cpu_s, bundle cpu_s). It does not grow with the service's load. Only
- * when the bundles use the host's CPUs: others cannot take a cgroup's quota,
- * and whether they ran inside a cpuset is not known.
+ * recording: the busy time of those CPUs less the bundles' own (snapshot
+ * host_cpu_s where they may use every CPU, bundle_cpus_busy_s where their
+ * affinity or cpuset gives them fewer; bundle cpu_s). It does not grow with
+ * the service's load. Not under a quota: others cannot take a cgroup's
+ * quota. A CPU hog pinned beside redis once put its ceiling 56-81 % above
+ * what it served, when the CPUs its affinity gave it were taken as its own.
  */
 double model_others_cpu_busy(const struct build *b, double cpus)
 {
 	const struct snapshot *s = b->s;
-	double own = 0;
+	double own = 0, busy, others;
 
-	if (!s->host_cpu_measured || !cpu_read_over_window(s) || cpus < s->nproc - 1e-9)
+	if (!cpu_read_over_window(s))
 		return 0;
+	if (cpus < s->nproc - 1e-9) {
+		if (!s->bundle_cpus_busy_measured || any_quota(s))
+			return 0;
+		busy = s->bundle_cpus_busy_s;
+	} else {
+		if (!s->host_cpu_measured)
+			return 0;
+		busy = s->host_cpu_s;
+	}
 	for (int i = 0; i < s->n_bundles; i++) {
 		if (!s->bundles[i].cpu_measured)
 			return 0;
 		own += s->bundles[i].cpu_s;
 	}
-	return fmax(0, (s->host_cpu_s - own) / s->duration_s);
+	others = fmin(cpus, fmax(0, (busy - own) / s->duration_s));
+	/* others that took all the time the bundles left: CPU-bound, perhaps,
+	 * and then they yield as the service's load grows */
+	if (others >= OTHERS_NOTED * cpus && own / s->duration_s + others >= CPUS_FULL * cpus)
+		model_note(b->m, "other processes kept %.0f%% of the %.3g CPUs the bundles may use "
+			   "busy, all the time the bundles left them: the model takes their load as "
+			   "it was, but if they are CPU-bound they yield as the service's load grows "
+			   "(one at the same priority leaves a single-threaded server about half a "
+			   "CPU), and the ceiling is then low", 100 * others / cpus, cpus);
+	return others;
 }

@@ -697,3 +697,35 @@ double host_cpu_busy_seconds(void)
 		      (double)self.ru_stime.tv_sec + (double)self.ru_stime.tv_usec / 1e6;
 	return (double)(user + nice + sys + irq + softirq) / (double)(hz > 0 ? hz : 100) - own;
 }
+
+int cpus_busy_each(double *busy, int n)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	char line[512];
+	FILE *f = fopen("/proc/stat", "re");
+	int got = 0;
+
+	if (!f)
+		return -1;
+	for (int i = 0; i < n; i++)
+		busy[i] = -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long user, nice, sys, idle, iowait, irq, softirq;
+		int cpu;
+
+		if (strncmp(line, "cpu", 3) || !isdigit((unsigned char)line[3]))
+			continue;
+		if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu", &cpu, &user, &nice,
+			   &sys, &idle, &iowait, &irq, &softirq) != 8 || cpu < 0 || cpu >= n)
+			continue;
+		busy[cpu] = (double)(user + nice + sys + irq + softirq) / (double)(hz > 0 ? hz : 100);
+		got++;
+	}
+	fclose(f);
+	return got ? 0 : -1;
+}
+
+int proc_cpus_allowed(int pid, cpu_set_t *set)
+{
+	return sched_getaffinity(pid, sizeof(*set), set) ? -1 : 0;
+}

@@ -8,6 +8,7 @@
 #ifndef FLOWPROF_PROCS_H
 #define FLOWPROF_PROCS_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
@@ -96,6 +97,16 @@ char *proc_getenv(int pid, const char *name);
  * nice, system, irq and softirq time of every CPU), less flowprof's own CPU
  * time (the observer's). -1 if unreadable. */
 double host_cpu_busy_seconds(void);
+
+/* Busy time of each CPU since boot, in seconds (as host_cpu_busy_seconds
+ * counts it, flowprof's own time included: it is not known per CPU):
+ * busy[i] for CPU i, -1 where /proc/stat has no line for it. Returns 0,
+ * or -1 if unreadable. */
+int cpus_busy_each(double *busy, int n);
+
+/* The CPUs process pid's main thread may run on (its affinity, which its
+ * cgroup's cpuset bounds, and which new threads inherit). 0, or -1. */
+int proc_cpus_allowed(int pid, cpu_set_t *set);
 
 /* CPU time the process has used so far, all its threads (the dead ones
  * too), in seconds: utime + stime of /proc/PID/stat. -1 if gone. */

@@ -16,9 +16,9 @@
  * >= 0x7f; "%N" is NULL, and "" travels as NULL), doubles in C's exact
  * hexadecimal form (%a), the sum of squares as a long double (%La):
  *
- *   flowprof-model-input 7                                        (first line)
+ *   flowprof-model-input 8                                        (first line)
  *   snapshot DURATION_S NPROC PROBE_COST_NS N_HOSTS HOST_CPU_MEASURED HOST_CPU_S
- *            CALIB_ROUNDS
+ *            CALIB_ROUNDS BUNDLE_CPUS_BUSY_MEASURED BUNDLE_CPUS_BUSY_S
  *   probe_cost CLASS MEASURED PER_CALL_NS IN_WINDOW_NS             (CLASS 0..3)
  *   probe_slot SLOT MEASURED HIT_NS IN_WINDOW_NS JITTER_NS FIRST_HIT_NS
  *              IN_WINDOW_JITTER_NS BEHAVES_AS                     (SLOT 0..15)
@@ -173,8 +173,9 @@ char *html_model_input(const struct snapshot *s)
 	FILE *o = xopen_memstream(&buf, &len);
 
 	fprintf(o, "flowprof-model-input %d\n", MODEL_INPUT_VERSION);
-	fprintf(o, "snapshot %a %d %a %d %d %a %d\n", s->duration_s, s->nproc, s->probe_cost_ns,
-		s->n_hosts, s->host_cpu_measured, s->host_cpu_s, s->calib_rounds);
+	fprintf(o, "snapshot %a %d %a %d %d %a %d %d %a\n", s->duration_s, s->nproc,
+		s->probe_cost_ns, s->n_hosts, s->host_cpu_measured, s->host_cpu_s, s->calib_rounds,
+		s->bundle_cpus_busy_measured, s->bundle_cpus_busy_s);
 	for (int c = 0; c < SNAP_SITE_CLASSES; c++)
 		fprintf(o, "probe_cost %d %d %a %a\n", c, s->probe_cost[c].measured,
 			s->probe_cost[c].per_call_ns, s->probe_cost[c].in_window_ns);

@@ -250,6 +250,13 @@ struct snapshot {
 	 * "host_cpu_s" (absent: not measured). */
 	bool host_cpu_measured;
 	double host_cpu_s;
+	/* Busy CPU time over the window of the CPUs the bundles' processes may
+	 * run on (their affinity, which a cpuset bounds), every process's,
+	 * when those are fewer than the host's: what others kept busy of the
+	 * CPUs the bundles have. Document key "bundle_cpus_busy_s" (absent:
+	 * not measured, or the bundles may run on every CPU). */
+	bool bundle_cpus_busy_measured;
+	double bundle_cpus_busy_s;
 	double probe_cost_ns;	/* in-window probe cost at the handlers' most common site class, 0 = unknown */
 	/* Calibrated per site class, indexed like enum site_class (resolve.h):
 	 * [1] nop5, [2] emulated, [3] single-step. Document key "probe_cost": {

@@ -247,6 +247,8 @@ bool snapshot_equal(const struct snapshot *a, const struct snapshot *b, char *di
 	EQ_N(d, "snapshot", a, b, calib_rounds);
 	EQ_N(d, "snapshot", a, b, host_cpu_measured);
 	EQ_DBL(d, "snapshot", a, b, host_cpu_s);
+	EQ_N(d, "snapshot", a, b, bundle_cpus_busy_measured);
+	EQ_DBL(d, "snapshot", a, b, bundle_cpus_busy_s);
 	for (int k = 0; k < SNAP_SLOTS; k++) {
 		snprintf(w, sizeof(w), "calibration.slots[%d]", k);
 		EQ_N(d, w, &a->probe_slots[k], &b->probe_slots[k], measured);

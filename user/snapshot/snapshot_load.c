@@ -563,10 +563,12 @@ static int load_top(struct loader *ld, json_object *top, struct snapshot *s)
 	    load_probe_costs(ld, top, s) ||
 	    load_calibration(ld, top, s) ||
 	    doc_get_number(ld, top, NULL, "host_cpu_s", false, &s->host_cpu_s) ||
+	    doc_get_number(ld, top, NULL, "bundle_cpus_busy_s", false, &s->bundle_cpus_busy_s) ||
 	    doc_get_str(ld, top, NULL, "flow_file", false, true, false, &s->flow_file) ||
 	    load_counters(ld, top, s) || load_hosts(ld, top, s))
 		return -1;
 	s->host_cpu_measured = json_object_object_get_ex(top, "host_cpu_s", NULL);
+	s->bundle_cpus_busy_measured = json_object_object_get_ex(top, "bundle_cpus_busy_s", NULL);
 	if (doc_check_time(ld, NULL, "started_at", s->started_at))
 		return -1;
 

@@ -713,6 +713,11 @@ int snapshot_merge(struct snapshot *dst, const struct snapshot *src, char *err, 
 		dst->host_cpu_s = multi ? dst->host_cpu_s + src->host_cpu_s
 					: fmax(dst->host_cpu_s, src->host_cpu_s);
 	dst->host_cpu_measured = dst->host_cpu_measured || src->host_cpu_measured;
+	if (src->bundle_cpus_busy_measured)
+		dst->bundle_cpus_busy_s = multi ? dst->bundle_cpus_busy_s + src->bundle_cpus_busy_s
+						: fmax(dst->bundle_cpus_busy_s, src->bundle_cpus_busy_s);
+	dst->bundle_cpus_busy_measured = dst->bundle_cpus_busy_measured ||
+					 src->bundle_cpus_busy_measured;
 	if (starts_before(src->started_at, dst->started_at)) {
 		free(dst->started_at);
 		dst->started_at = dup_or_null(src->started_at);

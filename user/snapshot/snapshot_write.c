@@ -380,6 +380,8 @@ static json_object *snapshot_json(const struct snapshot *s, bool lazy)
 	jo_add(o, "nproc", jo_int(s->nproc));
 	if (s->host_cpu_measured)
 		jo_add(o, "host_cpu_s", jo_num_exact(s->host_cpu_s));
+	if (s->bundle_cpus_busy_measured)
+		jo_add(o, "bundle_cpus_busy_s", jo_num_exact(s->bundle_cpus_busy_s));
 	jo_add(o, "probe_cost_ns", jo_num_exact(s->probe_cost_ns));
 	arr = json_object_new_object();
 	for (size_t c = 0; c < ARRAY_SIZE(s->probe_cost); c++) {

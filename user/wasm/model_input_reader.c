@@ -252,7 +252,8 @@ static int read_snapshot(struct reader *r, struct snapshot *s)
 	if (get_double(r, &s->duration_s) || get_int(r, &s->nproc) ||
 	    get_double(r, &s->probe_cost_ns) || get_int(r, &n_hosts) ||
 	    get_bool(r, &s->host_cpu_measured) || get_double(r, &s->host_cpu_s) ||
-	    get_int(r, &s->calib_rounds))
+	    get_int(r, &s->calib_rounds) || get_bool(r, &s->bundle_cpus_busy_measured) ||
+	    get_double(r, &s->bundle_cpus_busy_s))
 		return -1;
 	/* the hosts' details do not travel (the model counts them only); the
 	 * bound keeps a damaged count from asking for gigabytes, far above any

@@ -13,8 +13,8 @@
 #include "snapshot/snapshot.h"
 
 /* The version of the model input text this reader reads, the number on its
- * first line ("flowprof-model-input 7"); html_model_input.c writes it. */
-#define MODEL_INPUT_VERSION 7
+ * first line ("flowprof-model-input 8"); html_model_input.c writes it. */
+#define MODEL_INPUT_VERSION 8
 
 /* Reads the model input text (user/report/html_model_input.c describes it)
  * into s, a zeroed snapshot: every field the model reads, nothing else.
