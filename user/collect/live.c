@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -194,17 +193,6 @@ static void warn_probes(const struct live *l)
 	}
 }
 
-/* flowprof's own CPU time so far, user and system, in seconds. */
-static double own_cpu_seconds(void)
-{
-	struct rusage u;
-
-	if (getrusage(RUSAGE_SELF, &u))
-		return 0;
-	return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 +
-	       (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
-}
-
 /* Adds the CPUs each of s's bundles' processes may run on to l's set. */
 static void add_bundle_cpus(struct live *l, const struct snapshot *s)
 {
@@ -229,7 +217,7 @@ static void bundle_cpus_start(struct live *l, const struct snapshot *base)
 		free(l->cpu_busy_start);
 		l->cpu_busy_start = NULL;
 	}
-	l->own_cpu_start = own_cpu_seconds();
+	l->own_cpu_start = self_cpu_seconds();
 }
 
 /*
@@ -260,7 +248,7 @@ static void bundle_cpus_busy(struct live *l, struct snapshot *s)
 	free(now);
 	if (!in || in >= online)
 		return;
-	s->bundle_cpus_busy_s = fmax(0, busy - (own_cpu_seconds() - l->own_cpu_start) * in / online);
+	s->bundle_cpus_busy_s = fmax(0, busy - (self_cpu_seconds() - l->own_cpu_start) * in / online);
 	s->bundle_cpus_busy_measured = true;
 }
 

@@ -672,12 +672,20 @@ int proc_cpu_limit(int pid, double *cpus, char *source, size_t srclen, char *gro
 	return 0;
 }
 
+double self_cpu_seconds(void)
+{
+	struct rusage u;
+
+	if (getrusage(RUSAGE_SELF, &u))
+		return 0;
+	return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 +
+	       (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
+}
+
 double host_cpu_busy_seconds(void)
 {
 	unsigned long long user, nice, sys, idle, iowait, irq, softirq;
 	long hz = sysconf(_SC_CLK_TCK);
-	struct rusage self;
-	double own = 0;
 	char line[512];
 	FILE *f = fopen("/proc/stat", "re");
 	bool ok;
@@ -692,10 +700,8 @@ double host_cpu_busy_seconds(void)
 		return -1;
 	/* flowprof's own time (its calibration, reading the maps) is the
 	 * observer's, gone once it stops: not a load on the service's CPUs */
-	if (!getrusage(RUSAGE_SELF, &self))
-		own = (double)self.ru_utime.tv_sec + (double)self.ru_utime.tv_usec / 1e6 +
-		      (double)self.ru_stime.tv_sec + (double)self.ru_stime.tv_usec / 1e6;
-	return (double)(user + nice + sys + irq + softirq) / (double)(hz > 0 ? hz : 100) - own;
+	return (double)(user + nice + sys + irq + softirq) / (double)(hz > 0 ? hz : 100) -
+	       self_cpu_seconds();
 }
 
 int cpus_busy_each(double *busy, int n)

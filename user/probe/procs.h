@@ -98,6 +98,10 @@ char *proc_getenv(int pid, const char *name);
  * time (the observer's). -1 if unreadable. */
 double host_cpu_busy_seconds(void);
 
+/* flowprof's own CPU time so far, user and system, in seconds (0 if
+ * unreadable). */
+double self_cpu_seconds(void);
+
 /* Busy time of each CPU since boot, in seconds (as host_cpu_busy_seconds
  * counts it, flowprof's own time included: it is not known per CPU):
  * busy[i] for CPU i, -1 where /proc/stat has no line for it. Returns 0,
