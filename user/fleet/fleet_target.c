@@ -537,6 +537,13 @@ static int on_host_busy(struct fleet_build *b, const struct prom_sample *x)
 	return 0;
 }
 
+static int on_bundle_cpus_busy(struct fleet_build *b, const struct prom_sample *x)
+{
+	b->s->bundle_cpus_busy_s = fmax(0, increase(b, x));
+	b->s->bundle_cpus_busy_measured = true;
+	return 0;
+}
+
 static int site_class_ix(const char *name)
 {
 	for (int c = 1; c < SNAP_SITE_CLASSES; c++)
@@ -659,6 +666,7 @@ static const struct {
 	{ "flowprof_bundle_sleeps_total", on_sleeps },
 	{ "flowprof_host_cpus", on_host_cpus },
 	{ "flowprof_host_cpu_busy_seconds_total", on_host_busy },
+	{ "flowprof_bundle_cpus_busy_seconds_total", on_bundle_cpus_busy },
 	{ "flowprof_probe_cost_seconds", on_class_cost },
 	{ "flowprof_probe_cost_per_call_seconds", on_class_call_cost },
 	{ "flowprof_probe_slot_cost_seconds", on_slot_cost },

@@ -276,12 +276,20 @@ static void cpu_time(struct metrics_out *o, const struct snapshot *s)
 	}
 	metrics_family(o, "flowprof_host_cpus", "gauge", NULL, "CPUs of the host online.");
 	metrics_u64(o, "flowprof_host_cpus", "", NULL, 0, (uint64_t)(s->nproc > 0 ? s->nproc : 0));
-	if (!s->host_cpu_measured)
-		return;
-	metrics_family(o, "flowprof_host_cpu_busy_seconds", "counter", "seconds",
-		       "Busy CPU time of the whole host (every process) since the recording "
-		       "started.");
-	metrics_double(o, "flowprof_host_cpu_busy_seconds", "_total", NULL, 0, s->host_cpu_s);
+	if (s->host_cpu_measured) {
+		metrics_family(o, "flowprof_host_cpu_busy_seconds", "counter", "seconds",
+			       "Busy CPU time of the whole host (every process) since the recording "
+			       "started.");
+		metrics_double(o, "flowprof_host_cpu_busy_seconds", "_total", NULL, 0,
+			       s->host_cpu_s);
+	}
+	if (s->bundle_cpus_busy_measured) {
+		metrics_family(o, "flowprof_bundle_cpus_busy_seconds", "counter", "seconds",
+			       "Busy CPU time (every process) of the CPUs the bundles may run on, "
+			       "where fewer than the host's, since the recording started.");
+		metrics_double(o, "flowprof_bundle_cpus_busy_seconds", "_total", NULL, 0,
+			       s->bundle_cpus_busy_s);
+	}
 }
 
 /* The bundles' wake-ups by the top-level calls done in each (model_wake.c
