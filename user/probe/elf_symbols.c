@@ -161,7 +161,9 @@ static int read_segments(struct elf_file *ef, Elf *elf)
 static void read_dynamic(struct elf_file *ef, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
-	size_t i, n, needed_cap = 0;
+	/* what a section before this one left (a file may have several): room
+	 * for them at least, which grow_array keeps and builds on */
+	size_t i, n, needed_cap = ef->n_needed;
 
 	if (!data || !sh->sh_entsize)
 		return;
