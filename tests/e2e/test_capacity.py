@@ -17,7 +17,6 @@
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -271,31 +270,33 @@ def pinned_beside_another_load_has_the_cpu_left():
         raise AssertionError("no bundle_cpus_busy_s in a snapshot of a bundle on 1 CPU of %d"
                              % snap["nproc"])
     cpu_st = station(model, "cpu")
-    # the duty load's own clock, read around the recording (a little longer
-    # than its window). The CPU's busy time comes from /proc/stat in 10 ms
-    # ticks, read twice, and the server's own to the ns: the others' share
-    # is their difference, off by two ticks and what the reads straddle
+    # The others' share comes from /proc/stat's busy time, in 10 ms ticks,
+    # less the server's own to the ns. The duty load's own clock is read
+    # around the recording, a little longer than its window, where it kept
+    # more of the CPU than beside the saturated server: the others' share
+    # must hold at least half of it. The server's own share of its CPU, by
+    # its clock (which leaves out interrupts and its main thread), is shown.
     duty_share = (d1 - d0) / 1e9 / snap["duration_s"]
-    ticks = 2 * 0.01 / snap["duration_s"]
-    print("# others on the server's CPU: %.3f of it (the duty load's own clock: %.3f)"
-          % (cpu_st["others_busy"], duty_share), flush=True)
+    shares = [r["cpu_ns"] / r["elapsed_ns"] for r in bare]
+    print("# the server's share of its CPU beside the load: model %.3f (others %.3f; the "
+          "duty load's own clock read %.3f around the recording), its own %s unprobed"
+          % (1 - cpu_st["others_busy"], cpu_st["others_busy"], duty_share,
+             ", ".join("%.3f" % x for x in shares)), flush=True)
     if cpu_st["others_busy"] < duty_share / 2:
         raise AssertionError("others kept %.3f of the CPU busy, the duty load alone %.3f"
                              % (cpu_st["others_busy"], duty_share))
     eq(model["bottleneck"]["station"], "cpu", "the bottleneck")
+    # and the ceiling that gives, held as the event loop's: the issue's 10 %
+    # and the truth's spread (without the others, it read 12 % high)
     flow = model["flows"][0]
     rates = [r["throughput_per_s"] for r in bare]
     truth = sum(rates) / len(rates)
-    # the truth's own spread, the others' share as read, and the demand's
-    # probe correction, off by up to its calibration's jitter a call
-    jitter = probe_jitter_ns(snap, snap["handlers"][0])
-    demand = cpu_st["demand_ns"][flow["name"]]
-    tol = (max(rates) - min(rates)) / truth + ticks + jitter / demand
-    print("# pinned beside a fifth of a CPU's load: predicted %.0f/s; the target's own %s "
-          "unprobed; tolerance %.1f%%; CPU a request: model %.1f us, the target's own %.1f us "
-          "probed" % (flow["max_rate_per_s"], ", ".join("%.0f/s" % r for r in rates), 100 * tol,
-                      cpu_st["demand_ns"][flow["name"]] / 1e3,
-                      own["cpu_ns"] / own["requests"] / 1e3), flush=True)
+    tol = 0.10 + (max(rates) - min(rates)) / truth
+    print("# pinned beside a fifth of a CPU's load: predicted %.0f/s (%+.1f%%); the target's "
+          "own %s unprobed; CPU a request: model %.1f us, the target's own %.1f us unprobed"
+          % (flow["max_rate_per_s"], 100 * (flow["max_rate_per_s"] / truth - 1),
+             ", ".join("%.0f/s" % r for r in rates), cpu_st["demand_ns"][flow["name"]] / 1e3,
+             sum(r["cpu_ns"] / r["requests"] for r in bare) / len(bare) / 1e3), flush=True)
     fptest.near(flow["max_rate_per_s"], truth, tol,
                 "predicted ceiling against the pinned target's own throughput beside the load")
 

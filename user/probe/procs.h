@@ -102,8 +102,9 @@ double host_cpu_busy_seconds(void);
  * unreadable). */
 double self_cpu_seconds(void);
 
-/* Busy time of each CPU since boot, in seconds (as host_cpu_busy_seconds
- * counts it, flowprof's own time included: it is not known per CPU):
+/* Busy time of each CPU since boot, in seconds: its tasks' user, nice and
+ * system time (interrupts left out, unlike host_cpu_busy_seconds; flowprof's
+ * own time included: it is not known per CPU):
  * busy[i] for CPU i, -1 where /proc/stat has no line for it. Returns 0,
  * or -1 if unreadable. */
 int cpus_busy_each(double *busy, int n);

@@ -251,7 +251,8 @@ struct snapshot {
 	bool host_cpu_measured;
 	double host_cpu_s;
 	/* Busy CPU time over the window of the CPUs the bundles' processes may
-	 * run on (their affinity, which a cpuset bounds), every process's,
+	 * run on (their affinity, which a cpuset bounds), every process's
+	 * (tasks' time: interrupts, mostly the service's own I/O, left out),
 	 * when those are fewer than the host's: what others kept busy of the
 	 * CPUs the bundles have. Document key "bundle_cpus_busy_s" (absent:
 	 * not measured, or the bundles may run on every CPU). */
