@@ -166,13 +166,21 @@ static bool unprobed_work_ns(struct build *b, const struct snap_bundle *sb, doub
 			   unprobed_rate * counted, (double)sb->late_calls / sb->late_s * counted);
 	}
 	*work = per_call * calls;
-	if (*work > used) {
+	if (*work > used && !rate_held(sb, calls)) {
 		model_note(b->m, "%s: without probes, after the recording, its processes used more "
 			   "CPU time a call (%.3g us) than with them (%.3g us): the load changed, and "
 			   "the CPU demand is the calibrated one", sb->name, per_call / 1e3,
 			   used / calls / 1e3);
 		return false;
 	}
+	/* at the same rate: the probes' delay let each wake-up serve more
+	 * calls (redis at 10k/s: 8.3 us a command with them, 8.6-9.3 us by its
+	 * own clock without), which the measurement has right */
+	if (*work > used)
+		model_note(b->m, "%s: without probes, after the recording, its processes used more "
+			   "CPU time a call (%.3g us) than with them (%.3g us) at the same rate: the "
+			   "probes' delay let each wake-up serve more calls; its CPU demand is the "
+			   "measurement", sb->name, per_call / 1e3, used / calls / 1e3);
 	if (rate_held(sb, calls) && fabs(unprobed_rate / rate - 1) > UNPROBED_RATE_DRIFT)
 		model_note(b->m, "%s: its calls' rate at the end of the recording (%.0f/s) was not "
 			   "the window's (%.0f/s): the CPU demand measured without probes after it "
