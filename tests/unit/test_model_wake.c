@@ -181,6 +181,24 @@ static void test_wakeups_without_probes(void **state)
 	snapshot_free(&s);
 }
 
+/* An unprobed window of 1 s with cpu_s of CPU time in its first half,
+ * after a late part of 5,000 calls a second; its second half counted
+ * 5,200 of the window's 50,000 calls (the rate held: 4 % off), their
+ * probe charged 0.035 s. */
+static void unprobed_counted(struct snap_bundle *b, double cpu_s)
+{
+	b->unprobed_measured = true;
+	b->unprobed_s = 1;
+	b->unprobed_cpu_s = cpu_s;
+	b->late_calls = 5000;
+	b->late_s = 1;
+	b->counted_s = 1;
+	b->counted_window_calls = 50000;
+	b->counted_calls = 5200;
+	b->counted_cpu_s = 0.9; /* not used while the rate held */
+	b->counted_probe_s = 0.035;
+}
+
 /*
  * The calls counted in the second half of the unprobed window: at the
  * recording's rate (4 % off), the first half's CPU time at that rate stands
@@ -197,16 +215,7 @@ static void test_unprobed_calls_counted(void **state)
 	bool said = false;
 
 	(void)state;
-	b->unprobed_measured = true;
-	b->unprobed_s = 1;
-	b->unprobed_cpu_s = 0.30;
-	b->late_calls = 5000;
-	b->late_s = 1;
-	b->counted_s = 1;
-	b->counted_window_calls = 50000;
-	b->counted_calls = 5200;
-	b->counted_cpu_s = 0.9; /* not used: the rate held */
-	b->counted_probe_s = 0.035;
+	unprobed_counted(b, 0.30);
 	build(&s, &m);
 	rel(station(&m, "loop")->probes_measured_s, 0.075, 1e-9);
 	model_free(&m);
@@ -238,16 +247,7 @@ static void test_unprobed_more_than_with_probes(void **state)
 	bool said = false;
 
 	(void)state;
-	b->unprobed_measured = true;
-	b->unprobed_s = 1;
-	b->unprobed_cpu_s = 0.33;
-	b->late_calls = 5000;
-	b->late_s = 1;
-	b->counted_s = 1;
-	b->counted_window_calls = 50000;
-	b->counted_calls = 5200;
-	b->counted_cpu_s = 0.9; /* not used: the rate held */
-	b->counted_probe_s = 0.035;
+	unprobed_counted(b, 0.33);
 	build(&s, &m);
 	rel(station(&m, "loop")->probes_measured_s, -0.225, 1e-9);
 	for (int i = 0; i < m.n_notes; i++)
