@@ -224,20 +224,6 @@ class Duty:
         self.p.wait()
 
 
-# the calibration slot of each site a snapshot names (user/model/model_cpu.c)
-SLOT_OF_SITE = {"nop5": "nop5", "nop": "nop", "push": "push", "branch": "branch",
-                "other": "step", "usdt": "usdt", "uretprobe": "uretprobe", "ret": "ret",
-                "tail-call jmp": "jmp", "canary jcc": "canary_jcc"}
-
-
-def probe_jitter_ns(snap, h):
-    """How far the probe correction of one call of handler h may be off:
-    its entry's and exit's calibration jitter."""
-    slots = snap["calibration"]["slots"]
-    return sum(slots.get(SLOT_OF_SITE.get(h.get(k)), {}).get("jitter_ns", 0)
-               for k in ("entry_site", "exit_site"))
-
-
 def unprobed_pinned(targs, cpu):
     t = Target("thread_per_request", *targs)
     os.sched_setaffinity(t.pid, {cpu})

@@ -35,10 +35,9 @@ import test_core as core  # noqa: E402
 TARGET = "site_classes"
 CALLS = 300
 # each handler's class as read off its entry's first instruction (sc.mixed:
-# the dearest of its three), and the calibration slot that stands for it
+# the dearest of its three), and its entry's site as the snapshot names it
 READ_OFF = {"sc.nop5": "nop5", "sc.emulated": "emulated", "sc.sstep": "single-step",
             "sc.mixed": "single-step"}
-SLOT = {"sc.nop5": "nop5", "sc.emulated": "push", "sc.sstep": "step", "sc.mixed": "step"}
 ENTRY_SITE = {"sc.nop5": "nop5", "sc.emulated": "push", "sc.sstep": "other",
               "sc.mixed": "other"}
 
@@ -51,8 +50,8 @@ def measured_classes(snap):
     found them as dear as an emulated nop."""
     slots = snap["calibration"]["slots"]
     got = {}
-    for h, slot in SLOT.items():
-        b = slots[slot]["behaves_as"]
+    for h, site in ENTRY_SITE.items():
+        b = slots[core.SLOT_OF_SITE[site]]["behaves_as"]
         got[h] = "nop5" if b == "optimized" else b
     return got
 

@@ -211,9 +211,8 @@ static void bundle_cpus_start(struct live *l, const struct snapshot *base)
 {
 	CPU_ZERO(&l->bundle_cpus);
 	add_bundle_cpus(l, base);
-	l->n_cpu_busy = CPU_SETSIZE;
-	l->cpu_busy_start = xcalloc((size_t)l->n_cpu_busy, sizeof(double));
-	if (cpus_busy_each(l->cpu_busy_start, l->n_cpu_busy)) {
+	l->cpu_busy_start = xcalloc(CPU_SETSIZE, sizeof(double));
+	if (cpus_busy_each(l->cpu_busy_start, CPU_SETSIZE)) {
 		free(l->cpu_busy_start);
 		l->cpu_busy_start = NULL;
 	}
@@ -234,9 +233,9 @@ static void bundle_cpus_busy(struct live *l, struct snapshot *s)
 	if (!l->cpu_busy_start)
 		return;
 	add_bundle_cpus(l, s);
-	now = xcalloc((size_t)l->n_cpu_busy, sizeof(double));
-	if (!cpus_busy_each(now, l->n_cpu_busy))
-		for (int c = 0; c < l->n_cpu_busy; c++) {
+	now = xcalloc(CPU_SETSIZE, sizeof(double));
+	if (!cpus_busy_each(now, CPU_SETSIZE))
+		for (int c = 0; c < CPU_SETSIZE; c++) {
 			if (now[c] < 0 || l->cpu_busy_start[c] < 0)
 				continue;
 			online++;

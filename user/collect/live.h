@@ -64,8 +64,7 @@ struct live {
 	 * flowprof's own CPU time when the window opened: what others kept
 	 * busy of the bundles' CPUs (snapshot bundle_cpus_busy_s). */
 	cpu_set_t bundle_cpus;
-	double *cpu_busy_start;
-	int n_cpu_busy;
+	double *cpu_busy_start;	/* CPU_SETSIZE of them */
 	double own_cpu_start;
 };
 

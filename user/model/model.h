@@ -326,8 +326,6 @@ void model_free(struct model *m);
  * CPU's others_busy per CPU; 0 elsewhere). */
 double model_others_share(const struct model_station *st);
 
-/* A handler's entry and exit probe kinds as measured (snapshot entry_site,
- * exit_site), NULL where unknown or not calibrated (model_cpu.c). */
 /* How far a bundle's CPU demand may be off for its probes' calibrated cost
  * alone, as a share of the CPU time left after them: its handlers' calls
  * times their probes' calibration jitter (entry and exit), over the
@@ -335,6 +333,8 @@ double model_others_share(const struct model_station *st);
  * its name in *bundle; 0 when unknown. */
 double model_probe_doubt(const struct snapshot *s, const char **bundle);
 
+/* A handler's entry and exit probe kinds as measured (snapshot entry_site,
+ * exit_site), NULL where unknown or not calibrated (model_cpu.c). */
 void model_handler_slots(const struct snapshot *s, const struct snap_handler *h,
 			 const struct snap_slot_cost **entry, const struct snap_slot_cost **exit);
 

@@ -716,19 +716,18 @@ int cpus_busy_each(double *busy, int n)
 	for (int i = 0; i < n; i++)
 		busy[i] = -1;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long long user, nice, sys, idle, iowait, irq, softirq;
+		unsigned long long user, nice, sys;
 		int cpu;
 
 		if (strncmp(line, "cpu", 3) || !isdigit((unsigned char)line[3]))
 			continue;
-		if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu %llu %llu", &cpu, &user, &nice,
-			   &sys, &idle, &iowait, &irq, &softirq) != 8 || cpu < 0 || cpu >= n)
+		/* tasks' time only (user, nice, system): interrupts there are
+		 * mostly the service's own I/O (an event loop pinned to a CPU:
+		 * 7-9 % of it in softirq, which its CPU clock leaves out), not
+		 * other load */
+		if (sscanf(line, "cpu%d %llu %llu %llu", &cpu, &user, &nice, &sys) != 4 || cpu < 0 ||
+		    cpu >= n)
 			continue;
-		/* tasks' time only: interrupts there are mostly the service's
-		 * own I/O (an event loop pinned to a CPU: 7-9 % of it in
-		 * softirq, which its CPU clock leaves out), not other load */
-		(void)irq;
-		(void)softirq;
 		busy[cpu] = (double)(user + nice + sys) / (double)(hz > 0 ? hz : 100);
 		got++;
 	}
