@@ -474,12 +474,24 @@ static void test_cpu_others_on_the_bundles_cpus(void **state)
 	rel(m.flows[0].max_rate_per_s, 1000, 1e-9);
 	model_free(&m);
 
-	/* others cannot take a quota */
+	/* others cannot take a quota, cgroup v2's or v1's */
 	s.bundle_cpus_busy_measured = true;
 	free(b->cpus_source);
-	b->cpus_source = xstrdup("cgroup v2 cpu.max 100000/100000");
+	b->cpus_source = xstrdup("cgroup cpu.max 100000/100000");
 	build(&s, &m);
 	near(station(&m, "cpu")->others_busy, 0, 0);
+	model_free(&m);
+	free(b->cpus_source);
+	b->cpus_source = xstrdup("cgroup cpu.cfs_quota_us 100000/100000");
+	build(&s, &m);
+	near(station(&m, "cpu")->others_busy, 0, 0);
+	model_free(&m);
+
+	/* a cpuset, as an affinity: others run there too */
+	free(b->cpus_source);
+	b->cpus_source = xstrdup("cgroup cpuset 1");
+	build(&s, &m);
+	rel(station(&m, "cpu")->others_busy, 0.3, 1e-12);
 	model_free(&m);
 	snapshot_free(&s);
 }

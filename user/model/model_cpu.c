@@ -340,14 +340,20 @@ void model_cpu_demands(struct build *b, double *cpus_out, const char **source_ou
 #define OTHERS_NOTED 0.2
 #define CPUS_FULL 0.95
 
-/* Whether a bundle's CPUs are set by a quota (cgroup cpu.max): others
- * cannot take a quota, whatever CPUs they run on. */
-static bool any_quota(const struct snapshot *s)
+/* Whether every bundle's CPUs are set by its affinity or a cpuset, which
+ * others may run on too (proc_cpu_limit's sources). Not where a quota sets
+ * them (cgroup v2 cpu.max or v1 cpu.cfs_quota_us): others cannot take a
+ * quota, whatever CPUs they run on; nor where several limits mix. */
+static bool others_share_the_cpus(const struct snapshot *s)
 {
-	for (int i = 0; i < s->n_bundles; i++)
-		if (s->bundles[i].cpus_source && strstr(s->bundles[i].cpus_source, "cpu.max"))
-			return true;
-	return false;
+	for (int i = 0; i < s->n_bundles; i++) {
+		const char *src = s->bundles[i].cpus_source;
+
+		if (s->bundles[i].cpus > 0 && (!src || (strcmp(src, "affinity") &&
+							strncmp(src, "cgroup cpuset ", 14))))
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -367,7 +373,7 @@ double model_others_cpu_busy(const struct build *b, double cpus)
 	if (!cpu_read_over_window(s))
 		return 0;
 	if (cpus < s->nproc - 1e-9) {
-		if (!s->bundle_cpus_busy_measured || any_quota(s))
+		if (!s->bundle_cpus_busy_measured || !others_share_the_cpus(s))
 			return 0;
 		busy = s->bundle_cpus_busy_s;
 	} else {
